@@ -1,0 +1,94 @@
+//! The user's OpenAI API key in the operating system's keychain.
+//!
+//! This crate owns the one place a secret is stored (the Secret Service on Linux, the
+//! macOS Keychain, the Windows Credential Manager, through `keyring` with each backend
+//! named explicitly), the validation of a pasted key, and [`Sensitive`], the wrapper every
+//! secret travels in: it cannot be printed, logged or serialised by accident. It must not
+//! touch the network, the database or any file, and never returns a key in an error.
+
+mod sensitive;
+mod store;
+
+pub use sensitive::Sensitive;
+pub use store::{ApiKeyStore, KeyStatus, SERVICE};
+
+/// Why the keychain could not do what was asked. Messages are written for the user and
+/// never contain the key.
+#[derive(Debug, thiserror::Error)]
+pub enum KeychainError {
+    #[error("{0}")]
+    InvalidKey(String),
+    #[error("{reason}")]
+    Unavailable { reason: String },
+    #[error("The system keychain refused the request: {0}")]
+    Failed(String),
+}
+
+/// Trims what a user pasted and checks it looks like an OpenAI API key.
+///
+/// Keys start with `sk-` and are long runs of letters, digits, `-` and `_`. A paste with
+/// spaces or newlines around it is fine; anything inside the key that cannot be part of
+/// one is refused with a reason the user can act on.
+pub fn normalize_key(pasted: &str) -> Result<Sensitive<String>, KeychainError> {
+    let key = pasted.trim();
+    let refuse = |why: &str| Err(KeychainError::InvalidKey(why.to_string()));
+    if key.is_empty() {
+        return refuse("Paste your API key first.");
+    }
+    if key.chars().any(char::is_whitespace) {
+        return refuse("The key has spaces or line breaks inside it. Copy it again in one piece.");
+    }
+    if !key.starts_with("sk-") {
+        return refuse("OpenAI API keys start with “sk-”. Check that you copied the whole key.");
+    }
+    if key.len() < 20 {
+        return refuse("This key is too short. Check that you copied the whole key.");
+    }
+    if key.len() > 512 {
+        return refuse("This is much longer than an API key. Check what you pasted.");
+    }
+    if !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+        return refuse("The key contains characters an API key never has. Copy it again.");
+    }
+    Ok(Sensitive::new(key.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_table() {
+        let good = "sk-proj-abcdefghijklmnopqrstuvwxyz0123";
+        let cases: &[(&str, bool)] = &[
+            (good, true),
+            ("  sk-proj-abcdefghijklmnopqrstuvwxyz0123\n", true),
+            ("\tsk-abcdefghijklmnopqrstuvwxyz_-09\r\n", true),
+            ("", false),
+            ("   \n", false),
+            ("sk-proj-abcdefghij klmnopqrstuvwxyz0123", false),
+            ("sk-proj-abcdefghij\nklmnopqrstuvwxyz0123", false),
+            ("pk-abcdefghijklmnopqrstuvwxyz0123", false),
+            ("sk-short", false),
+            ("sk-proj-abcdefghijklmnopqrstuvwxyz0123é", false),
+            ("sk-proj-abcdefghijklmnopqrstuvwxyz\"0123", false),
+        ];
+        for (pasted, ok) in cases {
+            assert_eq!(normalize_key(pasted).is_ok(), *ok, "{pasted:?}");
+        }
+        assert_eq!(
+            normalize_key("  sk-proj-abcdefghijklmnopqrstuvwxyz0123\n")
+                .unwrap()
+                .expose()
+                .as_str(),
+            good
+        );
+    }
+
+    #[test]
+    fn refusals_never_echo_the_key() {
+        let pasted = "sk-proj-secretsecret secret";
+        let message = normalize_key(pasted).unwrap_err().to_string();
+        assert!(!message.contains("secret"), "{message}");
+    }
+}

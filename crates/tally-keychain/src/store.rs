@@ -1,0 +1,137 @@
+use std::sync::Once;
+
+use keyring::Entry;
+
+use crate::{KeychainError, Sensitive};
+
+/// The keychain service name Tally's key is filed under (shown in keychain apps).
+pub const SERVICE: &str = "Tally";
+const ACCOUNT: &str = "openai-api-key";
+
+/// What the UI may know about the stored key: whether there is one and how it ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyStatus {
+    pub stored: bool,
+    pub last_four: Option<String>,
+}
+
+/// The API key's slot in the operating system's keychain.
+#[derive(Debug, Clone)]
+pub struct ApiKeyStore {
+    service: String,
+    account: String,
+}
+
+impl Default for ApiKeyStore {
+    fn default() -> Self {
+        Self::new(SERVICE)
+    }
+}
+
+impl ApiKeyStore {
+    /// A slot under `service` (tests use their own service name; the app uses [`SERVICE`]).
+    pub fn new(service: &str) -> Self {
+        Self {
+            service: service.to_string(),
+            account: ACCOUNT.to_string(),
+        }
+    }
+
+    pub fn service(&self) -> &str {
+        &self.service
+    }
+
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    fn entry(&self) -> Result<Entry, KeychainError> {
+        use_platform_backend();
+        Entry::new(&self.service, &self.account).map_err(map_error)
+    }
+
+    /// Stores `key`, replacing any key stored before.
+    pub fn set(&self, key: &Sensitive<String>) -> Result<(), KeychainError> {
+        self.entry()?.set_password(key.expose()).map_err(map_error)
+    }
+
+    /// The stored key, if there is one.
+    pub fn get(&self) -> Result<Option<Sensitive<String>>, KeychainError> {
+        match self.entry()?.get_password() {
+            Ok(key) => Ok(Some(Sensitive::new(key))),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(map_error(e)),
+        }
+    }
+
+    /// Removes the stored key. Removing when nothing is stored is not an error.
+    pub fn delete(&self) -> Result<(), KeychainError> {
+        match self.entry()?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(map_error(e)),
+        }
+    }
+
+    pub fn status(&self) -> Result<KeyStatus, KeychainError> {
+        Ok(match self.get()? {
+            Some(key) => KeyStatus {
+                stored: true,
+                last_four: Some(key.last_four()),
+            },
+            None => KeyStatus {
+                stored: false,
+                last_four: None,
+            },
+        })
+    }
+}
+
+/// Installs the OS's real backend as keyring's default. Naming the backend module here
+/// makes a build without its feature fail to compile, so keyring's in-memory mock can
+/// never be the store of a release.
+fn use_platform_backend() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        #[cfg(target_os = "linux")]
+        keyring::set_default_credential_builder(keyring::secret_service::default_credential_builder());
+        #[cfg(target_os = "macos")]
+        keyring::set_default_credential_builder(keyring::macos::default_credential_builder());
+        #[cfg(target_os = "windows")]
+        keyring::set_default_credential_builder(keyring::windows::default_credential_builder());
+    });
+}
+
+const UNREACHABLE: &str = "Tally could not reach your system keychain, where it keeps your API key \
+safely. On Linux this is the Secret Service, provided by GNOME Keyring or KWallet: make sure one of \
+them is installed and running, then try again. Until then you can start Tally with your key in the \
+OPENAI_API_KEY environment variable; it is then used for that session only and not stored.";
+
+const LOCKED: &str = "Your system keychain is locked, so Tally cannot store or read your API key. \
+Unlock it (usually by logging in again, or in your keyring app) and try again. Until then you can \
+start Tally with your key in the OPENAI_API_KEY environment variable; it is then used for that \
+session only and not stored.";
+
+/// Maps keyring's errors to plain words. Never includes the secret: keyring's own errors
+/// can carry the bytes of a badly encoded password, so only fixed texts and the platform's
+/// message (which is about the bus, not the data) are kept.
+fn map_error(error: keyring::Error) -> KeychainError {
+    match error {
+        keyring::Error::PlatformFailure(_) => KeychainError::Unavailable {
+            reason: UNREACHABLE.to_string(),
+        },
+        keyring::Error::NoStorageAccess(_) => KeychainError::Unavailable {
+            reason: LOCKED.to_string(),
+        },
+        keyring::Error::BadEncoding(_) => {
+            KeychainError::Failed("the stored key is not readable text; save your key again".into())
+        }
+        keyring::Error::Ambiguous(_) => KeychainError::Failed(
+            "more than one Tally key is stored; remove them in your keyring app and save your key again"
+                .into(),
+        ),
+        keyring::Error::TooLong(..) | keyring::Error::Invalid(..) => {
+            KeychainError::Failed("the key could not be stored in this form".into())
+        }
+        _ => KeychainError::Failed("an unexpected keychain error".into()),
+    }
+}

@@ -1,0 +1,75 @@
+use std::process::Command;
+
+use tally_keychain::{ApiKeyStore, KeychainError, normalize_key};
+
+use crate::session::{Setup, in_child};
+
+const KEY: &str = "sk-proj-TestKeyForTallyOnly0000000000abcd";
+
+fn secret_tool_lookup(store: &ApiKeyStore) -> String {
+    // keyring's Secret Service backend files the entry under these attributes.
+    let out = Command::new("secret-tool")
+        .args(["lookup", "service", store.service(), "username", store.account()])
+        .output()
+        .expect("secret-tool (libsecret-tools) is installed");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn stores_reads_replaces_and_deletes_the_key() {
+    if !in_child("store::stores_reads_replaces_and_deletes_the_key", Setup::UnlockedKeyring) {
+        return;
+    }
+    let store = ApiKeyStore::new("Tally-test");
+    assert!(!store.status().unwrap().stored);
+    assert!(store.get().unwrap().is_none());
+
+    let key = normalize_key(&format!("  {KEY}\n")).unwrap();
+    store.set(&key).unwrap();
+    let status = store.status().unwrap();
+    assert!(status.stored);
+    assert_eq!(status.last_four.as_deref(), Some("abcd"));
+    assert_eq!(store.get().unwrap().unwrap().expose(), KEY);
+    // Other programs see it in the real keychain.
+    assert_eq!(secret_tool_lookup(&store), KEY);
+
+    let replacement = normalize_key("sk-proj-SecondKeyForTally000000000wxyz").unwrap();
+    store.set(&replacement).unwrap();
+    assert_eq!(store.status().unwrap().last_four.as_deref(), Some("wxyz"));
+
+    store.delete().unwrap();
+    assert!(!store.status().unwrap().stored);
+    assert_eq!(secret_tool_lookup(&store), "");
+    // Deleting again is fine.
+    store.delete().unwrap();
+}
+
+fn assert_unavailable(result: Result<impl std::fmt::Debug, KeychainError>) {
+    match result {
+        Err(KeychainError::Unavailable { reason }) => {
+            assert!(reason.contains("OPENAI_API_KEY"), "{reason}");
+            assert!(!reason.contains("sk-"), "{reason}");
+        }
+        other => panic!("expected Unavailable, got {other:?}"),
+    }
+}
+
+#[test]
+fn no_session_bus_is_explained() {
+    if !in_child("store::no_session_bus_is_explained", Setup::NoBus) {
+        return;
+    }
+    let store = ApiKeyStore::new("Tally-test");
+    assert_unavailable(store.status());
+    assert_unavailable(store.set(&normalize_key(KEY).unwrap()));
+}
+
+#[test]
+fn bus_without_secret_service_is_explained() {
+    if !in_child("store::bus_without_secret_service_is_explained", Setup::BusWithoutKeyring) {
+        return;
+    }
+    let store = ApiKeyStore::new("Tally-test");
+    assert_unavailable(store.status());
+    assert_unavailable(store.set(&normalize_key(KEY).unwrap()));
+}

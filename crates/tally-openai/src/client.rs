@@ -1,0 +1,140 @@
+use std::time::{Duration, Instant};
+
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use tally_keychain::Sensitive;
+
+use crate::error::{classify, retry_after};
+use crate::{ChatRequest, ChatStream, ModelList, OpenAiError};
+
+/// Where the API is and how patient to be with it.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// Base URL including the version, e.g. `https://api.openai.com/v1`.
+    pub base_url: String,
+    pub connect_timeout: Duration,
+    /// Longest silence tolerated inside a stream, and for non-streaming calls the whole
+    /// answer. Streams have no total timeout: a long reply may take minutes.
+    pub idle_timeout: Duration,
+}
+
+impl ClientConfig {
+    pub const OPENAI: &'static str = "https://api.openai.com/v1";
+
+    pub fn new(base_url: impl Into<String>) -> Self {
+        Self {
+            base_url: base_url.into(),
+            connect_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A Chat Completions client. Cheap to clone; clones share the connection pool.
+#[derive(Debug, Clone)]
+pub struct OpenAiClient {
+    http: reqwest::Client,
+    config: ClientConfig,
+}
+
+impl OpenAiClient {
+    pub fn new(config: ClientConfig) -> Result<Self, OpenAiError> {
+        let base = config.base_url.trim_end_matches('/').to_string();
+        let parsed = reqwest::Url::parse(&base)
+            .map_err(|_| OpenAiError::InvalidBaseUrl(config.base_url.clone()))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            return Err(OpenAiError::InvalidBaseUrl(config.base_url.clone()));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .user_agent(concat!("Tally/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| OpenAiError::Decode(e.to_string()))?;
+        Ok(Self {
+            http,
+            config: ClientConfig {
+                base_url: base,
+                ..config
+            },
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.config.base_url
+    }
+
+    fn auth(key: &Sensitive<String>) -> Result<HeaderValue, OpenAiError> {
+        let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
+            .map_err(|_| OpenAiError::Decode("the API key is not valid header text".into()))?;
+        value.set_sensitive(true);
+        Ok(value)
+    }
+
+    /// `GET /models`: lists the models the key can use. Also the cheapest way to test a key.
+    pub async fn list_models(&self, key: &Sensitive<String>) -> Result<ModelList, OpenAiError> {
+        let request = self
+            .http
+            .get(format!("{}/models", self.config.base_url))
+            .header(AUTHORIZATION, Self::auth(key)?)
+            .timeout(self.config.idle_timeout);
+        let response = request.send().await.map_err(OpenAiError::from_reqwest)?;
+        let response = Self::check(response).await?;
+        let body = response.bytes().await.map_err(OpenAiError::from_reqwest)?;
+        serde_json::from_slice(&body).map_err(|e| OpenAiError::Decode(e.to_string()))
+    }
+
+    /// Sends a streaming chat request and returns once the response headers are in.
+    pub async fn stream_chat(
+        &self,
+        key: &Sensitive<String>,
+        request: &ChatRequest,
+    ) -> Result<ChatStream, OpenAiError> {
+        let started = Instant::now();
+        let send = self
+            .http
+            .post(format!("{}/chat/completions", self.config.base_url))
+            .header(AUTHORIZATION, Self::auth(key)?)
+            .header(ACCEPT, "text/event-stream")
+            .header(CONTENT_TYPE, "application/json")
+            .json(request)
+            .send();
+        let response = tokio::time::timeout(self.config.idle_timeout, send)
+            .await
+            .map_err(|_| OpenAiError::Timeout(started.elapsed()))?
+            .map_err(OpenAiError::from_reqwest)?;
+        let response = Self::check(response).await?;
+        let request_id = request_id(&response);
+        Ok(ChatStream::new(
+            response,
+            self.config.idle_timeout,
+            request_id,
+        ))
+    }
+
+    /// Turns a non-2xx response into a classified error.
+    async fn check(response: reqwest::Response) -> Result<reqwest::Response, OpenAiError> {
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let request_id = request_id(&response);
+        let retry_after = retry_after(response.headers());
+        let body = response.bytes().await.unwrap_or_default();
+        let (kind, detail) = classify(status.as_u16(), &body);
+        Err(OpenAiError::Api {
+            status: status.as_u16(),
+            kind,
+            code: detail.code,
+            param: detail.param,
+            request_id,
+            retry_after,
+        })
+    }
+}
+
+fn request_id(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}

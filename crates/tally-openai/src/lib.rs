@@ -1,0 +1,19 @@
+//! The Chat Completions client.
+//!
+//! This crate owns everything about talking to an OpenAI-compatible API: the typed
+//! request and chunk structs, the SSE stream of a reply, timeouts, and the taxonomy that
+//! turns each way the API fails into one [`ErrorKind`]. It knows nothing of storage,
+//! money, the UI or Tauri, and it never logs or returns the API key: the key enters as a
+//! [`Sensitive`] and leaves only in the `Authorization` header.
+
+mod client;
+mod error;
+mod stream;
+mod types;
+
+pub use client::{ClientConfig, OpenAiClient};
+pub use error::{ApiErrorBody, ApiErrorDetail, ErrorKind, OpenAiError, classify};
+pub use stream::{ChatStream, StreamEvent};
+pub use types::*;
+
+pub use tally_keychain::Sensitive;

@@ -1,0 +1,115 @@
+use std::time::Duration;
+
+use mock_openai::MockConfig;
+use tally_openai::{ChatMessage, ChatRequest, ErrorKind, OpenAiError, Role, Sensitive, classify};
+
+use crate::{client, key, server};
+
+fn hello() -> ChatRequest {
+    ChatRequest::streaming(
+        "gpt-4o-mini",
+        vec![ChatMessage {
+            role: Role::User,
+            content: "hello".into(),
+        }],
+    )
+}
+
+/// Every recorded error response maps to one kind (table-driven over `wire/`).
+#[test]
+fn classify_every_recorded_error() {
+    let cases = [
+        ("error-400-context-length", ErrorKind::ContextTooLong),
+        ("error-400-unsupported-parameter", ErrorKind::UnsupportedParameter),
+        ("error-400-unsupported-value", ErrorKind::UnsupportedParameter),
+        ("error-401-invalid-key", ErrorKind::InvalidKey),
+        ("error-404-model", ErrorKind::ModelNotFound),
+        ("error-429-insufficient-quota", ErrorKind::QuotaExhausted),
+        ("error-429-rate-limit", ErrorKind::RateLimited),
+        ("error-429-spend-limit", ErrorKind::QuotaExhausted),
+        ("error-500", ErrorKind::ServerError),
+        ("error-502-html", ErrorKind::ServerError),
+        ("error-503", ErrorKind::ServerError),
+    ];
+    let recorded: Vec<_> = mock_openai::wire_names()
+        .filter(|n| n.starts_with("error-"))
+        .collect();
+    assert_eq!(recorded.len(), cases.len(), "a recorded error has no case");
+    for (name, expected) in cases {
+        let file = mock_openai::wire_file(name).unwrap();
+        let (kind, _) = classify(file.status, file.body.as_bytes());
+        assert_eq!(kind, expected, "{name}");
+    }
+}
+
+#[test]
+fn classify_bodies_that_are_not_json() {
+    let cases: &[(u16, &[u8], ErrorKind)] = &[
+        (502, b"", ErrorKind::ServerError),
+        (500, b"{not json", ErrorKind::ServerError),
+        (401, b"<html>nope</html>", ErrorKind::InvalidKey),
+        (429, b"", ErrorKind::RateLimited),
+        (400, b"{\"error\":null}", ErrorKind::BadRequest),
+        (403, b"{}", ErrorKind::PermissionDenied),
+    ];
+    for (status, body, expected) in cases {
+        assert_eq!(classify(*status, body).0, *expected, "{status}");
+    }
+}
+
+/// The same, end to end over HTTP: status, request id and retry-after survive.
+#[tokio::test]
+async fn errors_over_http() {
+    let server = server(MockConfig::default()).await;
+    let client = client(&server);
+    for name in mock_openai::wire_names().filter(|n| n.starts_with("error-")) {
+        let mut request = hello();
+        request.messages[0].content = format!("[mock:{name}]");
+        let error = client.stream_chat(&key(), &request).await.err().unwrap();
+        let file = mock_openai::wire_file(name).unwrap();
+        match &error {
+            OpenAiError::Api { status, kind, .. } => {
+                assert_eq!(*status, file.status, "{name}");
+                assert_eq!(*kind, classify(file.status, file.body.as_bytes()).0, "{name}");
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+        if name == "error-429-rate-limit" {
+            let OpenAiError::Api { retry_after, request_id, .. } = &error else { unreachable!() };
+            assert_eq!(*retry_after, Some(Duration::from_millis(1500)));
+            assert_eq!(request_id.as_deref(), Some("req_rl0001"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn wrong_key_is_invalid_key_and_never_echoed() {
+    let server = server(MockConfig::default()).await;
+    let client = client(&server);
+    let wrong = Sensitive::new("sk-proj-invalid-000000000000000000".to_string());
+    let error = client.stream_chat(&wrong, &hello()).await.err().unwrap();
+    assert_eq!(error.kind(), ErrorKind::InvalidKey);
+    assert!(!format!("{error} {error:?}").contains("sk-proj"));
+    let error = client.list_models(&wrong).await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidKey);
+}
+
+#[tokio::test]
+async fn unreachable_server_is_a_network_error() {
+    // Bind and drop to find a port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let client = tally_openai::OpenAiClient::new(tally_openai::ClientConfig::new(format!(
+        "http://127.0.0.1:{port}/v1"
+    )))
+    .unwrap();
+    let error = client.stream_chat(&key(), &hello()).await.err().unwrap();
+    assert_eq!(error.kind(), ErrorKind::Network, "{error:?}");
+}
+
+#[test]
+fn base_url_must_be_http() {
+    for bad in ["", "ftp://x/v1", "not a url", "file:///etc"] {
+        let result = tally_openai::OpenAiClient::new(tally_openai::ClientConfig::new(bad));
+        assert!(matches!(result, Err(OpenAiError::InvalidBaseUrl(_))), "{bad}");
+    }
+}

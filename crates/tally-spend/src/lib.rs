@@ -1,0 +1,97 @@
+//! Pure money and token arithmetic for Tally.
+//!
+//! This crate owns the price catalog (shipped as data, with the date it was checked), the
+//! mapping of dated model ids to their family, exact token counting with the model's real
+//! encoding, and the cost of a request in integer nano-USD. It does no I/O of any kind: no
+//! files, no network, no clock, no database. Callers pass in everything it needs, so every
+//! function here is deterministic and cheap to test.
+
+mod catalog;
+mod money;
+mod tokens;
+
+pub use catalog::{ModelPrice, PriceCatalog};
+pub use money::{NANOS_PER_USD, NanoUsd, format_usd, parse_usd};
+pub use tokens::{Encoding, count_chat_prompt, count_text, encoding_for_model};
+
+/// Errors from parsing money or catalog data.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SpendError {
+    #[error("“{0}” is not an amount in dollars, like 10 or 12.50")]
+    InvalidAmount(String),
+    #[error("the price catalog is damaged: {0}")]
+    Catalog(String),
+}
+
+/// Token counts of one request, as the API reports them (or as estimated).
+///
+/// `prompt` includes `cached_prompt`; `completion` includes `reasoning` (the API reports
+/// both that way, and bills reasoning tokens as output).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TokenUsage {
+    pub prompt: u64,
+    pub cached_prompt: u64,
+    pub completion: u64,
+    pub reasoning: u64,
+}
+
+/// The cost of `usage` at `price`, in nano-USD, rounded half up to the nearest nano-USD.
+///
+/// Cached prompt tokens are billed at the cached rate when the model has one, otherwise at
+/// the input rate. Reasoning tokens are part of `completion` and billed as output.
+pub fn cost(usage: &TokenUsage, price: &ModelPrice) -> NanoUsd {
+    let cached = usage.cached_prompt.min(usage.prompt);
+    let uncached = usage.prompt - cached;
+    let cached_rate = price.cached_input.unwrap_or(price.input);
+    // Sum in i128 "nano-USD × 1M tokens" so nothing is rounded until the very end.
+    let scaled: i128 = i128::from(uncached) * i128::from(price.input)
+        + i128::from(cached) * i128::from(cached_rate)
+        + i128::from(usage.completion) * i128::from(price.output);
+    let nanos = (scaled + 500_000) / 1_000_000;
+    NanoUsd::try_from(nanos).unwrap_or(NanoUsd::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usage(prompt: u64, cached: u64, completion: u64, reasoning: u64) -> TokenUsage {
+        TokenUsage {
+            prompt,
+            cached_prompt: cached,
+            completion,
+            reasoning,
+        }
+    }
+
+    #[test]
+    fn cost_table() {
+        let catalog = PriceCatalog::builtin();
+        // (model, usage, expected nano-USD), worked out by hand from prices.md.
+        let cases: &[(&str, TokenUsage, NanoUsd)] = &[
+            // 24 × $0.15/M + 12 × $0.60/M = 3600 + 7200 nano
+            ("gpt-4o-mini-2024-07-18", usage(24, 0, 12, 0), 10_800),
+            // stream-length.http: 186 × 2.50 + 1024 × 1.25 + 16 × 10.00 ($/M)
+            ("gpt-4o-2024-08-06", usage(1210, 1024, 16, 0), 465_000 + 1_280_000 + 160_000),
+            // reasoning tokens are inside completion: 1000 × $4.40/M, not counted twice
+            ("o4-mini", usage(0, 0, 1000, 800), 4_400_000),
+            // no cached rate: cached tokens at the input rate
+            ("gpt-4-turbo", usage(100, 50, 0, 0), 1_000_000),
+            // one token at $0.005/M is half a nano-USD: rounds half up
+            ("gpt-5-nano", usage(1, 1, 0, 0), 5),
+            ("gpt-5-nano", usage(0, 0, 0, 0), 0),
+            // a million output tokens of gpt-5 is exactly $10
+            ("gpt-5", usage(0, 0, 1_000_000, 0), 10 * NANOS_PER_USD),
+        ];
+        for (model, usage, expected) in cases {
+            let price = catalog.lookup(model).unwrap_or_else(|| panic!("{model} priced"));
+            assert_eq!(cost(usage, price), *expected, "{model} {usage:?}");
+        }
+    }
+
+    #[test]
+    fn cached_tokens_never_exceed_prompt() {
+        let price = PriceCatalog::builtin().lookup("gpt-4o").unwrap().clone();
+        assert_eq!(cost(&usage(10, 50, 0, 0), &price), 12_500);
+    }
+}

@@ -1,0 +1,83 @@
+use tiktoken_rs::CoreBPE;
+
+/// The byte-pair encodings OpenAI chat models use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encoding {
+    O200kBase,
+    Cl100kBase,
+}
+
+/// The encoding of `model`: o200k_base for the gpt-4o, gpt-4.1, gpt-5 and o-series
+/// families (and, as the best guess, for models Tally does not know), cl100k_base for
+/// gpt-4 and gpt-3.5.
+pub fn encoding_for_model(model: &str) -> Encoding {
+    let model = model.trim();
+    let legacy = (model.starts_with("gpt-4") && !model.starts_with("gpt-4o") && !model.starts_with("gpt-4.1"))
+        || model.starts_with("gpt-3.5");
+    if legacy {
+        Encoding::Cl100kBase
+    } else {
+        Encoding::O200kBase
+    }
+}
+
+fn bpe(encoding: Encoding) -> &'static CoreBPE {
+    // The singletons load the tables lazily, once per process, on first use.
+    match encoding {
+        Encoding::O200kBase => tiktoken_rs::o200k_base_singleton(),
+        Encoding::Cl100kBase => tiktoken_rs::cl100k_base_singleton(),
+    }
+}
+
+/// Number of tokens of `text` in `encoding`. Special-token text counts as ordinary text,
+/// as the API does for user content.
+pub fn count_text(encoding: Encoding, text: &str) -> u64 {
+    bpe(encoding).encode_ordinary(text).len() as u64
+}
+
+/// Tokens of a chat prompt: each message costs its role and content plus three tokens of
+/// framing, and the reply is primed with three more (OpenAI's published accounting for
+/// the gpt-4o and gpt-4 families).
+pub fn count_chat_prompt<'a>(
+    encoding: Encoding,
+    messages: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> u64 {
+    let per_message = 3;
+    let reply_priming = 3;
+    messages
+        .into_iter()
+        .map(|(role, content)| per_message + count_text(encoding, role) + count_text(encoding, content))
+        .sum::<u64>()
+        + reply_priming
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodings_by_family() {
+        assert_eq!(encoding_for_model("gpt-4o-mini"), Encoding::O200kBase);
+        assert_eq!(encoding_for_model("gpt-4.1"), Encoding::O200kBase);
+        assert_eq!(encoding_for_model("o4-mini"), Encoding::O200kBase);
+        assert_eq!(encoding_for_model("gpt-4-turbo"), Encoding::Cl100kBase);
+        assert_eq!(encoding_for_model("gpt-3.5-turbo"), Encoding::Cl100kBase);
+    }
+
+    #[test]
+    fn known_counts() {
+        // Values from OpenAI's tiktoken for these strings.
+        assert_eq!(count_text(Encoding::O200kBase, "hello world"), 2);
+        assert_eq!(count_text(Encoding::Cl100kBase, "hello world"), 2);
+        assert_eq!(count_text(Encoding::O200kBase, ""), 0);
+        // "<|endoftext|>" typed by a user is text, not a special token.
+        assert!(count_text(Encoding::Cl100kBase, "<|endoftext|>") > 1);
+    }
+
+    #[test]
+    fn chat_framing() {
+        let n = count_chat_prompt(Encoding::O200kBase, [("user", "hello world")]);
+        // 3 framing + 1 role + 2 content + 3 priming
+        assert_eq!(n, 9);
+    }
+}

@@ -1,0 +1,15 @@
+//! A faithful OpenAI-compatible server on loopback, the one fake in Tally's tests.
+//!
+//! It owns the wire format as recorded in `wire/` (a copy of `shared/openai-wire/`): error
+//! responses and canned streams are replayed byte for byte from those files, and generated
+//! replies use exactly the chunk shape of `stream-basic.http`. Reply text, chunk size and
+//! the delay between chunks are configurable; a scenario is picked per request with the
+//! `x-mock-scenario` header or a `[mock:NAME]` marker in the last user message. It counts
+//! streams that the client dropped, so tests can prove that Stop really closes the
+//! connection. It must never reach beyond 127.0.0.1, and it is not part of the app.
+
+mod server;
+mod wire;
+
+pub use server::{MockConfig, MockServer, ReceivedRequest, Stats};
+pub use wire::{WireFile, wire_file, wire_names};

@@ -1,0 +1,595 @@
+use std::io;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use futures_util::stream;
+use serde::{Deserialize, Serialize};
+use tally_spend::{count_chat_prompt, count_text, encoding_for_model};
+use tokio::sync::{Notify, oneshot};
+
+use crate::wire::{WireFile, wire_file};
+
+const DEFAULT_REPLY: &str = "Hello! I am the **mock** OpenAI server.\n\n\
+Here is what I can do:\n\n\
+- stream a reply in small pieces\n\
+- render *markdown* like `inline code`\n\
+- say hello in other scripts: Привет, こんにちは 👋\n\n\
+```rust\nfn main() {\n    println!(\"hi\");\n}\n```\n";
+
+/// How the server answers.
+#[derive(Debug, Clone)]
+pub struct MockConfig {
+    /// The text of generated replies.
+    pub reply: String,
+    /// Characters per content chunk (at least 1).
+    pub chunk_chars: usize,
+    /// Pause before each chunk after the first.
+    pub delay: Duration,
+    /// Port to bind on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+}
+
+impl Default for MockConfig {
+    fn default() -> Self {
+        Self {
+            reply: DEFAULT_REPLY.to_string(),
+            chunk_chars: 6,
+            delay: Duration::from_millis(20),
+            port: 0,
+        }
+    }
+}
+
+/// A chat request as the server received it (without the key).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReceivedRequest {
+    pub model: String,
+    pub messages: Vec<ReceivedMessage>,
+    #[serde(default)]
+    pub stream: bool,
+    #[serde(default)]
+    pub stream_options: Option<ReceivedStreamOptions>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReceivedMessage {
+    pub role: String,
+    pub content: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct ReceivedStreamOptions {
+    #[serde(default)]
+    pub include_usage: bool,
+}
+
+/// Counters the tests assert on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub chat_requests: usize,
+    pub model_requests: usize,
+    pub streams_completed: usize,
+    /// Streams whose connection the client closed before the server finished.
+    pub streams_dropped: usize,
+}
+
+struct Shared {
+    config: MockConfig,
+    requests: Mutex<Vec<ReceivedRequest>>,
+    chat_requests: AtomicUsize,
+    model_requests: AtomicUsize,
+    completed: AtomicUsize,
+    dropped: AtomicUsize,
+    next_id: AtomicU64,
+    changed: Notify,
+}
+
+/// A running mock server. Dropping it shuts the server down.
+pub struct MockServer {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+impl MockServer {
+    /// Binds 127.0.0.1 and serves on the current tokio runtime.
+    pub async fn start(config: MockConfig) -> io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            config,
+            requests: Mutex::default(),
+            chat_requests: AtomicUsize::new(0),
+            model_requests: AtomicUsize::new(0),
+            completed: AtomicUsize::new(0),
+            dropped: AtomicUsize::new(0),
+            next_id: AtomicU64::new(1),
+            changed: Notify::new(),
+        });
+        let app = Router::new()
+            .route("/v1/chat/completions", post(chat))
+            .route("/v1/models", get(models))
+            .with_state(shared.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(Self {
+            addr,
+            shared,
+            shutdown: Some(tx),
+        })
+    }
+
+    /// Starts a server on a runtime of its own, for callers without one (shell tests).
+    pub fn start_in_background(config: MockConfig) -> io::Result<Self> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("mock runtime");
+            runtime.block_on(async move {
+                let server = MockServer::start(config).await;
+                let done = server.as_ref().ok().map(|s| s.shared.clone());
+                let _ = tx.send(server);
+                // Serve until the process ends; the handle's drop stops accepting.
+                if let Some(shared) = done {
+                    loop {
+                        shared.changed.notified().await;
+                    }
+                }
+            });
+        });
+        rx.recv().map_err(io::Error::other)?
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL clients use, e.g. `http://127.0.0.1:41234/v1`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    pub fn requests(&self) -> Vec<ReceivedRequest> {
+        self.shared.requests.lock().unwrap().clone()
+    }
+
+    pub fn stats(&self) -> Stats {
+        Stats {
+            chat_requests: self.shared.chat_requests.load(Ordering::SeqCst),
+            model_requests: self.shared.model_requests.load(Ordering::SeqCst),
+            streams_completed: self.shared.completed.load(Ordering::SeqCst),
+            streams_dropped: self.shared.dropped.load(Ordering::SeqCst),
+        }
+    }
+
+    /// Waits until `done(stats)` holds, or `timeout` passes; returns the last stats.
+    pub async fn wait_for(&self, timeout: Duration, done: impl Fn(&Stats) -> bool) -> Stats {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.shared.changed.notified();
+            let stats = self.stats();
+            if done(&stats) || tokio::time::Instant::now() >= deadline {
+                return stats;
+            }
+            let _ = tokio::time::timeout_at(deadline, notified).await;
+        }
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+fn authorized(headers: &HeaderMap) -> bool {
+    // Any well-formed bearer key is accepted, except keys containing "invalid", which get
+    // the real API's 401: that is how tests and `run --mock` try the wrong-key path.
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .is_some_and(|key| key.starts_with("sk-") && !key.contains("invalid"))
+}
+
+async fn models(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    shared.model_requests.fetch_add(1, Ordering::SeqCst);
+    shared.changed.notify_waiters();
+    let file = if authorized(&headers) {
+        "models"
+    } else {
+        "error-401-invalid-key"
+    };
+    replay_whole(&wire_file(file).expect("recorded file"))
+}
+
+async fn chat(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    shared.chat_requests.fetch_add(1, Ordering::SeqCst);
+    shared.changed.notify_waiters();
+    if !authorized(&headers) {
+        return replay_whole(&wire_file("error-401-invalid-key").expect("recorded file"));
+    }
+    let request: ReceivedRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => return invalid_body(&e.to_string()),
+    };
+    shared.requests.lock().unwrap().push(request.clone());
+    let scenario = headers
+        .get("x-mock-scenario")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| marker_in(&request));
+    match scenario.as_deref() {
+        Some("stall") => generated(&shared, &request, true),
+        Some(name) => match wire_file(name) {
+            Some(file) if file.is_stream() => replay_stream(&shared, file),
+            Some(file) => replay_whole(&file),
+            None => invalid_body(&format!("unknown mock scenario {name}")),
+        },
+        None if request.stream => generated(&shared, &request, false),
+        None => completion(&shared, &request),
+    }
+}
+
+/// `[mock:NAME]` in the last user message picks a scenario (for tests that drive the UI).
+fn marker_in(request: &ReceivedRequest) -> Option<String> {
+    let text = &request.messages.iter().rev().find(|m| m.role == "user")?.content;
+    let start = text.find("[mock:")? + "[mock:".len();
+    let end = text[start..].find(']')? + start;
+    Some(text[start..end].trim().to_string())
+}
+
+fn invalid_body(why: &str) -> Response {
+    let body = serde_json::json!({"error": {"message": why, "type": "invalid_request_error", "param": null, "code": null}});
+    (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
+fn with_headers(mut response: Response, file: &WireFile) -> Response {
+    *response.status_mut() = StatusCode::from_u16(file.status).unwrap_or(StatusCode::OK);
+    for (name, value) in &file.headers {
+        if let (Ok(name), Ok(value)) = (
+            header::HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
+}
+
+fn replay_whole(file: &WireFile) -> Response {
+    with_headers(Body::from(file.body.clone()).into_response(), file)
+}
+
+/// Counts a stream as completed when it ends, or as dropped when the client hangs up first.
+struct StreamGuard {
+    shared: Arc<Shared>,
+    finished: bool,
+}
+
+impl StreamGuard {
+    fn finish(&mut self) {
+        self.finished = true;
+    }
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        let counter = if self.finished {
+            &self.shared.completed
+        } else {
+            &self.shared.dropped
+        };
+        counter.fetch_add(1, Ordering::SeqCst);
+        self.shared.changed.notify_waiters();
+    }
+}
+
+enum Piece {
+    Send(String),
+    Abort,
+    Hang,
+}
+
+fn paced_body(shared: &Arc<Shared>, pieces: Vec<Piece>) -> Body {
+    let delay = shared.config.delay;
+    let guard = StreamGuard {
+        shared: shared.clone(),
+        finished: false,
+    };
+    let state = (pieces.into_iter().enumerate(), guard);
+    let body = stream::unfold(state, move |(mut pieces, mut guard)| async move {
+        let Some((i, piece)) = pieces.next() else {
+            guard.finish();
+            return None;
+        };
+        if i > 0 && !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        match piece {
+            Piece::Send(text) => Some((Ok(Bytes::from(text)), (pieces, guard))),
+            Piece::Abort => {
+                // Counted as completed: the server, not the client, broke it off.
+                guard.finish();
+                Some((Err(io::Error::other("connection closed by the peer")), (pieces, guard)))
+            }
+            Piece::Hang => {
+                std::future::pending::<()>().await;
+                None
+            }
+        }
+    });
+    Body::from_stream(body)
+}
+
+fn sse_response(body: Body, request_id: &str) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream; charset=utf-8"));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        headers.insert("x-request-id", v);
+    }
+    headers.insert("openai-processing-ms", HeaderValue::from_static("212"));
+    headers.insert("openai-version", HeaderValue::from_static("2020-10-01"));
+    headers.insert("x-ratelimit-limit-requests", HeaderValue::from_static("5000"));
+    headers.insert("x-ratelimit-remaining-requests", HeaderValue::from_static("4999"));
+    headers.insert("x-ratelimit-reset-requests", HeaderValue::from_static("12ms"));
+    response
+}
+
+fn replay_stream(shared: &Arc<Shared>, file: WireFile) -> Response {
+    let mut pieces: Vec<Piece> = file.events().into_iter().map(Piece::Send).collect();
+    if file.aborts {
+        pieces.push(Piece::Abort);
+    }
+    with_headers(paced_body(shared, pieces).into_response(), &file)
+}
+
+// The chunk shape of stream-basic.http, field for field and in the same order.
+#[derive(Serialize)]
+struct Chunk<'a> {
+    id: &'a str,
+    object: &'static str,
+    created: u64,
+    model: &'a str,
+    service_tier: &'static str,
+    system_fingerprint: &'static str,
+    choices: Vec<ChunkChoice<'a>>,
+    usage: Option<Usage>,
+    obfuscation: &'static str,
+}
+
+#[derive(Serialize)]
+struct ChunkChoice<'a> {
+    index: u32,
+    delta: ChunkDelta<'a>,
+    logprobs: Option<()>,
+    finish_reason: Option<&'static str>,
+}
+
+#[derive(Serialize, Default)]
+struct ChunkDelta<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refusal: Option<Option<()>>,
+}
+
+#[derive(Serialize, Clone, Copy)]
+struct Usage {
+    prompt_tokens: u64,
+    completion_tokens: u64,
+    total_tokens: u64,
+    prompt_tokens_details: PromptDetails,
+    completion_tokens_details: CompletionDetails,
+}
+
+#[derive(Serialize, Clone, Copy)]
+struct PromptDetails {
+    cached_tokens: u64,
+    audio_tokens: u64,
+}
+
+#[derive(Serialize, Clone, Copy)]
+struct CompletionDetails {
+    reasoning_tokens: u64,
+    audio_tokens: u64,
+    accepted_prediction_tokens: u64,
+    rejected_prediction_tokens: u64,
+}
+
+const CREATED: u64 = 1_763_880_000;
+const FINGERPRINT: &str = "fp_0ba0d124f1";
+
+fn served_model(requested: &str) -> String {
+    // The real API answers with the dated snapshot of an alias.
+    match requested {
+        "gpt-4o-mini" => "gpt-4o-mini-2024-07-18".into(),
+        "gpt-4o" => "gpt-4o-2024-08-06".into(),
+        other => other.into(),
+    }
+}
+
+fn usage_for(request: &ReceivedRequest, reply: &str) -> Usage {
+    let encoding = encoding_for_model(&request.model);
+    let prompt = count_chat_prompt(
+        encoding,
+        request.messages.iter().map(|m| (m.role.as_str(), m.content.as_str())),
+    );
+    let completion = count_text(encoding, reply);
+    Usage {
+        prompt_tokens: prompt,
+        completion_tokens: completion,
+        total_tokens: prompt + completion,
+        prompt_tokens_details: PromptDetails {
+            cached_tokens: 0,
+            audio_tokens: 0,
+        },
+        completion_tokens_details: CompletionDetails {
+            reasoning_tokens: 0,
+            audio_tokens: 0,
+            accepted_prediction_tokens: 0,
+            rejected_prediction_tokens: 0,
+        },
+    }
+}
+
+fn chunk_pieces(text: &str, chars: usize) -> Vec<String> {
+    let chars_vec: Vec<char> = text.chars().collect();
+    chars_vec
+        .chunks(chars.max(1))
+        .map(|c| c.iter().collect())
+        .collect()
+}
+
+fn generated(shared: &Arc<Shared>, request: &ReceivedRequest, stall: bool) -> Response {
+    let n = shared.next_id.fetch_add(1, Ordering::SeqCst);
+    let id = format!("chatcmpl-Mock{n:06}");
+    let request_id = format!("req_mock{n:024x}");
+    let model = served_model(&request.model);
+    let reply = shared.config.reply.as_str();
+    let data = |chunk: &Chunk| format!("data: {}\n\n", serde_json::to_string(chunk).unwrap());
+    let chunk = |choices, usage, obfuscation| Chunk {
+        id: &id,
+        object: "chat.completion.chunk",
+        created: CREATED,
+        model: &model,
+        service_tier: "default",
+        system_fingerprint: FINGERPRINT,
+        choices,
+        usage,
+        obfuscation,
+    };
+    let choice = |delta, finish_reason| {
+        vec![ChunkChoice {
+            index: 0,
+            delta,
+            logprobs: None,
+            finish_reason,
+        }]
+    };
+    let mut pieces = vec![Piece::Send(data(&chunk(
+        choice(
+            ChunkDelta {
+                role: Some("assistant"),
+                content: Some(""),
+                refusal: Some(None),
+            },
+            None,
+        ),
+        None,
+        "qF3x",
+    )))];
+    let parts = chunk_pieces(reply, shared.config.chunk_chars);
+    let sent_parts = if stall { &parts[..parts.len().min(2)] } else { &parts[..] };
+    for part in sent_parts {
+        pieces.push(Piece::Send(data(&chunk(
+            choice(
+                ChunkDelta {
+                    content: Some(part),
+                    ..Default::default()
+                },
+                None,
+            ),
+            None,
+            "9sK",
+        ))));
+    }
+    if stall {
+        pieces.push(Piece::Hang);
+    } else {
+        pieces.push(Piece::Send(data(&chunk(
+            choice(ChunkDelta::default(), Some("stop")),
+            None,
+            "LmN0p",
+        ))));
+        if request.stream_options.is_some_and(|o| o.include_usage) {
+            pieces.push(Piece::Send(data(&chunk(
+                vec![],
+                Some(usage_for(request, reply)),
+                "a1",
+            ))));
+        }
+        pieces.push(Piece::Send("data: [DONE]\n\n".into()));
+    }
+    sse_response(paced_body(shared, pieces), &request_id)
+}
+
+fn completion(shared: &Arc<Shared>, request: &ReceivedRequest) -> Response {
+    #[derive(Serialize)]
+    struct Completion<'a> {
+        id: String,
+        object: &'static str,
+        created: u64,
+        model: String,
+        choices: [CompletionChoice<'a>; 1],
+        usage: Usage,
+        service_tier: &'static str,
+        system_fingerprint: &'static str,
+    }
+    #[derive(Serialize)]
+    struct CompletionChoice<'a> {
+        index: u32,
+        message: CompletionMessage<'a>,
+        logprobs: Option<()>,
+        finish_reason: &'static str,
+    }
+    #[derive(Serialize)]
+    struct CompletionMessage<'a> {
+        role: &'static str,
+        content: &'a str,
+        refusal: Option<()>,
+        annotations: [(); 0],
+    }
+    let n = shared.next_id.fetch_add(1, Ordering::SeqCst);
+    let reply = shared.config.reply.as_str();
+    let body = Completion {
+        id: format!("chatcmpl-Mock{n:06}"),
+        object: "chat.completion",
+        created: CREATED,
+        model: served_model(&request.model),
+        choices: [CompletionChoice {
+            index: 0,
+            message: CompletionMessage {
+                role: "assistant",
+                content: reply,
+                refusal: None,
+                annotations: [],
+            },
+            logprobs: None,
+            finish_reason: "stop",
+        }],
+        usage: usage_for(request, reply),
+        service_tier: "default",
+        system_fingerprint: FINGERPRINT,
+    };
+    let mut response = (
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::to_string(&body).unwrap(),
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("req_mock{n:024x}")) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    response
+}
