@@ -1,1 +1,37 @@
+//! Tally's engine: everything a user can do, as functions a test can call without a window.
+//!
+//! This crate owns the use cases (store and test the API key, send a message and stream
+//! the reply, stop it, list conversations, read and change settings), the types that cross
+//! the IPC boundary (`api`, from which the TypeScript bindings are generated), and the
+//! mapping of every failure to one `{code, message}` a non-programmer can act on. It wires
+//! `tally-openai`, `tally-store`, `tally-spend` and `tally-keychain` together and must not
+//! depend on Tauri or any UI: events leave through the [`ChatSink`] trait.
 
+pub mod api;
+mod engine;
+mod error;
+mod keys;
+mod send;
+
+pub use api::ChatEvent;
+pub use engine::{Engine, EngineConfig};
+pub use error::CoreError;
+
+/// Where the events of one reply go (the shell forwards them over a Tauri channel).
+pub trait ChatSink: Send + Sync + 'static {
+    fn send(&self, event: ChatEvent);
+}
+
+impl<F: Fn(ChatEvent) + Send + Sync + 'static> ChatSink for F {
+    fn send(&self, event: ChatEvent) {
+        self(event)
+    }
+}
+
+/// Now, as UTC epoch milliseconds.
+pub(crate) fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

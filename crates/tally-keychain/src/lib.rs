@@ -8,6 +8,8 @@
 
 mod sensitive;
 mod store;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 
 pub use sensitive::Sensitive;
 pub use store::{ApiKeyStore, KeyStatus, SERVICE};

@@ -1,1 +1,37 @@
+//! Tally's one SQLite database file.
+//!
+//! This crate owns the schema and every SQL statement: numbered migrations, conversations,
+//! messages as a tree (`parent_id`, with each conversation's current leaf), the usage
+//! ledger (one row per billed request, money in integer nano-USD) and settings. The file
+//! runs in WAL mode with foreign keys on. It knows nothing of HTTP, money rules, the
+//! keychain or Tauri, and it never stores an API key: there is no column for one.
 
+mod migrations;
+mod model;
+mod store;
+
+pub use migrations::migrations;
+pub use model::*;
+pub use store::{DB_FILE_NAME, Store};
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    #[error("could not create the data folder {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("no conversation with id {0}")]
+    NoConversation(i64),
+    #[error("no message with id {0}")]
+    NoMessage(i64),
+    #[error("unexpected value {value:?} in column {column}")]
+    BadValue { column: &'static str, value: String },
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -2,5 +2,4 @@
 //! with its own unlocked gnome-keyring and a fresh HOME (see `session`), so it never
 //! touches the developer's own keychain and never falls back to a fake.
 
-mod session;
 mod store;

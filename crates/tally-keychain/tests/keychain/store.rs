@@ -2,7 +2,7 @@ use std::process::Command;
 
 use tally_keychain::{ApiKeyStore, KeychainError, normalize_key};
 
-use crate::session::{Setup, in_child};
+use tally_keychain::test_support::{Setup, in_child};
 
 const KEY: &str = "sk-proj-TestKeyForTallyOnly0000000000abcd";
 

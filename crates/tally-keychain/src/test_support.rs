@@ -1,3 +1,9 @@
+//! Running a test against a real, private Secret Service (feature `test-support`).
+//!
+//! [`in_child`] re-runs the calling test in a child process inside its own D-Bus session
+//! with an unlocked gnome-keyring and a fresh HOME, so tests never touch the developer's
+//! keychain and never fall back to a fake.
+
 use std::path::PathBuf;
 
 use std::process::Command;

@@ -1,0 +1,247 @@
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use tally_keychain::ApiKeyStore;
+use tally_openai::{ClientConfig, OpenAiClient};
+use tally_spend::PriceCatalog;
+use tally_store::Store;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{
+    ConversationSummary, ConversationView, KeyStatusView, KeyTestResult, SettingsUpdate,
+    SettingsView,
+};
+use crate::keys::Keys;
+use crate::{CoreError, now_millis};
+
+pub(crate) const DEFAULT_MODEL: &str = "gpt-4o-mini";
+const SETTING_MODEL: &str = "default_model";
+const SETTING_API_BASE: &str = "api_base";
+const SETTING_ONBOARDED: &str = "onboarded";
+
+/// How the engine is set up; the shell fills it from the environment.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Folder of the database (`TALLY_DATA_DIR`, or the OS app-data folder).
+    pub data_dir: PathBuf,
+    /// `TALLY_API_BASE`: overrides the API address setting for this run.
+    pub api_base_override: Option<String>,
+    /// `OPENAI_API_KEY`: used when no key is stored, for this run only.
+    pub env_api_key: Option<String>,
+    /// The keychain service name (tests use their own).
+    pub keychain_service: String,
+    /// How often streamed text is saved (at most 500 ms by design).
+    pub flush_interval: Duration,
+}
+
+impl EngineConfig {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            api_base_override: None,
+            env_api_key: None,
+            keychain_service: tally_keychain::SERVICE.to_string(),
+            flush_interval: Duration::from_millis(250),
+        }
+    }
+
+    /// Reads `TALLY_API_BASE` and `OPENAI_API_KEY`.
+    pub fn with_env(mut self) -> Self {
+        let non_empty = |name| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        self.api_base_override = non_empty("TALLY_API_BASE");
+        self.env_api_key = non_empty("OPENAI_API_KEY");
+        self
+    }
+}
+
+/// The engine. One per app; cheap to share behind an `Arc`.
+pub struct Engine {
+    pub(crate) store: Mutex<Store>,
+    pub(crate) keys: Keys,
+    pub(crate) api_base_override: Option<String>,
+    pub(crate) prices: PriceCatalog,
+    pub(crate) flush_interval: Duration,
+    /// Replies being written, by conversation: cancelling the token stops one.
+    pub(crate) active: Mutex<HashMap<i64, (u64, CancellationToken)>>,
+}
+
+impl Engine {
+    /// Opens the database (migrating it) and marks replies a crash left unfinished as
+    /// interrupted.
+    pub fn open(config: EngineConfig) -> Result<Arc<Self>, CoreError> {
+        let store = Store::open_in(&config.data_dir)?;
+        let recovered = store.mark_unfinished_replies_interrupted(now_millis())?;
+        if recovered > 0 {
+            tracing::info!(recovered, "replies left unfinished by the last run are now interrupted");
+        }
+        Ok(Arc::new(Self {
+            store: Mutex::new(store),
+            keys: Keys::new(
+                ApiKeyStore::new(&config.keychain_service),
+                config.env_api_key,
+            ),
+            api_base_override: config.api_base_override,
+            prices: PriceCatalog::builtin(),
+            flush_interval: config.flush_interval.min(Duration::from_millis(500)),
+            active: Mutex::default(),
+        }))
+    }
+
+    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
+        // A panic while holding the lock leaves SQLite consistent (every write is one
+        // statement or one transaction), so a poisoned lock is safe to use.
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    // ----- key -----
+
+    pub fn key_status(&self) -> KeyStatusView {
+        self.keys.status()
+    }
+
+    /// Stores a pasted key in the keychain (trimmed and checked first).
+    pub fn key_set(&self, pasted: &str) -> Result<KeyStatusView, CoreError> {
+        self.keys.store(pasted)?;
+        Ok(self.keys.status())
+    }
+
+    pub fn key_delete(&self) -> Result<KeyStatusView, CoreError> {
+        self.keys.delete()?;
+        Ok(self.keys.status())
+    }
+
+    /// Tries the key in use with `GET /models`.
+    pub async fn key_test(&self) -> Result<KeyTestResult, CoreError> {
+        let key = self.keys.resolve()?;
+        let client = self.client()?;
+        let list = client.list_models(&key).await?;
+        let mut models: Vec<String> = list
+            .data
+            .into_iter()
+            .map(|m| m.id)
+            .filter(|id| is_chat_model(id))
+            .collect();
+        models.sort();
+        Ok(KeyTestResult { models })
+    }
+
+    // ----- settings -----
+
+    pub(crate) fn api_base(&self) -> Result<String, CoreError> {
+        if let Some(base) = &self.api_base_override {
+            return Ok(base.clone());
+        }
+        Ok(self
+            .store()
+            .setting(SETTING_API_BASE)?
+            .unwrap_or_else(|| ClientConfig::OPENAI.to_string()))
+    }
+
+    pub(crate) fn client(&self) -> Result<OpenAiClient, CoreError> {
+        Ok(OpenAiClient::new(ClientConfig::new(self.api_base()?))?)
+    }
+
+    pub(crate) fn default_model(&self) -> Result<String, CoreError> {
+        Ok(self
+            .store()
+            .setting(SETTING_MODEL)?
+            .unwrap_or_else(|| DEFAULT_MODEL.to_string()))
+    }
+
+    pub fn settings_get(&self) -> Result<SettingsView, CoreError> {
+        let onboarded = self.store().setting(SETTING_ONBOARDED)?.as_deref() == Some("true");
+        Ok(SettingsView {
+            default_model: self.default_model()?,
+            api_base: self.api_base()?,
+            api_base_from_env: self.api_base_override.is_some(),
+            onboarded,
+        })
+    }
+
+    pub fn settings_set(&self, update: SettingsUpdate) -> Result<SettingsView, CoreError> {
+        if let Some(model) = &update.default_model {
+            let model = model.trim();
+            if model.is_empty() || model.len() > 200 || model.chars().any(char::is_whitespace) {
+                return Err(CoreError::InvalidInput(
+                    "Pick a model from the list, or type a model name without spaces.".into(),
+                ));
+            }
+            self.store().set_setting(SETTING_MODEL, model)?;
+        }
+        if let Some(base) = &update.api_base {
+            let base = base.trim();
+            OpenAiClient::new(ClientConfig::new(base))?;
+            self.store().set_setting(SETTING_API_BASE, base)?;
+        }
+        if let Some(onboarded) = update.onboarded {
+            self.store()
+                .set_setting(SETTING_ONBOARDED, if onboarded { "true" } else { "false" })?;
+        }
+        self.settings_get()
+    }
+
+    // ----- conversations -----
+
+    pub fn conversation_list(&self) -> Result<Vec<ConversationSummary>, CoreError> {
+        Ok(self
+            .store()
+            .list_conversations()?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    pub fn conversation_get(&self, id: i64) -> Result<ConversationView, CoreError> {
+        let store = self.store();
+        let conversation = store.conversation(id).map_err(|e| match e {
+            tally_store::StoreError::NoConversation(_) => {
+                CoreError::InvalidInput("This conversation no longer exists.".into())
+            }
+            other => other.into(),
+        })?;
+        let messages = store.current_branch(id)?;
+        Ok(ConversationView {
+            conversation: conversation.into(),
+            messages: messages.into_iter().map(Into::into).collect(),
+        })
+    }
+
+    /// Stops the reply being written in `conversation_id`. Returns whether one was.
+    pub fn stop(&self, conversation_id: i64) -> bool {
+        let active = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        match active.get(&conversation_id) {
+            Some((_, token)) => {
+                token.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// Models `/models` lists that can chat (it also lists embedding, audio and image models).
+fn is_chat_model(id: &str) -> bool {
+    let chat_family = id.starts_with("gpt-") || id.starts_with('o') && id[1..].starts_with(char::is_numeric);
+    let not_chat = ["embedding", "whisper", "tts", "dall-e", "audio", "realtime", "transcribe", "image", "moderation", "search"];
+    chat_family && !not_chat.iter().any(|w| id.contains(w))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn chat_models_are_told_apart() {
+        for (id, chat) in [
+            ("gpt-4o-mini", true),
+            ("o4-mini", true),
+            ("gpt-5", true),
+            ("text-embedding-3-small", false),
+            ("whisper-1", false),
+            ("gpt-4o-realtime-preview", false),
+            ("omni-moderation-latest", false),
+        ] {
+            assert_eq!(super::is_chat_model(id), chat, "{id}");
+        }
+    }
+}

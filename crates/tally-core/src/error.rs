@@ -1,0 +1,154 @@
+use tally_keychain::KeychainError;
+use tally_openai::{ErrorKind, OpenAiError};
+use tally_store::StoreError;
+
+use crate::api::{ErrorCode, IpcError};
+
+/// Everything that can go wrong in a use case. `Display` is the plain-language message a
+/// user sees; [`CoreError::code`] is what the UI branches on. No variant carries the key.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("Tally needs your OpenAI API key before it can send messages. Add it in Settings.")]
+    MissingApiKey,
+    #[error("{0}")]
+    Keychain(String),
+    #[error("{message}")]
+    Api {
+        kind: ErrorKind,
+        message: String,
+    },
+    #[error("Tally could not save your data: {0}. Your last change may not be kept; check that the disk is not full.")]
+    Storage(#[from] StoreError),
+}
+
+impl CoreError {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Self::InvalidInput(_) => ErrorCode::InvalidInput,
+            Self::MissingApiKey => ErrorCode::MissingApiKey,
+            Self::Keychain(_) => ErrorCode::KeychainUnavailable,
+            Self::Api { kind, .. } => code_of(*kind),
+            Self::Storage(_) => ErrorCode::Storage,
+        }
+    }
+
+    pub fn to_ipc(&self) -> IpcError {
+        IpcError {
+            code: self.code(),
+            message: self.to_string(),
+        }
+    }
+}
+
+impl From<KeychainError> for CoreError {
+    fn from(e: KeychainError) -> Self {
+        match e {
+            KeychainError::InvalidKey(why) => Self::InvalidInput(why),
+            KeychainError::Unavailable { reason } => Self::Keychain(reason),
+            KeychainError::Failed(why) => Self::Keychain(format!(
+                "Tally could not use your system keychain ({why})."
+            )),
+        }
+    }
+}
+
+impl From<OpenAiError> for CoreError {
+    fn from(e: OpenAiError) -> Self {
+        if let OpenAiError::InvalidBaseUrl(url) = &e {
+            return Self::InvalidInput(format!(
+                "The API address “{url}” is not a web address. Check it in Settings."
+            ));
+        }
+        let kind = e.kind();
+        Self::Api {
+            kind,
+            message: message_of(kind).to_string(),
+        }
+    }
+}
+
+fn code_of(kind: ErrorKind) -> ErrorCode {
+    match kind {
+        ErrorKind::InvalidKey | ErrorKind::PermissionDenied => ErrorCode::InvalidApiKey,
+        ErrorKind::QuotaExhausted => ErrorCode::QuotaExhausted,
+        ErrorKind::RateLimited => ErrorCode::RateLimited,
+        ErrorKind::ContextTooLong => ErrorCode::ContextTooLong,
+        ErrorKind::ModelNotFound | ErrorKind::UnsupportedParameter => ErrorCode::ModelNotFound,
+        ErrorKind::BadRequest => ErrorCode::InvalidInput,
+        ErrorKind::ServerError | ErrorKind::InvalidResponse => ErrorCode::ServerError,
+        ErrorKind::Network => ErrorCode::Network,
+        ErrorKind::Timeout => ErrorCode::Timeout,
+    }
+}
+
+/// One plain sentence and one action per kind.
+fn message_of(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::InvalidKey => {
+            "OpenAI did not accept this key. Open Settings and paste your API key again."
+        }
+        ErrorKind::PermissionDenied => {
+            "OpenAI says this key is not allowed to do that. Check the key's permissions on OpenAI's website, or use another key in Settings."
+        }
+        ErrorKind::QuotaExhausted => {
+            "Your OpenAI account has no credit left, or has reached the spending limit set on OpenAI's website. Add credit or raise that limit there; trying again will not help until then."
+        }
+        ErrorKind::RateLimited => {
+            "OpenAI is receiving too many requests from this key right now. Wait a moment and try again."
+        }
+        ErrorKind::ContextTooLong => {
+            "This conversation is too long for the model. Start a new chat, or shorten your message."
+        }
+        ErrorKind::ModelNotFound | ErrorKind::UnsupportedParameter => {
+            "This model is not available to your key. Pick another model."
+        }
+        ErrorKind::BadRequest => {
+            "OpenAI could not process this request. Try rephrasing your message, or pick another model."
+        }
+        ErrorKind::ServerError | ErrorKind::InvalidResponse => {
+            "OpenAI's service had a problem answering. Try again in a moment."
+        }
+        ErrorKind::Network => {
+            "Tally could not reach OpenAI. Check your internet connection and try again."
+        }
+        ErrorKind::Timeout => "OpenAI took too long to answer. Try again in a moment.",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every kind has a distinct-enough message and the code the UI expects.
+    #[test]
+    fn error_mapping_table() {
+        let cases = [
+            (ErrorKind::InvalidKey, ErrorCode::InvalidApiKey, "did not accept this key"),
+            (ErrorKind::PermissionDenied, ErrorCode::InvalidApiKey, "not allowed"),
+            (ErrorKind::QuotaExhausted, ErrorCode::QuotaExhausted, "no credit left"),
+            (ErrorKind::RateLimited, ErrorCode::RateLimited, "too many requests"),
+            (ErrorKind::ContextTooLong, ErrorCode::ContextTooLong, "too long"),
+            (ErrorKind::ModelNotFound, ErrorCode::ModelNotFound, "another model"),
+            (ErrorKind::UnsupportedParameter, ErrorCode::ModelNotFound, "another model"),
+            (ErrorKind::BadRequest, ErrorCode::InvalidInput, "could not process"),
+            (ErrorKind::ServerError, ErrorCode::ServerError, "had a problem"),
+            (ErrorKind::InvalidResponse, ErrorCode::ServerError, "had a problem"),
+            (ErrorKind::Network, ErrorCode::Network, "could not reach"),
+            (ErrorKind::Timeout, ErrorCode::Timeout, "too long to answer"),
+        ];
+        for (kind, code, words) in cases {
+            let error = CoreError::Api {
+                kind,
+                message: message_of(kind).into(),
+            };
+            assert_eq!(error.code(), code, "{kind:?}");
+            assert!(error.to_string().contains(words), "{kind:?}: {error}");
+        }
+        let missing = CoreError::MissingApiKey.to_ipc();
+        assert_eq!(missing.code, ErrorCode::MissingApiKey);
+        let json = serde_json::to_string(&missing).unwrap();
+        assert!(json.starts_with(r#"{"code":"missing_api_key","message":"#), "{json}");
+    }
+}

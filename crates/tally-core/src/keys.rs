@@ -1,0 +1,64 @@
+//! Which key a request uses: the keychain's, or `OPENAI_API_KEY` for this run only.
+
+use tally_keychain::{ApiKeyStore, KeychainError, Sensitive, normalize_key};
+
+use crate::CoreError;
+use crate::api::{KeySource, KeyStatusView};
+
+pub(crate) struct Keys {
+    pub(crate) keychain: ApiKeyStore,
+    /// From the environment at startup; never written anywhere.
+    pub(crate) from_env: Option<Sensitive<String>>,
+}
+
+impl Keys {
+    pub(crate) fn new(keychain: ApiKeyStore, env_value: Option<String>) -> Self {
+        // A malformed environment value is ignored rather than sent.
+        let from_env = env_value.and_then(|v| normalize_key(&v).ok());
+        Self { keychain, from_env }
+    }
+
+    /// The key to send: the stored one first, else the environment's.
+    pub(crate) fn resolve(&self) -> Result<Sensitive<String>, CoreError> {
+        match self.keychain.get() {
+            Ok(Some(key)) => Ok(key),
+            Ok(None) => self.from_env.clone().ok_or(CoreError::MissingApiKey),
+            Err(e) => self.from_env.clone().ok_or_else(|| e.into()),
+        }
+    }
+
+    pub(crate) fn status(&self) -> KeyStatusView {
+        let (stored, problem) = match self.keychain.get() {
+            Ok(key) => (key, None),
+            Err(KeychainError::Unavailable { reason }) => (None, Some(reason)),
+            Err(e) => (None, Some(CoreError::from(e).to_string())),
+        };
+        match (stored, &self.from_env) {
+            (Some(key), _) => KeyStatusView {
+                source: KeySource::Keychain,
+                last_four: Some(key.last_four()),
+                keychain_problem: problem,
+            },
+            (None, Some(key)) => KeyStatusView {
+                source: KeySource::Environment,
+                last_four: Some(key.last_four()),
+                keychain_problem: problem,
+            },
+            (None, None) => KeyStatusView {
+                source: KeySource::None,
+                last_four: None,
+                keychain_problem: problem,
+            },
+        }
+    }
+
+    pub(crate) fn store(&self, pasted: &str) -> Result<(), CoreError> {
+        let key = normalize_key(pasted)?;
+        self.keychain.set(&key)?;
+        Ok(())
+    }
+
+    pub(crate) fn delete(&self) -> Result<(), CoreError> {
+        Ok(self.keychain.delete()?)
+    }
+}

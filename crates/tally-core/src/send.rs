@@ -1,0 +1,359 @@
+//! Sending a message and streaming the reply: the data flow of DESIGN.md, steps 1–5.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tally_openai::{ChatMessage, ChatRequest, ChatStream, OpenAiError, StreamEvent, Usage};
+use tally_spend::{TokenUsage, count_chat_prompt, count_text, encoding_for_model};
+use tally_store::{Message, MessageOutcome, MessageStatus, Purpose, Role, UsageRow};
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{self, ChatEvent, SendRequest};
+use crate::{ChatSink, CoreError, Engine, now_millis};
+
+/// Longest message Tally accepts (about 250k tokens of English: far beyond any window).
+const MAX_MESSAGE_CHARS: usize = 1_000_000;
+
+/// Tells sends apart in `Engine::active`.
+static NEXT_SEND: AtomicU64 = AtomicU64::new(1);
+
+/// How a reply stream ended.
+enum Ending {
+    Complete,
+    Stopped,
+    Failed(CoreError, MessageStatus),
+}
+
+impl Engine {
+    /// Sends `request.text` and streams the reply to `sink`, returning when the reply has
+    /// ended and everything about it is saved. The user's message is saved before the
+    /// request leaves, so it is never lost; the reply is saved as it streams.
+    pub async fn send(self: &Arc<Self>, request: SendRequest, sink: impl ChatSink) -> Result<(), CoreError> {
+        let text = request.text.trim();
+        if text.is_empty() {
+            return Err(CoreError::InvalidInput("Type a message first.".into()));
+        }
+        if text.chars().count() > MAX_MESSAGE_CHARS {
+            return Err(CoreError::InvalidInput(
+                "This message is too long to send. Shorten it, or split it into parts.".into(),
+            ));
+        }
+        // Fail before writing anything when the request could not leave at all.
+        let key = self.keys.resolve()?;
+        let client = self.client()?;
+        let (conversation, user, reply) = {
+            let mut store = self.store();
+            let conversation = match request.conversation_id {
+                Some(id) => store.conversation(id).map_err(|e| match e {
+                    tally_store::StoreError::NoConversation(_) => {
+                        CoreError::InvalidInput("This conversation no longer exists.".into())
+                    }
+                    other => other.into(),
+                })?,
+                None => {
+                    let model = match request.model.as_deref().map(str::trim) {
+                        Some(m) if !m.is_empty() => m.to_string(),
+                        _ => self.default_model_in(&store)?,
+                    };
+                    store.create_conversation(&title_from(text), &model, now_millis())?
+                }
+            };
+            let (user, reply) =
+                store.begin_exchange(conversation.id, text, &conversation.model, now_millis())?;
+            (conversation, user, reply)
+        };
+        let cancel = CancellationToken::new();
+        let send_id = NEXT_SEND.fetch_add(1, Ordering::Relaxed);
+        {
+            let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((_, previous)) = active.insert(conversation.id, (send_id, cancel.clone())) {
+                // One reply at a time per conversation: a new send stops the old one.
+                previous.cancel();
+            }
+        }
+        sink.send(ChatEvent::Started {
+            conversation_id: conversation.id,
+            user_message_id: user.id,
+            assistant_message_id: reply.id,
+            title: conversation.title.clone(),
+        });
+
+        let context = self.context_for(conversation.id, reply.id, conversation.system_prompt.as_deref())?;
+        let chat_request = ChatRequest::streaming(conversation.model.clone(), context);
+        let mut stream_state = StreamState::default();
+        let ending = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => Ending::Stopped,
+            opened = client.stream_chat(&key, &chat_request) => match opened {
+                Ok(stream) => {
+                    stream_state.request_id = stream.request_id().map(str::to_string);
+                    self.pump(stream, &reply, &cancel, &sink, &mut stream_state).await
+                }
+                Err(e) => {
+                    stream_state.api_error_before_stream = true;
+                    let status = MessageStatus::Error;
+                    Ending::Failed(e.into(), status)
+                }
+            },
+        };
+        drop(key);
+        self.finish(&conversation.model, conversation.id, &reply, &chat_request, stream_state, ending, &sink)
+            .await;
+        let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        if active.get(&conversation.id).is_some_and(|(id, _)| *id == send_id) {
+            active.remove(&conversation.id);
+        }
+        Ok(())
+    }
+
+    fn default_model_in(&self, store: &tally_store::Store) -> Result<String, CoreError> {
+        Ok(store
+            .setting("default_model")?
+            .unwrap_or_else(|| crate::engine::DEFAULT_MODEL.to_string()))
+    }
+
+    /// The messages sent to the API: the system prompt, then the branch on screen up to the
+    /// new user message (the empty reply being written is left out, and so are replies
+    /// that failed with no text).
+    fn context_for(
+        &self,
+        conversation_id: i64,
+        reply_id: i64,
+        system_prompt: Option<&str>,
+    ) -> Result<Vec<ChatMessage>, CoreError> {
+        let branch = self.store().current_branch(conversation_id)?;
+        let mut messages = Vec::with_capacity(branch.len() + 1);
+        if let Some(prompt) = system_prompt.filter(|p| !p.trim().is_empty()) {
+            messages.push(ChatMessage {
+                role: tally_openai::Role::System,
+                content: prompt.to_string(),
+            });
+        }
+        for message in branch.into_iter().filter(|m| m.id != reply_id && !m.content.is_empty()) {
+            let role = match message.role {
+                Role::System => tally_openai::Role::System,
+                Role::User => tally_openai::Role::User,
+                Role::Assistant => tally_openai::Role::Assistant,
+            };
+            messages.push(ChatMessage {
+                role,
+                content: message.content,
+            });
+        }
+        Ok(messages)
+    }
+
+    /// Reads the stream to its end, forwarding deltas and saving the text at least every
+    /// `flush_interval`.
+    async fn pump(
+        &self,
+        mut stream: ChatStream,
+        reply: &Message,
+        cancel: &CancellationToken,
+        sink: &impl ChatSink,
+        state: &mut StreamState,
+    ) -> Ending {
+        let mut flush = tokio::time::interval(self.flush_interval);
+        flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut dirty = false;
+        let ending = loop {
+            tokio::select! {
+                biased;
+                _ = cancel.cancelled() => break Ending::Stopped,
+                _ = flush.tick() => {
+                    if dirty {
+                        self.save_partial(reply.id, &state.text);
+                        dirty = false;
+                    }
+                }
+                event = stream.next() => match event {
+                    None => break Ending::Complete,
+                    Some(Ok(StreamEvent::Delta(text))) => {
+                        state.text.push_str(&text);
+                        dirty = true;
+                        sink.send(ChatEvent::Delta { text });
+                    }
+                    Some(Ok(StreamEvent::Finished(reason))) => {
+                        state.finish_reason = Some(reason.as_str().to_string());
+                    }
+                    Some(Ok(StreamEvent::Usage(usage))) => {
+                        state.usage = Some(usage);
+                        sink.send(ChatEvent::Usage {
+                            prompt_tokens: usage.prompt_tokens,
+                            cached_tokens: usage.cached_tokens(),
+                            completion_tokens: usage.completion_tokens,
+                            reasoning_tokens: usage.reasoning_tokens(),
+                        });
+                    }
+                    Some(Err(error)) => {
+                        let status = match error {
+                            OpenAiError::Stream { .. } => MessageStatus::Error,
+                            _ => MessageStatus::Interrupted,
+                        };
+                        break Ending::Failed(error.into(), status);
+                    }
+                },
+            }
+        };
+        // Dropping the stream here closes the HTTP connection (this is how Stop cancels).
+        drop(stream);
+        ending
+    }
+
+    fn save_partial(&self, reply_id: i64, text: &str) {
+        if let Err(e) = self.store().save_partial_reply(reply_id, text, now_millis()) {
+            tracing::warn!(error = %e, "could not save the partial reply");
+        }
+    }
+
+    /// Gives the reply its final state, writes its ledger row, and tells the UI.
+    #[allow(clippy::too_many_arguments)]
+    async fn finish(
+        &self,
+        model: &str,
+        conversation_id: i64,
+        reply: &Message,
+        request: &ChatRequest,
+        state: StreamState,
+        ending: Ending,
+        sink: &impl ChatSink,
+    ) {
+        let (status, error) = match ending {
+            Ending::Complete => (MessageStatus::Complete, None),
+            Ending::Stopped => (MessageStatus::Stopped, None),
+            Ending::Failed(error, status) => (status, Some(error)),
+        };
+        let outcome = MessageOutcome {
+            status,
+            finish_reason: state.finish_reason.clone(),
+            error_code: error.as_ref().map(|e| code_name(e.code())),
+            error_message: error.as_ref().map(ToString::to_string),
+        };
+        let now = now_millis();
+        if let Err(e) = self.store().finish_reply(reply.id, &state.text, &outcome, now) {
+            tracing::error!(error = %e, "could not save the final reply");
+        }
+
+        let (tokens, estimated) = match (state.usage, state.api_error_before_stream) {
+            (Some(usage), _) => (token_usage(&usage), false),
+            // The API bills nothing for a request it refused.
+            (None, true) => (TokenUsage::default(), false),
+            (None, false) => (estimate(model, request, &state.text).await, true),
+        };
+        let cost = self.prices.lookup(model).map(|price| tally_spend::cost(&tokens, price));
+        let row = UsageRow {
+            created_at: now,
+            conversation_id: Some(conversation_id),
+            message_id: Some(reply.id),
+            purpose: Purpose::Chat,
+            model: model.to_string(),
+            prompt_tokens: tokens.prompt,
+            cached_tokens: tokens.cached_prompt,
+            completion_tokens: tokens.completion,
+            reasoning_tokens: tokens.reasoning,
+            cost_nanos: cost,
+            estimated,
+            request_id: state.request_id.clone(),
+            status: status.as_str().to_string(),
+        };
+        if let Err(e) = self.store().record_usage(&row) {
+            tracing::error!(error = %e, "could not write the usage ledger row");
+        }
+
+        sink.send(match error {
+            None => ChatEvent::Done {
+                status: status.into(),
+                finish_reason: state.finish_reason,
+                cost,
+                estimated,
+            },
+            Some(error) => ChatEvent::Failed {
+                status: status.into(),
+                code: error.code(),
+                message: error.to_string(),
+            },
+        });
+    }
+}
+
+#[derive(Default)]
+struct StreamState {
+    text: String,
+    finish_reason: Option<String>,
+    usage: Option<Usage>,
+    request_id: Option<String>,
+    api_error_before_stream: bool,
+}
+
+fn token_usage(usage: &Usage) -> TokenUsage {
+    TokenUsage {
+        prompt: usage.prompt_tokens,
+        cached_prompt: usage.cached_tokens(),
+        completion: usage.completion_tokens,
+        reasoning: usage.reasoning_tokens(),
+    }
+}
+
+/// Usage of a request whose usage chunk never came (stopped, dropped): counted with the
+/// model's tokenizer, off the async threads since the first use loads the tables.
+async fn estimate(model: &str, request: &ChatRequest, reply_text: &str) -> TokenUsage {
+    let encoding = encoding_for_model(model);
+    let messages: Vec<(String, String)> = request
+        .messages
+        .iter()
+        .map(|m| (role_name(m.role).to_string(), m.content.clone()))
+        .collect();
+    let reply_text = reply_text.to_string();
+    tokio::task::spawn_blocking(move || TokenUsage {
+        prompt: count_chat_prompt(encoding, messages.iter().map(|(r, c)| (r.as_str(), c.as_str()))),
+        cached_prompt: 0,
+        completion: count_text(encoding, &reply_text),
+        reasoning: 0,
+    })
+    .await
+    .unwrap_or_default()
+}
+
+fn role_name(role: tally_openai::Role) -> &'static str {
+    match role {
+        tally_openai::Role::System => "system",
+        tally_openai::Role::Developer => "developer",
+        tally_openai::Role::User => "user",
+        tally_openai::Role::Assistant => "assistant",
+        tally_openai::Role::Tool => "tool",
+    }
+}
+
+fn code_name(code: api::ErrorCode) -> String {
+    serde_json::to_value(code)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// A first title: the opening words of the first message, on one line.
+pub(crate) fn title_from(text: &str) -> String {
+    const MAX_CHARS: usize = 48;
+    let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= MAX_CHARS {
+        return one_line;
+    }
+    let cut: String = one_line.chars().take(MAX_CHARS).collect();
+    let at_word = cut.rsplit_once(' ').map(|(head, _)| head).filter(|h| h.len() > 12).unwrap_or(&cut);
+    format!("{}…", at_word.trim_end_matches([',', '.', ';', ':']))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::title_from;
+
+    #[test]
+    fn titles_are_short_single_lines() {
+        assert_eq!(title_from("Hello"), "Hello");
+        assert_eq!(title_from("  two\n\nlines  "), "two lines");
+        let long = "Please explain how the spending limit works when several replies stream at the same time";
+        let title = title_from(long);
+        assert!(title.ends_with('…') && title.chars().count() <= 49, "{title}");
+        assert!(long.starts_with(title.trim_end_matches('…')));
+    }
+}

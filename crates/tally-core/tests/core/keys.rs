@@ -1,0 +1,66 @@
+use tally_core::api::{ErrorCode, KeySource};
+use tally_keychain::test_support::{Setup, in_child};
+
+use crate::{KEY, engine, mock};
+
+/// Onboarding's key path against a real, private Secret Service.
+#[test]
+fn key_is_stored_tested_and_deleted_in_the_keychain() {
+    if !in_child("keys::key_is_stored_tested_and_deleted_in_the_keychain", Setup::UnlockedKeyring) {
+        return;
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let server = mock("hi", 4, 0).await;
+        let (dir, engine) = engine(&server, None);
+        assert_eq!(engine.key_status().source, KeySource::None);
+        let missing = engine.key_test().await.unwrap_err();
+        assert_eq!(missing.code(), ErrorCode::MissingApiKey);
+
+        let malformed = engine.key_set("not a key").unwrap_err();
+        assert_eq!(malformed.code(), ErrorCode::InvalidInput);
+
+        let status = engine.key_set(&format!("\n  {KEY}  \n")).unwrap();
+        assert_eq!(status.source, KeySource::Keychain);
+        assert_eq!(status.last_four.as_deref(), Some("abcd"));
+        let tested = engine.key_test().await.unwrap();
+        assert!(tested.models.contains(&"gpt-4o-mini".to_string()));
+        assert!(!tested.models.iter().any(|m| m.contains("embedding")));
+
+        // The key is nowhere in the data folder.
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            assert!(!bytes.windows(KEY.len()).any(|w| w == KEY.as_bytes()));
+        }
+
+        let wrong = "sk-proj-invalid-key-000000000000000";
+        engine.key_set(wrong).unwrap();
+        let refused = engine.key_test().await.unwrap_err();
+        assert_eq!(refused.code(), ErrorCode::InvalidApiKey);
+        assert!(refused.to_string().contains("OpenAI did not accept this key"));
+        assert!(!refused.to_string().contains("sk-"));
+
+        let status = engine.key_delete().unwrap();
+        assert_eq!(status.source, KeySource::None);
+    });
+}
+
+/// No keychain reachable: the status explains it, and `OPENAI_API_KEY` works for the run.
+#[test]
+fn without_a_keychain_the_environment_key_is_used() {
+    if !in_child("keys::without_a_keychain_the_environment_key_is_used", Setup::NoBus) {
+        return;
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let server = mock("hi", 4, 0).await;
+        let (_dir, engine) = engine(&server, Some(KEY));
+        let status = engine.key_status();
+        assert_eq!(status.source, KeySource::Environment);
+        assert_eq!(status.last_four.as_deref(), Some("abcd"));
+        assert!(status.keychain_problem.unwrap().contains("OPENAI_API_KEY"));
+        engine.key_test().await.unwrap();
+        let refused = engine.key_set(KEY).unwrap_err();
+        assert_eq!(refused.code(), ErrorCode::KeychainUnavailable);
+    });
+}

@@ -1,0 +1,66 @@
+//! The engine end to end without a window: real SQLite files, the mock API on loopback,
+//! and (for key storage) a private real Secret Service.
+
+mod bindings;
+mod keys;
+mod send;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use mock_openai::{MockConfig, MockServer};
+use tally_core::{ChatEvent, Engine, EngineConfig};
+
+pub const KEY: &str = "sk-proj-TestKeyForTallyOnly0000000000abcd";
+
+/// An engine on a fresh data folder, talking to `server`, with the key from the
+/// environment (as `OPENAI_API_KEY` would give it) and its own keychain service name.
+pub fn engine(server: &MockServer, key: Option<&str>) -> (tempfile::TempDir, Arc<Engine>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = EngineConfig::new(dir.path());
+    config.api_base_override = Some(server.base_url());
+    config.env_api_key = key.map(str::to_string);
+    config.keychain_service = format!("Tally-test-{}", std::process::id());
+    config.flush_interval = Duration::from_millis(100);
+    (dir, Engine::open(config).unwrap())
+}
+
+pub async fn mock(reply: &str, chunk_chars: usize, delay_ms: u64) -> MockServer {
+    MockServer::start(MockConfig {
+        reply: reply.into(),
+        chunk_chars,
+        delay: Duration::from_millis(delay_ms),
+        port: 0,
+    })
+    .await
+    .unwrap()
+}
+
+/// Collects the events of one send.
+#[derive(Clone, Default)]
+pub struct Events(Arc<Mutex<Vec<ChatEvent>>>);
+
+impl Events {
+    pub fn sink(&self) -> impl Fn(ChatEvent) + Send + Sync + 'static {
+        let events = self.0.clone();
+        move |e| events.lock().unwrap().push(e)
+    }
+
+    pub fn all(&self) -> Vec<ChatEvent> {
+        self.0.lock().unwrap().clone()
+    }
+
+    pub fn deltas(&self) -> Vec<String> {
+        self.all()
+            .into_iter()
+            .filter_map(|e| match e {
+                ChatEvent::Delta { text } => Some(text),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn last(&self) -> ChatEvent {
+        self.all().last().cloned().expect("at least one event")
+    }
+}

@@ -1,0 +1,371 @@
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::model::*;
+use crate::{Result, StoreError, migrations};
+
+/// The database file's name inside the data folder.
+pub const DB_FILE_NAME: &str = "tally.sqlite3";
+
+/// An open database. One per process; callers serialise access (it is `Send`, not `Sync`).
+pub struct Store {
+    conn: Connection,
+}
+
+const MESSAGE_COLUMNS: &str = "id, conversation_id, parent_id, role, content, status, \
+    finish_reason, model, error_code, error_message, created_at, updated_at";
+const CONVERSATION_COLUMNS: &str =
+    "id, title, model, system_prompt, current_leaf_id, created_at, updated_at";
+
+impl Store {
+    /// Opens (creating if needed) `tally.sqlite3` in `data_dir` and migrates it.
+    pub fn open_in(data_dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        Self::open(&data_dir.join(DB_FILE_NAME))
+    }
+
+    /// Opens the database file at `path` and migrates it to the latest schema.
+    pub fn open(path: &Path) -> Result<Self> {
+        let mut conn = Connection::open(path)?;
+        // WAL: readers never block the writer, and a crash loses no committed row.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // NORMAL is durable against app crashes in WAL mode; only power loss can roll back
+        // the last commits.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        migrations().to_latest(&mut conn)?;
+        Ok(Self { conn })
+    }
+
+    /// The schema version (`PRAGMA user_version`).
+    pub fn schema_version(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    pub fn journal_mode(&self) -> Result<String> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))?)
+    }
+
+    // ----- conversations -----
+
+    pub fn create_conversation(
+        &mut self,
+        title: &str,
+        model: &str,
+        now: EpochMillis,
+    ) -> Result<Conversation> {
+        self.conn.execute(
+            "INSERT INTO conversations (title, model, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
+            params![title, model, now],
+        )?;
+        let id = self.conn.last_insert_rowid();
+        self.conversation(id)
+    }
+
+    pub fn conversation(&self, id: i64) -> Result<Conversation> {
+        self.conn
+            .query_row(
+                &format!("SELECT {CONVERSATION_COLUMNS} FROM conversations WHERE id = ?1"),
+                [id],
+                conversation_from_row,
+            )
+            .optional()?
+            .ok_or(StoreError::NoConversation(id))
+    }
+
+    /// All conversations, most recently active first.
+    pub fn list_conversations(&self) -> Result<Vec<Conversation>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations ORDER BY updated_at DESC, id DESC"
+        ))?;
+        let rows = stmt.query_map([], conversation_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    // ----- messages -----
+
+    /// Writes the user's message and an empty streaming assistant reply under it, in one
+    /// transaction, and makes the reply the conversation's current leaf. Returns both.
+    pub fn begin_exchange(
+        &mut self,
+        conversation_id: i64,
+        user_text: &str,
+        model: &str,
+        now: EpochMillis,
+    ) -> Result<(Message, Message)> {
+        let tx = self.conn.transaction()?;
+        let leaf: Option<i64> = tx
+            .query_row(
+                "SELECT current_leaf_id FROM conversations WHERE id = ?1",
+                [conversation_id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or(StoreError::NoConversation(conversation_id))?;
+        tx.execute(
+            "INSERT INTO messages (conversation_id, parent_id, role, content, status, created_at, updated_at)
+             VALUES (?1, ?2, 'user', ?3, 'complete', ?4, ?4)",
+            params![conversation_id, leaf, user_text, now],
+        )?;
+        let user_id = tx.last_insert_rowid();
+        tx.execute(
+            "INSERT INTO messages (conversation_id, parent_id, role, content, status, model, created_at, updated_at)
+             VALUES (?1, ?2, 'assistant', '', 'streaming', ?3, ?4, ?4)",
+            params![conversation_id, user_id, model, now],
+        )?;
+        let assistant_id = tx.last_insert_rowid();
+        tx.execute(
+            "UPDATE conversations SET current_leaf_id = ?2, updated_at = ?3 WHERE id = ?1",
+            params![conversation_id, assistant_id, now],
+        )?;
+        tx.commit()?;
+        Ok((self.message(user_id)?, self.message(assistant_id)?))
+    }
+
+    pub fn message(&self, id: i64) -> Result<Message> {
+        self.conn
+            .query_row(
+                &format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1"),
+                [id],
+                message_from_row,
+            )
+            .optional()?
+            .ok_or(StoreError::NoMessage(id))?
+    }
+
+    /// Saves the text streamed so far into a reply that is still streaming.
+    pub fn save_partial_reply(&self, id: i64, text: &str, now: EpochMillis) -> Result<()> {
+        let changed = self.conn.execute(
+            "UPDATE messages SET content = ?2, updated_at = ?3 WHERE id = ?1 AND status = 'streaming'",
+            params![id, text, now],
+        )?;
+        if changed == 0 {
+            self.message(id)?;
+        }
+        Ok(())
+    }
+
+    /// Gives a reply its final text and status.
+    pub fn finish_reply(
+        &self,
+        id: i64,
+        text: &str,
+        outcome: &MessageOutcome,
+        now: EpochMillis,
+    ) -> Result<()> {
+        let changed = self.conn.execute(
+            "UPDATE messages SET content = ?2, status = ?3, finish_reason = ?4, error_code = ?5,
+                    error_message = ?6, updated_at = ?7
+             WHERE id = ?1",
+            params![
+                id,
+                text,
+                outcome.status.as_str(),
+                outcome.finish_reason,
+                outcome.error_code,
+                outcome.error_message,
+                now
+            ],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoMessage(id));
+        }
+        Ok(())
+    }
+
+    /// The branch on screen: from the root to the conversation's current leaf.
+    pub fn current_branch(&self, conversation_id: i64) -> Result<Vec<Message>> {
+        let conversation = self.conversation(conversation_id)?;
+        let Some(leaf) = conversation.current_leaf_id else {
+            return Ok(Vec::new());
+        };
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "WITH RECURSIVE branch(id, depth) AS (
+                 SELECT ?1, 0
+                 UNION ALL
+                 SELECT m.parent_id, b.depth + 1 FROM messages m JOIN branch b ON m.id = b.id
+                 WHERE m.parent_id IS NOT NULL
+             )
+             SELECT {} FROM branch b JOIN messages m ON m.id = b.id ORDER BY b.depth DESC",
+            MESSAGE_COLUMNS
+                .split(", ")
+                .map(|c| format!("m.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))?;
+        let rows = stmt.query_map([leaf], message_from_row)?;
+        let messages: Vec<Result<Message>> = rows.collect::<rusqlite::Result<_>>()?;
+        messages.into_iter().collect()
+    }
+
+    /// Replies left `streaming` by a crash or kill become `interrupted`, keeping the text
+    /// saved so far. Returns how many there were.
+    pub fn mark_unfinished_replies_interrupted(&self, now: EpochMillis) -> Result<usize> {
+        Ok(self.conn.execute(
+            "UPDATE messages SET status = 'interrupted', updated_at = ?1 WHERE status = 'streaming'",
+            [now],
+        )?)
+    }
+
+    // ----- usage ledger -----
+
+    pub fn record_usage(&self, row: &UsageRow) -> Result<i64> {
+        self.conn.execute(
+            "INSERT INTO usage_ledger (created_at, conversation_id, message_id, purpose, model,
+                 prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens, cost_nanos,
+                 estimated, request_id, status)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            params![
+                row.created_at,
+                row.conversation_id,
+                row.message_id,
+                row.purpose.as_str(),
+                row.model,
+                to_sql_count(row.prompt_tokens),
+                to_sql_count(row.cached_tokens),
+                to_sql_count(row.completion_tokens),
+                to_sql_count(row.reasoning_tokens),
+                row.cost_nanos,
+                row.estimated,
+                row.request_id,
+                row.status,
+            ],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Ledger rows, oldest first.
+    pub fn usage_rows(&self) -> Result<Vec<UsageRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT created_at, conversation_id, message_id, purpose, model, prompt_tokens,
+                    cached_tokens, completion_tokens, reasoning_tokens, cost_nanos, estimated,
+                    request_id, status
+             FROM usage_ledger ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let purpose: String = r.get(3)?;
+            Ok((
+                purpose,
+                UsageRow {
+                    created_at: r.get(0)?,
+                    conversation_id: r.get(1)?,
+                    message_id: r.get(2)?,
+                    purpose: Purpose::Chat,
+                    model: r.get(4)?,
+                    prompt_tokens: r.get::<_, i64>(5)? as u64,
+                    cached_tokens: r.get::<_, i64>(6)? as u64,
+                    completion_tokens: r.get::<_, i64>(7)? as u64,
+                    reasoning_tokens: r.get::<_, i64>(8)? as u64,
+                    cost_nanos: r.get(9)?,
+                    estimated: r.get(10)?,
+                    request_id: r.get(11)?,
+                    status: r.get(12)?,
+                },
+            ))
+        })?;
+        rows.map(|row| {
+            let (purpose, mut row) = row?;
+            row.purpose = match purpose.as_str() {
+                "chat" => Purpose::Chat,
+                "title" => Purpose::Title,
+                "summary" => Purpose::Summary,
+                "continue" => Purpose::Continue,
+                _ => {
+                    return Err(StoreError::BadValue {
+                        column: "purpose",
+                        value: purpose,
+                    });
+                }
+            };
+            Ok(row)
+        })
+        .collect()
+    }
+
+    /// Total known cost of a conversation's requests, in nano-USD.
+    pub fn conversation_cost(&self, conversation_id: i64) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COALESCE(SUM(cost_nanos), 0) FROM usage_ledger WHERE conversation_id = ?1",
+            [conversation_id],
+            |r| r.get(0),
+        )?)
+    }
+
+    // ----- settings -----
+
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+}
+
+fn to_sql_count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
+    Ok(Conversation {
+        id: r.get(0)?,
+        title: r.get(1)?,
+        model: r.get(2)?,
+        system_prompt: r.get(3)?,
+        current_leaf_id: r.get(4)?,
+        created_at: r.get(5)?,
+        updated_at: r.get(6)?,
+    })
+}
+
+/// Reads a message row; an unknown role or status is a [`StoreError::BadValue`].
+fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Result<Message>> {
+    let role: String = r.get(3)?;
+    let status: String = r.get(5)?;
+    let Some(role) = Role::parse(&role) else {
+        return Ok(Err(StoreError::BadValue {
+            column: "role",
+            value: role,
+        }));
+    };
+    let Some(status) = MessageStatus::parse(&status) else {
+        return Ok(Err(StoreError::BadValue {
+            column: "status",
+            value: status,
+        }));
+    };
+    Ok(Ok(Message {
+        id: r.get(0)?,
+        conversation_id: r.get(1)?,
+        parent_id: r.get(2)?,
+        role,
+        content: r.get(4)?,
+        status,
+        finish_reason: r.get(6)?,
+        model: r.get(7)?,
+        error_code: r.get(8)?,
+        error_message: r.get(9)?,
+        created_at: r.get(10)?,
+        updated_at: r.get(11)?,
+    }))
+}

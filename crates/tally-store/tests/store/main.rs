@@ -1,0 +1,13 @@
+//! The store against real SQLite files in temporary folders.
+
+mod ledger;
+mod messages;
+mod schema;
+
+use tally_store::Store;
+
+pub fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_in(dir.path()).unwrap();
+    (dir, store)
+}
