@@ -6,7 +6,11 @@ use ts_rs::TS;
 
 /// One step of a reply, streamed to the UI in order.
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum ChatEvent {
     /// Both messages are saved; the request is about to leave.
     Started {
@@ -18,7 +22,11 @@ pub enum ChatEvent {
     /// More reply text.
     Delta { text: String },
     /// Waiting before another attempt.
-    Retrying { attempt: u32, in_ms: u64, reason: String },
+    Retrying {
+        attempt: u32,
+        in_ms: u64,
+        reason: String,
+    },
     /// Token usage as reported by the API.
     Usage {
         prompt_tokens: u64,

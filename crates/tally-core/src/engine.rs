@@ -74,7 +74,10 @@ impl Engine {
         let store = Store::open_in(&config.data_dir)?;
         let recovered = store.mark_unfinished_replies_interrupted(now_millis())?;
         if recovered > 0 {
-            tracing::info!(recovered, "replies left unfinished by the last run are now interrupted");
+            tracing::info!(
+                recovered,
+                "replies left unfinished by the last run are now interrupted"
+            );
         }
         Ok(Arc::new(Self {
             store: Mutex::new(store),
@@ -223,8 +226,20 @@ impl Engine {
 
 /// Models `/models` lists that can chat (it also lists embedding, audio and image models).
 fn is_chat_model(id: &str) -> bool {
-    let chat_family = id.starts_with("gpt-") || id.starts_with('o') && id[1..].starts_with(char::is_numeric);
-    let not_chat = ["embedding", "whisper", "tts", "dall-e", "audio", "realtime", "transcribe", "image", "moderation", "search"];
+    let chat_family =
+        id.starts_with("gpt-") || id.starts_with('o') && id[1..].starts_with(char::is_numeric);
+    let not_chat = [
+        "embedding",
+        "whisper",
+        "tts",
+        "dall-e",
+        "audio",
+        "realtime",
+        "transcribe",
+        "image",
+        "moderation",
+        "search",
+    ];
     chat_family && !not_chat.iter().any(|w| id.contains(w))
 }
 

@@ -15,11 +15,10 @@ pub enum CoreError {
     #[error("{0}")]
     Keychain(String),
     #[error("{message}")]
-    Api {
-        kind: ErrorKind,
-        message: String,
-    },
-    #[error("Tally could not save your data: {0}. Your last change may not be kept; check that the disk is not full.")]
+    Api { kind: ErrorKind, message: String },
+    #[error(
+        "Tally could not save your data: {0}. Your last change may not be kept; check that the disk is not full."
+    )]
     Storage(#[from] StoreError),
 }
 
@@ -47,9 +46,9 @@ impl From<KeychainError> for CoreError {
         match e {
             KeychainError::InvalidKey(why) => Self::InvalidInput(why),
             KeychainError::Unavailable { reason } => Self::Keychain(reason),
-            KeychainError::Failed(why) => Self::Keychain(format!(
-                "Tally could not use your system keychain ({why})."
-            )),
+            KeychainError::Failed(why) => {
+                Self::Keychain(format!("Tally could not use your system keychain ({why})."))
+            }
         }
     }
 }
@@ -125,16 +124,56 @@ mod tests {
     #[test]
     fn error_mapping_table() {
         let cases = [
-            (ErrorKind::InvalidKey, ErrorCode::InvalidApiKey, "did not accept this key"),
-            (ErrorKind::PermissionDenied, ErrorCode::InvalidApiKey, "not allowed"),
-            (ErrorKind::QuotaExhausted, ErrorCode::QuotaExhausted, "no credit left"),
-            (ErrorKind::RateLimited, ErrorCode::RateLimited, "too many requests"),
-            (ErrorKind::ContextTooLong, ErrorCode::ContextTooLong, "too long"),
-            (ErrorKind::ModelNotFound, ErrorCode::ModelNotFound, "another model"),
-            (ErrorKind::UnsupportedParameter, ErrorCode::ModelNotFound, "another model"),
-            (ErrorKind::BadRequest, ErrorCode::InvalidInput, "could not process"),
-            (ErrorKind::ServerError, ErrorCode::ServerError, "had a problem"),
-            (ErrorKind::InvalidResponse, ErrorCode::ServerError, "had a problem"),
+            (
+                ErrorKind::InvalidKey,
+                ErrorCode::InvalidApiKey,
+                "did not accept this key",
+            ),
+            (
+                ErrorKind::PermissionDenied,
+                ErrorCode::InvalidApiKey,
+                "not allowed",
+            ),
+            (
+                ErrorKind::QuotaExhausted,
+                ErrorCode::QuotaExhausted,
+                "no credit left",
+            ),
+            (
+                ErrorKind::RateLimited,
+                ErrorCode::RateLimited,
+                "too many requests",
+            ),
+            (
+                ErrorKind::ContextTooLong,
+                ErrorCode::ContextTooLong,
+                "too long",
+            ),
+            (
+                ErrorKind::ModelNotFound,
+                ErrorCode::ModelNotFound,
+                "another model",
+            ),
+            (
+                ErrorKind::UnsupportedParameter,
+                ErrorCode::ModelNotFound,
+                "another model",
+            ),
+            (
+                ErrorKind::BadRequest,
+                ErrorCode::InvalidInput,
+                "could not process",
+            ),
+            (
+                ErrorKind::ServerError,
+                ErrorCode::ServerError,
+                "had a problem",
+            ),
+            (
+                ErrorKind::InvalidResponse,
+                ErrorCode::ServerError,
+                "had a problem",
+            ),
             (ErrorKind::Network, ErrorCode::Network, "could not reach"),
             (ErrorKind::Timeout, ErrorCode::Timeout, "too long to answer"),
         ];
@@ -149,6 +188,9 @@ mod tests {
         let missing = CoreError::MissingApiKey.to_ipc();
         assert_eq!(missing.code, ErrorCode::MissingApiKey);
         let json = serde_json::to_string(&missing).unwrap();
-        assert!(json.starts_with(r#"{"code":"missing_api_key","message":"#), "{json}");
+        assert!(
+            json.starts_with(r#"{"code":"missing_api_key","message":"#),
+            "{json}"
+        );
     }
 }

@@ -35,3 +35,37 @@ pub(crate) fn now_millis() -> i64 {
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
 }
+
+/// A link from a reply that may be opened in the system browser: http(s) only, trimmed.
+pub fn check_web_link(url: &str) -> Result<&str, CoreError> {
+    let url = url.trim();
+    let lower = url.to_ascii_lowercase();
+    if (lower.starts_with("https://") || lower.starts_with("http://"))
+        && url.len() > "http://".len()
+    {
+        Ok(url)
+    } else {
+        Err(CoreError::InvalidInput(
+            "Only web links (http or https) can be opened.".into(),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_web_links_open() {
+        for (url, ok) in [
+            ("https://openai.com", true),
+            (" http://example.com/x ", true),
+            ("HTTPS://EXAMPLE.COM", true),
+            ("http://", false),
+            ("javascript:alert(1)", false),
+            ("file:///etc/passwd", false),
+            ("data:text/html,hi", false),
+            ("", false),
+        ] {
+            assert_eq!(super::check_web_link(url).is_ok(), ok, "{url}");
+        }
+    }
+}

@@ -28,7 +28,11 @@ impl Engine {
     /// Sends `request.text` and streams the reply to `sink`, returning when the reply has
     /// ended and everything about it is saved. The user's message is saved before the
     /// request leaves, so it is never lost; the reply is saved as it streams.
-    pub async fn send(self: &Arc<Self>, request: SendRequest, sink: impl ChatSink) -> Result<(), CoreError> {
+    pub async fn send(
+        self: &Arc<Self>,
+        request: SendRequest,
+        sink: impl ChatSink,
+    ) -> Result<(), CoreError> {
         let text = request.text.trim();
         if text.is_empty() {
             return Err(CoreError::InvalidInput("Type a message first.".into()));
@@ -78,7 +82,11 @@ impl Engine {
             title: conversation.title.clone(),
         });
 
-        let context = self.context_for(conversation.id, reply.id, conversation.system_prompt.as_deref())?;
+        let context = self.context_for(
+            conversation.id,
+            reply.id,
+            conversation.system_prompt.as_deref(),
+        )?;
         let chat_request = ChatRequest::streaming(conversation.model.clone(), context);
         let mut stream_state = StreamState::default();
         let ending = tokio::select! {
@@ -97,10 +105,21 @@ impl Engine {
             },
         };
         drop(key);
-        self.finish(&conversation.model, conversation.id, &reply, &chat_request, stream_state, ending, &sink)
-            .await;
+        self.finish(
+            &conversation.model,
+            conversation.id,
+            &reply,
+            &chat_request,
+            stream_state,
+            ending,
+            &sink,
+        )
+        .await;
         let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
-        if active.get(&conversation.id).is_some_and(|(id, _)| *id == send_id) {
+        if active
+            .get(&conversation.id)
+            .is_some_and(|(id, _)| *id == send_id)
+        {
             active.remove(&conversation.id);
         }
         Ok(())
@@ -129,7 +148,10 @@ impl Engine {
                 content: prompt.to_string(),
             });
         }
-        for message in branch.into_iter().filter(|m| m.id != reply_id && !m.content.is_empty()) {
+        for message in branch
+            .into_iter()
+            .filter(|m| m.id != reply_id && !m.content.is_empty())
+        {
             let role = match message.role {
                 Role::System => tally_openai::Role::System,
                 Role::User => tally_openai::Role::User,
@@ -201,7 +223,10 @@ impl Engine {
     }
 
     fn save_partial(&self, reply_id: i64, text: &str) {
-        if let Err(e) = self.store().save_partial_reply(reply_id, text, now_millis()) {
+        if let Err(e) = self
+            .store()
+            .save_partial_reply(reply_id, text, now_millis())
+        {
             tracing::warn!(error = %e, "could not save the partial reply");
         }
     }
@@ -230,7 +255,10 @@ impl Engine {
             error_message: error.as_ref().map(ToString::to_string),
         };
         let now = now_millis();
-        if let Err(e) = self.store().finish_reply(reply.id, &state.text, &outcome, now) {
+        if let Err(e) = self
+            .store()
+            .finish_reply(reply.id, &state.text, &outcome, now)
+        {
             tracing::error!(error = %e, "could not save the final reply");
         }
 
@@ -240,7 +268,10 @@ impl Engine {
             (None, true) => (TokenUsage::default(), false),
             (None, false) => (estimate(model, request, &state.text).await, true),
         };
-        let cost = self.prices.lookup(model).map(|price| tally_spend::cost(&tokens, price));
+        let cost = self
+            .prices
+            .lookup(model)
+            .map(|price| tally_spend::cost(&tokens, price));
         let row = UsageRow {
             created_at: now,
             conversation_id: Some(conversation_id),
@@ -305,7 +336,10 @@ async fn estimate(model: &str, request: &ChatRequest, reply_text: &str) -> Token
         .collect();
     let reply_text = reply_text.to_string();
     tokio::task::spawn_blocking(move || TokenUsage {
-        prompt: count_chat_prompt(encoding, messages.iter().map(|(r, c)| (r.as_str(), c.as_str()))),
+        prompt: count_chat_prompt(
+            encoding,
+            messages.iter().map(|(r, c)| (r.as_str(), c.as_str())),
+        ),
         cached_prompt: 0,
         completion: count_text(encoding, &reply_text),
         reasoning: 0,
@@ -339,7 +373,11 @@ pub(crate) fn title_from(text: &str) -> String {
         return one_line;
     }
     let cut: String = one_line.chars().take(MAX_CHARS).collect();
-    let at_word = cut.rsplit_once(' ').map(|(head, _)| head).filter(|h| h.len() > 12).unwrap_or(&cut);
+    let at_word = cut
+        .rsplit_once(' ')
+        .map(|(head, _)| head)
+        .filter(|h| h.len() > 12)
+        .unwrap_or(&cut);
     format!("{}…", at_word.trim_end_matches([',', '.', ';', ':']))
 }
 
@@ -353,7 +391,10 @@ mod tests {
         assert_eq!(title_from("  two\n\nlines  "), "two lines");
         let long = "Please explain how the spending limit works when several replies stream at the same time";
         let title = title_from(long);
-        assert!(title.ends_with('…') && title.chars().count() <= 49, "{title}");
+        assert!(
+            title.ends_with('…') && title.chars().count() <= 49,
+            "{title}"
+        );
         assert!(long.starts_with(title.trim_end_matches('…')));
     }
 }

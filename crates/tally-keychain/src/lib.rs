@@ -49,7 +49,10 @@ pub fn normalize_key(pasted: &str) -> Result<Sensitive<String>, KeychainError> {
     if key.len() > 512 {
         return refuse("This is much longer than an API key. Check what you pasted.");
     }
-    if !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+    if !key
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
         return refuse("The key contains characters an API key never has. Copy it again.");
     }
     Ok(Sensitive::new(key.to_string()))

@@ -54,7 +54,10 @@ mod tests {
         let secret = Sensitive::new("sk-proj-verysecretvalue1234".to_string());
         assert_eq!(format!("{secret:?}"), "Sensitive(<redacted>)");
         assert_eq!(format!("{secret}"), "<redacted>");
-        assert_eq!(format!("{:?}", Some(&secret)), "Some(Sensitive(<redacted>))");
+        assert_eq!(
+            format!("{:?}", Some(&secret)),
+            "Some(Sensitive(<redacted>))"
+        );
         assert_eq!(secret.last_four(), "1234");
         assert_eq!(Sensitive::new("ab".to_string()).last_four(), "ab");
     }

@@ -93,7 +93,9 @@ fn use_platform_backend() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         #[cfg(target_os = "linux")]
-        keyring::set_default_credential_builder(keyring::secret_service::default_credential_builder());
+        keyring::set_default_credential_builder(
+            keyring::secret_service::default_credential_builder(),
+        );
         #[cfg(target_os = "macos")]
         keyring::set_default_credential_builder(keyring::macos::default_credential_builder());
         #[cfg(target_os = "windows")]

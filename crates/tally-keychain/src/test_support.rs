@@ -74,7 +74,9 @@ pub fn in_child(test: &str, setup: Setup) -> bool {
         let dead = format!("unix:path={}/no-bus", home.path().display());
         command.env("DBUS_SESSION_BUS_ADDRESS", dead);
     }
-    let output = command.output().expect("start the test in a private session");
+    let output = command
+        .output()
+        .expect("start the test in a private session");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
@@ -85,10 +87,16 @@ pub fn in_child(test: &str, setup: Setup) -> bool {
 }
 
 fn which(tool: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")
-        .and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(tool)).find(|p| p.is_file()))
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(tool))
+            .find(|p| p.is_file())
+    })
 }
 
 fn tempfile_dir() -> tempfile::TempDir {
-    tempfile::Builder::new().prefix("tally-keychain-").tempdir().unwrap()
+    tempfile::Builder::new()
+        .prefix("tally-keychain-")
+        .tempdir()
+        .unwrap()
 }

@@ -64,7 +64,10 @@ pub enum OpenAiError {
         retry_after: Option<Duration>,
     },
     #[error("the stream ended with an error ({kind:?}, code {code:?})")]
-    Stream { kind: ErrorKind, code: Option<String> },
+    Stream {
+        kind: ErrorKind,
+        code: Option<String>,
+    },
     #[error("could not connect to the API server")]
     Connect,
     #[error("no data from the API for {0:?}")]

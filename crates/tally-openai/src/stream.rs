@@ -16,7 +16,8 @@ pub enum StreamEvent {
     Usage(Usage),
 }
 
-type SseStream = Pin<Box<dyn Stream<Item = Result<Event, EventStreamError<reqwest::Error>>> + Send>>;
+type SseStream =
+    Pin<Box<dyn Stream<Item = Result<Event, EventStreamError<reqwest::Error>>> + Send>>;
 
 /// A reply arriving over SSE. Dropping it drops the HTTP connection, which is how a
 /// request is cancelled.

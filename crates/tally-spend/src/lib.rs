@@ -72,7 +72,11 @@ mod tests {
             // 24 × $0.15/M + 12 × $0.60/M = 3600 + 7200 nano
             ("gpt-4o-mini-2024-07-18", usage(24, 0, 12, 0), 10_800),
             // stream-length.http: 186 × 2.50 + 1024 × 1.25 + 16 × 10.00 ($/M)
-            ("gpt-4o-2024-08-06", usage(1210, 1024, 16, 0), 465_000 + 1_280_000 + 160_000),
+            (
+                "gpt-4o-2024-08-06",
+                usage(1210, 1024, 16, 0),
+                465_000 + 1_280_000 + 160_000,
+            ),
             // reasoning tokens are inside completion: 1000 × $4.40/M, not counted twice
             ("o4-mini", usage(0, 0, 1000, 800), 4_400_000),
             // no cached rate: cached tokens at the input rate
@@ -84,7 +88,9 @@ mod tests {
             ("gpt-5", usage(0, 0, 1_000_000, 0), 10 * NANOS_PER_USD),
         ];
         for (model, usage, expected) in cases {
-            let price = catalog.lookup(model).unwrap_or_else(|| panic!("{model} priced"));
+            let price = catalog
+                .lookup(model)
+                .unwrap_or_else(|| panic!("{model} priced"));
             assert_eq!(cost(usage, price), *expected, "{model} {usage:?}");
         }
     }

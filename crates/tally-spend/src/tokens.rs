@@ -12,7 +12,9 @@ pub enum Encoding {
 /// gpt-4 and gpt-3.5.
 pub fn encoding_for_model(model: &str) -> Encoding {
     let model = model.trim();
-    let legacy = (model.starts_with("gpt-4") && !model.starts_with("gpt-4o") && !model.starts_with("gpt-4.1"))
+    let legacy = (model.starts_with("gpt-4")
+        && !model.starts_with("gpt-4o")
+        && !model.starts_with("gpt-4.1"))
         || model.starts_with("gpt-3.5");
     if legacy {
         Encoding::Cl100kBase
@@ -46,7 +48,9 @@ pub fn count_chat_prompt<'a>(
     let reply_priming = 3;
     messages
         .into_iter()
-        .map(|(role, content)| per_message + count_text(encoding, role) + count_text(encoding, content))
+        .map(|(role, content)| {
+            per_message + count_text(encoding, role) + count_text(encoding, content)
+        })
         .sum::<u64>()
         + reply_priming
 }

@@ -251,7 +251,12 @@ async fn chat(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
 
 /// `[mock:NAME]` in the last user message picks a scenario (for tests that drive the UI).
 fn marker_in(request: &ReceivedRequest) -> Option<String> {
-    let text = &request.messages.iter().rev().find(|m| m.role == "user")?.content;
+    let text = &request
+        .messages
+        .iter()
+        .rev()
+        .find(|m| m.role == "user")?
+        .content;
     let start = text.find("[mock:")? + "[mock:".len();
     let end = text[start..].find(']')? + start;
     Some(text[start..end].trim().to_string())
@@ -259,7 +264,12 @@ fn marker_in(request: &ReceivedRequest) -> Option<String> {
 
 fn invalid_body(why: &str) -> Response {
     let body = serde_json::json!({"error": {"message": why, "type": "invalid_request_error", "param": null, "code": null}});
-    (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    (
+        StatusCode::BAD_REQUEST,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
 fn with_headers(mut response: Response, file: &WireFile) -> Response {
@@ -329,7 +339,10 @@ fn paced_body(shared: &Arc<Shared>, pieces: Vec<Piece>) -> Body {
             Piece::Abort => {
                 // Counted as completed: the server, not the client, broke it off.
                 guard.finish();
-                Some((Err(io::Error::other("connection closed by the peer")), (pieces, guard)))
+                Some((
+                    Err(io::Error::other("connection closed by the peer")),
+                    (pieces, guard),
+                ))
             }
             Piece::Hang => {
                 std::future::pending::<()>().await;
@@ -343,15 +356,27 @@ fn paced_body(shared: &Arc<Shared>, pieces: Vec<Piece>) -> Body {
 fn sse_response(body: Body, request_id: &str) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream; charset=utf-8"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream; charset=utf-8"),
+    );
     if let Ok(v) = HeaderValue::from_str(request_id) {
         headers.insert("x-request-id", v);
     }
     headers.insert("openai-processing-ms", HeaderValue::from_static("212"));
     headers.insert("openai-version", HeaderValue::from_static("2020-10-01"));
-    headers.insert("x-ratelimit-limit-requests", HeaderValue::from_static("5000"));
-    headers.insert("x-ratelimit-remaining-requests", HeaderValue::from_static("4999"));
-    headers.insert("x-ratelimit-reset-requests", HeaderValue::from_static("12ms"));
+    headers.insert(
+        "x-ratelimit-limit-requests",
+        HeaderValue::from_static("5000"),
+    );
+    headers.insert(
+        "x-ratelimit-remaining-requests",
+        HeaderValue::from_static("4999"),
+    );
+    headers.insert(
+        "x-ratelimit-reset-requests",
+        HeaderValue::from_static("12ms"),
+    );
     response
 }
 
@@ -434,7 +459,10 @@ fn usage_for(request: &ReceivedRequest, reply: &str) -> Usage {
     let encoding = encoding_for_model(&request.model);
     let prompt = count_chat_prompt(
         encoding,
-        request.messages.iter().map(|m| (m.role.as_str(), m.content.as_str())),
+        request
+            .messages
+            .iter()
+            .map(|m| (m.role.as_str(), m.content.as_str())),
     );
     let completion = count_text(encoding, reply);
     Usage {
@@ -501,7 +529,11 @@ fn generated(shared: &Arc<Shared>, request: &ReceivedRequest, stall: bool) -> Re
         "qF3x",
     )))];
     let parts = chunk_pieces(reply, shared.config.chunk_chars);
-    let sent_parts = if stall { &parts[..parts.len().min(2)] } else { &parts[..] };
+    let sent_parts = if stall {
+        &parts[..parts.len().min(2)]
+    } else {
+        &parts[..]
+    };
     for part in sent_parts {
         pieces.push(Piece::Send(data(&chunk(
             choice(

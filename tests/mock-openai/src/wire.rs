@@ -30,23 +30,59 @@ impl WireFile {
 }
 
 const FILES: &[(&str, &str)] = &[
-    ("error-400-context-length", include_str!("../wire/error-400-context-length.http")),
-    ("error-400-unsupported-parameter", include_str!("../wire/error-400-unsupported-parameter.http")),
-    ("error-400-unsupported-value", include_str!("../wire/error-400-unsupported-value.http")),
-    ("error-401-invalid-key", include_str!("../wire/error-401-invalid-key.http")),
-    ("error-404-model", include_str!("../wire/error-404-model.http")),
-    ("error-429-insufficient-quota", include_str!("../wire/error-429-insufficient-quota.http")),
-    ("error-429-rate-limit", include_str!("../wire/error-429-rate-limit.http")),
-    ("error-429-spend-limit", include_str!("../wire/error-429-spend-limit.http")),
+    (
+        "error-400-context-length",
+        include_str!("../wire/error-400-context-length.http"),
+    ),
+    (
+        "error-400-unsupported-parameter",
+        include_str!("../wire/error-400-unsupported-parameter.http"),
+    ),
+    (
+        "error-400-unsupported-value",
+        include_str!("../wire/error-400-unsupported-value.http"),
+    ),
+    (
+        "error-401-invalid-key",
+        include_str!("../wire/error-401-invalid-key.http"),
+    ),
+    (
+        "error-404-model",
+        include_str!("../wire/error-404-model.http"),
+    ),
+    (
+        "error-429-insufficient-quota",
+        include_str!("../wire/error-429-insufficient-quota.http"),
+    ),
+    (
+        "error-429-rate-limit",
+        include_str!("../wire/error-429-rate-limit.http"),
+    ),
+    (
+        "error-429-spend-limit",
+        include_str!("../wire/error-429-spend-limit.http"),
+    ),
     ("error-500", include_str!("../wire/error-500.http")),
-    ("error-502-html", include_str!("../wire/error-502-html.http")),
+    (
+        "error-502-html",
+        include_str!("../wire/error-502-html.http"),
+    ),
     ("error-503", include_str!("../wire/error-503.http")),
     ("models", include_str!("../wire/models.http")),
     ("stream-basic", include_str!("../wire/stream-basic.http")),
-    ("stream-error-midstream", include_str!("../wire/stream-error-midstream.http")),
+    (
+        "stream-error-midstream",
+        include_str!("../wire/stream-error-midstream.http"),
+    ),
     ("stream-length", include_str!("../wire/stream-length.http")),
-    ("stream-no-usage", include_str!("../wire/stream-no-usage.http")),
-    ("stream-tool-calls", include_str!("../wire/stream-tool-calls.http")),
+    (
+        "stream-no-usage",
+        include_str!("../wire/stream-no-usage.http"),
+    ),
+    (
+        "stream-tool-calls",
+        include_str!("../wire/stream-tool-calls.http"),
+    ),
 ];
 
 /// Names of every recorded transcript (file names without `.http`).

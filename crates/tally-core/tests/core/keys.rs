@@ -6,7 +6,10 @@ use crate::{KEY, engine, mock};
 /// Onboarding's key path against a real, private Secret Service.
 #[test]
 fn key_is_stored_tested_and_deleted_in_the_keychain() {
-    if !in_child("keys::key_is_stored_tested_and_deleted_in_the_keychain", Setup::UnlockedKeyring) {
+    if !in_child(
+        "keys::key_is_stored_tested_and_deleted_in_the_keychain",
+        Setup::UnlockedKeyring,
+    ) {
         return;
     }
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -37,7 +40,11 @@ fn key_is_stored_tested_and_deleted_in_the_keychain() {
         engine.key_set(wrong).unwrap();
         let refused = engine.key_test().await.unwrap_err();
         assert_eq!(refused.code(), ErrorCode::InvalidApiKey);
-        assert!(refused.to_string().contains("OpenAI did not accept this key"));
+        assert!(
+            refused
+                .to_string()
+                .contains("OpenAI did not accept this key")
+        );
         assert!(!refused.to_string().contains("sk-"));
 
         let status = engine.key_delete().unwrap();
@@ -48,7 +55,10 @@ fn key_is_stored_tested_and_deleted_in_the_keychain() {
 /// No keychain reachable: the status explains it, and `OPENAI_API_KEY` works for the run.
 #[test]
 fn without_a_keychain_the_environment_key_is_used() {
-    if !in_child("keys::without_a_keychain_the_environment_key_is_used", Setup::NoBus) {
+    if !in_child(
+        "keys::without_a_keychain_the_environment_key_is_used",
+        Setup::NoBus,
+    ) {
         return;
     }
     let runtime = tokio::runtime::Runtime::new().unwrap();

@@ -19,17 +19,31 @@ async fn a_reply_streams_in_and_is_saved_with_its_cost() {
     let server = mock(reply, 4, 5).await;
     let (_dir, engine) = engine(&server, Some(KEY));
     let events = Events::default();
-    engine.send(ask(None, "  Say hello  "), events.sink()).await.unwrap();
+    engine
+        .send(ask(None, "  Say hello  "), events.sink())
+        .await
+        .unwrap();
 
     let all = events.all();
-    let ChatEvent::Started { conversation_id, title, .. } = all[0].clone() else {
+    let ChatEvent::Started {
+        conversation_id,
+        title,
+        ..
+    } = all[0].clone()
+    else {
         panic!("first event {:?}", all[0])
     };
     assert_eq!(title, "Say hello");
     assert!(events.deltas().len() >= 3);
     assert_eq!(events.deltas().concat(), reply);
     assert!(all.iter().any(|e| matches!(e, ChatEvent::Usage { .. })));
-    let ChatEvent::Done { status, finish_reason, cost, estimated } = events.last() else {
+    let ChatEvent::Done {
+        status,
+        finish_reason,
+        cost,
+        estimated,
+    } = events.last()
+    else {
         panic!("{:?}", events.last())
     };
     assert_eq!(status, MessageStatus::Complete);
@@ -38,7 +52,10 @@ async fn a_reply_streams_in_and_is_saved_with_its_cost() {
 
     // The request asked for usage; the ledger holds exactly the cost from it.
     assert!(server.requests()[0].stream_options.unwrap().include_usage);
-    assert_eq!(server.requests()[0].messages.last().unwrap().content, "Say hello");
+    assert_eq!(
+        server.requests()[0].messages.last().unwrap().content,
+        "Say hello"
+    );
     let view = engine.conversation_get(conversation_id).unwrap();
     assert_eq!(view.messages.len(), 2);
     assert_eq!(view.messages[0].role, Role::User);
@@ -49,22 +66,40 @@ async fn a_reply_streams_in_and_is_saved_with_its_cost() {
     assert_eq!(list[0].id, conversation_id);
     let expected = tally_spend::cost(
         &tally_spend::TokenUsage {
-            prompt: tally_spend::count_chat_prompt(tally_spend::Encoding::O200kBase, [("user", "Say hello")]),
+            prompt: tally_spend::count_chat_prompt(
+                tally_spend::Encoding::O200kBase,
+                [("user", "Say hello")],
+            ),
             cached_prompt: 0,
             completion: tally_spend::count_text(tally_spend::Encoding::O200kBase, reply),
             reasoning: 0,
         },
-        tally_spend::PriceCatalog::builtin().lookup("gpt-4o-mini").unwrap(),
+        tally_spend::PriceCatalog::builtin()
+            .lookup("gpt-4o-mini")
+            .unwrap(),
     );
     assert_eq!(cost, Some(expected));
     assert!(expected > 0);
 
     // A second message continues the same branch and sends the history.
-    engine.send(ask(Some(conversation_id), "And again"), Events::default().sink()).await.unwrap();
+    engine
+        .send(
+            ask(Some(conversation_id), "And again"),
+            Events::default().sink(),
+        )
+        .await
+        .unwrap();
     let sent = &server.requests()[1].messages;
     assert_eq!(sent.len(), 3);
     assert_eq!(sent[1].role, "assistant");
-    assert_eq!(engine.conversation_get(conversation_id).unwrap().messages.len(), 4);
+    assert_eq!(
+        engine
+            .conversation_get(conversation_id)
+            .unwrap()
+            .messages
+            .len(),
+        4
+    );
 }
 
 #[tokio::test]
@@ -80,7 +115,12 @@ async fn stop_drops_the_connection_and_keeps_the_partial_reply() {
     // Wait for some text, and for it to be flushed to the database while streaming.
     let (conversation_id, reply_id) = loop {
         tokio::time::sleep(Duration::from_millis(20)).await;
-        if let Some(ChatEvent::Started { conversation_id, assistant_message_id, .. }) = events.all().first().cloned() {
+        if let Some(ChatEvent::Started {
+            conversation_id,
+            assistant_message_id,
+            ..
+        }) = events.all().first().cloned()
+        {
             if events.deltas().len() >= 5 {
                 break (conversation_id, assistant_message_id);
             }
@@ -94,10 +134,20 @@ async fn stop_drops_the_connection_and_keeps_the_partial_reply() {
 
     assert!(engine.stop(conversation_id));
     sending.await.unwrap().unwrap();
-    let ChatEvent::Done { status, estimated, cost, .. } = events.last() else { panic!() };
+    let ChatEvent::Done {
+        status,
+        estimated,
+        cost,
+        ..
+    } = events.last()
+    else {
+        panic!()
+    };
     assert_eq!(status, MessageStatus::Stopped);
     assert!(estimated && cost.unwrap() > 0);
-    let stats = server.wait_for(Duration::from_secs(5), |s| s.streams_dropped == 1).await;
+    let stats = server
+        .wait_for(Duration::from_secs(5), |s| s.streams_dropped == 1)
+        .await;
     assert_eq!(stats.streams_dropped, 1, "the HTTP connection was closed");
     let saved = engine.conversation_get(conversation_id).unwrap().messages;
     assert_eq!(saved[1].status, MessageStatus::Stopped);
@@ -110,7 +160,10 @@ async fn empty_messages_are_refused_and_nothing_is_written() {
     let server = mock("x", 1, 0).await;
     let (_dir, engine) = engine(&server, Some(KEY));
     for text in ["", "   ", "\n\t "] {
-        let error = engine.send(ask(None, text), Events::default().sink()).await.unwrap_err();
+        let error = engine
+            .send(ask(None, text), Events::default().sink())
+            .await
+            .unwrap_err();
         assert_eq!(error.code(), ErrorCode::InvalidInput);
     }
     assert!(engine.conversation_list().unwrap().is_empty());
@@ -121,8 +174,14 @@ async fn empty_messages_are_refused_and_nothing_is_written() {
 async fn without_any_key_nothing_is_sent() {
     let server = mock("x", 1, 0).await;
     let (_dir, engine) = engine(&server, None);
-    let error = engine.send(ask(None, "hi"), Events::default().sink()).await.unwrap_err();
-    assert!(matches!(error.code(), ErrorCode::MissingApiKey | ErrorCode::KeychainUnavailable));
+    let error = engine
+        .send(ask(None, "hi"), Events::default().sink())
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        error.code(),
+        ErrorCode::MissingApiKey | ErrorCode::KeychainUnavailable
+    ));
     assert_eq!(server.stats().chat_requests, 0);
 }
 
@@ -131,8 +190,18 @@ async fn a_wrong_key_fails_plainly_and_keeps_the_message() {
     let server = mock("x", 1, 0).await;
     let (_dir, engine) = engine(&server, Some("sk-proj-invalid-key-000000000000000"));
     let events = Events::default();
-    engine.send(ask(None, "my precious question"), events.sink()).await.unwrap();
-    let ChatEvent::Failed { code, message, status } = events.last() else { panic!() };
+    engine
+        .send(ask(None, "my precious question"), events.sink())
+        .await
+        .unwrap();
+    let ChatEvent::Failed {
+        code,
+        message,
+        status,
+    } = events.last()
+    else {
+        panic!()
+    };
     assert_eq!(code, ErrorCode::InvalidApiKey);
     assert_eq!(status, MessageStatus::Error);
     assert!(message.starts_with("OpenAI did not accept this key"));
@@ -149,8 +218,13 @@ async fn an_unreachable_server_is_a_plain_network_error() {
     drop(server);
     tokio::time::sleep(Duration::from_millis(50)).await;
     let events = Events::default();
-    engine.send(ask(None, "hello?"), events.sink()).await.unwrap();
-    let ChatEvent::Failed { code, message, .. } = events.last() else { panic!() };
+    engine
+        .send(ask(None, "hello?"), events.sink())
+        .await
+        .unwrap();
+    let ChatEvent::Failed { code, message, .. } = events.last() else {
+        panic!()
+    };
     assert_eq!(code, ErrorCode::Network);
     assert!(message.contains("could not reach"));
 }
@@ -160,8 +234,13 @@ async fn a_dropped_stream_is_interrupted_with_an_estimated_cost() {
     let server = mock("x", 1, 10).await;
     let (_dir, engine) = engine(&server, Some(KEY));
     let events = Events::default();
-    engine.send(ask(None, "[mock:stream-no-usage]"), events.sink()).await.unwrap();
-    let ChatEvent::Failed { status, code, .. } = events.last() else { panic!("{:?}", events.last()) };
+    engine
+        .send(ask(None, "[mock:stream-no-usage]"), events.sink())
+        .await
+        .unwrap();
+    let ChatEvent::Failed { status, code, .. } = events.last() else {
+        panic!("{:?}", events.last())
+    };
     assert_eq!(status, MessageStatus::Interrupted);
     assert_eq!(code, ErrorCode::Network);
     let id = engine.conversation_list().unwrap()[0].id;

@@ -9,7 +9,13 @@ const KEY: &str = "sk-proj-TestKeyForTallyOnly0000000000abcd";
 fn secret_tool_lookup(store: &ApiKeyStore) -> String {
     // keyring's Secret Service backend files the entry under these attributes.
     let out = Command::new("secret-tool")
-        .args(["lookup", "service", store.service(), "username", store.account()])
+        .args([
+            "lookup",
+            "service",
+            store.service(),
+            "username",
+            store.account(),
+        ])
         .output()
         .expect("secret-tool (libsecret-tools) is installed");
     String::from_utf8(out.stdout).unwrap()
@@ -17,7 +23,10 @@ fn secret_tool_lookup(store: &ApiKeyStore) -> String {
 
 #[test]
 fn stores_reads_replaces_and_deletes_the_key() {
-    if !in_child("store::stores_reads_replaces_and_deletes_the_key", Setup::UnlockedKeyring) {
+    if !in_child(
+        "store::stores_reads_replaces_and_deletes_the_key",
+        Setup::UnlockedKeyring,
+    ) {
         return;
     }
     let store = ApiKeyStore::new("Tally-test");
@@ -66,7 +75,10 @@ fn no_session_bus_is_explained() {
 
 #[test]
 fn bus_without_secret_service_is_explained() {
-    if !in_child("store::bus_without_secret_service_is_explained", Setup::BusWithoutKeyring) {
+    if !in_child(
+        "store::bus_without_secret_service_is_explained",
+        Setup::BusWithoutKeyring,
+    ) {
         return;
     }
     let store = ApiKeyStore::new("Tally-test");

@@ -20,8 +20,14 @@ fn hello() -> ChatRequest {
 fn classify_every_recorded_error() {
     let cases = [
         ("error-400-context-length", ErrorKind::ContextTooLong),
-        ("error-400-unsupported-parameter", ErrorKind::UnsupportedParameter),
-        ("error-400-unsupported-value", ErrorKind::UnsupportedParameter),
+        (
+            "error-400-unsupported-parameter",
+            ErrorKind::UnsupportedParameter,
+        ),
+        (
+            "error-400-unsupported-value",
+            ErrorKind::UnsupportedParameter,
+        ),
         ("error-401-invalid-key", ErrorKind::InvalidKey),
         ("error-404-model", ErrorKind::ModelNotFound),
         ("error-429-insufficient-quota", ErrorKind::QuotaExhausted),
@@ -70,12 +76,23 @@ async fn errors_over_http() {
         match &error {
             OpenAiError::Api { status, kind, .. } => {
                 assert_eq!(*status, file.status, "{name}");
-                assert_eq!(*kind, classify(file.status, file.body.as_bytes()).0, "{name}");
+                assert_eq!(
+                    *kind,
+                    classify(file.status, file.body.as_bytes()).0,
+                    "{name}"
+                );
             }
             other => panic!("{name}: {other:?}"),
         }
         if name == "error-429-rate-limit" {
-            let OpenAiError::Api { retry_after, request_id, .. } = &error else { unreachable!() };
+            let OpenAiError::Api {
+                retry_after,
+                request_id,
+                ..
+            } = &error
+            else {
+                unreachable!()
+            };
             assert_eq!(*retry_after, Some(Duration::from_millis(1500)));
             assert_eq!(request_id.as_deref(), Some("req_rl0001"));
         }
@@ -97,7 +114,11 @@ async fn wrong_key_is_invalid_key_and_never_echoed() {
 #[tokio::test]
 async fn unreachable_server_is_a_network_error() {
     // Bind and drop to find a port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let client = tally_openai::OpenAiClient::new(tally_openai::ClientConfig::new(format!(
         "http://127.0.0.1:{port}/v1"
     )))
@@ -110,6 +131,9 @@ async fn unreachable_server_is_a_network_error() {
 fn base_url_must_be_http() {
     for bad in ["", "ftp://x/v1", "not a url", "file:///etc"] {
         let result = tally_openai::OpenAiClient::new(tally_openai::ClientConfig::new(bad));
-        assert!(matches!(result, Err(OpenAiError::InvalidBaseUrl(_))), "{bad}");
+        assert!(
+            matches!(result, Err(OpenAiError::InvalidBaseUrl(_))),
+            "{bad}"
+        );
     }
 }

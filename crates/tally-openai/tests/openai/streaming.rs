@@ -21,7 +21,13 @@ fn ask(text: &str) -> ChatRequest {
 /// Collects a whole stream: text, finish reason, usage, and the error that ended it.
 async fn drain(
     stream: &mut tally_openai::ChatStream,
-) -> (String, Option<FinishReason>, Option<tally_openai::Usage>, Option<OpenAiError>, usize) {
+) -> (
+    String,
+    Option<FinishReason>,
+    Option<tally_openai::Usage>,
+    Option<OpenAiError>,
+    usize,
+) {
     let (mut text, mut finish, mut usage, mut deltas) = (String::new(), None, None, 0);
     while let Some(event) = stream.next().await {
         match event {
@@ -47,7 +53,10 @@ async fn generated_reply_streams_in_pieces_with_usage() {
         ..Default::default()
     })
     .await;
-    let mut stream = client(&server).stream_chat(&key(), &ask("hi")).await.unwrap();
+    let mut stream = client(&server)
+        .stream_chat(&key(), &ask("hi"))
+        .await
+        .unwrap();
     assert!(stream.request_id().unwrap().starts_with("req_"));
     let (text, finish, usage, error, deltas) = drain(&mut stream).await;
     assert!(error.is_none(), "{error:?}");
@@ -68,7 +77,10 @@ async fn recorded_basic_stream() {
         .stream_chat(&key(), &ask("[mock:stream-basic]"))
         .await
         .unwrap();
-    assert_eq!(stream.request_id(), Some("req_7f3c2a91d0b54e6f8a1b2c3d4e5f6a7b"));
+    assert_eq!(
+        stream.request_id(),
+        Some("req_7f3c2a91d0b54e6f8a1b2c3d4e5f6a7b")
+    );
     let (text, finish, usage, error, _) = drain(&mut stream).await;
     assert!(error.is_none());
     assert_eq!(text, "Hello! How can I help you today? Привет 👋");
@@ -99,7 +111,16 @@ async fn error_line_mid_stream_keeps_the_partial_text() {
     let (text, _, _, error, _) = drain(&mut stream).await;
     assert_eq!(text, "The first half of the answer");
     let error = error.unwrap();
-    assert!(matches!(error, OpenAiError::Stream { kind: ErrorKind::ServerError, .. }), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            OpenAiError::Stream {
+                kind: ErrorKind::ServerError,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
 }
 
 #[tokio::test]
@@ -139,7 +160,10 @@ async fn a_stalled_stream_times_out() {
     let mut config = ClientConfig::new(server.base_url());
     config.idle_timeout = Duration::from_millis(300);
     let client = OpenAiClient::new(config).unwrap();
-    let mut stream = client.stream_chat(&key(), &ask("[mock:stall]")).await.unwrap();
+    let mut stream = client
+        .stream_chat(&key(), &ask("[mock:stall]"))
+        .await
+        .unwrap();
     let (text, _, _, error, _) = drain(&mut stream).await;
     assert!(!text.is_empty());
     assert_eq!(error.unwrap().kind(), ErrorKind::Timeout);
@@ -153,7 +177,10 @@ async fn dropping_the_stream_closes_the_connection() {
         ..Default::default()
     })
     .await;
-    let mut stream = client(&server).stream_chat(&key(), &ask("hi")).await.unwrap();
+    let mut stream = client(&server)
+        .stream_chat(&key(), &ask("hi"))
+        .await
+        .unwrap();
     // Read a little, then hang up.
     for _ in 0..3 {
         stream.next().await.unwrap().unwrap();

@@ -3,15 +3,22 @@ use tally_store::{MessageOutcome, MessageStatus, Role, Store, StoreError};
 #[test]
 fn an_exchange_is_written_as_a_branch() {
     let (_dir, mut store) = crate::open();
-    let c = store.create_conversation("Hello", "gpt-4o-mini", 1_000).unwrap();
+    let c = store
+        .create_conversation("Hello", "gpt-4o-mini", 1_000)
+        .unwrap();
     assert!(store.current_branch(c.id).unwrap().is_empty());
 
-    let (user, reply) = store.begin_exchange(c.id, "hi there", "gpt-4o-mini", 2_000).unwrap();
+    let (user, reply) = store
+        .begin_exchange(c.id, "hi there", "gpt-4o-mini", 2_000)
+        .unwrap();
     assert_eq!(user.role, Role::User);
     assert_eq!(user.parent_id, None);
     assert_eq!(reply.parent_id, Some(user.id));
     assert_eq!(reply.status, MessageStatus::Streaming);
-    assert_eq!(store.conversation(c.id).unwrap().current_leaf_id, Some(reply.id));
+    assert_eq!(
+        store.conversation(c.id).unwrap().current_leaf_id,
+        Some(reply.id)
+    );
 
     store.save_partial_reply(reply.id, "Hel", 2_100).unwrap();
     assert_eq!(store.message(reply.id).unwrap().content, "Hel");
@@ -21,11 +28,15 @@ fn an_exchange_is_written_as_a_branch() {
         error_code: None,
         error_message: None,
     };
-    store.finish_reply(reply.id, "Hello!", &outcome, 2_200).unwrap();
+    store
+        .finish_reply(reply.id, "Hello!", &outcome, 2_200)
+        .unwrap();
     // A late flush never overwrites a finished reply.
     store.save_partial_reply(reply.id, "Hel", 2_300).unwrap();
 
-    let (user2, reply2) = store.begin_exchange(c.id, "again", "gpt-4o-mini", 3_000).unwrap();
+    let (user2, reply2) = store
+        .begin_exchange(c.id, "again", "gpt-4o-mini", 3_000)
+        .unwrap();
     assert_eq!(user2.parent_id, Some(reply.id));
     let branch = store.current_branch(c.id).unwrap();
     let ids: Vec<i64> = branch.iter().map(|m| m.id).collect();
@@ -39,7 +50,13 @@ fn conversations_list_newest_activity_first() {
     let (_dir, mut store) = crate::open();
     let a = store.create_conversation("A", "m", 1).unwrap();
     let b = store.create_conversation("B", "m", 2).unwrap();
-    let titles = |s: &Store| s.list_conversations().unwrap().into_iter().map(|c| c.title).collect::<Vec<_>>();
+    let titles = |s: &Store| {
+        s.list_conversations()
+            .unwrap()
+            .into_iter()
+            .map(|c| c.title)
+            .collect::<Vec<_>>()
+    };
     assert_eq!(titles(&store), ["B", "A"]);
     store.begin_exchange(a.id, "x", "m", 3).unwrap();
     assert_eq!(titles(&store), ["A", "B"]);
@@ -53,7 +70,9 @@ fn unfinished_replies_become_interrupted_with_their_text() {
         let mut store = Store::open_in(dir.path()).unwrap();
         let c = store.create_conversation("T", "m", 1).unwrap();
         let (_, reply) = store.begin_exchange(c.id, "q", "m", 2).unwrap();
-        store.save_partial_reply(reply.id, "partial ans", 3).unwrap();
+        store
+            .save_partial_reply(reply.id, "partial ans", 3)
+            .unwrap();
         reply.id
         // dropped without finishing, as a crash would
     };
@@ -67,7 +86,10 @@ fn unfinished_replies_become_interrupted_with_their_text() {
 #[test]
 fn missing_rows_are_errors_not_panics() {
     let (_dir, mut store) = crate::open();
-    assert!(matches!(store.conversation(42), Err(StoreError::NoConversation(42))));
+    assert!(matches!(
+        store.conversation(42),
+        Err(StoreError::NoConversation(42))
+    ));
     assert!(matches!(store.message(7), Err(StoreError::NoMessage(7))));
     assert!(matches!(
         store.begin_exchange(42, "x", "m", 1),

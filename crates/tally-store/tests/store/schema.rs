@@ -31,5 +31,8 @@ fn settings_round_trip() {
     assert_eq!(store.setting("default_model").unwrap(), None);
     store.set_setting("default_model", "gpt-4o").unwrap();
     store.set_setting("default_model", "gpt-4o-mini").unwrap();
-    assert_eq!(store.setting("default_model").unwrap().as_deref(), Some("gpt-4o-mini"));
+    assert_eq!(
+        store.setting("default_model").unwrap().as_deref(),
+        Some("gpt-4o-mini")
+    );
 }

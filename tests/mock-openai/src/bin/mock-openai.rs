@@ -19,7 +19,9 @@ fn main() {
             "--port" => config.port = value().parse().unwrap_or_else(|_| usage("bad --port")),
             "--reply" => config.reply = value(),
             "--chunk-chars" => {
-                config.chunk_chars = value().parse().unwrap_or_else(|_| usage("bad --chunk-chars"))
+                config.chunk_chars = value()
+                    .parse()
+                    .unwrap_or_else(|_| usage("bad --chunk-chars"))
             }
             "--delay-ms" => {
                 config.delay = Duration::from_millis(

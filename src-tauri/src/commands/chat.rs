@@ -1,0 +1,28 @@
+use tally_core::ChatEvent;
+use tally_core::api::SendRequest;
+use tauri::ipc::Channel;
+
+use super::{CommandResult, EngineState, ipc};
+
+/// Sends a message; the reply streams over `on_event` and the call returns when it ends.
+#[tauri::command]
+pub async fn chat_send(
+    engine: EngineState<'_>,
+    request: SendRequest,
+    on_event: Channel<ChatEvent>,
+) -> CommandResult<()> {
+    let engine = engine.inner().clone();
+    engine
+        .send(request, move |event| {
+            // A closed window just stops listening; the engine still saves everything.
+            let _ = on_event.send(event);
+        })
+        .await
+        .map_err(ipc)
+}
+
+/// Stops the reply being written in a conversation; `false` when there was none.
+#[tauri::command]
+pub fn chat_stop(engine: EngineState<'_>, conversation_id: i64) -> bool {
+    engine.stop(conversation_id)
+}

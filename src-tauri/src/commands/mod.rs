@@ -1,0 +1,19 @@
+//! Command adapters, one module per area. Each parses, calls `tally-core`, maps the error.
+
+pub mod chat;
+pub mod conversation;
+pub mod key;
+pub mod link;
+pub mod settings;
+
+use std::sync::Arc;
+
+use tally_core::Engine;
+use tally_core::api::IpcError;
+
+pub type EngineState<'a> = tauri::State<'a, Arc<Engine>>;
+pub type CommandResult<T> = Result<T, IpcError>;
+
+pub fn ipc(error: tally_core::CoreError) -> IpcError {
+    error.to_ipc()
+}

@@ -1,0 +1,75 @@
+//! The shell on Tauri's mock runtime: commands called through real IPC requests, with the
+//! engine on a temporary SQLite file and the mock API on loopback.
+
+mod commands;
+
+use std::sync::Arc;
+
+use mock_openai::{MockConfig, MockServer};
+use serde_json::{Value, json};
+use tally_core::{Engine, EngineConfig};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{
+    INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets,
+};
+use tauri::webview::InvokeRequest;
+use tauri::{Manager, WebviewWindow, WebviewWindowBuilder};
+
+pub const KEY: &str = "sk-proj-TestKeyForTallyOnly0000000000abcd";
+
+pub struct Shell {
+    pub window: WebviewWindow<MockRuntime>,
+    pub mock: MockServer,
+    _app: tauri::App<MockRuntime>,
+    _dir: tempfile::TempDir,
+}
+
+impl Shell {
+    pub fn new() -> Self {
+        let mock = MockServer::start_in_background(MockConfig {
+            delay: std::time::Duration::ZERO,
+            ..Default::default()
+        })
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = EngineConfig::new(dir.path());
+        config.api_base_override = Some(mock.base_url());
+        config.env_api_key = Some(KEY.into());
+        config.keychain_service = format!("Tally-shell-test-{}", std::process::id());
+        let engine: Arc<Engine> = Engine::open(config).unwrap();
+        let app = tally_app::configure(mock_builder())
+            .build(mock_context(noop_assets()))
+            .unwrap();
+        app.manage(engine);
+        let window = WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .unwrap();
+        Self {
+            window,
+            mock,
+            _app: app,
+            _dir: dir,
+        }
+    }
+
+    /// Invokes `command` as the UI would; `Ok` holds the JSON result, `Err` the JSON error.
+    pub fn invoke(&self, command: &str, args: Value) -> Result<Value, Value> {
+        get_ipc_response(
+            &self.window,
+            InvokeRequest {
+                cmd: command.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|body| body.deserialize::<Value>().unwrap())
+    }
+}
+
+pub fn no_args() -> Value {
+    json!({})
+}

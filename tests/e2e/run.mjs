@@ -1,0 +1,300 @@
+// End-to-end: the real Tally binary under Xvfb, driven over WebDriver (tauri-driver +
+// WebKitWebDriver), with a real Secret Service and the mock OpenAI server on loopback.
+// `cargo xtask test` runs this inside a private D-Bus session with a fresh HOME.
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { join } from "node:path";
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run this through cargo xtask test`);
+  return value;
+};
+const APP = env("TALLY_E2E_APP");
+const MOCK = env("TALLY_E2E_MOCK");
+const DRIVER = env("TALLY_E2E_DRIVER");
+const HOME = env("TALLY_E2E_HOME");
+const DATA_DIR = join(HOME, "tally-data");
+const KEY = "sk-proj-E2eTestKeyNotReal00000000000000wxyz";
+// Screenshots of each screen, kept as test artifacts.
+const SHOTS = join(import.meta.dirname, "../../target/e2e-screenshots");
+const PORT = 4444 + (process.pid % 1000);
+const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
+
+const children = [];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function start(command, args, options = {}) {
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "inherit"], ...options });
+  children.push(child);
+  return child;
+}
+
+let mock;
+async function startMock() {
+  mock = start(MOCK, ["--chunk-chars", "6", "--delay-ms", "40"]);
+  const line = await new Promise((resolve, reject) => {
+    createInterface({ input: mock.stdout }).once("line", resolve);
+    mock.once("exit", () => reject(new Error("mock-openai exited")));
+  });
+  return line.trim().split(" ").pop();
+}
+
+async function wd(method, path, body) {
+  const response = await fetch(`http://127.0.0.1:${PORT}${path}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await response.json();
+  if (json.value && json.value.error) {
+    throw new Error(`${method} ${path}: ${json.value.error}: ${json.value.message}`);
+  }
+  return json.value;
+}
+
+async function waitFor(what, check, timeoutMs = 15000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      last = await check();
+      if (last) return last;
+    } catch (error) {
+      last = error;
+    }
+    await sleep(30);
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${last})`);
+}
+
+class App {
+  static async launch() {
+    const started = performance.now();
+    const session = await wd("POST", "/session", {
+      capabilities: {
+        alwaysMatch: { browserName: "wry", "tauri:options": { application: APP } },
+      },
+    });
+    return Object.assign(new App(), { id: session.sessionId, started });
+  }
+  run(script, ...args) {
+    return wd("POST", `/session/${this.id}/execute/sync`, { script, args });
+  }
+  async find(selector) {
+    const element = await wd("POST", `/session/${this.id}/element`, {
+      using: "css selector",
+      value: selector,
+    });
+    return element[ELEMENT];
+  }
+  async waitFind(selector, timeoutMs) {
+    return waitFor(selector, () => this.find(selector), timeoutMs);
+  }
+  async click(selector) {
+    const id = await this.waitFind(selector);
+    await waitFor(`${selector} enabled`, () =>
+      this.run(`return !document.querySelector(arguments[0])?.disabled`, selector),
+    );
+    await wd("POST", `/session/${this.id}/element/${id}/click`, {});
+  }
+  async type(selector, text) {
+    const id = await this.waitFind(selector);
+    await wd("POST", `/session/${this.id}/element/${id}/value`, { text });
+  }
+  text(selector) {
+    return this.run(`return document.querySelector(arguments[0])?.textContent ?? null`, selector);
+  }
+  messages() {
+    return this.run(`return [...document.querySelectorAll('[data-testid="message"]')].map((m) => ({
+      role: m.dataset.role, status: m.dataset.status,
+      text: m.querySelector('[data-testid="message-content"]').textContent.trim() }))`);
+  }
+  async screenshot(name) {
+    // WebKit snapshots the last painted frame: give it a moment to paint the newest state.
+    await sleep(400);
+    const png = await wd("GET", `/session/${this.id}/screenshot`);
+    writeFileSync(join(SHOTS, `${name}.png`), Buffer.from(png, "base64"));
+  }
+  async quit() {
+    await wd("DELETE", `/session/${this.id}`);
+  }
+}
+
+function filesUnder(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+const results = [];
+async function test(name, body) {
+  const started = performance.now();
+  try {
+    await body();
+    results.push({ name, ok: true });
+    console.log(`ok   ${name} (${Math.round(performance.now() - started)} ms)`);
+  } catch (error) {
+    results.push({ name, ok: false });
+    console.log(`FAIL ${name}\n     ${error.stack ?? error}`);
+  }
+}
+
+async function main() {
+  mkdirSync(DATA_DIR, { recursive: true });
+  mkdirSync(SHOTS, { recursive: true });
+  const apiBase = await startMock();
+  const driver = start(DRIVER, ["--port", String(PORT), "--native-driver", "/usr/bin/WebKitWebDriver"], {
+    env: { ...process.env, TALLY_DATA_DIR: DATA_DIR, TALLY_API_BASE: apiBase, TALLY_LOG: "warn" },
+  });
+  driver.stdout.resume();
+  await waitFor("tauri-driver", () => wd("GET", "/status").then(() => true));
+
+  let app;
+  const question = "Please say hello in three languages.";
+  await test("onboarding stores the key in the system keychain, never on disk", async () => {
+    app = await App.launch();
+    await app.waitFind('[data-testid="onboarding-start"]');
+    await app.screenshot("1-welcome");
+    await app.click('[data-testid="onboarding-start"]');
+    await app.type('[data-testid="api-key-input"]', `  ${KEY}\n`);
+    await app.click('[data-testid="api-key-save"]');
+    const status = await waitFor("key accepted", async () => {
+      const text = await app.text('[data-testid="api-key-status"]');
+      return text?.includes("OpenAI accepted it") && text;
+    });
+    if (!status.includes("…wxyz")) throw new Error(`status: ${status}`);
+    await app.screenshot("2-key-saved");
+    const stored = execFileSync("secret-tool", ["lookup", "service", "Tally", "username", "openai-api-key"], {
+      encoding: "utf8",
+    });
+    if (stored !== KEY) throw new Error(`secret-tool found ${JSON.stringify(stored)}`);
+    for (const file of filesUnder(DATA_DIR)) {
+      if (readFileSync(file).includes(KEY)) throw new Error(`the key is in ${file}`);
+    }
+    await app.click('[data-testid="onboarding-skip"]');
+    await app.waitFind('[data-testid="composer-input"]');
+  });
+
+  let partials = new Set();
+  await test("a reply streams in token by token and completes", async () => {
+    const send = await app.run(`return document.querySelector('[data-testid="send-button"]').disabled`);
+    if (!send) throw new Error("send is enabled with an empty composer");
+    await app.type('[data-testid="composer-input"]', question);
+    await app.click('[data-testid="send-button"]');
+    const final = await waitFor("complete reply", async () => {
+      const messages = await app.messages();
+      const reply = messages.find((m) => m.role === "assistant");
+      if (reply?.status === "streaming" && reply.text) partials.add(reply.text);
+      return reply?.status === "complete" && reply;
+    });
+    await app.screenshot("3-reply");
+    if (partials.size < 3) throw new Error(`only ${partials.size} partial texts seen`);
+    if (!final.text.includes("mock")) throw new Error(`reply: ${final.text}`);
+    const bold = await app.run(`return document.querySelector('[data-testid="message-content"] strong')?.textContent`);
+    if (bold !== "mock") throw new Error(`markdown not rendered: ${bold}`);
+    const draft = await app.run(`return document.querySelector('[data-testid="composer-input"]').value`);
+    if (draft !== "") throw new Error(`composer not cleared: ${draft}`);
+  });
+
+  await test("Stop ends a streaming reply and keeps its text", async () => {
+    await app.type('[data-testid="composer-input"]', "Another one, please.");
+    await app.click('[data-testid="send-button"]');
+    await waitFor("second reply streaming", async () => {
+      const replies = (await app.messages()).filter((m) => m.role === "assistant");
+      return replies.length === 2 && replies[1].text.length > 10;
+    });
+    await app.click('[data-testid="stop-button"]');
+    const stopped = await waitFor("stopped reply", async () => {
+      const replies = (await app.messages()).filter((m) => m.role === "assistant");
+      return replies[1].status === "stopped" && replies[1];
+    });
+    if (!stopped.text) throw new Error("the stopped reply lost its text");
+    await app.waitFind('[data-testid="send-button"]');
+  });
+
+  await test("the conversation is still there after quitting and relaunching", async () => {
+    await app.quit();
+    app = await App.launch();
+    await app.click('[data-testid="conversation-item"]');
+    const messages = await waitFor("messages", async () => {
+      const m = await app.messages();
+      return m.length === 4 && m;
+    });
+    if (messages[0].text !== question) throw new Error(`first message: ${messages[0].text}`);
+    if (messages[1].status !== "complete" || !messages[1].text.includes("mock")) {
+      throw new Error(`reply after relaunch: ${JSON.stringify(messages[1])}`);
+    }
+    if (messages[3].status !== "stopped") throw new Error(`stopped reply: ${messages[3].status}`);
+    const title = await app.text('[data-testid="conversation-item"]');
+    if (!title.includes("Please say hello")) throw new Error(`title: ${title}`);
+  });
+
+  await test("a wrong key is explained, with a way to Settings", async () => {
+    await app.click('[data-testid="settings-button"]');
+    await app.type('[data-testid="api-key-input"]', "sk-proj-invalid-key-00000000000000000");
+    await app.click('[data-testid="api-key-save"]');
+    await waitFor("refusal", async () =>
+      (await app.text("dialog [role=alert]"))?.includes("OpenAI did not accept this key"),
+    );
+    await app.run(`document.querySelector("dialog").close()`);
+    await app.type('[data-testid="composer-input"]', "Does this work?");
+    await app.click('[data-testid="send-button"]');
+    const banner = await waitFor("error banner", () => app.text('[data-testid="error-banner"]'));
+    if (!banner.includes("OpenAI did not accept this key") || !banner.includes("Open Settings")) {
+      throw new Error(`banner: ${banner}`);
+    }
+    await app.click('[data-testid="error-banner"] button');
+    await app.type('[data-testid="api-key-input"]', KEY);
+    await app.click('[data-testid="api-key-save"]');
+    await waitFor("key accepted again", async () =>
+      (await app.text('[data-testid="api-key-status"]'))?.includes("OpenAI accepted it"),
+    );
+    await app.run(`document.querySelector("dialog").close()`);
+  });
+
+  await test("when OpenAI cannot be reached, the typed text stays in the composer", async () => {
+    mock.kill();
+    await new Promise((resolve) => mock.once("exit", resolve));
+    await app.run(`document.querySelector('[data-testid="composer-input"]').value = ""`);
+    await app.type('[data-testid="composer-input"]', "Are you there?");
+    await app.click('[data-testid="send-button"]');
+    const banner = await waitFor("error banner", async () => {
+      const text = await app.text('[data-testid="error-banner"]');
+      return text?.includes("could not reach") && text;
+    });
+    const draft = await app.run(`return document.querySelector('[data-testid="composer-input"]').value`);
+    if (!draft.endsWith("Are you there?")) throw new Error(`composer holds ${JSON.stringify(draft)} (${banner})`);
+    await app.screenshot("4-offline");
+  });
+
+  await test("launch to an interactive composer", async () => {
+    await app.quit();
+    const times = [];
+    for (let i = 0; i < 3; i++) {
+      app = await App.launch();
+      await app.waitFind('[data-testid="composer-input"]');
+      times.push(performance.now() - app.started);
+      await app.quit();
+    }
+    app = null;
+    times.sort((a, b) => a - b);
+    console.log(`     launch → composer: ${times.map((t) => Math.round(t)).join(", ")} ms (median ${Math.round(times[1])} ms)`);
+  });
+
+  if (app) await app.quit().catch(() => {});
+}
+
+try {
+  await main();
+} catch (error) {
+  results.push({ name: "setup", ok: false });
+  console.log(`FAIL setup\n     ${error.stack ?? error}`);
+} finally {
+  for (const child of children) child.kill();
+}
+const failed = results.filter((r) => !r.ok).length;
+console.log(`\n${results.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

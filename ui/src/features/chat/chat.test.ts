@@ -1,0 +1,70 @@
+import { describe, expect, it } from "vitest";
+import { ChatState } from "./chat.svelte";
+
+function started(state: ChatState) {
+  state.draft = "  Hello there ";
+  state.apply({
+    type: "started",
+    conversationId: 7,
+    userMessageId: 1,
+    assistantMessageId: 2,
+    title: "Hello there",
+  });
+}
+
+describe("ChatState", () => {
+  it("builds the exchange from events and keeps the draft until text arrives", () => {
+    const state = new ChatState();
+    started(state);
+    expect(state.currentId).toBe(7);
+    expect(state.messages.map((m) => [m.role, m.content, m.status])).toEqual([
+      ["user", "Hello there", "complete"],
+      ["assistant", "", "streaming"],
+    ]);
+    expect(state.conversations[0].title).toBe("Hello there");
+    expect(state.draft).toBe("  Hello there ");
+
+    state.apply({ type: "delta", text: "Hi" });
+    state.apply({ type: "delta", text: "!" });
+    expect(state.draft).toBe("");
+    state.flush();
+    expect(state.messages[1].content).toBe("Hi!");
+
+    state.apply({
+      type: "done",
+      status: "complete",
+      finishReason: "stop",
+      cost: 10,
+      estimated: false,
+    });
+    expect(state.messages[1].status).toBe("complete");
+  });
+
+  it("keeps the typed text and the partial reply when the request fails", () => {
+    const state = new ChatState();
+    started(state);
+    state.apply({ type: "delta", text: "Par" });
+    state.apply({
+      type: "failed",
+      status: "interrupted",
+      code: "network",
+      message: "Tally could not reach OpenAI.",
+    });
+    expect(state.messages[1].content).toBe("Par");
+    expect(state.messages[1].status).toBe("interrupted");
+    expect(state.error?.code).toBe("network");
+
+    const failedEarly = new ChatState();
+    started(failedEarly);
+    failedEarly.apply({ type: "failed", status: "error", code: "network", message: "x" });
+    expect(failedEarly.draft).toBe("  Hello there ");
+  });
+
+  it("cannot send blank text", () => {
+    const state = new ChatState();
+    state.draft = " \n\t ";
+    expect(state.canSend).toBe(false);
+    state.draft = "hi";
+    expect(state.canSend).toBe(true);
+  });
+});

@@ -1,0 +1,34 @@
+//! `cargo xtask run [--mock]`, `cargo xtask test`, `cargo xtask bindings`.
+//!
+//! Each command first sets up whatever is missing on a Debian or Ubuntu machine (system
+//! packages, the UI's npm packages, tauri-driver), builds the UI, then builds and runs the
+//! app or the whole test suite. Tools it installs go under `.tools/` in the clone.
+
+mod setup;
+mod steps;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => steps::run(args.iter().any(|a| a == "--mock")),
+        Some("test") => steps::test(),
+        Some("bindings") => steps::bindings(),
+        _ => {
+            eprintln!(
+                "usage:\n  cargo xtask run [--mock]   set up what is missing and start Tally\n  \
+                 cargo xtask test           set up what is missing and run every test\n  \
+                 cargo xtask bindings       regenerate ui/src/lib/ipc/bindings.ts"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("\nxtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! Installing what a fresh machine lacks.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::steps::{Result, root, run_cmd};
+
+/// What Tauri needs to build and run on Debian/Ubuntu.
+const APP_PACKAGES: &[&str] = &[
+    "libwebkit2gtk-4.1-dev",
+    "build-essential",
+    "curl",
+    "file",
+    "libxdo-dev",
+    "libssl-dev",
+    "libayatana-appindicator3-dev",
+    "librsvg2-dev",
+    "pkg-config",
+    "dbus",
+    "gnome-keyring",
+];
+
+/// What the tests add: a display, WebDriver for WebKit, a real keychain, a browser.
+const TEST_PACKAGES: &[&str] = &[
+    "xvfb",
+    "xauth",
+    "webkit2gtk-driver",
+    "dbus",
+    "dbus-x11",
+    "gnome-keyring",
+    "libsecret-tools",
+    "chromium",
+];
+
+fn installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", package])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+        .unwrap_or(false)
+}
+
+/// Installs missing system packages with apt-get (as root, or through sudo).
+pub fn system_packages(for_tests: bool) -> Result {
+    let mut wanted: Vec<&str> = APP_PACKAGES.to_vec();
+    if for_tests {
+        wanted.extend(TEST_PACKAGES);
+    }
+    if which("node").is_none() {
+        wanted.extend(["nodejs", "npm"]);
+    }
+    if which("dpkg-query").is_none() || which("apt-get").is_none() {
+        println!(
+            "xtask: not a Debian or Ubuntu system: make sure these are installed: {}",
+            wanted.join(" ")
+        );
+        return Ok(());
+    }
+    let missing: Vec<&str> = wanted.into_iter().filter(|p| !installed(p)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    println!("xtask: installing system packages: {}", missing.join(" "));
+    let as_root = std::env::var("USER").as_deref() == Ok("root")
+        || Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|o| o.stdout == b"0\n")
+            .unwrap_or(false);
+    let apt = |args: &[&str]| {
+        let mut cmd = if as_root {
+            Command::new("apt-get")
+        } else {
+            let mut c = Command::new("sudo");
+            c.arg("apt-get");
+            c
+        };
+        cmd.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        cmd
+    };
+    run_cmd(apt(&["update", "-q"]))?;
+    let mut install = apt(&["install", "-y", "-q", "--no-install-recommends"]);
+    install.args(&missing);
+    run_cmd(install)
+}
+
+/// `npm ci` when `node_modules` does not match the committed lockfile.
+pub fn node_modules() -> Result {
+    let ui = root().join("ui");
+    let lock = std::fs::read(ui.join("package-lock.json"))
+        .map_err(|e| format!("ui/package-lock.json: {e}"))?;
+    let stamp_path = ui.join("node_modules/.tally-lock-stamp");
+    let stamp = format!("{:x}", fnv1a(&lock));
+    if std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp.as_str()) {
+        return Ok(());
+    }
+    let mut npm = Command::new("npm");
+    npm.args(["ci", "--no-audit", "--no-fund"]).current_dir(&ui);
+    run_cmd(npm)?;
+    std::fs::write(&stamp_path, stamp).map_err(|e| e.to_string())
+}
+
+/// `tauri-driver` under `.tools/`, for the end-to-end tests.
+pub fn tauri_driver() -> Result<PathBuf> {
+    let tools = root().join(".tools");
+    let binary = tools.join("bin/tauri-driver");
+    if binary.is_file() {
+        return Ok(binary);
+    }
+    let mut install = Command::new("cargo");
+    install
+        .args([
+            "install",
+            "tauri-driver",
+            "--version",
+            "2.0.6",
+            "--locked",
+            "--root",
+        ])
+        .arg(&tools);
+    run_cmd(install)?;
+    Ok(binary)
+}
+
+pub fn which(tool: &str) -> Option<PathBuf> {
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths)
+        .map(|p| p.join(tool))
+        .find(|p| is_executable(p))
+}
+
+fn is_executable(path: &Path) -> bool {
+    path.is_file()
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325, |hash, b| {
+        (hash ^ u64::from(*b)).wrapping_mul(0x100000001b3)
+    })
+}

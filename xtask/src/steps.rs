@@ -1,0 +1,196 @@
+//! The steps of `run`, `test` and `bindings`.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use crate::setup;
+
+pub type Result<T = ()> = std::result::Result<T, String>;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask sits in the workspace")
+        .to_path_buf()
+}
+
+/// Runs a command, failing with its name if it fails.
+pub fn run_cmd(mut command: Command) -> Result {
+    let shown = format!("{command:?}");
+    let status = command
+        .status()
+        .map_err(|e| format!("could not start {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed ({status})"))
+    }
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn npm(args: &[&str]) -> Command {
+    let mut c = Command::new("npm");
+    c.args(args).current_dir(root().join("ui"));
+    c
+}
+
+/// Runs `name`'s step and prints how long it took.
+fn step(name: &str, f: impl FnOnce() -> Result) -> Result {
+    println!("\n==> {name}");
+    let started = Instant::now();
+    f()?;
+    println!("<== {name}: {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn build_ui() -> Result {
+    step("set up the UI's npm packages", setup::node_modules)?;
+    step("build the UI", || run_cmd(npm(&["run", "build"])))
+}
+
+pub fn run(mock: bool) -> Result {
+    step("system packages", || setup::system_packages(false))?;
+    build_ui()?;
+    step("build Tally", || {
+        let mut build = cargo();
+        build.args(["build", "-p", "tally-app"]);
+        if mock {
+            build.args(["-p", "mock-openai"]);
+        }
+        run_cmd(build)
+    })?;
+    let target = root().join("target/debug");
+    let mut app = Command::new(target.join("tally"));
+    let _mock = if mock {
+        let (child, base) = start_mock(&target, &[])?;
+        println!("Using the mock OpenAI server at {base}: any key starting with sk- works.");
+        app.env("TALLY_API_BASE", base);
+        Some(KillOnDrop(child))
+    } else {
+        None
+    };
+    run_cmd(app)
+}
+
+/// Starts the mock server and returns it with its base URL.
+pub fn start_mock(
+    target: &std::path::Path,
+    args: &[&str],
+) -> Result<(std::process::Child, String)> {
+    let mut child = Command::new(target.join("mock-openai"))
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not start mock-openai: {e}"))?;
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("piped"))
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    let base = line
+        .trim()
+        .rsplit(' ')
+        .next()
+        .filter(|b| b.starts_with("http://"))
+        .ok_or_else(|| format!("mock-openai printed {line:?}"))?
+        .to_string();
+    Ok((child, base))
+}
+
+pub struct KillOnDrop(pub std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn bindings() -> Result {
+    let mut test = cargo();
+    test.args(["test", "-p", "tally-core", "--test", "core", "bindings"])
+        .env("UPDATE_BINDINGS", "1");
+    run_cmd(test)
+}
+
+pub fn test() -> Result {
+    let started = Instant::now();
+    step("system packages", || setup::system_packages(true))?;
+    build_ui()?;
+    step("Rust formatting", || {
+        let mut fmt = cargo();
+        fmt.args(["fmt", "--all", "--check"]);
+        run_cmd(fmt)
+    })?;
+    step("UI formatting and lint", || run_cmd(npm(&["run", "lint"])))?;
+    step("UI type check (svelte-check)", || {
+        run_cmd(npm(&["run", "check"]))
+    })?;
+    step("UI unit tests (vitest)", || run_cmd(npm(&["test"])))?;
+    step("clippy", || {
+        let mut clippy = cargo();
+        clippy.args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]);
+        run_cmd(clippy)
+    })?;
+    step("Rust tests (unit, crate integration, shell)", || {
+        let mut test = cargo();
+        test.args(["test", "--workspace"]);
+        run_cmd(test)
+    })?;
+    let driver = setup::tauri_driver()?;
+    step(
+        "end-to-end tests (real app, Xvfb, WebDriver, private keychain)",
+        || {
+            let mut build = cargo();
+            build.args(["build", "-p", "tally-app", "-p", "mock-openai"]);
+            run_cmd(build)?;
+            e2e(&driver)
+        },
+    )?;
+    println!(
+        "\nAll checks passed in {:.0} s.",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// Runs `tests/e2e/run.mjs` under a virtual display, inside a private D-Bus session with
+/// an unlocked gnome-keyring and a fresh HOME.
+fn e2e(driver: &std::path::Path) -> Result {
+    let home = std::env::temp_dir().join(format!("tally-e2e-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
+    let mut command = Command::new("xvfb-run");
+    command
+        .args(["-a", "-s", "-screen 0 1280x800x24", "dbus-run-session", "--", "sh", "-c"])
+        .arg("printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec node tests/e2e/run.mjs")
+        .current_dir(root())
+        .env("HOME", &home)
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_CACHE_HOME", home.join(".cache"))
+        .env("XDG_RUNTIME_DIR", &home)
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .env_remove("OPENAI_API_KEY")
+        .env_remove("TALLY_API_BASE")
+        .env("TALLY_E2E_APP", root().join("target/debug/tally"))
+        .env("TALLY_E2E_MOCK", root().join("target/debug/mock-openai"))
+        .env("TALLY_E2E_DRIVER", driver)
+        .env("TALLY_E2E_HOME", &home);
+    let result = run_cmd(command);
+    let _ = std::fs::remove_dir_all(&home);
+    result
+}
