@@ -4,7 +4,7 @@ use crate::{KEY, Shell, no_args};
 
 #[test]
 fn settings_round_trip_and_refuse_bad_values() {
-    let shell = Shell::new();
+    let shell = Shell::start();
     let settings = shell.invoke("settings_get", no_args()).unwrap();
     assert_eq!(settings["defaultModel"], "gpt-4o-mini");
     assert_eq!(settings["onboarded"], false);
@@ -28,7 +28,7 @@ fn settings_round_trip_and_refuse_bad_values() {
 
 #[test]
 fn key_status_never_returns_the_key() {
-    let shell = Shell::new();
+    let shell = Shell::start();
     let status = shell.invoke("key_status", no_args()).unwrap();
     assert_eq!(status["source"], "environment");
     assert_eq!(status["lastFour"], "abcd");
@@ -50,7 +50,7 @@ fn key_status_never_returns_the_key() {
 
 #[test]
 fn chat_send_streams_saves_and_lists_the_conversation() {
-    let shell = Shell::new();
+    let shell = Shell::start();
     assert_eq!(
         shell.invoke("conversation_list", no_args()).unwrap(),
         json!([])
@@ -81,7 +81,7 @@ fn chat_send_streams_saves_and_lists_the_conversation() {
 
 #[test]
 fn bad_input_gets_a_code_and_a_plain_message() {
-    let shell = Shell::new();
+    let shell = Shell::start();
     let empty = shell
         .invoke(
             "chat_send",

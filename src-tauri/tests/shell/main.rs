@@ -25,7 +25,7 @@ pub struct Shell {
 }
 
 impl Shell {
-    pub fn new() -> Self {
+    pub fn start() -> Self {
         let mock = MockServer::start_in_background(MockConfig {
             delay: std::time::Duration::ZERO,
             ..Default::default()

@@ -120,10 +120,9 @@ async fn stop_drops_the_connection_and_keeps_the_partial_reply() {
             assistant_message_id,
             ..
         }) = events.all().first().cloned()
+            && events.deltas().len() >= 5
         {
-            if events.deltas().len() >= 5 {
-                break (conversation_id, assistant_message_id);
-            }
+            break (conversation_id, assistant_message_id);
         }
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
