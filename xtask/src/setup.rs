@@ -30,6 +30,7 @@ const TEST_PACKAGES: &[&str] = &[
     "gnome-keyring",
     "libsecret-tools",
     "chromium",
+    "python3-venv",
 ];
 
 fn installed(package: &str) -> bool {
@@ -120,6 +121,37 @@ pub fn tauri_driver() -> Result<PathBuf> {
         .arg(&tools);
     run_cmd(install)?;
     Ok(binary)
+}
+
+/// A Python virtual environment under `.tools/py` with the official `openai` SDK, used to
+/// prove the mock server speaks the real wire format.
+pub fn python_sdk() -> Result<PathBuf> {
+    let venv = root().join(".tools/py");
+    let python = venv.join("bin/python");
+    let requirements = root().join("tests/mock-openai/sdk-check/requirements.txt");
+    let wanted =
+        std::fs::read(&requirements).map_err(|e| format!("{}: {e}", requirements.display()))?;
+    let stamp = venv.join(".tally-requirements");
+    if python.is_file() && std::fs::read(&stamp).ok().as_deref() == Some(wanted.as_slice()) {
+        return Ok(python);
+    }
+    let mut create = Command::new("python3");
+    create.args(["-m", "venv", "--clear"]).arg(&venv);
+    run_cmd(create)?;
+    let mut install = Command::new(&python);
+    install
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
+        .arg(&requirements);
+    run_cmd(install)?;
+    std::fs::write(&stamp, wanted).map_err(|e| e.to_string())?;
+    Ok(python)
 }
 
 pub fn which(tool: &str) -> Option<PathBuf> {

@@ -150,6 +150,19 @@ pub fn test() -> Result {
         test.args(["test", "--workspace"]);
         run_cmd(test)
     })?;
+    step("mock server against the official openai Python SDK", || {
+        let python = setup::python_sdk()?;
+        let mut build = cargo();
+        build.args(["build", "-p", "mock-openai"]);
+        run_cmd(build)?;
+        let (child, base) = start_mock(&root().join("target/debug"), &["--delay-ms", "5"])?;
+        let _mock = KillOnDrop(child);
+        let mut check = Command::new(python);
+        check
+            .arg(root().join("tests/mock-openai/sdk-check/check.py"))
+            .arg(base);
+        run_cmd(check)
+    })?;
     let driver = setup::tauri_driver()?;
     step(
         "end-to-end tests (real app, Xvfb, WebDriver, private keychain)",

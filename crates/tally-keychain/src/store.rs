@@ -1,4 +1,6 @@
 use std::sync::Once;
+use std::sync::mpsc;
+use std::time::Duration;
 
 use keyring::Entry;
 
@@ -20,6 +22,7 @@ pub struct KeyStatus {
 pub struct ApiKeyStore {
     service: String,
     account: String,
+    timeout: Duration,
 }
 
 impl Default for ApiKeyStore {
@@ -34,7 +37,16 @@ impl ApiKeyStore {
         Self {
             service: service.to_string(),
             account: ACCOUNT.to_string(),
+            // A locked keychain asks the user for its password in a system dialog: leave
+            // them time to type it, but never wait forever.
+            timeout: Duration::from_secs(120),
         }
+    }
+
+    /// How long to wait for the keychain before giving up.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     pub fn service(&self) -> &str {
@@ -45,20 +57,39 @@ impl ApiKeyStore {
         &self.account
     }
 
-    fn entry(&self) -> Result<Entry, KeychainError> {
+    /// Runs `op` on the entry in a thread of its own, so a keychain that never answers
+    /// (a locked collection waiting on an unlock prompt) costs a timeout, not a hang.
+    fn with_entry<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&Entry) -> keyring::Result<T> + Send + 'static,
+    ) -> Result<keyring::Result<T>, KeychainError> {
         use_platform_backend();
-        Entry::new(&self.service, &self.account).map_err(map_error)
+        let (service, account) = (self.service.clone(), self.account.clone());
+        let (tx, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("keychain".into())
+            .spawn(move || {
+                let result = Entry::new(&service, &account).and_then(|entry| op(&entry));
+                let _ = tx.send(result);
+            })
+            .map_err(|_| KeychainError::Failed("could not start a thread".into()))?;
+        rx.recv_timeout(self.timeout)
+            .map_err(|_| KeychainError::Unavailable {
+                reason: NOT_ANSWERING.to_string(),
+            })
     }
 
     /// Stores `key`, replacing any key stored before.
     pub fn set(&self, key: &Sensitive<String>) -> Result<(), KeychainError> {
-        self.entry()?.set_password(key.expose()).map_err(map_error)
+        let key = key.clone();
+        self.with_entry(move |entry| entry.set_password(key.expose()))?
+            .map_err(map_error)
     }
 
     /// The stored key, if there is one.
     pub fn get(&self) -> Result<Option<Sensitive<String>>, KeychainError> {
-        match self.entry()?.get_password() {
-            Ok(key) => Ok(Some(Sensitive::new(key))),
+        match self.with_entry(|entry| entry.get_password().map(Sensitive::new))? {
+            Ok(key) => Ok(Some(key)),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(map_error(e)),
         }
@@ -66,7 +97,7 @@ impl ApiKeyStore {
 
     /// Removes the stored key. Removing when nothing is stored is not an error.
     pub fn delete(&self) -> Result<(), KeychainError> {
-        match self.entry()?.delete_credential() {
+        match self.with_entry(|entry| entry.delete_credential())? {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(e) => Err(map_error(e)),
         }
@@ -112,6 +143,11 @@ const LOCKED: &str = "Your system keychain is locked, so Tally cannot store or r
 Unlock it (usually by logging in again, or in your keyring app) and try again. Until then you can \
 start Tally with your key in the OPENAI_API_KEY environment variable; it is then used for that \
 session only and not stored.";
+
+const NOT_ANSWERING: &str = "Your system keychain did not answer. It may be locked and waiting \
+for its password in a separate window: unlock it, then try again. Until then you can start Tally \
+with your key in the OPENAI_API_KEY environment variable; it is then used for that session only \
+and not stored.";
 
 /// Maps keyring's errors to plain words. Never includes the secret: keyring's own errors
 /// can carry the bytes of a badly encoded password, so only fixed texts and the platform's

@@ -23,6 +23,6 @@ pub async fn chat_send(
 
 /// Stops the reply being written in a conversation; `false` when there was none.
 #[tauri::command]
-pub fn chat_stop(engine: EngineState<'_>, conversation_id: i64) -> bool {
-    engine.stop(conversation_id)
+pub async fn chat_stop(engine: EngineState<'_>, conversation_id: i64) -> CommandResult<bool> {
+    Ok(engine.stop(conversation_id))
 }

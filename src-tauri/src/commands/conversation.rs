@@ -3,11 +3,11 @@ use tally_core::api::{ConversationSummary, ConversationView};
 use super::{CommandResult, EngineState, ipc};
 
 #[tauri::command]
-pub fn conversation_list(engine: EngineState<'_>) -> CommandResult<Vec<ConversationSummary>> {
+pub async fn conversation_list(engine: EngineState<'_>) -> CommandResult<Vec<ConversationSummary>> {
     engine.conversation_list().map_err(ipc)
 }
 
 #[tauri::command]
-pub fn conversation_get(engine: EngineState<'_>, id: i64) -> CommandResult<ConversationView> {
+pub async fn conversation_get(engine: EngineState<'_>, id: i64) -> CommandResult<ConversationView> {
     engine.conversation_get(id).map_err(ipc)
 }

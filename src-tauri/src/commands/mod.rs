@@ -1,4 +1,5 @@
 //! Command adapters, one module per area. Each parses, calls `tally-core`, maps the error.
+//! All are `async`, so the keychain and the database are never used on the UI thread.
 
 pub mod chat;
 pub mod conversation;

@@ -3,12 +3,12 @@ use tally_core::api::{SettingsUpdate, SettingsView};
 use super::{CommandResult, EngineState, ipc};
 
 #[tauri::command]
-pub fn settings_get(engine: EngineState<'_>) -> CommandResult<SettingsView> {
+pub async fn settings_get(engine: EngineState<'_>) -> CommandResult<SettingsView> {
     engine.settings_get().map_err(ipc)
 }
 
 #[tauri::command]
-pub fn settings_set(
+pub async fn settings_set(
     engine: EngineState<'_>,
     update: SettingsUpdate,
 ) -> CommandResult<SettingsView> {

@@ -85,3 +85,38 @@ fn bus_without_secret_service_is_explained() {
     assert_unavailable(store.status());
     assert_unavailable(store.set(&normalize_key(KEY).unwrap()));
 }
+
+#[test]
+fn a_locked_keychain_is_explained() {
+    if !in_child(
+        "store::a_locked_keychain_is_explained",
+        Setup::UnlockedKeyring,
+    ) {
+        return;
+    }
+    let store = ApiKeyStore::new("Tally-test").with_timeout(std::time::Duration::from_secs(2));
+    store.set(&normalize_key(KEY).unwrap()).unwrap();
+    // The Secret Service's own Lock call (secret-tool's `lock` waits on a prompt here).
+    let locked = Command::new("dbus-send")
+        .args([
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.secrets",
+            "/org/freedesktop/secrets",
+            "org.freedesktop.Secret.Service.Lock",
+            "array:objpath:/org/freedesktop/secrets/collection/login",
+        ])
+        .status()
+        .unwrap();
+    assert!(locked.success());
+    match store.get() {
+        Err(KeychainError::Unavailable { reason }) => {
+            assert!(
+                reason.contains("locked") && reason.contains("OPENAI_API_KEY"),
+                "{reason}"
+            );
+            assert!(!reason.contains(KEY));
+        }
+        other => panic!("expected a locked keychain, got {other:?}"),
+    }
+}

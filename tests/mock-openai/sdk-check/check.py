@@ -1,0 +1,157 @@
+"""The official `openai` Python SDK against the mock server: every scenario it serves must
+parse the way the real API's responses do. Usage: check.py BASE_URL"""
+
+import sys
+import traceback
+
+import openai
+
+BASE = sys.argv[1]
+KEY = "sk-proj-SdkCheckKeyNotReal0000000000abcd"
+results = []
+
+
+def client(key=KEY):
+    return openai.OpenAI(base_url=BASE, api_key=key, max_retries=0, timeout=20)
+
+
+def ask(text, **kw):
+    return [{"role": "user", "content": text}]
+
+
+def case(name):
+    def run(fn):
+        try:
+            fn()
+            results.append(True)
+            print(f"ok   {name}")
+        except Exception:
+            results.append(False)
+            print(f"FAIL {name}\n{traceback.format_exc()}")
+        return fn
+
+    return run
+
+
+def stream(text):
+    return client().chat.completions.create(
+        model="gpt-4o-mini",
+        messages=ask(text),
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+
+
+@case("generated stream: text, finish reason, usage")
+def _():
+    text, finish, usage = "", None, None
+    for chunk in stream("hello"):
+        for choice in chunk.choices:
+            text += choice.delta.content or ""
+            finish = choice.finish_reason or finish
+        usage = chunk.usage or usage
+    assert "mock" in text, text
+    assert finish == "stop"
+    assert usage.prompt_tokens > 0 and usage.completion_tokens > 0
+    assert usage.prompt_tokens_details.cached_tokens == 0
+
+
+@case("non-streaming completion")
+def _():
+    done = client().chat.completions.create(model="gpt-4o-mini", messages=ask("hi"))
+    assert done.choices[0].message.role == "assistant"
+    assert "mock" in done.choices[0].message.content
+    assert done.usage.total_tokens == done.usage.prompt_tokens + done.usage.completion_tokens
+
+
+@case("models list")
+def _():
+    ids = [m.id for m in client().models.list()]
+    assert "gpt-4o-mini" in ids
+
+
+@case("recorded streams: basic, length, tool calls")
+def _():
+    texts = {}
+    for name in ["stream-basic", "stream-length", "stream-tool-calls"]:
+        text, finish, tools = "", None, {}
+        for chunk in stream(f"[mock:{name}]"):
+            for choice in chunk.choices:
+                text += choice.delta.content or ""
+                finish = choice.finish_reason or finish
+                for call in choice.delta.tool_calls or []:
+                    tools.setdefault(call.index, "")
+                    tools[call.index] += call.function.arguments or ""
+        texts[name] = (text, finish, tools)
+    assert texts["stream-basic"][0] == "Hello! How can I help you today? Привет 👋"
+    assert texts["stream-length"][1] == "length"
+    assert texts["stream-tool-calls"][2] == {
+        0: '{"timezone": "Europe/Paris"}',
+        1: '{"expression":"17*23"}',
+    }
+
+
+@case("an error line mid-stream raises after the partial text")
+def _():
+    text = ""
+    try:
+        for chunk in stream("[mock:stream-error-midstream]"):
+            for choice in chunk.choices:
+                text += choice.delta.content or ""
+    except openai.APIError:
+        assert text == "The first half of the answer"
+        return
+    raise AssertionError("no error raised")
+
+
+@case("a dropped connection raises after the partial text")
+def _():
+    text = ""
+    try:
+        for chunk in stream("[mock:stream-no-usage]"):
+            for choice in chunk.choices:
+                text += choice.delta.content or ""
+    except Exception:
+        assert text == "This answer stops in the midd", text
+        return
+    raise AssertionError("no error raised")
+
+
+ERRORS = {
+    "error-400-context-length": (openai.BadRequestError, "context_length_exceeded"),
+    "error-400-unsupported-parameter": (openai.BadRequestError, "unsupported_parameter"),
+    "error-400-unsupported-value": (openai.BadRequestError, "unsupported_value"),
+    "error-401-invalid-key": (openai.AuthenticationError, "invalid_api_key"),
+    "error-404-model": (openai.NotFoundError, "model_not_found"),
+    "error-429-insufficient-quota": (openai.RateLimitError, "insufficient_quota"),
+    "error-429-rate-limit": (openai.RateLimitError, "rate_limit_exceeded"),
+    "error-429-spend-limit": (openai.RateLimitError, "project_spend_limit_exceeded"),
+    "error-500": (openai.InternalServerError, None),
+    "error-502-html": (openai.InternalServerError, None),
+    "error-503": (openai.InternalServerError, None),
+}
+
+for name, (error_type, code) in ERRORS.items():
+
+    @case(f"{name} raises {error_type.__name__}")
+    def _(name=name, error_type=error_type, code=code):
+        try:
+            stream(f"[mock:{name}]")
+        except error_type as e:
+            assert e.code == code, (e.code, code)
+            return
+        raise AssertionError("no error raised")
+
+
+@case("a wrong key is refused")
+def _():
+    try:
+        client("sk-proj-invalid-0000000000000000").models.list()
+    except openai.AuthenticationError:
+        return
+    raise AssertionError("accepted")
+
+
+failed = results.count(False)
+print(f"\n{len(results) - failed} passed, {failed} failed")
+sys.exit(1 if failed else 0)

@@ -1,0 +1,132 @@
+//! The mock over real HTTP: recorded responses come back byte for byte, generated streams
+//! have the recorded chunk shape, and non-streaming completions work.
+
+use std::time::Duration;
+
+use mock_openai::{MockConfig, MockServer, wire_file, wire_names};
+
+const KEY: &str = "Bearer sk-proj-MockTestKey000000000000abcd";
+
+async fn server() -> MockServer {
+    MockServer::start(MockConfig {
+        delay: Duration::from_millis(1),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+}
+
+async fn chat(server: &MockServer, body: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}/chat/completions", server.base_url()))
+        .header("authorization", KEY)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap()
+}
+
+fn ask(text: &str, stream: bool) -> String {
+    format!(
+        r#"{{"model":"gpt-4o-mini","messages":[{{"role":"user","content":"{text}"}}],"stream":{stream},"stream_options":{{"include_usage":true}}}}"#
+    )
+}
+
+#[tokio::test]
+async fn recorded_errors_come_back_byte_for_byte() {
+    let server = server().await;
+    for name in wire_names().filter(|n| n.starts_with("error-")) {
+        let file = wire_file(name).unwrap();
+        let response = chat(&server, &ask(&format!("[mock:{name}]"), true)).await;
+        assert_eq!(response.status().as_u16(), file.status, "{name}");
+        for (header, value) in &file.headers {
+            assert_eq!(
+                response.headers().get(header).and_then(|v| v.to_str().ok()),
+                Some(value.as_str()),
+                "{name}: {header}"
+            );
+        }
+        assert_eq!(response.text().await.unwrap(), file.body, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn recorded_streams_come_back_byte_for_byte() {
+    let server = server().await;
+    for name in [
+        "stream-basic",
+        "stream-length",
+        "stream-tool-calls",
+        "stream-error-midstream",
+    ] {
+        let file = wire_file(name).unwrap();
+        let response = chat(&server, &ask(&format!("[mock:{name}]"), true)).await;
+        assert_eq!(
+            response.headers()["x-request-id"],
+            file.headers
+                .iter()
+                .find(|(k, _)| k == "x-request-id")
+                .unwrap()
+                .1
+                .as_str()
+        );
+        assert_eq!(response.text().await.unwrap(), file.body, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn generated_chunks_have_the_recorded_shape() {
+    let server = server().await;
+    let body = chat(&server, &ask("hello", true))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let recorded = wire_file("stream-basic").unwrap().body;
+    // Same keys in the same order, chunk for chunk kind: role, content, finish, usage.
+    let keys = |line: &str| -> Vec<String> {
+        line.split("\":")
+            .filter_map(|part| part.rsplit('"').next())
+            .map(str::to_string)
+            .collect()
+    };
+    let lines = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with("data: {"))
+            .map(str::to_string)
+            .collect()
+    };
+    let (ours, theirs) = (lines(&body), lines(&recorded));
+    assert_eq!(keys(&ours[0]), keys(&theirs[0]), "role chunk");
+    assert_eq!(keys(&ours[1]), keys(&theirs[1]), "content chunk");
+    assert_eq!(
+        keys(&ours[ours.len() - 2]),
+        keys(&theirs[theirs.len() - 2]),
+        "finish chunk"
+    );
+    assert_eq!(
+        keys(ours.last().unwrap()),
+        keys(theirs.last().unwrap()),
+        "usage chunk"
+    );
+    assert!(body.ends_with("data: [DONE]\n\n"));
+}
+
+#[tokio::test]
+async fn non_streaming_completion_and_auth() {
+    let server = server().await;
+    let response = chat(&server, &ask("hi", false)).await;
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    assert!(text.contains(r#""object":"chat.completion""#), "{text}");
+    assert!(text.contains("mock"));
+
+    let unauthorized = reqwest::Client::new()
+        .get(format!("{}/models", server.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unauthorized.status(), 401);
+    assert_eq!(server.stats().model_requests, 1);
+}
