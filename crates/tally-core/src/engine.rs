@@ -16,7 +16,7 @@ use crate::api::{
 use crate::keys::Keys;
 use crate::{CoreError, now_millis};
 
-pub(crate) const DEFAULT_MODEL: &str = "gpt-4o-mini";
+const DEFAULT_MODEL: &str = "gpt-4o-mini";
 const SETTING_MODEL: &str = "default_model";
 const SETTING_API_BASE: &str = "api_base";
 const SETTING_ONBOARDED: &str = "onboarded";
@@ -147,10 +147,7 @@ impl Engine {
     }
 
     pub(crate) fn default_model(&self) -> Result<String, CoreError> {
-        Ok(self
-            .store()
-            .setting(SETTING_MODEL)?
-            .unwrap_or_else(|| DEFAULT_MODEL.to_string()))
+        default_model_in(&self.store())
     }
 
     pub fn settings_get(&self) -> Result<SettingsView, CoreError> {
@@ -198,12 +195,7 @@ impl Engine {
 
     pub fn conversation_get(&self, id: i64) -> Result<ConversationView, CoreError> {
         let store = self.store();
-        let conversation = store.conversation(id).map_err(|e| match e {
-            tally_store::StoreError::NoConversation(_) => {
-                CoreError::InvalidInput("This conversation no longer exists.".into())
-            }
-            other => other.into(),
-        })?;
+        let conversation = store.conversation(id)?;
         let messages = store.current_branch(id)?;
         Ok(ConversationView {
             conversation: conversation.into(),
@@ -222,6 +214,13 @@ impl Engine {
             None => false,
         }
     }
+}
+
+/// The model for new conversations, read from `store` (for callers holding the lock).
+pub(crate) fn default_model_in(store: &Store) -> Result<String, CoreError> {
+    Ok(store
+        .setting(SETTING_MODEL)?
+        .unwrap_or_else(|| DEFAULT_MODEL.to_string()))
 }
 
 /// Models `/models` lists that can chat (it also lists embedding, audio and image models).

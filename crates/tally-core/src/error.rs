@@ -19,7 +19,7 @@ pub enum CoreError {
     #[error(
         "Tally could not save your data: {0}. Your last change may not be kept; check that the disk is not full."
     )]
-    Storage(#[from] StoreError),
+    Storage(StoreError),
 }
 
 impl CoreError {
@@ -37,6 +37,19 @@ impl CoreError {
         IpcError {
             code: self.code(),
             message: self.to_string(),
+        }
+    }
+}
+
+impl From<StoreError> for CoreError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            // The UI asked for something deleted meanwhile: not a storage failure.
+            StoreError::NoConversation(_) => {
+                Self::InvalidInput("This conversation no longer exists.".into())
+            }
+            StoreError::NoMessage(_) => Self::InvalidInput("This message no longer exists.".into()),
+            other => Self::Storage(other),
         }
     }
 }

@@ -48,16 +48,11 @@ impl Engine {
         let (conversation, user, reply) = {
             let mut store = self.store();
             let conversation = match request.conversation_id {
-                Some(id) => store.conversation(id).map_err(|e| match e {
-                    tally_store::StoreError::NoConversation(_) => {
-                        CoreError::InvalidInput("This conversation no longer exists.".into())
-                    }
-                    other => other.into(),
-                })?,
+                Some(id) => store.conversation(id)?,
                 None => {
                     let model = match request.model.as_deref().map(str::trim) {
                         Some(m) if !m.is_empty() => m.to_string(),
-                        _ => self.default_model_in(&store)?,
+                        _ => crate::engine::default_model_in(&store)?,
                     };
                     store.create_conversation(&title_from(text), &model, now_millis())?
                 }
@@ -123,12 +118,6 @@ impl Engine {
             active.remove(&conversation.id);
         }
         Ok(())
-    }
-
-    fn default_model_in(&self, store: &tally_store::Store) -> Result<String, CoreError> {
-        Ok(store
-            .setting("default_model")?
-            .unwrap_or_else(|| crate::engine::DEFAULT_MODEL.to_string()))
     }
 
     /// The messages sent to the API: the system prompt, then the branch on screen up to the
