@@ -1,6 +1,6 @@
 //! Installing what a fresh machine lacks.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use crate::steps::{Result, root, run_cmd};
@@ -158,11 +158,7 @@ pub fn which(tool: &str) -> Option<PathBuf> {
     let paths = std::env::var_os("PATH")?;
     std::env::split_paths(&paths)
         .map(|p| p.join(tool))
-        .find(|p| is_executable(p))
-}
-
-fn is_executable(path: &Path) -> bool {
-    path.is_file()
+        .find(|p| p.is_file())
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
