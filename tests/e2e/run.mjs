@@ -232,6 +232,20 @@ async function main() {
     if (!title.includes("Please say hello")) throw new Error(`title: ${title}`);
   });
 
+  await test("a rate limit is retried with a visible countdown", async () => {
+    await app.click('[data-testid="new-chat-button"]');
+    await app.type('[data-testid="composer-input"]', "[mock:error-429-rate-limit*1] Retry me");
+    await app.click('[data-testid="send-button"]');
+    const notice = await waitFor("retry notice", () => app.text('[data-testid="retry-notice"]'));
+    if (!/slow down\. Retrying in [12] s…/.test(notice)) throw new Error(`notice: ${notice}`);
+    await app.screenshot("4-retrying");
+    await waitFor("reply after the retry", async () => {
+      const reply = (await app.messages()).find((m) => m.role === "assistant");
+      return reply?.status === "complete";
+    });
+    if (await app.text('[data-testid="retry-notice"]')) throw new Error("notice still shown");
+  });
+
   await test("a wrong key is explained, with a way to Settings", async () => {
     await app.click('[data-testid="settings-button"]');
     await app.type('[data-testid="api-key-input"]', "sk-proj-invalid-key-00000000000000000");
@@ -267,7 +281,7 @@ async function main() {
     });
     const draft = await app.run(`return document.querySelector('[data-testid="composer-input"]').value`);
     if (!draft.endsWith("Are you there?")) throw new Error(`composer holds ${JSON.stringify(draft)} (${banner})`);
-    await app.screenshot("4-offline");
+    await app.screenshot("5-offline");
   });
 
   await test("launch to an interactive composer", async () => {

@@ -87,7 +87,13 @@ impl Engine {
         let ending = tokio::select! {
             biased;
             _ = cancel.cancelled() => Ending::Stopped,
-            opened = client.stream_chat(&key, &chat_request) => match opened {
+            opened = client.stream_chat(&key, &chat_request, |notice| {
+                sink.send(ChatEvent::Retrying {
+                    attempt: notice.attempt,
+                    in_ms: notice.delay.as_millis() as u64,
+                    reason: retry_reason(notice.kind).into(),
+                });
+            }) => match opened {
                 Ok(stream) => {
                     stream_state.request_id = stream.request_id().map(str::to_string);
                     self.pump(stream, &reply, &cancel, &sink, &mut stream_state).await
@@ -352,6 +358,17 @@ fn code_name(code: api::ErrorCode) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
+}
+
+/// Why Tally is waiting, in words for the "Retrying in 2 s…" line.
+fn retry_reason(kind: tally_openai::ErrorKind) -> &'static str {
+    use tally_openai::ErrorKind as K;
+    match kind {
+        K::RateLimited => "OpenAI asked Tally to slow down",
+        K::Network => "Tally could not reach OpenAI",
+        K::Timeout => "OpenAI took too long to answer",
+        _ => "OpenAI's service had a problem",
+    }
 }
 
 /// A first title: the opening words of the first message, on one line.

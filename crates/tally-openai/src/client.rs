@@ -3,8 +3,10 @@ use std::time::{Duration, Instant};
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use tally_keychain::Sensitive;
 
-use crate::error::{classify, retry_after};
+use crate::error::classify;
+use crate::retry::{retry_after, should_retry};
 use crate::{ChatRequest, ChatStream, ModelList, OpenAiError};
+use crate::{RetryNotice, RetryPolicy};
 
 /// Where the API is and how patient to be with it.
 #[derive(Debug, Clone)]
@@ -15,6 +17,8 @@ pub struct ClientConfig {
     /// Longest silence tolerated inside a stream, and for non-streaming calls the whole
     /// answer. Streams have no total timeout: a long reply may take minutes.
     pub idle_timeout: Duration,
+    /// When to try a failed request again.
+    pub retry: RetryPolicy,
 }
 
 impl ClientConfig {
@@ -25,6 +29,7 @@ impl ClientConfig {
             base_url: base_url.into(),
             connect_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
         }
     }
 }
@@ -82,8 +87,39 @@ impl OpenAiClient {
         serde_json::from_slice(&body).map_err(|e| OpenAiError::Decode(e.to_string()))
     }
 
-    /// Sends a streaming chat request and returns once the response headers are in.
+    /// Sends a streaming chat request and returns once the response headers are in,
+    /// retrying per the [`RetryPolicy`] before any byte of a 200 arrived. `on_retry` hears
+    /// of each wait before it starts; dropping the future cancels the wait.
     pub async fn stream_chat(
+        &self,
+        key: &Sensitive<String>,
+        request: &ChatRequest,
+        mut on_retry: impl FnMut(&RetryNotice),
+    ) -> Result<ChatStream, OpenAiError> {
+        let mut retry = 0;
+        loop {
+            let error = match self.stream_chat_once(key, request).await {
+                Ok(stream) => return Ok(stream),
+                Err(error) => error,
+            };
+            let Some(delay) = self
+                .config
+                .retry
+                .delay_after(&error, retry, fastrand::f64())
+            else {
+                return Err(error);
+            };
+            retry += 1;
+            on_retry(&RetryNotice {
+                attempt: retry + 1,
+                delay,
+                kind: error.kind(),
+            });
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn stream_chat_once(
         &self,
         key: &Sensitive<String>,
         request: &ChatRequest,
@@ -117,7 +153,8 @@ impl OpenAiClient {
             return Ok(response);
         }
         let request_id = request_id(&response);
-        let retry_after = retry_after(response.headers());
+        let retry_after = retry_after(response.headers(), std::time::SystemTime::now());
+        let should_retry = should_retry(response.headers());
         let body = response.bytes().await.unwrap_or_default();
         let (kind, detail) = classify(status.as_u16(), &body);
         Err(OpenAiError::Api {
@@ -127,6 +164,7 @@ impl OpenAiClient {
             param: detail.param,
             request_id,
             retry_after,
+            should_retry,
         })
     }
 }

@@ -62,6 +62,8 @@ pub enum OpenAiError {
         param: Option<String>,
         request_id: Option<String>,
         retry_after: Option<Duration>,
+        /// The server's `x-should-retry` verdict, when it gave one.
+        should_retry: Option<bool>,
     },
     #[error("the stream ended with an error ({kind:?}, code {code:?})")]
     Stream {
@@ -149,16 +151,4 @@ pub(crate) fn classify_detail(status: Option<u16>, detail: &ApiErrorDetail) -> E
         None if kind == "server_error" || kind.is_empty() => ErrorKind::ServerError,
         None => ErrorKind::BadRequest,
     }
-}
-
-/// `retry-after-ms`, then `retry-after` in seconds, as the official SDKs read them.
-pub(crate) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(ms) = header("retry-after-ms").and_then(|v| v.trim().parse::<f64>().ok()) {
-        return (ms.is_finite() && ms >= 0.0).then(|| Duration::from_secs_f64(ms / 1000.0));
-    }
-    header("retry-after")
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
 }

@@ -8,11 +8,13 @@
 
 mod client;
 mod error;
+mod retry;
 mod stream;
 mod types;
 
 pub use client::{ClientConfig, OpenAiClient};
 pub use error::{ApiErrorBody, ApiErrorDetail, ErrorKind, OpenAiError, classify};
+pub use retry::{RetryNotice, RetryPolicy, is_retryable};
 pub use stream::{ChatStream, StreamEvent};
 pub use types::*;
 

@@ -89,6 +89,8 @@ struct Shared {
     completed: AtomicUsize,
     dropped: AtomicUsize,
     next_id: AtomicU64,
+    /// Requests served so far per counted scenario (`NAME*N`).
+    served: Mutex<std::collections::HashMap<String, usize>>,
     changed: Notify,
 }
 
@@ -112,6 +114,7 @@ impl MockServer {
             completed: AtomicUsize::new(0),
             dropped: AtomicUsize::new(0),
             next_id: AtomicU64::new(1),
+            served: Mutex::default(),
             changed: Notify::new(),
         });
         let app = Router::new()
@@ -237,6 +240,7 @@ async fn chat(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
         .or_else(|| marker_in(&request));
+    let scenario = scenario.and_then(|s| counted(&shared, s));
     match scenario.as_deref() {
         Some("stall") => generated(&shared, &request, true),
         Some(name) => match wire_file(name) {
@@ -247,6 +251,19 @@ async fn chat(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
         None if request.stream => generated(&shared, &request, false),
         None => completion(&shared, &request),
     }
+}
+
+/// `NAME*N`: the first N requests naming it get NAME, later ones a normal reply (to test
+/// retries). A plain `NAME` applies to every request.
+fn counted(shared: &Shared, scenario: String) -> Option<String> {
+    let Some((name, count)) = scenario.split_once('*') else {
+        return Some(scenario);
+    };
+    let count: usize = count.trim().parse().unwrap_or(1);
+    let mut served = shared.served.lock().unwrap();
+    let n = served.entry(scenario.clone()).or_insert(0);
+    *n += 1;
+    (*n <= count).then(|| name.to_string())
 }
 
 /// `[mock:NAME]` in the last user message picks a scenario (for tests that drive the UI).

@@ -281,3 +281,105 @@ async fn unfinished_replies_are_interrupted_on_the_next_start() {
     assert_eq!(reply.status, MessageStatus::Interrupted);
     assert!(!reply.content.is_empty());
 }
+
+#[tokio::test]
+async fn a_server_hiccup_is_retried_and_announced() {
+    let server = mock("Recovered.", 4, 0).await;
+    let (_dir, engine) = engine(&server, Some(KEY));
+    let events = Events::default();
+    engine
+        .send(ask(None, "[mock:error-503*1] hi"), events.sink())
+        .await
+        .unwrap();
+    let retrying: Vec<_> = events
+        .all()
+        .into_iter()
+        .filter_map(|e| match e {
+            ChatEvent::Retrying {
+                attempt,
+                in_ms,
+                reason,
+            } => Some((attempt, in_ms, reason)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(retrying.len(), 1);
+    assert_eq!(retrying[0].0, 2);
+    assert!((375..=500).contains(&retrying[0].1), "{retrying:?}");
+    assert_eq!(retrying[0].2, "OpenAI's service had a problem");
+    assert!(matches!(
+        events.last(),
+        ChatEvent::Done {
+            status: MessageStatus::Complete,
+            ..
+        }
+    ));
+    assert_eq!(events.deltas().concat(), "Recovered.");
+    assert_eq!(server.stats().chat_requests, 2);
+}
+
+#[tokio::test]
+async fn stop_cancels_a_retry_wait() {
+    let server = mock("never sent", 4, 0).await;
+    let (_dir, engine) = engine(&server, Some(KEY));
+    let events = Events::default();
+    let task = tokio::spawn({
+        let engine = engine.clone();
+        let sink = events.sink();
+        async move {
+            engine
+                .send(ask(None, "[mock:error-429-rate-limit*1]"), sink)
+                .await
+        }
+    });
+    while !events
+        .all()
+        .iter()
+        .any(|e| matches!(e, ChatEvent::Retrying { .. }))
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let ChatEvent::Started {
+        conversation_id, ..
+    } = events.all()[0].clone()
+    else {
+        panic!()
+    };
+    assert!(engine.stop(conversation_id));
+    task.await.unwrap().unwrap();
+    assert!(matches!(
+        events.last(),
+        ChatEvent::Done {
+            status: MessageStatus::Stopped,
+            ..
+        }
+    ));
+    tokio::time::sleep(Duration::from_millis(1700)).await;
+    assert_eq!(server.stats().chat_requests, 1, "no retry after Stop");
+}
+
+#[tokio::test]
+async fn billing_errors_fail_at_once_in_plain_words() {
+    let server = mock("x", 1, 0).await;
+    let (_dir, engine) = engine(&server, Some(KEY));
+    let events = Events::default();
+    engine
+        .send(
+            ask(None, "[mock:error-429-insufficient-quota]"),
+            events.sink(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        !events
+            .all()
+            .iter()
+            .any(|e| matches!(e, ChatEvent::Retrying { .. }))
+    );
+    let ChatEvent::Failed { code, message, .. } = events.last() else {
+        panic!()
+    };
+    assert_eq!(code, ErrorCode::QuotaExhausted);
+    assert!(message.contains("no credit left"), "{message}");
+    assert_eq!(server.stats().chat_requests, 1);
+}

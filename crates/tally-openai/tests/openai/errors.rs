@@ -67,11 +67,15 @@ fn classify_bodies_that_are_not_json() {
 #[tokio::test]
 async fn errors_over_http() {
     let server = server(MockConfig::default()).await;
-    let client = client(&server);
+    let client = crate::client_without_retries(server.base_url());
     for name in mock_openai::wire_names().filter(|n| n.starts_with("error-")) {
         let mut request = hello();
         request.messages[0].content = format!("[mock:{name}]");
-        let error = client.stream_chat(&key(), &request).await.err().unwrap();
+        let error = client
+            .stream_chat(&key(), &request, |_| {})
+            .await
+            .err()
+            .unwrap();
         let file = mock_openai::wire_file(name).unwrap();
         match &error {
             OpenAiError::Api { status, kind, .. } => {
@@ -104,7 +108,11 @@ async fn wrong_key_is_invalid_key_and_never_echoed() {
     let server = server(MockConfig::default()).await;
     let client = client(&server);
     let wrong = Sensitive::new("sk-proj-invalid-000000000000000000".to_string());
-    let error = client.stream_chat(&wrong, &hello()).await.err().unwrap();
+    let error = client
+        .stream_chat(&wrong, &hello(), |_| {})
+        .await
+        .err()
+        .unwrap();
     assert_eq!(error.kind(), ErrorKind::InvalidKey);
     assert!(!format!("{error} {error:?}").contains("sk-proj"));
     let error = client.list_models(&wrong).await.unwrap_err();
@@ -119,11 +127,12 @@ async fn unreachable_server_is_a_network_error() {
         .local_addr()
         .unwrap()
         .port();
-    let client = tally_openai::OpenAiClient::new(tally_openai::ClientConfig::new(format!(
-        "http://127.0.0.1:{port}/v1"
-    )))
-    .unwrap();
-    let error = client.stream_chat(&key(), &hello()).await.err().unwrap();
+    let client = crate::client_without_retries(format!("http://127.0.0.1:{port}/v1"));
+    let error = client
+        .stream_chat(&key(), &hello(), |_| {})
+        .await
+        .err()
+        .unwrap();
     assert_eq!(error.kind(), ErrorKind::Network, "{error:?}");
 }
 

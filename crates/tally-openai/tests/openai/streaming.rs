@@ -54,7 +54,7 @@ async fn generated_reply_streams_in_pieces_with_usage() {
     })
     .await;
     let mut stream = client(&server)
-        .stream_chat(&key(), &ask("hi"))
+        .stream_chat(&key(), &ask("hi"), |_| {})
         .await
         .unwrap();
     assert!(stream.request_id().unwrap().starts_with("req_"));
@@ -74,7 +74,7 @@ async fn generated_reply_streams_in_pieces_with_usage() {
 async fn recorded_basic_stream() {
     let server = server(MockConfig::default()).await;
     let mut stream = client(&server)
-        .stream_chat(&key(), &ask("[mock:stream-basic]"))
+        .stream_chat(&key(), &ask("[mock:stream-basic]"), |_| {})
         .await
         .unwrap();
     assert_eq!(
@@ -92,7 +92,7 @@ async fn recorded_basic_stream() {
 async fn recorded_length_stream_reports_cached_tokens() {
     let server = server(MockConfig::default()).await;
     let mut stream = client(&server)
-        .stream_chat(&key(), &ask("[mock:stream-length]"))
+        .stream_chat(&key(), &ask("[mock:stream-length]"), |_| {})
         .await
         .unwrap();
     let (_, finish, usage, error, _) = drain(&mut stream).await;
@@ -105,7 +105,7 @@ async fn recorded_length_stream_reports_cached_tokens() {
 async fn error_line_mid_stream_keeps_the_partial_text() {
     let server = server(MockConfig::default()).await;
     let mut stream = client(&server)
-        .stream_chat(&key(), &ask("[mock:stream-error-midstream]"))
+        .stream_chat(&key(), &ask("[mock:stream-error-midstream]"), |_| {})
         .await
         .unwrap();
     let (text, _, _, error, _) = drain(&mut stream).await;
@@ -127,7 +127,7 @@ async fn error_line_mid_stream_keeps_the_partial_text() {
 async fn dropped_connection_is_reported_after_the_partial_text() {
     let server = server(MockConfig::default()).await;
     let mut stream = client(&server)
-        .stream_chat(&key(), &ask("[mock:stream-no-usage]"))
+        .stream_chat(&key(), &ask("[mock:stream-no-usage]"), |_| {})
         .await
         .unwrap();
     let (text, finish, usage, error, _) = drain(&mut stream).await;
@@ -140,7 +140,7 @@ async fn dropped_connection_is_reported_after_the_partial_text() {
 async fn tool_call_stream_is_read_without_text() {
     let server = server(MockConfig::default()).await;
     let mut stream = client(&server)
-        .stream_chat(&key(), &ask("[mock:stream-tool-calls]"))
+        .stream_chat(&key(), &ask("[mock:stream-tool-calls]"), |_| {})
         .await
         .unwrap();
     let (text, finish, usage, error, _) = drain(&mut stream).await;
@@ -161,7 +161,7 @@ async fn a_stalled_stream_times_out() {
     config.idle_timeout = Duration::from_millis(300);
     let client = OpenAiClient::new(config).unwrap();
     let mut stream = client
-        .stream_chat(&key(), &ask("[mock:stall]"))
+        .stream_chat(&key(), &ask("[mock:stall]"), |_| {})
         .await
         .unwrap();
     let (text, _, _, error, _) = drain(&mut stream).await;
@@ -178,7 +178,7 @@ async fn dropping_the_stream_closes_the_connection() {
     })
     .await;
     let mut stream = client(&server)
-        .stream_chat(&key(), &ask("hi"))
+        .stream_chat(&key(), &ask("hi"), |_| {})
         .await
         .unwrap();
     // Read a little, then hang up.

@@ -9,6 +9,8 @@ export class ChatState {
   draft = $state("");
   streaming = $state(false);
   error = $state<IpcError | null>(null);
+  /** A wait before another attempt, for "Retrying in 2 s…". */
+  retry = $state<{ attempt: number; reason: string; until: number } | null>(null);
 
   /** Text received but not yet shown: applied at most once per animation frame. */
   #pending = "";
@@ -103,13 +105,22 @@ export class ChatState {
         }
         break;
       }
+      case "retrying":
+        this.retry = {
+          attempt: event.attempt,
+          reason: event.reason,
+          until: Date.now() + event.inMs,
+        };
+        break;
       case "delta":
+        this.retry = null;
         // The message is saved and the reply is coming: the composer can be cleared.
         this.draft = "";
         this.#pending += event.text;
         this.#frame ??= requestAnimationFrame(() => this.flush());
         break;
       case "done": {
+        this.retry = null;
         this.flush();
         this.draft = "";
         const reply = this.reply();
@@ -120,6 +131,7 @@ export class ChatState {
         break;
       }
       case "failed": {
+        this.retry = null;
         this.flush();
         const reply = this.reply();
         if (reply) {
@@ -130,7 +142,6 @@ export class ChatState {
         this.error = { code: event.code, message: event.message };
         break;
       }
-      case "retrying":
       case "usage":
         break;
     }

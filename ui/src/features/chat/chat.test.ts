@@ -60,6 +60,21 @@ describe("ChatState", () => {
     expect(failedEarly.draft).toBe("  Hello there ");
   });
 
+  it("announces a retry until text arrives", () => {
+    const state = new ChatState();
+    started(state);
+    state.apply({
+      type: "retrying",
+      attempt: 2,
+      inMs: 1500,
+      reason: "OpenAI asked Tally to slow down",
+    });
+    expect(state.retry?.attempt).toBe(2);
+    expect(state.retry!.until).toBeGreaterThan(Date.now() + 1000);
+    state.apply({ type: "delta", text: "Hi" });
+    expect(state.retry).toBeNull();
+  });
+
   it("cannot send blank text", () => {
     const state = new ChatState();
     state.draft = " \n\t ";
