@@ -146,6 +146,14 @@ impl Engine {
         Ok(OpenAiClient::new(ClientConfig::new(self.api_base()?))?)
     }
 
+    /// A client with the timeouts `model` needs (reasoning models think silently first).
+    pub(crate) fn client_for(&self, model: &str) -> Result<OpenAiClient, CoreError> {
+        Ok(OpenAiClient::new(ClientConfig::for_model(
+            self.api_base()?,
+            model,
+        ))?)
+    }
+
     pub(crate) fn default_model(&self) -> Result<String, CoreError> {
         default_model_in(&self.store())
     }

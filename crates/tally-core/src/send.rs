@@ -44,7 +44,7 @@ impl Engine {
         }
         // Fail before writing anything when the request could not leave at all.
         let key = self.keys.resolve()?;
-        let client = self.client()?;
+        self.client()?;
         let (conversation, user, reply) = {
             let mut store = self.store();
             let conversation = match request.conversation_id {
@@ -83,6 +83,7 @@ impl Engine {
             conversation.system_prompt.as_deref(),
         )?;
         let chat_request = ChatRequest::streaming(conversation.model.clone(), context);
+        let client = self.client_for(&conversation.model)?;
         let mut stream_state = StreamState::default();
         let ending = tokio::select! {
             biased;

@@ -6,7 +6,7 @@ use tally_keychain::Sensitive;
 use crate::error::classify;
 use crate::retry::{retry_after, should_retry};
 use crate::{ChatRequest, ChatStream, ModelList, OpenAiError};
-use crate::{RetryNotice, RetryPolicy};
+use crate::{RetryNotice, RetryPolicy, StreamTimeouts};
 
 /// Where the API is and how patient to be with it.
 #[derive(Debug, Clone)]
@@ -14,8 +14,10 @@ pub struct ClientConfig {
     /// Base URL including the version, e.g. `https://api.openai.com/v1`.
     pub base_url: String,
     pub connect_timeout: Duration,
-    /// Longest silence tolerated inside a stream, and for non-streaming calls the whole
-    /// answer. Streams have no total timeout: a long reply may take minutes.
+    /// Longest wait for the response headers and the first piece of the reply.
+    pub first_token_timeout: Duration,
+    /// Longest silence tolerated once a reply flows, and for non-streaming calls the
+    /// whole answer. Streams have no total timeout: a long reply may take minutes.
     pub idle_timeout: Duration,
     /// When to try a failed request again.
     pub retry: RetryPolicy,
@@ -28,9 +30,23 @@ impl ClientConfig {
         Self {
             base_url: base_url.into(),
             connect_timeout: Duration::from_secs(10),
+            first_token_timeout: Duration::from_secs(60),
             idle_timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
         }
+    }
+
+    /// Defaults for `model`. Reasoning models (the o-series and the gpt-5 family) think
+    /// before they write and send nothing while they do, for minutes at high effort, so
+    /// they get 10 minutes to their first token; others answer within seconds, and 60 s
+    /// of silence means something broke. Once text flows, 60 s of silence is a stall for
+    /// every model.
+    pub fn for_model(base_url: impl Into<String>, model: &str) -> Self {
+        let mut config = Self::new(base_url);
+        if is_reasoning_model(model) {
+            config.first_token_timeout = Duration::from_secs(600);
+        }
+        config
     }
 }
 
@@ -133,17 +149,17 @@ impl OpenAiClient {
             .header(CONTENT_TYPE, "application/json")
             .json(request)
             .send();
-        let response = tokio::time::timeout(self.config.idle_timeout, send)
+        let response = tokio::time::timeout(self.config.first_token_timeout, send)
             .await
             .map_err(|_| OpenAiError::Timeout(started.elapsed()))?
             .map_err(OpenAiError::from_reqwest)?;
         let response = Self::check(response).await?;
         let request_id = request_id(&response);
-        Ok(ChatStream::new(
-            response,
-            self.config.idle_timeout,
-            request_id,
-        ))
+        let timeouts = StreamTimeouts {
+            first_token: self.config.first_token_timeout,
+            idle: self.config.idle_timeout,
+        };
+        Ok(ChatStream::new(response, timeouts, request_id))
     }
 
     /// Turns a non-2xx response into a classified error.
@@ -175,4 +191,42 @@ fn request_id(response: &reqwest::Response) -> Option<String> {
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
+}
+
+/// The o-series and the gpt-5 family reason before answering: they take
+/// `max_completion_tokens` rather than `max_tokens`, reject a non-default `temperature`,
+/// and may be silent for minutes before the first token.
+pub fn is_reasoning_model(model: &str) -> bool {
+    let model = model.trim().rsplit('/').next().unwrap_or(model);
+    let o_series = model.starts_with('o') && model[1..].starts_with(|c: char| c.is_ascii_digit());
+    o_series || model.starts_with("gpt-5")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasoning_families_get_time_to_think() {
+        for (model, reasoning) in [
+            ("o1", true),
+            ("o3-mini", true),
+            ("o4-mini-2025-04-16", true),
+            ("gpt-5", true),
+            ("gpt-5-nano", true),
+            ("openai/o3", true),
+            ("gpt-4o", false),
+            ("gpt-4.1-mini", false),
+            ("omni-moderation-latest", false),
+            ("llama3", false),
+        ] {
+            assert_eq!(is_reasoning_model(model), reasoning, "{model}");
+            let config = ClientConfig::for_model("http://x", model);
+            assert_eq!(
+                config.first_token_timeout > config.idle_timeout,
+                reasoning,
+                "{model}"
+            );
+        }
+    }
 }

@@ -12,10 +12,10 @@ mod retry;
 mod stream;
 mod types;
 
-pub use client::{ClientConfig, OpenAiClient};
+pub use client::{ClientConfig, OpenAiClient, is_reasoning_model};
 pub use error::{ApiErrorBody, ApiErrorDetail, ErrorKind, OpenAiError, classify};
 pub use retry::{RetryNotice, RetryPolicy, is_retryable};
-pub use stream::{ChatStream, StreamEvent};
+pub use stream::{ChatStream, StreamEvent, StreamTimeouts};
 pub use types::*;
 
 pub use tally_keychain::Sensitive;

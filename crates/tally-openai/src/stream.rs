@@ -1,11 +1,12 @@
 use std::pin::Pin;
 use std::time::Duration;
 
+use bytes::Bytes;
 use eventsource_stream::{Event, EventStreamError, Eventsource};
-use futures_util::{Stream, StreamExt};
+use futures_util::{Stream, StreamExt, TryStreamExt};
 
 use crate::error::{ApiErrorBody, classify_detail};
-use crate::{ChatChunk, FinishReason, OpenAiError, Usage};
+use crate::{ChatChunk, FinishReason, OpenAiError, ToolCall, Usage};
 
 /// What a reply stream yields, in order: text deltas, then the finish reason, then (when
 /// asked for with `include_usage`) the usage, then the end of the stream.
@@ -16,32 +17,61 @@ pub enum StreamEvent {
     Usage(Usage),
 }
 
-type SseStream =
-    Pin<Box<dyn Stream<Item = Result<Event, EventStreamError<reqwest::Error>>> + Send>>;
+/// How long a stream may stay silent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamTimeouts {
+    /// Before the first piece of the reply (a reasoning model thinks here, silently).
+    pub first_token: Duration,
+    /// Between pieces once the reply is flowing.
+    pub idle: Duration,
+}
+
+type SseStream = Pin<Box<dyn Stream<Item = Result<Event, EventStreamError<OpenAiError>>> + Send>>;
 
 /// A reply arriving over SSE. Dropping it drops the HTTP connection, which is how a
 /// request is cancelled.
 pub struct ChatStream {
     events: SseStream,
-    idle_timeout: Duration,
+    timeouts: StreamTimeouts,
+    /// Whether any reply content arrived yet (until then, `timeouts.first_token` applies).
+    started: bool,
     request_id: Option<String>,
     done: bool,
     pending: std::collections::VecDeque<StreamEvent>,
+    tool_calls: Vec<ToolCall>,
 }
 
 impl ChatStream {
     pub(crate) fn new(
         response: reqwest::Response,
-        idle_timeout: Duration,
+        timeouts: StreamTimeouts,
+        request_id: Option<String>,
+    ) -> Self {
+        let body = response.bytes_stream().map_err(OpenAiError::from_reqwest);
+        Self::from_byte_stream(body, timeouts, request_id)
+    }
+
+    /// Reads a reply from any source of SSE bytes, split anywhere (the HTTP body in the
+    /// app; arbitrary chunks in the parser's tests).
+    pub fn from_byte_stream(
+        body: impl Stream<Item = Result<Bytes, OpenAiError>> + Send + 'static,
+        timeouts: StreamTimeouts,
         request_id: Option<String>,
     ) -> Self {
         Self {
-            events: Box::pin(response.bytes_stream().eventsource()),
-            idle_timeout,
+            events: Box::pin(body.eventsource()),
+            timeouts,
+            started: false,
             request_id,
             done: false,
             pending: Default::default(),
+            tool_calls: Vec::new(),
         }
+    }
+
+    /// Tool calls streamed so far, their argument fragments merged by `index`.
+    pub fn tool_calls(&self) -> &[ToolCall] {
+        &self.tool_calls
     }
 
     /// The `x-request-id` of the response, for support and the request log.
@@ -55,20 +85,24 @@ impl ChatStream {
     pub async fn next(&mut self) -> Option<Result<StreamEvent, OpenAiError>> {
         loop {
             if let Some(event) = self.pending.pop_front() {
+                self.started = true;
                 return Some(Ok(event));
             }
             if self.done {
                 return None;
             }
-            let next = match tokio::time::timeout(self.idle_timeout, self.events.next()).await {
-                Err(_) => return self.fail(OpenAiError::Timeout(self.idle_timeout)),
+            let limit = if self.started {
+                self.timeouts.idle
+            } else {
+                self.timeouts.first_token
+            };
+            let next = match tokio::time::timeout(limit, self.events.next()).await {
+                Err(_) => return self.fail(OpenAiError::Timeout(limit)),
                 Ok(next) => next,
             };
             match next {
                 None => return self.fail(OpenAiError::Dropped),
-                Some(Err(EventStreamError::Transport(e))) => {
-                    return self.fail(OpenAiError::from_reqwest(e));
-                }
+                Some(Err(EventStreamError::Transport(e))) => return self.fail(e),
                 Some(Err(EventStreamError::Utf8(e))) => {
                     return self.fail(OpenAiError::Decode(e.to_string()));
                 }
@@ -108,6 +142,9 @@ impl ChatStream {
         let chunk: ChatChunk =
             serde_json::from_str(data).map_err(|e| OpenAiError::Decode(e.to_string()))?;
         for choice in chunk.choices.into_iter().filter(|c| c.index == 0) {
+            for fragment in choice.delta.tool_calls.into_iter().flatten() {
+                merge_tool_call(&mut self.tool_calls, fragment);
+            }
             if let Some(text) = choice.delta.content.filter(|t| !t.is_empty()) {
                 self.pending.push_back(StreamEvent::Delta(text));
             }
@@ -122,5 +159,31 @@ impl ChatStream {
             self.pending.push_back(StreamEvent::Usage(usage));
         }
         Ok(())
+    }
+}
+
+/// Adds one streamed fragment to the call with the same `index`: the first fragment names
+/// the call, later ones append to its arguments.
+fn merge_tool_call(calls: &mut Vec<ToolCall>, fragment: crate::ToolCallDelta) {
+    let call = match calls.iter_mut().position(|c| c.index == fragment.index) {
+        Some(i) => &mut calls[i],
+        None => {
+            calls.push(ToolCall {
+                index: fragment.index,
+                ..Default::default()
+            });
+            calls.last_mut().expect("just pushed")
+        }
+    };
+    if let Some(id) = fragment.id {
+        call.id = id;
+    }
+    if let Some(function) = fragment.function {
+        if let Some(name) = function.name {
+            call.name.push_str(&name);
+        }
+        if let Some(arguments) = function.arguments {
+            call.arguments.push_str(&arguments);
+        }
     }
 }

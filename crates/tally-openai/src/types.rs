@@ -85,6 +85,36 @@ pub struct Delta {
     pub content: Option<String>,
     #[serde(default)]
     pub refusal: Option<String>,
+    #[serde(default)]
+    pub tool_calls: Option<Vec<ToolCallDelta>>,
+}
+
+/// A fragment of a tool call inside a chunk; fragments with the same `index` belong to
+/// the same call.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct ToolCallDelta {
+    pub index: u32,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub function: Option<FunctionDelta>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct FunctionDelta {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub arguments: Option<String>,
+}
+
+/// A whole tool call, merged from its fragments.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ToolCall {
+    pub index: u32,
+    pub id: String,
+    pub name: String,
+    pub arguments: String,
 }
 
 /// Why the model stopped writing.

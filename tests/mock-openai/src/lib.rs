@@ -4,7 +4,8 @@
 //! responses and canned streams are replayed byte for byte from those files, and generated
 //! replies use exactly the chunk shape of `stream-basic.http`. Reply text, chunk size and
 //! the delay between chunks are configurable; a scenario is picked per request with the
-//! `x-mock-scenario` header or a `[mock:NAME]` marker in the last user message. It counts
+//! `x-mock-scenario` header or a `[mock:NAME]` marker in the last user message (`NAME*N`
+//! for the first N requests only; `stall` and `silent` hang mid-stream). It counts
 //! streams that the client dropped, so tests can prove that Stop really closes the
 //! connection. It must never reach beyond 127.0.0.1, and it is not part of the app.
 

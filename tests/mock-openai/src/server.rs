@@ -242,13 +242,14 @@ async fn chat(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
         .or_else(|| marker_in(&request));
     let scenario = scenario.and_then(|s| counted(&shared, s));
     match scenario.as_deref() {
-        Some("stall") => generated(&shared, &request, true),
+        Some("stall") => generated(&shared, &request, Stall::AfterTwoChunks),
+        Some("silent") => generated(&shared, &request, Stall::AfterRole),
         Some(name) => match wire_file(name) {
             Some(file) if file.is_stream() => replay_stream(&shared, file),
             Some(file) => replay_whole(&file),
             None => invalid_body(&format!("unknown mock scenario {name}")),
         },
-        None if request.stream => generated(&shared, &request, false),
+        None if request.stream => generated(&shared, &request, Stall::Never),
         None => completion(&shared, &request),
     }
 }
@@ -507,7 +508,16 @@ fn chunk_pieces(text: &str, chars: usize) -> Vec<String> {
         .collect()
 }
 
-fn generated(shared: &Arc<Shared>, request: &ReceivedRequest, stall: bool) -> Response {
+/// Where a generated stream hangs: `stall` sends two chunks first, `silent` (a reasoning
+/// model thinking) only the role chunk.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stall {
+    Never,
+    AfterTwoChunks,
+    AfterRole,
+}
+
+fn generated(shared: &Arc<Shared>, request: &ReceivedRequest, stall: Stall) -> Response {
     let n = shared.next_id.fetch_add(1, Ordering::SeqCst);
     let id = format!("chatcmpl-Mock{n:06}");
     let request_id = format!("req_mock{n:024x}");
@@ -546,10 +556,10 @@ fn generated(shared: &Arc<Shared>, request: &ReceivedRequest, stall: bool) -> Re
         "qF3x",
     )))];
     let parts = chunk_pieces(reply, shared.config.chunk_chars);
-    let sent_parts = if stall {
-        &parts[..parts.len().min(2)]
-    } else {
-        &parts[..]
+    let sent_parts = match stall {
+        Stall::Never => &parts[..],
+        Stall::AfterTwoChunks => &parts[..parts.len().min(2)],
+        Stall::AfterRole => &[],
     };
     for part in sent_parts {
         pieces.push(Piece::Send(data(&chunk(
@@ -564,7 +574,7 @@ fn generated(shared: &Arc<Shared>, request: &ReceivedRequest, stall: bool) -> Re
             "9sK",
         ))));
     }
-    if stall {
+    if stall != Stall::Never {
         pieces.push(Piece::Hang);
     } else {
         pieces.push(Piece::Send(data(&chunk(

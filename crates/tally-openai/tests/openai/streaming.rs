@@ -170,6 +170,31 @@ async fn a_stalled_stream_times_out() {
 }
 
 #[tokio::test]
+async fn a_silent_model_gets_its_first_token_timeout() {
+    let server = server(MockConfig {
+        delay: Duration::ZERO,
+        ..Default::default()
+    })
+    .await;
+    let mut config = ClientConfig::new(server.base_url());
+    config.first_token_timeout = Duration::from_millis(300);
+    config.idle_timeout = Duration::from_secs(30);
+    let client = OpenAiClient::new(config).unwrap();
+    let started = std::time::Instant::now();
+    let mut stream = client
+        .stream_chat(&key(), &ask("[mock:silent]"), |_| {})
+        .await
+        .unwrap();
+    let (text, _, _, error, _) = drain(&mut stream).await;
+    assert!(text.is_empty());
+    assert_eq!(error.unwrap().kind(), ErrorKind::Timeout);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the idle timeout did not apply"
+    );
+}
+
+#[tokio::test]
 async fn dropping_the_stream_closes_the_connection() {
     let server = server(MockConfig {
         chunk_chars: 1,
