@@ -211,6 +211,11 @@ impl Engine {
         })
     }
 
+    /// The newest `limit` HTTP attempts, newest first (the usage page will show them).
+    pub fn request_log(&self, limit: u32) -> Result<Vec<tally_store::RequestLogRow>, CoreError> {
+        Ok(self.store().request_log(limit)?)
+    }
+
     /// Stops the reply being written in `conversation_id`. Returns whether one was.
     pub fn stop(&self, conversation_id: i64) -> bool {
         let active = self.active.lock().unwrap_or_else(|p| p.into_inner());

@@ -81,7 +81,7 @@ impl From<OpenAiError> for CoreError {
     }
 }
 
-fn code_of(kind: ErrorKind) -> ErrorCode {
+pub(crate) fn code_of(kind: ErrorKind) -> ErrorCode {
     match kind {
         ErrorKind::InvalidKey | ErrorKind::PermissionDenied => ErrorCode::InvalidApiKey,
         ErrorKind::QuotaExhausted => ErrorCode::QuotaExhausted,

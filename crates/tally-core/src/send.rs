@@ -2,13 +2,17 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
-use tally_openai::{ChatMessage, ChatRequest, ChatStream, OpenAiError, StreamEvent, Usage};
+use tally_openai::{
+    Attempt, ChatMessage, ChatRequest, ChatStream, ClientEvent, OpenAiError, StreamEvent, Usage,
+};
 use tally_spend::{TokenUsage, count_chat_prompt, count_text, encoding_for_model};
-use tally_store::{Message, MessageOutcome, MessageStatus, Purpose, Role, UsageRow};
+use tally_store::{Message, MessageOutcome, MessageStatus, Purpose, RequestLogRow, Role, UsageRow};
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, ChatEvent, SendRequest};
+use crate::error::code_of;
 use crate::{ChatSink, CoreError, Engine, now_millis};
 
 /// Longest message Tally accepts (about 250k tokens of English: far beyond any window).
@@ -88,12 +92,17 @@ impl Engine {
         let ending = tokio::select! {
             biased;
             _ = cancel.cancelled() => Ending::Stopped,
-            opened = client.stream_chat(&key, &chat_request, |notice| {
-                sink.send(ChatEvent::Retrying {
+            opened = client.stream_chat(&key, &chat_request, |event| match event {
+                ClientEvent::Retrying(notice) => sink.send(ChatEvent::Retrying {
                     attempt: notice.attempt,
                     in_ms: notice.delay.as_millis() as u64,
                     reason: retry_reason(notice.kind).into(),
-                });
+                }),
+                ClientEvent::AttemptFailed(attempt) => {
+                    let since = attempt.started_at.elapsed().ok();
+                    let code = attempt.error_kind.map(|k| code_name(code_of(k)));
+                    self.log_attempt(&reply, attempt, attempt.headers_after, since, code);
+                }
             }) => match opened {
                 Ok(stream) => {
                     stream_state.request_id = stream.request_id().map(str::to_string);
@@ -213,9 +222,53 @@ impl Engine {
                 },
             }
         };
+        state.attempt = Some(AttemptTiming {
+            attempt: stream.attempt().clone(),
+            first_token: stream.first_token_after(),
+            total: stream.elapsed(),
+        });
         // Dropping the stream here closes the HTTP connection (this is how Stop cancels).
         drop(stream);
         ending
+    }
+
+    /// Writes one HTTP attempt to the request log.
+    fn log_attempt(
+        &self,
+        reply: &Message,
+        attempt: &Attempt,
+        first_byte: Option<Duration>,
+        total: Option<Duration>,
+        error_code: Option<String>,
+    ) {
+        let millis = |d: Duration| d.as_millis() as i64;
+        let limits = &attempt.rate_limits;
+        let count = |n: Option<u64>| n.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+        let row = RequestLogRow {
+            started_at: attempt
+                .started_at
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(millis)
+                .unwrap_or(0),
+            conversation_id: Some(reply.conversation_id),
+            message_id: Some(reply.id),
+            model: reply.model.clone().unwrap_or_default(),
+            attempt: attempt.number,
+            http_status: attempt.status,
+            request_id: attempt.request_id.clone(),
+            first_byte_ms: first_byte.map(millis),
+            total_ms: total.map(millis),
+            error_code,
+            ratelimit_limit_requests: count(limits.limit_requests),
+            ratelimit_remaining_requests: count(limits.remaining_requests),
+            ratelimit_reset_requests: limits.reset_requests.clone(),
+            ratelimit_limit_tokens: count(limits.limit_tokens),
+            ratelimit_remaining_tokens: count(limits.remaining_tokens),
+            ratelimit_reset_tokens: limits.reset_tokens.clone(),
+        };
+        if let Err(e) = self.store().record_request(&row) {
+            tracing::warn!(error = %e, "could not write the request log");
+        }
     }
 
     fn save_partial(&self, reply_id: i64, text: &str) {
@@ -250,6 +303,16 @@ impl Engine {
             error_code: error.as_ref().map(|e| code_name(e.code())),
             error_message: error.as_ref().map(ToString::to_string),
         };
+        if let Some(timing) = &state.attempt {
+            let code = error.as_ref().map(|e| code_name(e.code()));
+            self.log_attempt(
+                reply,
+                &timing.attempt,
+                timing.first_token,
+                Some(timing.total),
+                code,
+            );
+        }
         let now = now_millis();
         if let Err(e) = self
             .store()
@@ -310,6 +373,14 @@ struct StreamState {
     usage: Option<Usage>,
     request_id: Option<String>,
     api_error_before_stream: bool,
+    /// The attempt that streamed, for the request log.
+    attempt: Option<AttemptTiming>,
+}
+
+struct AttemptTiming {
+    attempt: Attempt,
+    first_token: Option<Duration>,
+    total: Duration,
 }
 
 fn token_usage(usage: &Usage) -> TokenUsage {

@@ -3,6 +3,7 @@ use std::time::{Duration, Instant};
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use tally_keychain::Sensitive;
 
+use crate::attempt::{Attempt, ClientEvent, RateLimits};
 use crate::error::classify;
 use crate::retry::{retry_after, should_retry};
 use crate::{ChatRequest, ChatStream, ModelList, OpenAiError};
@@ -104,20 +105,23 @@ impl OpenAiClient {
     }
 
     /// Sends a streaming chat request and returns once the response headers are in,
-    /// retrying per the [`RetryPolicy`] before any byte of a 200 arrived. `on_retry` hears
-    /// of each wait before it starts; dropping the future cancels the wait.
+    /// retrying per the [`RetryPolicy`] before any byte of a 200 arrived. `observe` hears
+    /// of each failed attempt and of each wait before it starts; dropping the future
+    /// cancels the wait.
     pub async fn stream_chat(
         &self,
         key: &Sensitive<String>,
         request: &ChatRequest,
-        mut on_retry: impl FnMut(&RetryNotice),
+        mut observe: impl FnMut(ClientEvent<'_>),
     ) -> Result<ChatStream, OpenAiError> {
         let mut retry = 0;
         loop {
-            let error = match self.stream_chat_once(key, request).await {
+            let (result, attempt) = self.stream_chat_once(key, request, retry + 1).await;
+            let error = match result {
                 Ok(stream) => return Ok(stream),
                 Err(error) => error,
             };
+            observe(ClientEvent::AttemptFailed(&attempt));
             let Some(delay) = self
                 .config
                 .retry
@@ -126,11 +130,11 @@ impl OpenAiClient {
                 return Err(error);
             };
             retry += 1;
-            on_retry(&RetryNotice {
+            observe(ClientEvent::Retrying(&RetryNotice {
                 attempt: retry + 1,
                 delay,
                 kind: error.kind(),
-            });
+            }));
             tokio::time::sleep(delay).await;
         }
     }
@@ -139,27 +143,47 @@ impl OpenAiClient {
         &self,
         key: &Sensitive<String>,
         request: &ChatRequest,
-    ) -> Result<ChatStream, OpenAiError> {
+        number: u32,
+    ) -> (Result<ChatStream, OpenAiError>, Attempt) {
         let started = Instant::now();
-        let send = self
-            .http
-            .post(format!("{}/chat/completions", self.config.base_url))
-            .header(AUTHORIZATION, Self::auth(key)?)
-            .header(ACCEPT, "text/event-stream")
-            .header(CONTENT_TYPE, "application/json")
-            .json(request)
-            .send();
-        let response = tokio::time::timeout(self.config.first_token_timeout, send)
-            .await
-            .map_err(|_| OpenAiError::Timeout(started.elapsed()))?
-            .map_err(OpenAiError::from_reqwest)?;
-        let response = Self::check(response).await?;
-        let request_id = request_id(&response);
-        let timeouts = StreamTimeouts {
-            first_token: self.config.first_token_timeout,
-            idle: self.config.idle_timeout,
-        };
-        Ok(ChatStream::new(response, timeouts, request_id))
+        let mut attempt = Attempt::new(number);
+        let result = async {
+            let send = self
+                .http
+                .post(format!("{}/chat/completions", self.config.base_url))
+                .header(AUTHORIZATION, Self::auth(key)?)
+                .header(ACCEPT, "text/event-stream")
+                .header(CONTENT_TYPE, "application/json")
+                .json(request)
+                .send();
+            let response = tokio::time::timeout(self.config.first_token_timeout, send)
+                .await
+                .map_err(|_| OpenAiError::Timeout(started.elapsed()))?
+                .map_err(OpenAiError::from_reqwest)?;
+            attempt.headers_after = Some(started.elapsed());
+            attempt.status = Some(response.status().as_u16());
+            attempt.request_id = request_id(&response);
+            attempt.rate_limits = RateLimits::from_headers(response.headers());
+            let response = Self::check(response).await?;
+            let timeouts = StreamTimeouts {
+                first_token: self.config.first_token_timeout,
+                idle: self.config.idle_timeout,
+            };
+            Ok(ChatStream::new(
+                response,
+                timeouts,
+                attempt.clone(),
+                started,
+            ))
+        }
+        .await;
+        match result {
+            Err(error) => {
+                let failed = attempt.failed(&error);
+                (Err(error), failed)
+            }
+            ok => (ok, attempt),
+        }
     }
 
     /// Turns a non-2xx response into a classified error.

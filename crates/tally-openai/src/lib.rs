@@ -6,12 +6,14 @@
 //! money, the UI or Tauri, and it never logs or returns the API key: the key enters as a
 //! [`Sensitive`] and leaves only in the `Authorization` header.
 
+mod attempt;
 mod client;
 mod error;
 mod retry;
 mod stream;
 mod types;
 
+pub use attempt::{Attempt, ClientEvent, RateLimits};
 pub use client::{ClientConfig, OpenAiClient, is_reasoning_model};
 pub use error::{ApiErrorBody, ApiErrorDetail, ErrorKind, OpenAiError, classify};
 pub use retry::{RetryNotice, RetryPolicy, is_retryable};

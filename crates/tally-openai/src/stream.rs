@@ -1,10 +1,11 @@
 use std::pin::Pin;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use eventsource_stream::{Event, EventStreamError, Eventsource};
 use futures_util::{Stream, StreamExt, TryStreamExt};
 
+use crate::attempt::Attempt;
 use crate::error::{ApiErrorBody, classify_detail};
 use crate::{ChatChunk, FinishReason, OpenAiError, ToolCall, Usage};
 
@@ -35,7 +36,9 @@ pub struct ChatStream {
     timeouts: StreamTimeouts,
     /// Whether any reply content arrived yet (until then, `timeouts.first_token` applies).
     started: bool,
-    request_id: Option<String>,
+    attempt: Attempt,
+    began: Instant,
+    first_token_after: Option<Duration>,
     done: bool,
     pending: std::collections::VecDeque<StreamEvent>,
     tool_calls: Vec<ToolCall>,
@@ -45,10 +48,14 @@ impl ChatStream {
     pub(crate) fn new(
         response: reqwest::Response,
         timeouts: StreamTimeouts,
-        request_id: Option<String>,
+        attempt: Attempt,
+        began: Instant,
     ) -> Self {
         let body = response.bytes_stream().map_err(OpenAiError::from_reqwest);
-        Self::from_byte_stream(body, timeouts, request_id)
+        let mut stream = Self::from_byte_stream(body, timeouts, attempt.request_id.clone());
+        stream.attempt = attempt;
+        stream.began = began;
+        stream
     }
 
     /// Reads a reply from any source of SSE bytes, split anywhere (the HTTP body in the
@@ -58,11 +65,15 @@ impl ChatStream {
         timeouts: StreamTimeouts,
         request_id: Option<String>,
     ) -> Self {
+        let mut attempt = Attempt::new(1);
+        attempt.request_id = request_id;
         Self {
             events: Box::pin(body.eventsource()),
             timeouts,
             started: false,
-            request_id,
+            attempt,
+            began: Instant::now(),
+            first_token_after: None,
             done: false,
             pending: Default::default(),
             tool_calls: Vec::new(),
@@ -76,7 +87,22 @@ impl ChatStream {
 
     /// The `x-request-id` of the response, for support and the request log.
     pub fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
+        self.attempt.request_id.as_deref()
+    }
+
+    /// The HTTP attempt this stream is the answer to.
+    pub fn attempt(&self) -> &Attempt {
+        &self.attempt
+    }
+
+    /// From the start of the attempt to the first piece of the reply, once it came.
+    pub fn first_token_after(&self) -> Option<Duration> {
+        self.first_token_after
+    }
+
+    /// Since the start of the attempt.
+    pub fn elapsed(&self) -> Duration {
+        self.began.elapsed()
     }
 
     /// The next event; `None` once `[DONE]` arrived. A connection that closes before
@@ -85,7 +111,10 @@ impl ChatStream {
     pub async fn next(&mut self) -> Option<Result<StreamEvent, OpenAiError>> {
         loop {
             if let Some(event) = self.pending.pop_front() {
-                self.started = true;
+                if !self.started {
+                    self.started = true;
+                    self.first_token_after = Some(self.began.elapsed());
+                }
                 return Some(Ok(event));
             }
             if self.done {

@@ -4,8 +4,9 @@ use rusqlite_migration::{M, Migrations};
 
 /// Every schema change, in order. Never edit a migration that has shipped: add one.
 static MIGRATIONS: LazyLock<Migrations<'static>> = LazyLock::new(|| {
-    Migrations::new(vec![M::up(
-        r#"
+    Migrations::new(vec![
+        M::up(
+            r#"
 CREATE TABLE conversations (
     id              INTEGER PRIMARY KEY,
     title           TEXT    NOT NULL,
@@ -63,7 +64,33 @@ CREATE TABLE settings (
     value TEXT NOT NULL
 ) WITHOUT ROWID;
 "#,
-    )])
+        ),
+        M::up(
+            r#"
+-- Every HTTP attempt, for the usage page's request log and for support.
+CREATE TABLE request_log (
+    id                           INTEGER PRIMARY KEY,
+    started_at                   INTEGER NOT NULL,
+    conversation_id              INTEGER REFERENCES conversations(id) ON DELETE SET NULL,
+    message_id                   INTEGER REFERENCES messages(id) ON DELETE SET NULL,
+    model                        TEXT    NOT NULL,
+    attempt                      INTEGER NOT NULL CHECK (attempt >= 1),
+    http_status                  INTEGER,
+    request_id                   TEXT,
+    first_byte_ms                INTEGER,
+    total_ms                     INTEGER,
+    error_code                   TEXT,
+    ratelimit_limit_requests     INTEGER,
+    ratelimit_remaining_requests INTEGER,
+    ratelimit_reset_requests     TEXT,
+    ratelimit_limit_tokens       INTEGER,
+    ratelimit_remaining_tokens   INTEGER,
+    ratelimit_reset_tokens       TEXT
+);
+CREATE INDEX request_log_by_time ON request_log(started_at);
+"#,
+        ),
+    ])
 });
 
 pub fn migrations() -> &'static Migrations<'static> {

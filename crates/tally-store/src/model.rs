@@ -134,3 +134,27 @@ pub struct UsageRow {
     /// The request's outcome (`complete`, `stopped`, `interrupted`, `error`).
     pub status: String,
 }
+
+/// One HTTP attempt in the request log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestLogRow {
+    pub started_at: EpochMillis,
+    pub conversation_id: Option<i64>,
+    pub message_id: Option<i64>,
+    pub model: String,
+    pub attempt: u32,
+    /// `None` when no response arrived.
+    pub http_status: Option<u16>,
+    pub request_id: Option<String>,
+    /// To the response headers for a failed attempt, to the first reply token otherwise.
+    pub first_byte_ms: Option<i64>,
+    pub total_ms: Option<i64>,
+    /// Tally's error code (`rate_limited`, `network`, …) when the attempt failed.
+    pub error_code: Option<String>,
+    pub ratelimit_limit_requests: Option<i64>,
+    pub ratelimit_remaining_requests: Option<i64>,
+    pub ratelimit_reset_requests: Option<String>,
+    pub ratelimit_limit_tokens: Option<i64>,
+    pub ratelimit_remaining_tokens: Option<i64>,
+    pub ratelimit_reset_tokens: Option<String>,
+}

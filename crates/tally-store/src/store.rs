@@ -301,6 +301,69 @@ impl Store {
         )?)
     }
 
+    // ----- request log -----
+
+    pub fn record_request(&self, row: &RequestLogRow) -> Result<i64> {
+        self.conn.execute(
+            "INSERT INTO request_log (started_at, conversation_id, message_id, model, attempt,
+                 http_status, request_id, first_byte_ms, total_ms, error_code,
+                 ratelimit_limit_requests, ratelimit_remaining_requests, ratelimit_reset_requests,
+                 ratelimit_limit_tokens, ratelimit_remaining_tokens, ratelimit_reset_tokens)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+            params![
+                row.started_at,
+                row.conversation_id,
+                row.message_id,
+                row.model,
+                row.attempt,
+                row.http_status,
+                row.request_id,
+                row.first_byte_ms,
+                row.total_ms,
+                row.error_code,
+                row.ratelimit_limit_requests,
+                row.ratelimit_remaining_requests,
+                row.ratelimit_reset_requests,
+                row.ratelimit_limit_tokens,
+                row.ratelimit_remaining_tokens,
+                row.ratelimit_reset_tokens,
+            ],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// The newest `limit` attempts, newest first.
+    pub fn request_log(&self, limit: u32) -> Result<Vec<RequestLogRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT started_at, conversation_id, message_id, model, attempt, http_status,
+                    request_id, first_byte_ms, total_ms, error_code, ratelimit_limit_requests,
+                    ratelimit_remaining_requests, ratelimit_reset_requests, ratelimit_limit_tokens,
+                    ratelimit_remaining_tokens, ratelimit_reset_tokens
+             FROM request_log ORDER BY started_at DESC, id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit], |r| {
+            Ok(RequestLogRow {
+                started_at: r.get(0)?,
+                conversation_id: r.get(1)?,
+                message_id: r.get(2)?,
+                model: r.get(3)?,
+                attempt: r.get(4)?,
+                http_status: r.get(5)?,
+                request_id: r.get(6)?,
+                first_byte_ms: r.get(7)?,
+                total_ms: r.get(8)?,
+                error_code: r.get(9)?,
+                ratelimit_limit_requests: r.get(10)?,
+                ratelimit_remaining_requests: r.get(11)?,
+                ratelimit_reset_requests: r.get(12)?,
+                ratelimit_limit_tokens: r.get(13)?,
+                ratelimit_remaining_tokens: r.get(14)?,
+                ratelimit_reset_tokens: r.get(15)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     // ----- settings -----
 
     pub fn setting(&self, key: &str) -> Result<Option<String>> {

@@ -246,6 +246,10 @@ async fn a_dropped_stream_is_interrupted_with_an_estimated_cost() {
     let reply = engine.conversation_get(id).unwrap().messages[1].clone();
     assert_eq!(reply.content, "This answer stops in the midd");
     assert_eq!(reply.status, MessageStatus::Interrupted);
+    let log = engine.request_log(10).unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].http_status, Some(200));
+    assert_eq!(log[0].error_code.as_deref(), Some("network"));
     assert!(events.deltas().concat() == reply.content);
 }
 
@@ -316,6 +320,24 @@ async fn a_server_hiccup_is_retried_and_announced() {
     ));
     assert_eq!(events.deltas().concat(), "Recovered.");
     assert_eq!(server.stats().chat_requests, 2);
+    // Both HTTP attempts are in the request log, newest first.
+    let log = engine.request_log(10).unwrap();
+    assert_eq!(log.len(), 2);
+    assert_eq!((log[0].attempt, log[0].http_status), (2, Some(200)));
+    assert!(
+        log[0]
+            .request_id
+            .as_deref()
+            .unwrap()
+            .starts_with("req_mock")
+    );
+    assert!(log[0].first_byte_ms.is_some() && log[0].total_ms >= log[0].first_byte_ms);
+    assert_eq!(log[0].error_code, None);
+    assert_eq!(log[0].ratelimit_remaining_requests, Some(4999));
+    assert_eq!((log[1].attempt, log[1].http_status), (1, Some(503)));
+    assert_eq!(log[1].error_code.as_deref(), Some("server_error"));
+    assert_eq!(log[1].request_id.as_deref(), Some("req_503x0001"));
+    assert_eq!(log[0].message_id, log[1].message_id);
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use mock_openai::MockConfig;
-use tally_openai::{ChatMessage, ChatRequest, ErrorKind, RetryNotice, Role};
+use tally_openai::{Attempt, ChatMessage, ChatRequest, ClientEvent, ErrorKind, RetryNotice, Role};
 
 use crate::{key, quick_retrying_client, server};
 
@@ -15,18 +15,44 @@ fn ask(text: &str) -> ChatRequest {
     )
 }
 
+/// Collects what the client reports.
+#[derive(Default)]
+struct Seen {
+    notices: Vec<RetryNotice>,
+    failed: Vec<Attempt>,
+}
+
+impl Seen {
+    fn observe(&mut self) -> impl FnMut(ClientEvent<'_>) + '_ {
+        |event| match event {
+            ClientEvent::Retrying(n) => self.notices.push(n.clone()),
+            ClientEvent::AttemptFailed(a) => self.failed.push(a.clone()),
+        }
+    }
+}
+
 #[tokio::test]
 async fn server_errors_are_retried_until_one_succeeds() {
     let server = server(MockConfig::default()).await;
     let client = quick_retrying_client(&server);
-    let mut notices: Vec<RetryNotice> = Vec::new();
+    let mut seen = Seen::default();
     let stream = client
-        .stream_chat(&key(), &ask("[mock:error-500*2]"), |n| {
-            notices.push(n.clone())
-        })
-        .await;
-    assert!(stream.is_ok());
+        .stream_chat(&key(), &ask("[mock:error-500*2]"), seen.observe())
+        .await
+        .unwrap();
     assert_eq!(server.stats().chat_requests, 3);
+    // Every attempt is accounted for: two failures, then the stream's own.
+    assert_eq!(
+        seen.failed.iter().map(|a| a.number).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    assert!(seen.failed.iter().all(|a| a.status == Some(500)
+        && a.request_id.as_deref() == Some("req_500x0001")
+        && a.error_kind == Some(ErrorKind::ServerError)));
+    assert_eq!(stream.attempt().number, 3);
+    assert_eq!(stream.attempt().status, Some(200));
+    assert_eq!(stream.attempt().rate_limits.remaining_requests, Some(4999));
+    let notices = seen.notices;
     assert_eq!(
         notices.iter().map(|n| n.attempt).collect::<Vec<_>>(),
         [2, 3]
@@ -47,14 +73,20 @@ async fn server_errors_are_retried_until_one_succeeds() {
 async fn retries_give_up_after_two() {
     let server = server(MockConfig::default()).await;
     let client = quick_retrying_client(&server);
-    let mut notices = 0;
+    let mut seen = Seen::default();
     let error = client
-        .stream_chat(&key(), &ask("[mock:error-502-html*9]"), |_| notices += 1)
+        .stream_chat(&key(), &ask("[mock:error-502-html*9]"), seen.observe())
         .await
         .err()
         .unwrap();
     assert_eq!(error.kind(), ErrorKind::ServerError);
-    assert_eq!(notices, 2);
+    assert_eq!(seen.notices.len(), 2);
+    assert_eq!(seen.failed.len(), 3);
+    assert!(
+        seen.failed
+            .iter()
+            .all(|a| a.status == Some(502) && a.request_id.is_none())
+    );
     assert_eq!(server.stats().chat_requests, 3);
 }
 
@@ -62,21 +94,32 @@ async fn retries_give_up_after_two() {
 async fn the_server_delay_is_honoured() {
     let server = server(MockConfig::default()).await;
     let client = quick_retrying_client(&server);
-    let mut notices: Vec<RetryNotice> = Vec::new();
+    let mut seen = Seen::default();
     let started = std::time::Instant::now();
     client
-        .stream_chat(&key(), &ask("[mock:error-429-rate-limit*1]"), |n| {
-            notices.push(n.clone())
-        })
+        .stream_chat(
+            &key(),
+            &ask("[mock:error-429-rate-limit*1]"),
+            seen.observe(),
+        )
         .await
         .unwrap();
-    assert_eq!(notices.len(), 1);
+    assert_eq!(seen.failed[0].rate_limits.remaining_tokens, Some(0));
     assert_eq!(
-        notices[0].delay,
+        seen.failed[0].rate_limits.reset_tokens.as_deref(),
+        Some("1.5s")
+    );
+    assert_eq!(
+        seen.failed[0].error_code.as_deref(),
+        Some("rate_limit_exceeded")
+    );
+    assert_eq!(seen.notices.len(), 1);
+    assert_eq!(
+        seen.notices[0].delay,
         Duration::from_millis(1500),
         "retry-after-ms wins"
     );
-    assert_eq!(notices[0].kind, ErrorKind::RateLimited);
+    assert_eq!(seen.notices[0].kind, ErrorKind::RateLimited);
     assert!(started.elapsed() >= Duration::from_millis(1500));
 }
 
@@ -92,12 +135,13 @@ async fn billing_and_client_errors_are_never_retried() {
         "error-404-model",
     ] {
         let before = server.stats().chat_requests;
-        let mut retried = false;
+        let mut seen = Seen::default();
         let result = client
-            .stream_chat(&key(), &ask(&format!("[mock:{name}]")), |_| retried = true)
+            .stream_chat(&key(), &ask(&format!("[mock:{name}]")), seen.observe())
             .await;
         assert!(result.is_err(), "{name}");
-        assert!(!retried, "{name}");
+        assert!(seen.notices.is_empty(), "{name}");
+        assert_eq!(seen.failed.len(), 1, "{name}");
         assert_eq!(server.stats().chat_requests, before + 1, "{name}");
     }
 }
@@ -112,12 +156,14 @@ async fn an_unreachable_server_is_retried_then_reported() {
     let mut config = tally_openai::ClientConfig::new(format!("http://127.0.0.1:{port}/v1"));
     config.retry.initial_backoff = Duration::from_millis(5);
     let client = tally_openai::OpenAiClient::new(config).unwrap();
-    let mut notices = Vec::new();
+    let mut seen = Seen::default();
     let error = client
-        .stream_chat(&key(), &ask("hi"), |n| notices.push(n.kind))
+        .stream_chat(&key(), &ask("hi"), seen.observe())
         .await
         .err()
         .unwrap();
     assert_eq!(error.kind(), ErrorKind::Network);
-    assert_eq!(notices, [ErrorKind::Network, ErrorKind::Network]);
+    let kinds: Vec<_> = seen.notices.iter().map(|n| n.kind).collect();
+    assert_eq!(kinds, [ErrorKind::Network, ErrorKind::Network]);
+    assert!(seen.failed.iter().all(|a| a.status.is_none()));
 }

@@ -35,3 +35,34 @@ fn rows_round_trip_and_sum_exactly() {
     assert_eq!(rows[2], unknown);
     assert_eq!(store.conversation_cost(c.id).unwrap(), 10_801);
 }
+
+#[test]
+fn request_log_keeps_every_attempt_newest_first() {
+    let (_dir, mut store) = crate::open();
+    let c = store.create_conversation("T", "gpt-4o-mini", 1).unwrap();
+    let failed = tally_store::RequestLogRow {
+        started_at: 100,
+        conversation_id: Some(c.id),
+        model: "gpt-4o-mini".into(),
+        attempt: 1,
+        http_status: Some(429),
+        request_id: Some("req_rl0001".into()),
+        first_byte_ms: Some(40),
+        total_ms: Some(41),
+        error_code: Some("rate_limited".into()),
+        ratelimit_remaining_tokens: Some(0),
+        ratelimit_reset_tokens: Some("1.5s".into()),
+        ..Default::default()
+    };
+    let ok = tally_store::RequestLogRow {
+        started_at: 1_700,
+        attempt: 2,
+        http_status: Some(200),
+        error_code: None,
+        ..failed.clone()
+    };
+    store.record_request(&failed).unwrap();
+    store.record_request(&ok).unwrap();
+    assert_eq!(store.request_log(10).unwrap(), [ok.clone(), failed]);
+    assert_eq!(store.request_log(1).unwrap(), [ok]);
+}

@@ -36,3 +36,26 @@ fn settings_round_trip() {
         Some("gpt-4o-mini")
     );
 }
+
+/// A database at schema version 1, with data in it, migrates to the latest version and
+/// keeps its data.
+#[test]
+fn upgrades_from_version_1_with_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DB_FILE_NAME);
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        migrations().to_version(&mut conn, 1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO conversations (id, title, model, created_at, updated_at) VALUES (1, 'Old', 'gpt-4o', 1, 1);
+             INSERT INTO messages (id, conversation_id, role, content, status, created_at, updated_at)
+                 VALUES (1, 1, 'user', 'hello from v1', 'complete', 1, 1);
+             UPDATE conversations SET current_leaf_id = 1;",
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), 2);
+    assert_eq!(store.current_branch(1).unwrap()[0].content, "hello from v1");
+    assert!(store.request_log(10).unwrap().is_empty());
+}
