@@ -20,6 +20,8 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
         .plugin(tauri_plugin_opener::init())
         .invoke_handler(tauri::generate_handler![
             commands::chat::chat_send,
+            commands::chat::chat_retry,
+            commands::chat::chat_continue,
             commands::chat::chat_stop,
             commands::conversation::conversation_list,
             commands::conversation::conversation_get,

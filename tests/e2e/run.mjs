@@ -232,6 +232,21 @@ async function main() {
     if (!title.includes("Please say hello")) throw new Error(`title: ${title}`);
   });
 
+  await test("Continue finishes a stopped reply", async () => {
+    const before = (await app.messages())[3];
+    await app.waitFind('[data-testid="continue-button"]');
+    await app.screenshot("3b-stopped-reply-actions");
+    await app.click('[data-testid="continue-button"]');
+    const after = await waitFor("continued reply", async () => {
+      const reply = (await app.messages())[3];
+      return reply.status === "complete" && reply;
+    });
+    if (!after.text.startsWith(before.text) || after.text.length <= before.text.length) {
+      throw new Error(`before: ${before.text}\nafter: ${after.text}`);
+    }
+    if ((await app.messages()).length !== 4) throw new Error("Continue added a message");
+  });
+
   await test("a rate limit is retried with a visible countdown", async () => {
     await app.click('[data-testid="new-chat-button"]');
     await app.type('[data-testid="composer-input"]', "[mock:error-429-rate-limit*1] Retry me");
@@ -267,6 +282,12 @@ async function main() {
       (await app.text('[data-testid="api-key-status"]'))?.includes("OpenAI accepted it"),
     );
     await app.run(`document.querySelector("dialog").close()`);
+    // The failed reply offers to try again, which now works.
+    await app.click('[data-testid="retry-button"]');
+    await waitFor("reply after Try again", async () => {
+      const last = (await app.messages()).at(-1);
+      return last.role === "assistant" && last.status === "complete" && last.text.includes("mock");
+    });
   });
 
   await test("when OpenAI cannot be reached, the typed text stays in the composer", async () => {

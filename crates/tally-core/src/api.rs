@@ -18,6 +18,7 @@ pub enum ChatEvent {
         user_message_id: i64,
         assistant_message_id: i64,
         title: String,
+        kind: StartKind,
     },
     /// More reply text.
     Delta { text: String },
@@ -48,6 +49,18 @@ pub enum ChatEvent {
         code: ErrorCode,
         message: String,
     },
+}
+
+/// What a reply stream is doing to the conversation on screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum StartKind {
+    /// A new user message and its reply.
+    Send,
+    /// A new reply to the same user message, replacing the last one on screen.
+    Retry,
+    /// More text appended to the last reply.
+    Continue,
 }
 
 /// The error codes the UI branches on.
@@ -190,6 +203,7 @@ pub fn bindings_file() -> String {
     let cfg = ts_rs::Config::new().with_large_int("number");
     let decls = [
         ChatEvent::decl(&cfg),
+        StartKind::decl(&cfg),
         ErrorCode::decl(&cfg),
         IpcError::decl(&cfg),
         MessageStatus::decl(&cfg),

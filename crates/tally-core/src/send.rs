@@ -11,12 +11,30 @@ use tally_spend::{TokenUsage, count_chat_prompt, count_text, encoding_for_model}
 use tally_store::{Message, MessageOutcome, MessageStatus, Purpose, RequestLogRow, Role, UsageRow};
 use tokio_util::sync::CancellationToken;
 
-use crate::api::{self, ChatEvent, SendRequest};
+use crate::api::{self, ChatEvent, SendRequest, StartKind};
 use crate::error::code_of;
 use crate::{ChatSink, CoreError, Engine, now_millis};
 
 /// Longest message Tally accepts (about 250k tokens of English: far beyond any window).
 const MAX_MESSAGE_CHARS: usize = 1_000_000;
+
+/// What the model is told to continue a reply that was cut off.
+const CONTINUE_INSTRUCTION: &str =
+    "Continue your previous reply exactly where it stopped. Do not repeat anything.";
+
+fn nothing_to_redo() -> CoreError {
+    CoreError::InvalidInput("There is no reply to retry or continue here.".into())
+}
+
+/// One reply to stream: which message, for whom, with what context.
+struct ReplyJob {
+    conversation: tally_store::Conversation,
+    user_message_id: i64,
+    reply: Message,
+    kind: StartKind,
+    context: Vec<ChatMessage>,
+    purpose: Purpose,
+}
 
 /// Tells sends apart in `Engine::active`.
 static NEXT_SEND: AtomicU64 = AtomicU64::new(1);
@@ -65,6 +83,111 @@ impl Engine {
                 store.begin_exchange(conversation.id, text, &conversation.model, now_millis())?;
             (conversation, user, reply)
         };
+        let context = self.context_for(&conversation, Some(reply.id))?;
+        let job = ReplyJob {
+            conversation,
+            user_message_id: user.id,
+            reply,
+            kind: StartKind::Send,
+            context,
+            purpose: Purpose::Chat,
+        };
+        self.run(job, key, sink).await
+    }
+
+    /// Writes a new reply to the user message of the last reply (after a failure, or for
+    /// a different answer). The old reply stays in the tree as a sibling.
+    pub async fn retry(
+        self: &Arc<Self>,
+        conversation_id: i64,
+        sink: impl ChatSink,
+    ) -> Result<(), CoreError> {
+        let key = self.keys.resolve()?;
+        self.client()?;
+        let (conversation, last) = self.last_reply(conversation_id)?;
+        let parent = last.parent_id.ok_or_else(nothing_to_redo)?;
+        let reply =
+            self.store()
+                .begin_reply(conversation.id, parent, &conversation.model, now_millis())?;
+        let context = self.context_for(&conversation, Some(reply.id))?;
+        let job = ReplyJob {
+            conversation,
+            user_message_id: parent,
+            reply,
+            kind: StartKind::Retry,
+            context,
+            purpose: Purpose::Chat,
+        };
+        self.run(job, key, sink).await
+    }
+
+    /// Asks the model to go on with a reply that was cut off (by the length limit, a
+    /// dropped connection, or Stop); the new text is appended to the same reply.
+    pub async fn continue_reply(
+        self: &Arc<Self>,
+        conversation_id: i64,
+        sink: impl ChatSink,
+    ) -> Result<(), CoreError> {
+        let key = self.keys.resolve()?;
+        self.client()?;
+        let (conversation, last) = self.last_reply(conversation_id)?;
+        if last.content.trim().is_empty() {
+            return Err(nothing_to_redo());
+        }
+        let parent = last.parent_id.ok_or_else(nothing_to_redo)?;
+        let reply = self.store().resume_reply(last.id, now_millis())?;
+        let mut context = self.context_for(&conversation, None)?;
+        // The partial reply is the last message; a plain instruction asks for the rest.
+        context.push(ChatMessage {
+            role: tally_openai::Role::User,
+            content: CONTINUE_INSTRUCTION.into(),
+        });
+        let job = ReplyJob {
+            conversation,
+            user_message_id: parent,
+            reply,
+            kind: StartKind::Continue,
+            context,
+            purpose: Purpose::Continue,
+        };
+        self.run(job, key, sink).await
+    }
+
+    /// The conversation and its last reply, which must not be streaming.
+    fn last_reply(
+        &self,
+        conversation_id: i64,
+    ) -> Result<(tally_store::Conversation, Message), CoreError> {
+        let store = self.store();
+        let conversation = store.conversation(conversation_id)?;
+        let last = store
+            .current_branch(conversation_id)?
+            .pop()
+            .filter(|m| m.role == Role::Assistant)
+            .ok_or_else(nothing_to_redo)?;
+        if last.status == MessageStatus::Streaming {
+            return Err(CoreError::InvalidInput(
+                "A reply is still being written. Stop it first.".into(),
+            ));
+        }
+        Ok((conversation, last))
+    }
+
+    /// Streams one reply for `job` to its end and saves everything about it.
+    async fn run(
+        self: &Arc<Self>,
+        job: ReplyJob,
+        key: tally_keychain::Sensitive<String>,
+        sink: impl ChatSink,
+    ) -> Result<(), CoreError> {
+        let ReplyJob {
+            conversation,
+            user_message_id,
+            reply,
+            kind,
+            context,
+            purpose,
+        } = job;
         let cancel = CancellationToken::new();
         let send_id = NEXT_SEND.fetch_add(1, Ordering::Relaxed);
         {
@@ -76,19 +199,19 @@ impl Engine {
         }
         sink.send(ChatEvent::Started {
             conversation_id: conversation.id,
-            user_message_id: user.id,
+            user_message_id,
             assistant_message_id: reply.id,
             title: conversation.title.clone(),
+            kind,
         });
 
-        let context = self.context_for(
-            conversation.id,
-            reply.id,
-            conversation.system_prompt.as_deref(),
-        )?;
         let chat_request = ChatRequest::streaming(conversation.model.clone(), context);
         let client = self.client_for(&conversation.model)?;
-        let mut stream_state = StreamState::default();
+        let mut stream_state = StreamState {
+            prefix_len: reply.content.len(),
+            text: reply.content.clone(),
+            ..StreamState::default()
+        };
         let ending = tokio::select! {
             biased;
             _ = cancel.cancelled() => Ending::Stopped,
@@ -116,16 +239,8 @@ impl Engine {
             },
         };
         drop(key);
-        self.finish(
-            &conversation.model,
-            conversation.id,
-            &reply,
-            &chat_request,
-            stream_state,
-            ending,
-            &sink,
-        )
-        .await;
+        self.finish(&reply, purpose, &chat_request, stream_state, ending, &sink)
+            .await;
         let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
         if active
             .get(&conversation.id)
@@ -136,15 +251,15 @@ impl Engine {
         Ok(())
     }
 
-    /// The messages sent to the API: the system prompt, then the branch on screen up to the
-    /// new user message (the empty reply being written is left out, and so are replies
-    /// that failed with no text).
+    /// The messages sent to the API: the system prompt, then the branch on screen (less
+    /// `exclude`, the empty reply being written, and replies that failed with no text).
     fn context_for(
         &self,
-        conversation_id: i64,
-        reply_id: i64,
-        system_prompt: Option<&str>,
+        conversation: &tally_store::Conversation,
+        exclude: Option<i64>,
     ) -> Result<Vec<ChatMessage>, CoreError> {
+        let system_prompt = conversation.system_prompt.as_deref();
+        let conversation_id = conversation.id;
         let branch = self.store().current_branch(conversation_id)?;
         let mut messages = Vec::with_capacity(branch.len() + 1);
         if let Some(prompt) = system_prompt.filter(|p| !p.trim().is_empty()) {
@@ -155,7 +270,7 @@ impl Engine {
         }
         for message in branch
             .into_iter()
-            .filter(|m| m.id != reply_id && !m.content.is_empty())
+            .filter(|m| Some(m.id) != exclude && !m.content.is_empty())
         {
             let role = match message.role {
                 Role::System => tally_openai::Role::System,
@@ -281,17 +396,17 @@ impl Engine {
     }
 
     /// Gives the reply its final state, writes its ledger row, and tells the UI.
-    #[allow(clippy::too_many_arguments)]
     async fn finish(
         &self,
-        model: &str,
-        conversation_id: i64,
         reply: &Message,
+        purpose: Purpose,
         request: &ChatRequest,
         state: StreamState,
         ending: Ending,
         sink: &impl ChatSink,
     ) {
+        let model = request.model.as_str();
+        let conversation_id = reply.conversation_id;
         let (status, error) = match ending {
             Ending::Complete => (MessageStatus::Complete, None),
             Ending::Stopped => (MessageStatus::Stopped, None),
@@ -325,7 +440,10 @@ impl Engine {
             (Some(usage), _) => (token_usage(&usage), false),
             // The API bills nothing for a request it refused.
             (None, true) => (TokenUsage::default(), false),
-            (None, false) => (estimate(model, request, &state.text).await, true),
+            (None, false) => (
+                estimate(model, request, &state.text[state.prefix_len..]).await,
+                true,
+            ),
         };
         let cost = self
             .prices
@@ -335,7 +453,7 @@ impl Engine {
             created_at: now,
             conversation_id: Some(conversation_id),
             message_id: Some(reply.id),
-            purpose: Purpose::Chat,
+            purpose,
             model: model.to_string(),
             prompt_tokens: tokens.prompt,
             cached_tokens: tokens.cached_prompt,
@@ -369,6 +487,8 @@ impl Engine {
 #[derive(Default)]
 struct StreamState {
     text: String,
+    /// Bytes of `text` that were there before this stream (a continued reply).
+    prefix_len: usize,
     finish_reason: Option<String>,
     usage: Option<Usage>,
     request_id: Option<String>,

@@ -132,6 +132,48 @@ impl Store {
         Ok((self.message(user_id)?, self.message(assistant_id)?))
     }
 
+    /// Writes an empty streaming reply under `parent_id` (a sibling of earlier replies)
+    /// and makes it the conversation's current leaf.
+    pub fn begin_reply(
+        &mut self,
+        conversation_id: i64,
+        parent_id: i64,
+        model: &str,
+        now: EpochMillis,
+    ) -> Result<Message> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO messages (conversation_id, parent_id, role, content, status, model, created_at, updated_at)
+             SELECT conversation_id, id, 'assistant', '', 'streaming', ?3, ?4, ?4
+             FROM messages WHERE id = ?2 AND conversation_id = ?1",
+            params![conversation_id, parent_id, model, now],
+        )?;
+        if tx.changes() == 0 {
+            return Err(StoreError::NoMessage(parent_id));
+        }
+        let id = tx.last_insert_rowid();
+        tx.execute(
+            "UPDATE conversations SET current_leaf_id = ?2, updated_at = ?3 WHERE id = ?1",
+            params![conversation_id, id, now],
+        )?;
+        tx.commit()?;
+        self.message(id)
+    }
+
+    /// Makes a finished reply stream again (to continue it), clearing how it ended.
+    pub fn resume_reply(&self, id: i64, now: EpochMillis) -> Result<Message> {
+        let changed = self.conn.execute(
+            "UPDATE messages SET status = 'streaming', finish_reason = NULL, error_code = NULL,
+                    error_message = NULL, updated_at = ?2
+             WHERE id = ?1 AND role = 'assistant'",
+            params![id, now],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoMessage(id));
+        }
+        self.message(id)
+    }
+
     pub fn message(&self, id: i64) -> Result<Message> {
         self.conn
             .query_row(

@@ -21,6 +21,38 @@ pub async fn chat_send(
         .map_err(ipc)
 }
 
+/// Writes a new reply to the last user message; streams like `chat_send`.
+#[tauri::command]
+pub async fn chat_retry(
+    engine: EngineState<'_>,
+    conversation_id: i64,
+    on_event: Channel<ChatEvent>,
+) -> CommandResult<()> {
+    let engine = engine.inner().clone();
+    engine
+        .retry(conversation_id, move |event| {
+            let _ = on_event.send(event);
+        })
+        .await
+        .map_err(ipc)
+}
+
+/// Continues the last reply where it was cut off; streams like `chat_send`.
+#[tauri::command]
+pub async fn chat_continue(
+    engine: EngineState<'_>,
+    conversation_id: i64,
+    on_event: Channel<ChatEvent>,
+) -> CommandResult<()> {
+    let engine = engine.inner().clone();
+    engine
+        .continue_reply(conversation_id, move |event| {
+            let _ = on_event.send(event);
+        })
+        .await
+        .map_err(ipc)
+}
+
 /// Stops the reply being written in a conversation; `false` when there was none.
 #[tauri::command]
 pub async fn chat_stop(engine: EngineState<'_>, conversation_id: i64) -> CommandResult<bool> {

@@ -71,6 +71,28 @@ fn chat_send_streams_saves_and_lists_the_conversation() {
     assert_eq!(messages[1]["status"], "complete");
     assert!(messages[1]["content"].as_str().unwrap().contains("mock"));
     assert_eq!(shell.mock.stats().streams_completed, 1);
+
+    // Retry and Continue stream through the same channel mechanism.
+    shell
+        .invoke(
+            "chat_retry",
+            json!({"conversationId": id, "onEvent": "__CHANNEL__:3"}),
+        )
+        .unwrap();
+    shell
+        .invoke(
+            "chat_continue",
+            json!({"conversationId": id, "onEvent": "__CHANNEL__:4"}),
+        )
+        .unwrap();
+    let view = shell.invoke("conversation_get", json!({"id": id})).unwrap();
+    let reply = view["messages"][1]["content"].as_str().unwrap();
+    assert_eq!(
+        reply.matches("mock").count(),
+        2,
+        "retried, then continued: {reply}"
+    );
+    assert_eq!(shell.mock.stats().streams_completed, 3);
     assert_eq!(
         shell
             .invoke("chat_stop", json!({"conversationId": id}))

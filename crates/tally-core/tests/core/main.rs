@@ -3,6 +3,7 @@
 
 mod bindings;
 mod keys;
+mod redo;
 mod send;
 
 use std::sync::{Arc, Mutex};

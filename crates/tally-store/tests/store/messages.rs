@@ -96,3 +96,50 @@ fn missing_rows_are_errors_not_panics() {
         Err(StoreError::NoConversation(42))
     ));
 }
+
+#[test]
+fn a_retried_reply_is_a_sibling_and_a_continued_one_streams_again() {
+    let (_dir, mut store) = crate::open();
+    let c = store.create_conversation("T", "m", 1).unwrap();
+    let (user, first) = store.begin_exchange(c.id, "q", "m", 2).unwrap();
+    let failed = MessageOutcome {
+        status: MessageStatus::Interrupted,
+        finish_reason: None,
+        error_code: Some("network".into()),
+        error_message: Some("cut off".into()),
+    };
+    store.finish_reply(first.id, "half", &failed, 3).unwrap();
+
+    let second = store.begin_reply(c.id, user.id, "m", 4).unwrap();
+    assert_eq!(second.parent_id, Some(user.id));
+    assert_eq!(second.status, MessageStatus::Streaming);
+    let ids: Vec<i64> = store
+        .current_branch(c.id)
+        .unwrap()
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(ids, [user.id, second.id]);
+    assert_eq!(
+        store.message(first.id).unwrap().content,
+        "half",
+        "the old reply is kept"
+    );
+
+    let resumed = store.resume_reply(first.id, 5).unwrap();
+    assert_eq!(resumed.status, MessageStatus::Streaming);
+    assert_eq!(resumed.content, "half");
+    assert_eq!(resumed.error_code, None);
+
+    assert!(matches!(
+        store.begin_reply(c.id, 999, "m", 6),
+        Err(StoreError::NoMessage(999))
+    ));
+    assert!(
+        matches!(
+            store.resume_reply(user.id, 6),
+            Err(StoreError::NoMessage(_))
+        ),
+        "not a reply"
+    );
+}

@@ -15,6 +15,8 @@ export class ChatState {
   /** Text received but not yet shown: applied at most once per animation frame. */
   #pending = "";
   #frame: number | null = null;
+  /** The stream under way carries the composer's text (so the composer may be cleared). */
+  #sending = false;
 
   canSend = $derived(this.draft.trim().length > 0 && !this.streaming);
 
@@ -48,16 +50,37 @@ export class ChatState {
   async send() {
     const text = this.draft.trim();
     if (!text || this.streaming) return;
+    await this.#stream((onEvent) =>
+      ipc.chatSend({ conversationId: this.currentId, text }, onEvent),
+    );
+  }
+
+  /** A new answer to the last message (after a failure, or to try again). */
+  async retryLast() {
+    const id = this.currentId;
+    if (id === null || this.streaming) return;
+    await this.#stream((onEvent) => ipc.chatRetry(id, onEvent));
+  }
+
+  /** More of the last reply, where it was cut off. */
+  async continueLast() {
+    const id = this.currentId;
+    if (id === null || this.streaming) return;
+    await this.#stream((onEvent) => ipc.chatContinue(id, onEvent));
+  }
+
+  async #stream(start: (onEvent: (event: ChatEvent) => void) => Promise<void>) {
     this.streaming = true;
     this.error = null;
     try {
-      await ipc.chatSend({ conversationId: this.currentId, text }, (event) => this.apply(event));
+      await start((event) => this.apply(event));
     } catch (e) {
       // Nothing was sent (no key, bad input): the text stays in the composer.
       this.error = asIpcError(e);
     } finally {
       this.flush();
       this.streaming = false;
+      this.#sending = false;
       await this.loadConversations();
     }
   }
@@ -75,26 +98,38 @@ export class ChatState {
           this.messages = [];
         }
         const base = { finishReason: null, errorCode: null, errorMessage: null, createdAt: now };
-        this.messages.push(
-          {
-            ...base,
-            id: event.userMessageId,
-            parentId: this.messages.at(-1)?.id ?? null,
-            role: "user",
-            content: this.draft.trim(),
-            status: "complete",
-            model: null,
-          },
-          {
-            ...base,
-            id: event.assistantMessageId,
-            parentId: event.userMessageId,
-            role: "assistant",
-            content: "",
-            status: "streaming",
-            model: null,
-          },
-        );
+        const reply = {
+          ...base,
+          id: event.assistantMessageId,
+          parentId: event.userMessageId,
+          role: "assistant" as const,
+          content: "",
+          status: "streaming" as const,
+          model: null,
+        };
+        this.#sending = event.kind === "send";
+        if (event.kind === "send") {
+          this.messages.push(
+            {
+              ...base,
+              id: event.userMessageId,
+              parentId: this.messages.at(-1)?.id ?? null,
+              role: "user",
+              content: this.draft.trim(),
+              status: "complete",
+              model: null,
+            },
+            reply,
+          );
+        } else if (event.kind === "retry") {
+          // The new reply takes the old one's place on screen.
+          if (this.reply()?.parentId === event.userMessageId) this.messages.pop();
+          this.messages.push(reply);
+        } else {
+          const last = this.reply();
+          if (last)
+            Object.assign(last, { ...base, createdAt: last.createdAt, status: "streaming" });
+        }
         if (!this.conversations.some((c) => c.id === event.conversationId)) {
           this.conversations.unshift({
             id: event.conversationId,
@@ -115,14 +150,14 @@ export class ChatState {
       case "delta":
         this.retry = null;
         // The message is saved and the reply is coming: the composer can be cleared.
-        this.draft = "";
+        if (this.#sending) this.draft = "";
         this.#pending += event.text;
         this.#frame ??= requestAnimationFrame(() => this.flush());
         break;
       case "done": {
         this.retry = null;
         this.flush();
-        this.draft = "";
+        if (this.#sending) this.draft = "";
         const reply = this.reply();
         if (reply) {
           reply.status = event.status;
@@ -154,6 +189,19 @@ export class ChatState {
     const reply = this.reply();
     if (reply) reply.content += this.#pending;
     this.#pending = "";
+  }
+
+  /** What can be done with the last reply once it has ended. */
+  get redo(): { retry: boolean; continue: boolean } {
+    const last = this.reply();
+    if (!last || this.streaming || last.status === "streaming") {
+      return { retry: false, continue: false };
+    }
+    const cutOff = last.status !== "complete" || last.finishReason === "length";
+    return {
+      retry: last.status !== "complete",
+      continue: cutOff && last.content.trim().length > 0 && last.status !== "error",
+    };
   }
 
   private reply(): MessageView | undefined {

@@ -9,6 +9,7 @@ function started(state: ChatState) {
     userMessageId: 1,
     assistantMessageId: 2,
     title: "Hello there",
+    kind: "send",
   });
 }
 
@@ -73,6 +74,50 @@ describe("ChatState", () => {
     expect(state.retry!.until).toBeGreaterThan(Date.now() + 1000);
     state.apply({ type: "delta", text: "Hi" });
     expect(state.retry).toBeNull();
+  });
+
+  it("retry replaces the reply on screen; continue appends to it", () => {
+    const state = new ChatState();
+    started(state);
+    state.apply({ type: "delta", text: "Cut" });
+    state.apply({ type: "failed", status: "interrupted", code: "network", message: "x" });
+    state.flush();
+    expect(state.redo).toEqual({ retry: true, continue: true });
+
+    state.draft = "typing the next question";
+    state.apply({
+      type: "started",
+      conversationId: 7,
+      userMessageId: 1,
+      assistantMessageId: 3,
+      title: "Hello there",
+      kind: "retry",
+    });
+    expect(state.messages.map((m) => m.id)).toEqual([1, 3]);
+    state.apply({ type: "delta", text: "Whole" });
+    state.apply({ type: "done", status: "stopped", finishReason: null, cost: 1, estimated: true });
+    expect(state.draft).toBe("typing the next question");
+
+    state.apply({
+      type: "started",
+      conversationId: 7,
+      userMessageId: 1,
+      assistantMessageId: 3,
+      title: "Hello there",
+      kind: "continue",
+    });
+    expect(state.messages[1].status).toBe("streaming");
+    state.apply({ type: "delta", text: " answer" });
+    state.flush();
+    expect(state.messages[1].content).toBe("Whole answer");
+    state.apply({
+      type: "done",
+      status: "complete",
+      finishReason: "stop",
+      cost: 1,
+      estimated: false,
+    });
+    expect(state.redo).toEqual({ retry: false, continue: false });
   });
 
   it("cannot send blank text", () => {

@@ -1,10 +1,12 @@
 // Generated from crates/tally-core/src/api.rs by `cargo xtask bindings`. Do not edit.
 
-export type ChatEvent = { "type": "started", conversationId: number, userMessageId: number, assistantMessageId: number, title: string, } | { "type": "delta", text: string, } | { "type": "retrying", attempt: number, inMs: number, reason: string, } | { "type": "usage", promptTokens: number, cachedTokens: number, completionTokens: number, reasoningTokens: number, } | { "type": "done", status: MessageStatus, finishReason: string | null, 
+export type ChatEvent = { "type": "started", conversationId: number, userMessageId: number, assistantMessageId: number, title: string, kind: StartKind, } | { "type": "delta", text: string, } | { "type": "retrying", attempt: number, inMs: number, reason: string, } | { "type": "usage", promptTokens: number, cachedTokens: number, completionTokens: number, reasoningTokens: number, } | { "type": "done", status: MessageStatus, finishReason: string | null, 
 /**
  * nano-USD; `null` when the model's price is unknown.
  */
 cost: number | null, estimated: boolean, } | { "type": "failed", status: MessageStatus, code: ErrorCode, message: string, };
+
+export type StartKind = "send" | "retry" | "continue";
 
 export type ErrorCode = "missing_api_key" | "invalid_api_key" | "keychain_unavailable" | "rate_limited" | "quota_exhausted" | "budget_exceeded" | "context_too_long" | "model_not_found" | "network" | "timeout" | "server_error" | "invalid_input" | "storage";
 

@@ -33,11 +33,21 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   }
 }
 
+function channel(onEvent: (event: ChatEvent) => void): Channel<ChatEvent> {
+  const channel = new Channel<ChatEvent>();
+  channel.onmessage = onEvent;
+  return channel;
+}
+
 export const ipc = {
   chatSend(request: SendRequest, onEvent: (event: ChatEvent) => void): Promise<void> {
-    const channel = new Channel<ChatEvent>();
-    channel.onmessage = onEvent;
-    return call("chat_send", { request, onEvent: channel });
+    return call("chat_send", { request, onEvent: channel(onEvent) });
+  },
+  chatRetry(conversationId: number, onEvent: (event: ChatEvent) => void): Promise<void> {
+    return call("chat_retry", { conversationId, onEvent: channel(onEvent) });
+  },
+  chatContinue(conversationId: number, onEvent: (event: ChatEvent) => void): Promise<void> {
+    return call("chat_continue", { conversationId, onEvent: channel(onEvent) });
   },
   chatStop: (conversationId: number) => call<boolean>("chat_stop", { conversationId }),
   conversationList: () => call<ConversationSummary[]>("conversation_list"),

@@ -1,0 +1,145 @@
+use tally_core::ChatEvent;
+use tally_core::api::{ErrorCode, MessageStatus, SendRequest, StartKind};
+
+use crate::{Events, KEY, engine, mock};
+
+fn ask(text: &str) -> SendRequest {
+    SendRequest {
+        conversation_id: None,
+        text: text.into(),
+        model: None,
+    }
+}
+
+fn started(events: &Events) -> (i64, i64, i64, StartKind) {
+    match events.all()[0].clone() {
+        ChatEvent::Started {
+            conversation_id,
+            user_message_id,
+            assistant_message_id,
+            kind,
+            ..
+        } => (conversation_id, user_message_id, assistant_message_id, kind),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn retry_writes_a_new_reply_to_the_same_message() {
+    let server = mock("A fresh answer.", 5, 1).await;
+    let (_dir, engine) = engine(&server, Some(KEY));
+    let first = Events::default();
+    engine
+        .send(ask("[mock:stream-no-usage*1] Why?"), first.sink())
+        .await
+        .unwrap();
+    let (conversation, user, broken, _) = started(&first);
+
+    let again = Events::default();
+    engine.retry(conversation, again.sink()).await.unwrap();
+    let (_, parent, fresh, kind) = started(&again);
+    assert_eq!((parent, kind), (user, StartKind::Retry));
+    assert_ne!(fresh, broken);
+    assert!(matches!(
+        again.last(),
+        ChatEvent::Done {
+            status: MessageStatus::Complete,
+            ..
+        }
+    ));
+
+    // The branch on screen now ends with the new reply; the cut-off one was not sent.
+    let messages = engine.conversation_get(conversation).unwrap().messages;
+    assert_eq!(messages.len(), 2);
+    assert_eq!(
+        (messages[1].id, messages[1].content.as_str()),
+        (fresh, "A fresh answer.")
+    );
+    let sent = &server.requests()[1].messages;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].role, "user");
+}
+
+#[tokio::test]
+async fn continue_appends_to_a_reply_cut_by_the_length_limit() {
+    let server = mock(" and the rest.", 5, 1).await;
+    let (dir, engine) = engine(&server, Some(KEY));
+    let first = Events::default();
+    engine
+        .send(ask("[mock:stream-length]"), first.sink())
+        .await
+        .unwrap();
+    let (conversation, user, reply, _) = started(&first);
+    let ChatEvent::Done { finish_reason, .. } = first.last() else {
+        panic!()
+    };
+    assert_eq!(finish_reason.as_deref(), Some("length"));
+
+    let more = Events::default();
+    engine
+        .continue_reply(conversation, more.sink())
+        .await
+        .unwrap();
+    assert_eq!(
+        started(&more),
+        (conversation, user, reply, StartKind::Continue)
+    );
+    assert_eq!(more.deltas().concat(), " and the rest.");
+    let messages = engine.conversation_get(conversation).unwrap().messages;
+    assert_eq!(messages.len(), 2);
+    assert_eq!(
+        messages[1].content,
+        "Here is the first part of a long answer, and and the rest."
+    );
+    assert_eq!(messages[1].status, MessageStatus::Complete);
+    assert_eq!(messages[1].finish_reason.as_deref(), Some("stop"));
+
+    // The request carried the partial reply and an instruction to go on.
+    let sent = &server.requests()[1].messages;
+    assert_eq!(sent[sent.len() - 2].role, "assistant");
+    assert_eq!(sent[sent.len() - 1].role, "user");
+    assert!(sent[sent.len() - 1].content.starts_with("Continue"));
+
+    // Two ledger rows: the chat and the continuation.
+    let store = tally_store::Store::open_in(dir.path()).unwrap();
+    let purposes: Vec<_> = store
+        .usage_rows()
+        .unwrap()
+        .iter()
+        .map(|r| r.purpose)
+        .collect();
+    assert_eq!(
+        purposes,
+        [tally_store::Purpose::Chat, tally_store::Purpose::Continue]
+    );
+}
+
+#[tokio::test]
+async fn nothing_to_redo_is_a_plain_refusal() {
+    let server = mock("x", 1, 0).await;
+    let (_dir, engine) = engine(&server, Some(KEY));
+    assert_eq!(
+        engine
+            .retry(42, Events::default().sink())
+            .await
+            .unwrap_err()
+            .code(),
+        ErrorCode::InvalidInput
+    );
+    // A reply that failed with no text cannot be continued, only retried.
+    let events = Events::default();
+    engine
+        .send(ask("[mock:error-401-invalid-key]"), events.sink())
+        .await
+        .unwrap();
+    let (conversation, ..) = started(&events);
+    let refused = engine
+        .continue_reply(conversation, Events::default().sink())
+        .await
+        .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("no reply to retry or continue")
+    );
+}
