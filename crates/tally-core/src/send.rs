@@ -226,6 +226,11 @@ impl Engine {
                     let code = attempt.error_kind.map(|k| code_name(code_of(k)));
                     self.log_attempt(&reply, attempt, attempt.headers_after, since, code);
                 }
+                // Requests carry no optional parameters yet (per-conversation settings
+                // come with the history work), so there is nothing to remember here.
+                ClientEvent::Adapted(adaptation) => {
+                    tracing::info!(?adaptation, model = %conversation.model, "request adapted");
+                }
             }) => match opened {
                 Ok(stream) => {
                     stream_state.request_id = stream.request_id().map(str::to_string);

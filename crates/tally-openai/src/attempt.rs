@@ -85,6 +85,9 @@ pub enum ClientEvent<'a> {
     AttemptFailed(&'a Attempt),
     /// Waiting before the next attempt.
     Retrying(&'a RetryNotice),
+    /// The API refused a parameter; the request was rewritten and is sent again at once.
+    /// Callers remember this for the model.
+    Adapted(crate::Adaptation),
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use crate::attempt::{Attempt, ClientEvent, RateLimits};
 use crate::error::classify;
 use crate::retry::{retry_after, should_retry};
 use crate::{ChatRequest, ChatStream, ModelList, OpenAiError};
-use crate::{RetryNotice, RetryPolicy, StreamTimeouts};
+use crate::{RetryNotice, RetryPolicy, StreamTimeouts, adapt};
 
 /// Where the API is and how patient to be with it.
 #[derive(Debug, Clone)]
@@ -114,14 +114,23 @@ impl OpenAiClient {
         request: &ChatRequest,
         mut observe: impl FnMut(ClientEvent<'_>),
     ) -> Result<ChatStream, OpenAiError> {
+        let mut request = request.clone();
         let mut retry = 0;
+        let mut number = 1;
         loop {
-            let (result, attempt) = self.stream_chat_once(key, request, retry + 1).await;
+            let (result, attempt) = self.stream_chat_once(key, &request, number).await;
+            number += 1;
             let error = match result {
                 Ok(stream) => return Ok(stream),
                 Err(error) => error,
             };
             observe(ClientEvent::AttemptFailed(&attempt));
+            // A refused parameter is fixed and sent again at once, outside the retry budget;
+            // `adapt` changes each parameter at most once, so this ends.
+            if let Some(adaptation) = adapt(&mut request, &error) {
+                observe(ClientEvent::Adapted(adaptation));
+                continue;
+            }
             let Some(delay) = self
                 .config
                 .retry
@@ -131,7 +140,7 @@ impl OpenAiClient {
             };
             retry += 1;
             observe(ClientEvent::Retrying(&RetryNotice {
-                attempt: retry + 1,
+                attempt: number,
                 delay,
                 kind: error.kind(),
             }));

@@ -7,6 +7,7 @@
 //! [`Sensitive`] and leaves only in the `Authorization` header.
 
 mod attempt;
+mod capabilities;
 mod client;
 mod error;
 mod retry;
@@ -14,6 +15,7 @@ mod stream;
 mod types;
 
 pub use attempt::{Attempt, ClientEvent, RateLimits};
+pub use capabilities::{Adaptation, Capabilities, RequestOptions, adapt};
 pub use client::{ClientConfig, OpenAiClient, is_reasoning_model};
 pub use error::{ApiErrorBody, ApiErrorDetail, ErrorKind, OpenAiError, classify};
 pub use retry::{RetryNotice, RetryPolicy, is_retryable};

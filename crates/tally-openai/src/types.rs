@@ -33,9 +33,13 @@ pub struct ChatRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream_options: Option<StreamOptions>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_completion_tokens: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f32>,
 }
 
 impl ChatRequest {
@@ -48,8 +52,10 @@ impl ChatRequest {
             stream_options: Some(StreamOptions {
                 include_usage: true,
             }),
+            max_tokens: None,
             max_completion_tokens: None,
             temperature: None,
+            top_p: None,
         }
     }
 }

@@ -57,6 +57,12 @@ pub struct ReceivedRequest {
     pub stream: bool,
     #[serde(default)]
     pub stream_options: Option<ReceivedStreamOptions>,
+    #[serde(default)]
+    pub max_tokens: Option<u32>,
+    #[serde(default)]
+    pub max_completion_tokens: Option<u32>,
+    #[serde(default)]
+    pub temperature: Option<f32>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -241,6 +247,8 @@ async fn chat(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
         .map(str::to_string)
         .or_else(|| marker_in(&request));
     let scenario = scenario.and_then(|s| counted(&shared, s));
+    // Reasoning models refuse what the real API refuses them.
+    let scenario = scenario.or_else(|| refusal_for(&request).map(str::to_string));
     match scenario.as_deref() {
         Some("stall") => generated(&shared, &request, Stall::AfterTwoChunks),
         Some("silent") => generated(&shared, &request, Stall::AfterRole),
@@ -251,6 +259,23 @@ async fn chat(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
         },
         None if request.stream => generated(&shared, &request, Stall::Never),
         None => completion(&shared, &request),
+    }
+}
+
+/// The o-series and gpt-5 family take `max_completion_tokens` and only the default
+/// temperature, as the real API enforces.
+fn refusal_for(request: &ReceivedRequest) -> Option<&'static str> {
+    let model = request.model.as_str();
+    let reasoning = model.starts_with("gpt-5")
+        || (model.starts_with('o') && model[1..].starts_with(|c: char| c.is_ascii_digit()));
+    if !reasoning {
+        None
+    } else if request.max_tokens.is_some() {
+        Some("error-400-unsupported-parameter")
+    } else if request.temperature.is_some_and(|t| t != 1.0) {
+        Some("error-400-unsupported-value")
+    } else {
+        None
     }
 }
 

@@ -27,6 +27,7 @@ impl Seen {
         |event| match event {
             ClientEvent::Retrying(n) => self.notices.push(n.clone()),
             ClientEvent::AttemptFailed(a) => self.failed.push(a.clone()),
+            ClientEvent::Adapted(a) => panic!("nothing to adapt here: {a:?}"),
         }
     }
 }
@@ -166,4 +167,57 @@ async fn an_unreachable_server_is_retried_then_reported() {
     let kinds: Vec<_> = seen.notices.iter().map(|n| n.kind).collect();
     assert_eq!(kinds, [ErrorKind::Network, ErrorKind::Network]);
     assert!(seen.failed.iter().all(|a| a.status.is_none()));
+}
+
+#[tokio::test]
+async fn a_refused_parameter_is_adapted_once_and_reported() {
+    use tally_openai::{Adaptation, Capabilities, RequestOptions};
+    let server = server(MockConfig::default()).await;
+    let client = quick_retrying_client(&server);
+    // A reasoning model asked with a chat model's parameters (as for an unknown model).
+    let options = RequestOptions {
+        max_output_tokens: Some(300),
+        temperature: Some(0.7),
+        top_p: None,
+    };
+    let request = ask("hi").with_options(&options, Capabilities::for_model("gpt-4o"));
+    let request = tally_openai::ChatRequest {
+        model: "o4-mini".into(),
+        ..request
+    };
+    let mut learned = Vec::new();
+    let mut failed = 0;
+    client
+        .stream_chat(&key(), &request, |event| match event {
+            ClientEvent::Adapted(a) => learned.push(a),
+            ClientEvent::AttemptFailed(_) => failed += 1,
+            ClientEvent::Retrying(_) => panic!("adaptation is not a retry"),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        learned,
+        [Adaptation::UseMaxCompletionTokens, Adaptation::NoSampling]
+    );
+    assert_eq!(failed, 2);
+    let sent = server.requests();
+    assert_eq!(sent.len(), 3);
+    let last = &sent[2];
+    assert_eq!(
+        (
+            last.max_tokens,
+            last.max_completion_tokens,
+            last.temperature
+        ),
+        (None, Some(300), None)
+    );
+
+    // With the table's capabilities, the first request is already right.
+    let right = ask("hi").with_options(&options, Capabilities::for_model("o4-mini"));
+    let right = tally_openai::ChatRequest {
+        model: "o4-mini".into(),
+        ..right
+    };
+    client.stream_chat(&key(), &right, |_| {}).await.unwrap();
+    assert_eq!(server.requests().len(), 4);
 }

@@ -1,0 +1,189 @@
+//! Which request parameters a model family takes, and how a request is adapted when the
+//! API refuses one.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ChatRequest, ErrorKind, OpenAiError, is_reasoning_model};
+
+/// How a model takes the optional parameters of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capabilities {
+    /// `max_completion_tokens` (reasoning models, and the API's current name) rather than
+    /// `max_tokens` (what older OpenAI-compatible servers know).
+    pub max_completion_tokens: bool,
+    /// Whether `temperature` and `top_p` may be set (reasoning models take only defaults).
+    pub sampling: bool,
+}
+
+impl Capabilities {
+    /// The table by family: reasoning models (o-series, gpt-5) take
+    /// `max_completion_tokens` and no sampling parameters; the others take `max_tokens`,
+    /// which every OpenAI-compatible server understands, and sampling.
+    pub fn for_model(model: &str) -> Self {
+        if is_reasoning_model(model) {
+            Self {
+                max_completion_tokens: true,
+                sampling: false,
+            }
+        } else {
+            Self {
+                max_completion_tokens: false,
+                sampling: true,
+            }
+        }
+    }
+}
+
+/// Optional parameters a conversation may set.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RequestOptions {
+    pub max_output_tokens: Option<u32>,
+    pub temperature: Option<f32>,
+    pub top_p: Option<f32>,
+}
+
+impl ChatRequest {
+    /// Sets `options` in the form `capabilities` says the model takes; sampling
+    /// parameters a model cannot take are left out rather than sent to be refused.
+    pub fn with_options(mut self, options: &RequestOptions, capabilities: Capabilities) -> Self {
+        if capabilities.max_completion_tokens {
+            self.max_completion_tokens = options.max_output_tokens;
+        } else {
+            self.max_tokens = options.max_output_tokens;
+        }
+        if capabilities.sampling {
+            self.temperature = options.temperature;
+            self.top_p = options.top_p;
+        }
+        self
+    }
+}
+
+/// What a refusal taught about a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Adaptation {
+    UseMaxCompletionTokens,
+    UseMaxTokens,
+    NoSampling,
+}
+
+impl Capabilities {
+    /// These capabilities, corrected by what a refusal taught.
+    pub fn learn(self, adaptation: Adaptation) -> Self {
+        match adaptation {
+            Adaptation::UseMaxCompletionTokens => Self {
+                max_completion_tokens: true,
+                ..self
+            },
+            Adaptation::UseMaxTokens => Self {
+                max_completion_tokens: false,
+                ..self
+            },
+            Adaptation::NoSampling => Self {
+                sampling: false,
+                ..self
+            },
+        }
+    }
+}
+
+/// If `error` refused a parameter of `request`, rewrites `request` the way the API asks
+/// and says what was learned; `None` when it was another error, or nothing is left to
+/// change (so a request is adapted at most once per parameter).
+pub fn adapt(request: &mut ChatRequest, error: &OpenAiError) -> Option<Adaptation> {
+    let OpenAiError::Api {
+        kind: ErrorKind::UnsupportedParameter,
+        param: Some(param),
+        ..
+    } = error
+    else {
+        return None;
+    };
+    match param.as_str() {
+        "max_tokens" if request.max_tokens.is_some() => {
+            request.max_completion_tokens = request.max_tokens.take();
+            Some(Adaptation::UseMaxCompletionTokens)
+        }
+        "max_completion_tokens" if request.max_completion_tokens.is_some() => {
+            request.max_tokens = request.max_completion_tokens.take();
+            Some(Adaptation::UseMaxTokens)
+        }
+        "temperature" | "top_p" if request.temperature.is_some() || request.top_p.is_some() => {
+            request.temperature = None;
+            request.top_p = None;
+            Some(Adaptation::NoSampling)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(param: &str) -> OpenAiError {
+        OpenAiError::Api {
+            status: 400,
+            kind: ErrorKind::UnsupportedParameter,
+            code: Some("unsupported_parameter".into()),
+            param: Some(param.into()),
+            request_id: None,
+            retry_after: None,
+            should_retry: None,
+        }
+    }
+
+    fn request(model: &str) -> ChatRequest {
+        let options = RequestOptions {
+            max_output_tokens: Some(500),
+            temperature: Some(0.7),
+            top_p: Some(0.9),
+        };
+        ChatRequest::streaming(model, vec![]).with_options(&options, Capabilities::for_model(model))
+    }
+
+    #[test]
+    fn the_table_decides_the_parameters() {
+        let o4 = request("o4-mini");
+        assert_eq!((o4.max_tokens, o4.max_completion_tokens), (None, Some(500)));
+        assert_eq!((o4.temperature, o4.top_p), (None, None));
+        let gpt4o = request("gpt-4o");
+        assert_eq!(
+            (gpt4o.max_tokens, gpt4o.max_completion_tokens),
+            (Some(500), None)
+        );
+        assert_eq!((gpt4o.temperature, gpt4o.top_p), (Some(0.7), Some(0.9)));
+        let json = serde_json::to_string(&request("gpt-5")).unwrap();
+        assert!(json.contains("\"max_completion_tokens\":500") && !json.contains("temperature"));
+    }
+
+    #[test]
+    fn refusals_adapt_the_request_once() {
+        let caps = Capabilities::for_model("some-new-model");
+        let mut r = request("some-new-model");
+        let learned = adapt(&mut r, &refused("max_tokens")).unwrap();
+        assert_eq!(learned, Adaptation::UseMaxCompletionTokens);
+        assert!(caps.learn(learned).max_completion_tokens);
+        assert_eq!((r.max_tokens, r.max_completion_tokens), (None, Some(500)));
+        // The same refusal again has nothing left to adapt.
+        assert_eq!(adapt(&mut r, &refused("max_tokens")), None);
+
+        assert_eq!(
+            adapt(&mut r, &refused("temperature")),
+            Some(Adaptation::NoSampling)
+        );
+        assert_eq!((r.temperature, r.top_p), (None, None));
+        assert!(!caps.learn(Adaptation::NoSampling).sampling);
+
+        let other = OpenAiError::Api {
+            status: 400,
+            kind: ErrorKind::ContextTooLong,
+            code: None,
+            param: Some("messages".into()),
+            request_id: None,
+            retry_after: None,
+            should_retry: None,
+        };
+        assert_eq!(adapt(&mut r, &other), None);
+    }
+}
