@@ -1,4 +1,4 @@
-//! `cargo xtask run [--mock]`, `cargo xtask test`, `cargo xtask bindings`.
+//! `cargo xtask run [--mock]`, `cargo xtask test`, `cargo xtask bindings`, `cargo xtask fuzz`.
 //!
 //! Each command first sets up whatever is missing on a Debian or Ubuntu machine (system
 //! packages, the UI's npm packages, tauri-driver), builds the UI, then builds and runs the
@@ -15,11 +15,17 @@ fn main() -> ExitCode {
         Some("run") => steps::run(args.iter().any(|a| a == "--mock")),
         Some("test") => steps::test(),
         Some("bindings") => steps::bindings(),
+        Some("fuzz") => match args.get(1).map(|s| s.parse::<u32>()) {
+            None => steps::fuzz(600),
+            Some(Ok(seconds)) => steps::fuzz(seconds),
+            Some(Err(_)) => Err("usage: cargo xtask fuzz [SECONDS]".into()),
+        },
         _ => {
             eprintln!(
                 "usage:\n  cargo xtask run [--mock]   set up what is missing and start Tally\n  \
                  cargo xtask test           set up what is missing and run every test\n  \
-                 cargo xtask bindings       regenerate ui/src/lib/ipc/bindings.ts"
+                 cargo xtask bindings       regenerate ui/src/lib/ipc/bindings.ts\n  \
+                 cargo xtask fuzz [SECONDS] fuzz the SSE parser (default 600 s)"
             );
             return ExitCode::from(2);
         }

@@ -154,6 +154,28 @@ pub fn python_sdk() -> Result<PathBuf> {
     Ok(python)
 }
 
+/// `cargo-fuzz` under `.tools/`, for the parser's fuzz target.
+pub fn cargo_fuzz() -> Result<PathBuf> {
+    let tools = root().join(".tools");
+    let binary = tools.join("bin/cargo-fuzz");
+    if binary.is_file() {
+        return Ok(binary);
+    }
+    let mut install = Command::new("cargo");
+    install
+        .args([
+            "install",
+            "cargo-fuzz",
+            "--version",
+            "0.13.2",
+            "--locked",
+            "--root",
+        ])
+        .arg(&tools);
+    run_cmd(install)?;
+    Ok(binary)
+}
+
 pub fn which(tool: &str) -> Option<PathBuf> {
     let paths = std::env::var_os("PATH")?;
     std::env::split_paths(&paths)

@@ -163,6 +163,7 @@ pub fn test() -> Result {
             .arg(base);
         run_cmd(check)
     })?;
+    step("fuzz the SSE parser (30 s)", || fuzz(30))?;
     let driver = setup::tauri_driver()?;
     step(
         "end-to-end tests (real app, Xvfb, WebDriver, private keychain)",
@@ -178,6 +179,23 @@ pub fn test() -> Result {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Runs the SSE parser's fuzz target for `seconds`. cargo-fuzz needs nightly features
+/// (sanitizers); the toolchain here is stable, which allows them with RUSTC_BOOTSTRAP.
+pub fn fuzz(seconds: u32) -> Result {
+    let cargo_fuzz = setup::cargo_fuzz()?;
+    let mut run = Command::new(cargo_fuzz);
+    run.args([
+        "fuzz",
+        "run",
+        "sse_stream",
+        "--",
+        &format!("-max_total_time={seconds}"),
+    ])
+    .current_dir(root().join("crates/tally-openai"))
+    .env("RUSTC_BOOTSTRAP", "1");
+    run_cmd(run)
 }
 
 /// Runs `tests/e2e/run.mjs` under a virtual display, inside a private D-Bus session with
