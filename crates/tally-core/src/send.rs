@@ -64,9 +64,7 @@ impl Engine {
                 "This message is too long to send. Shorten it, or split it into parts.".into(),
             ));
         }
-        // Fail before writing anything when the request could not leave at all.
-        let key = self.keys.resolve()?;
-        self.client()?;
+        let key = self.ready_to_send()?;
         let (conversation, user, reply) = {
             let mut store = self.store();
             let conversation = match request.conversation_id {
@@ -102,8 +100,7 @@ impl Engine {
         conversation_id: i64,
         sink: impl ChatSink,
     ) -> Result<(), CoreError> {
-        let key = self.keys.resolve()?;
-        self.client()?;
+        let key = self.ready_to_send()?;
         let (conversation, last) = self.last_reply(conversation_id)?;
         let parent = last.parent_id.ok_or_else(nothing_to_redo)?;
         let reply =
@@ -128,8 +125,7 @@ impl Engine {
         conversation_id: i64,
         sink: impl ChatSink,
     ) -> Result<(), CoreError> {
-        let key = self.keys.resolve()?;
-        self.client()?;
+        let key = self.ready_to_send()?;
         let (conversation, last) = self.last_reply(conversation_id)?;
         if last.content.trim().is_empty() {
             return Err(nothing_to_redo());
@@ -151,6 +147,14 @@ impl Engine {
             purpose: Purpose::Continue,
         };
         self.run(job, key, sink).await
+    }
+
+    /// The key to send with, after checking that a request could leave at all (key and
+    /// API address), so nothing is written for a request that cannot be made.
+    fn ready_to_send(&self) -> Result<tally_keychain::Sensitive<String>, CoreError> {
+        let key = self.keys.resolve()?;
+        self.client()?;
+        Ok(key)
     }
 
     /// The conversation and its last reply, which must not be streaming.
@@ -188,6 +192,7 @@ impl Engine {
             context,
             purpose,
         } = job;
+        let client = self.client_for(&conversation.model)?;
         let cancel = CancellationToken::new();
         let send_id = NEXT_SEND.fetch_add(1, Ordering::Relaxed);
         {
@@ -206,7 +211,6 @@ impl Engine {
         });
 
         let chat_request = ChatRequest::streaming(conversation.model.clone(), context);
-        let client = self.client_for(&conversation.model)?;
         let mut stream_state = StreamState {
             prefix_len: reply.content.len(),
             text: reply.content.clone(),
