@@ -103,21 +103,24 @@ pub fn node_modules() -> Result {
 
 /// `tauri-driver` under `.tools/`, for the end-to-end tests.
 pub fn tauri_driver() -> Result<PathBuf> {
+    cargo_tool("tauri-driver", "2.0.6")
+}
+
+/// `cargo-fuzz` under `.tools/`, for the parser's fuzz target.
+pub fn cargo_fuzz() -> Result<PathBuf> {
+    cargo_tool("cargo-fuzz", "0.13.2")
+}
+
+/// A tool from crates.io, installed once under `.tools/` at an exact version.
+fn cargo_tool(name: &str, version: &str) -> Result<PathBuf> {
     let tools = root().join(".tools");
-    let binary = tools.join("bin/tauri-driver");
+    let binary = tools.join("bin").join(name);
     if binary.is_file() {
         return Ok(binary);
     }
     let mut install = Command::new("cargo");
     install
-        .args([
-            "install",
-            "tauri-driver",
-            "--version",
-            "2.0.6",
-            "--locked",
-            "--root",
-        ])
+        .args(["install", name, "--version", version, "--locked", "--root"])
         .arg(&tools);
     run_cmd(install)?;
     Ok(binary)
@@ -152,28 +155,6 @@ pub fn python_sdk() -> Result<PathBuf> {
     run_cmd(install)?;
     std::fs::write(&stamp, wanted).map_err(|e| e.to_string())?;
     Ok(python)
-}
-
-/// `cargo-fuzz` under `.tools/`, for the parser's fuzz target.
-pub fn cargo_fuzz() -> Result<PathBuf> {
-    let tools = root().join(".tools");
-    let binary = tools.join("bin/cargo-fuzz");
-    if binary.is_file() {
-        return Ok(binary);
-    }
-    let mut install = Command::new("cargo");
-    install
-        .args([
-            "install",
-            "cargo-fuzz",
-            "--version",
-            "0.13.2",
-            "--locked",
-            "--root",
-        ])
-        .arg(&tools);
-    run_cmd(install)?;
-    Ok(binary)
 }
 
 pub fn which(tool: &str) -> Option<PathBuf> {

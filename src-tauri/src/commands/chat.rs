@@ -13,10 +13,7 @@ pub async fn chat_send(
 ) -> CommandResult<()> {
     let engine = engine.inner().clone();
     engine
-        .send(request, move |event| {
-            // A closed window just stops listening; the engine still saves everything.
-            let _ = on_event.send(event);
-        })
+        .send(request, forward_to(on_event))
         .await
         .map_err(ipc)
 }
@@ -30,9 +27,7 @@ pub async fn chat_retry(
 ) -> CommandResult<()> {
     let engine = engine.inner().clone();
     engine
-        .retry(conversation_id, move |event| {
-            let _ = on_event.send(event);
-        })
+        .retry(conversation_id, forward_to(on_event))
         .await
         .map_err(ipc)
 }
@@ -46,9 +41,7 @@ pub async fn chat_continue(
 ) -> CommandResult<()> {
     let engine = engine.inner().clone();
     engine
-        .continue_reply(conversation_id, move |event| {
-            let _ = on_event.send(event);
-        })
+        .continue_reply(conversation_id, forward_to(on_event))
         .await
         .map_err(ipc)
 }
@@ -57,4 +50,12 @@ pub async fn chat_continue(
 #[tauri::command]
 pub async fn chat_stop(engine: EngineState<'_>, conversation_id: i64) -> CommandResult<bool> {
     Ok(engine.stop(conversation_id))
+}
+
+/// A sink that forwards a reply's events to the UI's channel. A closed window just stops
+/// listening; the engine still saves everything.
+fn forward_to(channel: Channel<ChatEvent>) -> impl Fn(ChatEvent) + Send + Sync + 'static {
+    move |event| {
+        let _ = channel.send(event);
+    }
 }

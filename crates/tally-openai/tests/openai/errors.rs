@@ -1,18 +1,12 @@
 use std::time::Duration;
 
 use mock_openai::MockConfig;
-use tally_openai::{ChatMessage, ChatRequest, ErrorKind, OpenAiError, Role, Sensitive, classify};
+use tally_openai::{ChatRequest, ErrorKind, OpenAiError, Sensitive, classify};
 
 use crate::{client, key, server};
 
 fn hello() -> ChatRequest {
-    ChatRequest::streaming(
-        "gpt-4o-mini",
-        vec![ChatMessage {
-            role: Role::User,
-            content: "hello".into(),
-        }],
-    )
+    crate::ask("hello")
 }
 
 /// Every recorded error response maps to one kind (table-driven over `wire/`).

@@ -8,9 +8,22 @@ mod streaming;
 use mock_openai::{MockConfig, MockServer};
 use std::time::Duration;
 
-use tally_openai::{ClientConfig, OpenAiClient, RetryPolicy, Sensitive};
+use tally_openai::{
+    ChatMessage, ChatRequest, ClientConfig, OpenAiClient, RetryPolicy, Role, Sensitive,
+};
 
 pub const KEY: &str = "sk-proj-TestKeyForTallyOnly0000000000abcd";
+
+/// A streaming request with one user message.
+pub fn ask(text: &str) -> ChatRequest {
+    ChatRequest::streaming(
+        "gpt-4o-mini",
+        vec![ChatMessage {
+            role: Role::User,
+            content: text.into(),
+        }],
+    )
+}
 
 pub fn key() -> Sensitive<String> {
     Sensitive::new(KEY.to_string())

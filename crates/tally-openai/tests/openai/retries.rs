@@ -1,19 +1,9 @@
 use std::time::Duration;
 
 use mock_openai::MockConfig;
-use tally_openai::{Attempt, ChatMessage, ChatRequest, ClientEvent, ErrorKind, RetryNotice, Role};
+use tally_openai::{Attempt, ClientEvent, ErrorKind, RetryNotice};
 
-use crate::{key, quick_retrying_client, server};
-
-fn ask(text: &str) -> ChatRequest {
-    ChatRequest::streaming(
-        "gpt-4o-mini",
-        vec![ChatMessage {
-            role: Role::User,
-            content: text.into(),
-        }],
-    )
-}
+use crate::{ask, key, quick_retrying_client, server};
 
 /// Collects what the client reports.
 #[derive(Default)]

@@ -1,22 +1,9 @@
 use std::time::Duration;
 
 use mock_openai::MockConfig;
-use tally_openai::{
-    ChatMessage, ChatRequest, ClientConfig, ErrorKind, FinishReason, OpenAiClient, OpenAiError,
-    Role, StreamEvent,
-};
+use tally_openai::{ClientConfig, ErrorKind, FinishReason, OpenAiClient, OpenAiError, StreamEvent};
 
-use crate::{client, key, server};
-
-fn ask(text: &str) -> ChatRequest {
-    ChatRequest::streaming(
-        "gpt-4o-mini",
-        vec![ChatMessage {
-            role: Role::User,
-            content: text.into(),
-        }],
-    )
-}
+use crate::{ask, client, key, server};
 
 /// Collects a whole stream: text, finish reason, usage, and the error that ended it.
 async fn drain(
