@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use tally_keychain::ApiKeyStore;
-use tally_openai::{ClientConfig, OpenAiClient};
+use tally_openai::{Adaptation, Capabilities, ClientConfig, OpenAiClient};
 use tally_spend::PriceCatalog;
 use tally_store::Store;
 use tokio_util::sync::CancellationToken;
@@ -211,6 +211,23 @@ impl Engine {
         })
     }
 
+    /// How `model` takes optional parameters: the family table, corrected by what the API
+    /// taught Tally earlier (remembered per model).
+    pub fn capabilities(&self, model: &str) -> Result<Capabilities, CoreError> {
+        let learned = self.store().setting(&capabilities_key(model))?;
+        Ok(learned
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_else(|| Capabilities::for_model(model)))
+    }
+
+    /// Remembers that the API refused a parameter of `model`.
+    pub fn learn(&self, model: &str, adaptation: Adaptation) -> Result<Capabilities, CoreError> {
+        let learned = self.capabilities(model)?.learn(adaptation);
+        let json = serde_json::to_string(&learned).expect("capabilities serialise");
+        self.store().set_setting(&capabilities_key(model), &json)?;
+        Ok(learned)
+    }
+
     /// The newest `limit` HTTP attempts, newest first (the usage page will show them).
     pub fn request_log(&self, limit: u32) -> Result<Vec<tally_store::RequestLogRow>, CoreError> {
         Ok(self.store().request_log(limit)?)
@@ -227,6 +244,10 @@ impl Engine {
             None => false,
         }
     }
+}
+
+fn capabilities_key(model: &str) -> String {
+    format!("capabilities:{}", model.trim())
 }
 
 /// The model for new conversations, read from `store` (for callers holding the lock).
@@ -257,6 +278,34 @@ fn is_chat_model(id: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use tally_openai::{Adaptation, Capabilities};
+
+    use crate::{Engine, EngineConfig};
+
+    #[test]
+    fn learned_capabilities_are_remembered_per_model() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = || Engine::open(EngineConfig::new(dir.path())).unwrap();
+        let engine = open();
+        assert_eq!(
+            engine.capabilities("my-model").unwrap(),
+            Capabilities::for_model("my-model")
+        );
+        let learned = engine
+            .learn("my-model", Adaptation::UseMaxCompletionTokens)
+            .unwrap();
+        assert!(learned.max_completion_tokens && learned.sampling);
+        engine.learn("my-model", Adaptation::NoSampling).unwrap();
+        drop(engine);
+        let engine = open();
+        let remembered = engine.capabilities("my-model").unwrap();
+        assert!(remembered.max_completion_tokens && !remembered.sampling);
+        assert_eq!(
+            engine.capabilities("gpt-4o").unwrap(),
+            Capabilities::for_model("gpt-4o")
+        );
+    }
+
     #[test]
     fn chat_models_are_told_apart() {
         for (id, chat) in [

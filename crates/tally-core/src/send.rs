@@ -5,7 +5,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tally_openai::{
-    Attempt, ChatMessage, ChatRequest, ChatStream, ClientEvent, OpenAiError, StreamEvent, Usage,
+    Attempt, ChatMessage, ChatRequest, ChatStream, ClientEvent, OpenAiError, RequestOptions,
+    StreamEvent, Usage,
 };
 use tally_spend::{TokenUsage, count_chat_prompt, count_text, encoding_for_model};
 use tally_store::{Message, MessageOutcome, MessageStatus, Purpose, RequestLogRow, Role, UsageRow};
@@ -193,6 +194,11 @@ impl Engine {
             purpose,
         } = job;
         let client = self.client_for(&conversation.model)?;
+        // Conversations set no optional parameters yet; the model's capabilities decide
+        // how they are sent once they do.
+        let capabilities = self.capabilities(&conversation.model)?;
+        let chat_request = ChatRequest::streaming(conversation.model.clone(), context)
+            .with_options(&RequestOptions::default(), capabilities);
         let cancel = CancellationToken::new();
         let send_id = NEXT_SEND.fetch_add(1, Ordering::Relaxed);
         {
@@ -210,7 +216,6 @@ impl Engine {
             kind,
         });
 
-        let chat_request = ChatRequest::streaming(conversation.model.clone(), context);
         let mut stream_state = StreamState {
             prefix_len: reply.content.len(),
             text: reply.content.clone(),
@@ -230,10 +235,10 @@ impl Engine {
                     let code = attempt.error_kind.map(|k| code_name(code_of(k)));
                     self.log_attempt(&reply, attempt, attempt.headers_after, since, code);
                 }
-                // Requests carry no optional parameters yet (per-conversation settings
-                // come with the history work), so there is nothing to remember here.
                 ClientEvent::Adapted(adaptation) => {
-                    tracing::info!(?adaptation, model = %conversation.model, "request adapted");
+                    if let Err(e) = self.learn(&conversation.model, adaptation) {
+                        tracing::warn!(error = %e, "could not remember a model's parameters");
+                    }
                 }
             }) => match opened {
                 Ok(stream) => {
