@@ -246,20 +246,140 @@ async fn chat(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
         .or_else(|| marker_in(&request));
-    let scenario = scenario.and_then(|s| counted(&shared, s));
+    let step = scenario.map(|s| step_for(&shared, &s));
     // Reasoning models refuse what the real API refuses them.
-    let scenario = scenario.or_else(|| refusal_for(&request).map(str::to_string));
-    match scenario.as_deref() {
-        Some("stall") => generated(&shared, &request, Stall::AfterTwoChunks),
-        Some("silent") => generated(&shared, &request, Stall::AfterRole),
-        Some(name) => match wire_file(name) {
+    let step = match (step, refusal_for(&request)) {
+        (None | Some(Step::Ok), Some(refusal)) => Some(Step::Wire(refusal.to_string())),
+        (step, _) => step,
+    };
+    let plain = Generated::plain(shared.config.delay);
+    match step {
+        None | Some(Step::Ok) if !request.stream => completion(&shared, &request),
+        None | Some(Step::Ok) => generated(&shared, &request, plain),
+        Some(Step::Stall) => generated(
+            &shared,
+            &request,
+            Generated {
+                stall: Stall::AfterTwoChunks,
+                ..plain
+            },
+        ),
+        Some(Step::Silent) => generated(
+            &shared,
+            &request,
+            Generated {
+                stall: Stall::AfterRole,
+                ..plain
+            },
+        ),
+        Some(Step::DropAfter(n)) => generated(
+            &shared,
+            &request,
+            Generated {
+                drop_after: Some(n),
+                ..plain
+            },
+        ),
+        Some(Step::Garbage) => generated(
+            &shared,
+            &request,
+            Generated {
+                garbage_after: Some(2),
+                ..plain
+            },
+        ),
+        Some(Step::Slow(ms)) => generated(
+            &shared,
+            &request,
+            Generated {
+                delay: Duration::from_millis(ms),
+                ..plain
+            },
+        ),
+        Some(Step::RetryAfter(seconds)) => rate_limited_for(seconds),
+        Some(Step::Wire(name)) => match wire_file(&name) {
             Some(file) if file.is_stream() => replay_stream(&shared, file),
             Some(file) => replay_whole(&file),
             None => invalid_body(&format!("unknown mock scenario {name}")),
         },
-        None if request.stream => generated(&shared, &request, Stall::Never),
-        None => completion(&shared, &request),
     }
+}
+
+/// What one request gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    /// A normal generated reply.
+    Ok,
+    /// A recorded transcript from `wire/`.
+    Wire(String),
+    /// Two chunks, then silence.
+    Stall,
+    /// The role chunk, then silence (a reasoning model thinking).
+    Silent,
+    /// N content chunks, then the connection breaks.
+    DropAfter(usize),
+    /// Two content chunks, then a data line that is not JSON.
+    Garbage,
+    /// A normal reply with this many milliseconds between chunks.
+    Slow(u64),
+    /// The recorded 429 rate limit, but asking for a wait of this many seconds.
+    RetryAfter(u64),
+}
+
+impl Step {
+    fn parse(text: &str) -> Step {
+        let text = text.trim();
+        let number = |prefix: &str| {
+            text.strip_prefix(prefix)
+                .and_then(|n| n.trim().parse().ok())
+        };
+        if text == "ok" {
+            Step::Ok
+        } else if text == "stall" {
+            Step::Stall
+        } else if text == "silent" {
+            Step::Silent
+        } else if text == "garbage" {
+            Step::Garbage
+        } else if let Some(n) = number("drop-after:") {
+            Step::DropAfter(n as usize)
+        } else if let Some(ms) = number("slow:") {
+            Step::Slow(ms)
+        } else if let Some(seconds) = number("retry-after:") {
+            Step::RetryAfter(seconds)
+        } else {
+            Step::Wire(text.to_string())
+        }
+    }
+}
+
+/// The step for this request of a scenario. A scenario is one step for every request
+/// (`stall`), `NAME*N` (N times NAME, then normal replies), or a sequence `A,B,C` (one
+/// per request, the last one repeating), e.g. `error-429-rate-limit,error-429-rate-limit,ok`.
+fn step_for(shared: &Shared, scenario: &str) -> Step {
+    let steps: Vec<Step> = match scenario.split_once('*') {
+        Some((name, count)) => {
+            let count: usize = count.trim().parse().unwrap_or(1);
+            let mut steps = vec![Step::parse(name); count];
+            steps.push(Step::Ok);
+            steps
+        }
+        None => scenario.split(',').map(Step::parse).collect(),
+    };
+    let mut served = shared.served.lock().unwrap();
+    let n = served.entry(scenario.to_string()).or_insert(0);
+    let step = steps[(*n).min(steps.len() - 1)].clone();
+    *n += 1;
+    step
+}
+
+fn rate_limited_for(seconds: u64) -> Response {
+    let mut file = wire_file("error-429-rate-limit").expect("recorded file");
+    file.headers
+        .retain(|(name, _)| name != "retry-after-ms" && name != "retry-after");
+    file.headers
+        .push(("retry-after".into(), seconds.to_string()));
+    replay_whole(&file)
 }
 
 /// The o-series and gpt-5 family take `max_completion_tokens` and only the default
@@ -277,19 +397,6 @@ fn refusal_for(request: &ReceivedRequest) -> Option<&'static str> {
     } else {
         None
     }
-}
-
-/// `NAME*N`: the first N requests naming it get NAME, later ones a normal reply (to test
-/// retries). A plain `NAME` applies to every request.
-fn counted(shared: &Shared, scenario: String) -> Option<String> {
-    let Some((name, count)) = scenario.split_once('*') else {
-        return Some(scenario);
-    };
-    let count: usize = count.trim().parse().unwrap_or(1);
-    let mut served = shared.served.lock().unwrap();
-    let n = served.entry(scenario.clone()).or_insert(0);
-    *n += 1;
-    (*n <= count).then(|| name.to_string())
 }
 
 /// `[mock:NAME]` in the last user message picks a scenario (for tests that drive the UI).
@@ -362,8 +469,7 @@ enum Piece {
     Hang,
 }
 
-fn paced_body(shared: &Arc<Shared>, pieces: Vec<Piece>) -> Body {
-    let delay = shared.config.delay;
+fn paced_body(pieces: Vec<Piece>, delay: Duration, shared: &Arc<Shared>) -> Body {
     let guard = StreamGuard {
         shared: shared.clone(),
         finished: false,
@@ -428,7 +534,10 @@ fn replay_stream(shared: &Arc<Shared>, file: WireFile) -> Response {
     if file.aborts {
         pieces.push(Piece::Abort);
     }
-    with_headers(paced_body(shared, pieces).into_response(), &file)
+    with_headers(
+        paced_body(pieces, shared.config.delay, shared).into_response(),
+        &file,
+    )
 }
 
 // The chunk shape of stream-basic.http, field for field and in the same order.
@@ -533,6 +642,26 @@ fn chunk_pieces(text: &str, chars: usize) -> Vec<String> {
         .collect()
 }
 
+/// How a generated reply is served.
+#[derive(Clone, Copy)]
+struct Generated {
+    stall: Stall,
+    drop_after: Option<usize>,
+    garbage_after: Option<usize>,
+    delay: Duration,
+}
+
+impl Generated {
+    fn plain(delay: Duration) -> Self {
+        Self {
+            stall: Stall::Never,
+            drop_after: None,
+            garbage_after: None,
+            delay,
+        }
+    }
+}
+
 /// Where a generated stream hangs: `stall` sends two chunks first, `silent` (a reasoning
 /// model thinking) only the role chunk.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -542,7 +671,8 @@ enum Stall {
     AfterRole,
 }
 
-fn generated(shared: &Arc<Shared>, request: &ReceivedRequest, stall: Stall) -> Response {
+fn generated(shared: &Arc<Shared>, request: &ReceivedRequest, how: Generated) -> Response {
+    let stall = how.stall;
     let n = shared.next_id.fetch_add(1, Ordering::SeqCst);
     let id = format!("chatcmpl-Mock{n:06}");
     let request_id = format!("req_mock{n:024x}");
@@ -581,11 +711,13 @@ fn generated(shared: &Arc<Shared>, request: &ReceivedRequest, stall: Stall) -> R
         "qF3x",
     )))];
     let parts = chunk_pieces(reply, shared.config.chunk_chars);
-    let sent_parts = match stall {
-        Stall::Never => &parts[..],
-        Stall::AfterTwoChunks => &parts[..parts.len().min(2)],
-        Stall::AfterRole => &[],
+    let cut = match (stall, how.drop_after.or(how.garbage_after)) {
+        (Stall::AfterTwoChunks, _) => 2,
+        (Stall::AfterRole, _) => 0,
+        (Stall::Never, Some(n)) => n,
+        (Stall::Never, None) => parts.len(),
     };
+    let sent_parts = &parts[..parts.len().min(cut)];
     for part in sent_parts {
         pieces.push(Piece::Send(data(&chunk(
             choice(
@@ -599,7 +731,14 @@ fn generated(shared: &Arc<Shared>, request: &ReceivedRequest, stall: Stall) -> R
             "9sK",
         ))));
     }
-    if stall != Stall::Never {
+    if how.garbage_after.is_some() {
+        pieces.push(Piece::Send(
+            "data: {\"id\":\"chatcmpl-garb\",\"choices\":[{\"delta\n\n".into(),
+        ));
+        pieces.push(Piece::Send("data: [DONE]\n\n".into()));
+    } else if how.drop_after.is_some() {
+        pieces.push(Piece::Abort);
+    } else if stall != Stall::Never {
         pieces.push(Piece::Hang);
     } else {
         pieces.push(Piece::Send(data(&chunk(
@@ -616,7 +755,7 @@ fn generated(shared: &Arc<Shared>, request: &ReceivedRequest, stall: Stall) -> R
         }
         pieces.push(Piece::Send("data: [DONE]\n\n".into()));
     }
-    sse_response(paced_body(shared, pieces), &request_id)
+    sse_response(paced_body(pieces, how.delay, shared), &request_id)
 }
 
 fn completion(shared: &Arc<Shared>, request: &ReceivedRequest) -> Response {

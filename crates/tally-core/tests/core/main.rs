@@ -4,6 +4,7 @@
 mod bindings;
 mod keys;
 mod redo;
+mod scenarios;
 mod send;
 
 use std::sync::{Arc, Mutex};
