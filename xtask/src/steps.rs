@@ -150,19 +150,57 @@ pub fn test() -> Result {
         test.args(["test", "--workspace"]);
         run_cmd(test)
     })?;
-    step("mock server against the official openai Python SDK", || {
-        let python = setup::python_sdk()?;
-        let mut build = cargo();
-        build.args(["build", "-p", "mock-openai"]);
-        run_cmd(build)?;
-        let (child, base) = start_mock(&root().join("target/debug"), &["--delay-ms", "5"])?;
-        let _mock = KillOnDrop(child);
-        let mut check = Command::new(python);
-        check
-            .arg(root().join("tests/mock-openai/sdk-check/check.py"))
-            .arg(base);
-        run_cmd(check)
-    })?;
+    step(
+        "the official openai Python SDK as the mock's oracle",
+        || {
+            let python = setup::python_sdk()?;
+            let mut build = cargo();
+            build.args([
+                "build",
+                "-p",
+                "mock-openai",
+                "-p",
+                "tally-openai",
+                "--example",
+                "parse_scenarios",
+            ]);
+            run_cmd(build)?;
+            let target = root().join("target/debug");
+            let (child, base) = start_mock(&target, &["--delay-ms", "5"])?;
+            let _mock = KillOnDrop(child);
+            // Every recorded transcript but `models` (not a chat answer), and a generated reply.
+            let mut scenarios: Vec<String> =
+                std::fs::read_dir(root().join("tests/mock-openai/wire"))
+                    .map_err(|e| e.to_string())?
+                    .filter_map(|entry| {
+                        let name = entry.ok()?.file_name().to_string_lossy().into_owned();
+                        name.strip_suffix(".http").map(str::to_string)
+                    })
+                    .filter(|name| name != "models")
+                    .collect();
+            scenarios.sort();
+            scenarios.push("ok".into());
+            let tally = Command::new(target.join("examples/parse_scenarios"))
+                .arg(&base)
+                .args(&scenarios)
+                .output()
+                .map_err(|e| format!("parse_scenarios: {e}"))?;
+            if !tally.status.success() {
+                return Err(format!(
+                    "parse_scenarios failed: {}",
+                    String::from_utf8_lossy(&tally.stderr)
+                ));
+            }
+            let results = root().join("target/tally-openai-scenarios.jsonl");
+            std::fs::write(&results, &tally.stdout).map_err(|e| e.to_string())?;
+            let mut check = Command::new(python);
+            check
+                .arg(root().join("tests/mock-openai/sdk-check/check.py"))
+                .arg(base)
+                .arg(results);
+            run_cmd(check)
+        },
+    )?;
     step("fuzz the SSE parser (30 s)", || fuzz(30))?;
     let driver = setup::tauri_driver()?;
     step(

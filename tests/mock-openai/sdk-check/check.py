@@ -1,6 +1,8 @@
 """The official `openai` Python SDK against the mock server: every scenario it serves must
-parse the way the real API's responses do. Usage: check.py BASE_URL"""
+parse the way the real API's responses do, and exactly as `tally-openai` parses it.
+Usage: check.py BASE_URL TALLY_RESULTS.jsonl (from the parse_scenarios example)"""
 
+import json
 import sys
 import traceback
 
@@ -150,6 +152,60 @@ def _():
     except openai.AuthenticationError:
         return
     raise AssertionError("accepted")
+
+
+def sdk_parse(scenario):
+    """The same shape as tally-openai's parse_scenarios example prints."""
+    text, finish, usage, tools, error = "", None, None, {}, None
+    try:
+        for chunk in stream(f"[mock:{scenario}]"):
+            for choice in chunk.choices:
+                text += choice.delta.content or ""
+                finish = choice.finish_reason or finish
+                for call in choice.delta.tool_calls or []:
+                    entry = tools.setdefault(call.index, ["", "", ""])
+                    entry[0] = call.id or entry[0]
+                    entry[1] += (call.function.name or "") if call.function else ""
+                    entry[2] += (call.function.arguments or "") if call.function else ""
+            if chunk.usage:
+                u = chunk.usage
+                usage = [
+                    u.prompt_tokens,
+                    u.completion_tokens,
+                    u.total_tokens,
+                    (u.prompt_tokens_details.cached_tokens or 0) if u.prompt_tokens_details else 0,
+                    (u.completion_tokens_details.reasoning_tokens or 0)
+                    if u.completion_tokens_details
+                    else 0,
+                ]
+    except openai.APIStatusError as e:
+        error = [e.status_code, e.code]
+    except openai.APIError as e:
+        # An error object inside a 200 stream, or a broken connection (no status).
+        error = [None, e.code] if e.body is not None else "dropped"
+    except Exception:
+        error = "dropped"
+    return {
+        "scenario": scenario,
+        "text": text,
+        "finish_reason": finish,
+        "usage": usage,
+        "tool_calls": [tools[i] for i in sorted(tools)],
+        "error": error,
+    }
+
+
+if len(sys.argv) > 2:
+    with open(sys.argv[2]) as lines:
+        tally = [json.loads(line) for line in lines if line.strip()]
+    for ours in tally:
+
+        @case(f"oracle: tally-openai parses {ours['scenario']} as the SDK does")
+        def _(ours=ours):
+            theirs = sdk_parse(ours["scenario"])
+            assert theirs == ours, f"\n  sdk:   {theirs}\n  tally: {ours}"
+
+    assert len(tally) >= 15, "too few scenarios compared"
 
 
 failed = results.count(False)

@@ -1,0 +1,77 @@
+//! Prints, as one JSON object per line, what `tally-openai` parses from each mock
+//! scenario at BASE_URL. The SDK oracle (`tests/mock-openai/sdk-check/check.py`) compares
+//! the official `openai` SDK's results with these.
+//!
+//! `cargo run -p tally-openai --example parse_scenarios -- BASE_URL SCENARIO...`
+
+use tally_openai::{
+    ChatMessage, ChatRequest, ClientConfig, OpenAiClient, OpenAiError, Role, Sensitive, StreamEvent,
+};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let mut args = std::env::args().skip(1);
+    let base = args
+        .next()
+        .expect("usage: parse_scenarios BASE_URL SCENARIO...");
+    let mut config = ClientConfig::new(base);
+    config.retry.max_retries = 0;
+    let client = OpenAiClient::new(config).expect("valid base URL");
+    let key = Sensitive::new("sk-proj-SdkCheckKeyNotReal0000000000abcd".to_string());
+    for scenario in args {
+        let request = ChatRequest::streaming(
+            "gpt-4o-mini",
+            vec![ChatMessage {
+                role: Role::User,
+                content: format!("[mock:{scenario}]"),
+            }],
+        );
+        let (mut text, mut finish, mut usage, mut error) = (String::new(), None, None, None);
+        let mut tools = Vec::new();
+        match client.stream_chat(&key, &request, |_| {}).await {
+            Err(e) => error = Some(describe(&e)),
+            Ok(mut stream) => {
+                while let Some(event) = stream.next().await {
+                    match event {
+                        Ok(StreamEvent::Delta(t)) => text.push_str(&t),
+                        Ok(StreamEvent::Finished(r)) => finish = Some(r.as_str().to_string()),
+                        Ok(StreamEvent::Usage(u)) => {
+                            usage = Some(serde_json::json!([
+                                u.prompt_tokens,
+                                u.completion_tokens,
+                                u.total_tokens,
+                                u.cached_tokens(),
+                                u.reasoning_tokens()
+                            ]))
+                        }
+                        Err(e) => error = Some(describe(&e)),
+                    }
+                }
+                tools = stream
+                    .tool_calls()
+                    .iter()
+                    .map(|c| serde_json::json!([c.id, c.name, c.arguments]))
+                    .collect();
+            }
+        }
+        let line = serde_json::json!({
+            "scenario": scenario,
+            "text": text,
+            "finish_reason": finish,
+            "usage": usage,
+            "tool_calls": tools,
+            "error": error,
+        });
+        println!("{line}");
+    }
+}
+
+/// `[HTTP status or null, API error code or null]`, or `"dropped"` for a broken connection.
+fn describe(error: &OpenAiError) -> serde_json::Value {
+    match error {
+        OpenAiError::Api { status, code, .. } => serde_json::json!([status, code]),
+        OpenAiError::Stream { code, .. } => serde_json::json!([null, code]),
+        OpenAiError::Dropped | OpenAiError::Connect => serde_json::json!("dropped"),
+        other => serde_json::json!(format!("{other:?}")),
+    }
+}
