@@ -65,6 +65,8 @@ pub struct Engine {
     pub(crate) flush_interval: Duration,
     /// Replies being written, by conversation: cancelling the token stops one.
     pub(crate) active: Mutex<HashMap<i64, (u64, CancellationToken)>>,
+    /// The client for the current API address (see `client`).
+    client: Mutex<Option<OpenAiClient>>,
 }
 
 impl Engine {
@@ -89,6 +91,7 @@ impl Engine {
             prices: PriceCatalog::builtin(),
             flush_interval: config.flush_interval.min(Duration::from_millis(500)),
             active: Mutex::default(),
+            client: Mutex::default(),
         }))
     }
 
@@ -142,16 +145,24 @@ impl Engine {
             .unwrap_or_else(|| ClientConfig::OPENAI.to_string()))
     }
 
+    /// The client for the API address in use. One is kept and reused while the address
+    /// stays the same, so messages share its connection pool and TLS sessions.
     pub(crate) fn client(&self) -> Result<OpenAiClient, CoreError> {
-        Ok(OpenAiClient::new(ClientConfig::new(self.api_base()?))?)
+        let base = self.api_base()?;
+        let mut cached = self.client.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(client) = cached.as_ref()
+            && client.base_url() == base.trim_end_matches('/')
+        {
+            return Ok(client.clone());
+        }
+        let client = OpenAiClient::new(ClientConfig::new(base))?;
+        *cached = Some(client.clone());
+        Ok(client)
     }
 
     /// A client with the timeouts `model` needs (reasoning models think silently first).
     pub(crate) fn client_for(&self, model: &str) -> Result<OpenAiClient, CoreError> {
-        Ok(OpenAiClient::new(ClientConfig::for_model(
-            self.api_base()?,
-            model,
-        ))?)
+        Ok(self.client()?.for_model(model))
     }
 
     pub(crate) fn default_model(&self) -> Result<String, CoreError> {

@@ -84,6 +84,24 @@ impl OpenAiClient {
         &self.config.base_url
     }
 
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// This client, sharing its connection pool, with the timeouts `model` needs (see
+    /// [`ClientConfig::for_model`]).
+    pub fn for_model(&self, model: &str) -> Self {
+        let defaults = ClientConfig::for_model(self.config.base_url.clone(), model);
+        Self {
+            http: self.http.clone(),
+            config: ClientConfig {
+                first_token_timeout: defaults.first_token_timeout,
+                idle_timeout: defaults.idle_timeout,
+                ..self.config.clone()
+            },
+        }
+    }
+
     fn auth(key: &Sensitive<String>) -> Result<HeaderValue, OpenAiError> {
         let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
             .map_err(|_| OpenAiError::Decode("the API key is not valid header text".into()))?;

@@ -34,10 +34,9 @@ type SseStream = Pin<Box<dyn Stream<Item = Result<Event, EventStreamError<OpenAi
 pub struct ChatStream {
     events: SseStream,
     timeouts: StreamTimeouts,
-    /// Whether any reply content arrived yet (until then, `timeouts.first_token` applies).
-    started: bool,
     attempt: Attempt,
     began: Instant,
+    /// Set when the first piece of the reply is handed out.
     first_token_after: Option<Duration>,
     done: bool,
     pending: std::collections::VecDeque<StreamEvent>,
@@ -70,7 +69,6 @@ impl ChatStream {
         Self {
             events: Box::pin(body.eventsource()),
             timeouts,
-            started: false,
             attempt,
             began: Instant::now(),
             first_token_after: None,
@@ -111,8 +109,7 @@ impl ChatStream {
     pub async fn next(&mut self) -> Option<Result<StreamEvent, OpenAiError>> {
         loop {
             if let Some(event) = self.pending.pop_front() {
-                if !self.started {
-                    self.started = true;
+                if self.first_token_after.is_none() {
                     self.first_token_after = Some(self.began.elapsed());
                 }
                 return Some(Ok(event));
@@ -120,7 +117,8 @@ impl ChatStream {
             if self.done {
                 return None;
             }
-            let limit = if self.started {
+            // Until the first piece of the reply, the (longer) first-token limit applies.
+            let limit = if self.first_token_after.is_some() {
                 self.timeouts.idle
             } else {
                 self.timeouts.first_token
