@@ -127,7 +127,8 @@ fn cargo_tool(name: &str, version: &str) -> Result<PathBuf> {
 }
 
 /// A Python virtual environment under `.tools/py` with the official `openai` SDK, used to
-/// prove the mock server speaks the real wire format.
+/// prove the mock server speaks the real wire format, and PyPI's `tiktoken`, the reference
+/// for Tally's token counts.
 pub fn python_sdk() -> Result<PathBuf> {
     let venv = root().join(".tools/py");
     let python = venv.join("bin/python");

@@ -201,6 +201,18 @@ pub fn test() -> Result {
             run_cmd(check)
         },
     )?;
+    step("token counts against PyPI's tiktoken", || {
+        let python = setup::python_sdk()?;
+        let mut build = cargo();
+        build.args(["build", "-p", "tally-spend", "--example", "tiktoken_oracle"]);
+        run_cmd(build)?;
+        let mut compare = Command::new(python);
+        compare
+            .arg(root().join("crates/tally-spend/tests/tiktoken-parity/compare.py"))
+            .arg(root().join("target/debug/examples/tiktoken_oracle"))
+            .arg(root().join("target/tiktoken-parity"));
+        run_cmd(compare)
+    })?;
     step("fuzz the SSE parser (30 s)", || fuzz(30))?;
     let driver = setup::tauri_driver()?;
     step(

@@ -12,6 +12,44 @@ pub struct ModelPrice {
     pub output: NanoUsd,
     pub context_window: u32,
     pub max_output: u32,
+    /// Set or added by the user rather than shipped.
+    pub user_set: bool,
+}
+
+impl ModelPrice {
+    /// A user's price for `model`, checked: rates per 1M tokens must be below $10,000 and
+    /// the limits positive, with a message that says what to fix.
+    pub fn user(
+        model: &str,
+        input: NanoUsd,
+        cached_input: Option<NanoUsd>,
+        output: NanoUsd,
+        context_window: u32,
+        max_output: u32,
+    ) -> Result<Self, SpendError> {
+        let invalid = |why: &str| Err(SpendError::InvalidPrice(why.to_string()));
+        let model = model.trim();
+        if model.is_empty() || model.len() > 200 || model.chars().any(char::is_whitespace) {
+            return invalid("Type the model's name as the API knows it, without spaces.");
+        }
+        let limit = 10_000 * crate::NANOS_PER_USD;
+        let rates = [Some(input), cached_input, Some(output)];
+        if rates.into_iter().flatten().any(|r| !(0..=limit).contains(&r)) {
+            return invalid("Prices are per million tokens, from $0 to $10,000.");
+        }
+        if context_window == 0 || max_output == 0 {
+            return invalid("The context window and the output limit must be at least 1 token.");
+        }
+        Ok(Self {
+            family: model.to_string(),
+            input,
+            cached_input,
+            output,
+            context_window,
+            max_output: max_output.min(context_window),
+            user_set: true,
+        })
+    }
 }
 
 /// The prices Tally knows, and the day they were checked.
@@ -58,6 +96,7 @@ impl PriceCatalog {
                     family: entry.family,
                     context_window: entry.context_window,
                     max_output: entry.max_output,
+                    user_set: false,
                 })
             })
             .collect::<Result<Vec<_>, SpendError>>()?;
@@ -67,11 +106,37 @@ impl PriceCatalog {
         })
     }
 
-    /// The price of `model`: an exact family name, or a dated id of a family
-    /// (`gpt-4o-mini-2024-07-18` is `gpt-4o-mini`, never `gpt-4o`).
+    /// The price of `model`: an exact entry first (a user may price one dated id), else
+    /// its family (`gpt-4o-mini-2024-07-18` is `gpt-4o-mini`, never `gpt-4o`).
     pub fn lookup(&self, model: &str) -> Option<&ModelPrice> {
+        let model = model.trim();
         let family = family_of(model);
-        self.models.iter().find(|m| m.family == family)
+        self.models
+            .iter()
+            .find(|m| m.family == model)
+            .or_else(|| self.models.iter().find(|m| m.family == family))
+    }
+
+    /// Every priced model, shipped and the user's, by name.
+    pub fn models(&self) -> &[ModelPrice] {
+        &self.models
+    }
+
+    /// This catalog with the user's prices: each replaces the shipped entry of the same
+    /// name, or adds a model.
+    pub fn with_overrides(&self, overrides: impl IntoIterator<Item = ModelPrice>) -> Self {
+        let mut models = self.models.clone();
+        for price in overrides {
+            match models.iter_mut().find(|m| m.family == price.family) {
+                Some(existing) => *existing = price,
+                None => models.push(price),
+            }
+        }
+        models.sort_by(|a, b| a.family.cmp(&b.family));
+        Self {
+            checked_on: self.checked_on.clone(),
+            models,
+        }
     }
 }
 
@@ -137,5 +202,36 @@ mod tests {
         assert_eq!(mini.input, 150_000_000);
         assert_eq!(mini.cached_input, Some(75_000_000));
         assert_eq!(mini.output, 600_000_000);
+        assert!(!mini.user_set);
+    }
+
+    #[test]
+    fn user_prices_replace_or_add() {
+        let builtin = PriceCatalog::builtin();
+        let cheaper = ModelPrice::user("gpt-4o", 1, None, 2, 128_000, 16_384).unwrap();
+        let local = ModelPrice::user("llama3", 0, None, 0, 8_192, 100_000).unwrap();
+        let dated = ModelPrice::user("gpt-4o-2024-05-13", 5, None, 15, 128_000, 4_096).unwrap();
+        let catalog = builtin.with_overrides([cheaper, local, dated]);
+        assert_eq!(catalog.lookup("gpt-4o").unwrap().input, 1);
+        assert_eq!(catalog.lookup("gpt-4o-2024-08-06").unwrap().input, 1);
+        assert_eq!(catalog.lookup("gpt-4o-2024-05-13").unwrap().input, 5);
+        let llama = catalog.lookup("llama3").unwrap();
+        assert!(llama.user_set);
+        assert_eq!(llama.max_output, 8_192, "output limit capped at the window");
+        assert_eq!(catalog.models().len(), builtin.models().len() + 2);
+        assert_eq!(builtin.lookup("gpt-4o").unwrap().input, 2_500_000_000);
+    }
+
+    #[test]
+    fn user_prices_are_checked() {
+        for (model, input, context) in [
+            ("", 1, 1),
+            ("my model", 1, 1),
+            ("m", -1, 1),
+            ("m", 10_001 * crate::NANOS_PER_USD, 1),
+            ("m", 1, 0),
+        ] {
+            assert!(ModelPrice::user(model, input, None, 1, context, 1).is_err(), "{model} {input} {context}");
+        }
     }
 }

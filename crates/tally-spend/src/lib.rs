@@ -2,15 +2,23 @@
 //!
 //! This crate owns the price catalog (shipped as data, with the date it was checked), the
 //! mapping of dated model ids to their family, exact token counting with the model's real
-//! encoding, and the cost of a request in integer nano-USD. It does no I/O of any kind: no
-//! files, no network, no clock, no database. Callers pass in everything it needs, so every
-//! function here is deterministic and cheap to test.
+//! encoding, the cost of a request in integer nano-USD, and the budget rules: budget months
+//! in the user's time zone, thresholds, projection and the hard-stop gate. It does no I/O:
+//! no files, no network, no clock, no database. Callers pass in everything it needs (the
+//! time, the time zone, the user's price overrides), so every function here is
+//! deterministic and cheap to test.
 
+mod budget;
 mod catalog;
 mod money;
 mod tokens;
 
+pub use budget::{
+    Budget, DEFAULT_THRESHOLDS, MeterLevel, Period, local_date, local_midnight, month_starts,
+    worst_case_cost,
+};
 pub use catalog::{ModelPrice, PriceCatalog};
+pub use jiff::tz::TimeZone;
 pub use money::{NANOS_PER_USD, NanoUsd, format_usd, parse_usd};
 pub use tokens::{Encoding, count_chat_prompt, count_text, encoding_for_model};
 
@@ -21,6 +29,10 @@ pub enum SpendError {
     InvalidAmount(String),
     #[error("the price catalog is damaged: {0}")]
     Catalog(String),
+    #[error("{0}")]
+    InvalidBudget(String),
+    #[error("{0}")]
+    InvalidPrice(String),
 }
 
 /// Token counts of one request, as the API reports them (or as estimated).
@@ -92,6 +104,35 @@ mod tests {
                 .lookup(model)
                 .unwrap_or_else(|| panic!("{model} priced"));
             assert_eq!(cost(usage, price), *expected, "{model} {usage:?}");
+        }
+    }
+
+    #[test]
+    fn every_family_prices_cached_and_reasoning_tokens() {
+        // 1M prompt tokens of which 400k cached, 200k completion of which 150k reasoning:
+        // 0.6 × input + 0.4 × cached (or input) + 0.2 × output, from prices.md by hand.
+        let cases = [
+            ("gpt-5", "2.80"),
+            ("gpt-5-mini", "0.56"),
+            ("gpt-5-nano", "0.112"),
+            ("gpt-4.1", "3.00"),
+            ("gpt-4.1-mini", "0.60"),
+            ("gpt-4.1-nano", "0.15"),
+            ("gpt-4o", "4.00"),
+            ("gpt-4o-mini", "0.24"),
+            ("o3", "3.00"),
+            ("o4-mini", "1.65"),
+            ("o3-mini", "1.76"),
+            ("gpt-4-turbo", "16.00"),
+            ("gpt-3.5-turbo", "0.80"),
+        ];
+        let catalog = PriceCatalog::builtin();
+        let families: Vec<&str> = catalog.models().iter().map(|m| m.family.as_str()).collect();
+        assert_eq!(families.len(), cases.len(), "a case for every family");
+        let tokens = usage(1_000_000, 400_000, 200_000, 150_000);
+        for (family, dollars) in cases {
+            let price = catalog.lookup(family).unwrap();
+            assert_eq!(cost(&tokens, price), parse_usd(dollars).unwrap(), "{family}");
         }
     }
 
