@@ -2,7 +2,8 @@
 //!
 //! It owns the window, the app's state (one `tally_core::Engine`), the command adapters
 //! in `commands/` (each parses its input, calls the engine and maps the error to
-//! `{code, message}`: no business logic here), and streaming over `tauri::ipc::Channel`.
+//! `{code, message}`: no business logic here), streaming over `tauri::ipc::Channel`, and
+//! the engine's app-wide notices as events and OS notifications.
 //! Everything a user can do lives in `tally-core`; this crate must stay thin.
 
 mod commands;
@@ -10,14 +11,21 @@ mod commands;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use tally_core::{Engine, EngineConfig};
-use tauri::Manager;
+use tally_core::{Engine, EngineConfig, Notice};
+use tauri::{Emitter, Manager};
+use tauri_plugin_notification::NotificationExt;
+
+/// The app-wide event with the new meter after every billed request or budget change.
+pub const SPEND_UPDATED: &str = "spend_updated";
+/// The app-wide event when a budget threshold is reached (once per threshold per month).
+pub const BUDGET_ALERT: &str = "budget_alert";
 
 /// Adds every command and plugin to `builder`, so the shell tests can build the same app
 /// on Tauri's mock runtime.
 pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_notification::init())
         .invoke_handler(tauri::generate_handler![
             commands::chat::chat_send,
             commands::chat::chat_retry,
@@ -32,6 +40,17 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
             commands::settings::settings_get,
             commands::settings::settings_set,
             commands::link::link_open,
+            commands::spend::spend_summary,
+            commands::spend::budget_set,
+            commands::spend::budget_clear,
+            commands::spend::budget_alerts_dismiss,
+            commands::spend::prices_list,
+            commands::spend::price_set,
+            commands::spend::price_reset,
+            commands::spend::cost_estimate,
+            commands::spend::usage_report,
+            commands::spend::ledger_list,
+            commands::spend::ledger_export,
         ])
 }
 
@@ -43,6 +62,33 @@ pub fn open_engine<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> Result<Arc<E
     };
     tracing::info!(data_dir = %data_dir.display(), "opening the database");
     Engine::open(EngineConfig::new(data_dir).with_env()).map_err(|e| e.to_string())
+}
+
+/// Turns the engine's notices into app-wide events, and budget alerts also into OS
+/// notifications (a desktop without a notification service just gets the in-app banner).
+pub fn forward_notices<R: tauri::Runtime>(app: &tauri::AppHandle<R>, engine: &Engine) {
+    let app = app.clone();
+    engine.on_notice(move |notice| match notice {
+        Notice::SpendUpdated(spend) => {
+            if let Err(e) = app.emit(SPEND_UPDATED, spend) {
+                tracing::warn!(error = %e, "could not send the spend update");
+            }
+        }
+        Notice::BudgetAlert(alert) => {
+            let shown = app
+                .notification()
+                .builder()
+                .title("Tally: monthly budget")
+                .body(&alert.message)
+                .show();
+            if let Err(e) = shown {
+                tracing::warn!(error = %e, "could not show the budget notification");
+            }
+            if let Err(e) = app.emit(BUDGET_ALERT, alert) {
+                tracing::warn!(error = %e, "could not send the budget alert");
+            }
+        }
+    });
 }
 
 /// Runs the app.
@@ -57,6 +103,8 @@ pub fn run() {
     configure(tauri::Builder::default())
         .setup(|app| {
             let engine = open_engine(app.handle())?;
+            forward_notices(app.handle(), &engine);
+            engine.warm_up();
             app.manage(engine);
             Ok(())
         })

@@ -1,4 +1,5 @@
-//! `cargo xtask run [--mock]`, `cargo xtask test`, `cargo xtask bindings`, `cargo xtask fuzz`.
+//! `cargo xtask run [--mock]`, `cargo xtask test`, `cargo xtask setup`, `cargo xtask bindings`,
+//! `cargo xtask fuzz`.
 //!
 //! Each command first sets up whatever is missing on a Debian or Ubuntu machine (system
 //! packages, the UI's npm packages, tauri-driver), builds the UI, then builds and runs the
@@ -14,6 +15,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("run") => steps::run(args.iter().any(|a| a == "--mock")),
         Some("test") => steps::test(),
+        Some("setup") => steps::setup(),
         Some("bindings") => steps::bindings(),
         Some("fuzz") => match args.get(1).map(|s| s.parse::<u32>()) {
             None => steps::fuzz(600),
@@ -24,6 +26,7 @@ fn main() -> ExitCode {
             eprintln!(
                 "usage:\n  cargo xtask run [--mock]   set up what is missing and start Tally\n  \
                  cargo xtask test           set up what is missing and run every test\n  \
+                 cargo xtask setup          only set up what is missing (packages, npm, UI build)\n  \
                  cargo xtask bindings       regenerate ui/src/lib/ipc/bindings.ts\n  \
                  cargo xtask fuzz [SECONDS] fuzz the SSE parser (default 600 s)"
             );

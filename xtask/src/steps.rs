@@ -55,6 +55,15 @@ fn build_ui() -> Result {
     step("build the UI", || run_cmd(npm(&["run", "build"])))
 }
 
+/// What `test` installs and builds before it checks anything.
+pub fn setup() -> Result {
+    step("system packages", || setup::system_packages(true))?;
+    build_ui()?;
+    step("the Python oracles' virtual environment", || {
+        setup::python_sdk().map(|_| ())
+    })
+}
+
 pub fn run(mock: bool) -> Result {
     step("system packages", || setup::system_packages(false))?;
     build_ui()?;

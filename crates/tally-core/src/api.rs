@@ -129,6 +129,10 @@ pub struct MessageView {
     pub error_code: Option<String>,
     pub error_message: Option<String>,
     pub created_at: i64,
+    /// What the requests for this reply cost, in nano-USD (`None` before any finished).
+    pub cost_nanos: Option<i64>,
+    /// Whether a request for this reply was of a model with no known price.
+    pub price_unknown: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
@@ -137,6 +141,8 @@ pub struct ConversationView {
     pub conversation: ConversationSummary,
     /// The branch on screen, oldest first.
     pub messages: Vec<MessageView>,
+    /// Everything this conversation cost, in nano-USD (known prices only).
+    pub cost_nanos: i64,
 }
 
 /// Where the key in use comes from.
@@ -196,6 +202,238 @@ pub struct SendRequest {
     /// Model for a new conversation; the default model when absent.
     #[ts(optional)]
     pub model: Option<String>,
+    /// "Send this one anyway": let this request past the budget's hard stop.
+    #[serde(default)]
+    #[ts(optional)]
+    pub allow_over_budget: Option<bool>,
+}
+
+// ----- spend -----
+
+/// The meter's colour band (`none` when no budget is set).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum MeterLevel {
+    None,
+    Calm,
+    Notice,
+    Warning,
+    Over,
+}
+
+/// The monthly budget as set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct BudgetView {
+    pub monthly_nanos: i64,
+    pub reset_day: u8,
+    pub thresholds: Vec<u16>,
+    pub hard_stop: bool,
+}
+
+/// A budget as the user typed it; the amount is dollars as text ("10", "12.50").
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct BudgetInput {
+    pub amount: String,
+    pub reset_day: u8,
+    pub thresholds: Vec<u16>,
+    pub hard_stop: bool,
+}
+
+/// A budget threshold that alerted this month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct BudgetAlertView {
+    pub threshold: u16,
+    pub fired_at: i64,
+    /// What the banner and the OS notification say.
+    pub message: String,
+}
+
+/// Everything the spend meter shows. Sent as the `spend_updated` event after every
+/// billed request and every budget change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SpendView {
+    /// The budget month (the calendar month with no budget), UTC epoch ms, `[start, end)`.
+    pub period_start: i64,
+    pub period_end: i64,
+    /// The period's last day, `YYYY-MM-DD` in the user's time zone.
+    pub last_day: String,
+    pub spent_nanos: i64,
+    /// The part of `spent_nanos` estimated with the tokenizer.
+    pub estimated_nanos: i64,
+    /// Requests of models with no known price this period (metered in tokens only).
+    pub unpriced_requests: i64,
+    pub requests: i64,
+    /// At this pace, what the period will have cost by its end.
+    pub projected_nanos: i64,
+    pub budget: Option<BudgetView>,
+    pub level: MeterLevel,
+    /// Alerts of this period not yet dismissed, lowest threshold first.
+    pub alerts: Vec<BudgetAlertView>,
+    /// The day the shipped prices were checked.
+    pub prices_checked_on: String,
+}
+
+/// One model's price, shipped or the user's (rates in nano-USD per 1M tokens).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PriceView {
+    pub model: String,
+    pub input_nanos: i64,
+    pub cached_input_nanos: Option<i64>,
+    pub output_nanos: i64,
+    pub context_window: u32,
+    pub max_output: u32,
+    pub user_set: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PricesView {
+    pub checked_on: String,
+    pub models: Vec<PriceView>,
+    /// Models used that have no price (the UI prompts the user to set one).
+    pub unpriced_models: Vec<String>,
+}
+
+/// A price as the user typed it: dollars per 1M tokens as text.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PriceInput {
+    pub model: String,
+    pub input: String,
+    /// Empty: no cached rate (cached tokens billed at the input rate).
+    pub cached_input: String,
+    pub output: String,
+    pub context_window: u32,
+    pub max_output: u32,
+}
+
+/// What the composer holds, for the pre-send estimate.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DraftRequest {
+    pub conversation_id: Option<i64>,
+    /// The model of a new conversation; the default model when absent.
+    #[ts(optional)]
+    pub model: Option<String>,
+    pub text: String,
+}
+
+/// The pre-send estimate under the composer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct DraftEstimate {
+    pub model: String,
+    /// Exact input tokens of the request that would be sent.
+    pub input_tokens: u64,
+    pub context_window: Option<u32>,
+    pub max_output_tokens: Option<u32>,
+    /// The cost with no output at all, and with every output token allowed; `None`
+    /// when the model's price is unknown.
+    pub min_cost_nanos: Option<i64>,
+    pub max_cost_nanos: Option<i64>,
+    /// Costly enough that the user should confirm (a large paste, say).
+    pub unusual: bool,
+}
+
+/// One bar of a chart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SpendBar {
+    /// The first day of the bar, `YYYY-MM-DD` in the user's time zone.
+    pub label: String,
+    pub start: i64,
+    pub cost_nanos: i64,
+    pub requests: i64,
+    pub unpriced: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelSpendView {
+    pub model: String,
+    pub requests: i64,
+    pub prompt_tokens: i64,
+    pub cached_tokens: i64,
+    pub completion_tokens: i64,
+    pub reasoning_tokens: i64,
+    pub cost_nanos: i64,
+    pub unpriced: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationSpendView {
+    pub conversation_id: i64,
+    pub title: String,
+    pub requests: i64,
+    pub cost_nanos: i64,
+}
+
+/// The usage page: this budget month by day, the last 12 budget months, by model, and
+/// the costliest conversations. Its totals are the meter's, to the nano-USD.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageReport {
+    pub spend: SpendView,
+    pub days: Vec<SpendBar>,
+    pub months: Vec<SpendBar>,
+    pub by_model: Vec<ModelSpendView>,
+    pub top_conversations: Vec<ConversationSpendView>,
+}
+
+/// Which ledger rows the request log shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LedgerQuery {
+    #[ts(optional)]
+    pub from: Option<i64>,
+    #[ts(optional)]
+    pub to: Option<i64>,
+    #[ts(optional)]
+    pub model: Option<String>,
+    #[ts(optional)]
+    pub purpose: Option<String>,
+    #[ts(optional)]
+    pub status: Option<String>,
+    #[ts(optional)]
+    pub limit: Option<u32>,
+    #[ts(optional)]
+    pub offset: Option<u32>,
+}
+
+/// One billed request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LedgerRowView {
+    pub id: i64,
+    pub created_at: i64,
+    pub conversation_id: Option<i64>,
+    pub conversation_title: Option<String>,
+    pub purpose: String,
+    pub model: String,
+    pub prompt_tokens: u64,
+    pub cached_tokens: u64,
+    pub completion_tokens: u64,
+    pub reasoning_tokens: u64,
+    pub cost_nanos: Option<i64>,
+    pub estimated: bool,
+    pub status: String,
+    pub request_id: Option<String>,
+    pub first_token_ms: Option<i64>,
+    pub duration_ms: Option<i64>,
+}
+
+/// Where the CSV export was written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportResult {
+    pub path: String,
+    pub rows: u64,
 }
 
 /// The generated TypeScript for every type above.
@@ -217,6 +455,23 @@ pub fn bindings_file() -> String {
         SettingsView::decl(&cfg),
         SettingsUpdate::decl(&cfg),
         SendRequest::decl(&cfg),
+        MeterLevel::decl(&cfg),
+        BudgetView::decl(&cfg),
+        BudgetInput::decl(&cfg),
+        BudgetAlertView::decl(&cfg),
+        SpendView::decl(&cfg),
+        PriceView::decl(&cfg),
+        PricesView::decl(&cfg),
+        PriceInput::decl(&cfg),
+        DraftEstimate::decl(&cfg),
+        DraftRequest::decl(&cfg),
+        SpendBar::decl(&cfg),
+        ModelSpendView::decl(&cfg),
+        ConversationSpendView::decl(&cfg),
+        UsageReport::decl(&cfg),
+        LedgerQuery::decl(&cfg),
+        LedgerRowView::decl(&cfg),
+        ExportResult::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from crates/tally-core/src/api.rs by `cargo xtask bindings`. Do not edit.\n",
@@ -277,6 +532,8 @@ impl From<tally_store::Message> for MessageView {
             error_code: m.error_code,
             error_message: m.error_message,
             created_at: m.created_at,
+            cost_nanos: None,
+            price_unknown: false,
         }
     }
 }

@@ -1,11 +1,11 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 use tally_keychain::ApiKeyStore;
 use tally_openai::{Adaptation, Capabilities, ClientConfig, OpenAiClient};
-use tally_spend::PriceCatalog;
+use tally_spend::{PriceCatalog, TimeZone};
 use tally_store::Store;
 use tokio_util::sync::CancellationToken;
 
@@ -14,6 +14,7 @@ use crate::api::{
     SettingsView,
 };
 use crate::keys::Keys;
+use crate::spend::{NoticeSink, TokenCache};
 use crate::{CoreError, now_millis};
 
 const DEFAULT_MODEL: &str = "gpt-4o-mini";
@@ -34,6 +35,34 @@ pub struct EngineConfig {
     pub keychain_service: String,
     /// How often streamed text is saved (at most 500 ms by design).
     pub flush_interval: Duration,
+    /// The user's time zone, in which budget months begin (the system's by default).
+    pub time_zone: TimeZone,
+    /// Where the engine reads the time (tests move it across months).
+    pub clock: Clock,
+}
+
+/// The current time as UTC epoch milliseconds.
+#[derive(Clone)]
+pub struct Clock(Arc<dyn Fn() -> i64 + Send + Sync>);
+
+impl Clock {
+    pub fn system() -> Self {
+        Self(Arc::new(now_millis))
+    }
+
+    pub fn from_fn(now: impl Fn() -> i64 + Send + Sync + 'static) -> Self {
+        Self(Arc::new(now))
+    }
+
+    pub fn now(&self) -> i64 {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Clock({})", self.now())
+    }
 }
 
 impl EngineConfig {
@@ -44,6 +73,8 @@ impl EngineConfig {
             env_api_key: None,
             keychain_service: tally_keychain::SERVICE.to_string(),
             flush_interval: Duration::from_millis(250),
+            time_zone: TimeZone::system(),
+            clock: Clock::system(),
         }
     }
 
@@ -61,8 +92,15 @@ pub struct Engine {
     pub(crate) store: Mutex<Store>,
     pub(crate) keys: Keys,
     pub(crate) api_base_override: Option<String>,
-    pub(crate) prices: PriceCatalog,
+    /// The shipped prices with the user's overrides applied.
+    pub(crate) prices: RwLock<PriceCatalog>,
     pub(crate) flush_interval: Duration,
+    pub(crate) time_zone: TimeZone,
+    clock: Clock,
+    /// Worst-case cost of the requests in flight, held against the budget (nano-USD).
+    pub(crate) reserved: Mutex<i64>,
+    pub(crate) tokens: Mutex<TokenCache>,
+    pub(crate) notices: Mutex<Option<Arc<dyn NoticeSink>>>,
     /// Replies being written, by conversation: cancelling the token stops one.
     pub(crate) active: Mutex<HashMap<i64, (u64, CancellationToken)>>,
     /// The client for the current API address (see `client`).
@@ -74,25 +112,47 @@ impl Engine {
     /// interrupted.
     pub fn open(config: EngineConfig) -> Result<Arc<Self>, CoreError> {
         let store = Store::open_in(&config.data_dir)?;
-        let recovered = store.mark_unfinished_replies_interrupted(now_millis())?;
+        let recovered = store.mark_unfinished_replies_interrupted(config.clock.now())?;
         if recovered > 0 {
             tracing::info!(
                 recovered,
                 "replies left unfinished by the last run are now interrupted"
             );
         }
-        Ok(Arc::new(Self {
+        let engine = Arc::new(Self {
             store: Mutex::new(store),
             keys: Keys::new(
                 ApiKeyStore::new(&config.keychain_service),
                 config.env_api_key,
             ),
             api_base_override: config.api_base_override,
-            prices: PriceCatalog::builtin(),
+            prices: RwLock::new(PriceCatalog::builtin()),
             flush_interval: config.flush_interval.min(Duration::from_millis(500)),
+            time_zone: config.time_zone,
+            clock: config.clock,
+            reserved: Mutex::new(0),
+            tokens: Mutex::default(),
+            notices: Mutex::default(),
             active: Mutex::default(),
             client: Mutex::default(),
-        }))
+        });
+        engine.load_prices()?;
+        Ok(engine)
+    }
+
+    /// Now, as UTC epoch milliseconds, from the configured clock.
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// Loads the tokenizer's tables on a background thread, so the first estimate or
+    /// count after start does not wait for them.
+    pub fn warm_up(&self) {
+        std::thread::spawn(|| {
+            for model in ["gpt-4o", "gpt-4"] {
+                tally_spend::count_text(tally_spend::encoding_for_model(model), "warm up");
+            }
+        });
     }
 
     pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
@@ -216,9 +276,24 @@ impl Engine {
         let store = self.store();
         let conversation = store.conversation(id)?;
         let messages = store.current_branch(id)?;
+        let costs: HashMap<i64, (i64, bool)> = store
+            .message_costs(id)?
+            .into_iter()
+            .map(|(message, cost, unknown)| (message, (cost, unknown)))
+            .collect();
         Ok(ConversationView {
             conversation: conversation.into(),
-            messages: messages.into_iter().map(Into::into).collect(),
+            messages: messages
+                .into_iter()
+                .map(|m| {
+                    let cost = costs.get(&m.id).copied();
+                    let mut view = crate::api::MessageView::from(m);
+                    view.cost_nanos = cost.map(|(nanos, _)| nanos);
+                    view.price_unknown = cost.is_some_and(|(_, unknown)| unknown);
+                    view
+                })
+                .collect(),
+            cost_nanos: store.conversation_cost(id)?,
         })
     }
 

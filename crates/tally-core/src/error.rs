@@ -20,6 +20,10 @@ pub enum CoreError {
         "Tally could not save your data: {0}. Your last change may not be kept; check that the disk is not full."
     )]
     Storage(StoreError),
+    #[error(
+        "You have reached your monthly budget: {spent} of {budget} spent. Raise the budget, or send this one anyway."
+    )]
+    BudgetExceeded { spent: String, budget: String },
 }
 
 impl CoreError {
@@ -30,6 +34,7 @@ impl CoreError {
             Self::Keychain(_) => ErrorCode::KeychainUnavailable,
             Self::Api { kind, .. } => code_of(*kind),
             Self::Storage(_) => ErrorCode::Storage,
+            Self::BudgetExceeded { .. } => ErrorCode::BudgetExceeded,
         }
     }
 
@@ -51,6 +56,12 @@ impl From<StoreError> for CoreError {
             StoreError::NoMessage(_) => Self::InvalidInput("This message no longer exists.".into()),
             other => Self::Storage(other),
         }
+    }
+}
+
+impl From<tally_spend::SpendError> for CoreError {
+    fn from(e: tally_spend::SpendError) -> Self {
+        Self::InvalidInput(e.to_string())
     }
 }
 

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, ChatEvent, SendRequest, StartKind};
 use crate::error::code_of;
-use crate::{ChatSink, CoreError, Engine, now_millis};
+use crate::{ChatSink, CoreError, Engine};
 
 /// Longest message Tally accepts (about 250k tokens of English: far beyond any window).
 const MAX_MESSAGE_CHARS: usize = 1_000_000;
@@ -35,6 +35,8 @@ struct ReplyJob {
     kind: StartKind,
     context: Vec<ChatMessage>,
     purpose: Purpose,
+    /// Held against the budget until the ledger row is written.
+    reservation: crate::spend::Reservation,
 }
 
 /// Tells sends apart in `Engine::active`.
@@ -66,23 +68,37 @@ impl Engine {
             ));
         }
         let key = self.ready_to_send()?;
+        let existing = match request.conversation_id {
+            Some(id) => Some(self.store().conversation(id)?),
+            None => None,
+        };
+        let model = match (&existing, request.model.as_deref().map(str::trim)) {
+            (Some(conversation), _) => conversation.model.clone(),
+            (None, Some(m)) if !m.is_empty() => m.to_string(),
+            (None, _) => self.default_model()?,
+        };
+        // What will be sent: the branch so far and the new message. The budget gate
+        // decides before anything is written, so a refused message stays in the composer.
+        let mut context = match &existing {
+            Some(conversation) => self.context_for(conversation, None)?,
+            None => Vec::new(),
+        };
+        context.push(ChatMessage {
+            role: tally_openai::Role::User,
+            content: text.to_string(),
+        });
+        let reservation =
+            self.reserve(&model, &context, request.allow_over_budget.unwrap_or(false))?;
         let (conversation, user, reply) = {
             let mut store = self.store();
-            let conversation = match request.conversation_id {
-                Some(id) => store.conversation(id)?,
-                None => {
-                    let model = match request.model.as_deref().map(str::trim) {
-                        Some(m) if !m.is_empty() => m.to_string(),
-                        _ => crate::engine::default_model_in(&store)?,
-                    };
-                    store.create_conversation(&title_from(text), &model, now_millis())?
-                }
+            let conversation = match existing {
+                Some(conversation) => conversation,
+                None => store.create_conversation(&title_from(text), &model, self.now())?,
             };
             let (user, reply) =
-                store.begin_exchange(conversation.id, text, &conversation.model, now_millis())?;
+                store.begin_exchange(conversation.id, text, &conversation.model, self.now())?;
             (conversation, user, reply)
         };
-        let context = self.context_for(&conversation, Some(reply.id))?;
         let job = ReplyJob {
             conversation,
             user_message_id: user.id,
@@ -90,6 +106,7 @@ impl Engine {
             kind: StartKind::Send,
             context,
             purpose: Purpose::Chat,
+            reservation,
         };
         self.run(job, key, sink).await
     }
@@ -99,15 +116,18 @@ impl Engine {
     pub async fn retry(
         self: &Arc<Self>,
         conversation_id: i64,
+        allow_over_budget: bool,
         sink: impl ChatSink,
     ) -> Result<(), CoreError> {
         let key = self.ready_to_send()?;
         let (conversation, last) = self.last_reply(conversation_id)?;
         let parent = last.parent_id.ok_or_else(nothing_to_redo)?;
+        // The branch up to the user message, without the reply being replaced.
+        let context = self.context_for(&conversation, Some(last.id))?;
+        let reservation = self.reserve(&conversation.model, &context, allow_over_budget)?;
         let reply =
             self.store()
-                .begin_reply(conversation.id, parent, &conversation.model, now_millis())?;
-        let context = self.context_for(&conversation, Some(reply.id))?;
+                .begin_reply(conversation.id, parent, &conversation.model, self.now())?;
         let job = ReplyJob {
             conversation,
             user_message_id: parent,
@@ -115,6 +135,7 @@ impl Engine {
             kind: StartKind::Retry,
             context,
             purpose: Purpose::Chat,
+            reservation,
         };
         self.run(job, key, sink).await
     }
@@ -124,6 +145,7 @@ impl Engine {
     pub async fn continue_reply(
         self: &Arc<Self>,
         conversation_id: i64,
+        allow_over_budget: bool,
         sink: impl ChatSink,
     ) -> Result<(), CoreError> {
         let key = self.ready_to_send()?;
@@ -132,13 +154,14 @@ impl Engine {
             return Err(nothing_to_redo());
         }
         let parent = last.parent_id.ok_or_else(nothing_to_redo)?;
-        let reply = self.store().resume_reply(last.id, now_millis())?;
         let mut context = self.context_for(&conversation, None)?;
         // The partial reply is the last message; a plain instruction asks for the rest.
         context.push(ChatMessage {
             role: tally_openai::Role::User,
             content: CONTINUE_INSTRUCTION.into(),
         });
+        let reservation = self.reserve(&conversation.model, &context, allow_over_budget)?;
+        let reply = self.store().resume_reply(last.id, self.now())?;
         let job = ReplyJob {
             conversation,
             user_message_id: parent,
@@ -146,6 +169,7 @@ impl Engine {
             kind: StartKind::Continue,
             context,
             purpose: Purpose::Continue,
+            reservation,
         };
         self.run(job, key, sink).await
     }
@@ -192,6 +216,7 @@ impl Engine {
             kind,
             context,
             purpose,
+            reservation,
         } = job;
         let client = self.client_for(&conversation.model)?;
         // Conversations set no optional parameters yet; the model's capabilities decide
@@ -255,6 +280,8 @@ impl Engine {
         drop(key);
         self.finish(&reply, purpose, &chat_request, stream_state, ending, &sink)
             .await;
+        // The ledger row now counts this request; release what it held against the budget.
+        drop(reservation);
         let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
         if active
             .get(&conversation.id)
@@ -267,7 +294,7 @@ impl Engine {
 
     /// The messages sent to the API: the system prompt, then the branch on screen (less
     /// `exclude`, the empty reply being written, and replies that failed with no text).
-    fn context_for(
+    pub(crate) fn context_for(
         &self,
         conversation: &tally_store::Conversation,
         exclude: Option<i64>,
@@ -401,10 +428,7 @@ impl Engine {
     }
 
     fn save_partial(&self, reply_id: i64, text: &str) {
-        if let Err(e) = self
-            .store()
-            .save_partial_reply(reply_id, text, now_millis())
-        {
+        if let Err(e) = self.store().save_partial_reply(reply_id, text, self.now()) {
             tracing::warn!(error = %e, "could not save the partial reply");
         }
     }
@@ -442,7 +466,7 @@ impl Engine {
                 code,
             );
         }
-        let now = now_millis();
+        let now = self.now();
         if let Err(e) = self
             .store()
             .finish_reply(reply.id, &state.text, &outcome, now)
@@ -460,9 +484,8 @@ impl Engine {
             ),
         };
         let cost = self
-            .prices
-            .lookup(model)
-            .map(|price| tally_spend::cost(&tokens, price));
+            .price_of(model)
+            .map(|price| tally_spend::cost(&tokens, &price));
         let row = UsageRow {
             created_at: now,
             conversation_id: Some(conversation_id),
@@ -477,9 +500,18 @@ impl Engine {
             estimated,
             request_id: state.request_id.clone(),
             status: status.as_str().to_string(),
+            first_token_ms: state
+                .attempt
+                .as_ref()
+                .and_then(|t| t.first_token)
+                .map(|d| d.as_millis() as i64),
+            duration_ms: state.attempt.as_ref().map(|t| t.total.as_millis() as i64),
         };
         if let Err(e) = self.store().record_usage(&row) {
             tracing::error!(error = %e, "could not write the usage ledger row");
+        }
+        if let Err(e) = self.spend_changed() {
+            tracing::warn!(error = %e, "could not update the spend meter");
         }
 
         sink.send(match error {
@@ -549,7 +581,7 @@ async fn estimate(model: &str, request: &ChatRequest, reply_text: &str) -> Token
     .unwrap_or_default()
 }
 
-fn role_name(role: tally_openai::Role) -> &'static str {
+pub(crate) fn role_name(role: tally_openai::Role) -> &'static str {
     match role {
         tally_openai::Role::System => "system",
         tally_openai::Role::Developer => "developer",

@@ -252,7 +252,10 @@ mod tests {
     fn at(tz_name: &str, text: &str) -> i64 {
         // "2026-03-08T01:30" read as local time in tz_name
         let dt: jiff::civil::DateTime = text.parse().unwrap();
-        dt.to_zoned(tz(tz_name)).unwrap().timestamp().as_millisecond()
+        dt.to_zoned(tz(tz_name))
+            .unwrap()
+            .timestamp()
+            .as_millisecond()
     }
 
     fn local(tz_name: &str, millis: i64) -> String {
@@ -349,7 +352,11 @@ mod tests {
         ];
         for (zone, now, reset_day, start, end) in cases {
             let period = Period::containing(at(zone, now), &tz(zone), reset_day);
-            assert_eq!(local(zone, period.start), start, "{zone} {now} day {reset_day}");
+            assert_eq!(
+                local(zone, period.start),
+                start,
+                "{zone} {now} day {reset_day}"
+            );
             assert_eq!(local(zone, period.end), end, "{zone} {now} day {reset_day}");
         }
     }
@@ -360,7 +367,10 @@ mod tests {
         let utc = Period::containing(instant, &tz("UTC"), 1);
         let la = Period::containing(instant, &tz("America/Los_Angeles"), 1);
         assert_eq!(local("UTC", utc.start), "2026-12-01T00:00+00:00");
-        assert_eq!(local("America/Los_Angeles", la.start), "2026-11-01T00:00-07:00");
+        assert_eq!(
+            local("America/Los_Angeles", la.start),
+            "2026-11-01T00:00-07:00"
+        );
     }
 
     #[test]
@@ -398,10 +408,16 @@ mod tests {
             end: 30 * 86_400_000,
         };
         let ten_dollars = 10 * NANOS_PER_USD;
-        assert_eq!(period.projection(ten_dollars, 15 * 86_400_000), 20 * NANOS_PER_USD);
+        assert_eq!(
+            period.projection(ten_dollars, 15 * 86_400_000),
+            20 * NANOS_PER_USD
+        );
         assert_eq!(period.projection(ten_dollars, 30 * 86_400_000), ten_dollars);
         // In the first hour, the pace is taken over a whole day.
-        assert_eq!(period.projection(NANOS_PER_USD, 3_600_000), 30 * NANOS_PER_USD);
+        assert_eq!(
+            period.projection(NANOS_PER_USD, 3_600_000),
+            30 * NANOS_PER_USD
+        );
         assert_eq!(period.projection(0, 3_600_000), 0);
     }
 
@@ -411,8 +427,15 @@ mod tests {
         let dollars = |d: i64| d * NANOS_PER_USD;
         assert_eq!(budget.reached(dollars(4)).count(), 0);
         assert_eq!(budget.reached(dollars(5)).collect::<Vec<_>>(), [50]);
-        assert_eq!(budget.reached(dollars(10)).collect::<Vec<_>>(), [50, 80, 100]);
-        assert_eq!(budget.reached(dollars(5) - 1).count(), 0, "exact to the nano");
+        assert_eq!(
+            budget.reached(dollars(10)).collect::<Vec<_>>(),
+            [50, 80, 100]
+        );
+        assert_eq!(
+            budget.reached(dollars(5) - 1).count(),
+            0,
+            "exact to the nano"
+        );
         assert_eq!(budget.level(dollars(4)), MeterLevel::Calm);
         assert_eq!(budget.level(dollars(6)), MeterLevel::Notice);
         assert_eq!(budget.level(dollars(8)), MeterLevel::Warning);

@@ -34,7 +34,11 @@ impl ModelPrice {
         }
         let limit = 10_000 * crate::NANOS_PER_USD;
         let rates = [Some(input), cached_input, Some(output)];
-        if rates.into_iter().flatten().any(|r| !(0..=limit).contains(&r)) {
+        if rates
+            .into_iter()
+            .flatten()
+            .any(|r| !(0..=limit).contains(&r))
+        {
             return invalid("Prices are per million tokens, from $0 to $10,000.");
         }
         if context_window == 0 || max_output == 0 {
@@ -231,7 +235,10 @@ mod tests {
             ("m", 10_001 * crate::NANOS_PER_USD, 1),
             ("m", 1, 0),
         ] {
-            assert!(ModelPrice::user(model, input, None, 1, context, 1).is_err(), "{model} {input} {context}");
+            assert!(
+                ModelPrice::user(model, input, None, 1, context, 1).is_err(),
+                "{model} {input} {context}"
+            );
         }
     }
 }

@@ -132,7 +132,11 @@ mod tests {
         let tokens = usage(1_000_000, 400_000, 200_000, 150_000);
         for (family, dollars) in cases {
             let price = catalog.lookup(family).unwrap();
-            assert_eq!(cost(&tokens, price), parse_usd(dollars).unwrap(), "{family}");
+            assert_eq!(
+                cost(&tokens, price),
+                parse_usd(dollars).unwrap(),
+                "{family}"
+            );
         }
     }
 

@@ -1,7 +1,7 @@
 use tiktoken_rs::CoreBPE;
 
 /// The byte-pair encodings OpenAI chat models use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Encoding {
     O200kBase,
     Cl100kBase,

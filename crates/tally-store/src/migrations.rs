@@ -90,6 +90,88 @@ CREATE TABLE request_log (
 CREATE INDEX request_log_by_time ON request_log(started_at);
 "#,
         ),
+        M::up(
+            r#"
+-- How long each billed request took, for the usage page.
+ALTER TABLE usage_ledger ADD COLUMN first_token_ms INTEGER;
+ALTER TABLE usage_ledger ADD COLUMN duration_ms INTEGER;
+CREATE INDEX usage_by_model ON usage_ledger(model);
+
+-- The ledger summed per quarter hour (every time zone's midnight falls on one), kept by
+-- triggers, so a month's total reads at most ~3,000 rows however long the ledger grows.
+CREATE TABLE spend_buckets (
+    bucket          INTEGER PRIMARY KEY, -- created_at / 900000
+    cost_nanos      INTEGER NOT NULL,    -- known cost, estimated or not
+    estimated_nanos INTEGER NOT NULL,    -- the part of cost_nanos that is estimated
+    unpriced        INTEGER NOT NULL,    -- requests whose price is unknown
+    requests        INTEGER NOT NULL
+);
+CREATE TRIGGER spend_buckets_insert AFTER INSERT ON usage_ledger BEGIN
+    INSERT INTO spend_buckets (bucket, cost_nanos, estimated_nanos, unpriced, requests)
+    VALUES (NEW.created_at / 900000, COALESCE(NEW.cost_nanos, 0),
+            CASE WHEN NEW.estimated THEN COALESCE(NEW.cost_nanos, 0) ELSE 0 END,
+            NEW.cost_nanos IS NULL, 1)
+    ON CONFLICT (bucket) DO UPDATE SET
+        cost_nanos = cost_nanos + excluded.cost_nanos,
+        estimated_nanos = estimated_nanos + excluded.estimated_nanos,
+        unpriced = unpriced + excluded.unpriced,
+        requests = requests + 1;
+END;
+CREATE TRIGGER spend_buckets_delete AFTER DELETE ON usage_ledger BEGIN
+    UPDATE spend_buckets SET
+        cost_nanos = cost_nanos - COALESCE(OLD.cost_nanos, 0),
+        estimated_nanos = estimated_nanos
+            - CASE WHEN OLD.estimated THEN COALESCE(OLD.cost_nanos, 0) ELSE 0 END,
+        unpriced = unpriced - (OLD.cost_nanos IS NULL),
+        requests = requests - 1
+    WHERE bucket = OLD.created_at / 900000;
+END;
+CREATE TRIGGER spend_buckets_update
+AFTER UPDATE OF created_at, cost_nanos, estimated ON usage_ledger BEGIN
+    UPDATE spend_buckets SET
+        cost_nanos = cost_nanos - COALESCE(OLD.cost_nanos, 0),
+        estimated_nanos = estimated_nanos
+            - CASE WHEN OLD.estimated THEN COALESCE(OLD.cost_nanos, 0) ELSE 0 END,
+        unpriced = unpriced - (OLD.cost_nanos IS NULL),
+        requests = requests - 1
+    WHERE bucket = OLD.created_at / 900000;
+    INSERT INTO spend_buckets (bucket, cost_nanos, estimated_nanos, unpriced, requests)
+    VALUES (NEW.created_at / 900000, COALESCE(NEW.cost_nanos, 0),
+            CASE WHEN NEW.estimated THEN COALESCE(NEW.cost_nanos, 0) ELSE 0 END,
+            NEW.cost_nanos IS NULL, 1)
+    ON CONFLICT (bucket) DO UPDATE SET
+        cost_nanos = cost_nanos + excluded.cost_nanos,
+        estimated_nanos = estimated_nanos + excluded.estimated_nanos,
+        unpriced = unpriced + excluded.unpriced,
+        requests = requests + 1;
+END;
+INSERT INTO spend_buckets (bucket, cost_nanos, estimated_nanos, unpriced, requests)
+SELECT created_at / 900000, COALESCE(SUM(cost_nanos), 0),
+       COALESCE(SUM(CASE WHEN estimated THEN cost_nanos ELSE 0 END), 0),
+       SUM(cost_nanos IS NULL), COUNT(*)
+FROM usage_ledger GROUP BY created_at / 900000;
+
+-- Prices the user set or models they added; they win over the shipped catalog.
+CREATE TABLE price_overrides (
+    model              TEXT PRIMARY KEY,
+    input_nanos        INTEGER NOT NULL CHECK (input_nanos >= 0),
+    cached_input_nanos INTEGER CHECK (cached_input_nanos >= 0),
+    output_nanos       INTEGER NOT NULL CHECK (output_nanos >= 0),
+    context_window     INTEGER NOT NULL CHECK (context_window > 0),
+    max_output         INTEGER NOT NULL CHECK (max_output > 0),
+    updated_at         INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Each budget threshold alerts once per budget month, across restarts.
+CREATE TABLE budget_alerts (
+    period_start INTEGER NOT NULL,
+    threshold    INTEGER NOT NULL,
+    fired_at     INTEGER NOT NULL,
+    dismissed_at INTEGER,
+    PRIMARY KEY (period_start, threshold)
+) WITHOUT ROWID;
+"#,
+        ),
     ])
 });
 

@@ -105,6 +105,16 @@ pub enum Purpose {
 }
 
 impl Purpose {
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "chat" => Self::Chat,
+            "title" => Self::Title,
+            "summary" => Self::Summary,
+            "continue" => Self::Continue,
+            _ => return None,
+        })
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Chat => "chat",
@@ -133,6 +143,83 @@ pub struct UsageRow {
     pub request_id: Option<String>,
     /// The request's outcome (`complete`, `stopped`, `interrupted`, `error`).
     pub status: String,
+    /// From sending the request to the first reply token, when one came.
+    pub first_token_ms: Option<i64>,
+    /// From sending the request to its end.
+    pub duration_ms: Option<i64>,
+}
+
+/// A ledger row as read back, with its id and the title of its conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LedgerEntry {
+    pub id: i64,
+    pub conversation_title: Option<String>,
+    pub row: UsageRow,
+}
+
+/// Which ledger rows to read: a time range `[from, to)` and optional exact matches.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LedgerFilter {
+    pub from: Option<EpochMillis>,
+    pub to: Option<EpochMillis>,
+    pub model: Option<String>,
+    pub purpose: Option<Purpose>,
+    pub status: Option<String>,
+    pub conversation_id: Option<i64>,
+}
+
+/// Money and requests summed over a time range.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SpendTotals {
+    /// Known cost in nano-USD, estimated or not.
+    pub cost_nanos: i64,
+    /// The part of `cost_nanos` estimated with the tokenizer.
+    pub estimated_nanos: i64,
+    /// Requests of models with no known price (metered in tokens only).
+    pub unpriced: i64,
+    pub requests: i64,
+}
+
+/// Spend of one model over a time range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelSpend {
+    pub model: String,
+    pub requests: i64,
+    pub prompt_tokens: i64,
+    pub cached_tokens: i64,
+    pub completion_tokens: i64,
+    pub reasoning_tokens: i64,
+    pub cost_nanos: i64,
+    pub unpriced: i64,
+}
+
+/// Spend of one conversation over a time range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationSpend {
+    pub conversation_id: i64,
+    pub title: String,
+    pub requests: i64,
+    pub cost_nanos: i64,
+}
+
+/// A price the user set (rates in nano-USD per 1M tokens).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriceOverride {
+    pub model: String,
+    pub input_nanos: i64,
+    pub cached_input_nanos: Option<i64>,
+    pub output_nanos: i64,
+    pub context_window: u32,
+    pub max_output: u32,
+}
+
+/// A budget threshold that alerted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BudgetAlert {
+    pub period_start: EpochMillis,
+    pub threshold: u16,
+    pub fired_at: EpochMillis,
+    pub dismissed_at: Option<EpochMillis>,
 }
 
 /// One HTTP attempt in the request log.

@@ -11,7 +11,7 @@ pub const DB_FILE_NAME: &str = "tally.sqlite3";
 
 /// An open database. One per process; callers serialise access (it is `Send`, not `Sync`).
 pub struct Store {
-    conn: Connection,
+    pub(crate) conn: Connection,
 }
 
 const MESSAGE_COLUMNS: &str = "id, conversation_id, parent_id, role, content, status, \
@@ -259,90 +259,6 @@ impl Store {
         )?)
     }
 
-    // ----- usage ledger -----
-
-    pub fn record_usage(&self, row: &UsageRow) -> Result<i64> {
-        self.conn.execute(
-            "INSERT INTO usage_ledger (created_at, conversation_id, message_id, purpose, model,
-                 prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens, cost_nanos,
-                 estimated, request_id, status)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            params![
-                row.created_at,
-                row.conversation_id,
-                row.message_id,
-                row.purpose.as_str(),
-                row.model,
-                to_sql_count(row.prompt_tokens),
-                to_sql_count(row.cached_tokens),
-                to_sql_count(row.completion_tokens),
-                to_sql_count(row.reasoning_tokens),
-                row.cost_nanos,
-                row.estimated,
-                row.request_id,
-                row.status,
-            ],
-        )?;
-        Ok(self.conn.last_insert_rowid())
-    }
-
-    /// Ledger rows, oldest first.
-    pub fn usage_rows(&self) -> Result<Vec<UsageRow>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT created_at, conversation_id, message_id, purpose, model, prompt_tokens,
-                    cached_tokens, completion_tokens, reasoning_tokens, cost_nanos, estimated,
-                    request_id, status
-             FROM usage_ledger ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            let purpose: String = r.get(3)?;
-            Ok((
-                purpose,
-                UsageRow {
-                    created_at: r.get(0)?,
-                    conversation_id: r.get(1)?,
-                    message_id: r.get(2)?,
-                    purpose: Purpose::Chat,
-                    model: r.get(4)?,
-                    prompt_tokens: r.get::<_, i64>(5)? as u64,
-                    cached_tokens: r.get::<_, i64>(6)? as u64,
-                    completion_tokens: r.get::<_, i64>(7)? as u64,
-                    reasoning_tokens: r.get::<_, i64>(8)? as u64,
-                    cost_nanos: r.get(9)?,
-                    estimated: r.get(10)?,
-                    request_id: r.get(11)?,
-                    status: r.get(12)?,
-                },
-            ))
-        })?;
-        rows.map(|row| {
-            let (purpose, mut row) = row?;
-            row.purpose = match purpose.as_str() {
-                "chat" => Purpose::Chat,
-                "title" => Purpose::Title,
-                "summary" => Purpose::Summary,
-                "continue" => Purpose::Continue,
-                _ => {
-                    return Err(StoreError::BadValue {
-                        column: "purpose",
-                        value: purpose,
-                    });
-                }
-            };
-            Ok(row)
-        })
-        .collect()
-    }
-
-    /// Total known cost of a conversation's requests, in nano-USD.
-    pub fn conversation_cost(&self, conversation_id: i64) -> Result<i64> {
-        Ok(self.conn.query_row(
-            "SELECT COALESCE(SUM(cost_nanos), 0) FROM usage_ledger WHERE conversation_id = ?1",
-            [conversation_id],
-            |r| r.get(0),
-        )?)
-    }
-
     // ----- request log -----
 
     pub fn record_request(&self, row: &RequestLogRow) -> Result<i64> {
@@ -427,7 +343,7 @@ impl Store {
     }
 }
 
-fn to_sql_count(n: u64) -> i64 {
+pub(crate) fn to_sql_count(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 

@@ -23,11 +23,13 @@ pub async fn chat_send(
 pub async fn chat_retry(
     engine: EngineState<'_>,
     conversation_id: i64,
+    allow_over_budget: Option<bool>,
     on_event: Channel<ChatEvent>,
 ) -> CommandResult<()> {
     let engine = engine.inner().clone();
+    let allow_over_budget = allow_over_budget.unwrap_or(false);
     engine
-        .retry(conversation_id, forward_to(on_event))
+        .retry(conversation_id, allow_over_budget, forward_to(on_event))
         .await
         .map_err(ipc)
 }
@@ -37,11 +39,13 @@ pub async fn chat_retry(
 pub async fn chat_continue(
     engine: EngineState<'_>,
     conversation_id: i64,
+    allow_over_budget: Option<bool>,
     on_event: Channel<ChatEvent>,
 ) -> CommandResult<()> {
     let engine = engine.inner().clone();
+    let allow_over_budget = allow_over_budget.unwrap_or(false);
     engine
-        .continue_reply(conversation_id, forward_to(on_event))
+        .continue_reply(conversation_id, allow_over_budget, forward_to(on_event))
         .await
         .map_err(ipc)
 }

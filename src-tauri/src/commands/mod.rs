@@ -6,6 +6,7 @@ pub mod conversation;
 pub mod key;
 pub mod link;
 pub mod settings;
+pub mod spend;
 
 use std::sync::Arc;
 

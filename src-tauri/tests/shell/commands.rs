@@ -123,3 +123,77 @@ fn bad_input_gets_a_code_and_a_plain_message() {
         .unwrap_err();
     assert_eq!(link["code"], "invalid_input");
 }
+
+#[test]
+fn budget_meter_estimate_and_events_cross_ipc() {
+    let shell = Shell::start();
+    let meter = shell.invoke("spend_summary", no_args()).unwrap();
+    assert_eq!(meter["level"], "none");
+    assert_eq!(meter["spentNanos"], 0);
+    let refused = shell
+        .invoke(
+            "budget_set",
+            json!({"budget": {"amount": "ten", "resetDay": 1, "thresholds": [50], "hardStop": false}}),
+        )
+        .unwrap_err();
+    assert_eq!(refused["code"], "invalid_input");
+    let meter = shell
+        .invoke(
+            "budget_set",
+            json!({"budget": {"amount": "0.00001", "resetDay": 1, "thresholds": [50, 100], "hardStop": true}}),
+        )
+        .unwrap();
+    assert_eq!(meter["budget"]["monthlyNanos"], 10_000);
+    assert_eq!(meter["budget"]["hardStop"], true);
+
+    let estimate = shell
+        .invoke(
+            "cost_estimate",
+            json!({"draft": {"conversationId": null, "text": "hello world"}}),
+        )
+        .unwrap();
+    assert_eq!(estimate["model"], "gpt-4o-mini");
+    // 3 framing + 1 role + 2 text + 3 reply priming.
+    assert_eq!(estimate["inputTokens"], 9);
+
+    shell
+        .invoke(
+            "chat_send",
+            json!({"request": {"conversationId": null, "text": "hi"}, "onEvent": "__CHANNEL__:1"}),
+        )
+        .unwrap();
+    // The reply cost more than the tiny budget: both thresholds alerted, as events.
+    let events = shell.events.lock().unwrap().clone();
+    let alerts: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|(name, _)| name == tally_app::BUDGET_ALERT)
+        .map(|(_, payload)| &payload["threshold"])
+        .collect();
+    assert_eq!(alerts, [&json!(50), &json!(100)]);
+    let (name, last) = events.last().unwrap();
+    assert_eq!(name, tally_app::SPEND_UPDATED);
+    assert_eq!(last["level"], "over");
+
+    let blocked = shell
+        .invoke(
+            "chat_send",
+            json!({"request": {"conversationId": null, "text": "again"}, "onEvent": "__CHANNEL__:2"}),
+        )
+        .unwrap_err();
+    assert_eq!(blocked["code"], "budget_exceeded");
+    shell
+        .invoke(
+            "chat_send",
+            json!({"request": {"conversationId": null, "text": "again", "allowOverBudget": true}, "onEvent": "__CHANNEL__:3"}),
+        )
+        .unwrap();
+
+    let report = shell.invoke("usage_report", no_args()).unwrap();
+    assert_eq!(report["spend"]["requests"], 2);
+    let rows = shell.invoke("ledger_list", json!({"query": {}})).unwrap();
+    assert_eq!(rows.as_array().unwrap().len(), 2);
+    let dismissed = shell.invoke("budget_alerts_dismiss", no_args()).unwrap();
+    assert_eq!(dismissed["alerts"], json!([]));
+    let prices = shell.invoke("prices_list", no_args()).unwrap();
+    assert!(!prices["checkedOn"].as_str().unwrap().is_empty());
+}

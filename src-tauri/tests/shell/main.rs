@@ -3,7 +3,7 @@
 
 mod commands;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use mock_openai::{MockConfig, MockServer};
 use serde_json::{Value, json};
@@ -13,12 +13,14 @@ use tauri::test::{
     INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder, mock_context, noop_assets,
 };
 use tauri::webview::InvokeRequest;
-use tauri::{Manager, WebviewWindow, WebviewWindowBuilder};
+use tauri::{Listener, Manager, WebviewWindow, WebviewWindowBuilder};
 
 pub const KEY: &str = "sk-proj-TestKeyForTallyOnly0000000000abcd";
 
 pub struct Shell {
     pub window: WebviewWindow<MockRuntime>,
+    /// App-wide events the shell emitted: `(name, payload)`.
+    pub events: Arc<Mutex<Vec<(String, Value)>>>,
     pub mock: MockServer,
     _app: tauri::App<MockRuntime>,
     _dir: tempfile::TempDir,
@@ -40,12 +42,22 @@ impl Shell {
         let app = tally_app::configure(mock_builder())
             .build(mock_context(noop_assets()))
             .unwrap();
+        tally_app::forward_notices(app.handle(), &engine);
+        let events = Arc::new(Mutex::new(Vec::new()));
+        for name in [tally_app::SPEND_UPDATED, tally_app::BUDGET_ALERT] {
+            let events = events.clone();
+            app.listen(name, move |event| {
+                let payload = serde_json::from_str(event.payload()).unwrap();
+                events.lock().unwrap().push((name.to_string(), payload));
+            });
+        }
         app.manage(engine);
         let window = WebviewWindowBuilder::new(&app, "main", Default::default())
             .build()
             .unwrap();
         Self {
             window,
+            events,
             mock,
             _app: app,
             _dir: dir,

@@ -5,12 +5,15 @@
 //! replies use exactly the chunk shape of `stream-basic.http`. Reply text, chunk size and
 //! the delay between chunks are configurable; a scenario is picked per request with the
 //! `x-mock-scenario` header or a `[mock:NAME]` marker in the last user message (`NAME*N`
-//! for the first N requests only; `stall` and `silent` hang mid-stream). It counts
-//! streams that the client dropped, so tests can prove that Stop really closes the
-//! connection. It must never reach beyond 127.0.0.1, and it is not part of the app.
+//! for the first N requests only; `stall` and `silent` hang mid-stream;
+//! `usage:P/C/K/R` reports that usage). Usage is counted with the model's real tokenizer
+//! (reasoning models add reasoning tokens) and summed in its stats, so tests can check
+//! the ledger against what the server billed. It counts streams that the client dropped,
+//! so tests can prove that Stop really closes the connection. It must never reach beyond
+//! 127.0.0.1, and it is not part of the app.
 
 mod server;
 mod wire;
 
-pub use server::{MockConfig, MockServer, ReceivedRequest, Stats};
+pub use server::{MockConfig, MockServer, REASONING_TOKENS, ReceivedRequest, Stats, UsageTotals};
 pub use wire::{WireFile, wire_file, wire_names};

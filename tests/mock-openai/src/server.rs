@@ -85,6 +85,18 @@ pub struct Stats {
     pub streams_completed: usize,
     /// Streams whose connection the client closed before the server finished.
     pub streams_dropped: usize,
+    /// The usage the server reported, summed over every reply that reported one.
+    pub usage_reported: UsageTotals,
+}
+
+/// Token counts summed over replies, as the server reported them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UsageTotals {
+    pub replies: u64,
+    pub prompt: u64,
+    pub cached: u64,
+    pub completion: u64,
+    pub reasoning: u64,
 }
 
 struct Shared {
@@ -97,6 +109,7 @@ struct Shared {
     next_id: AtomicU64,
     /// Requests served so far per counted scenario (`NAME*N`).
     served: Mutex<std::collections::HashMap<String, usize>>,
+    usage_reported: Mutex<UsageTotals>,
     changed: Notify,
 }
 
@@ -121,6 +134,7 @@ impl MockServer {
             dropped: AtomicUsize::new(0),
             next_id: AtomicU64::new(1),
             served: Mutex::default(),
+            usage_reported: Mutex::default(),
             changed: Notify::new(),
         });
         let app = Router::new()
@@ -184,6 +198,7 @@ impl MockServer {
             model_requests: self.shared.model_requests.load(Ordering::SeqCst),
             streams_completed: self.shared.completed.load(Ordering::SeqCst),
             streams_dropped: self.shared.dropped.load(Ordering::SeqCst),
+            usage_reported: *self.shared.usage_reported.lock().unwrap(),
         }
     }
 
@@ -297,6 +312,14 @@ async fn chat(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
             },
         ),
         Some(Step::RetryAfter(seconds)) => rate_limited_for(seconds),
+        Some(Step::Usage(usage)) => generated(
+            &shared,
+            &request,
+            Generated {
+                usage: Some(usage),
+                ..plain
+            },
+        ),
         Some(Step::Wire(name)) => match wire_file(&name) {
             Some(file) if file.is_stream() => replay_stream(&shared, file),
             Some(file) => replay_whole(&file),
@@ -324,6 +347,8 @@ enum Step {
     Slow(u64),
     /// The recorded 429 rate limit, but asking for a wait of this many seconds.
     RetryAfter(u64),
+    /// A normal reply reporting this usage: `usage:PROMPT/CACHED/COMPLETION/REASONING`.
+    Usage(Usage),
 }
 
 impl Step {
@@ -347,6 +372,8 @@ impl Step {
             Step::Slow(ms)
         } else if let Some(seconds) = number("retry-after:") {
             Step::RetryAfter(seconds)
+        } else if let Some(usage) = text.strip_prefix("usage:").and_then(Usage::parse) {
+            Step::Usage(usage)
         } else {
             Step::Wire(text.to_string())
         }
@@ -385,10 +412,7 @@ fn rate_limited_for(seconds: u64) -> Response {
 /// The o-series and gpt-5 family take `max_completion_tokens` and only the default
 /// temperature, as the real API enforces.
 fn refusal_for(request: &ReceivedRequest) -> Option<&'static str> {
-    let model = request.model.as_str();
-    let reasoning = model.starts_with("gpt-5")
-        || (model.starts_with('o') && model[1..].starts_with(|c: char| c.is_ascii_digit()));
-    if !reasoning {
+    if !is_reasoning_model(&request.model) {
         None
     } else if request.max_tokens.is_some() {
         Some("error-400-unsupported-parameter")
@@ -572,7 +596,7 @@ struct ChunkDelta<'a> {
     refusal: Option<Option<()>>,
 }
 
-#[derive(Serialize, Clone, Copy)]
+#[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq)]
 struct Usage {
     prompt_tokens: u64,
     completion_tokens: u64,
@@ -581,13 +605,13 @@ struct Usage {
     completion_tokens_details: CompletionDetails,
 }
 
-#[derive(Serialize, Clone, Copy)]
+#[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq)]
 struct PromptDetails {
     cached_tokens: u64,
     audio_tokens: u64,
 }
 
-#[derive(Serialize, Clone, Copy)]
+#[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq)]
 struct CompletionDetails {
     reasoning_tokens: u64,
     audio_tokens: u64,
@@ -607,6 +631,53 @@ fn served_model(requested: &str) -> String {
     }
 }
 
+impl Usage {
+    fn new(prompt: u64, cached: u64, completion: u64, reasoning: u64) -> Self {
+        Usage {
+            prompt_tokens: prompt,
+            completion_tokens: completion,
+            total_tokens: prompt + completion,
+            prompt_tokens_details: PromptDetails {
+                cached_tokens: cached,
+                audio_tokens: 0,
+            },
+            completion_tokens_details: CompletionDetails {
+                reasoning_tokens: reasoning,
+                audio_tokens: 0,
+                accepted_prediction_tokens: 0,
+                rejected_prediction_tokens: 0,
+            },
+        }
+    }
+
+    /// `PROMPT/CACHED/COMPLETION/REASONING`; cached within prompt, reasoning within
+    /// completion, as the API reports them.
+    fn parse(text: &str) -> Option<Self> {
+        let numbers: Vec<u64> = text
+            .split('/')
+            .map(|n| n.trim().parse().ok())
+            .collect::<Option<_>>()?;
+        match numbers[..] {
+            [prompt, cached, completion, reasoning]
+                if cached <= prompt && reasoning <= completion =>
+            {
+                Some(Self::new(prompt, cached, completion, reasoning))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Adds a reported usage to the server's totals.
+fn count_usage(shared: &Shared, usage: &Usage) {
+    let mut totals = shared.usage_reported.lock().unwrap();
+    totals.replies += 1;
+    totals.prompt += usage.prompt_tokens;
+    totals.cached += usage.prompt_tokens_details.cached_tokens;
+    totals.completion += usage.completion_tokens;
+    totals.reasoning += usage.completion_tokens_details.reasoning_tokens;
+}
+
 fn usage_for(request: &ReceivedRequest, reply: &str) -> Usage {
     let encoding = encoding_for_model(&request.model);
     let prompt = count_chat_prompt(
@@ -616,22 +687,26 @@ fn usage_for(request: &ReceivedRequest, reply: &str) -> Usage {
             .iter()
             .map(|m| (m.role.as_str(), m.content.as_str())),
     );
-    let completion = count_text(encoding, reply);
-    Usage {
-        prompt_tokens: prompt,
-        completion_tokens: completion,
-        total_tokens: prompt + completion,
-        prompt_tokens_details: PromptDetails {
-            cached_tokens: 0,
-            audio_tokens: 0,
-        },
-        completion_tokens_details: CompletionDetails {
-            reasoning_tokens: 0,
-            audio_tokens: 0,
-            accepted_prediction_tokens: 0,
-            rejected_prediction_tokens: 0,
-        },
-    }
+    // Reasoning models think before they answer, and bill the thinking as output.
+    let reasoning = if is_reasoning_model(&request.model) {
+        REASONING_TOKENS
+    } else {
+        0
+    };
+    Usage::new(
+        prompt,
+        0,
+        count_text(encoding, reply) + reasoning,
+        reasoning,
+    )
+}
+
+/// Reasoning tokens the mock reports for every reply of a reasoning model.
+pub const REASONING_TOKENS: u64 = 64;
+
+fn is_reasoning_model(model: &str) -> bool {
+    model.starts_with("gpt-5")
+        || (model.starts_with('o') && model[1..].starts_with(|c: char| c.is_ascii_digit()))
 }
 
 fn chunk_pieces(text: &str, chars: usize) -> Vec<String> {
@@ -649,6 +724,8 @@ struct Generated {
     drop_after: Option<usize>,
     garbage_after: Option<usize>,
     delay: Duration,
+    /// Reported instead of the usage counted from the request and reply.
+    usage: Option<Usage>,
 }
 
 impl Generated {
@@ -658,6 +735,7 @@ impl Generated {
             drop_after: None,
             garbage_after: None,
             delay,
+            usage: None,
         }
     }
 }
@@ -747,11 +825,9 @@ fn generated(shared: &Arc<Shared>, request: &ReceivedRequest, how: Generated) ->
             "LmN0p",
         ))));
         if request.stream_options.is_some_and(|o| o.include_usage) {
-            pieces.push(Piece::Send(data(&chunk(
-                vec![],
-                Some(usage_for(request, reply)),
-                "a1",
-            ))));
+            let usage = how.usage.unwrap_or_else(|| usage_for(request, reply));
+            count_usage(shared, &usage);
+            pieces.push(Piece::Send(data(&chunk(vec![], Some(usage), "a1"))));
         }
         pieces.push(Piece::Send("data: [DONE]\n\n".into()));
     }
@@ -786,6 +862,8 @@ fn completion(shared: &Arc<Shared>, request: &ReceivedRequest) -> Response {
     }
     let n = shared.next_id.fetch_add(1, Ordering::SeqCst);
     let reply = shared.config.reply.as_str();
+    let usage = usage_for(request, reply);
+    count_usage(shared, &usage);
     let body = Completion {
         id: format!("chatcmpl-Mock{n:06}"),
         object: "chat.completion",
@@ -802,7 +880,7 @@ fn completion(shared: &Arc<Shared>, request: &ReceivedRequest) -> Response {
             logprobs: None,
             finish_reason: "stop",
         }],
-        usage: usage_for(request, reply),
+        usage,
         service_tier: "default",
         system_fingerprint: FINGERPRINT,
     };

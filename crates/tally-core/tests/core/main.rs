@@ -2,6 +2,7 @@
 //! and (for key storage) a private real Secret Service.
 
 mod bindings;
+mod budget;
 mod keys;
 mod redo;
 mod scenarios;

@@ -8,6 +8,7 @@ fn ask(text: &str) -> SendRequest {
         conversation_id: None,
         text: text.into(),
         model: None,
+        allow_over_budget: None,
     }
 }
 
@@ -36,7 +37,10 @@ async fn retry_writes_a_new_reply_to_the_same_message() {
     let (conversation, user, broken, _) = started(&first);
 
     let again = Events::default();
-    engine.retry(conversation, again.sink()).await.unwrap();
+    engine
+        .retry(conversation, false, again.sink())
+        .await
+        .unwrap();
     let (_, parent, fresh, kind) = started(&again);
     assert_eq!((parent, kind), (user, StartKind::Retry));
     assert_ne!(fresh, broken);
@@ -77,7 +81,7 @@ async fn continue_appends_to_a_reply_cut_by_the_length_limit() {
 
     let more = Events::default();
     engine
-        .continue_reply(conversation, more.sink())
+        .continue_reply(conversation, false, more.sink())
         .await
         .unwrap();
     assert_eq!(
@@ -120,7 +124,7 @@ async fn nothing_to_redo_is_a_plain_refusal() {
     let (_dir, engine) = engine(&server, Some(KEY));
     assert_eq!(
         engine
-            .retry(42, Events::default().sink())
+            .retry(42, false, Events::default().sink())
             .await
             .unwrap_err()
             .code(),
@@ -134,7 +138,7 @@ async fn nothing_to_redo_is_a_plain_refusal() {
         .unwrap();
     let (conversation, ..) = started(&events);
     let refused = engine
-        .continue_reply(conversation, Events::default().sink())
+        .continue_reply(conversation, false, Events::default().sink())
         .await
         .unwrap_err();
     assert!(

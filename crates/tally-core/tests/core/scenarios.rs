@@ -170,6 +170,7 @@ async fn every_failure_is_handled_as_the_table_says() {
             conversation_id: None,
             text: format!("[mock:{name}] go"),
             model: None,
+            allow_over_budget: None,
         };
         engine.send(request, events.sink()).await.unwrap();
 

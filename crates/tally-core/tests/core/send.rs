@@ -10,6 +10,7 @@ fn ask(conversation_id: Option<i64>, text: &str) -> SendRequest {
         conversation_id,
         text: text.into(),
         model: None,
+        allow_over_budget: None,
     }
 }
 

@@ -37,25 +37,66 @@ fn settings_round_trip() {
     );
 }
 
-/// A database at schema version 1, with data in it, migrates to the latest version and
-/// keeps its data.
+/// Data as each schema version could hold it; inserted after migrating to that version.
+const DATA_AT_VERSION: &[&str] = &[
+    "INSERT INTO conversations (id, title, model, created_at, updated_at) VALUES (1, 'Old', 'gpt-4o', 1, 1);
+     INSERT INTO messages (id, conversation_id, role, content, status, created_at, updated_at)
+         VALUES (1, 1, 'user', 'hello from v1', 'complete', 1, 1);
+     UPDATE conversations SET current_leaf_id = 1;
+     INSERT INTO usage_ledger (created_at, conversation_id, message_id, purpose, model,
+         prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens, cost_nanos,
+         estimated, status)
+     VALUES (1000, 1, 1, 'chat', 'gpt-4o', 10, 0, 5, 0, 75000, 0, 'complete'),
+            (2000, 1, 1, 'chat', 'gpt-4o', 10, 0, 5, 0, 800, 1, 'stopped'),
+            (1000000, 1, 1, 'chat', 'llama3', 10, 0, 5, 0, NULL, 0, 'complete');",
+    "INSERT INTO request_log (started_at, model, attempt, http_status)
+         VALUES (1000, 'gpt-4o', 1, 200);",
+    "INSERT INTO price_overrides (model, input_nanos, output_nanos, context_window,
+         max_output, updated_at) VALUES ('llama3', 0, 0, 8192, 2048, 1);
+     INSERT INTO budget_alerts (period_start, threshold, fired_at) VALUES (0, 50, 1);",
+];
+
+/// A database at every earlier schema version, with the data each version could hold,
+/// migrates to the latest version and keeps all of it.
 #[test]
-fn upgrades_from_version_1_with_data() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join(DB_FILE_NAME);
-    {
-        let mut conn = rusqlite::Connection::open(&path).unwrap();
-        migrations().to_version(&mut conn, 1).unwrap();
-        conn.execute_batch(
-            "INSERT INTO conversations (id, title, model, created_at, updated_at) VALUES (1, 'Old', 'gpt-4o', 1, 1);
-             INSERT INTO messages (id, conversation_id, role, content, status, created_at, updated_at)
-                 VALUES (1, 1, 'user', 'hello from v1', 'complete', 1, 1);
-             UPDATE conversations SET current_leaf_id = 1;",
-        )
-        .unwrap();
+fn upgrades_from_every_earlier_version_with_data() {
+    let latest = {
+        let (_dir, store) = crate::open();
+        store.schema_version().unwrap() as usize
+    };
+    assert_eq!(DATA_AT_VERSION.len(), latest, "data for every version");
+    for from in 1..latest {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(DB_FILE_NAME);
+        {
+            let mut conn = rusqlite::Connection::open(&path).unwrap();
+            for version in 1..=from {
+                migrations().to_version(&mut conn, version).unwrap();
+                conn.execute_batch(DATA_AT_VERSION[version - 1]).unwrap();
+            }
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(
+            store.schema_version().unwrap() as usize,
+            latest,
+            "from v{from}"
+        );
+        assert_eq!(store.current_branch(1).unwrap()[0].content, "hello from v1");
+        let rows = store.usage_rows().unwrap();
+        assert_eq!(rows.len(), 3, "from v{from}");
+        // The quarter-hour sums are filled from the rows that were already there.
+        let totals = store.spend_between(0, 2_000_000).unwrap();
+        assert_eq!(totals, store.spend_of_rows(0, 2_000_000).unwrap());
+        assert_eq!(
+            (
+                totals.cost_nanos,
+                totals.estimated_nanos,
+                totals.unpriced,
+                totals.requests
+            ),
+            (75_800, 800, 1, 3),
+            "from v{from}"
+        );
+        assert_eq!(store.request_log(10).unwrap().len(), usize::from(from >= 2));
     }
-    let store = Store::open(&path).unwrap();
-    assert_eq!(store.schema_version().unwrap(), 2);
-    assert_eq!(store.current_branch(1).unwrap()[0].content, "hello from v1");
-    assert!(store.request_log(10).unwrap().is_empty());
 }

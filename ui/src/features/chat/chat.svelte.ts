@@ -97,7 +97,14 @@ export class ChatState {
           this.currentId = event.conversationId;
           this.messages = [];
         }
-        const base = { finishReason: null, errorCode: null, errorMessage: null, createdAt: now };
+        const base = {
+          finishReason: null,
+          errorCode: null,
+          errorMessage: null,
+          createdAt: now,
+          costNanos: null,
+          priceUnknown: false,
+        };
         const reply = {
           ...base,
           id: event.assistantMessageId,

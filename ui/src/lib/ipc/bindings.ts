@@ -18,13 +18,25 @@ export type Role = "system" | "user" | "assistant";
 
 export type ConversationSummary = { id: number, title: string, model: string, updatedAt: number, };
 
-export type MessageView = { id: number, parentId: number | null, role: Role, content: string, status: MessageStatus, finishReason: string | null, model: string | null, errorCode: string | null, errorMessage: string | null, createdAt: number, };
+export type MessageView = { id: number, parentId: number | null, role: Role, content: string, status: MessageStatus, finishReason: string | null, model: string | null, errorCode: string | null, errorMessage: string | null, createdAt: number, 
+/**
+ * What the requests for this reply cost, in nano-USD (`None` before any finished).
+ */
+costNanos: number | null, 
+/**
+ * Whether a request for this reply was of a model with no known price.
+ */
+priceUnknown: boolean, };
 
 export type ConversationView = { conversation: ConversationSummary, 
 /**
  * The branch on screen, oldest first.
  */
-messages: Array<MessageView>, };
+messages: Array<MessageView>, 
+/**
+ * Everything this conversation cost, in nano-USD (known prices only).
+ */
+costNanos: number, };
 
 export type KeySource = "keychain" | "environment" | "none";
 
@@ -56,4 +68,103 @@ conversationId: number | null, text: string,
 /**
  * Model for a new conversation; the default model when absent.
  */
-model?: string, };
+model?: string, 
+/**
+ * "Send this one anyway": let this request past the budget's hard stop.
+ */
+allowOverBudget?: boolean, };
+
+export type MeterLevel = "none" | "calm" | "notice" | "warning" | "over";
+
+export type BudgetView = { monthlyNanos: number, resetDay: number, thresholds: Array<number>, hardStop: boolean, };
+
+export type BudgetInput = { amount: string, resetDay: number, thresholds: Array<number>, hardStop: boolean, };
+
+export type BudgetAlertView = { threshold: number, firedAt: number, 
+/**
+ * What the banner and the OS notification say.
+ */
+message: string, };
+
+export type SpendView = { 
+/**
+ * The budget month (the calendar month with no budget), UTC epoch ms, `[start, end)`.
+ */
+periodStart: number, periodEnd: number, 
+/**
+ * The period's last day, `YYYY-MM-DD` in the user's time zone.
+ */
+lastDay: string, spentNanos: number, 
+/**
+ * The part of `spent_nanos` estimated with the tokenizer.
+ */
+estimatedNanos: number, 
+/**
+ * Requests of models with no known price this period (metered in tokens only).
+ */
+unpricedRequests: number, requests: number, 
+/**
+ * At this pace, what the period will have cost by its end.
+ */
+projectedNanos: number, budget: BudgetView | null, level: MeterLevel, 
+/**
+ * Alerts of this period not yet dismissed, lowest threshold first.
+ */
+alerts: Array<BudgetAlertView>, 
+/**
+ * The day the shipped prices were checked.
+ */
+pricesCheckedOn: string, };
+
+export type PriceView = { model: string, inputNanos: number, cachedInputNanos: number | null, outputNanos: number, contextWindow: number, maxOutput: number, userSet: boolean, };
+
+export type PricesView = { checkedOn: string, models: Array<PriceView>, 
+/**
+ * Models used that have no price (the UI prompts the user to set one).
+ */
+unpricedModels: Array<string>, };
+
+export type PriceInput = { model: string, input: string, 
+/**
+ * Empty: no cached rate (cached tokens billed at the input rate).
+ */
+cachedInput: string, output: string, contextWindow: number, maxOutput: number, };
+
+export type DraftEstimate = { model: string, 
+/**
+ * Exact input tokens of the request that would be sent.
+ */
+inputTokens: number, contextWindow: number | null, maxOutputTokens: number | null, 
+/**
+ * The cost with no output at all, and with every output token allowed; `None`
+ * when the model's price is unknown.
+ */
+minCostNanos: number | null, maxCostNanos: number | null, 
+/**
+ * Costly enough that the user should confirm (a large paste, say).
+ */
+unusual: boolean, };
+
+export type DraftRequest = { conversationId: number | null, 
+/**
+ * The model of a new conversation; the default model when absent.
+ */
+model?: string, text: string, };
+
+export type SpendBar = { 
+/**
+ * The first day of the bar, `YYYY-MM-DD` in the user's time zone.
+ */
+label: string, start: number, costNanos: number, requests: number, unpriced: number, };
+
+export type ModelSpendView = { model: string, requests: number, promptTokens: number, cachedTokens: number, completionTokens: number, reasoningTokens: number, costNanos: number, unpriced: number, };
+
+export type ConversationSpendView = { conversationId: number, title: string, requests: number, costNanos: number, };
+
+export type UsageReport = { spend: SpendView, days: Array<SpendBar>, months: Array<SpendBar>, byModel: Array<ModelSpendView>, topConversations: Array<ConversationSpendView>, };
+
+export type LedgerQuery = { from?: number, to?: number, model?: string, purpose?: string, status?: string, limit?: number, offset?: number, };
+
+export type LedgerRowView = { id: number, createdAt: number, conversationId: number | null, conversationTitle: string | null, purpose: string, model: string, promptTokens: number, cachedTokens: number, completionTokens: number, reasoningTokens: number, costNanos: number | null, estimated: boolean, status: string, requestId: string | null, firstTokenMs: number | null, durationMs: number | null, };
+
+export type ExportResult = { path: string, rows: number, };
