@@ -99,6 +99,17 @@ class App {
     );
     await wd("POST", `/session/${this.id}/element/${id}/click`, {});
   }
+  /** Replaces an input's value, as a user selecting all and typing would. */
+  async fill(selector, text) {
+    await this.waitFind(selector);
+    await this.run(
+      `const input = document.querySelector(arguments[0]);
+       input.value = "";
+       input.dispatchEvent(new Event("input", { bubbles: true }));`,
+      selector,
+    );
+    await this.type(selector, text);
+  }
   async type(selector, text) {
     const id = await this.waitFind(selector);
     await wd("POST", `/session/${this.id}/element/${id}/value`, { text });
@@ -288,6 +299,77 @@ async function main() {
       const last = (await app.messages()).at(-1);
       return last.role === "assistant" && last.status === "complete" && last.text.includes("mock");
     });
+  });
+
+  await test("the meter counts every reply; the budget alerts, and its hard stop asks first", async () => {
+    const before = await waitFor("spend meter", () => app.text('[data-testid="spend-meter"]'));
+    if (!/\$\d+\.\d+ this month/.test(before)) throw new Error(`meter: ${before}`);
+    // A budget far below what the replies so far cost, with the hard stop on.
+    await app.click('[data-testid="settings-button"]');
+    await app.fill('[data-testid="budget-amount-input"]', "0.00001");
+    await app.click('[data-testid="hard-stop-toggle"]');
+    await app.click('[data-testid="budget-save"]');
+    await waitFor("budget saved", async () => (await app.text("dialog [role=status]"))?.includes("a month"));
+    await app.screenshot("6-budget-settings");
+    await app.run(`document.querySelector("dialog").close()`);
+    const level = await waitFor("meter over budget", () =>
+      app.run(`return document.querySelector('[data-testid="spend-meter"]')?.dataset.level === "over"`),
+    );
+    if (!level) throw new Error("meter not over budget");
+    const meter = await app.text('[data-testid="spend-meter"]');
+    if (!meter.includes("of <$0.00001") && !meter.includes("of $0.00001")) throw new Error(`meter: ${meter}`);
+    const banner = await waitFor("budget banner", () => app.text('[data-testid="budget-banner"]'));
+    if (!banner.includes("100%")) throw new Error(`banner: ${banner}`);
+
+    // The estimate follows the composer; the hard stop asks before anything is sent.
+    await app.click('[data-testid="new-chat-button"]');
+    await app.type('[data-testid="composer-input"]', "What does this cost?");
+    const estimate = await waitFor("estimate", () => app.text('[data-testid="cost-estimate"]'));
+    if (!/tokens to send · .*\$.* to \$/.test(estimate)) throw new Error(`estimate: ${estimate}`);
+    const sentBefore = (await app.messages()).length;
+    await app.click('[data-testid="send-button"]');
+    await waitFor("budget dialog", () =>
+      app.run(`return document.querySelector('[data-testid="budget-dialog"]')?.open === true`),
+    );
+    await app.screenshot("7-hard-stop");
+    if ((await app.messages()).length !== sentBefore) throw new Error("a refused message was sent");
+    await app.click('[data-testid="budget-send-anyway"]');
+    await waitFor("reply sent anyway", async () => {
+      const last = (await app.messages()).at(-1);
+      return last?.role === "assistant" && last.status === "complete";
+    });
+    const cost = await waitFor("conversation cost", () => app.text('[data-testid="conversation-cost"]'));
+    if (!cost.includes("$")) throw new Error(`conversation cost: ${cost}`);
+
+    // Raising the budget from the dialog sends normally.
+    await app.type('[data-testid="composer-input"]', "And another?");
+    await app.click('[data-testid="send-button"]');
+    await app.fill("#budget-raise-input", "100");
+    await app.click('[data-testid="budget-raise-button"]');
+    await waitFor("reply after raising", async () => {
+      const replies = (await app.messages()).filter((m) => m.role === "assistant");
+      return replies.length === 2 && replies[1].status === "complete";
+    });
+    await waitFor("meter at the new budget", async () =>
+      (await app.text('[data-testid="spend-meter"]'))?.includes("of $100.00 this month"),
+    );
+    await app.click('[data-testid="budget-banner-dismiss"]');
+    await waitFor("banner dismissed", async () => (await app.text('[data-testid="budget-banner"]')) === null);
+
+    // The usage page lists every billed request and agrees with the meter.
+    await app.click('[data-testid="spend-meter"]');
+    await app.waitFind('[data-testid="usage-page"]');
+    const rows = await waitFor("request log", () =>
+      app.run(`return document.querySelectorAll('[data-testid="request-log-row"]').length`),
+    );
+    if (rows < 7) throw new Error(`only ${rows} requests in the log`);
+    const summary = await app.text('[data-testid="usage-summary"]');
+    const meterNow = await app.text('[data-testid="spend-meter"]');
+    if (meterNow !== null) throw new Error("the chat header is still shown over the usage page");
+    if (!summary.includes("of $100.00 this month")) throw new Error(`summary: ${summary}`);
+    await app.screenshot("8-usage");
+    await app.click('[data-testid="usage-close"]');
+    await app.waitFind('[data-testid="composer-input"]');
   });
 
   await test("when OpenAI cannot be reached, the typed text stays in the composer", async () => {

@@ -47,8 +47,11 @@ pub fn format_usd(nanos: NanoUsd) -> String {
         // Round to the cent, half up.
         let cents_total = (abs + 5_000_000) / 10_000_000;
         format!("{sign}${}.{:02}", cents_total / 100, cents_total % 100)
+    } else if abs < 5_000 {
+        // Would round to $0.00000: say it is tiny, never that it is free.
+        format!("<{sign}$0.00001")
     } else {
-        // Below one cent: four significant decimals are enough to tell amounts apart.
+        // Below one cent: five decimals are enough to tell amounts apart.
         let tenths_of_milli = (rest + 5_000) / 10_000;
         let shown = format!("{dollars}.{tenths_of_milli:05}");
         let shown = shown.trim_end_matches('0');
@@ -90,6 +93,9 @@ mod tests {
             (14_995_000, "$0.01"),
             (10_800, "$0.00001"),
             (4_400_000, "$0.0044"),
+            (1_350, "<$0.00001"),
+            (5_000, "$0.00001"),
+            (1, "<$0.00001"),
             (-1_500_000_000, "-$1.50"),
         ];
         for (nanos, expected) in cases {

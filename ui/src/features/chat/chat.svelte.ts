@@ -11,6 +11,10 @@ export class ChatState {
   error = $state<IpcError | null>(null);
   /** A wait before another attempt, for "Retrying in 2 s…". */
   retry = $state<{ attempt: number; reason: string; until: number } | null>(null);
+  /** A send the budget's hard stop refused; `again` repeats it (past the stop, or not). */
+  blocked = $state<{ message: string; again: (overBudget: boolean) => Promise<void> } | null>(null);
+  /** What the open conversation has cost so far (nano-USD). */
+  costNanos = $state(0);
 
   /** Text received but not yet shown: applied at most once per animation frame. */
   #pending = "";
@@ -34,6 +38,7 @@ export class ChatState {
       const view = await ipc.conversationGet(id);
       this.currentId = id;
       this.messages = view.messages;
+      this.costNanos = view.costNanos;
       this.error = null;
     } catch (e) {
       this.error = asIpcError(e);
@@ -44,44 +49,81 @@ export class ChatState {
     if (this.streaming) return;
     this.currentId = null;
     this.messages = [];
+    this.costNanos = 0;
     this.error = null;
   }
 
-  async send() {
+  /** Sends the composer's text; `overBudget` lets it past the budget's hard stop. */
+  async send(overBudget = false) {
     const text = this.draft.trim();
     if (!text || this.streaming) return;
-    await this.#stream((onEvent) =>
-      ipc.chatSend({ conversationId: this.currentId, text }, onEvent),
+    const conversationId = this.currentId;
+    await this.#stream(
+      (onEvent) =>
+        ipc.chatSend({ conversationId, text, allowOverBudget: overBudget || undefined }, onEvent),
+      (again) => this.send(again),
     );
   }
 
   /** A new answer to the last message (after a failure, or to try again). */
-  async retryLast() {
+  async retryLast(overBudget = false) {
     const id = this.currentId;
     if (id === null || this.streaming) return;
-    await this.#stream((onEvent) => ipc.chatRetry(id, onEvent));
+    await this.#stream(
+      (onEvent) => ipc.chatRetry(id, overBudget, onEvent),
+      (again) => this.retryLast(again),
+    );
   }
 
   /** More of the last reply, where it was cut off. */
-  async continueLast() {
+  async continueLast(overBudget = false) {
     const id = this.currentId;
     if (id === null || this.streaming) return;
-    await this.#stream((onEvent) => ipc.chatContinue(id, onEvent));
+    await this.#stream(
+      (onEvent) => ipc.chatContinue(id, overBudget, onEvent),
+      (again) => this.continueLast(again),
+    );
   }
 
-  async #stream(start: (onEvent: (event: ChatEvent) => void) => Promise<void>) {
+  /** Runs the send the hard stop refused, past the stop ("send this one anyway") or
+   * not (after the budget was raised). */
+  async sendBlocked(overBudget: boolean) {
+    const blocked = this.blocked;
+    this.blocked = null;
+    await blocked?.again(overBudget);
+  }
+
+  async #stream(
+    start: (onEvent: (event: ChatEvent) => void) => Promise<void>,
+    again: (overBudget: boolean) => Promise<void>,
+  ) {
     this.streaming = true;
     this.error = null;
+    this.blocked = null;
     try {
       await start((event) => this.apply(event));
     } catch (e) {
-      // Nothing was sent (no key, bad input): the text stays in the composer.
-      this.error = asIpcError(e);
+      // Nothing was sent (no key, bad input, the budget): the text stays in the composer.
+      const error = asIpcError(e);
+      if (error.code === "budget_exceeded") this.blocked = { message: error.message, again };
+      else this.error = error;
     } finally {
       this.flush();
       this.streaming = false;
       this.#sending = false;
-      await this.loadConversations();
+      await Promise.all([this.loadConversations(), this.refreshCost()]);
+    }
+  }
+
+  /** The open conversation's total from the ledger (every request, failed ones too). */
+  async refreshCost() {
+    const id = this.currentId;
+    if (id === null) return;
+    try {
+      const view = await ipc.conversationGet(id);
+      if (this.currentId === id) this.costNanos = view.costNanos;
+    } catch {
+      // The total stays as it was; the meter is updated by its own notice.
     }
   }
 
@@ -96,6 +138,7 @@ export class ChatState {
         if (this.currentId !== event.conversationId) {
           this.currentId = event.conversationId;
           this.messages = [];
+          this.costNanos = 0;
         }
         const base = {
           finishReason: null,
@@ -169,6 +212,8 @@ export class ChatState {
         if (reply) {
           reply.status = event.status;
           reply.finishReason = event.finishReason;
+          if (event.cost !== null) reply.costNanos = (reply.costNanos ?? 0) + event.cost;
+          else reply.priceUnknown = true;
         }
         break;
       }

@@ -1,15 +1,27 @@
 // The only module that talks to Tauri. Everything else imports these typed functions.
 import { Channel, invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
 import type {
+  BudgetAlertView,
+  BudgetInput,
   ChatEvent,
   ConversationSummary,
   ConversationView,
+  DraftEstimate,
+  DraftRequest,
+  ExportResult,
   IpcError,
   KeyStatusView,
   KeyTestResult,
+  LedgerQuery,
+  LedgerRowView,
+  PriceInput,
+  PricesView,
   SendRequest,
   SettingsUpdate,
   SettingsView,
+  SpendView,
+  UsageReport,
 } from "./bindings";
 
 export type * from "./bindings";
@@ -43,11 +55,19 @@ export const ipc = {
   chatSend(request: SendRequest, onEvent: (event: ChatEvent) => void): Promise<void> {
     return call("chat_send", { request, onEvent: channel(onEvent) });
   },
-  chatRetry(conversationId: number, onEvent: (event: ChatEvent) => void): Promise<void> {
-    return call("chat_retry", { conversationId, onEvent: channel(onEvent) });
+  chatRetry(
+    conversationId: number,
+    allowOverBudget: boolean,
+    onEvent: (event: ChatEvent) => void,
+  ): Promise<void> {
+    return call("chat_retry", { conversationId, allowOverBudget, onEvent: channel(onEvent) });
   },
-  chatContinue(conversationId: number, onEvent: (event: ChatEvent) => void): Promise<void> {
-    return call("chat_continue", { conversationId, onEvent: channel(onEvent) });
+  chatContinue(
+    conversationId: number,
+    allowOverBudget: boolean,
+    onEvent: (event: ChatEvent) => void,
+  ): Promise<void> {
+    return call("chat_continue", { conversationId, allowOverBudget, onEvent: channel(onEvent) });
   },
   chatStop: (conversationId: number) => call<boolean>("chat_stop", { conversationId }),
   conversationList: () => call<ConversationSummary[]>("conversation_list"),
@@ -59,4 +79,25 @@ export const ipc = {
   settingsGet: () => call<SettingsView>("settings_get"),
   settingsSet: (update: SettingsUpdate) => call<SettingsView>("settings_set", { update }),
   linkOpen: (url: string) => call<void>("link_open", { url }),
+  spendSummary: () => call<SpendView>("spend_summary"),
+  budgetSet: (budget: BudgetInput) => call<SpendView>("budget_set", { budget }),
+  budgetClear: () => call<SpendView>("budget_clear"),
+  budgetAlertsDismiss: () => call<SpendView>("budget_alerts_dismiss"),
+  pricesList: () => call<PricesView>("prices_list"),
+  priceSet: (price: PriceInput) => call<PricesView>("price_set", { price }),
+  priceReset: (model: string) => call<PricesView>("price_reset", { model }),
+  costEstimate: (draft: DraftRequest) => call<DraftEstimate>("cost_estimate", { draft }),
+  usageReport: () => call<UsageReport>("usage_report"),
+  ledgerList: (query: LedgerQuery) => call<LedgerRowView[]>("ledger_list", { query }),
+  ledgerExport: (query: LedgerQuery) => call<ExportResult>("ledger_export", { query }),
+};
+
+/** App-wide notices from the engine. Each returns a function that stops listening. */
+export const notices = {
+  onSpendUpdated(handler: (spend: SpendView) => void): Promise<() => void> {
+    return listen<SpendView>("spend_updated", (event) => handler(event.payload));
+  },
+  onBudgetAlert(handler: (alert: BudgetAlertView) => void): Promise<() => void> {
+    return listen<BudgetAlertView>("budget_alert", (event) => handler(event.payload));
+  },
 };

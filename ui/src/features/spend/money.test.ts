@@ -1,0 +1,105 @@
+import { describe, expect, it } from "vitest";
+import type { DraftEstimate, SpendView } from "../../lib/ipc";
+import {
+  dayOfMonth,
+  estimateText,
+  formatUsd,
+  meterDetails,
+  meterText,
+  projectionText,
+  tooLong,
+  usdInput,
+} from "./money";
+
+export function spendView(overrides: Partial<SpendView> = {}): SpendView {
+  return {
+    periodStart: 0,
+    periodEnd: 1,
+    lastDay: "2026-11-30",
+    spentNanos: 3_420_000_000,
+    estimatedNanos: 0,
+    unpricedRequests: 0,
+    requests: 12,
+    projectedNanos: 8_100_000_000,
+    budget: {
+      monthlyNanos: 10_000_000_000,
+      resetDay: 1,
+      thresholds: [50, 80, 100],
+      hardStop: false,
+    },
+    level: "calm",
+    alerts: [],
+    pricesCheckedOn: "2026-11-01",
+    ...overrides,
+  };
+}
+
+describe("money for people", () => {
+  it("formats nano-USD exactly as the engine does", () => {
+    // The same table as tally-spend's format_table.
+    const cases: [number, string][] = [
+      [0, "$0.00"],
+      [3_420_000_000, "$3.42"],
+      [10_000_000_000, "$10.00"],
+      [14_995_000, "$0.01"],
+      [10_800, "$0.00001"],
+      [4_400_000, "$0.0044"],
+      [1_350, "<$0.00001"],
+      [5_000, "$0.00001"],
+      [1, "<$0.00001"],
+      [-1_500_000_000, "-$1.50"],
+      [1_234_567_000_000_000, "$1,234,567.00"],
+    ];
+    for (const [nanos, text] of cases) expect(formatUsd(nanos), String(nanos)).toBe(text);
+  });
+
+  it("gives amounts back as a user would type them", () => {
+    expect(usdInput(20_000_000_000)).toBe("20");
+    expect(usdInput(12_500_000_000)).toBe("12.5");
+    expect(usdInput(50_000)).toBe("0.00005");
+  });
+
+  it("says the day of the month in words", () => {
+    const days: [string, string][] = [
+      ["2026-11-01", "the 1st"],
+      ["2026-11-02", "the 2nd"],
+      ["2026-11-03", "the 3rd"],
+      ["2026-11-11", "the 11th"],
+      ["2026-11-12", "the 12th"],
+      ["2026-11-22", "the 22nd"],
+      ["2026-11-30", "the 30th"],
+      ["2026-12-31", "the 31st"],
+    ];
+    for (const [date, words] of days) expect(dayOfMonth(date)).toBe(words);
+  });
+
+  it("writes the meter's lines", () => {
+    const view = spendView();
+    expect(meterText(view)).toBe("$3.42 of $10.00 this month");
+    expect(projectionText(view)).toBe("At this pace: ~$8.10 by the 30th");
+    expect(meterText(spendView({ budget: null }))).toBe("$3.42 this month");
+    expect(projectionText(spendView({ spentNanos: 0 }))).toBeNull();
+    expect(meterDetails(view)).toEqual([]);
+    const details = meterDetails(spendView({ estimatedNanos: 20_000_000, unpricedRequests: 2 }));
+    expect(details[0]).toContain("$0.02 of it is estimated");
+    expect(details[1]).toContain("2 requests of a model with an unknown price");
+  });
+
+  it("writes the pre-send estimate", () => {
+    const estimate: DraftEstimate = {
+      model: "gpt-4o-mini",
+      inputTokens: 1234,
+      contextWindow: 128_000,
+      maxOutputTokens: 16_384,
+      minCostNanos: 185_100,
+      maxCostNanos: 10_015_500,
+      unusual: false,
+    };
+    expect(estimateText(estimate)).toBe("1,234 tokens to send · $0.00019 to $0.01");
+    expect(tooLong(estimate)).toBe(false);
+    expect(tooLong({ ...estimate, inputTokens: 200_000 })).toBe(true);
+    expect(
+      estimateText({ ...estimate, minCostNanos: null, maxCostNanos: null, model: "llama3" }),
+    ).toBe("1,234 tokens to send · price unknown for llama3");
+  });
+});

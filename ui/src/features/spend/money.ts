@@ -1,0 +1,108 @@
+// Money and token figures for people. Amounts arrive as integer nano-USD and are only
+// formatted here, never summed in floating point.
+import type { DraftEstimate, MeterLevel, SpendView } from "../../lib/ipc";
+
+const NANOS_PER_CENT = 10_000_000;
+
+/** `$3.42`; below a cent, enough digits that a tiny request does not read as free. */
+export function formatUsd(nanos: number): string {
+  const sign = nanos < 0 ? "-" : "";
+  const abs = Math.abs(nanos);
+  if (abs === 0 || abs >= NANOS_PER_CENT) {
+    const cents = Math.floor((abs + NANOS_PER_CENT / 2) / NANOS_PER_CENT);
+    const dollars = Math.floor(cents / 100).toLocaleString("en-US");
+    return `${sign}$${dollars}.${String(cents % 100).padStart(2, "0")}`;
+  }
+  // Would round to $0.00000: say it is tiny, never that it is free.
+  if (abs < 5_000) return `<${sign}$0.00001`;
+  const hundredThousandths = Math.floor((abs + 5_000) / 10_000);
+  const digits = String(hundredThousandths).padStart(5, "0").replace(/0+$/, "");
+  return `${sign}$0.${digits}`;
+}
+
+/** Dollars as a user would type them back into a form (`12.5`, `0.00005`). */
+export function usdInput(nanos: number): string {
+  const whole = Math.floor(nanos / 1e9);
+  const fraction = String(nanos % 1e9)
+    .padStart(9, "0")
+    .replace(/0+$/, "");
+  return fraction ? `${whole}.${fraction}` : String(whole);
+}
+
+export function formatTokens(tokens: number): string {
+  return tokens.toLocaleString("en-US");
+}
+
+/** "the 30th" for `2026-11-30`. */
+export function dayOfMonth(isoDate: string): string {
+  const day = Number(isoDate.slice(8, 10));
+  const suffix =
+    day % 10 === 1 && day !== 11
+      ? "st"
+      : day % 10 === 2 && day !== 12
+        ? "nd"
+        : day % 10 === 3 && day !== 13
+          ? "rd"
+          : "th";
+  return `the ${day}${suffix}`;
+}
+
+/** The meter's main line: "$3.42 of $10.00 this month", or the spend alone. */
+export function meterText(spend: SpendView): string {
+  const spent = formatUsd(spend.spentNanos);
+  return spend.budget
+    ? `${spent} of ${formatUsd(spend.budget.monthlyNanos)} this month`
+    : `${spent} this month`;
+}
+
+/** "At this pace: ~$8.10 by the 30th", once there is a pace to speak of. */
+export function projectionText(spend: SpendView): string | null {
+  if (spend.spentNanos <= 0) return null;
+  return `At this pace: ~${formatUsd(spend.projectedNanos)} by ${dayOfMonth(spend.lastDay)}`;
+}
+
+/** What the meter adds in words: estimated parts and unpriced requests. */
+export function meterDetails(spend: SpendView): string[] {
+  const details: string[] = [];
+  if (spend.estimatedNanos > 0) {
+    details.push(
+      `${formatUsd(spend.estimatedNanos)} of it is estimated (replies that were cut off)`,
+    );
+  }
+  if (spend.unpricedRequests > 0) {
+    const n = spend.unpricedRequests;
+    details.push(
+      `${n} ${n === 1 ? "request" : "requests"} of a model with an unknown price, not included: set its price in Settings`,
+    );
+  }
+  return details;
+}
+
+export function levelLabel(level: MeterLevel): string {
+  switch (level) {
+    case "over":
+      return "over budget";
+    case "warning":
+      return "close to the budget";
+    case "notice":
+      return "past a budget alert";
+    case "calm":
+      return "within budget";
+    case "none":
+      return "no budget set";
+  }
+}
+
+/** The line under the composer: "About 1,234 tokens in · $0.0002 to $0.0100". */
+export function estimateText(estimate: DraftEstimate): string {
+  const tokens = `${formatTokens(estimate.inputTokens)} tokens to send`;
+  if (estimate.minCostNanos === null || estimate.maxCostNanos === null) {
+    return `${tokens} · price unknown for ${estimate.model}`;
+  }
+  return `${tokens} · ${formatUsd(estimate.minCostNanos)} to ${formatUsd(estimate.maxCostNanos)}`;
+}
+
+/** Whether the draft is longer than the model can read. */
+export function tooLong(estimate: DraftEstimate): boolean {
+  return estimate.contextWindow !== null && estimate.inputTokens > estimate.contextWindow;
+}
