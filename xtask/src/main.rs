@@ -1,10 +1,11 @@
-//! `cargo xtask run [--mock]`, `cargo xtask test`, `cargo xtask setup`, `cargo xtask bindings`,
-//! `cargo xtask fuzz`.
+//! `cargo xtask run [--mock]`, `cargo xtask test`, `cargo xtask setup`, `cargo xtask bench`,
+//! `cargo xtask bindings`, `cargo xtask fuzz`.
 //!
 //! Each command first sets up whatever is missing on a Debian or Ubuntu machine (system
 //! packages, the UI's npm packages, tauri-driver), builds the UI, then builds and runs the
 //! app or the whole test suite. Tools it installs go under `.tools/` in the clone.
 
+mod bench;
 mod setup;
 mod steps;
 
@@ -16,6 +17,7 @@ fn main() -> ExitCode {
         Some("run") => steps::run(args.iter().any(|a| a == "--mock")),
         Some("test") => steps::test(),
         Some("setup") => steps::setup(),
+        Some("bench") => bench::bench(args.iter().any(|a| a == "--smoke")),
         Some("bindings") => steps::bindings(),
         Some("fuzz") => match args.get(1).map(|s| s.parse::<u32>()) {
             None => steps::fuzz(600),
@@ -27,6 +29,7 @@ fn main() -> ExitCode {
                 "usage:\n  cargo xtask run [--mock]   set up what is missing and start Tally\n  \
                  cargo xtask test           set up what is missing and run every test\n  \
                  cargo xtask setup          only set up what is missing (packages, npm, UI build)\n  \
+                 cargo xtask bench [--smoke] the benches, as one table (--smoke: once each)\n  \
                  cargo xtask bindings       regenerate ui/src/lib/ipc/bindings.ts\n  \
                  cargo xtask fuzz [SECONDS] fuzz the SSE parser (default 600 s)"
             );

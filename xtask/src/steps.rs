@@ -1,4 +1,4 @@
-//! The steps of `run`, `test` and `bindings`.
+//! The steps of `run`, `test`, `setup` and `bindings`.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -29,7 +29,7 @@ pub fn run_cmd(mut command: Command) -> Result {
     }
 }
 
-fn cargo() -> Command {
+pub fn cargo() -> Command {
     let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     c.current_dir(root());
     c
@@ -42,7 +42,7 @@ fn npm(args: &[&str]) -> Command {
 }
 
 /// Runs `name`'s step and prints how long it took.
-fn step(name: &str, f: impl FnOnce() -> Result) -> Result {
+pub fn step(name: &str, f: impl FnOnce() -> Result) -> Result {
     println!("\n==> {name}");
     let started = Instant::now();
     f()?;
@@ -159,6 +159,8 @@ pub fn test() -> Result {
         test.args(["test", "--workspace"]);
         run_cmd(test)
     })?;
+    // The benches once each on small data, so they cannot rot (`cargo xtask bench` measures).
+    crate::bench::bench(true)?;
     step(
         "the official openai Python SDK as the mock's oracle",
         || {

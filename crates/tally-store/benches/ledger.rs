@@ -11,13 +11,20 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use rusqlite::{Connection, params};
 use tally_store::{DB_FILE_NAME, Store};
 
-const ROWS: i64 = 1_000_000;
+/// Ledger rows; `TALLY_BENCH_SMOKE` (CI's quick run) uses fewer.
+fn rows() -> i64 {
+    if std::env::var_os("TALLY_BENCH_SMOKE").is_some() {
+        10_000
+    } else {
+        1_000_000
+    }
+}
 const DAY: i64 = 86_400_000;
 /// 2026-11-01 00:00 UTC: "this month" starts here.
 const MONTH_START: i64 = 1_793_491_200_000;
 const MONTH_END: i64 = MONTH_START + 30 * DAY;
 
-/// A database with `ROWS` ledger rows spread evenly over the `days` days before the end
+/// A database with `rows()` ledger rows spread evenly over the `days` days before the end
 /// of this month.
 fn ledger(dir: &Path, days: i64) -> Store {
     drop(Store::open_in(dir).unwrap());
@@ -34,8 +41,9 @@ fn ledger(dir: &Path, days: i64) -> Store {
             .unwrap();
         let mut rng = fastrand::Rng::with_seed(1);
         let span = days * DAY;
-        for i in 0..ROWS {
-            let at = MONTH_END - span + i * span / ROWS;
+        let rows = rows();
+        for i in 0..rows {
+            let at = MONTH_END - span + i * span / rows;
             let prompt = rng.i64(10..4_000);
             let completion = rng.i64(10..1_000);
             let cost = (prompt * 150 + completion * 600) / 1_000;
