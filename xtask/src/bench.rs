@@ -126,7 +126,7 @@ pub fn bench(smoke: bool) -> Result {
     let mut rows = Vec::new();
     println!(
         "\n{:<46} {:>22} {:>22} {:>9}  target",
-        "figure", "Tally (median ± MAD)", "baseline (median)", "ratio"
+        "figure", "Tally (median ± MAD)", "baseline (median)", "time ×"
     );
     for figure in FIGURES {
         let Some(ours) = results.iter().find(|r| r.id == figure.id) else {

@@ -339,18 +339,12 @@ impl Engine {
 
     pub fn prices_list(&self) -> Result<PricesView, CoreError> {
         let catalog = self.catalog();
-        let unpriced_models = {
-            let mut models: Vec<String> = self
-                .store()
-                .unpriced_usage()?
-                .into_iter()
-                .map(|e| e.row.model)
-                .filter(|m| catalog.lookup(m).is_none())
-                .collect();
-            models.sort();
-            models.dedup();
-            models
-        };
+        let unpriced_models = self
+            .store()
+            .unpriced_models()?
+            .into_iter()
+            .filter(|m| catalog.lookup(m).is_none())
+            .collect();
         Ok(PricesView {
             checked_on: catalog.checked_on.clone(),
             models: catalog

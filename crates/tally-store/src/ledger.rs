@@ -86,6 +86,15 @@ impl Store {
         rows.map(|r| r?).collect()
     }
 
+    /// The models of ledger rows with no known price, by name.
+    pub fn unpriced_models(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT model FROM usage_ledger WHERE cost_nanos IS NULL ORDER BY model",
+        )?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Gives ledger rows their cost, in one transaction: `(row id, nano-USD)`.
     pub fn set_usage_costs(&mut self, costs: &[(i64, i64)]) -> Result<()> {
         let tx = self.conn.transaction()?;

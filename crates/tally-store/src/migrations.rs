@@ -96,6 +96,8 @@ CREATE INDEX request_log_by_time ON request_log(started_at);
 ALTER TABLE usage_ledger ADD COLUMN first_token_ms INTEGER;
 ALTER TABLE usage_ledger ADD COLUMN duration_ms INTEGER;
 CREATE INDEX usage_by_model ON usage_ledger(model);
+-- Rows of models with no known price, to prompt for a price and reprice once one is set.
+CREATE INDEX usage_unpriced ON usage_ledger(model) WHERE cost_nanos IS NULL;
 
 -- The ledger summed per quarter hour (every time zone's midnight falls on one), kept by
 -- triggers, so a month's total reads at most ~3,000 rows however long the ledger grows.

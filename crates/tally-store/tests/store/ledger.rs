@@ -173,6 +173,7 @@ fn ledger_filters_spend_by_model_and_top_conversations() {
     assert_eq!(by_model[1].requests, 2);
     assert_eq!(by_model[1].cost_nanos, 30);
     assert_eq!(by_model[2].unpriced, 1);
+    assert_eq!(store.unpriced_models().unwrap(), ["llama3"]);
 
     let top = store.top_conversations(0, 10_000, 1).unwrap();
     assert_eq!(top.len(), 1);
