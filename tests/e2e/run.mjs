@@ -1,10 +1,10 @@
 // End-to-end: the real Tally binary under Xvfb, driven over WebDriver (tauri-driver +
 // WebKitWebDriver), with a real Secret Service and the mock OpenAI server on loopback.
 // `cargo xtask test` runs this inside a private D-Bus session with a fresh HOME.
-import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { createInterface } from "node:readline";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { App, Driver, Processes, waitFor } from "./webdriver.mjs";
 
 const env = (name) => {
   const value = process.env[name];
@@ -20,116 +20,25 @@ const KEY = "sk-proj-E2eTestKeyNotReal00000000000000wxyz";
 // Screenshots of each screen, kept as test artifacts.
 const SHOTS = join(import.meta.dirname, "../../target/e2e-screenshots");
 const PORT = 4444 + (process.pid % 1000);
-const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
 
-const children = [];
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function start(command, args, options = {}) {
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "inherit"], ...options });
-  children.push(child);
-  return child;
-}
+const processes = new Processes();
+const driver = new Driver(PORT);
 
 let mock;
 async function startMock() {
-  mock = start(MOCK, ["--chunk-chars", "6", "--delay-ms", "40"]);
-  const line = await new Promise((resolve, reject) => {
-    createInterface({ input: mock.stdout }).once("line", resolve);
-    mock.once("exit", () => reject(new Error("mock-openai exited")));
-  });
-  return line.trim().split(" ").pop();
+  const started = await processes.mock(MOCK, ["--chunk-chars", "6", "--delay-ms", "40"]);
+  mock = started.process;
+  return started.base;
 }
 
-async function wd(method, path, body) {
-  const response = await fetch(`http://127.0.0.1:${PORT}${path}`, {
-    method,
-    headers: { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await response.json();
-  if (json.value && json.value.error) {
-    throw new Error(`${method} ${path}: ${json.value.error}: ${json.value.message}`);
-  }
-  return json.value;
-}
-
-async function waitFor(what, check, timeoutMs = 15000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      last = await check();
-      if (last) return last;
-    } catch (error) {
-      last = error;
-    }
-    await sleep(30);
-  }
-  throw new Error(`timed out waiting for ${what} (last: ${last})`);
-}
-
-class App {
+/** The app under test, with screenshots kept as artifacts. */
+class TallyApp extends App {
   static async launch() {
-    const started = performance.now();
-    const session = await wd("POST", "/session", {
-      capabilities: {
-        alwaysMatch: { browserName: "wry", "tauri:options": { application: APP } },
-      },
-    });
-    return Object.assign(new App(), { id: session.sessionId, started });
+    const app = await driver.launch(APP);
+    return Object.setPrototypeOf(app, TallyApp.prototype);
   }
-  run(script, ...args) {
-    return wd("POST", `/session/${this.id}/execute/sync`, { script, args });
-  }
-  async find(selector) {
-    const element = await wd("POST", `/session/${this.id}/element`, {
-      using: "css selector",
-      value: selector,
-    });
-    return element[ELEMENT];
-  }
-  async waitFind(selector, timeoutMs) {
-    return waitFor(selector, () => this.find(selector), timeoutMs);
-  }
-  async click(selector) {
-    const id = await this.waitFind(selector);
-    await waitFor(`${selector} enabled`, () =>
-      this.run(`return !document.querySelector(arguments[0])?.disabled`, selector),
-    );
-    await wd("POST", `/session/${this.id}/element/${id}/click`, {});
-  }
-  /** Replaces an input's value, as a user selecting all and typing would. */
-  async fill(selector, text) {
-    await this.waitFind(selector);
-    await this.run(
-      `const input = document.querySelector(arguments[0]);
-       input.value = "";
-       input.dispatchEvent(new Event("input", { bubbles: true }));`,
-      selector,
-    );
-    await this.type(selector, text);
-  }
-  async type(selector, text) {
-    const id = await this.waitFind(selector);
-    await wd("POST", `/session/${this.id}/element/${id}/value`, { text });
-  }
-  text(selector) {
-    return this.run(`return document.querySelector(arguments[0])?.textContent ?? null`, selector);
-  }
-  messages() {
-    return this.run(`return [...document.querySelectorAll('[data-testid="message"]')].map((m) => ({
-      role: m.dataset.role, status: m.dataset.status,
-      text: m.querySelector('[data-testid="message-content"]').textContent.trim() }))`);
-  }
-  async screenshot(name) {
-    // WebKit snapshots the last painted frame: give it a moment to paint the newest state.
-    await sleep(400);
-    const png = await wd("GET", `/session/${this.id}/screenshot`);
-    writeFileSync(join(SHOTS, `${name}.png`), Buffer.from(png, "base64"));
-  }
-  async quit() {
-    await wd("DELETE", `/session/${this.id}`);
+  screenshot(name) {
+    return super.screenshot(SHOTS, name);
   }
 }
 
@@ -157,16 +66,18 @@ async function main() {
   mkdirSync(DATA_DIR, { recursive: true });
   mkdirSync(SHOTS, { recursive: true });
   const apiBase = await startMock();
-  const driver = start(DRIVER, ["--port", String(PORT), "--native-driver", "/usr/bin/WebKitWebDriver"], {
-    env: { ...process.env, TALLY_DATA_DIR: DATA_DIR, TALLY_API_BASE: apiBase, TALLY_LOG: "warn" },
-  });
-  driver.stdout.resume();
-  await waitFor("tauri-driver", () => wd("GET", "/status").then(() => true));
+  const tauriDriver = processes.start(
+    DRIVER,
+    ["--port", String(PORT), "--native-driver", "/usr/bin/WebKitWebDriver"],
+    { env: { ...process.env, TALLY_DATA_DIR: DATA_DIR, TALLY_API_BASE: apiBase, TALLY_LOG: "warn" } },
+  );
+  tauriDriver.stdout.resume();
+  await driver.ready();
 
   let app;
   const question = "Please say hello in three languages.";
   await test("onboarding stores the key in the system keychain, never on disk", async () => {
-    app = await App.launch();
+    app = await TallyApp.launch();
     await app.waitFind('[data-testid="onboarding-start"]');
     await app.screenshot("1-welcome");
     await app.click('[data-testid="onboarding-start"]');
@@ -228,7 +139,7 @@ async function main() {
 
   await test("the conversation is still there after quitting and relaunching", async () => {
     await app.quit();
-    app = await App.launch();
+    app = await TallyApp.launch();
     await app.click('[data-testid="conversation-item"]');
     const messages = await waitFor("messages", async () => {
       const m = await app.messages();
@@ -391,7 +302,7 @@ async function main() {
     await app.quit();
     const times = [];
     for (let i = 0; i < 3; i++) {
-      app = await App.launch();
+      app = await TallyApp.launch();
       await app.waitFind('[data-testid="composer-input"]');
       times.push(performance.now() - app.started);
       await app.quit();
@@ -410,7 +321,7 @@ try {
   results.push({ name: "setup", ok: false });
   console.log(`FAIL setup\n     ${error.stack ?? error}`);
 } finally {
-  for (const child of children) child.kill();
+  processes.killAll();
 }
 const failed = results.filter((r) => !r.ok).length;
 console.log(`\n${results.length - failed} passed, ${failed} failed`);

@@ -3,10 +3,12 @@
 //! `--smoke` runs every bench once on small data (CI does, so they cannot rot).
 
 use std::path::Path;
+use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::steps::{Result, cargo, root, run_cmd, step};
+use crate::setup;
+use crate::steps::{Result, build_ui, cargo, root, run_cmd, step, under_display};
 
 /// The benches, by package.
 const BENCHES: &[(&str, &str)] = &[
@@ -105,7 +107,7 @@ const FIGURES: &[Figure] = &[
 
 pub fn bench(smoke: bool) -> Result {
     if smoke {
-        return step("benches, once each on small data", || {
+        step("benches, once each on small data", || {
             let mut test = cargo();
             test.args(["test", "--benches"]);
             for (package, _) in BENCHES {
@@ -113,6 +115,9 @@ pub fn bench(smoke: bool) -> Result {
             }
             test.env("TALLY_BENCH_SMOKE", "1");
             run_cmd(test)
+        })?;
+        return step("app benchmarks, once each on debug builds", || {
+            app_figures(true).map(|_| ())
         });
     }
     for (package, name) in BENCHES {
@@ -122,6 +127,7 @@ pub fn bench(smoke: bool) -> Result {
             run_cmd(run)
         })?;
     }
+    let app = app_figures(false)?;
     let results = read_criterion(&root().join("target/criterion"))?;
     let mut rows = Vec::new();
     println!(
@@ -166,8 +172,13 @@ pub fn bench(smoke: bool) -> Result {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let report = serde_json::to_string_pretty(&json!({ "unix_time": stamp, "figures": rows }))
-        .map_err(|e| e.to_string())?;
+    rows.extend(print_app_table(&app));
+    let report = serde_json::to_string_pretty(&json!({
+        "unix_time": stamp,
+        "figures": rows,
+        "app": app,
+    }))
+    .map_err(|e| e.to_string())?;
     for name in [format!("{stamp}.json"), "latest.json".to_string()] {
         std::fs::write(out.join(name), &report).map_err(|e| e.to_string())?;
     }
@@ -254,4 +265,166 @@ fn time(ns: f64) -> String {
     } else {
         format!("{ns:.0} ns")
     }
+}
+
+/// The history the "large database" launch is measured with.
+const BIG_HISTORY: (u32, u32) = (10_000, 1_000_000);
+const SMOKE_HISTORY: (u32, u32) = (100, 1_000);
+
+/// Builds the app, the empty window and the mock, generates the databases, and runs
+/// `tests/bench/app.mjs` under a virtual display. Returns its figures plus binary sizes.
+fn app_figures(smoke: bool) -> Result<Value> {
+    let profile = if smoke { "debug" } else { "release" };
+    let target = root().join("target").join(profile);
+    build_ui()?;
+    step(
+        &format!("build the app, the empty window and the mock ({profile})"),
+        || {
+            let mut build = cargo();
+            build.args([
+                "build",
+                "-p",
+                "tally-app",
+                "-p",
+                "empty-window",
+                "-p",
+                "mock-openai",
+            ]);
+            build.args(["-p", "tally-store", "--bins", "--example", "generate"]);
+            if !smoke {
+                build.arg("--release");
+            }
+            run_cmd(build)
+        },
+    )?;
+    let driver = setup::tauri_driver()?;
+    let data = root().join("target/bench/data");
+    let (conversations, messages) = if smoke { SMOKE_HISTORY } else { BIG_HISTORY };
+    let empty_db = data.join(format!("{profile}-empty"));
+    let big_db = data.join(format!("{profile}-{conversations}-{messages}"));
+    let _ = std::fs::remove_dir_all(&empty_db);
+    let generate = |dir: &std::path::Path, conversations: u32, messages: u32| {
+        let mut generate = Command::new(target.join("examples/generate"));
+        generate
+            .arg(dir)
+            .arg(conversations.to_string())
+            .arg(messages.to_string());
+        run_cmd(generate)
+    };
+    step("an empty database", || generate(&empty_db, 0, 0))?;
+    // The large history is kept between runs: generating it takes a while.
+    if !big_db.join(tally_db_name()).is_file() {
+        step(
+            &format!("a history of {conversations} conversations, {messages} messages"),
+            || generate(&big_db, conversations, messages),
+        )?;
+    }
+    let out = root().join("target/bench/app.json");
+    let _ = std::fs::remove_file(&out);
+    let runs = if smoke { "1" } else { "5" };
+    let sends = if smoke { "3" } else { "50" };
+    let idle = if smoke { "1000" } else { "10000" };
+    step("app benchmarks (real windows under Xvfb)", || {
+        under_display(
+            "tests/bench/app.mjs",
+            &[
+                ("TALLY_BENCH_APP", target.join("tally")),
+                ("TALLY_BENCH_EMPTY", target.join("empty-window")),
+                ("TALLY_BENCH_MOCK", target.join("mock-openai")),
+                ("TALLY_BENCH_DRIVER", driver.clone()),
+                ("TALLY_BENCH_EMPTY_DB", empty_db.clone()),
+                ("TALLY_BENCH_BIG_DB", big_db.clone()),
+                ("TALLY_BENCH_OUT", out.clone()),
+                ("TALLY_BENCH_RUNS", runs.into()),
+                ("TALLY_BENCH_SENDS", sends.into()),
+                ("TALLY_BENCH_IDLE_MS", idle.into()),
+            ],
+            "TALLY_BENCH_HOME",
+        )
+    })?;
+    let mut figures: Value = serde_json::from_str(
+        &std::fs::read_to_string(&out).map_err(|e| format!("{}: {e}", out.display()))?,
+    )
+    .map_err(|e| e.to_string())?;
+    let size = |name: &str| std::fs::metadata(target.join(name)).map(|m| m.len()).ok();
+    figures["binary_tally"] = json!(size("tally"));
+    figures["binary_empty_window"] = json!(size("empty-window"));
+    figures["database_bytes_big"] = json!(
+        std::fs::metadata(big_db.join(tally_db_name()))
+            .map(|m| m.len())
+            .ok()
+    );
+    figures["history"] = json!({ "conversations": conversations, "messages": messages });
+    Ok(figures)
+}
+
+fn tally_db_name() -> &'static str {
+    "tally.sqlite3"
+}
+
+/// Prints the app rows of the table and returns them for the JSON report.
+fn print_app_table(app: &Value) -> Vec<Value> {
+    let median = |key: &str| app[key]["median"].as_f64();
+    let p99 = |key: &str| app[key]["p99"].as_f64();
+    let mb = |bytes: Option<u64>| bytes.map(|b| b as f64 / 1e6);
+    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => format!("×{:.2}", a / b),
+        _ => String::new(),
+    };
+    let rows = [
+        (
+            "first token shown − sent, p50 (ms)",
+            median("tally_first_token"),
+            median("raw_client_first_token"),
+            "≤ 15 ms",
+        ),
+        (
+            "first token shown − sent, p99 (ms)",
+            p99("tally_first_token"),
+            p99("raw_client_first_token"),
+            "",
+        ),
+        (
+            "idle memory, PSS of all processes (MB)",
+            median("idle_memory_tally"),
+            median("idle_memory_empty_window"),
+            "≤ ×1.15",
+        ),
+        (
+            "launch → composer, empty DB (ms)",
+            median("launch_tally_empty_db"),
+            median("launch_empty_window"),
+            "",
+        ),
+        (
+            "launch → composer, large history (ms)",
+            median("launch_tally_big_db"),
+            median("launch_empty_window"),
+            "≤ ×1.4",
+        ),
+        (
+            "release binary (MB)",
+            mb(app["binary_tally"].as_u64()),
+            mb(app["binary_empty_window"].as_u64()),
+            "≤ 20 MB",
+        ),
+    ];
+    println!(
+        "\n{:<46} {:>22} {:>22} {:>9}  target",
+        "app figure (baselines: empty window, raw client)", "Tally", "baseline", "×"
+    );
+    rows.iter()
+        .map(|(name, ours, baseline, target)| {
+            let show = |v: Option<f64>| v.map_or("–".to_string(), |v| format!("{v:.1}"));
+            println!(
+                "{:<46} {:>22} {:>22} {:>9}  {}",
+                name,
+                show(*ours),
+                show(*baseline),
+                ratio(*ours, *baseline),
+                target
+            );
+            json!({ "figure": name, "tally": ours, "baseline": baseline, "target": target })
+        })
+        .collect()
 }

@@ -50,7 +50,7 @@ pub fn step(name: &str, f: impl FnOnce() -> Result) -> Result {
     Ok(())
 }
 
-fn build_ui() -> Result {
+pub fn build_ui() -> Result {
     step("set up the UI's npm packages", setup::node_modules)?;
     step("build the UI", || run_cmd(npm(&["run", "build"])))
 }
@@ -262,13 +262,29 @@ pub fn fuzz(seconds: u32) -> Result {
 /// Runs `tests/e2e/run.mjs` under a virtual display, inside a private D-Bus session with
 /// an unlocked gnome-keyring and a fresh HOME.
 fn e2e(driver: &std::path::Path) -> Result {
-    let home = std::env::temp_dir().join(format!("tally-e2e-{}", std::process::id()));
+    under_display(
+        "tests/e2e/run.mjs",
+        &[
+            ("TALLY_E2E_APP", root().join("target/debug/tally")),
+            ("TALLY_E2E_MOCK", root().join("target/debug/mock-openai")),
+            ("TALLY_E2E_DRIVER", driver.to_path_buf()),
+        ],
+        "TALLY_E2E_HOME",
+    )
+}
+
+/// Runs a node `script` under a virtual display, inside a private D-Bus session with an
+/// unlocked gnome-keyring and a fresh HOME (passed to the script as `home_var`).
+pub fn under_display(script: &str, vars: &[(&str, PathBuf)], home_var: &str) -> Result {
+    let home = std::env::temp_dir().join(format!("tally-display-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&home);
     std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
     let mut command = Command::new("xvfb-run");
     command
         .args(["-a", "-s", "-screen 0 1280x800x24", "dbus-run-session", "--", "sh", "-c"])
-        .arg("printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec node tests/e2e/run.mjs")
+        .arg(format!(
+            "printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec node {script}"
+        ))
         .current_dir(root())
         .env("HOME", &home)
         .env("XDG_DATA_HOME", home.join(".local/share"))
@@ -278,10 +294,10 @@ fn e2e(driver: &std::path::Path) -> Result {
         .env_remove("DBUS_SESSION_BUS_ADDRESS")
         .env_remove("OPENAI_API_KEY")
         .env_remove("TALLY_API_BASE")
-        .env("TALLY_E2E_APP", root().join("target/debug/tally"))
-        .env("TALLY_E2E_MOCK", root().join("target/debug/mock-openai"))
-        .env("TALLY_E2E_DRIVER", driver)
-        .env("TALLY_E2E_HOME", &home);
+        .env(home_var, &home);
+    for (name, value) in vars {
+        command.env(name, value);
+    }
     let result = run_cmd(command);
     let _ = std::fs::remove_dir_all(&home);
     result

@@ -110,6 +110,8 @@ struct Shared {
     /// Requests served so far per counted scenario (`NAME*N`).
     served: Mutex<std::collections::HashMap<String, usize>>,
     usage_reported: Mutex<UsageTotals>,
+    /// When each generated reply's first content chunk left, as UTC epoch microseconds.
+    first_content_sent: Mutex<Vec<u128>>,
     changed: Notify,
 }
 
@@ -125,6 +127,11 @@ impl MockServer {
     pub async fn start(config: MockConfig) -> io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", config.port)).await?;
         let addr = listener.local_addr()?;
+        // Each chunk leaves when written, as from OpenAI's servers: without this, Nagle's
+        // algorithm holds small chunks back for a delayed ACK (~40 ms) on a reused connection.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let shared = Arc::new(Shared {
             config,
             requests: Mutex::default(),
@@ -135,11 +142,14 @@ impl MockServer {
             next_id: AtomicU64::new(1),
             served: Mutex::default(),
             usage_reported: Mutex::default(),
+            first_content_sent: Mutex::default(),
             changed: Notify::new(),
         });
         let app = Router::new()
             .route("/v1/chat/completions", post(chat))
             .route("/v1/models", get(models))
+            // Not OpenAI's: for benchmarks that compare the app's clock with the server's.
+            .route("/_mock/first-content-sent", get(first_content_sent))
             .with_state(shared.clone());
         let (tx, rx) = oneshot::channel::<()>();
         tokio::spawn(async move {
@@ -222,6 +232,17 @@ impl Drop for MockServer {
             let _ = tx.send(());
         }
     }
+}
+
+/// When each generated reply's first content chunk was handed to the connection, as a JSON
+/// list of UTC epoch microseconds, oldest first.
+async fn first_content_sent(State(shared): State<Arc<Shared>>) -> Response {
+    let sent = shared.first_content_sent.lock().unwrap().clone();
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::to_string(&sent).unwrap(),
+    )
+        .into_response()
 }
 
 fn authorized(headers: &HeaderMap) -> bool {
@@ -493,7 +514,14 @@ enum Piece {
     Hang,
 }
 
-fn paced_body(pieces: Vec<Piece>, delay: Duration, shared: &Arc<Shared>) -> Body {
+/// A body sending `pieces` with `delay` between them; the time piece `first_content` leaves
+/// is recorded for benchmarks.
+fn paced_body(
+    pieces: Vec<Piece>,
+    delay: Duration,
+    shared: &Arc<Shared>,
+    first_content: Option<usize>,
+) -> Body {
     let guard = StreamGuard {
         shared: shared.clone(),
         finished: false,
@@ -506,6 +534,13 @@ fn paced_body(pieces: Vec<Piece>, delay: Duration, shared: &Arc<Shared>) -> Body
         };
         if i > 0 && !delay.is_zero() {
             tokio::time::sleep(delay).await;
+        }
+        if Some(i) == first_content {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_micros())
+                .unwrap_or(0);
+            guard.shared.first_content_sent.lock().unwrap().push(now);
         }
         match piece {
             Piece::Send(text) => Some((Ok(Bytes::from(text)), (pieces, guard))),
@@ -559,7 +594,7 @@ fn replay_stream(shared: &Arc<Shared>, file: WireFile) -> Response {
         pieces.push(Piece::Abort);
     }
     with_headers(
-        paced_body(pieces, shared.config.delay, shared).into_response(),
+        paced_body(pieces, shared.config.delay, shared, None).into_response(),
         &file,
     )
 }
@@ -831,7 +866,12 @@ fn generated(shared: &Arc<Shared>, request: &ReceivedRequest, how: Generated) ->
         }
         pieces.push(Piece::Send("data: [DONE]\n\n".into()));
     }
-    sse_response(paced_body(pieces, how.delay, shared), &request_id)
+    // Piece 0 is the role chunk; piece 1 the first content, when there is any.
+    let first_content = (!sent_parts.is_empty()).then_some(1);
+    sse_response(
+        paced_body(pieces, how.delay, shared, first_content),
+        &request_id,
+    )
 }
 
 fn completion(shared: &Arc<Shared>, request: &ReceivedRequest) -> Response {

@@ -1,0 +1,231 @@
+// The app-level figures of `cargo xtask bench`, measured on the real binaries under Xvfb:
+// launch to an interactive composer, idle memory, and the latency the app adds between the
+// mock server sending a reply's first token and the window showing it, each beside its
+// baseline (an empty Tauri window, a raw HTTP client). Writes JSON to TALLY_BENCH_OUT.
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { Driver, Processes, sleep, waitFor } from "../e2e/webdriver.mjs";
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run this through cargo xtask bench`);
+  return value;
+};
+const APP = env("TALLY_BENCH_APP");
+const EMPTY = env("TALLY_BENCH_EMPTY");
+const MOCK = env("TALLY_BENCH_MOCK");
+const DRIVER = env("TALLY_BENCH_DRIVER");
+const EMPTY_DB = env("TALLY_BENCH_EMPTY_DB");
+const BIG_DB = env("TALLY_BENCH_BIG_DB");
+const OUT = env("TALLY_BENCH_OUT");
+const RUNS = Number(process.env.TALLY_BENCH_RUNS ?? 5);
+const SENDS = Number(process.env.TALLY_BENCH_SENDS ?? 50);
+const IDLE_MS = Number(process.env.TALLY_BENCH_IDLE_MS ?? 10_000);
+const KEY = "sk-proj-BenchKeyNotReal0000000000000000bnch";
+const PORT = 5444 + (process.pid % 1000);
+
+const processes = new Processes();
+const results = {};
+
+function summary(samples) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (p) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))];
+  return { samples: sorted, median: at(0.5), p99: at(0.99), min: sorted[0], max: sorted.at(-1) };
+}
+
+/** Runs `body` with tauri-driver started for apps that get `appEnv`. */
+async function withDriver(appEnv, body) {
+  const driverProcess = processes.start(
+    DRIVER,
+    ["--port", String(PORT), "--native-driver", "/usr/bin/WebKitWebDriver"],
+    { env: { ...process.env, TALLY_LOG: "warn", ...appEnv } },
+  );
+  driverProcess.stdout.resume();
+  const driver = new Driver(PORT);
+  try {
+    await driver.ready();
+    return await body(driver);
+  } finally {
+    driverProcess.kill();
+    await new Promise((resolve) => driverProcess.once("exit", resolve));
+  }
+}
+
+/** Milliseconds from the new-session request until `selector` exists, over RUNS launches. */
+async function launchTimes(driver, application, selector) {
+  const times = [];
+  for (let i = 0; i < RUNS; i++) {
+    const app = await driver.launch(application);
+    await app.waitFind(selector, 30_000);
+    times.push(performance.now() - app.started);
+    await app.quit();
+  }
+  return summary(times);
+}
+
+/** PSS in kB of `pid` and every process below it. */
+function treePss(pid) {
+  const parents = new Map();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      parents.set(Number(name), ppid);
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  const tree = new Set([pid]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [child, parent] of parents) {
+      if (tree.has(parent) && !tree.has(child)) {
+        tree.add(child);
+        grew = true;
+      }
+    }
+  }
+  let total = 0;
+  const parts = [];
+  for (const member of tree) {
+    try {
+      const rollup = readFileSync(`/proc/${member}/smaps_rollup`, "utf8");
+      const kb = Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0);
+      const name = readFileSync(`/proc/${member}/comm`, "utf8").trim();
+      total += kb;
+      parts.push({ name, kb });
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return { total, parts };
+}
+
+/** PSS of `binary`'s process tree IDLE_MS after it starts, over RUNS starts. */
+async function idleMemory(binary, appEnv) {
+  const totals = [];
+  let parts;
+  for (let i = 0; i < Math.min(RUNS, 3); i++) {
+    const child = processes.start(binary, [], {
+      env: { ...process.env, TALLY_LOG: "warn", ...appEnv },
+      stdio: ["ignore", "ignore", "ignore"],
+    });
+    await sleep(IDLE_MS);
+    const measured = treePss(child.pid);
+    totals.push(measured.total / 1024);
+    parts = measured.parts;
+    child.kill();
+    await new Promise((resolve) => child.once("exit", resolve));
+  }
+  return { ...summary(totals), parts };
+}
+
+/** The mock's record of when each reply's first content chunk left (epoch ms). */
+async function firstContentSent(base) {
+  const origin = new URL(base).origin;
+  const micros = await (await fetch(`${origin}/_mock/first-content-sent`)).json();
+  return micros.map((us) => us / 1000);
+}
+
+/** A raw HTTP client's delay between the mock sending the first token and reading it. */
+async function rawClientLatency(base) {
+  const delays = [];
+  for (let i = 0; i < SENDS; i++) {
+    const response = await fetch(`${base}/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
+      body: JSON.stringify({
+        model: "gpt-4o-mini",
+        stream: true,
+        messages: [{ role: "user", content: `raw ${i}` }],
+      }),
+    });
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let seen = "";
+    let arrived = null;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      seen += decoder.decode(value, { stream: true });
+      if (arrived === null && /"content":"[^"]/.test(seen)) {
+        arrived = performance.timeOrigin + performance.now();
+      }
+    }
+    const sent = (await firstContentSent(base)).at(-1);
+    delays.push(arrived - sent);
+  }
+  return summary(delays);
+}
+
+/** Tally's delay between the mock sending the first token and the window painting it. */
+async function appLatency(app, base) {
+  const delays = [];
+  await app.waitFind('[data-testid="composer-input"]', 30_000);
+  for (let i = 0; i < SENDS; i++) {
+    if (i % 10 === 0) await app.click('[data-testid="new-chat-button"]');
+    // Notes when the new reply first shows text. The app changes the DOM inside an
+    // animation frame, so this is the frame that paints it.
+    await app.run(`
+      window.__firstDelta = null;
+      const before = document.querySelectorAll('[data-testid="message"][data-role="assistant"]').length;
+      const observer = new MutationObserver(() => {
+        const replies = document.querySelectorAll('[data-testid="message"][data-role="assistant"]');
+        const reply = replies[replies.length - 1];
+        if (replies.length <= before || reply.dataset.status !== "streaming") return;
+        const text = reply.querySelector('[data-testid="message-content"]').textContent;
+        if (!text.replace("…", "").trim()) return;
+        observer.disconnect();
+        window.__firstDelta = performance.timeOrigin + performance.now();
+      });
+      observer.observe(document.body, { subtree: true, childList: true, characterData: true });`);
+    await app.type('[data-testid="composer-input"]', `Message ${i}`);
+    await app.click('[data-testid="send-button"]');
+    const shown = await waitFor("first delta", () => app.run("return window.__firstDelta"));
+    await waitFor("reply complete", async () => {
+      const last = (await app.messages()).at(-1);
+      return last?.role === "assistant" && last.status === "complete";
+    });
+    const sent = (await firstContentSent(base)).at(-1);
+    delays.push(shown - sent);
+  }
+  return summary(delays);
+}
+
+async function main() {
+  const { base } = await processes.mock(MOCK, ["--chunk-chars", "8", "--delay-ms", "20"]);
+  results.launch_empty_window = await withDriver({}, (driver) =>
+    launchTimes(driver, EMPTY, "#ready"),
+  );
+  results.launch_tally_empty_db = await withDriver({ TALLY_DATA_DIR: EMPTY_DB }, (driver) =>
+    launchTimes(driver, APP, '[data-testid="composer-input"]'),
+  );
+  results.launch_tally_big_db = await withDriver({ TALLY_DATA_DIR: BIG_DB }, (driver) =>
+    launchTimes(driver, APP, '[data-testid="composer-input"]'),
+  );
+  results.raw_client_first_token = await rawClientLatency(base);
+  results.tally_first_token = await withDriver(
+    { TALLY_DATA_DIR: EMPTY_DB, TALLY_API_BASE: base, OPENAI_API_KEY: KEY },
+    async (driver) => {
+      const app = await driver.launch(APP);
+      try {
+        return await appLatency(app, base);
+      } finally {
+        await app.quit();
+      }
+    },
+  );
+  results.idle_memory_empty_window = await idleMemory(EMPTY, {});
+  results.idle_memory_tally = await idleMemory(APP, { TALLY_DATA_DIR: EMPTY_DB });
+  writeFileSync(OUT, JSON.stringify(results, null, 2));
+  for (const [name, value] of Object.entries(results)) {
+    console.log(`${name}: median ${value.median.toFixed(1)}, p99 ${value.p99.toFixed(1)}`);
+  }
+}
+
+try {
+  await main();
+} finally {
+  processes.killAll();
+}

@@ -1,0 +1,140 @@
+// A small WebDriver client for the real Tally window (tauri-driver + WebKitWebDriver), and
+// the child processes around it. Shared by the end-to-end tests and the app benchmarks.
+import { spawn } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { join } from "node:path";
+
+const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Child processes, all killed at the end. */
+export class Processes {
+  children = [];
+  start(command, args, options = {}) {
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "inherit"], ...options });
+    this.children.push(child);
+    return child;
+  }
+  /** Starts mock-openai and returns `{ process, base }` once it listens. */
+  async mock(binary, args) {
+    const process = this.start(binary, args);
+    const line = await new Promise((resolve, reject) => {
+      createInterface({ input: process.stdout }).once("line", resolve);
+      process.once("exit", () => reject(new Error("mock-openai exited")));
+    });
+    return { process, base: line.trim().split(" ").pop() };
+  }
+  killAll() {
+    for (const child of this.children) child.kill();
+  }
+}
+
+export async function waitFor(what, check, timeoutMs = 15000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      last = await check();
+      if (last) return last;
+    } catch (error) {
+      last = error;
+    }
+    await sleep(30);
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${last})`);
+}
+
+/** tauri-driver on `port`. */
+export class Driver {
+  constructor(port) {
+    this.port = port;
+  }
+  async wd(method, path, body) {
+    const response = await fetch(`http://127.0.0.1:${this.port}${path}`, {
+      method,
+      headers: { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = await response.json();
+    if (json.value && json.value.error) {
+      throw new Error(`${method} ${path}: ${json.value.error}: ${json.value.message}`);
+    }
+    return json.value;
+  }
+  ready() {
+    return waitFor("tauri-driver", () => this.wd("GET", "/status").then(() => true));
+  }
+  /** Starts `application` in a new session; `started` is when the request left. */
+  async launch(application) {
+    const started = performance.now();
+    const session = await this.wd("POST", "/session", {
+      capabilities: {
+        alwaysMatch: { browserName: "wry", "tauri:options": { application } },
+      },
+    });
+    return new App(this, session.sessionId, started);
+  }
+}
+
+/** One running app window. */
+export class App {
+  constructor(driver, id, started) {
+    this.driver = driver;
+    this.id = id;
+    this.started = started;
+  }
+  wd(method, path, body) {
+    return this.driver.wd(method, `/session/${this.id}${path}`, body);
+  }
+  run(script, ...args) {
+    return this.wd("POST", "/execute/sync", { script, args });
+  }
+  async find(selector) {
+    const element = await this.wd("POST", "/element", { using: "css selector", value: selector });
+    return element[ELEMENT];
+  }
+  async waitFind(selector, timeoutMs) {
+    return waitFor(selector, () => this.find(selector), timeoutMs);
+  }
+  async click(selector) {
+    const id = await this.waitFind(selector);
+    await waitFor(`${selector} enabled`, () =>
+      this.run(`return !document.querySelector(arguments[0])?.disabled`, selector),
+    );
+    await this.wd("POST", `/element/${id}/click`, {});
+  }
+  /** Replaces an input's value, as a user selecting all and typing would. */
+  async fill(selector, text) {
+    await this.waitFind(selector);
+    await this.run(
+      `const input = document.querySelector(arguments[0]);
+       input.value = "";
+       input.dispatchEvent(new Event("input", { bubbles: true }));`,
+      selector,
+    );
+    await this.type(selector, text);
+  }
+  async type(selector, text) {
+    const id = await this.waitFind(selector);
+    await this.wd("POST", `/element/${id}/value`, { text });
+  }
+  text(selector) {
+    return this.run(`return document.querySelector(arguments[0])?.textContent ?? null`, selector);
+  }
+  messages() {
+    return this.run(`return [...document.querySelectorAll('[data-testid="message"]')].map((m) => ({
+      role: m.dataset.role, status: m.dataset.status,
+      text: m.querySelector('[data-testid="message-content"]').textContent.trim() }))`);
+  }
+  async screenshot(folder, name) {
+    // WebKit snapshots the last painted frame: give it a moment to paint the newest state.
+    await sleep(400);
+    const png = await this.wd("GET", "/screenshot");
+    writeFileSync(join(folder, `${name}.png`), Buffer.from(png, "base64"));
+  }
+  quit() {
+    return this.driver.wd("DELETE", `/session/${this.id}`);
+  }
+}
