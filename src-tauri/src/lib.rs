@@ -104,7 +104,6 @@ pub fn run() {
         .setup(|app| {
             let engine = open_engine(app.handle())?;
             forward_notices(app.handle(), &engine);
-            engine.warm_up();
             app.manage(engine);
             Ok(())
         })

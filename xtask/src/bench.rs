@@ -13,6 +13,7 @@ use crate::steps::{Result, build_ui, cargo, root, run_cmd, step, under_display};
 /// The benches, by package.
 const BENCHES: &[(&str, &str)] = &[
     ("tally-store", "ledger"),
+    ("tally-store", "history"),
     ("tally-core", "estimate"),
     ("tally-spend", "tokens"),
     ("tally-openai", "stream"),
@@ -51,6 +52,22 @@ const FIGURES: &[Figure] = &[
         baseline: Some("month total, 1M-row ledger all in this month/baseline: SUM over the rows"),
         unit: Unit::Time,
         target: "≤ 2 ms",
+    },
+    Figure {
+        name: "sidebar: list 10k conversations",
+        id: "history of 1005000 messages/sidebar: every conversation (tally)",
+        baseline: Some("history of 1005000 messages/sidebar: baseline, bare rusqlite"),
+        unit: Unit::Time,
+        target: "",
+    },
+    Figure {
+        name: "open a 5,000-message conversation (query)",
+        id: "history of 1005000 messages/open a 5,000-message conversation (tally)",
+        baseline: Some(
+            "history of 1005000 messages/open a 5,000-message conversation: baseline, bare rusqlite",
+        ),
+        unit: Unit::Time,
+        target: "",
     },
     Figure {
         name: "pre-send estimate per keystroke, 100k tokens",
@@ -105,7 +122,8 @@ const FIGURES: &[Figure] = &[
     },
 ];
 
-pub fn bench(smoke: bool) -> Result {
+/// `smoke`: every bench once on small data. `app_only`: only the real-app figures.
+pub fn bench(smoke: bool, app_only: bool) -> Result {
     if smoke {
         step("benches, once each on small data", || {
             let mut test = cargo();
@@ -120,7 +138,7 @@ pub fn bench(smoke: bool) -> Result {
             app_figures(true).map(|_| ())
         });
     }
-    for (package, name) in BENCHES {
+    for (package, name) in BENCHES.iter().filter(|_| !app_only) {
         step(&format!("cargo bench -p {package} --bench {name}"), || {
             let mut run = cargo();
             run.args(["bench", "-p", package, "--bench", name]);
@@ -128,13 +146,18 @@ pub fn bench(smoke: bool) -> Result {
         })?;
     }
     let app = app_figures(false)?;
-    let results = read_criterion(&root().join("target/criterion"))?;
+    // With --app, the criterion figures of an earlier run are not shown as if new.
+    let results = if app_only {
+        Vec::new()
+    } else {
+        read_criterion(&root().join("target/criterion"))?
+    };
     let mut rows = Vec::new();
     println!(
         "\n{:<46} {:>22} {:>22} {:>9}  target",
         "figure", "Tally (median ± MAD)", "baseline (median)", "time ×"
     );
-    for figure in FIGURES {
+    for figure in FIGURES.iter().filter(|_| !app_only) {
         let Some(ours) = results.iter().find(|r| r.id == figure.id) else {
             println!("{:<46} (not measured)", figure.name);
             continue;

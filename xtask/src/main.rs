@@ -17,7 +17,10 @@ fn main() -> ExitCode {
         Some("run") => steps::run(args.iter().any(|a| a == "--mock")),
         Some("test") => steps::test(),
         Some("setup") => steps::setup(),
-        Some("bench") => bench::bench(args.iter().any(|a| a == "--smoke")),
+        Some("bench") => bench::bench(
+            args.iter().any(|a| a == "--smoke"),
+            args.iter().any(|a| a == "--app"),
+        ),
         Some("bindings") => steps::bindings(),
         Some("fuzz") => match args.get(1).map(|s| s.parse::<u32>()) {
             None => steps::fuzz(600),
@@ -29,7 +32,8 @@ fn main() -> ExitCode {
                 "usage:\n  cargo xtask run [--mock]   set up what is missing and start Tally\n  \
                  cargo xtask test           set up what is missing and run every test\n  \
                  cargo xtask setup          only set up what is missing (packages, npm, UI build)\n  \
-                 cargo xtask bench [--smoke] the benches, as one table (--smoke: once each)\n  \
+                 cargo xtask bench [--smoke|--app]  the benches as one table (--smoke: each once,\n  \
+                                            on small data; --app: only the real-app figures)\n  \
                  cargo xtask bindings       regenerate ui/src/lib/ipc/bindings.ts\n  \
                  cargo xtask fuzz [SECONDS] fuzz the SSE parser (default 600 s)"
             );

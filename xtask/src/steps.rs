@@ -160,7 +160,7 @@ pub fn test() -> Result {
         run_cmd(test)
     })?;
     // The benches once each on small data, so they cannot rot (`cargo xtask bench` measures).
-    crate::bench::bench(true)?;
+    crate::bench::bench(true, false)?;
     step(
         "the official openai Python SDK as the mock's oracle",
         || {

@@ -145,16 +145,6 @@ impl Engine {
         self.clock.now()
     }
 
-    /// Loads the tokenizer's tables on a background thread, so the first estimate or
-    /// count after start does not wait for them.
-    pub fn warm_up(&self) {
-        std::thread::spawn(|| {
-            for model in ["gpt-4o", "gpt-4"] {
-                tally_spend::count_text(tally_spend::encoding_for_model(model), "warm up");
-            }
-        });
-    }
-
     pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
         // A panic while holding the lock leaves SQLite consistent (every write is one
         // statement or one transaction), so a poisoned lock is safe to use.

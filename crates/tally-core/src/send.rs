@@ -87,8 +87,9 @@ impl Engine {
             role: tally_openai::Role::User,
             content: text.to_string(),
         });
-        let reservation =
-            self.reserve(&model, &context, request.allow_over_budget.unwrap_or(false))?;
+        let reservation = self
+            .reserve(&model, &context, request.allow_over_budget.unwrap_or(false))
+            .await?;
         let (conversation, user, reply) = {
             let mut store = self.store();
             let conversation = match existing {
@@ -124,7 +125,9 @@ impl Engine {
         let parent = last.parent_id.ok_or_else(nothing_to_redo)?;
         // The branch up to the user message, without the reply being replaced.
         let context = self.context_for(&conversation, Some(last.id))?;
-        let reservation = self.reserve(&conversation.model, &context, allow_over_budget)?;
+        let reservation = self
+            .reserve(&conversation.model, &context, allow_over_budget)
+            .await?;
         let reply =
             self.store()
                 .begin_reply(conversation.id, parent, &conversation.model, self.now())?;
@@ -160,7 +163,9 @@ impl Engine {
             role: tally_openai::Role::User,
             content: CONTINUE_INSTRUCTION.into(),
         });
-        let reservation = self.reserve(&conversation.model, &context, allow_over_budget)?;
+        let reservation = self
+            .reserve(&conversation.model, &context, allow_over_budget)
+            .await?;
         let reply = self.store().resume_reply(last.id, self.now())?;
         let job = ReplyJob {
             conversation,

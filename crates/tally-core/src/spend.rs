@@ -265,7 +265,7 @@ impl Engine {
     /// Holds the worst-case cost of a request against the budget before it leaves. With a
     /// hard stop, a request is refused once the month's spend plus what requests in flight
     /// may still cost reaches the budget, unless the user chose to send it anyway.
-    pub(crate) fn reserve(
+    pub(crate) async fn reserve(
         self: &Arc<Self>,
         model: &str,
         context: &[ChatMessage],
@@ -274,7 +274,15 @@ impl Engine {
         let price = self.price_of(model);
         let amount = match &price {
             Some(price) => {
-                let prompt = self.context_tokens(model, context);
+                // Off the async threads: the first count loads the tokenizer's tables.
+                let engine = Arc::clone(self);
+                let (model, context) = (model.to_string(), context.to_vec());
+                let prompt =
+                    tokio::task::spawn_blocking(move || engine.context_tokens(&model, &context))
+                        .await
+                        .map_err(|e| {
+                            CoreError::InvalidInput(format!("Counting tokens failed: {e}"))
+                        })?;
                 worst_case_cost(prompt, u64::from(price.max_output), price)
             }
             // Unknown price: nothing can be reserved; the request is metered in tokens.

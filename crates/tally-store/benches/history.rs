@@ -1,0 +1,127 @@
+//! History queries on 10,000 conversations / 1,000,000 messages: the sidebar's list and
+//! opening a 5,000-message conversation, each against the same SQL run through bare
+//! rusqlite (the baseline: what Tally's store adds on top of SQLite).
+//!
+//! `cargo bench -p tally-store --bench history`
+
+#[path = "../examples/generate/history.rs"]
+mod history;
+
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use rusqlite::Connection;
+use tally_store::{DB_FILE_NAME, Store};
+
+const NOW: i64 = 1_795_435_200_000;
+
+fn history_queries(c: &mut Criterion) {
+    let smoke = std::env::var_os("TALLY_BENCH_SMOKE").is_some();
+    let (conversations, per_conversation, long) = if smoke {
+        (100, 10, 500)
+    } else {
+        (10_000, 100, 5_000)
+    };
+    let dir = tempfile::tempdir().unwrap();
+    drop(Store::open_in(dir.path()).unwrap());
+    let mut conn = Connection::open(dir.path().join(DB_FILE_NAME)).unwrap();
+    history::fill(&mut conn, conversations, per_conversation, NOW, 1).unwrap();
+    let long_id = history::fill(&mut conn, 1, long, NOW + 1, 2).unwrap();
+    let store = Store::open_in(dir.path()).unwrap();
+    assert_eq!(
+        store.list_conversations().unwrap().len() as i64,
+        conversations + 1
+    );
+    assert_eq!(store.current_branch(long_id).unwrap().len() as i64, long);
+
+    let mut group = c.benchmark_group(format!(
+        "history of {} messages",
+        conversations * per_conversation + long
+    ));
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(4));
+    group.bench_function("sidebar: every conversation (tally)", |b| {
+        b.iter(|| store.list_conversations().unwrap())
+    });
+    group.bench_function("sidebar: baseline, bare rusqlite", |b| {
+        let mut statement = conn
+            .prepare(
+                "SELECT id, title, model, system_prompt, current_leaf_id, created_at, updated_at
+                 FROM conversations ORDER BY updated_at DESC, id DESC",
+            )
+            .unwrap();
+        b.iter(|| {
+            statement
+                .query_map([], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, Option<i64>>(4)?,
+                        r.get::<_, i64>(5)?,
+                        r.get::<_, i64>(6)?,
+                    ))
+                })
+                .unwrap()
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .unwrap()
+        })
+    });
+    group.bench_function("open a 5,000-message conversation (tally)", |b| {
+        b.iter(|| store.current_branch(long_id).unwrap())
+    });
+    group.bench_function(
+        "open a 5,000-message conversation: baseline, bare rusqlite",
+        |b| {
+            let leaf: i64 = conn
+                .query_row(
+                    "SELECT current_leaf_id FROM conversations WHERE id = ?1",
+                    [long_id],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            let mut statement = conn
+                .prepare(
+                    "WITH RECURSIVE branch(id, depth) AS (
+                     SELECT ?1, 0
+                     UNION ALL
+                     SELECT m.parent_id, b.depth + 1 FROM messages m JOIN branch b ON m.id = b.id
+                     WHERE m.parent_id IS NOT NULL
+                 )
+                 SELECT m.id, m.conversation_id, m.parent_id, m.role, m.content, m.status,
+                        m.finish_reason, m.model, m.error_code, m.error_message, m.created_at,
+                        m.updated_at
+                 FROM branch b JOIN messages m ON m.id = b.id ORDER BY b.depth DESC",
+                )
+                .unwrap();
+            b.iter(|| {
+                statement
+                    .query_map([leaf], |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, i64>(1)?,
+                            r.get::<_, Option<i64>>(2)?,
+                            r.get::<_, String>(3)?,
+                            r.get::<_, String>(4)?,
+                            r.get::<_, String>(5)?,
+                            r.get::<_, Option<String>>(6)?,
+                            r.get::<_, Option<String>>(7)?,
+                            r.get::<_, Option<String>>(8)?,
+                            r.get::<_, Option<String>>(9)?,
+                            r.get::<_, i64>(10)?,
+                            r.get::<_, i64>(11)?,
+                        ))
+                    })
+                    .unwrap()
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .unwrap()
+            })
+        },
+    );
+    group.finish();
+}
+
+criterion_group!(benches, history_queries);
+criterion_main!(benches);

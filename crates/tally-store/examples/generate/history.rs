@@ -1,0 +1,143 @@
+//! A large, realistic history written straight into a Tally database, for benchmarks.
+//! Shared by the `generate` example and the store benches (`#[path]`-included).
+
+use rusqlite::{Connection, params};
+
+const WORDS: &[&str] = &[
+    "the",
+    "budget",
+    "month",
+    "reply",
+    "stream",
+    "token",
+    "price",
+    "conversation",
+    "kitchen",
+    "garden",
+    "invoice",
+    "travel",
+    "Paris",
+    "recipe",
+    "python",
+    "function",
+    "error",
+    "network",
+    "summary",
+    "weekend",
+    "letter",
+    "meeting",
+    "quarter",
+    "report",
+    "draft",
+    "translate",
+    "explain",
+    "example",
+    "because",
+    "however",
+    "quickly",
+    "carefully",
+    "東京",
+    "😀",
+    "données",
+    "über",
+    "a",
+    "of",
+    "to",
+    "and",
+    "in",
+    "is",
+    "it",
+    "that",
+    "for",
+    "with",
+    "on",
+    "as",
+    "you",
+];
+
+pub fn text(rng: &mut fastrand::Rng, words: usize) -> String {
+    let mut out = String::with_capacity(words * 7);
+    for i in 0..words {
+        if i > 0 {
+            out.push(if rng.u8(..20) == 0 { '\n' } else { ' ' });
+        }
+        out.push_str(WORDS[rng.usize(..WORDS.len())]);
+    }
+    out
+}
+
+/// Adds `conversations` conversations of `per_conversation` messages each (alternating
+/// user and assistant, varied text, a ledger row per reply), spread over the year before
+/// `now`, oldest first. Returns the id of the last conversation written.
+pub fn fill(
+    conn: &mut Connection,
+    conversations: i64,
+    per_conversation: i64,
+    now: i64,
+    seed: u64,
+) -> rusqlite::Result<i64> {
+    let tx = conn.transaction()?;
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let year = 365 * 86_400_000_i64;
+    let mut last = 0;
+    {
+        let mut conversation = tx.prepare(
+            "INSERT INTO conversations (title, model, created_at, updated_at)
+             VALUES (?1, 'gpt-4o-mini', ?2, ?2)",
+        )?;
+        let mut message = tx.prepare(
+            "INSERT INTO messages (conversation_id, parent_id, role, content, status,
+                 finish_reason, model, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 'complete', ?5, 'gpt-4o-mini', ?6, ?6)",
+        )?;
+        let mut ledger = tx.prepare(
+            "INSERT INTO usage_ledger (created_at, conversation_id, message_id, purpose,
+                 model, prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens,
+                 cost_nanos, estimated, status)
+             VALUES (?1, ?2, ?3, 'chat', 'gpt-4o-mini', ?4, 0, ?5, 0, ?6, 0, 'complete')",
+        )?;
+        let mut leaf = tx.prepare(
+            "UPDATE conversations SET current_leaf_id = ?2, updated_at = ?3 WHERE id = ?1",
+        )?;
+        for c in 0..conversations {
+            let started = now - year + c * year / conversations.max(1);
+            let title = text(&mut rng, 4);
+            conversation.execute(params![title, started])?;
+            let id = tx.last_insert_rowid();
+            let mut parent: Option<i64> = None;
+            let mut at = started;
+            for m in 0..per_conversation {
+                let user = m % 2 == 0;
+                let words = if user {
+                    rng.usize(5..40)
+                } else {
+                    rng.usize(20..120)
+                };
+                let body = text(&mut rng, words);
+                at = started + m * 30_000;
+                message.execute(params![
+                    id,
+                    parent,
+                    if user { "user" } else { "assistant" },
+                    body,
+                    (!user).then_some("stop"),
+                    at
+                ])?;
+                let message_id = tx.last_insert_rowid();
+                if !user {
+                    let prompt = rng.i64(50..4_000);
+                    let completion = rng.i64(20..800);
+                    let cost = (prompt * 150 + completion * 600) / 1_000;
+                    ledger.execute(params![at, id, message_id, prompt, completion, cost])?;
+                }
+                parent = Some(message_id);
+            }
+            if let Some(leaf_id) = parent {
+                leaf.execute(params![id, leaf_id, at])?;
+            }
+            last = id;
+        }
+    }
+    tx.commit()?;
+    Ok(last)
+}
