@@ -12,7 +12,7 @@ use tally_core::api::{
 use tally_core::{ChatEvent, Clock, Engine, EngineConfig, Notice, TimeZone};
 use tally_spend::{NANOS_PER_USD, PriceCatalog, TokenUsage, cost, worst_case_cost};
 
-use crate::{Events, KEY, mock};
+use crate::{Events, KEY, ask, mock};
 
 /// 2026-11-23 12:00 UTC.
 const NOV_23: i64 = 1_795_435_200_000;
@@ -43,15 +43,6 @@ impl Setup {
         let now = self.now.clone();
         config.clock = Clock::from_fn(move || now.load(Ordering::SeqCst));
         Engine::open(config).unwrap()
-    }
-}
-
-fn ask(conversation_id: Option<i64>, text: &str) -> SendRequest {
-    SendRequest {
-        conversation_id,
-        text: text.into(),
-        model: None,
-        allow_over_budget: None,
     }
 }
 

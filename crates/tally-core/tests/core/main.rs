@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mock_openai::{MockConfig, MockServer};
+use tally_core::api::SendRequest;
 use tally_core::{ChatEvent, Engine, EngineConfig};
 
 pub const KEY: &str = "sk-proj-TestKeyForTallyOnly0000000000abcd";
@@ -26,6 +27,16 @@ pub fn engine(server: &MockServer, key: Option<&str>) -> (tempfile::TempDir, Arc
     config.keychain_service = format!("Tally-test-{}", std::process::id());
     config.flush_interval = Duration::from_millis(100);
     (dir, Engine::open(config).unwrap())
+}
+
+/// A message to send: in `conversation_id`, or a new conversation with the default model.
+pub fn ask(conversation_id: Option<i64>, text: &str) -> SendRequest {
+    SendRequest {
+        conversation_id,
+        text: text.into(),
+        model: None,
+        allow_over_budget: None,
+    }
 }
 
 pub async fn mock(reply: &str, chunk_chars: usize, delay_ms: u64) -> MockServer {

@@ -4,12 +4,7 @@ use tally_core::api::{ErrorCode, MessageStatus, SendRequest, StartKind};
 use crate::{Events, KEY, engine, mock};
 
 fn ask(text: &str) -> SendRequest {
-    SendRequest {
-        conversation_id: None,
-        text: text.into(),
-        model: None,
-        allow_over_budget: None,
-    }
+    crate::ask(None, text)
 }
 
 fn started(events: &Events) -> (i64, i64, i64, StartKind) {

@@ -1,18 +1,9 @@
 use std::time::Duration;
 
 use tally_core::ChatEvent;
-use tally_core::api::{ErrorCode, MessageStatus, Role, SendRequest};
+use tally_core::api::{ErrorCode, MessageStatus, Role};
 
-use crate::{Events, KEY, engine, mock};
-
-fn ask(conversation_id: Option<i64>, text: &str) -> SendRequest {
-    SendRequest {
-        conversation_id,
-        text: text.into(),
-        model: None,
-        allow_over_budget: None,
-    }
-}
+use crate::{Events, KEY, ask, engine, mock};
 
 #[tokio::test]
 async fn a_reply_streams_in_and_is_saved_with_its_cost() {
