@@ -244,11 +244,16 @@ async function main() {
     );
     await app.screenshot("7-hard-stop");
     if ((await app.messages()).length !== sentBefore) throw new Error("a refused message was sent");
+    const meterBefore = await app.text('[data-testid="spend-meter"]');
     await app.click('[data-testid="budget-send-anyway"]');
     await waitFor("reply sent anyway", async () => {
       const last = (await app.messages()).at(-1);
       return last?.role === "assistant" && last.status === "complete";
     });
+    // The engine's spend_updated event moves the meter; nothing else refreshes it.
+    await waitFor("meter updated by the event", async () =>
+      (await app.text('[data-testid="spend-meter"]')) !== meterBefore,
+    );
     const cost = await waitFor("conversation cost", () => app.text('[data-testid="conversation-cost"]'));
     if (!cost.includes("$")) throw new Error(`conversation cost: ${cost}`);
 
