@@ -33,6 +33,7 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
             commands::chat::chat_stop,
             commands::conversation::conversation_list,
             commands::conversation::conversation_get,
+            commands::conversation::conversation_search,
             commands::key::key_status,
             commands::key::key_set,
             commands::key::key_delete,

@@ -169,6 +169,31 @@ async function main() {
     if ((await app.messages()).length !== 4) throw new Error("Continue added a message");
   });
 
+  await test("search finds a message and opens its conversation there", async () => {
+    await app.click('[data-testid="new-chat-button"]');
+    await app.type('[data-testid="search-input"]', "three langu");
+    const hits = await waitFor("search results", async () => {
+      const found = await app.run(
+        `return [...document.querySelectorAll('[data-testid="search-result"]')].map((r) => r.textContent)`,
+      );
+      return found.length >= 2 && found;
+    });
+    if (!hits.every((h) => h.includes("languages"))) throw new Error(`results: ${hits}`);
+    const marked = await app.run(`return document.querySelector('[data-testid="search-result"] mark')?.textContent`);
+    if (marked !== "three") throw new Error(`highlighted: ${marked}`);
+    await app.screenshot("3c-search");
+    // The second result is the message itself (the first is the title).
+    await app.run(`document.querySelectorAll('[data-testid="search-result"]')[1].click()`);
+    await waitFor("conversation opened", async () => (await app.messages()).length === 4);
+    const seen = await app.run(`const m = document.querySelector('[data-testid="message"][data-role="user"]');
+      const box = m.getBoundingClientRect(); return box.bottom > 0 && box.top < innerHeight`);
+    if (!seen) throw new Error("the found message is not in view");
+    await app.fill('[data-testid="search-input"]', " ");
+    await waitFor("conversations again", async () =>
+      (await app.run(`return document.querySelectorAll('[data-testid="search-result"]').length`)) === 0,
+    );
+  });
+
   await test("a rate limit is retried with a visible countdown", async () => {
     await app.click('[data-testid="new-chat-button"]');
     await app.type('[data-testid="composer-input"]', "[mock:error-429-rate-limit*1] Retry me");

@@ -70,6 +70,29 @@ const FIGURES: &[Figure] = &[
         target: "",
     },
     Figure {
+        name: "search, rare word",
+        id: "history of 1005000 messages/search, rare word (tally)",
+        baseline: Some("history of 1005000 messages/search, rare word: baseline, ranked FTS5"),
+        unit: Unit::Time,
+        target: "",
+    },
+    Figure {
+        name: "search, typical word",
+        id: "history of 1005000 messages/search, typical word (tally)",
+        baseline: Some("history of 1005000 messages/search, typical word: baseline, ranked FTS5"),
+        unit: Unit::Time,
+        target: "≤ 20 ms",
+    },
+    Figure {
+        name: "search, very common word",
+        id: "history of 1005000 messages/search, very common word (tally)",
+        baseline: Some(
+            "history of 1005000 messages/search, very common word: baseline, ranked FTS5",
+        ),
+        unit: Unit::Time,
+        target: "",
+    },
+    Figure {
         name: "pre-send estimate per keystroke, 100k tokens",
         id: "pre-send estimate, 100k-token conversation/tally (per keystroke)",
         baseline: Some(

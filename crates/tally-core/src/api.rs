@@ -208,6 +208,29 @@ pub struct SendRequest {
     pub allow_over_budget: Option<bool>,
 }
 
+// ----- search -----
+
+/// One search result: a conversation whose title matched, or a message in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchHitView {
+    pub conversation_id: i64,
+    pub conversation_title: String,
+    /// `null` when the title matched.
+    pub message_id: Option<i64>,
+    /// The matching part; matched words are between U+E000 and U+E001.
+    pub snippet: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchView {
+    pub hits: Vec<SearchHitView>,
+    /// Message hits by relevance; `false` for a very common word (newest first).
+    pub by_relevance: bool,
+}
+
 // ----- spend -----
 
 /// The meter's colour band (`none` when no budget is set).
@@ -455,6 +478,8 @@ pub fn bindings_file() -> String {
         SettingsView::decl(&cfg),
         SettingsUpdate::decl(&cfg),
         SendRequest::decl(&cfg),
+        SearchHitView::decl(&cfg),
+        SearchView::decl(&cfg),
         MeterLevel::decl(&cfg),
         BudgetView::decl(&cfg),
         BudgetInput::decl(&cfg),

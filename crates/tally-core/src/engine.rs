@@ -287,6 +287,30 @@ impl Engine {
         })
     }
 
+    /// Conversations and messages matching `query` (every word; the last as a prefix).
+    pub fn search(&self, query: &str) -> Result<crate::api::SearchView, CoreError> {
+        if query.chars().count() > 500 {
+            return Err(CoreError::InvalidInput(
+                "Search for a few words, not a whole text.".into(),
+            ));
+        }
+        let results = self.store().search(query, 50)?;
+        Ok(crate::api::SearchView {
+            by_relevance: results.by_relevance,
+            hits: results
+                .hits
+                .into_iter()
+                .map(|hit| crate::api::SearchHitView {
+                    conversation_id: hit.conversation_id,
+                    conversation_title: hit.conversation_title,
+                    message_id: hit.message_id,
+                    snippet: hit.snippet,
+                    created_at: hit.created_at,
+                })
+                .collect(),
+        })
+    }
+
     /// How `model` takes optional parameters: the family table, corrected by what the API
     /// taught Tally earlier (remembered per model).
     pub fn capabilities(&self, model: &str) -> Result<Capabilities, CoreError> {

@@ -1,6 +1,7 @@
-//! History queries on 10,000 conversations / 1,000,000 messages: the sidebar's list and
-//! opening a 5,000-message conversation, each against the same SQL run through bare
-//! rusqlite (the baseline: what Tally's store adds on top of SQLite).
+//! History queries on 10,000 conversations / 1,000,000 messages: the sidebar's list,
+//! opening a 5,000-message conversation, and search for a rare, a typical and a very
+//! common word, each against the same SQL run through bare rusqlite (for search: plain
+//! ranked FTS5, which Tally replaces by newest-first for very common words).
 //!
 //! `cargo bench -p tally-store --bench history`
 
@@ -120,6 +121,30 @@ fn history_queries(c: &mut Criterion) {
             })
         },
     );
+    for (kind, word) in [
+        ("rare", "zyzzyva"),
+        ("typical", "tagalong"),
+        ("very common", "the"),
+    ] {
+        group.bench_function(format!("search, {kind} word (tally)"), |b| {
+            b.iter(|| store.search(word, 50).unwrap())
+        });
+        group.bench_function(format!("search, {kind} word: baseline, ranked FTS5"), |b| {
+            let mut statement = conn
+                .prepare(
+                    "SELECT rowid FROM message_search WHERE message_search MATCH ?1
+                     ORDER BY rank LIMIT 50",
+                )
+                .unwrap();
+            b.iter(|| {
+                statement
+                    .query_map([word], |r| r.get::<_, i64>(0))
+                    .unwrap()
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .unwrap()
+            })
+        });
+    }
     group.finish();
 }
 

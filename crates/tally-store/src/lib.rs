@@ -3,17 +3,19 @@
 //! This crate owns the schema and every SQL statement: numbered migrations, conversations,
 //! messages as a tree (`parent_id`, with each conversation's current leaf), the usage
 //! ledger (one row per billed request, money in integer nano-USD) with its per-quarter-hour
-//! sums, price overrides, budget alerts and settings. The file runs in WAL mode with
-//! foreign keys on. It knows nothing of HTTP, money rules, the keychain or Tauri, and it
-//! never stores an API key: there is no column for one.
+//! sums, price overrides, budget alerts, full-text search and settings. The file runs in
+//! WAL mode with foreign keys on. It knows nothing of HTTP, money rules, the keychain or
+//! Tauri, and it never stores an API key: there is no column for one.
 
 mod ledger;
 mod migrations;
 mod model;
+mod search;
 mod store;
 
 pub use migrations::migrations;
 pub use model::*;
+pub use search::{MARK_END, MARK_START, SearchHit, SearchResults};
 pub use store::{DB_FILE_NAME, Store};
 
 /// Why a storage operation failed.

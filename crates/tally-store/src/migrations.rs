@@ -174,6 +174,47 @@ CREATE TABLE budget_alerts (
 ) WITHOUT ROWID;
 "#,
         ),
+        M::up(
+            r#"
+-- Full-text search over message text and conversation titles. The indexes hold no copy
+-- of the text (external content); triggers keep them in step with every write.
+CREATE VIRTUAL TABLE message_search USING fts5(
+    content, content = 'messages', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER message_search_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO message_search (rowid, content) VALUES (NEW.id, NEW.content);
+END;
+CREATE TRIGGER message_search_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO message_search (message_search, rowid, content)
+    VALUES ('delete', OLD.id, OLD.content);
+END;
+CREATE TRIGGER message_search_update AFTER UPDATE OF content ON messages BEGIN
+    INSERT INTO message_search (message_search, rowid, content)
+    VALUES ('delete', OLD.id, OLD.content);
+    INSERT INTO message_search (rowid, content) VALUES (NEW.id, NEW.content);
+END;
+INSERT INTO message_search (message_search) VALUES ('rebuild');
+
+CREATE VIRTUAL TABLE conversation_search USING fts5(
+    title, content = 'conversations', content_rowid = 'id',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER conversation_search_insert AFTER INSERT ON conversations BEGIN
+    INSERT INTO conversation_search (rowid, title) VALUES (NEW.id, NEW.title);
+END;
+CREATE TRIGGER conversation_search_delete AFTER DELETE ON conversations BEGIN
+    INSERT INTO conversation_search (conversation_search, rowid, title)
+    VALUES ('delete', OLD.id, OLD.title);
+END;
+CREATE TRIGGER conversation_search_update AFTER UPDATE OF title ON conversations BEGIN
+    INSERT INTO conversation_search (conversation_search, rowid, title)
+    VALUES ('delete', OLD.id, OLD.title);
+    INSERT INTO conversation_search (rowid, title) VALUES (NEW.id, NEW.title);
+END;
+INSERT INTO conversation_search (conversation_search) VALUES ('rebuild');
+"#,
+        ),
     ])
 });
 

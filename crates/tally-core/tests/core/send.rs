@@ -397,3 +397,25 @@ async fn billing_errors_fail_at_once_in_plain_words() {
     assert!(message.contains("no credit left"), "{message}");
     assert_eq!(server.stats().chat_requests, 1);
 }
+
+#[tokio::test]
+async fn sent_messages_and_replies_are_found_by_search() {
+    let server = mock("A reply about the Nishiki market.", 100, 0).await;
+    let (_dir, engine) = engine(&server, Some(KEY));
+    let events = Events::default();
+    engine
+        .send(ask(None, "Where should I eat in Kyoto?"), events.sink())
+        .await
+        .unwrap();
+    let found = engine.search("nishiki").unwrap();
+    assert_eq!(found.hits.len(), 1);
+    assert!(found.hits[0].snippet.contains("\u{E000}Nishiki\u{E001}"));
+    let by_title = engine.search("kyo").unwrap();
+    assert_eq!(by_title.hits[0].message_id, None, "the title matches first");
+    assert_eq!(engine.search("").unwrap().hits.len(), 0);
+    let long = "word ".repeat(200);
+    assert_eq!(
+        engine.search(&long).unwrap_err().code(),
+        ErrorCode::InvalidInput
+    );
+}

@@ -113,7 +113,15 @@ pub fn fill(
                 } else {
                     rng.usize(20..120)
                 };
-                let body = text(&mut rng, words);
+                let mut body = text(&mut rng, words);
+                // Words for the search benches: "tagalong" in about 1 message in 1,000,
+                // "zyzzyva" in about 3 in a million.
+                if rng.u16(..1_000) == 0 {
+                    body.push_str(" tagalong");
+                }
+                if rng.u32(..1_000_000) < 3 {
+                    body.push_str(" zyzzyva");
+                }
                 at = started + m * 30_000;
                 message.execute(params![
                     id,

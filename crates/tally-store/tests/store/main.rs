@@ -3,6 +3,7 @@
 mod ledger;
 mod messages;
 mod schema;
+mod search;
 
 use tally_store::Store;
 

@@ -54,6 +54,8 @@ const DATA_AT_VERSION: &[&str] = &[
     "INSERT INTO price_overrides (model, input_nanos, output_nanos, context_window,
          max_output, updated_at) VALUES ('llama3', 0, 0, 8192, 2048, 1);
      INSERT INTO budget_alerts (period_start, threshold, fired_at) VALUES (0, 50, 1);",
+    "INSERT INTO messages (id, conversation_id, parent_id, role, content, status, created_at, updated_at)
+         VALUES (2, 1, 1, 'assistant', 'written at version four', 'complete', 2, 2);",
 ];
 
 /// A database at every earlier schema version, with the data each version could hold,
@@ -98,5 +100,12 @@ fn upgrades_from_every_earlier_version_with_data() {
             "from v{from}"
         );
         assert_eq!(store.request_log(10).unwrap().len(), usize::from(from >= 2));
+        // Messages written before search existed are found.
+        assert_eq!(
+            store.search("hello", 10).unwrap().hits.len(),
+            1,
+            "from v{from}"
+        );
+        assert_eq!(store.search("Old", 10).unwrap().hits[0].message_id, None);
     }
 }

@@ -15,6 +15,8 @@ export class ChatState {
   blocked = $state<{ message: string; again: (overBudget: boolean) => Promise<void> } | null>(null);
   /** What the open conversation has cost so far (nano-USD). */
   costNanos = $state(0);
+  /** A message to scroll to once the conversation is on screen (from a search). */
+  focusMessageId = $state<number | null>(null);
 
   /** Text received but not yet shown: applied at most once per animation frame. */
   #pending = "";
@@ -32,13 +34,14 @@ export class ChatState {
     }
   }
 
-  async open(id: number) {
+  async open(id: number, focusMessageId: number | null = null) {
     if (this.streaming) return;
     try {
       const view = await ipc.conversationGet(id);
       this.currentId = id;
       this.messages = view.messages;
       this.costNanos = view.costNanos;
+      this.focusMessageId = focusMessageId;
       this.error = null;
     } catch (e) {
       this.error = asIpcError(e);

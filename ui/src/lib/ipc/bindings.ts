@@ -74,6 +74,22 @@ model?: string,
  */
 allowOverBudget?: boolean, };
 
+export type SearchHitView = { conversationId: number, conversationTitle: string, 
+/**
+ * `null` when the title matched.
+ */
+messageId: number | null, 
+/**
+ * The matching part; matched words are between U+E000 and U+E001.
+ */
+snippet: string, createdAt: number, };
+
+export type SearchView = { hits: Array<SearchHitView>, 
+/**
+ * Message hits by relevance; `false` for a very common word (newest first).
+ */
+byRelevance: boolean, };
+
 export type MeterLevel = "none" | "calm" | "notice" | "warning" | "over";
 
 export type BudgetView = { monthlyNanos: number, resetDay: number, thresholds: Array<number>, hardStop: boolean, };
