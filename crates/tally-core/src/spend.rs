@@ -13,7 +13,7 @@ use tally_spend::{
     Budget, Encoding, ModelPrice, Period, PriceCatalog, count_text, encoding_for_model, format_usd,
     local_date, parse_usd, worst_case_cost,
 };
-use tally_store::{LedgerEntry, LedgerFilter, PriceOverride, Purpose, Store};
+use tally_store::{LedgerEntry, LedgerFilter, PriceOverride, Purpose, SpendTotals, Store};
 
 use crate::api::{
     BudgetAlertView, BudgetInput, BudgetView, ConversationSpendView, DraftEstimate, DraftRequest,
@@ -177,9 +177,19 @@ impl Engine {
     pub fn spend_summary(&self) -> Result<SpendView, CoreError> {
         let budget = self.budget()?;
         let period = self.period(budget.as_ref());
-        let store = self.store();
-        let totals = store.spend_between(period.start, period.end)?;
-        let alerts = store
+        let totals = self.store().spend_between(period.start, period.end)?;
+        self.spend_view(budget, period, totals)
+    }
+
+    /// The meter for `budget` and the period's `totals`, with the period's open alerts.
+    fn spend_view(
+        &self,
+        budget: Option<Budget>,
+        period: Period,
+        totals: SpendTotals,
+    ) -> Result<SpendView, CoreError> {
+        let alerts = self
+            .store()
             .budget_alerts(period.start)?
             .into_iter()
             .filter(|a| a.dismissed_at.is_none())
@@ -218,12 +228,11 @@ impl Engine {
     /// Re-evaluates the budget after spend or the budget changed: records and announces
     /// each threshold reached for the first time this month, then the new meter.
     pub(crate) fn spend_changed(&self) -> Result<SpendView, CoreError> {
-        if let Some(budget) = self.budget()? {
-            let period = self.period(Some(&budget));
-            let spent = self
-                .store()
-                .spend_between(period.start, period.end)?
-                .cost_nanos;
+        let budget = self.budget()?;
+        let period = self.period(budget.as_ref());
+        let totals = self.store().spend_between(period.start, period.end)?;
+        if let Some(budget) = &budget {
+            let spent = totals.cost_nanos;
             for threshold in budget.reached(spent) {
                 let first_time =
                     self.store()
@@ -232,14 +241,14 @@ impl Engine {
                     let alert = BudgetAlertView {
                         threshold,
                         fired_at: self.now(),
-                        message: alert_message(threshold, spent, &budget, &period, self),
+                        message: alert_message(threshold, spent, budget, &period, self),
                     };
                     tracing::info!(threshold, "budget threshold reached");
                     self.notify(Notice::BudgetAlert(alert));
                 }
             }
         }
-        let view = self.spend_summary()?;
+        let view = self.spend_view(budget, period, totals)?;
         self.notify(Notice::SpendUpdated(view.clone()));
         Ok(view)
     }
@@ -543,8 +552,7 @@ impl Engine {
     /// costliest conversations this month.
     pub fn usage_report(&self) -> Result<UsageReport, CoreError> {
         let spend = self.spend_summary()?;
-        let budget = self.budget()?;
-        let reset_day = budget.as_ref().map_or(1, |b| b.reset_day);
+        let reset_day = spend.budget.as_ref().map_or(1, |b| b.reset_day);
         let period = Period {
             start: spend.period_start,
             end: spend.period_end,
