@@ -208,6 +208,52 @@ async function main() {
     if (await app.text('[data-testid="retry-notice"]')) throw new Error("notice still shown");
   });
 
+  await test("a conversation is renamed, pinned, moved to the Trash, undone and restored", async () => {
+    const items = () =>
+      app.run(`return [...document.querySelectorAll('[data-testid="conversation-item"]')]
+        .map((b) => ({ title: b.textContent.trim(), pinned: b.dataset.pinned === "true" }))`);
+    const openMenu = (title) =>
+      app.run(
+        `[...document.querySelectorAll('[data-testid="conversation-item"]')]
+          .find((b) => b.textContent.includes(arguments[0]))
+          .parentElement.querySelector('[data-testid="conversation-menu"]').click()`,
+        title,
+      );
+    await openMenu("Please say hello");
+    await app.click('[data-testid="conversation-rename"]');
+    await app.fill('[data-testid="conversation-title-input"]', "Greetings\uE007");
+    await waitFor("renamed", async () => (await items()).some((i) => i.title === "Greetings"));
+
+    await openMenu("Greetings");
+    await app.click('[data-testid="conversation-pin"]');
+    await waitFor("pinned first", async () => {
+      const [first] = await items();
+      return first.title.includes("Greetings") && first.pinned;
+    });
+    await app.screenshot("5-sidebar-pinned");
+
+    await openMenu("Greetings");
+    await app.click('[data-testid="conversation-delete"]');
+    const toast = await waitFor("undo toast", () => app.text('[data-testid="undo-toast"]'));
+    if (!toast.includes("“Greetings” moved to Trash.")) throw new Error(`toast: ${toast}`);
+    if ((await items()).some((i) => i.title.includes("Greetings"))) throw new Error("still listed");
+    await app.click('[data-testid="undo-button"]');
+    await waitFor("back after Undo", async () => (await items())[0]?.title.includes("Greetings"));
+
+    await openMenu("Greetings");
+    await app.click('[data-testid="conversation-delete"]');
+    await app.waitFind('[data-testid="undo-toast"]');
+    await app.click('[data-testid="trash-button"]');
+    await waitFor("in the Trash", async () => (await app.text('[data-testid="trash-item"]'))?.includes("Greetings"));
+    await app.screenshot("5b-trash");
+    await app.click('[data-testid="trash-restore"]');
+    await app.click('[data-testid="trash-close"]');
+    await waitFor("restored, still pinned", async () => {
+      const [first] = await items();
+      return first?.title.includes("Greetings") && first.pinned;
+    });
+  });
+
   await test("a wrong key is explained, with a way to Settings", async () => {
     await app.click('[data-testid="settings-button"]');
     await app.type('[data-testid="api-key-input"]', "sk-proj-invalid-key-00000000000000000");

@@ -114,6 +114,41 @@ pub struct ConversationSummary {
     pub title: String,
     pub model: String,
     pub updated_at: i64,
+    pub pinned: bool,
+    /// When it went to the Trash (it is removed for good 30 days later).
+    pub deleted_at: Option<i64>,
+}
+
+/// Where a page of the sidebar ended; the next page starts after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationCursor {
+    pub updated_at: i64,
+    pub id: i64,
+}
+
+/// Which page of the sidebar to read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationListQuery {
+    /// The `next` of the previous page; absent for the first page.
+    #[ts(optional)]
+    pub after: Option<ConversationCursor>,
+    /// At most this many recent conversations (default 100, at most 500).
+    #[ts(optional)]
+    pub limit: Option<u32>,
+}
+
+/// One page of the sidebar.
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationPage {
+    /// Pinned conversations, on the first page only.
+    pub pinned: Vec<ConversationSummary>,
+    /// The rest, most recently active first.
+    pub recent: Vec<ConversationSummary>,
+    /// Where the next page starts; `None` when this was the last.
+    pub next: Option<ConversationCursor>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
@@ -470,6 +505,9 @@ pub fn bindings_file() -> String {
         MessageStatus::decl(&cfg),
         Role::decl(&cfg),
         ConversationSummary::decl(&cfg),
+        ConversationCursor::decl(&cfg),
+        ConversationListQuery::decl(&cfg),
+        ConversationPage::decl(&cfg),
         MessageView::decl(&cfg),
         ConversationView::decl(&cfg),
         KeySource::decl(&cfg),
@@ -540,6 +578,8 @@ impl From<tally_store::Conversation> for ConversationSummary {
             title: c.title,
             model: c.model,
             updated_at: c.updated_at,
+            pinned: c.pinned_at.is_some(),
+            deleted_at: c.deleted_at,
         }
     }
 }

@@ -9,10 +9,7 @@ use tally_spend::{PriceCatalog, TimeZone};
 use tally_store::Store;
 use tokio_util::sync::CancellationToken;
 
-use crate::api::{
-    ConversationSummary, ConversationView, KeyStatusView, KeyTestResult, SettingsUpdate,
-    SettingsView,
-};
+use crate::api::{KeyStatusView, KeyTestResult, SettingsUpdate, SettingsView};
 use crate::keys::Keys;
 use crate::spend::{NoticeSink, TokenCache};
 use crate::{CoreError, now_millis};
@@ -111,8 +108,9 @@ impl Engine {
     /// Opens the database (migrating it) and marks replies a crash left unfinished as
     /// interrupted.
     pub fn open(config: EngineConfig) -> Result<Arc<Self>, CoreError> {
-        let store = Store::open_in(&config.data_dir)?;
+        let mut store = Store::open_in(&config.data_dir)?;
         let recovered = store.mark_unfinished_replies_interrupted(config.clock.now())?;
+        crate::history::purge_old_trash(&mut store, config.clock.now())?;
         if recovered > 0 {
             tracing::info!(
                 recovered,
@@ -249,66 +247,6 @@ impl Engine {
                 .set_setting(SETTING_ONBOARDED, if onboarded { "true" } else { "false" })?;
         }
         self.settings_get()
-    }
-
-    // ----- conversations -----
-
-    pub fn conversation_list(&self) -> Result<Vec<ConversationSummary>, CoreError> {
-        Ok(self
-            .store()
-            .list_conversations()?
-            .into_iter()
-            .map(Into::into)
-            .collect())
-    }
-
-    pub fn conversation_get(&self, id: i64) -> Result<ConversationView, CoreError> {
-        let store = self.store();
-        let conversation = store.conversation(id)?;
-        let messages = store.current_branch(id)?;
-        let costs: HashMap<i64, (i64, bool)> = store
-            .message_costs(id)?
-            .into_iter()
-            .map(|(message, cost, unknown)| (message, (cost, unknown)))
-            .collect();
-        Ok(ConversationView {
-            conversation: conversation.into(),
-            messages: messages
-                .into_iter()
-                .map(|m| {
-                    let cost = costs.get(&m.id).copied();
-                    let mut view = crate::api::MessageView::from(m);
-                    view.cost_nanos = cost.map(|(nanos, _)| nanos);
-                    view.price_unknown = cost.is_some_and(|(_, unknown)| unknown);
-                    view
-                })
-                .collect(),
-            cost_nanos: store.conversation_cost(id)?,
-        })
-    }
-
-    /// Conversations and messages matching `query` (every word; the last as a prefix).
-    pub fn search(&self, query: &str) -> Result<crate::api::SearchView, CoreError> {
-        if query.chars().count() > 500 {
-            return Err(CoreError::InvalidInput(
-                "Search for a few words, not a whole text.".into(),
-            ));
-        }
-        let results = self.store().search(query, 50)?;
-        Ok(crate::api::SearchView {
-            by_relevance: results.by_relevance,
-            hits: results
-                .hits
-                .into_iter()
-                .map(|hit| crate::api::SearchHitView {
-                    conversation_id: hit.conversation_id,
-                    conversation_title: hit.conversation_title,
-                    message_id: hit.message_id,
-                    snippet: hit.snippet,
-                    created_at: hit.created_at,
-                })
-                .collect(),
-        })
     }
 
     /// How `model` takes optional parameters: the family table, corrected by what the API

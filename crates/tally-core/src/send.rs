@@ -69,7 +69,7 @@ impl Engine {
         }
         let key = self.ready_to_send()?;
         let existing = match request.conversation_id {
-            Some(id) => Some(self.store().conversation(id)?),
+            Some(id) => Some(crate::history::live_conversation(&self.store(), id)?),
             None => None,
         };
         let model = match (&existing, request.model.as_deref().map(str::trim)) {
@@ -193,7 +193,7 @@ impl Engine {
         conversation_id: i64,
     ) -> Result<(tally_store::Conversation, Message), CoreError> {
         let store = self.store();
-        let conversation = store.conversation(conversation_id)?;
+        let conversation = crate::history::live_conversation(&store, conversation_id)?;
         let last = store
             .current_branch(conversation_id)?
             .pop()

@@ -15,6 +15,8 @@ use rusqlite::Connection;
 use tally_store::{DB_FILE_NAME, Store};
 
 const NOW: i64 = 1_795_435_200_000;
+/// Conversations the sidebar loads at a time (as `tally-core` asks for them).
+const SIDEBAR_PAGE: u32 = 100;
 
 fn history_queries(c: &mut Criterion) {
     let smoke = std::env::var_os("TALLY_BENCH_SMOKE").is_some();
@@ -30,8 +32,8 @@ fn history_queries(c: &mut Criterion) {
     let long_id = history::fill(&mut conn, 1, long, NOW + 1, 2).unwrap();
     let store = Store::open_in(dir.path()).unwrap();
     assert_eq!(
-        store.list_conversations().unwrap().len() as i64,
-        conversations + 1
+        store.conversation_page(None, SIDEBAR_PAGE).unwrap().len() as i64,
+        (conversations + 1).min(i64::from(SIDEBAR_PAGE))
     );
     assert_eq!(store.current_branch(long_id).unwrap().len() as i64, long);
 
@@ -42,19 +44,24 @@ fn history_queries(c: &mut Criterion) {
     group
         .sample_size(20)
         .measurement_time(Duration::from_secs(4));
-    group.bench_function("sidebar: every conversation (tally)", |b| {
-        b.iter(|| store.list_conversations().unwrap())
+    group.bench_function("sidebar: first page (tally)", |b| {
+        b.iter(|| {
+            (
+                store.pinned_conversations().unwrap(),
+                store.conversation_page(None, SIDEBAR_PAGE).unwrap(),
+            )
+        })
     });
     group.bench_function("sidebar: baseline, bare rusqlite", |b| {
         let mut statement = conn
             .prepare(
                 "SELECT id, title, model, system_prompt, current_leaf_id, created_at, updated_at
-                 FROM conversations ORDER BY updated_at DESC, id DESC",
+                 FROM conversations ORDER BY updated_at DESC, id DESC LIMIT ?1",
             )
             .unwrap();
         b.iter(|| {
             statement
-                .query_map([], |r| {
+                .query_map([SIDEBAR_PAGE], |r| {
                     Ok((
                         r.get::<_, i64>(0)?,
                         r.get::<_, String>(1)?,

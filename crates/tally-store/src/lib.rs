@@ -1,18 +1,21 @@
 //! Tally's one SQLite database file.
 //!
 //! This crate owns the schema and every SQL statement: numbered migrations, conversations,
-//! messages as a tree (`parent_id`, with each conversation's current leaf), the usage
+//! messages as a tree (`parent_id`, with each conversation's current leaf), the sidebar's
+//! pages, pins and Trash, the usage
 //! ledger (one row per billed request, money in integer nano-USD) with its per-quarter-hour
 //! sums, price overrides, budget alerts, full-text search and settings. The file runs in
 //! WAL mode with foreign keys on. It knows nothing of HTTP, money rules, the keychain or
 //! Tauri, and it never stores an API key: there is no column for one.
 
+mod conversations;
 mod ledger;
 mod migrations;
 mod model;
 mod search;
 mod store;
 
+pub use conversations::TRASH_KEEPS_FOR_MS;
 pub use migrations::migrations;
 pub use model::*;
 pub use search::{MARK_END, MARK_START, SearchHit, SearchResults};

@@ -215,6 +215,21 @@ END;
 INSERT INTO conversation_search (conversation_search) VALUES ('rebuild');
 "#,
         ),
+        M::up(
+            r#"
+-- Pinned conversations stay on top of the sidebar; deleted ones wait in the Trash for
+-- 30 days (or until it is emptied) before they are removed for good.
+ALTER TABLE conversations ADD COLUMN pinned_at INTEGER;
+ALTER TABLE conversations ADD COLUMN deleted_at INTEGER;
+DROP INDEX conversations_by_update;
+CREATE INDEX conversations_recent ON conversations(updated_at DESC, id DESC)
+    WHERE deleted_at IS NULL AND pinned_at IS NULL;
+CREATE INDEX conversations_pinned ON conversations(pinned_at DESC)
+    WHERE deleted_at IS NULL AND pinned_at IS NOT NULL;
+CREATE INDEX conversations_trash ON conversations(deleted_at DESC)
+    WHERE deleted_at IS NOT NULL;
+"#,
+        ),
     ])
 });
 

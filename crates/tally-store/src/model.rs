@@ -69,6 +69,17 @@ pub struct Conversation {
     pub current_leaf_id: Option<i64>,
     pub created_at: EpochMillis,
     pub updated_at: EpochMillis,
+    /// When it was pinned to the top of the sidebar; `None` when it is not.
+    pub pinned_at: Option<EpochMillis>,
+    /// When it was moved to the Trash; `None` when it is not there.
+    pub deleted_at: Option<EpochMillis>,
+}
+
+/// Where a page of the sidebar ends: the next page starts after this conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConversationCursor {
+    pub updated_at: EpochMillis,
+    pub id: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -35,6 +35,7 @@ pub struct SearchResults {
 impl Store {
     /// Conversations whose title matches `text`, then messages, at most `limit` of each.
     /// Every word must match; the last may be the start of a word (search as you type).
+    /// Conversations in the Trash are left out.
     pub fn search(&self, text: &str, limit: u32) -> Result<SearchResults> {
         let Some(query) = fts_query(text) else {
             return Ok(SearchResults::default());
@@ -45,7 +46,7 @@ impl Store {
             let mut titles = self.conn.prepare_cached(
                 "SELECT c.id, c.title, highlight(conversation_search, 0, ?2, ?3), c.updated_at
                  FROM conversation_search JOIN conversations c ON c.id = conversation_search.rowid
-                 WHERE conversation_search MATCH ?1 ORDER BY rank LIMIT ?4",
+                 WHERE conversation_search MATCH ?1 AND c.deleted_at IS NULL ORDER BY rank LIMIT ?4",
             )?;
             let rows = titles.query_map(params![query, marks.0, marks.1, limit], |r| {
                 Ok(SearchHit {
@@ -76,7 +77,7 @@ impl Store {
              FROM message_search
              JOIN messages m ON m.id = message_search.rowid
              JOIN conversations c ON c.id = m.conversation_id
-             WHERE message_search MATCH ?1 ORDER BY {order} LIMIT ?4"
+             WHERE message_search MATCH ?1 AND c.deleted_at IS NULL ORDER BY {order} LIMIT ?4"
         ))?;
         let rows = messages.query_map(params![query, marks.0, marks.1, limit], |r| {
             Ok(SearchHit {

@@ -16,8 +16,8 @@ pub struct Store {
 
 const MESSAGE_COLUMNS: &str = "id, conversation_id, parent_id, role, content, status, \
     finish_reason, model, error_code, error_message, created_at, updated_at";
-const CONVERSATION_COLUMNS: &str =
-    "id, title, model, system_prompt, current_leaf_id, created_at, updated_at";
+pub(crate) const CONVERSATION_COLUMNS: &str = "id, title, model, system_prompt, current_leaf_id, \
+    created_at, updated_at, pinned_at, deleted_at";
 
 impl Store {
     /// Opens (creating if needed) `tally.sqlite3` in `data_dir` and migrates it.
@@ -81,15 +81,6 @@ impl Store {
             )
             .optional()?
             .ok_or(StoreError::NoConversation(id))
-    }
-
-    /// All conversations, most recently active first.
-    pub fn list_conversations(&self) -> Result<Vec<Conversation>> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {CONVERSATION_COLUMNS} FROM conversations ORDER BY updated_at DESC, id DESC"
-        ))?;
-        let rows = stmt.query_map([], conversation_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     // ----- messages -----
@@ -347,7 +338,7 @@ pub(crate) fn to_sql_count(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
-fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
+pub(crate) fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
     Ok(Conversation {
         id: r.get(0)?,
         title: r.get(1)?,
@@ -356,6 +347,8 @@ fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
         current_leaf_id: r.get(4)?,
         created_at: r.get(5)?,
         updated_at: r.get(6)?,
+        pinned_at: r.get(7)?,
+        deleted_at: r.get(8)?,
     })
 }
 

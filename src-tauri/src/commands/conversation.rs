@@ -1,10 +1,18 @@
-use tally_core::api::{ConversationSummary, ConversationView, SearchView};
+use tally_core::api::{
+    ConversationListQuery, ConversationPage, ConversationSummary, ConversationView, SearchView,
+};
 
 use super::{CommandResult, EngineState, ipc};
 
+/// One page of the sidebar (pinned conversations come with the first).
 #[tauri::command]
-pub async fn conversation_list(engine: EngineState<'_>) -> CommandResult<Vec<ConversationSummary>> {
-    engine.conversation_list().map_err(ipc)
+pub async fn conversation_list(
+    engine: EngineState<'_>,
+    query: Option<ConversationListQuery>,
+) -> CommandResult<ConversationPage> {
+    engine
+        .conversation_list(&query.unwrap_or_default())
+        .map_err(ipc)
 }
 
 #[tauri::command]
@@ -19,4 +27,58 @@ pub async fn conversation_search(
     query: String,
 ) -> CommandResult<SearchView> {
     engine.search(&query).map_err(ipc)
+}
+
+#[tauri::command]
+pub async fn conversation_rename(
+    engine: EngineState<'_>,
+    id: i64,
+    title: String,
+) -> CommandResult<ConversationSummary> {
+    engine.conversation_rename(id, &title).map_err(ipc)
+}
+
+#[tauri::command]
+pub async fn conversation_pin(
+    engine: EngineState<'_>,
+    id: i64,
+    pinned: bool,
+) -> CommandResult<ConversationSummary> {
+    engine.conversation_pin(id, pinned).map_err(ipc)
+}
+
+/// Moves a conversation to the Trash (Undo is `conversation_restore`).
+#[tauri::command]
+pub async fn conversation_trash(
+    engine: EngineState<'_>,
+    id: i64,
+) -> CommandResult<ConversationSummary> {
+    engine.conversation_trash(id).map_err(ipc)
+}
+
+#[tauri::command]
+pub async fn conversation_restore(
+    engine: EngineState<'_>,
+    id: i64,
+) -> CommandResult<ConversationSummary> {
+    engine.conversation_restore(id).map_err(ipc)
+}
+
+#[tauri::command]
+pub async fn trash_list(engine: EngineState<'_>) -> CommandResult<Vec<ConversationSummary>> {
+    engine.trash_list().map_err(ipc)
+}
+
+/// Removes one conversation in the Trash for good; returns what is left there.
+#[tauri::command]
+pub async fn trash_delete(
+    engine: EngineState<'_>,
+    id: i64,
+) -> CommandResult<Vec<ConversationSummary>> {
+    engine.trash_delete(id).map_err(ipc)
+}
+
+#[tauri::command]
+pub async fn trash_empty(engine: EngineState<'_>) -> CommandResult<u64> {
+    engine.trash_empty().map_err(ipc)
 }

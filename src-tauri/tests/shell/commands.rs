@@ -53,7 +53,7 @@ fn chat_send_streams_saves_and_lists_the_conversation() {
     let shell = Shell::start();
     assert_eq!(
         shell.invoke("conversation_list", no_args()).unwrap(),
-        json!([])
+        json!({"pinned": [], "recent": [], "next": null})
     );
     shell
         .invoke(
@@ -61,7 +61,10 @@ fn chat_send_streams_saves_and_lists_the_conversation() {
             json!({"request": {"conversationId": null, "text": "Hi there"}, "onEvent": "__CHANNEL__:1"}),
         )
         .unwrap();
-    let list = shell.invoke("conversation_list", no_args()).unwrap();
+    let list = shell
+        .invoke("conversation_list", json!({"query": {"limit": 10}}))
+        .unwrap();
+    let list = &list["recent"];
     let id = list[0]["id"].as_i64().unwrap();
     assert_eq!(list[0]["title"], "Hi there");
     let view = shell.invoke("conversation_get", json!({"id": id})).unwrap();
@@ -98,6 +101,57 @@ fn chat_send_streams_saves_and_lists_the_conversation() {
             .invoke("chat_stop", json!({"conversationId": id}))
             .unwrap(),
         false
+    );
+}
+
+#[test]
+fn conversations_are_renamed_pinned_trashed_and_restored() {
+    let shell = Shell::start();
+    shell
+        .invoke(
+            "chat_send",
+            json!({"request": {"conversationId": null, "text": "Plan a trip"}, "onEvent": "__CHANNEL__:1"}),
+        )
+        .unwrap();
+    let id = shell.invoke("conversation_list", no_args()).unwrap()["recent"][0]["id"].clone();
+    let renamed = shell
+        .invoke("conversation_rename", json!({"id": id, "title": "Kyoto"}))
+        .unwrap();
+    assert_eq!(renamed["title"], "Kyoto");
+    let refused = shell
+        .invoke("conversation_rename", json!({"id": id, "title": " "}))
+        .unwrap_err();
+    assert_eq!(refused["code"], "invalid_input");
+    let pinned = shell
+        .invoke("conversation_pin", json!({"id": id, "pinned": true}))
+        .unwrap();
+    assert_eq!(pinned["pinned"], true);
+    assert_eq!(
+        shell.invoke("conversation_list", no_args()).unwrap()["pinned"][0]["title"],
+        "Kyoto"
+    );
+    let trashed = shell
+        .invoke("conversation_trash", json!({"id": id}))
+        .unwrap();
+    assert!(trashed["deletedAt"].is_i64());
+    assert_eq!(shell.invoke("trash_list", no_args()).unwrap()[0]["id"], id);
+    shell
+        .invoke("conversation_restore", json!({"id": id}))
+        .unwrap();
+    assert_eq!(shell.invoke("trash_list", no_args()).unwrap(), json!([]));
+    shell
+        .invoke("conversation_trash", json!({"id": id}))
+        .unwrap();
+    assert_eq!(
+        shell.invoke("trash_delete", json!({"id": id})).unwrap(),
+        json!([])
+    );
+    assert_eq!(shell.invoke("trash_empty", no_args()).unwrap(), 0);
+    assert_eq!(
+        shell
+            .invoke("conversation_get", json!({"id": id}))
+            .unwrap_err()["code"],
+        "invalid_input"
     );
 }
 

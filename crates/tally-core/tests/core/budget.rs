@@ -2,49 +2,16 @@
 //! stop under concurrent sends, alerts once per threshold per month across restarts,
 //! unknown prices, the pre-send estimate, and the usage page reconciling with the meter.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 
-use mock_openai::MockServer;
 use tally_core::api::{
     BudgetInput, DraftRequest, ErrorCode, LedgerQuery, MeterLevel, PriceInput, SendRequest,
 };
-use tally_core::{ChatEvent, Clock, Engine, EngineConfig, Notice, TimeZone};
+use tally_core::{ChatEvent, Engine, Notice};
 use tally_spend::{NANOS_PER_USD, PriceCatalog, TokenUsage, cost, worst_case_cost};
 
-use crate::{Events, KEY, ask, mock};
-
-/// 2026-11-23 12:00 UTC.
-const NOV_23: i64 = 1_795_435_200_000;
-const DAY: i64 = 86_400_000;
-
-struct Setup {
-    dir: tempfile::TempDir,
-    now: Arc<AtomicI64>,
-    base_url: String,
-}
-
-impl Setup {
-    fn new(server: &MockServer) -> Self {
-        Self {
-            dir: tempfile::tempdir().unwrap(),
-            now: Arc::new(AtomicI64::new(NOV_23)),
-            base_url: server.base_url(),
-        }
-    }
-
-    /// An engine on this data folder and clock (call again to "restart the app").
-    fn open(&self) -> Arc<Engine> {
-        let mut config = EngineConfig::new(self.dir.path());
-        config.api_base_override = Some(self.base_url.clone());
-        config.env_api_key = Some(KEY.into());
-        config.keychain_service = format!("Tally-test-{}", std::process::id());
-        config.time_zone = TimeZone::get("Europe/Berlin").unwrap();
-        let now = self.now.clone();
-        config.clock = Clock::from_fn(move || now.load(Ordering::SeqCst));
-        Engine::open(config).unwrap()
-    }
-}
+use crate::{DAY, Events, NOV_23, Setup, ask, mock};
 
 fn budget(amount: &str, hard_stop: bool) -> BudgetInput {
     BudgetInput {
@@ -243,7 +210,7 @@ async fn hard_stop_holds_under_concurrent_sends() {
     let sent: usize = results.iter().sum();
     assert_eq!(spend.requests as usize, sent);
     // Refused messages were never written: one conversation per allowed send.
-    assert_eq!(engine.conversation_list().unwrap().len(), sent);
+    assert_eq!(crate::recent(&engine).len(), sent);
 
     // "Send this one anyway" passes the hard stop ($0.03 of prompt)...
     let events = Events::default();

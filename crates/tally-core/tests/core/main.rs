@@ -3,17 +3,19 @@
 
 mod bindings;
 mod budget;
+mod history;
 mod keys;
 mod redo;
 mod scenarios;
 mod send;
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mock_openai::{MockConfig, MockServer};
-use tally_core::api::SendRequest;
-use tally_core::{ChatEvent, Engine, EngineConfig};
+use tally_core::api::{ConversationSummary, SendRequest};
+use tally_core::{ChatEvent, Clock, Engine, EngineConfig, TimeZone};
 
 pub const KEY: &str = "sk-proj-TestKeyForTallyOnly0000000000abcd";
 
@@ -27,6 +29,47 @@ pub fn engine(server: &MockServer, key: Option<&str>) -> (tempfile::TempDir, Arc
     config.keychain_service = format!("Tally-test-{}", std::process::id());
     config.flush_interval = Duration::from_millis(100);
     (dir, Engine::open(config).unwrap())
+}
+
+/// 2026-11-23 12:00 UTC.
+pub const NOV_23: i64 = 1_795_435_200_000;
+pub const DAY: i64 = 86_400_000;
+
+/// A data folder and a clock the test moves, for engines opened on them.
+pub struct Setup {
+    pub dir: tempfile::TempDir,
+    pub now: Arc<AtomicI64>,
+    base_url: String,
+}
+
+impl Setup {
+    pub fn new(server: &MockServer) -> Self {
+        Self {
+            dir: tempfile::tempdir().unwrap(),
+            now: Arc::new(AtomicI64::new(NOV_23)),
+            base_url: server.base_url(),
+        }
+    }
+
+    /// An engine on this data folder and clock (call again to "restart the app").
+    pub fn open(&self) -> Arc<Engine> {
+        let mut config = EngineConfig::new(self.dir.path());
+        config.api_base_override = Some(self.base_url.clone());
+        config.env_api_key = Some(KEY.into());
+        config.keychain_service = format!("Tally-test-{}", std::process::id());
+        config.time_zone = TimeZone::get("Europe/Berlin").unwrap();
+        let now = self.now.clone();
+        config.clock = Clock::from_fn(move || now.load(Ordering::SeqCst));
+        Engine::open(config).unwrap()
+    }
+}
+
+/// The first page of the sidebar's recent (unpinned) conversations.
+pub fn recent(engine: &Engine) -> Vec<ConversationSummary> {
+    engine
+        .conversation_list(&Default::default())
+        .unwrap()
+        .recent
 }
 
 /// A message to send: in `conversation_id`, or a new conversation with the default model.

@@ -53,7 +53,7 @@ async fn a_reply_streams_in_and_is_saved_with_its_cost() {
     assert_eq!(view.messages[0].role, Role::User);
     assert_eq!(view.messages[1].content, reply);
     assert_eq!(view.messages[1].status, MessageStatus::Complete);
-    let list = engine.conversation_list().unwrap();
+    let list = crate::recent(&engine);
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].id, conversation_id);
     let expected = tally_spend::cost(
@@ -157,7 +157,7 @@ async fn empty_messages_are_refused_and_nothing_is_written() {
             .unwrap_err();
         assert_eq!(error.code(), ErrorCode::InvalidInput);
     }
-    assert!(engine.conversation_list().unwrap().is_empty());
+    assert!(crate::recent(&engine).is_empty());
     assert_eq!(server.stats().chat_requests, 0);
 }
 
@@ -196,7 +196,7 @@ async fn a_wrong_key_fails_plainly_and_keeps_the_message() {
     assert_eq!(code, ErrorCode::InvalidApiKey);
     assert_eq!(status, MessageStatus::Error);
     assert!(message.starts_with("OpenAI did not accept this key"));
-    let id = engine.conversation_list().unwrap()[0].id;
+    let id = crate::recent(&engine)[0].id;
     let messages = engine.conversation_get(id).unwrap().messages;
     assert_eq!(messages[0].content, "my precious question");
     assert_eq!(messages[1].error_code.as_deref(), Some("invalid_api_key"));
@@ -234,7 +234,7 @@ async fn a_dropped_stream_is_interrupted_with_an_estimated_cost() {
     };
     assert_eq!(status, MessageStatus::Interrupted);
     assert_eq!(code, ErrorCode::Network);
-    let id = engine.conversation_list().unwrap()[0].id;
+    let id = crate::recent(&engine)[0].id;
     let reply = engine.conversation_get(id).unwrap().messages[1].clone();
     assert_eq!(reply.content, "This answer stops in the midd");
     assert_eq!(reply.status, MessageStatus::Interrupted);
@@ -272,7 +272,7 @@ async fn unfinished_replies_are_interrupted_on_the_next_start() {
     let _ = task.await;
     drop(engine);
     let engine = tally_core::Engine::open(config()).unwrap();
-    let id = engine.conversation_list().unwrap()[0].id;
+    let id = crate::recent(&engine)[0].id;
     let reply = engine.conversation_get(id).unwrap().messages[1].clone();
     assert_eq!(reply.status, MessageStatus::Interrupted);
     assert!(!reply.content.is_empty());

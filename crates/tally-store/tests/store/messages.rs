@@ -46,24 +46,6 @@ fn an_exchange_is_written_as_a_branch() {
 }
 
 #[test]
-fn conversations_list_newest_activity_first() {
-    let (_dir, mut store) = crate::open();
-    let a = store.create_conversation("A", "m", 1).unwrap();
-    let b = store.create_conversation("B", "m", 2).unwrap();
-    let titles = |s: &Store| {
-        s.list_conversations()
-            .unwrap()
-            .into_iter()
-            .map(|c| c.title)
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(titles(&store), ["B", "A"]);
-    store.begin_exchange(a.id, "x", "m", 3).unwrap();
-    assert_eq!(titles(&store), ["A", "B"]);
-    let _ = b;
-}
-
-#[test]
 fn unfinished_replies_become_interrupted_with_their_text() {
     let dir = tempfile::tempdir().unwrap();
     let reply_id = {

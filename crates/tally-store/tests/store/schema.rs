@@ -56,6 +56,9 @@ const DATA_AT_VERSION: &[&str] = &[
      INSERT INTO budget_alerts (period_start, threshold, fired_at) VALUES (0, 50, 1);",
     "INSERT INTO messages (id, conversation_id, parent_id, role, content, status, created_at, updated_at)
          VALUES (2, 1, 1, 'assistant', 'written at version four', 'complete', 2, 2);",
+    "INSERT INTO conversations (id, title, model, created_at, updated_at, pinned_at, deleted_at)
+         VALUES (2, 'Pinned at v5', 'gpt-4o', 5, 5, 6, NULL),
+                (3, 'Trashed at v5', 'gpt-4o', 5, 5, NULL, 7);",
 ];
 
 /// A database at every earlier schema version, with the data each version could hold,
@@ -107,5 +110,9 @@ fn upgrades_from_every_earlier_version_with_data() {
             "from v{from}"
         );
         assert_eq!(store.search("Old", 10).unwrap().hits[0].message_id, None);
+        // Conversations from before pins and the Trash are in the list, neither.
+        let recent = store.conversation_page(None, 10).unwrap();
+        assert_eq!(recent[0].title, "Old");
+        assert_eq!((recent[0].pinned_at, recent[0].deleted_at), (None, None));
     }
 }

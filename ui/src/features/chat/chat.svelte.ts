@@ -1,10 +1,14 @@
 // The chat screen's state: the open conversation, its messages, the reply being written.
 import { asIpcError, ipc } from "../../lib/ipc";
-import type { ChatEvent, ConversationSummary, IpcError, MessageView } from "../../lib/ipc";
+import type { ChatEvent, IpcError, MessageView } from "../../lib/ipc";
+import { HistoryState } from "../history/history.svelte";
 
 export class ChatState {
-  conversations = $state<ConversationSummary[]>([]);
+  /** The sidebar's conversations, kept in step with what is sent here. */
+  readonly history = new HistoryState();
   currentId = $state<number | null>(null);
+  /** The open conversation's title ("New chat" before the first message). */
+  title = $state("New chat");
   messages = $state<MessageView[]>([]);
   draft = $state("");
   streaming = $state(false);
@@ -26,19 +30,12 @@ export class ChatState {
 
   canSend = $derived(this.draft.trim().length > 0 && !this.streaming);
 
-  async loadConversations() {
-    try {
-      this.conversations = await ipc.conversationList();
-    } catch (e) {
-      this.error = asIpcError(e);
-    }
-  }
-
   async open(id: number, focusMessageId: number | null = null) {
     if (this.streaming) return;
     try {
       const view = await ipc.conversationGet(id);
       this.currentId = id;
+      this.title = view.conversation.title;
       this.messages = view.messages;
       this.costNanos = view.costNanos;
       this.focusMessageId = focusMessageId;
@@ -51,9 +48,26 @@ export class ChatState {
   newChat() {
     if (this.streaming) return;
     this.currentId = null;
+    this.title = "New chat";
     this.messages = [];
     this.costNanos = 0;
     this.error = null;
+  }
+
+  /** Moves a conversation to the Trash, leaving it first if it is open. */
+  async moveToTrash(id: number) {
+    if (this.streaming && id === this.currentId) return;
+    if (id === this.currentId) this.newChat();
+    await this.history.moveToTrash(id);
+  }
+
+  /** Renames a conversation; returns the problem in plain words, or `null`. */
+  async rename(id: number, title: string): Promise<string | null> {
+    const problem = await this.history.rename(id, title);
+    if (problem === null && id === this.currentId) {
+      this.title = this.history.find(id)?.title ?? this.title;
+    }
+    return problem;
   }
 
   /** Sends the composer's text; `overBudget` lets it past the budget's hard stop. */
@@ -114,7 +128,7 @@ export class ChatState {
       this.flush();
       this.streaming = false;
       this.#sending = false;
-      await Promise.all([this.loadConversations(), this.refreshCost()]);
+      await Promise.all([this.history.load(), this.refreshCost()]);
     }
   }
 
@@ -183,14 +197,8 @@ export class ChatState {
           if (last)
             Object.assign(last, { ...base, createdAt: last.createdAt, status: "streaming" });
         }
-        if (!this.conversations.some((c) => c.id === event.conversationId)) {
-          this.conversations.unshift({
-            id: event.conversationId,
-            title: event.title,
-            model: "",
-            updatedAt: now,
-          });
-        }
+        this.title = event.title;
+        this.history.touch(event.conversationId, event.title, now);
         break;
       }
       case "retrying":

@@ -22,7 +22,8 @@ describe("ChatState", () => {
       ["user", "Hello there", "complete"],
       ["assistant", "", "streaming"],
     ]);
-    expect(state.conversations[0].title).toBe("Hello there");
+    expect(state.history.recent[0].title).toBe("Hello there");
+    expect(state.title).toBe("Hello there");
     expect(state.draft).toBe("  Hello there ");
 
     state.apply({ type: "delta", text: "Hi" });

@@ -33,7 +33,7 @@ vi.mock("chart.js", () => {
 
 const ipc = vi.hoisted(() => ({
   chatSend: vi.fn(),
-  conversationList: vi.fn(async () => []),
+  conversationList: vi.fn(async () => ({ pinned: [], recent: [], next: null })),
   conversationGet: vi.fn(),
   budgetSet: vi.fn(),
   budgetClear: vi.fn(),

@@ -16,7 +16,37 @@ export type MessageStatus = "streaming" | "complete" | "stopped" | "interrupted"
 
 export type Role = "system" | "user" | "assistant";
 
-export type ConversationSummary = { id: number, title: string, model: string, updatedAt: number, };
+export type ConversationSummary = { id: number, title: string, model: string, updatedAt: number, pinned: boolean, 
+/**
+ * When it went to the Trash (it is removed for good 30 days later).
+ */
+deletedAt: number | null, };
+
+export type ConversationCursor = { updatedAt: number, id: number, };
+
+export type ConversationListQuery = { 
+/**
+ * The `next` of the previous page; absent for the first page.
+ */
+after?: ConversationCursor, 
+/**
+ * At most this many recent conversations (default 100, at most 500).
+ */
+limit?: number, };
+
+export type ConversationPage = { 
+/**
+ * Pinned conversations, on the first page only.
+ */
+pinned: Array<ConversationSummary>, 
+/**
+ * The rest, most recently active first.
+ */
+recent: Array<ConversationSummary>, 
+/**
+ * Where the next page starts; `None` when this was the last.
+ */
+next: ConversationCursor | null, };
 
 export type MessageView = { id: number, parentId: number | null, role: Role, content: string, status: MessageStatus, finishReason: string | null, model: string | null, errorCode: string | null, errorMessage: string | null, createdAt: number, 
 /**

@@ -5,6 +5,8 @@ import type {
   BudgetAlertView,
   BudgetInput,
   ChatEvent,
+  ConversationListQuery,
+  ConversationPage,
   ConversationSummary,
   ConversationView,
   DraftEstimate,
@@ -71,7 +73,17 @@ export const ipc = {
     return call("chat_continue", { conversationId, allowOverBudget, onEvent: channel(onEvent) });
   },
   chatStop: (conversationId: number) => call<boolean>("chat_stop", { conversationId }),
-  conversationList: () => call<ConversationSummary[]>("conversation_list"),
+  conversationList: (query: ConversationListQuery = {}) =>
+    call<ConversationPage>("conversation_list", { query }),
+  conversationRename: (id: number, title: string) =>
+    call<ConversationSummary>("conversation_rename", { id, title }),
+  conversationPin: (id: number, pinned: boolean) =>
+    call<ConversationSummary>("conversation_pin", { id, pinned }),
+  conversationTrash: (id: number) => call<ConversationSummary>("conversation_trash", { id }),
+  conversationRestore: (id: number) => call<ConversationSummary>("conversation_restore", { id }),
+  trashList: () => call<ConversationSummary[]>("trash_list"),
+  trashDelete: (id: number) => call<ConversationSummary[]>("trash_delete", { id }),
+  trashEmpty: () => call<number>("trash_empty"),
   conversationGet: (id: number) => call<ConversationView>("conversation_get", { id }),
   conversationSearch: (query: string) => call<SearchView>("conversation_search", { query }),
   keyStatus: () => call<KeyStatusView>("key_status"),

@@ -1,0 +1,188 @@
+//! Conversation history: the sidebar's pages, opening a conversation, search, renaming,
+//! pins and the Trash (30 days, then gone; Undo and Restore before that).
+
+use std::collections::HashMap;
+
+use tally_store::{Store, TRASH_KEEPS_FOR_MS};
+
+use crate::api::{
+    ConversationCursor, ConversationListQuery, ConversationPage, ConversationSummary,
+    ConversationView, MessageView, SearchHitView, SearchView,
+};
+use crate::{CoreError, Engine};
+
+/// Conversations per sidebar page unless the UI asks otherwise, and the most it may ask.
+const PAGE_DEFAULT: u32 = 100;
+const PAGE_MAX: u32 = 500;
+/// Longest title a user may give (titles show on one line in the sidebar).
+const TITLE_MAX_CHARS: usize = 200;
+
+impl Engine {
+    /// One page of the sidebar: the pinned conversations (first page only), then the most
+    /// recently active.
+    pub fn conversation_list(
+        &self,
+        query: &ConversationListQuery,
+    ) -> Result<ConversationPage, CoreError> {
+        let limit = query.limit.unwrap_or(PAGE_DEFAULT).clamp(1, PAGE_MAX);
+        let after = query.after.map(|c| tally_store::ConversationCursor {
+            updated_at: c.updated_at,
+            id: c.id,
+        });
+        let store = self.store();
+        let pinned = match after {
+            None => store.pinned_conversations()?,
+            Some(_) => Vec::new(),
+        };
+        let recent = store.conversation_page(after, limit)?;
+        let next = (recent.len() == limit as usize)
+            .then(|| recent.last())
+            .flatten()
+            .map(|last| ConversationCursor {
+                updated_at: last.updated_at,
+                id: last.id,
+            });
+        Ok(ConversationPage {
+            pinned: pinned.into_iter().map(Into::into).collect(),
+            recent: recent.into_iter().map(Into::into).collect(),
+            next,
+        })
+    }
+
+    pub fn conversation_get(&self, id: i64) -> Result<ConversationView, CoreError> {
+        let store = self.store();
+        let conversation = store.conversation(id)?;
+        let messages = store.current_branch(id)?;
+        let costs: HashMap<i64, (i64, bool)> = store
+            .message_costs(id)?
+            .into_iter()
+            .map(|(message, cost, unknown)| (message, (cost, unknown)))
+            .collect();
+        Ok(ConversationView {
+            conversation: conversation.into(),
+            messages: messages
+                .into_iter()
+                .map(|m| {
+                    let cost = costs.get(&m.id).copied();
+                    let mut view = MessageView::from(m);
+                    view.cost_nanos = cost.map(|(nanos, _)| nanos);
+                    view.price_unknown = cost.is_some_and(|(_, unknown)| unknown);
+                    view
+                })
+                .collect(),
+            cost_nanos: store.conversation_cost(id)?,
+        })
+    }
+
+    /// Conversations and messages matching `query` (every word; the last as a prefix),
+    /// leaving out the Trash.
+    pub fn search(&self, query: &str) -> Result<SearchView, CoreError> {
+        if query.chars().count() > 500 {
+            return Err(CoreError::InvalidInput(
+                "Search for a few words, not a whole text.".into(),
+            ));
+        }
+        let results = self.store().search(query, 50)?;
+        Ok(SearchView {
+            by_relevance: results.by_relevance,
+            hits: results
+                .hits
+                .into_iter()
+                .map(|hit| SearchHitView {
+                    conversation_id: hit.conversation_id,
+                    conversation_title: hit.conversation_title,
+                    message_id: hit.message_id,
+                    snippet: hit.snippet,
+                    created_at: hit.created_at,
+                })
+                .collect(),
+        })
+    }
+
+    /// Gives a conversation the title the user typed (trimmed, on one line).
+    pub fn conversation_rename(
+        &self,
+        id: i64,
+        title: &str,
+    ) -> Result<ConversationSummary, CoreError> {
+        let title = title.split_whitespace().collect::<Vec<_>>().join(" ");
+        if title.is_empty() {
+            return Err(CoreError::InvalidInput(
+                "Give the conversation a name, or press Escape to keep the old one.".into(),
+            ));
+        }
+        if title.chars().count() > TITLE_MAX_CHARS {
+            return Err(CoreError::InvalidInput(format!(
+                "That name is too long: keep it under {TITLE_MAX_CHARS} characters."
+            )));
+        }
+        Ok(self.store().rename_conversation(id, &title)?.into())
+    }
+
+    /// Pins a conversation to the top of the sidebar, or unpins it.
+    pub fn conversation_pin(
+        &self,
+        id: i64,
+        pinned: bool,
+    ) -> Result<ConversationSummary, CoreError> {
+        let pinned_at = pinned.then(|| self.now());
+        Ok(self.store().set_pinned(id, pinned_at)?.into())
+    }
+
+    /// Moves a conversation to the Trash, stopping a reply being written in it.
+    pub fn conversation_trash(&self, id: i64) -> Result<ConversationSummary, CoreError> {
+        self.stop(id);
+        Ok(self.store().trash_conversation(id, self.now())?.into())
+    }
+
+    /// Brings a conversation back from the Trash (Undo, or Restore).
+    pub fn conversation_restore(&self, id: i64) -> Result<ConversationSummary, CoreError> {
+        Ok(self.store().restore_conversation(id)?.into())
+    }
+
+    /// What is in the Trash, most recently deleted first. Conversations there for more
+    /// than 30 days are removed first.
+    pub fn trash_list(&self) -> Result<Vec<ConversationSummary>, CoreError> {
+        let mut store = self.store();
+        purge_old_trash(&mut store, self.now())?;
+        Ok(store
+            .trashed_conversations()?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Removes one conversation in the Trash for good. Its spending stays in the ledger.
+    pub fn trash_delete(&self, id: i64) -> Result<Vec<ConversationSummary>, CoreError> {
+        self.store().delete_trashed_conversation(id)?;
+        self.trash_list()
+    }
+
+    /// Empties the Trash. Returns how many conversations were removed.
+    pub fn trash_empty(&self) -> Result<u64, CoreError> {
+        Ok(self.store().purge_trash(None)? as u64)
+    }
+}
+
+/// A conversation that may take new messages: one out of the Trash.
+pub(crate) fn live_conversation(
+    store: &Store,
+    id: i64,
+) -> Result<tally_store::Conversation, CoreError> {
+    let conversation = store.conversation(id)?;
+    if conversation.deleted_at.is_some() {
+        return Err(CoreError::InvalidInput(
+            "This conversation is in the Trash. Restore it to go on with it.".into(),
+        ));
+    }
+    Ok(conversation)
+}
+
+/// Removes conversations that have been in the Trash for more than 30 days.
+pub(crate) fn purge_old_trash(store: &mut Store, now: i64) -> Result<(), CoreError> {
+    let removed = store.purge_trash(Some(now - TRASH_KEEPS_FOR_MS))?;
+    if removed > 0 {
+        tracing::info!(removed, "conversations older than 30 days left the Trash");
+    }
+    Ok(())
+}
