@@ -3,13 +3,15 @@
 //! It owns the window, the app's state (one `tally_core::Engine`), the command adapters
 //! in `commands/` (each parses its input, calls the engine and maps the error to
 //! `{code, message}`: no business logic here), streaming over `tauri::ipc::Channel`, and
-//! the engine's app-wide notices as events and OS notifications.
+//! the engine's app-wide notices as events and OS notifications, and the thread that runs
+//! the engine's background maintenance.
 //! Everything a user can do lives in `tally-core`; this crate must stay thin.
 
 mod commands;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tally_core::{Engine, EngineConfig, Notice};
 use tauri::{Emitter, Manager};
@@ -19,6 +21,13 @@ use tauri_plugin_notification::NotificationExt;
 pub const SPEND_UPDATED: &str = "spend_updated";
 /// The app-wide event when a budget threshold is reached (once per threshold per month).
 pub const BUDGET_ALERT: &str = "budget_alert";
+/// The app-wide event when a check finds the stored data damaged (plain-language text).
+pub const STORAGE_PROBLEM: &str = "storage_problem";
+
+/// The first background maintenance (daily backup, Trash) waits this long after start, so
+/// it never competes with launching; then it runs every hour (a backup at most daily).
+const MAINTAIN_FIRST_AFTER: Duration = Duration::from_secs(60);
+const MAINTAIN_EVERY: Duration = Duration::from_secs(60 * 60);
 
 /// Adds every command and plugin to `builder`, so the shell tests can build the same app
 /// on Tauri's mock runtime.
@@ -59,6 +68,11 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
             commands::spend::usage_report,
             commands::spend::ledger_list,
             commands::spend::ledger_export,
+            commands::backup::backup_list,
+            commands::backup::backup_create,
+            commands::backup::backup_restore,
+            commands::backup::recovery_get,
+            commands::backup::recovery_dismiss,
         ])
 }
 
@@ -96,7 +110,33 @@ pub fn forward_notices<R: tauri::Runtime>(app: &tauri::AppHandle<R>, engine: &En
                 tracing::warn!(error = %e, "could not send the budget alert");
             }
         }
+        Notice::StorageProblem(message) => {
+            if let Err(e) = app.emit(STORAGE_PROBLEM, message) {
+                tracing::warn!(error = %e, "could not send the storage problem");
+            }
+        }
     });
+}
+
+/// Runs the engine's background maintenance on a thread of its own for as long as the app
+/// runs.
+pub fn start_maintenance(engine: Arc<Engine>) {
+    let spawned = std::thread::Builder::new()
+        .name("maintenance".into())
+        .spawn(move || {
+            std::thread::sleep(MAINTAIN_FIRST_AFTER);
+            loop {
+                match engine.maintain() {
+                    Ok(Some(backup)) => tracing::info!(name = %backup.name, "daily backup made"),
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e, "background maintenance failed"),
+                }
+                std::thread::sleep(MAINTAIN_EVERY);
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "could not start background maintenance");
+    }
 }
 
 /// Runs the app.
@@ -112,6 +152,7 @@ pub fn run() {
         .setup(|app| {
             let engine = open_engine(app.handle())?;
             forward_notices(app.handle(), &engine);
+            start_maintenance(engine.clone());
             app.manage(engine);
             Ok(())
         })

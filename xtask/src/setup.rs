@@ -20,7 +20,8 @@ const APP_PACKAGES: &[&str] = &[
     "gnome-keyring",
 ];
 
-/// What the tests add: a display, WebDriver for WebKit, a real keychain, a browser.
+/// What the tests add: a display, WebDriver for WebKit, a real keychain, a browser, and
+/// SQLite's own shell to check the app's database from outside.
 const TEST_PACKAGES: &[&str] = &[
     "xvfb",
     "xauth",
@@ -29,6 +30,7 @@ const TEST_PACKAGES: &[&str] = &[
     "dbus-x11",
     "gnome-keyring",
     "libsecret-tools",
+    "sqlite3",
     "chromium",
     "python3-venv",
 ];

@@ -486,6 +486,39 @@ pub struct LedgerRowView {
     pub duration_ms: Option<i64>,
 }
 
+/// Why a backup was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum BackupKind {
+    Daily,
+    Manual,
+    BeforeUpgrade,
+    BeforeRestore,
+}
+
+/// One backup of the database, as Settings lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupView {
+    /// What `backup_restore` takes.
+    pub name: String,
+    pub created_at: i64,
+    pub kind: BackupKind,
+    /// For a backup made before an upgrade: the schema version upgraded to.
+    pub upgrade_to: Option<i64>,
+    pub size_bytes: u64,
+}
+
+/// Told once the app starts after a damaged database was replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RecoveryNotice {
+    /// What happened and what may be missing, in plain words.
+    pub message: String,
+    /// Where the damaged file was kept.
+    pub damaged_copy: String,
+}
+
 /// Where the CSV export was written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -535,6 +568,9 @@ pub fn bindings_file() -> String {
         LedgerQuery::decl(&cfg),
         LedgerRowView::decl(&cfg),
         ExportResult::decl(&cfg),
+        BackupKind::decl(&cfg),
+        BackupView::decl(&cfg),
+        RecoveryNotice::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from crates/tally-core/src/api.rs by `cargo xtask bindings`. Do not edit.\n",

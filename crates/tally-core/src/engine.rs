@@ -94,6 +94,8 @@ pub struct Engine {
     pub(crate) flush_interval: Duration,
     pub(crate) time_zone: TimeZone,
     clock: Clock,
+    /// The data folder (the database, its backups).
+    pub(crate) data_dir: PathBuf,
     /// Worst-case cost of the requests in flight, held against the budget (nano-USD).
     pub(crate) reserved: Mutex<i64>,
     pub(crate) tokens: Mutex<TokenCache>,
@@ -105,10 +107,25 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Opens the database (migrating it) and marks replies a crash left unfinished as
-    /// interrupted.
+    /// Opens the database (migrating it, or replacing it from the newest good backup when
+    /// it is damaged) and marks replies a crash left unfinished as interrupted.
     pub fn open(config: EngineConfig) -> Result<Arc<Self>, CoreError> {
-        let mut store = Store::open_in(&config.data_dir)?;
+        match Self::open_once(config.clone()) {
+            // Damage the first reads ran into: repaired from a backup, then opened again.
+            Err(CoreError::Storage(e)) if e.is_damage() => {
+                tally_store::mark_needs_repair(&config.data_dir, &e.to_string())?;
+                Self::open_once(config)
+            }
+            Err(CoreError::Damaged(found)) => {
+                tally_store::mark_needs_repair(&config.data_dir, &found)?;
+                Self::open_once(config)
+            }
+            other => other,
+        }
+    }
+
+    fn open_once(config: EngineConfig) -> Result<Arc<Self>, CoreError> {
+        let (mut store, recovery) = Store::open_or_recover(&config.data_dir, config.clock.now())?;
         let recovered = store.mark_unfinished_replies_interrupted(config.clock.now())?;
         crate::history::purge_old_trash(&mut store, config.clock.now())?;
         if recovered > 0 {
@@ -118,6 +135,7 @@ impl Engine {
             );
         }
         let engine = Arc::new(Self {
+            data_dir: config.data_dir,
             store: Mutex::new(store),
             keys: Keys::new(
                 ApiKeyStore::new(&config.keychain_service),
@@ -134,6 +152,9 @@ impl Engine {
             active: Mutex::default(),
             client: Mutex::default(),
         });
+        if let Some(recovery) = recovery {
+            crate::backups::remember_recovery(&engine, &recovery)?;
+        }
         engine.load_prices()?;
         Ok(engine)
     }

@@ -21,6 +21,10 @@ pub enum CoreError {
     )]
     Storage(StoreError),
     #[error(
+        "Tally found damage in its database file. Restart Tally, and it will repair the file from the newest good backup."
+    )]
+    Damaged(String),
+    #[error(
         "You have reached your monthly budget: {spent} of {budget} spent. Raise the budget, or send this one anyway."
     )]
     BudgetExceeded { spent: String, budget: String },
@@ -33,7 +37,7 @@ impl CoreError {
             Self::MissingApiKey => ErrorCode::MissingApiKey,
             Self::Keychain(_) => ErrorCode::KeychainUnavailable,
             Self::Api { kind, .. } => code_of(*kind),
-            Self::Storage(_) => ErrorCode::Storage,
+            Self::Storage(_) | Self::Damaged(_) => ErrorCode::Storage,
             Self::BudgetExceeded { .. } => ErrorCode::BudgetExceeded,
         }
     }
@@ -54,6 +58,11 @@ impl From<StoreError> for CoreError {
                 Self::InvalidInput("This conversation no longer exists.".into())
             }
             StoreError::NoMessage(_) => Self::InvalidInput("This message no longer exists.".into()),
+            StoreError::NoBackup(_) => Self::InvalidInput("That backup no longer exists.".into()),
+            StoreError::BackupDamaged { .. } => Self::InvalidInput(
+                "That backup is damaged and cannot be restored. Choose an older one.".into(),
+            ),
+            StoreError::Damaged(found) => Self::Damaged(found),
             other => Self::Storage(other),
         }
     }
@@ -216,5 +225,48 @@ mod tests {
             json.starts_with(r#"{"code":"missing_api_key","message":"#),
             "{json}"
         );
+    }
+
+    /// Storage failures: what the user asked for is gone (invalid input), or the data
+    /// itself is in trouble (storage), each with words that say what to do.
+    #[test]
+    fn store_error_mapping_table() {
+        let cases = [
+            (
+                StoreError::NoConversation(1),
+                ErrorCode::InvalidInput,
+                "no longer exists",
+            ),
+            (
+                StoreError::NoMessage(1),
+                ErrorCode::InvalidInput,
+                "no longer exists",
+            ),
+            (
+                StoreError::NoBackup("x".into()),
+                ErrorCode::InvalidInput,
+                "backup no longer",
+            ),
+            (
+                StoreError::BackupDamaged {
+                    name: "x".into(),
+                    found: "bad page".into(),
+                },
+                ErrorCode::InvalidInput,
+                "Choose an older one",
+            ),
+            (
+                StoreError::Damaged("bad page".into()),
+                ErrorCode::Storage,
+                "Restart Tally",
+            ),
+            (StoreError::BackupBusy, ErrorCode::Storage, "could not save"),
+        ];
+        for (store_error, code, words) in cases {
+            let shown = format!("{store_error:?}");
+            let error = CoreError::from(store_error);
+            assert_eq!(error.code(), code, "{shown}");
+            assert!(error.to_string().contains(words), "{shown}: {error}");
+        }
     }
 }

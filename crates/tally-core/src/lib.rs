@@ -3,13 +3,14 @@
 //! This crate owns the use cases (store and test the API key, send a message and stream
 //! the reply, stop it, list, search, rename, pin and trash conversations, read and change
 //! settings, the budget and its hard-stop gate, prices, the spend meter and the usage
-//! page), the types that cross the IPC boundary (`api`, from which the TypeScript bindings are generated), and the
+//! page, backups and recovery), the types that cross the IPC boundary (`api`, from which the TypeScript bindings are generated), and the
 //! mapping of every failure to one `{code, message}` a non-programmer can act on. It wires
 //! `tally-openai`, `tally-store`, `tally-spend` and `tally-keychain` together and must not
 //! depend on Tauri or any UI: events leave through the [`ChatSink`] and [`NoticeSink`]
 //! traits.
 
 pub mod api;
+mod backups;
 mod engine;
 mod error;
 mod history;

@@ -35,6 +35,8 @@ pub enum Notice {
     SpendUpdated(SpendView),
     /// A budget threshold was reached for the first time this budget month.
     BudgetAlert(BudgetAlertView),
+    /// Something is wrong with the stored data, in plain words (damage found by a check).
+    StorageProblem(String),
 }
 
 /// Where notices go.
@@ -253,7 +255,7 @@ impl Engine {
         Ok(view)
     }
 
-    fn notify(&self, notice: Notice) {
+    pub(crate) fn notify(&self, notice: Notice) {
         let sink = self
             .notices
             .lock()

@@ -2,12 +2,13 @@
 //!
 //! This crate owns the schema and every SQL statement: numbered migrations, conversations,
 //! messages as a tree (`parent_id`, with each conversation's current leaf), the sidebar's
-//! pages, pins and Trash, the usage
-//! ledger (one row per billed request, money in integer nano-USD) with its per-quarter-hour
-//! sums, price overrides, budget alerts, full-text search and settings. The file runs in
-//! WAL mode with foreign keys on. It knows nothing of HTTP, money rules, the keychain or
+//! pages, pins and Trash, the usage ledger (one row per billed request, money in integer
+//! nano-USD) with its per-quarter-hour sums, price overrides, budget alerts, full-text
+//! search, settings, and the file's backups (SQLite's backup API) with recovery from a
+//! damaged file. The file runs in WAL mode with foreign keys on. It knows nothing of HTTP, money rules, the keychain or
 //! Tauri, and it never stores an API key: there is no column for one.
 
+mod backup;
 mod conversations;
 mod ledger;
 mod migrations;
@@ -15,6 +16,10 @@ mod model;
 mod search;
 mod store;
 
+pub use backup::{
+    BACKUP_DIR, BACKUP_EVERY_MS, BACKUPS_KEPT, BackupInfo, BackupReason, DAMAGED_DIR, Recovery,
+    list_backups, mark_needs_repair,
+};
 pub use conversations::TRASH_KEEPS_FOR_MS;
 pub use migrations::migrations;
 pub use model::*;
@@ -39,6 +44,14 @@ pub enum StoreError {
     NoMessage(i64),
     #[error("unexpected value {value:?} in column {column}")]
     BadValue { column: &'static str, value: String },
+    #[error("the database file is damaged: {0}")]
+    Damaged(String),
+    #[error("the database was too busy to back up; it will be tried again later")]
+    BackupBusy,
+    #[error("no backup named {0}")]
+    NoBackup(String),
+    #[error("the backup {name} is damaged: {found}")]
+    BackupDamaged { name: String, found: String },
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

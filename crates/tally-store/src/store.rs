@@ -3,6 +3,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use crate::backup::BackupReason;
 use crate::model::*;
 use crate::{Result, StoreError, migrations};
 
@@ -39,6 +40,17 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.busy_timeout(Duration::from_secs(5))?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let pending = migrations().pending_migrations(&conn)?;
+        if version > 0 && pending > 0 {
+            // An upgrade can fail halfway or be regretted: keep the file as it was.
+            let data_dir = path.parent().unwrap_or(Path::new("."));
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as i64);
+            let target = version + i64::from(pending);
+            crate::backup::back_up(&conn, data_dir, BackupReason::BeforeUpgrade(target), now)?;
+        }
         migrations().to_latest(&mut conn)?;
         Ok(Self { conn })
     }
@@ -48,6 +60,14 @@ impl Store {
         Ok(self
             .conn
             .pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    /// `PRAGMA integrity_check`: "ok", or the first problems found.
+    pub fn integrity_check(&self) -> String {
+        match crate::backup::integrity(&self.conn) {
+            Ok(()) => "ok".into(),
+            Err(found) => found,
+        }
     }
 
     pub fn journal_mode(&self) -> Result<String> {
@@ -322,6 +342,12 @@ impl Store {
                 r.get(0)
             })
             .optional()?)
+    }
+
+    pub fn delete_setting(&self, key: &str) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM settings WHERE key = ?1", [key])?;
+        Ok(())
     }
 
     pub fn set_setting(&self, key: &str, value: &str) -> Result<()> {

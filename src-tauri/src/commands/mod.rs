@@ -1,6 +1,7 @@
 //! Command adapters, one module per area. Each parses, calls `tally-core`, maps the error.
 //! All are `async`, so the keychain and the database are never used on the UI thread.
 
+pub mod backup;
 pub mod chat;
 pub mod conversation;
 pub mod key;

@@ -35,7 +35,7 @@ fn alerts(seen: &Mutex<Vec<Notice>>) -> Vec<u16> {
         .iter()
         .filter_map(|n| match n {
             Notice::BudgetAlert(a) => Some(a.threshold),
-            Notice::SpendUpdated(_) => None,
+            Notice::SpendUpdated(_) | Notice::StorageProblem(_) => None,
         })
         .collect()
 }

@@ -1,6 +1,7 @@
 //! The engine end to end without a window: real SQLite files, the mock API on loopback,
 //! and (for key storage) a private real Secret Service.
 
+mod backups;
 mod bindings;
 mod budget;
 mod history;

@@ -214,3 +214,25 @@ export type LedgerQuery = { from?: number, to?: number, model?: string, purpose?
 export type LedgerRowView = { id: number, createdAt: number, conversationId: number | null, conversationTitle: string | null, purpose: string, model: string, promptTokens: number, cachedTokens: number, completionTokens: number, reasoningTokens: number, costNanos: number | null, estimated: boolean, status: string, requestId: string | null, firstTokenMs: number | null, durationMs: number | null, };
 
 export type ExportResult = { path: string, rows: number, };
+
+export type BackupKind = "daily" | "manual" | "before_upgrade" | "before_restore";
+
+export type BackupView = { 
+/**
+ * What `backup_restore` takes.
+ */
+name: string, createdAt: number, kind: BackupKind, 
+/**
+ * For a backup made before an upgrade: the schema version upgraded to.
+ */
+upgradeTo: number | null, sizeBytes: number, };
+
+export type RecoveryNotice = { 
+/**
+ * What happened and what may be missing, in plain words.
+ */
+message: string, 
+/**
+ * Where the damaged file was kept.
+ */
+damagedCopy: string, };

@@ -2,6 +2,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type {
+  BackupView,
   BudgetAlertView,
   BudgetInput,
   ChatEvent,
@@ -19,6 +20,7 @@ import type {
   LedgerRowView,
   PriceInput,
   PricesView,
+  RecoveryNotice,
   SearchView,
   SendRequest,
   SettingsUpdate,
@@ -104,6 +106,11 @@ export const ipc = {
   usageReport: () => call<UsageReport>("usage_report"),
   ledgerList: (query: LedgerQuery) => call<LedgerRowView[]>("ledger_list", { query }),
   ledgerExport: (query: LedgerQuery) => call<ExportResult>("ledger_export", { query }),
+  backupList: () => call<BackupView[]>("backup_list"),
+  backupCreate: () => call<BackupView>("backup_create"),
+  backupRestore: (name: string) => call<BackupView>("backup_restore", { name }),
+  recoveryGet: () => call<RecoveryNotice | null>("recovery_get"),
+  recoveryDismiss: () => call<void>("recovery_dismiss"),
 };
 
 /** App-wide notices from the engine. Each returns a function that stops listening. */
@@ -113,5 +120,9 @@ export const notices = {
   },
   onBudgetAlert(handler: (alert: BudgetAlertView) => void): Promise<() => void> {
     return listen<BudgetAlertView>("budget_alert", (event) => handler(event.payload));
+  },
+  /** Damage found in the stored data while the app runs (plain-language text). */
+  onStorageProblem(handler: (message: string) => void): Promise<() => void> {
+    return listen<string>("storage_problem", (event) => handler(event.payload));
   },
 };

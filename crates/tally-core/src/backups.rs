@@ -1,0 +1,152 @@
+//! Backups and recovery (DESIGN.md, storage): the daily backup and the Trash's 30 days
+//! kept by [`Engine::maintain`], backups listed, made and restored from Settings, and
+//! the notice a user gets when a damaged database was replaced at start.
+
+use serde::{Deserialize, Serialize};
+use tally_store::{BackupInfo, BackupReason, Recovery, Store, StoreError};
+
+use crate::api::{BackupKind, BackupView, RecoveryNotice};
+use crate::spend::Notice;
+use crate::{CoreError, Engine};
+
+/// Where the recovery notice waits until the user dismisses it.
+const SETTING_RECOVERY: &str = "recovery_notice";
+
+/// What is kept of a recovery for the notice (the settings table holds it as JSON).
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredRecovery {
+    message: String,
+    damaged_copy: String,
+}
+
+impl Engine {
+    /// Work done in the background while the app runs: the daily backup (each a checked
+    /// copy) and emptying the Trash of conversations older than 30 days. Uses its own
+    /// connection, so sending is never held up by a backup. Damage found by the check is
+    /// told to the user at once and repaired at the next start.
+    pub fn maintain(&self) -> Result<Option<BackupView>, CoreError> {
+        let store = Store::open_in(&self.data_dir)?;
+        let made = match store.back_up_if_due(self.now()) {
+            Ok(made) => made,
+            Err(StoreError::Damaged(found)) => {
+                tracing::error!(%found, "the daily check found damage in the database");
+                let told = CoreError::Damaged(found).to_string();
+                self.notify(Notice::StorageProblem(told));
+                return Ok(None);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        crate::history::purge_old_trash(&mut self.store(), self.now())?;
+        Ok(made.map(|b| self.backup_view(b)))
+    }
+
+    /// The backups, newest first.
+    pub fn backups_list(&self) -> Result<Vec<BackupView>, CoreError> {
+        Ok(tally_store::list_backups(&self.data_dir)?
+            .into_iter()
+            .map(|b| self.backup_view(b))
+            .collect())
+    }
+
+    /// Makes a backup now (from Settings).
+    pub fn backup_now(&self) -> Result<BackupView, CoreError> {
+        let made = self.store().back_up(BackupReason::Manual, self.now())?;
+        Ok(self.backup_view(made))
+    }
+
+    /// Replaces everything with the backup `name`, after backing up the current state
+    /// (listed as "before a restore", so the restore can be undone). Refused while a
+    /// reply is being written.
+    pub fn backup_restore(&self, name: &str) -> Result<BackupView, CoreError> {
+        if !self
+            .active
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty()
+        {
+            return Err(CoreError::InvalidInput(
+                "Wait for the reply to finish (or stop it), then restore the backup.".into(),
+            ));
+        }
+        let restored = {
+            let mut store = self.store();
+            let restored = store.restore_backup(name, self.now())?;
+            store.mark_unfinished_replies_interrupted(self.now())?;
+            restored
+        };
+        // Everything read from the old data is read again.
+        *self.tokens.lock().unwrap_or_else(|p| p.into_inner()) = Default::default();
+        self.load_prices()?;
+        self.spend_changed()?;
+        Ok(self.backup_view(restored))
+    }
+
+    /// What the user is told about a damaged database replaced at start, until dismissed.
+    pub fn recovery_notice(&self) -> Result<Option<RecoveryNotice>, CoreError> {
+        let stored = self.store().setting(SETTING_RECOVERY)?;
+        Ok(stored
+            .and_then(|json| serde_json::from_str::<StoredRecovery>(&json).ok())
+            .map(|r| RecoveryNotice {
+                message: r.message,
+                damaged_copy: r.damaged_copy,
+            }))
+    }
+
+    pub fn recovery_dismiss(&self) -> Result<(), CoreError> {
+        self.store().delete_setting(SETTING_RECOVERY)?;
+        Ok(())
+    }
+
+    fn backup_view(&self, backup: BackupInfo) -> BackupView {
+        let (kind, version) = match backup.reason {
+            BackupReason::Daily => (BackupKind::Daily, None),
+            BackupReason::Manual => (BackupKind::Manual, None),
+            BackupReason::BeforeUpgrade(v) => (BackupKind::BeforeUpgrade, Some(v)),
+            BackupReason::BeforeRestore => (BackupKind::BeforeRestore, None),
+        };
+        BackupView {
+            name: backup.name,
+            created_at: backup.created_at,
+            kind,
+            upgrade_to: version,
+            size_bytes: backup.size_bytes,
+        }
+    }
+
+    /// A local date and time for messages ("November 22, 2026 at 14:03").
+    fn local_time(&self, millis: i64) -> String {
+        jiff::Timestamp::from_millisecond(millis)
+            .map(|t| {
+                t.to_zoned(self.time_zone.clone())
+                    .strftime("%B %-d, %Y at %H:%M")
+                    .to_string()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// Keeps what happened at start for the notice, and logs it.
+pub(crate) fn remember_recovery(engine: &Engine, recovery: &Recovery) -> Result<(), CoreError> {
+    tracing::error!(
+        reason = %recovery.reason,
+        damaged_copy = %recovery.damaged_copy.display(),
+        "the database was damaged and has been replaced"
+    );
+    let message = match &recovery.restored {
+        Some(backup) => format!(
+            "Tally's database file was damaged, so Tally restored its backup from {}. \
+             Conversations and spending after that time may be missing.",
+            engine.local_time(backup.created_at)
+        ),
+        None => "Tally's database file was damaged and there was no good backup, so Tally \
+                 started a new one. Your earlier conversations and spending are not shown."
+            .to_string(),
+    };
+    let stored = StoredRecovery {
+        message,
+        damaged_copy: recovery.damaged_copy.display().to_string(),
+    };
+    let json = serde_json::to_string(&stored).expect("a recovery notice serialises");
+    engine.store().set_setting(SETTING_RECOVERY, &json)?;
+    Ok(())
+}
