@@ -43,6 +43,8 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
             commands::conversation::conversation_list,
             commands::conversation::conversation_get,
             commands::conversation::conversation_search,
+            commands::conversation::conversation_switch,
+            commands::conversation::message_delete,
             commands::conversation::conversation_rename,
             commands::conversation::conversation_pin,
             commands::conversation::conversation_trash,

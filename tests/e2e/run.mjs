@@ -194,6 +194,47 @@ async function main() {
     );
   });
 
+  await test("regenerate, switch versions, edit into a branch, and delete", async () => {
+    // The message tools show on hover; a script click is what a pointer would do.
+    const press = (testid, index = -1) =>
+      app.run(`[...document.querySelectorAll('[data-testid="${testid}"]')].at(${index}).click()`);
+    const done = (count) =>
+      waitFor(`${count} messages, all complete`, async () => {
+        const m = await app.messages();
+        return m.length === count && m.every((x) => x.status === "complete") && m;
+      });
+    const positions = () =>
+      app.run(`return [...document.querySelectorAll('[data-testid="sibling-position"]')].map((p) => p.textContent)`);
+
+    await app.click('[data-testid="new-chat-button"]');
+    await app.type('[data-testid="composer-input"]', "[mock:slow:5] Tree test question");
+    await app.click('[data-testid="send-button"]');
+    await done(2);
+
+    await press("message-regenerate");
+    await waitFor("second version", async () => (await positions()).join() === "2/2");
+    await press("sibling-prev");
+    await waitFor("first version", async () => (await positions()).join() === "1/2");
+
+    await press("message-edit", 0);
+    await app.fill('[data-testid="message-edit-input"]', "[mock:slow:5] Tree test, edited\uE007");
+    await waitFor("the edited branch", async () => {
+      const m = await app.messages();
+      return m[0]?.text === "[mock:slow:5] Tree test, edited" && m[1]?.status === "complete";
+    });
+    await waitFor("edit is a version", async () => (await positions()).join() === "2/2");
+    await app.screenshot("3d-message-versions");
+
+    await press("message-delete", 0);
+    await press("message-delete-confirm", 0);
+    await waitFor("back to the original question", async () => {
+      const m = await app.messages();
+      return m.length === 2 && m[0].text === "[mock:slow:5] Tree test question";
+    });
+    // The original question's two replies are still there.
+    await waitFor("replies kept", async () => (await positions()).join() === "2/2");
+  });
+
   await test("a rate limit is retried with a visible countdown", async () => {
     await app.click('[data-testid="new-chat-button"]');
     await app.type('[data-testid="composer-input"]', "[mock:error-429-rate-limit*1] Retry me");

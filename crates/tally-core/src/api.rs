@@ -61,6 +61,8 @@ pub enum StartKind {
     Retry,
     /// More text appended to the last reply.
     Continue,
+    /// An edited user message (a new branch beside the old one) and its reply.
+    Edit,
 }
 
 /// The error codes the UI branches on.
@@ -168,6 +170,9 @@ pub struct MessageView {
     pub cost_nanos: Option<i64>,
     /// Whether a request for this reply was of a model with no known price.
     pub price_unknown: bool,
+    /// This message and its siblings (regenerated replies, edited versions), oldest
+    /// first, for the `‹ 2/3 ›` switcher; empty when it has none.
+    pub sibling_ids: Vec<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
@@ -241,6 +246,10 @@ pub struct SendRequest {
     #[serde(default)]
     #[ts(optional)]
     pub allow_over_budget: Option<bool>,
+    /// The user message this text replaces (an edit): sent as a new branch beside it.
+    #[serde(default)]
+    #[ts(optional)]
+    pub edit_of: Option<i64>,
 }
 
 // ----- search -----
@@ -635,6 +644,7 @@ impl From<tally_store::Message> for MessageView {
             created_at: m.created_at,
             cost_nanos: None,
             price_unknown: false,
+            sibling_ids: Vec::new(),
         }
     }
 }

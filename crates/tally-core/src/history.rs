@@ -53,6 +53,7 @@ impl Engine {
         let store = self.store();
         let conversation = store.conversation(id)?;
         let messages = store.current_branch(id)?;
+        let mut siblings = store.siblings_on_branch(id, &messages)?;
         let costs: HashMap<i64, (i64, bool)> = store
             .message_costs(id)?
             .into_iter()
@@ -64,14 +65,46 @@ impl Engine {
                 .into_iter()
                 .map(|m| {
                     let cost = costs.get(&m.id).copied();
+                    let sibling_ids = siblings.remove(&m.id).unwrap_or_default();
                     let mut view = MessageView::from(m);
                     view.cost_nanos = cost.map(|(nanos, _)| nanos);
                     view.price_unknown = cost.is_some_and(|(_, unknown)| unknown);
+                    view.sibling_ids = sibling_ids;
                     view
                 })
                 .collect(),
             cost_nanos: store.conversation_cost(id)?,
         })
+    }
+
+    /// Shows another version of a message (one of its siblings) and the branch below it.
+    pub fn conversation_switch(
+        &self,
+        conversation_id: i64,
+        message_id: i64,
+    ) -> Result<ConversationView, CoreError> {
+        self.refuse_while_streaming(conversation_id)?;
+        self.store().switch_to(conversation_id, message_id)?;
+        self.conversation_get(conversation_id)
+    }
+
+    /// Deletes a message and the replies that grew from it. Money spent on them stays in
+    /// the ledger.
+    pub fn message_delete(&self, message_id: i64) -> Result<ConversationView, CoreError> {
+        let conversation_id = self.store().message(message_id)?.conversation_id;
+        self.refuse_while_streaming(conversation_id)?;
+        self.store().delete_message(message_id)?;
+        self.conversation_get(conversation_id)
+    }
+
+    fn refuse_while_streaming(&self, conversation_id: i64) -> Result<(), CoreError> {
+        let active = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        if active.contains_key(&conversation_id) {
+            return Err(CoreError::InvalidInput(
+                "A reply is still being written. Stop it first.".into(),
+            ));
+        }
+        Ok(())
     }
 
     /// Conversations and messages matching `query` (every word; the last as a prefix),

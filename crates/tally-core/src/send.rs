@@ -72,6 +72,24 @@ impl Engine {
             Some(id) => Some(crate::history::live_conversation(&self.store(), id)?),
             None => None,
         };
+        // Editing a message sends the new text beside it: a branch from its parent.
+        let edited = match (request.edit_of, &existing) {
+            (None, _) => None,
+            (Some(id), Some(conversation)) => {
+                let message = self.store().message(id)?;
+                if message.conversation_id != conversation.id || message.role != Role::User {
+                    return Err(CoreError::InvalidInput(
+                        "Only your own messages in this conversation can be edited.".into(),
+                    ));
+                }
+                Some(message)
+            }
+            (Some(_), None) => {
+                return Err(CoreError::InvalidInput(
+                    "Open the conversation to edit its messages.".into(),
+                ));
+            }
+        };
         let model = match (&existing, request.model.as_deref().map(str::trim)) {
             (Some(conversation), _) => conversation.model.clone(),
             (None, Some(m)) if !m.is_empty() => m.to_string(),
@@ -79,9 +97,12 @@ impl Engine {
         };
         // What will be sent: the branch so far and the new message. The budget gate
         // decides before anything is written, so a refused message stays in the composer.
-        let mut context = match &existing {
-            Some(conversation) => self.context_for(conversation, None)?,
-            None => Vec::new(),
+        let mut context = match (&existing, &edited) {
+            (Some(conversation), Some(edited)) => {
+                self.context_up_to(conversation, edited.parent_id)?
+            }
+            (Some(conversation), None) => self.context_for(conversation, None)?,
+            (None, _) => Vec::new(),
         };
         context.push(ChatMessage {
             role: tally_openai::Role::User,
@@ -96,15 +117,29 @@ impl Engine {
                 Some(conversation) => conversation,
                 None => store.create_conversation(&title_from(text), &model, self.now())?,
             };
-            let (user, reply) =
-                store.begin_exchange(conversation.id, text, &conversation.model, self.now())?;
+            let (user, reply) = match &edited {
+                Some(edited) => store.begin_exchange_under(
+                    conversation.id,
+                    edited.parent_id,
+                    text,
+                    &conversation.model,
+                    self.now(),
+                )?,
+                None => {
+                    store.begin_exchange(conversation.id, text, &conversation.model, self.now())?
+                }
+            };
             (conversation, user, reply)
         };
         let job = ReplyJob {
             conversation,
             user_message_id: user.id,
             reply,
-            kind: StartKind::Send,
+            kind: if edited.is_some() {
+                StartKind::Edit
+            } else {
+                StartKind::Send
+            },
             context,
             purpose: Purpose::Chat,
             reservation,
@@ -112,19 +147,45 @@ impl Engine {
         self.run(job, key, sink).await
     }
 
-    /// Writes a new reply to the user message of the last reply (after a failure, or for
-    /// a different answer). The old reply stays in the tree as a sibling.
+    /// Writes a new reply to the user message of `reply` (the last reply when `None`),
+    /// after a failure or for a different answer ("Regenerate"). The old reply stays in
+    /// the tree as a sibling; the branch on screen goes on from the new one. When the
+    /// branch ends with a user message (its reply was deleted), that message gets a reply.
     pub async fn retry(
         self: &Arc<Self>,
         conversation_id: i64,
+        reply: Option<i64>,
         allow_over_budget: bool,
         sink: impl ChatSink,
     ) -> Result<(), CoreError> {
         let key = self.ready_to_send()?;
-        let (conversation, last) = self.last_reply(conversation_id)?;
-        let parent = last.parent_id.ok_or_else(nothing_to_redo)?;
+        let (conversation, parent) = {
+            let store = self.store();
+            let conversation = crate::history::live_conversation(&store, conversation_id)?;
+            let target = match reply {
+                Some(id) => store.message(id)?,
+                None => store
+                    .current_branch(conversation_id)?
+                    .pop()
+                    .ok_or_else(nothing_to_redo)?,
+            };
+            if target.conversation_id != conversation_id {
+                return Err(nothing_to_redo());
+            }
+            if target.status == MessageStatus::Streaming {
+                return Err(CoreError::InvalidInput(
+                    "A reply is still being written. Stop it first.".into(),
+                ));
+            }
+            let parent = match target.role {
+                Role::Assistant => target.parent_id.ok_or_else(nothing_to_redo)?,
+                Role::User => target.id,
+                Role::System => return Err(nothing_to_redo()),
+            };
+            (conversation, parent)
+        };
         // The branch up to the user message, without the reply being replaced.
-        let context = self.context_for(&conversation, Some(last.id))?;
+        let context = self.context_up_to(&conversation, Some(parent))?;
         let reservation = self
             .reserve(&conversation.model, &context, allow_over_budget)
             .await?;
@@ -304,31 +365,22 @@ impl Engine {
         conversation: &tally_store::Conversation,
         exclude: Option<i64>,
     ) -> Result<Vec<ChatMessage>, CoreError> {
-        let system_prompt = conversation.system_prompt.as_deref();
-        let conversation_id = conversation.id;
-        let branch = self.store().current_branch(conversation_id)?;
-        let mut messages = Vec::with_capacity(branch.len() + 1);
-        if let Some(prompt) = system_prompt.filter(|p| !p.trim().is_empty()) {
-            messages.push(ChatMessage {
-                role: tally_openai::Role::System,
-                content: prompt.to_string(),
-            });
-        }
-        for message in branch
-            .into_iter()
-            .filter(|m| Some(m.id) != exclude && !m.content.is_empty())
-        {
-            let role = match message.role {
-                Role::System => tally_openai::Role::System,
-                Role::User => tally_openai::Role::User,
-                Role::Assistant => tally_openai::Role::Assistant,
-            };
-            messages.push(ChatMessage {
-                role,
-                content: message.content,
-            });
-        }
-        Ok(messages)
+        let branch = self.store().current_branch(conversation.id)?;
+        let branch = branch.into_iter().filter(|m| Some(m.id) != exclude);
+        Ok(context_of(conversation, branch))
+    }
+
+    /// The messages sent to the API for the branch ending at `leaf` (`None`: nothing yet).
+    fn context_up_to(
+        &self,
+        conversation: &tally_store::Conversation,
+        leaf: Option<i64>,
+    ) -> Result<Vec<ChatMessage>, CoreError> {
+        let branch = match leaf {
+            Some(leaf) => self.store().branch_ending_at(leaf)?,
+            None => Vec::new(),
+        };
+        Ok(context_of(conversation, branch.into_iter()))
     }
 
     /// Reads the stream to its end, forwarding deltas and saving the text at least every
@@ -628,6 +680,34 @@ pub(crate) fn title_from(text: &str) -> String {
         .filter(|h| h.len() > 12)
         .unwrap_or(&cut);
     format!("{}…", at_word.trim_end_matches([',', '.', ';', ':']))
+}
+
+/// The system prompt, then `branch` (less messages with no text: replies that failed
+/// before any came).
+fn context_of(
+    conversation: &tally_store::Conversation,
+    branch: impl Iterator<Item = Message>,
+) -> Vec<ChatMessage> {
+    let system_prompt = conversation.system_prompt.as_deref();
+    let mut messages = Vec::new();
+    if let Some(prompt) = system_prompt.filter(|p| !p.trim().is_empty()) {
+        messages.push(ChatMessage {
+            role: tally_openai::Role::System,
+            content: prompt.to_string(),
+        });
+    }
+    for message in branch.filter(|m| !m.content.is_empty()) {
+        let role = match message.role {
+            Role::System => tally_openai::Role::System,
+            Role::User => tally_openai::Role::User,
+            Role::Assistant => tally_openai::Role::Assistant,
+        };
+        messages.push(ChatMessage {
+            role,
+            content: message.content,
+        });
+    }
+    messages
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ mod migrations;
 mod model;
 mod search;
 mod store;
+mod tree;
 
 pub use backup::{
     BACKUP_DIR, BACKUP_EVERY_MS, BACKUPS_KEPT, BackupInfo, BackupReason, DAMAGED_DIR, Recovery,

@@ -114,15 +114,41 @@ impl Store {
         model: &str,
         now: EpochMillis,
     ) -> Result<(Message, Message)> {
+        let leaf = self.conversation(conversation_id)?.current_leaf_id;
+        self.begin_exchange_under(conversation_id, leaf, user_text, model, now)
+    }
+
+    /// Like [`Store::begin_exchange`], with the user's message under `parent` (`None`: a
+    /// new first message): editing a message starts a branch beside it this way.
+    pub fn begin_exchange_under(
+        &mut self,
+        conversation_id: i64,
+        parent: Option<i64>,
+        user_text: &str,
+        model: &str,
+        now: EpochMillis,
+    ) -> Result<(Message, Message)> {
         let tx = self.conn.transaction()?;
-        let leaf: Option<i64> = tx
-            .query_row(
-                "SELECT current_leaf_id FROM conversations WHERE id = ?1",
-                [conversation_id],
-                |r| r.get(0),
-            )
-            .optional()?
-            .ok_or(StoreError::NoConversation(conversation_id))?;
+        let leaf = parent;
+        tx.query_row(
+            "SELECT 1 FROM conversations WHERE id = ?1",
+            [conversation_id],
+            |_| Ok(()),
+        )
+        .optional()?
+        .ok_or(StoreError::NoConversation(conversation_id))?;
+        if let Some(parent) = parent {
+            let owner: Option<i64> = tx
+                .query_row(
+                    "SELECT conversation_id FROM messages WHERE id = ?1",
+                    [parent],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if owner != Some(conversation_id) {
+                return Err(StoreError::NoMessage(parent));
+            }
+        }
         tx.execute(
             "INSERT INTO messages (conversation_id, parent_id, role, content, status, created_at, updated_at)
              VALUES (?1, ?2, 'user', ?3, 'complete', ?4, ?4)",
@@ -239,9 +265,14 @@ impl Store {
     /// The branch on screen: from the root to the conversation's current leaf.
     pub fn current_branch(&self, conversation_id: i64) -> Result<Vec<Message>> {
         let conversation = self.conversation(conversation_id)?;
-        let Some(leaf) = conversation.current_leaf_id else {
-            return Ok(Vec::new());
-        };
+        match conversation.current_leaf_id {
+            Some(leaf) => self.branch_ending_at(leaf),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The messages from the root down to `leaf`, oldest first.
+    pub fn branch_ending_at(&self, leaf: i64) -> Result<Vec<Message>> {
         let mut stmt = self.conn.prepare_cached(&format!(
             "WITH RECURSIVE branch(id, depth) AS (
                  SELECT ?1, 0

@@ -18,18 +18,25 @@ pub async fn chat_send(
         .map_err(ipc)
 }
 
-/// Writes a new reply to the last user message; streams like `chat_send`.
+/// Writes a new reply to the user message of `message_id` (the last reply when absent):
+/// "Regenerate". Streams like `chat_send`.
 #[tauri::command]
 pub async fn chat_retry(
     engine: EngineState<'_>,
     conversation_id: i64,
+    message_id: Option<i64>,
     allow_over_budget: Option<bool>,
     on_event: Channel<ChatEvent>,
 ) -> CommandResult<()> {
     let engine = engine.inner().clone();
     let allow_over_budget = allow_over_budget.unwrap_or(false);
     engine
-        .retry(conversation_id, allow_over_budget, forward_to(on_event))
+        .retry(
+            conversation_id,
+            message_id,
+            allow_over_budget,
+            forward_to(on_event),
+        )
         .await
         .map_err(ipc)
 }

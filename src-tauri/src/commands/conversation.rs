@@ -29,6 +29,27 @@ pub async fn conversation_search(
     engine.search(&query).map_err(ipc)
 }
 
+/// Shows another version of a message (`‹ 2/3 ›`) and the branch below it.
+#[tauri::command]
+pub async fn conversation_switch(
+    engine: EngineState<'_>,
+    conversation_id: i64,
+    message_id: i64,
+) -> CommandResult<ConversationView> {
+    engine
+        .conversation_switch(conversation_id, message_id)
+        .map_err(ipc)
+}
+
+/// Deletes a message and what grew from it; returns the conversation as it is now.
+#[tauri::command]
+pub async fn message_delete(
+    engine: EngineState<'_>,
+    message_id: i64,
+) -> CommandResult<ConversationView> {
+    engine.message_delete(message_id).map_err(ipc)
+}
+
 #[tauri::command]
 pub async fn conversation_rename(
     engine: EngineState<'_>,

@@ -79,7 +79,7 @@ async fn pages_pins_renames_and_the_trash() {
     assert_eq!(refused.code(), ErrorCode::InvalidInput);
     assert!(refused.to_string().contains("Trash"), "{refused}");
     let retry = engine
-        .retry(ids[0], false, Events::default().sink())
+        .retry(ids[0], None, false, Events::default().sink())
         .await
         .unwrap_err();
     assert_eq!(retry.code(), ErrorCode::InvalidInput);

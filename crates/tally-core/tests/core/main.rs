@@ -80,6 +80,7 @@ pub fn ask(conversation_id: Option<i64>, text: &str) -> SendRequest {
         text: text.into(),
         model: None,
         allow_over_budget: None,
+        edit_of: None,
     }
 }
 

@@ -33,7 +33,7 @@ async fn retry_writes_a_new_reply_to_the_same_message() {
 
     let again = Events::default();
     engine
-        .retry(conversation, false, again.sink())
+        .retry(conversation, None, false, again.sink())
         .await
         .unwrap();
     let (_, parent, fresh, kind) = started(&again);
@@ -119,7 +119,7 @@ async fn nothing_to_redo_is_a_plain_refusal() {
     let (_dir, engine) = engine(&server, Some(KEY));
     assert_eq!(
         engine
-            .retry(42, false, Events::default().sink())
+            .retry(42, None, false, Events::default().sink())
             .await
             .unwrap_err()
             .code(),
@@ -140,5 +140,104 @@ async fn nothing_to_redo_is_a_plain_refusal() {
         refused
             .to_string()
             .contains("no reply to retry or continue")
+    );
+}
+
+/// Regenerate, edit, switch and delete on one conversation; what is sent to the API is
+/// always the branch on screen.
+#[tokio::test]
+async fn the_message_tree_regenerates_edits_switches_and_deletes() {
+    let server = mock("Answer.", 100, 0).await;
+    let (_dir, engine) = engine(&server, Some(KEY));
+    let first = Events::default();
+    engine
+        .send(ask("First question"), first.sink())
+        .await
+        .unwrap();
+    let (conversation, q1, a1, _) = started(&first);
+    let second = Events::default();
+    engine
+        .send(
+            crate::ask(Some(conversation), "Second question"),
+            second.sink(),
+        )
+        .await
+        .unwrap();
+    let (_, q2, a2, _) = started(&second);
+
+    // Regenerate the first reply: a sibling of it, and the branch ends there.
+    let regenerated = Events::default();
+    engine
+        .retry(conversation, Some(a1), false, regenerated.sink())
+        .await
+        .unwrap();
+    let (_, parent, a1b, kind) = started(&regenerated);
+    assert_eq!((parent, kind), (q1, StartKind::Retry));
+    let sent = server.requests().last().unwrap().messages.len();
+    assert_eq!(sent, 1, "only the branch up to the first question");
+    let view = engine.conversation_get(conversation).unwrap();
+    let ids: Vec<i64> = view.messages.iter().map(|m| m.id).collect();
+    assert_eq!(ids, [q1, a1b]);
+    assert_eq!(view.messages[1].sibling_ids, [a1, a1b]);
+    assert!(view.messages[0].sibling_ids.is_empty());
+
+    // ‹ 1/2 ›: back to the first reply and the conversation that followed it.
+    let view = engine.conversation_switch(conversation, a1).unwrap();
+    let ids: Vec<i64> = view.messages.iter().map(|m| m.id).collect();
+    assert_eq!(ids, [q1, a1, q2, a2]);
+
+    // Editing the second question branches beside it; the context is the new branch.
+    let edited = Events::default();
+    let mut edit = crate::ask(Some(conversation), "Second question, edited");
+    edit.edit_of = Some(q2);
+    engine.send(edit, edited.sink()).await.unwrap();
+    let (_, q2b, _, kind) = started(&edited);
+    assert_eq!(kind, StartKind::Edit);
+    let sent: Vec<String> = server
+        .requests()
+        .last()
+        .unwrap()
+        .messages
+        .iter()
+        .map(|m| m.content.clone())
+        .collect();
+    assert_eq!(
+        sent,
+        ["First question", "Answer.", "Second question, edited"]
+    );
+    let view = engine.conversation_get(conversation).unwrap();
+    assert_eq!(view.messages[2].sibling_ids, [q2, q2b]);
+    // Only the user's own messages in this conversation can be edited.
+    let mut wrong = crate::ask(Some(conversation), "x");
+    wrong.edit_of = Some(a1);
+    let refused = engine
+        .send(wrong, Events::default().sink())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::InvalidInput);
+
+    // Deleting the edited question goes back to the original one and its reply.
+    let view = engine.message_delete(q2b).unwrap();
+    let ids: Vec<i64> = view.messages.iter().map(|m| m.id).collect();
+    assert_eq!(ids, [q1, a1, q2, a2]);
+    assert!(view.messages[2].sibling_ids.is_empty());
+
+    // Deleting the last reply leaves the question; Regenerate answers it again.
+    let view = engine.message_delete(a2).unwrap();
+    assert_eq!(view.messages.last().unwrap().id, q2);
+    let answered = Events::default();
+    engine
+        .retry(conversation, None, false, answered.sink())
+        .await
+        .unwrap();
+    let (_, parent, _, _) = started(&answered);
+    assert_eq!(parent, q2);
+    assert_eq!(
+        engine
+            .conversation_get(conversation)
+            .unwrap()
+            .messages
+            .len(),
+        4
     );
 }

@@ -171,6 +171,7 @@ async fn every_failure_is_handled_as_the_table_says() {
             text: format!("[mock:{name}] go"),
             model: None,
             allow_over_budget: None,
+            edit_of: None,
         };
         engine.send(request, events.sink()).await.unwrap();
 

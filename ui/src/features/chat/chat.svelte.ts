@@ -1,6 +1,6 @@
 // The chat screen's state: the open conversation, its messages, the reply being written.
 import { asIpcError, ipc } from "../../lib/ipc";
-import type { ChatEvent, IpcError, MessageView } from "../../lib/ipc";
+import type { ChatEvent, ConversationView, IpcError, MessageView } from "../../lib/ipc";
 import { HistoryState } from "../history/history.svelte";
 
 export class ChatState {
@@ -27,6 +27,8 @@ export class ChatState {
   #frame: number | null = null;
   /** The stream under way carries the composer's text (so the composer may be cleared). */
   #sending = false;
+  /** The user message an edit replaces, and its new text, while the edit is sent. */
+  #editing: { id: number; text: string } | null = null;
 
   canSend = $derived(this.draft.trim().length > 0 && !this.streaming);
 
@@ -84,12 +86,65 @@ export class ChatState {
 
   /** A new answer to the last message (after a failure, or to try again). */
   async retryLast(overBudget = false) {
+    await this.regenerate(null, overBudget);
+  }
+
+  /** A new answer in place of reply `messageId` (the last when `null`); the old one stays
+   * as a sibling, reachable with the ‹ › switcher. */
+  async regenerate(messageId: number | null, overBudget = false) {
     const id = this.currentId;
     if (id === null || this.streaming) return;
     await this.#stream(
-      (onEvent) => ipc.chatRetry(id, overBudget, onEvent),
-      (again) => this.retryLast(again),
+      (onEvent) => ipc.chatRetry(id, messageId, overBudget, onEvent),
+      (again) => this.regenerate(messageId, again),
     );
+  }
+
+  /** Sends `text` in place of user message `messageId`: a new branch beside the old. */
+  async edit(messageId: number, text: string, overBudget = false) {
+    const conversationId = this.currentId;
+    const clean = text.trim();
+    if (conversationId === null || !clean || this.streaming) return;
+    this.#editing = { id: messageId, text: clean };
+    await this.#stream(
+      (onEvent) =>
+        ipc.chatSend(
+          {
+            conversationId,
+            text: clean,
+            editOf: messageId,
+            allowOverBudget: overBudget || undefined,
+          },
+          onEvent,
+        ),
+      (again) => this.edit(messageId, clean, again),
+    );
+  }
+
+  /** Shows another version of a message (a sibling) and the branch below it. */
+  async switchTo(messageId: number) {
+    const id = this.currentId;
+    if (id === null || this.streaming) return;
+    await this.#show(id, () => ipc.conversationSwitch(id, messageId));
+  }
+
+  /** Deletes a message and the replies that followed it. */
+  async deleteMessage(messageId: number) {
+    const id = this.currentId;
+    if (id === null || this.streaming) return;
+    await this.#show(id, () => ipc.messageDelete(messageId));
+  }
+
+  async #show(id: number, load: () => Promise<ConversationView>) {
+    try {
+      const view = await load();
+      if (this.currentId !== id) return;
+      this.messages = view.messages;
+      this.costNanos = view.costNanos;
+      this.error = null;
+    } catch (e) {
+      this.error = asIpcError(e);
+    }
   }
 
   /** More of the last reply, where it was cut off. */
@@ -128,19 +183,23 @@ export class ChatState {
       this.flush();
       this.streaming = false;
       this.#sending = false;
-      await Promise.all([this.history.load(), this.refreshCost()]);
+      this.#editing = null;
+      await Promise.all([this.history.load(), this.reload()]);
     }
   }
 
-  /** The open conversation's total from the ledger (every request, failed ones too). */
-  async refreshCost() {
+  /** Reads the open conversation again once a reply has ended: its saved text, costs
+   * from the ledger (every request, failed ones too) and the ‹ › versions. */
+  async reload() {
     const id = this.currentId;
-    if (id === null) return;
+    if (id === null || this.streaming) return;
     try {
       const view = await ipc.conversationGet(id);
-      if (this.currentId === id) this.costNanos = view.costNanos;
+      if (this.currentId !== id || this.streaming) return;
+      this.messages = view.messages;
+      this.costNanos = view.costNanos;
     } catch {
-      // The total stays as it was; the meter is updated by its own notice.
+      // What is on screen stays; the meter is updated by its own notice.
     }
   }
 
@@ -164,6 +223,7 @@ export class ChatState {
           createdAt: now,
           costNanos: null,
           priceUnknown: false,
+          siblingIds: [],
         };
         const reply = {
           ...base,
@@ -175,22 +235,26 @@ export class ChatState {
           model: null,
         };
         this.#sending = event.kind === "send";
+        const userMessage = (content: string) => ({
+          ...base,
+          id: event.userMessageId,
+          parentId: this.messages.at(-1)?.id ?? null,
+          role: "user" as const,
+          content,
+          status: "complete" as const,
+          model: null,
+        });
         if (event.kind === "send") {
-          this.messages.push(
-            {
-              ...base,
-              id: event.userMessageId,
-              parentId: this.messages.at(-1)?.id ?? null,
-              role: "user",
-              content: this.draft.trim(),
-              status: "complete",
-              model: null,
-            },
-            reply,
-          );
+          this.messages.push(userMessage(this.draft.trim()), reply);
+        } else if (event.kind === "edit" && this.#editing) {
+          // The edited message and what followed it give way to the new branch.
+          const at = this.messages.findIndex((m) => m.id === this.#editing?.id);
+          if (at >= 0) this.messages.length = at;
+          this.messages.push(userMessage(this.#editing.text), reply);
         } else if (event.kind === "retry") {
-          // The new reply takes the old one's place on screen.
-          if (this.reply()?.parentId === event.userMessageId) this.messages.pop();
+          // The new reply takes the old one's place, and what followed it goes.
+          const at = this.messages.findIndex((m) => m.id === event.userMessageId);
+          if (at >= 0) this.messages.length = at + 1;
           this.messages.push(reply);
         } else {
           const last = this.reply();

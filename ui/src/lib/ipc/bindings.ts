@@ -6,7 +6,7 @@ export type ChatEvent = { "type": "started", conversationId: number, userMessage
  */
 cost: number | null, estimated: boolean, } | { "type": "failed", status: MessageStatus, code: ErrorCode, message: string, };
 
-export type StartKind = "send" | "retry" | "continue";
+export type StartKind = "send" | "retry" | "continue" | "edit";
 
 export type ErrorCode = "missing_api_key" | "invalid_api_key" | "keychain_unavailable" | "rate_limited" | "quota_exhausted" | "budget_exceeded" | "context_too_long" | "model_not_found" | "network" | "timeout" | "server_error" | "invalid_input" | "storage";
 
@@ -56,7 +56,12 @@ costNanos: number | null,
 /**
  * Whether a request for this reply was of a model with no known price.
  */
-priceUnknown: boolean, };
+priceUnknown: boolean, 
+/**
+ * This message and its siblings (regenerated replies, edited versions), oldest
+ * first, for the `‹ 2/3 ›` switcher; empty when it has none.
+ */
+siblingIds: Array<number>, };
 
 export type ConversationView = { conversation: ConversationSummary, 
 /**
@@ -102,7 +107,11 @@ model?: string,
 /**
  * "Send this one anyway": let this request past the budget's hard stop.
  */
-allowOverBudget?: boolean, };
+allowOverBudget?: boolean, 
+/**
+ * The user message this text replaces (an edit): sent as a new branch beside it.
+ */
+editOf?: number, };
 
 export type SearchHitView = { conversationId: number, conversationTitle: string, 
 /**

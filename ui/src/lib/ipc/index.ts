@@ -60,12 +60,19 @@ export const ipc = {
   chatSend(request: SendRequest, onEvent: (event: ChatEvent) => void): Promise<void> {
     return call("chat_send", { request, onEvent: channel(onEvent) });
   },
+  /** A new reply to the user message of `messageId` (the last reply when `null`). */
   chatRetry(
     conversationId: number,
+    messageId: number | null,
     allowOverBudget: boolean,
     onEvent: (event: ChatEvent) => void,
   ): Promise<void> {
-    return call("chat_retry", { conversationId, allowOverBudget, onEvent: channel(onEvent) });
+    return call("chat_retry", {
+      conversationId,
+      messageId,
+      allowOverBudget,
+      onEvent: channel(onEvent),
+    });
   },
   chatContinue(
     conversationId: number,
@@ -87,6 +94,9 @@ export const ipc = {
   trashDelete: (id: number) => call<ConversationSummary[]>("trash_delete", { id }),
   trashEmpty: () => call<number>("trash_empty"),
   conversationGet: (id: number) => call<ConversationView>("conversation_get", { id }),
+  conversationSwitch: (conversationId: number, messageId: number) =>
+    call<ConversationView>("conversation_switch", { conversationId, messageId }),
+  messageDelete: (messageId: number) => call<ConversationView>("message_delete", { messageId }),
   conversationSearch: (query: string) => call<SearchView>("conversation_search", { query }),
   keyStatus: () => call<KeyStatusView>("key_status"),
   keySet: (key: string) => call<KeyStatusView>("key_set", { key }),
