@@ -1,7 +1,8 @@
 // The app-level figures of `cargo xtask bench`, measured on the real binaries under Xvfb:
-// launch to an interactive composer, idle memory, and the latency the app adds between the
-// mock server sending a reply's first token and the window showing it, each beside its
-// baseline (an empty Tauri window, a raw HTTP client). Writes JSON to TALLY_BENCH_OUT.
+// launch to an interactive composer, opening a long conversation, idle memory, and the
+// latency the app adds between the mock server sending a reply's first token and the
+// window showing it, each beside its baseline where it has one (an empty Tauri window, a
+// raw HTTP client). Writes JSON to TALLY_BENCH_OUT.
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { Driver, Processes, sleep, waitFor } from "../e2e/webdriver.mjs";
 
@@ -193,6 +194,32 @@ async function appLatency(app, base) {
   return summary(delays);
 }
 
+/** Milliseconds from clicking the newest conversation (the long one) in the sidebar until
+ * its messages are on screen and a frame has been painted, over RUNS openings. */
+async function openLongConversation(app) {
+  await app.waitFind('[data-testid="conversation-item"]', 30_000);
+  const times = [];
+  for (let i = 0; i < RUNS; i++) {
+    await app.click('[data-testid="new-chat-button"]');
+    await waitFor("empty chat", async () => (await app.messages()).length === 0);
+    const ms = await app.wd("POST", "/execute/async", {
+      script: `const done = arguments[arguments.length - 1];
+        const start = performance.now();
+        document.querySelector('[data-testid="conversation-item"]').click();
+        const check = () => {
+          if (document.querySelector('[data-testid="message"]')) {
+            // The frame after the one that rendered them: they have been painted.
+            requestAnimationFrame(() => requestAnimationFrame(() => done(performance.now() - start)));
+          } else requestAnimationFrame(check);
+        };
+        requestAnimationFrame(check);`,
+      args: [],
+    });
+    times.push(ms);
+  }
+  return summary(times);
+}
+
 async function main() {
   const { base } = await processes.mock(MOCK, ["--chunk-chars", "8", "--delay-ms", "20"]);
   results.launch_empty_window = await withDriver({}, (driver) =>
@@ -204,6 +231,14 @@ async function main() {
   results.launch_tally_big_db = await withDriver({ TALLY_DATA_DIR: BIG_DB }, (driver) =>
     launchTimes(driver, APP, '[data-testid="composer-input"]'),
   );
+  results.open_long_conversation = await withDriver({ TALLY_DATA_DIR: BIG_DB }, async (driver) => {
+    const app = await driver.launch(APP);
+    try {
+      return await openLongConversation(app);
+    } finally {
+      await app.quit();
+    }
+  });
   results.raw_client_first_token = await rawClientLatency(base);
   results.tally_first_token = await withDriver(
     { TALLY_DATA_DIR: EMPTY_DB, TALLY_API_BASE: base, OPENAI_API_KEY: KEY },

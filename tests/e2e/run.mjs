@@ -40,6 +40,13 @@ class TallyApp extends App {
   screenshot(name) {
     return super.screenshot(SHOTS, name);
   }
+  /** Messages in the open conversation (the list shows only those in view). */
+  count() {
+    return this.run(`return Number(document.querySelector('[data-testid="message-list"]')?.dataset.count ?? 0)`);
+  }
+  scrollToTop() {
+    return this.run(`document.querySelector('[data-testid="message-list"]').scrollTop = 0`);
+  }
 }
 
 function filesUnder(dir) {
@@ -141,32 +148,34 @@ async function main() {
     await app.quit();
     app = await TallyApp.launch();
     await app.click('[data-testid="conversation-item"]');
-    const messages = await waitFor("messages", async () => {
+    await waitFor("four messages, the stopped reply last", async () =>
+      (await app.count()) === 4 && (await app.messages()).at(-1)?.status === "stopped",
+    );
+    await app.scrollToTop();
+    const messages = await waitFor("the start of the conversation", async () => {
       const m = await app.messages();
-      return m.length === 4 && m;
+      return m[0]?.text === question && m;
     });
-    if (messages[0].text !== question) throw new Error(`first message: ${messages[0].text}`);
     if (messages[1].status !== "complete" || !messages[1].text.includes("mock")) {
       throw new Error(`reply after relaunch: ${JSON.stringify(messages[1])}`);
     }
-    if (messages[3].status !== "stopped") throw new Error(`stopped reply: ${messages[3].status}`);
     const title = await app.text('[data-testid="conversation-item"]');
     if (!title.includes("Please say hello")) throw new Error(`title: ${title}`);
   });
 
   await test("Continue finishes a stopped reply", async () => {
-    const before = (await app.messages())[3];
     await app.waitFind('[data-testid="continue-button"]');
+    const before = (await app.messages()).at(-1);
     await app.screenshot("3b-stopped-reply-actions");
     await app.click('[data-testid="continue-button"]');
     const after = await waitFor("continued reply", async () => {
-      const reply = (await app.messages())[3];
+      const reply = (await app.messages()).at(-1);
       return reply.status === "complete" && reply;
     });
     if (!after.text.startsWith(before.text) || after.text.length <= before.text.length) {
       throw new Error(`before: ${before.text}\nafter: ${after.text}`);
     }
-    if ((await app.messages()).length !== 4) throw new Error("Continue added a message");
+    if ((await app.count()) !== 4) throw new Error("Continue added a message");
   });
 
   await test("search finds a message and opens its conversation there", async () => {
@@ -184,10 +193,11 @@ async function main() {
     await app.screenshot("3c-search");
     // The second result is the message itself (the first is the title).
     await app.run(`document.querySelectorAll('[data-testid="search-result"]')[1].click()`);
-    await waitFor("conversation opened", async () => (await app.messages()).length === 4);
-    const seen = await app.run(`const m = document.querySelector('[data-testid="message"][data-role="user"]');
-      const box = m.getBoundingClientRect(); return box.bottom > 0 && box.top < innerHeight`);
-    if (!seen) throw new Error("the found message is not in view");
+    await waitFor("conversation opened", async () => (await app.count()) === 4);
+    await waitFor("the found message in view", () =>
+      app.run(`const m = document.querySelector('[data-testid="message"][data-role="user"]');
+        const box = m?.getBoundingClientRect(); return Boolean(box) && box.bottom > 0 && box.top < innerHeight`),
+    );
     await app.fill('[data-testid="search-input"]', " ");
     await waitFor("conversations again", async () =>
       (await app.run(`return document.querySelectorAll('[data-testid="search-result"]').length`)) === 0,
@@ -308,8 +318,8 @@ async function main() {
     await app.type(composer, "[mock:slow:5] Crash test: warm-up");
     await app.click('[data-testid="send-button"]');
     await waitFor("warm-up reply", async () => (await app.messages())[1]?.status === "complete");
-    const [{ conversation_id: conversation, content: full }] = sql(
-      "SELECT conversation_id, content FROM messages WHERE role = 'assistant' ORDER BY id DESC LIMIT 1",
+    const [{ id: firstReply, conversation_id: conversation, content: full }] = sql(
+      "SELECT id, conversation_id, content FROM messages WHERE role = 'assistant' ORDER BY id DESC LIMIT 1",
     );
     const sent = ["[mock:slow:5] Crash test: warm-up"];
     /** Characters on screen at the kill that were not saved yet, per round. */
@@ -351,19 +361,29 @@ async function main() {
       await app.waitFind('[data-testid="conversation-item"]');
       await app.run(`[...document.querySelectorAll('[data-testid="conversation-item"]')]
         .find((b) => b.textContent.includes("Crash test")).click()`);
-      const messages = await waitFor("reopened", async () => {
-        const m = await app.messages();
-        return m.length === sent.length * 2 && m;
+      // The window shows the end of the conversation: the reply cut off by the kill.
+      await waitFor("reopened at the interrupted reply", async () => {
+        const last = (await app.messages()).at(-1);
+        return last?.role === "assistant" && last.status === "interrupted";
       });
-      const users = messages.filter((m) => m.role === "user").map((m) => m.text);
+      // The list shows only what is in view: the database holds the whole conversation.
+      const users = sql(
+        `SELECT content FROM messages WHERE conversation_id = ${conversation} AND role = 'user' ORDER BY id`,
+      ).map((m) => m.content);
       if (JSON.stringify(users) !== JSON.stringify(sent)) throw new Error(`round ${round}: user messages ${users}`);
-      const replies = messages.filter((m) => m.role === "assistant").slice(1);
-      const statuses = new Set(replies.map((m) => m.status));
-      if (statuses.size !== 1 || !statuses.has("interrupted")) {
-        throw new Error(`round ${round}: reply statuses ${[...statuses]}`);
-      }
+      const statuses = sql(
+        `SELECT DISTINCT status FROM messages WHERE conversation_id = ${conversation} AND role = 'assistant' AND id > ${firstReply}`,
+      ).map((m) => m.status);
+      if (statuses.join() !== "interrupted") throw new Error(`round ${round}: reply statuses ${statuses}`);
     }
     await app.screenshot("5c-after-20-kills");
+    // Scrolled up, the view stays put and offers the way back down.
+    await app.run(`document.querySelector('[data-testid="message-list"]').scrollTop = 0`);
+    await app.click('[data-testid="jump-to-latest"]');
+    await waitFor("back at the latest", () =>
+      app.run(`const l = document.querySelector('[data-testid="message-list"]');
+        return l.scrollHeight - l.scrollTop - l.clientHeight < 48`),
+    );
     const [{ n }] = sql(`SELECT count(*) AS n FROM messages WHERE status = 'interrupted'`);
     if (n !== 20) throw new Error(`${n} interrupted replies in the database`);
     // At 60 ms per 6-character chunk, half a second is about 50 characters.

@@ -19,6 +19,8 @@ export class ChatState {
   blocked = $state<{ message: string; again: (overBudget: boolean) => Promise<void> } | null>(null);
   /** What the open conversation has cost so far (nano-USD). */
   costNanos = $state(0);
+  /** What screen readers are told politely: a reply once it has ended. */
+  announcement = $state("");
   /** A message to scroll to once the conversation is on screen (from a search). */
   focusMessageId = $state<number | null>(null);
 
@@ -285,6 +287,7 @@ export class ChatState {
         if (this.#sending) this.draft = "";
         const reply = this.reply();
         if (reply) {
+          this.announcement = reply.content;
           reply.status = event.status;
           reply.finishReason = event.finishReason;
           if (event.cost !== null) reply.costNanos = (reply.costNanos ?? 0) + event.cost;
