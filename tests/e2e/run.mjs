@@ -245,6 +245,36 @@ async function main() {
     await waitFor("replies kept", async () => (await positions()).join() === "2/2");
   });
 
+  await test("a new chat starts with a persona and options chosen in its settings", async () => {
+    await app.click('[data-testid="new-chat-button"]');
+    await app.click('[data-testid="chat-settings-button"]');
+    await waitFor("personas", () =>
+      app.run(`return document.querySelector('[data-testid="chat-persona"]').options.length > 2`),
+    );
+    await app.run(`const s = document.querySelector('[data-testid="chat-persona"]');
+      s.value = [...s.options].find((o) => o.textContent === "Concise").value;
+      s.dispatchEvent(new Event("change", { bubbles: true }));`);
+    await app.run(`document.querySelector('[data-testid="chat-settings-dialog"] details').open = true`);
+    await app.fill('[data-testid="chat-temperature"]', "0.3");
+    await app.screenshot("3e-chat-settings");
+    await app.click('[data-testid="chat-settings-save"]');
+    await app.type('[data-testid="composer-input"]', "[mock:slow:5] Persona test");
+    await app.click('[data-testid="send-button"]');
+    await waitFor("reply", async () => (await app.messages()).at(-1)?.status === "complete");
+    const [row] = JSON.parse(
+      execFileSync(
+        "sqlite3",
+        ["-json", join(DATA_DIR, "tally.sqlite3"), "SELECT system_prompt, temperature FROM conversations ORDER BY id DESC LIMIT 1"],
+        { encoding: "utf8" },
+      ),
+    );
+    if (!row.system_prompt?.startsWith("Answer briefly") || row.temperature !== 0.3) {
+      throw new Error(`saved settings: ${JSON.stringify(row)}`);
+    }
+    const label = await app.text('[data-testid="chat-settings-button"]');
+    if (!label.includes("gpt-4o-mini")) throw new Error(`model shown: ${label}`);
+  });
+
   await test("a rate limit is retried with a visible countdown", async () => {
     await app.click('[data-testid="new-chat-button"]');
     await app.type('[data-testid="composer-input"]', "[mock:error-429-rate-limit*1] Retry me");

@@ -179,6 +179,8 @@ pub struct MessageView {
 #[serde(rename_all = "camelCase")]
 pub struct ConversationView {
     pub conversation: ConversationSummary,
+    /// Its model, system prompt and request settings.
+    pub settings: ConversationSettings,
     /// The branch on screen, oldest first.
     pub messages: Vec<MessageView>,
     /// Everything this conversation cost, in nano-USD (known prices only).
@@ -220,6 +222,8 @@ pub struct SettingsView {
     /// `TALLY_API_BASE` is set and overrides `api_base` for this run.
     pub api_base_from_env: bool,
     pub onboarded: bool,
+    /// What a new chat starts with (its model is `default_model`).
+    pub chat_defaults: ConversationSettings,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, TS)]
@@ -231,6 +235,53 @@ pub struct SettingsUpdate {
     pub api_base: Option<String>,
     #[ts(optional)]
     pub onboarded: Option<bool>,
+    /// New defaults for new chats; their model becomes the default model.
+    #[ts(optional)]
+    pub chat_defaults: Option<ConversationSettings>,
+}
+
+/// A conversation's request settings; `null` leaves each to the API's default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatOptions {
+    /// 0 (focused) to 2 (most varied).
+    pub temperature: Option<f64>,
+    /// 0 to 1.
+    pub top_p: Option<f64>,
+    /// At most this many tokens per reply (also what the budget holds for a request).
+    pub max_output_tokens: Option<u32>,
+    /// −2 to 2.
+    pub presence_penalty: Option<f64>,
+    /// −2 to 2.
+    pub frequency_penalty: Option<f64>,
+}
+
+/// What a conversation is sent with: model, system prompt, options.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationSettings {
+    pub model: String,
+    pub system_prompt: Option<String>,
+    pub options: ChatOptions,
+}
+
+/// A system-prompt preset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonaView {
+    pub id: i64,
+    pub name: String,
+    pub prompt: String,
+}
+
+/// A persona to add (`id` absent) or change.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonaInput {
+    #[ts(optional)]
+    pub id: Option<i64>,
+    pub name: String,
+    pub prompt: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, TS)]
@@ -250,6 +301,11 @@ pub struct SendRequest {
     #[serde(default)]
     #[ts(optional)]
     pub edit_of: Option<i64>,
+    /// Settings of a new conversation (the defaults when absent); they take precedence
+    /// over `model`.
+    #[serde(default)]
+    #[ts(optional)]
+    pub settings: Option<ConversationSettings>,
 }
 
 // ----- search -----
@@ -557,6 +613,10 @@ pub fn bindings_file() -> String {
         KeyTestResult::decl(&cfg),
         SettingsView::decl(&cfg),
         SettingsUpdate::decl(&cfg),
+        ChatOptions::decl(&cfg),
+        ConversationSettings::decl(&cfg),
+        PersonaView::decl(&cfg),
+        PersonaInput::decl(&cfg),
         SendRequest::decl(&cfg),
         SearchHitView::decl(&cfg),
         SearchView::decl(&cfg),

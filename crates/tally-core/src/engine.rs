@@ -245,18 +245,18 @@ impl Engine {
             api_base: self.api_base()?,
             api_base_from_env: self.api_base_override.is_some(),
             onboarded,
+            chat_defaults: self.chat_defaults()?,
         })
     }
 
     pub fn settings_set(&self, update: SettingsUpdate) -> Result<SettingsView, CoreError> {
         if let Some(model) = &update.default_model {
-            let model = model.trim();
-            if model.is_empty() || model.len() > 200 || model.chars().any(char::is_whitespace) {
-                return Err(CoreError::InvalidInput(
-                    "Pick a model from the list, or type a model name without spaces.".into(),
-                ));
-            }
-            self.store().set_setting(SETTING_MODEL, model)?;
+            let model = crate::chat_settings::checked_model(model)?;
+            self.store().set_setting(SETTING_MODEL, &model)?;
+        }
+        if let Some(defaults) = update.chat_defaults {
+            let defaults = self.set_chat_defaults(defaults)?;
+            self.store().set_setting(SETTING_MODEL, &defaults.model)?;
         }
         if let Some(base) = &update.api_base {
             let base = base.trim();

@@ -59,6 +59,10 @@ impl From<StoreError> for CoreError {
             }
             StoreError::NoMessage(_) => Self::InvalidInput("This message no longer exists.".into()),
             StoreError::NoBackup(_) => Self::InvalidInput("That backup no longer exists.".into()),
+            StoreError::NoPersona(_) => Self::InvalidInput("This persona no longer exists.".into()),
+            StoreError::DuplicateName(name) => {
+                Self::InvalidInput(format!("A persona named “{name}” already exists."))
+            }
             StoreError::BackupDamaged { .. } => Self::InvalidInput(
                 "That backup is damaged and cannot be restored. Choose an older one.".into(),
             ),

@@ -60,6 +60,7 @@ impl Engine {
             .map(|(message, cost, unknown)| (message, (cost, unknown)))
             .collect();
         Ok(ConversationView {
+            settings: crate::chat_settings::settings_of(&conversation),
             conversation: conversation.into(),
             messages: messages
                 .into_iter()

@@ -5,8 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tally_openai::{
-    Attempt, ChatMessage, ChatRequest, ChatStream, ClientEvent, OpenAiError, RequestOptions,
-    StreamEvent, Usage,
+    Attempt, ChatMessage, ChatRequest, ChatStream, ClientEvent, OpenAiError, StreamEvent, Usage,
 };
 use tally_spend::{TokenUsage, count_chat_prompt, count_text, encoding_for_model};
 use tally_store::{Message, MessageOutcome, MessageStatus, Purpose, RequestLogRow, Role, UsageRow};
@@ -90,10 +89,27 @@ impl Engine {
                 ));
             }
         };
-        let model = match (&existing, request.model.as_deref().map(str::trim)) {
-            (Some(conversation), _) => conversation.model.clone(),
-            (None, Some(m)) if !m.is_empty() => m.to_string(),
-            (None, _) => self.default_model()?,
+        // A new conversation starts with the settings it was given, or the defaults.
+        let new_settings = match (&existing, request.settings) {
+            (Some(_), _) => None,
+            (None, Some(settings)) => Some(self.checked(settings)?),
+            (None, None) => {
+                let mut defaults = self.chat_defaults()?;
+                if let Some(model) = request.model.as_deref().map(str::trim)
+                    && !model.is_empty()
+                {
+                    defaults.model = crate::chat_settings::checked_model(model)?;
+                }
+                Some(defaults)
+            }
+        };
+        let (model, max_output) = match (&existing, &new_settings) {
+            (Some(conversation), _) => (
+                conversation.model.clone(),
+                crate::chat_settings::request_options(conversation).max_output_tokens,
+            ),
+            (None, Some(settings)) => (settings.model.clone(), settings.options.max_output_tokens),
+            (None, None) => unreachable!("a new conversation has settings"),
         };
         // What will be sent: the branch so far and the new message. The budget gate
         // decides before anything is written, so a refused message stays in the composer.
@@ -102,20 +118,40 @@ impl Engine {
                 self.context_up_to(conversation, edited.parent_id)?
             }
             (Some(conversation), None) => self.context_for(conversation, None)?,
-            (None, _) => Vec::new(),
+            (None, _) => new_settings
+                .as_ref()
+                .and_then(|s| s.system_prompt.clone())
+                .map(|prompt| ChatMessage {
+                    role: tally_openai::Role::System,
+                    content: prompt,
+                })
+                .into_iter()
+                .collect(),
         };
         context.push(ChatMessage {
             role: tally_openai::Role::User,
             content: text.to_string(),
         });
         let reservation = self
-            .reserve(&model, &context, request.allow_over_budget.unwrap_or(false))
+            .reserve(
+                &model,
+                &context,
+                max_output,
+                request.allow_over_budget.unwrap_or(false),
+            )
             .await?;
         let (conversation, user, reply) = {
             let mut store = self.store();
-            let conversation = match existing {
-                Some(conversation) => conversation,
-                None => store.create_conversation(&title_from(text), &model, self.now())?,
+            let conversation = match (existing, &new_settings) {
+                (Some(conversation), _) => conversation,
+                (None, Some(settings)) => store.create_conversation_with(
+                    &title_from(text),
+                    &settings.model,
+                    settings.system_prompt.as_deref(),
+                    &crate::chat_settings::to_store(&settings.options),
+                    self.now(),
+                )?,
+                (None, None) => unreachable!("a new conversation has settings"),
             };
             let (user, reply) = match &edited {
                 Some(edited) => store.begin_exchange_under(
@@ -187,7 +223,12 @@ impl Engine {
         // The branch up to the user message, without the reply being replaced.
         let context = self.context_up_to(&conversation, Some(parent))?;
         let reservation = self
-            .reserve(&conversation.model, &context, allow_over_budget)
+            .reserve(
+                &conversation.model,
+                &context,
+                crate::chat_settings::request_options(&conversation).max_output_tokens,
+                allow_over_budget,
+            )
             .await?;
         let reply =
             self.store()
@@ -225,7 +266,12 @@ impl Engine {
             content: CONTINUE_INSTRUCTION.into(),
         });
         let reservation = self
-            .reserve(&conversation.model, &context, allow_over_budget)
+            .reserve(
+                &conversation.model,
+                &context,
+                crate::chat_settings::request_options(&conversation).max_output_tokens,
+                allow_over_budget,
+            )
             .await?;
         let reply = self.store().resume_reply(last.id, self.now())?;
         let job = ReplyJob {
@@ -285,11 +331,13 @@ impl Engine {
             reservation,
         } = job;
         let client = self.client_for(&conversation.model)?;
-        // Conversations set no optional parameters yet; the model's capabilities decide
-        // how they are sent once they do.
+        // The conversation's options, in the form the model's capabilities allow.
         let capabilities = self.capabilities(&conversation.model)?;
         let chat_request = ChatRequest::streaming(conversation.model.clone(), context)
-            .with_options(&RequestOptions::default(), capabilities);
+            .with_options(
+                &crate::chat_settings::request_options(&conversation),
+                capabilities,
+            );
         let cancel = CancellationToken::new();
         let send_id = NEXT_SEND.fetch_add(1, Ordering::Relaxed);
         {

@@ -280,6 +280,7 @@ impl Engine {
         self: &Arc<Self>,
         model: &str,
         context: &[ChatMessage],
+        max_output: Option<u32>,
         allow_over_budget: bool,
     ) -> Result<Reservation, CoreError> {
         let price = self.price_of(model);
@@ -294,7 +295,9 @@ impl Engine {
                         .map_err(|e| {
                             CoreError::InvalidInput(format!("Counting tokens failed: {e}"))
                         })?;
-                worst_case_cost(prompt, u64::from(price.max_output), price)
+                // The conversation's reply limit, when it sets one below the model's.
+                let output = max_output.map_or(price.max_output, |m| m.min(price.max_output));
+                worst_case_cost(prompt, u64::from(output), price)
             }
             // Unknown price: nothing can be reserved; the request is metered in tokens.
             None => 0,

@@ -11,7 +11,8 @@ pub struct Capabilities {
     /// `max_completion_tokens` (reasoning models, and the API's current name) rather than
     /// `max_tokens` (what older OpenAI-compatible servers know).
     pub max_completion_tokens: bool,
-    /// Whether `temperature` and `top_p` may be set (reasoning models take only defaults).
+    /// Whether `temperature`, `top_p` and the penalties may be set (reasoning models take
+    /// only defaults).
     pub sampling: bool,
 }
 
@@ -40,6 +41,8 @@ pub struct RequestOptions {
     pub max_output_tokens: Option<u32>,
     pub temperature: Option<f32>,
     pub top_p: Option<f32>,
+    pub presence_penalty: Option<f32>,
+    pub frequency_penalty: Option<f32>,
 }
 
 impl ChatRequest {
@@ -54,6 +57,8 @@ impl ChatRequest {
         if capabilities.sampling {
             self.temperature = options.temperature;
             self.top_p = options.top_p;
+            self.presence_penalty = options.presence_penalty;
+            self.frequency_penalty = options.frequency_penalty;
         }
         self
     }
@@ -87,6 +92,15 @@ impl Capabilities {
     }
 }
 
+impl ChatRequest {
+    fn has_sampling(&self) -> bool {
+        self.temperature.is_some()
+            || self.top_p.is_some()
+            || self.presence_penalty.is_some()
+            || self.frequency_penalty.is_some()
+    }
+}
+
 /// If `error` refused a parameter of `request`, rewrites `request` the way the API asks
 /// and says what was learned; `None` when it was another error, or nothing is left to
 /// change (so a request is adapted at most once per parameter).
@@ -108,9 +122,13 @@ pub fn adapt(request: &mut ChatRequest, error: &OpenAiError) -> Option<Adaptatio
             request.max_tokens = request.max_completion_tokens.take();
             Some(Adaptation::UseMaxTokens)
         }
-        "temperature" | "top_p" if request.temperature.is_some() || request.top_p.is_some() => {
+        "temperature" | "top_p" | "presence_penalty" | "frequency_penalty"
+            if request.has_sampling() =>
+        {
             request.temperature = None;
             request.top_p = None;
+            request.presence_penalty = None;
+            request.frequency_penalty = None;
             Some(Adaptation::NoSampling)
         }
         _ => None,
@@ -138,6 +156,8 @@ mod tests {
             max_output_tokens: Some(500),
             temperature: Some(0.7),
             top_p: Some(0.9),
+            presence_penalty: Some(0.5),
+            frequency_penalty: Some(-0.5),
         };
         ChatRequest::streaming(model, vec![]).with_options(&options, Capabilities::for_model(model))
     }
@@ -153,6 +173,11 @@ mod tests {
             (Some(500), None)
         );
         assert_eq!((gpt4o.temperature, gpt4o.top_p), (Some(0.7), Some(0.9)));
+        assert_eq!(
+            (gpt4o.presence_penalty, gpt4o.frequency_penalty),
+            (Some(0.5), Some(-0.5))
+        );
+        assert_eq!((o4.presence_penalty, o4.frequency_penalty), (None, None));
         let json = serde_json::to_string(&request("gpt-5")).unwrap();
         assert!(json.contains("\"max_completion_tokens\":500") && !json.contains("temperature"));
     }
@@ -173,7 +198,9 @@ mod tests {
             Some(Adaptation::NoSampling)
         );
         assert_eq!((r.temperature, r.top_p), (None, None));
+        assert_eq!((r.presence_penalty, r.frequency_penalty), (None, None));
         assert!(!caps.learn(Adaptation::NoSampling).sampling);
+        assert_eq!(adapt(&mut r, &refused("presence_penalty")), None);
 
         let other = OpenAiError::Api {
             status: 400,

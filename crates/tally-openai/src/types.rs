@@ -40,6 +40,10 @@ pub struct ChatRequest {
     pub temperature: Option<f32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top_p: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presence_penalty: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frequency_penalty: Option<f32>,
 }
 
 impl ChatRequest {
@@ -56,6 +60,8 @@ impl ChatRequest {
             max_completion_tokens: None,
             temperature: None,
             top_p: None,
+            presence_penalty: None,
+            frequency_penalty: None,
         }
     }
 }

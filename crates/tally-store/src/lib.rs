@@ -1,18 +1,20 @@
 //! Tally's one SQLite database file.
 //!
-//! This crate owns the schema and every SQL statement: numbered migrations, conversations,
-//! messages as a tree (`parent_id`, with each conversation's current leaf), the sidebar's
-//! pages, pins and Trash, the usage ledger (one row per billed request, money in integer
-//! nano-USD) with its per-quarter-hour sums, price overrides, budget alerts, full-text
-//! search, settings, and the file's backups (SQLite's backup API) with recovery from a
-//! damaged file. The file runs in WAL mode with foreign keys on. It knows nothing of HTTP, money rules, the keychain or
-//! Tauri, and it never stores an API key: there is no column for one.
+//! This crate owns the schema and every SQL statement: numbered migrations, conversations
+//! with their request settings, messages as a tree (`parent_id`, with each conversation's
+//! current leaf), the sidebar's pages, pins and Trash, the usage ledger (one row per billed
+//! request, money in integer nano-USD) with its per-quarter-hour sums, price overrides,
+//! budget alerts, full-text search, personas, settings, and the file's backups (SQLite's
+//! backup API) with recovery from a damaged file. The file runs in WAL mode with foreign
+//! keys on. It knows nothing of HTTP, money rules, the keychain or Tauri, and it never
+//! stores an API key: there is no column for one.
 
 mod backup;
 mod conversations;
 mod ledger;
 mod migrations;
 mod model;
+mod personas;
 mod search;
 mod store;
 mod tree;
@@ -51,6 +53,10 @@ pub enum StoreError {
     BackupBusy,
     #[error("no backup named {0}")]
     NoBackup(String),
+    #[error("no persona with id {0}")]
+    NoPersona(i64),
+    #[error("the name {0:?} is taken")]
+    DuplicateName(String),
     #[error("the backup {name} is damaged: {found}")]
     BackupDamaged { name: String, found: String },
 }

@@ -230,6 +230,31 @@ CREATE INDEX conversations_trash ON conversations(deleted_at DESC)
     WHERE deleted_at IS NOT NULL;
 "#,
         ),
+        M::up(
+            r#"
+-- Each conversation's request settings (NULL: the API's default).
+ALTER TABLE conversations ADD COLUMN temperature REAL;
+ALTER TABLE conversations ADD COLUMN top_p REAL;
+ALTER TABLE conversations ADD COLUMN max_output_tokens INTEGER;
+ALTER TABLE conversations ADD COLUMN presence_penalty REAL;
+ALTER TABLE conversations ADD COLUMN frequency_penalty REAL;
+
+-- System-prompt presets the user picks when starting a chat. A few ship; all can be
+-- edited or deleted.
+CREATE TABLE personas (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT    NOT NULL UNIQUE COLLATE NOCASE,
+    prompt     TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+INSERT INTO personas (name, prompt, created_at, updated_at) VALUES
+    ('Concise', 'Answer briefly and plainly. Use short paragraphs or a short list. Skip preambles and summaries unless asked.', 0, 0),
+    ('Patient teacher', 'Explain step by step, in plain words, as to a curious beginner. Give a small example, then check understanding with one question.', 0, 0),
+    ('Writing editor', 'Improve the text the user gives: clearer, shorter, correct. Keep their voice and meaning. Show the revised text first, then list the main changes.', 0, 0),
+    ('Code reviewer', 'Review the code the user gives like a careful senior engineer: bugs first, then clarity and tests. Be specific and suggest fixed code.', 0, 0);
+"#,
+        ),
     ])
 });
 

@@ -60,7 +60,7 @@ impl MessageStatus {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Conversation {
     pub id: i64,
     pub title: String,
@@ -73,6 +73,25 @@ pub struct Conversation {
     pub pinned_at: Option<EpochMillis>,
     /// When it was moved to the Trash; `None` when it is not there.
     pub deleted_at: Option<EpochMillis>,
+    pub options: ConversationOptions,
+}
+
+/// A conversation's request settings; `None` leaves each to the API's default.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ConversationOptions {
+    pub temperature: Option<f64>,
+    pub top_p: Option<f64>,
+    pub max_output_tokens: Option<i64>,
+    pub presence_penalty: Option<f64>,
+    pub frequency_penalty: Option<f64>,
+}
+
+/// A system-prompt preset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Persona {
+    pub id: i64,
+    pub name: String,
+    pub prompt: String,
 }
 
 /// Where a page of the sidebar ends: the next page starts after this conversation.

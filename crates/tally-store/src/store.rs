@@ -18,7 +18,8 @@ pub struct Store {
 const MESSAGE_COLUMNS: &str = "id, conversation_id, parent_id, role, content, status, \
     finish_reason, model, error_code, error_message, created_at, updated_at";
 pub(crate) const CONVERSATION_COLUMNS: &str = "id, title, model, system_prompt, current_leaf_id, \
-    created_at, updated_at, pinned_at, deleted_at";
+    created_at, updated_at, pinned_at, deleted_at, temperature, top_p, max_output_tokens, \
+    presence_penalty, frequency_penalty";
 
 impl Store {
     /// Opens (creating if needed) `tally.sqlite3` in `data_dir` and migrates it.
@@ -84,11 +85,65 @@ impl Store {
         model: &str,
         now: EpochMillis,
     ) -> Result<Conversation> {
+        self.create_conversation_with(title, model, None, &ConversationOptions::default(), now)
+    }
+
+    /// A new conversation with its system prompt and request settings.
+    pub fn create_conversation_with(
+        &mut self,
+        title: &str,
+        model: &str,
+        system_prompt: Option<&str>,
+        options: &ConversationOptions,
+        now: EpochMillis,
+    ) -> Result<Conversation> {
         self.conn.execute(
-            "INSERT INTO conversations (title, model, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
-            params![title, model, now],
+            "INSERT INTO conversations (title, model, system_prompt, temperature, top_p,
+                 max_output_tokens, presence_penalty, frequency_penalty, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+            params![
+                title,
+                model,
+                system_prompt,
+                options.temperature,
+                options.top_p,
+                options.max_output_tokens,
+                options.presence_penalty,
+                options.frequency_penalty,
+                now
+            ],
         )?;
         let id = self.conn.last_insert_rowid();
+        self.conversation(id)
+    }
+
+    /// Changes a conversation's model, system prompt and request settings.
+    pub fn set_conversation_settings(
+        &self,
+        id: i64,
+        model: &str,
+        system_prompt: Option<&str>,
+        options: &ConversationOptions,
+    ) -> Result<Conversation> {
+        let changed = self.conn.execute(
+            "UPDATE conversations SET model = ?2, system_prompt = ?3, temperature = ?4,
+                 top_p = ?5, max_output_tokens = ?6, presence_penalty = ?7,
+                 frequency_penalty = ?8
+             WHERE id = ?1",
+            params![
+                id,
+                model,
+                system_prompt,
+                options.temperature,
+                options.top_p,
+                options.max_output_tokens,
+                options.presence_penalty,
+                options.frequency_penalty
+            ],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoConversation(id));
+        }
         self.conversation(id)
     }
 
@@ -406,6 +461,13 @@ pub(crate) fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversatio
         updated_at: r.get(6)?,
         pinned_at: r.get(7)?,
         deleted_at: r.get(8)?,
+        options: ConversationOptions {
+            temperature: r.get(9)?,
+            top_p: r.get(10)?,
+            max_output_tokens: r.get(11)?,
+            presence_penalty: r.get(12)?,
+            frequency_penalty: r.get(13)?,
+        },
     })
 }
 

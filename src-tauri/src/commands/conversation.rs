@@ -1,5 +1,6 @@
 use tally_core::api::{
-    ConversationListQuery, ConversationPage, ConversationSummary, ConversationView, SearchView,
+    ConversationListQuery, ConversationPage, ConversationSettings, ConversationSummary,
+    ConversationView, SearchView,
 };
 
 use super::{CommandResult, EngineState, ipc};
@@ -48,6 +49,16 @@ pub async fn message_delete(
     message_id: i64,
 ) -> CommandResult<ConversationView> {
     engine.message_delete(message_id).map_err(ipc)
+}
+
+/// Changes what a conversation is sent with (checked first).
+#[tauri::command]
+pub async fn conversation_settings_set(
+    engine: EngineState<'_>,
+    id: i64,
+    settings: ConversationSettings,
+) -> CommandResult<ConversationView> {
+    engine.conversation_settings_set(id, settings).map_err(ipc)
 }
 
 #[tauri::command]

@@ -1,4 +1,4 @@
-use tally_core::api::{SettingsUpdate, SettingsView};
+use tally_core::api::{PersonaInput, PersonaView, SettingsUpdate, SettingsView};
 
 use super::{CommandResult, EngineState, ipc};
 
@@ -13,4 +13,23 @@ pub async fn settings_set(
     update: SettingsUpdate,
 ) -> CommandResult<SettingsView> {
     engine.settings_set(update).map_err(ipc)
+}
+
+#[tauri::command]
+pub async fn persona_list(engine: EngineState<'_>) -> CommandResult<Vec<PersonaView>> {
+    engine.persona_list().map_err(ipc)
+}
+
+/// Adds or changes a persona; returns them all.
+#[tauri::command]
+pub async fn persona_save(
+    engine: EngineState<'_>,
+    persona: PersonaInput,
+) -> CommandResult<Vec<PersonaView>> {
+    engine.persona_save(persona).map_err(ipc)
+}
+
+#[tauri::command]
+pub async fn persona_delete(engine: EngineState<'_>, id: i64) -> CommandResult<Vec<PersonaView>> {
+    engine.persona_delete(id).map_err(ipc)
 }

@@ -217,6 +217,7 @@ async fn hard_stop_holds_under_concurrent_sends() {
     let request = SendRequest {
         allow_over_budget: Some(true),
         edit_of: None,
+        settings: None,
         ..ask(None, "[mock:usage:200000/0/0/0] expensive")
     };
     engine.send(request, events.sink()).await.unwrap();

@@ -9,6 +9,7 @@ mod keys;
 mod redo;
 mod scenarios;
 mod send;
+mod settings;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -81,6 +82,7 @@ pub fn ask(conversation_id: Option<i64>, text: &str) -> SendRequest {
         model: None,
         allow_over_budget: None,
         edit_of: None,
+        settings: None,
     }
 }
 

@@ -172,6 +172,7 @@ async fn every_failure_is_handled_as_the_table_says() {
             model: None,
             allow_over_budget: None,
             edit_of: None,
+            settings: None,
         };
         engine.send(request, events.sink()).await.unwrap();
 

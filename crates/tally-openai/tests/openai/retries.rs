@@ -168,7 +168,7 @@ async fn a_refused_parameter_is_adapted_once_and_reported() {
     let options = RequestOptions {
         max_output_tokens: Some(300),
         temperature: Some(0.7),
-        top_p: None,
+        ..RequestOptions::default()
     };
     let request = ask("hi").with_options(&options, Capabilities::for_model("gpt-4o"));
     let request = tally_openai::ChatRequest {

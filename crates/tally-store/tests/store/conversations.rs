@@ -143,3 +143,56 @@ fn deleting_for_good_keeps_the_money_spent() {
     assert_eq!(store.spend_between(0, 10).unwrap().cost_nanos, 75_000);
     assert_eq!(store.usage_rows().unwrap()[0].conversation_id, None);
 }
+
+#[test]
+fn settings_and_personas_round_trip() {
+    let (_dir, mut store) = crate::open();
+    let options = tally_store::ConversationOptions {
+        temperature: Some(0.25),
+        top_p: None,
+        max_output_tokens: Some(800),
+        presence_penalty: Some(-1.5),
+        frequency_penalty: None,
+    };
+    let c = store
+        .create_conversation_with("Set", "gpt-4o", Some("Be kind."), &options, 1)
+        .unwrap();
+    assert_eq!(
+        (c.options, c.system_prompt.as_deref()),
+        (options, Some("Be kind."))
+    );
+    let changed = store
+        .set_conversation_settings(c.id, "o3", None, &Default::default())
+        .unwrap();
+    assert_eq!(
+        (changed.model.as_str(), changed.system_prompt),
+        ("o3", None)
+    );
+    assert_eq!(changed.options, Default::default());
+    assert!(
+        store
+            .set_conversation_settings(999, "o3", None, &Default::default())
+            .is_err()
+    );
+
+    let shipped = store.personas().unwrap().len();
+    let id = store.save_persona(None, "Tutor", "Teach.", 1).unwrap();
+    assert!(matches!(
+        store.save_persona(None, "tutor", "Again.", 2),
+        Err(tally_store::StoreError::DuplicateName(_))
+    ));
+    store
+        .save_persona(Some(id), "Tutor", "Teach gently.", 3)
+        .unwrap();
+    assert!(
+        store
+            .personas()
+            .unwrap()
+            .iter()
+            .any(|p| p.prompt == "Teach gently.")
+    );
+    assert!(store.save_persona(Some(id + 100), "X", "y", 4).is_err());
+    store.delete_persona(id).unwrap();
+    assert_eq!(store.personas().unwrap().len(), shipped);
+    assert!(store.delete_persona(id).is_err());
+}

@@ -59,6 +59,8 @@ const DATA_AT_VERSION: &[&str] = &[
     "INSERT INTO conversations (id, title, model, created_at, updated_at, pinned_at, deleted_at)
          VALUES (2, 'Pinned at v5', 'gpt-4o', 5, 5, 6, NULL),
                 (3, 'Trashed at v5', 'gpt-4o', 5, 5, NULL, 7);",
+    "UPDATE conversations SET temperature = 0.5, max_output_tokens = 100 WHERE id = 2;
+     INSERT INTO personas (name, prompt, created_at, updated_at) VALUES ('Mine', 'p', 1, 1);",
 ];
 
 /// A database at every earlier schema version, with the data each version could hold,
@@ -110,6 +112,9 @@ fn upgrades_from_every_earlier_version_with_data() {
             "from v{from}"
         );
         assert_eq!(store.search("Old", 10).unwrap().hits[0].message_id, None);
+        // Conversations from before settings existed take the API's defaults.
+        assert_eq!(store.conversation(1).unwrap().options, Default::default());
+        assert!(store.personas().unwrap().len() >= 4, "the shipped personas");
         // Conversations from before pins and the Trash are in the list, neither.
         let recent = store.conversation_page(None, 10).unwrap();
         assert_eq!(recent[0].title, "Old");

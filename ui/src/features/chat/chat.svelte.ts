@@ -1,6 +1,12 @@
 // The chat screen's state: the open conversation, its messages, the reply being written.
 import { asIpcError, ipc } from "../../lib/ipc";
-import type { ChatEvent, ConversationView, IpcError, MessageView } from "../../lib/ipc";
+import type {
+  ChatEvent,
+  ConversationSettings,
+  ConversationView,
+  IpcError,
+  MessageView,
+} from "../../lib/ipc";
 import { HistoryState } from "../history/history.svelte";
 
 export class ChatState {
@@ -9,6 +15,10 @@ export class ChatState {
   currentId = $state<number | null>(null);
   /** The open conversation's title ("New chat" before the first message). */
   title = $state("New chat");
+  /** What the open conversation is sent with. */
+  settings = $state<ConversationSettings | null>(null);
+  /** Chosen for the next new chat; the defaults from Settings when `null`. */
+  pendingSettings = $state<ConversationSettings | null>(null);
   messages = $state<MessageView[]>([]);
   draft = $state("");
   streaming = $state(false);
@@ -40,6 +50,7 @@ export class ChatState {
       const view = await ipc.conversationGet(id);
       this.currentId = id;
       this.title = view.conversation.title;
+      this.settings = view.settings;
       this.messages = view.messages;
       this.costNanos = view.costNanos;
       this.focusMessageId = focusMessageId;
@@ -53,6 +64,7 @@ export class ChatState {
     if (this.streaming) return;
     this.currentId = null;
     this.title = "New chat";
+    this.settings = null;
     this.messages = [];
     this.costNanos = 0;
     this.error = null;
@@ -79,9 +91,14 @@ export class ChatState {
     const text = this.draft.trim();
     if (!text || this.streaming) return;
     const conversationId = this.currentId;
+    // A new chat goes with the settings chosen for it, if any.
+    const settings = conversationId === null ? (this.pendingSettings ?? undefined) : undefined;
     await this.#stream(
       (onEvent) =>
-        ipc.chatSend({ conversationId, text, allowOverBudget: overBudget || undefined }, onEvent),
+        ipc.chatSend(
+          { conversationId, text, settings, allowOverBudget: overBudget || undefined },
+          onEvent,
+        ),
       (again) => this.send(again),
     );
   }
@@ -123,6 +140,23 @@ export class ChatState {
     );
   }
 
+  /** Changes what the open conversation is sent with, or (before its first message)
+   * what the new chat will start with. Returns the problem in plain words, or `null`. */
+  async saveSettings(settings: ConversationSettings): Promise<string | null> {
+    const id = this.currentId;
+    if (id === null) {
+      this.pendingSettings = settings;
+      return null;
+    }
+    try {
+      const view = await ipc.conversationSettingsSet(id, settings);
+      if (this.currentId === id) this.settings = view.settings;
+      return null;
+    } catch (e) {
+      return asIpcError(e).message;
+    }
+  }
+
   /** Shows another version of a message (a sibling) and the branch below it. */
   async switchTo(messageId: number) {
     const id = this.currentId;
@@ -142,6 +176,7 @@ export class ChatState {
       const view = await load();
       if (this.currentId !== id) return;
       this.messages = view.messages;
+      this.settings = view.settings;
       this.costNanos = view.costNanos;
       this.error = null;
     } catch (e) {
@@ -199,6 +234,7 @@ export class ChatState {
       const view = await ipc.conversationGet(id);
       if (this.currentId !== id || this.streaming) return;
       this.messages = view.messages;
+      this.settings = view.settings;
       this.costNanos = view.costNanos;
     } catch {
       // What is on screen stays; the meter is updated by its own notice.
@@ -265,6 +301,8 @@ export class ChatState {
         }
         this.title = event.title;
         this.history.touch(event.conversationId, event.title, now);
+        // The new chat was created with the settings chosen for it.
+        if (event.kind === "send") this.pendingSettings = null;
         break;
       }
       case "retrying":

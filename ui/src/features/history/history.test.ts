@@ -52,7 +52,7 @@ beforeEach(() => {
 
 afterEach(() => vi.useRealTimers());
 
-async function sidebar() {
+async function sidebar({ loaded = true } = {}) {
   const chat = new ChatState();
   render(Sidebar, {
     chat,
@@ -61,7 +61,7 @@ async function sidebar() {
     onShowChat: () => {},
   });
   await chat.history.load();
-  await screen.findByText("Trip plan");
+  if (loaded) await screen.findByText("Trip plan");
   return chat;
 }
 
@@ -203,14 +203,7 @@ describe("Sidebar", () => {
       code: "storage",
       message: "Tally could not read your conversations.",
     });
-    const chat = new ChatState();
-    render(Sidebar, {
-      chat,
-      onOpenSettings: () => {},
-      onOpenUsage: () => {},
-      onShowChat: () => {},
-    });
-    await chat.history.load();
+    await sidebar({ loaded: false });
     expect((await screen.findByRole("alert")).textContent).toContain("could not read");
   });
 });

@@ -65,6 +65,10 @@ siblingIds: Array<number>, };
 
 export type ConversationView = { conversation: ConversationSummary, 
 /**
+ * Its model, system prompt and request settings.
+ */
+settings: ConversationSettings, 
+/**
  * The branch on screen, oldest first.
  */
 messages: Array<MessageView>, 
@@ -91,9 +95,45 @@ export type SettingsView = { defaultModel: string, apiBase: string,
 /**
  * `TALLY_API_BASE` is set and overrides `api_base` for this run.
  */
-apiBaseFromEnv: boolean, onboarded: boolean, };
+apiBaseFromEnv: boolean, onboarded: boolean, 
+/**
+ * What a new chat starts with (its model is `default_model`).
+ */
+chatDefaults: ConversationSettings, };
 
-export type SettingsUpdate = { defaultModel?: string, apiBase?: string, onboarded?: boolean, };
+export type SettingsUpdate = { defaultModel?: string, apiBase?: string, onboarded?: boolean, 
+/**
+ * New defaults for new chats; their model becomes the default model.
+ */
+chatDefaults?: ConversationSettings, };
+
+export type ChatOptions = { 
+/**
+ * 0 (focused) to 2 (most varied).
+ */
+temperature: number | null, 
+/**
+ * 0 to 1.
+ */
+topP: number | null, 
+/**
+ * At most this many tokens per reply (also what the budget holds for a request).
+ */
+maxOutputTokens: number | null, 
+/**
+ * −2 to 2.
+ */
+presencePenalty: number | null, 
+/**
+ * −2 to 2.
+ */
+frequencyPenalty: number | null, };
+
+export type ConversationSettings = { model: string, systemPrompt: string | null, options: ChatOptions, };
+
+export type PersonaView = { id: number, name: string, prompt: string, };
+
+export type PersonaInput = { id?: number, name: string, prompt: string, };
 
 export type SendRequest = { 
 /**
@@ -111,7 +151,12 @@ allowOverBudget?: boolean,
 /**
  * The user message this text replaces (an edit): sent as a new branch beside it.
  */
-editOf?: number, };
+editOf?: number, 
+/**
+ * Settings of a new conversation (the defaults when absent); they take precedence
+ * over `model`.
+ */
+settings?: ConversationSettings, };
 
 export type SearchHitView = { conversationId: number, conversationTitle: string, 
 /**

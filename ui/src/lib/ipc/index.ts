@@ -8,6 +8,7 @@ import type {
   ChatEvent,
   ConversationListQuery,
   ConversationPage,
+  ConversationSettings,
   ConversationSummary,
   ConversationView,
   DraftEstimate,
@@ -19,6 +20,8 @@ import type {
   LedgerQuery,
   LedgerRowView,
   PriceInput,
+  PersonaInput,
+  PersonaView,
   PricesView,
   RecoveryNotice,
   SearchView,
@@ -97,6 +100,11 @@ export const ipc = {
   conversationSwitch: (conversationId: number, messageId: number) =>
     call<ConversationView>("conversation_switch", { conversationId, messageId }),
   messageDelete: (messageId: number) => call<ConversationView>("message_delete", { messageId }),
+  conversationSettingsSet: (id: number, settings: ConversationSettings) =>
+    call<ConversationView>("conversation_settings_set", { id, settings }),
+  personaList: () => call<PersonaView[]>("persona_list"),
+  personaSave: (persona: PersonaInput) => call<PersonaView[]>("persona_save", { persona }),
+  personaDelete: (id: number) => call<PersonaView[]>("persona_delete", { id }),
   conversationSearch: (query: string) => call<SearchView>("conversation_search", { query }),
   keyStatus: () => call<KeyStatusView>("key_status"),
   keySet: (key: string) => call<KeyStatusView>("key_set", { key }),

@@ -1,0 +1,216 @@
+//! What a conversation is sent with: its model, system prompt and request options,
+//! checked against the API's ranges; the defaults for new chats; and personas (system-
+//! prompt presets).
+
+use serde::{Deserialize, Serialize};
+use tally_openai::RequestOptions;
+use tally_store::ConversationOptions;
+
+use crate::api::{ChatOptions, ConversationSettings, ConversationView, PersonaInput, PersonaView};
+use crate::{CoreError, Engine};
+
+/// Where the defaults for new chats (less the model, which has its own setting) are kept.
+const SETTING_CHAT_DEFAULTS: &str = "chat_defaults";
+const SYSTEM_PROMPT_MAX_CHARS: usize = 100_000;
+const PERSONA_NAME_MAX_CHARS: usize = 60;
+/// The reply limit allowed for a model whose own limit is unknown.
+const ANY_MODEL_MAX_OUTPUT: u32 = 1_000_000;
+
+/// The defaults as stored: everything but the model.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct StoredDefaults {
+    system_prompt: Option<String>,
+    options: ChatOptions,
+}
+
+impl Engine {
+    /// Changes an open conversation's model, system prompt and options (checked first).
+    pub fn conversation_settings_set(
+        &self,
+        id: i64,
+        settings: ConversationSettings,
+    ) -> Result<ConversationView, CoreError> {
+        let settings = self.checked(settings)?;
+        self.store().set_conversation_settings(
+            id,
+            &settings.model,
+            settings.system_prompt.as_deref(),
+            &to_store(&settings.options),
+        )?;
+        self.conversation_get(id)
+    }
+
+    /// What a new chat starts with.
+    pub(crate) fn chat_defaults(&self) -> Result<ConversationSettings, CoreError> {
+        let stored: StoredDefaults = self
+            .store()
+            .setting(SETTING_CHAT_DEFAULTS)?
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default();
+        Ok(ConversationSettings {
+            model: self.default_model()?,
+            system_prompt: stored.system_prompt,
+            options: stored.options,
+        })
+    }
+
+    /// Checks and keeps new defaults; returns them as kept.
+    pub(crate) fn set_chat_defaults(
+        &self,
+        settings: ConversationSettings,
+    ) -> Result<ConversationSettings, CoreError> {
+        let settings = self.checked(settings)?;
+        let stored = StoredDefaults {
+            system_prompt: settings.system_prompt.clone(),
+            options: settings.options,
+        };
+        let json = serde_json::to_string(&stored).expect("defaults serialise");
+        self.store().set_setting(SETTING_CHAT_DEFAULTS, &json)?;
+        Ok(settings)
+    }
+
+    /// `settings` trimmed and checked against the API's ranges, each problem in words.
+    pub(crate) fn checked(
+        &self,
+        settings: ConversationSettings,
+    ) -> Result<ConversationSettings, CoreError> {
+        let invalid = |message: String| Err(CoreError::InvalidInput(message));
+        let model = checked_model(&settings.model)?;
+        let system_prompt = settings
+            .system_prompt
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty());
+        if system_prompt
+            .as_ref()
+            .is_some_and(|p| p.chars().count() > SYSTEM_PROMPT_MAX_CHARS)
+        {
+            return invalid(
+                "The system prompt is too long: keep it under 100,000 characters.".into(),
+            );
+        }
+        let options = settings.options;
+        let outside = |value: Option<f64>, low: f64, high: f64| {
+            value.is_some_and(|v| !(low..=high).contains(&v) || v.is_nan())
+        };
+        if outside(options.temperature, 0.0, 2.0) {
+            return invalid("Temperature goes from 0 (focused) to 2 (most varied).".into());
+        }
+        if outside(options.top_p, 0.0, 1.0) {
+            return invalid("Top P goes from 0 to 1.".into());
+        }
+        if outside(options.presence_penalty, -2.0, 2.0) {
+            return invalid("Presence penalty goes from −2 to 2.".into());
+        }
+        if outside(options.frequency_penalty, -2.0, 2.0) {
+            return invalid("Frequency penalty goes from −2 to 2.".into());
+        }
+        if let Some(limit) = options.max_output_tokens {
+            let most = self
+                .price_of(&model)
+                .map_or(ANY_MODEL_MAX_OUTPUT, |p| p.max_output);
+            if limit == 0 {
+                return invalid("The reply limit must be at least 1 token.".into());
+            }
+            if limit > most {
+                return invalid(format!(
+                    "{model} writes at most {most} tokens per reply: set the limit to that or less."
+                ));
+            }
+        }
+        Ok(ConversationSettings {
+            model,
+            system_prompt,
+            options,
+        })
+    }
+
+    pub fn persona_list(&self) -> Result<Vec<PersonaView>, CoreError> {
+        Ok(self
+            .store()
+            .personas()?
+            .into_iter()
+            .map(|p| PersonaView {
+                id: p.id,
+                name: p.name,
+                prompt: p.prompt,
+            })
+            .collect())
+    }
+
+    /// Adds or changes a persona; returns them all.
+    pub fn persona_save(&self, input: PersonaInput) -> Result<Vec<PersonaView>, CoreError> {
+        let name = input.name.split_whitespace().collect::<Vec<_>>().join(" ");
+        let prompt = input.prompt.trim();
+        if name.is_empty() || name.chars().count() > PERSONA_NAME_MAX_CHARS {
+            return Err(CoreError::InvalidInput(
+                "Give the persona a short name (up to 60 characters).".into(),
+            ));
+        }
+        if prompt.is_empty() || prompt.chars().count() > SYSTEM_PROMPT_MAX_CHARS {
+            return Err(CoreError::InvalidInput(
+                "Write what the persona should tell the model (up to 100,000 characters).".into(),
+            ));
+        }
+        self.store()
+            .save_persona(input.id, &name, prompt, self.now())?;
+        self.persona_list()
+    }
+
+    pub fn persona_delete(&self, id: i64) -> Result<Vec<PersonaView>, CoreError> {
+        self.store().delete_persona(id)?;
+        self.persona_list()
+    }
+}
+
+/// A model name as the user may type it: one word, not too long.
+pub(crate) fn checked_model(model: &str) -> Result<String, CoreError> {
+    let model = model.trim();
+    if model.is_empty() || model.len() > 200 || model.chars().any(char::is_whitespace) {
+        return Err(CoreError::InvalidInput(
+            "Pick a model from the list, or type a model name without spaces.".into(),
+        ));
+    }
+    Ok(model.to_string())
+}
+
+pub(crate) fn to_store(options: &ChatOptions) -> ConversationOptions {
+    ConversationOptions {
+        temperature: options.temperature,
+        top_p: options.top_p,
+        max_output_tokens: options.max_output_tokens.map(i64::from),
+        presence_penalty: options.presence_penalty,
+        frequency_penalty: options.frequency_penalty,
+    }
+}
+
+pub(crate) fn from_store(options: &ConversationOptions) -> ChatOptions {
+    ChatOptions {
+        temperature: options.temperature,
+        top_p: options.top_p,
+        max_output_tokens: options
+            .max_output_tokens
+            .and_then(|n| u32::try_from(n).ok()),
+        presence_penalty: options.presence_penalty,
+        frequency_penalty: options.frequency_penalty,
+    }
+}
+
+/// The conversation's options as the request carries them.
+pub(crate) fn request_options(conversation: &tally_store::Conversation) -> RequestOptions {
+    let options = from_store(&conversation.options);
+    RequestOptions {
+        max_output_tokens: options.max_output_tokens,
+        temperature: options.temperature.map(|v| v as f32),
+        top_p: options.top_p.map(|v| v as f32),
+        presence_penalty: options.presence_penalty.map(|v| v as f32),
+        frequency_penalty: options.frequency_penalty.map(|v| v as f32),
+    }
+}
+
+pub(crate) fn settings_of(conversation: &tally_store::Conversation) -> ConversationSettings {
+    ConversationSettings {
+        model: conversation.model.clone(),
+        system_prompt: conversation.system_prompt.clone(),
+        options: from_store(&conversation.options),
+    }
+}

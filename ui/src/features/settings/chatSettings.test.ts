@@ -1,0 +1,125 @@
+import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import type { ConversationSettings, IpcError, PersonaView } from "../../lib/ipc";
+import { ChatState } from "../chat/chat.svelte";
+import ChatSettingsDialog from "../chat/ChatSettingsDialog.svelte";
+import Personas from "./Personas.svelte";
+
+const ipc = vi.hoisted(() => ({
+  chatSend: vi.fn(),
+  conversationGet: vi.fn(),
+  conversationList: vi.fn(async () => ({ pinned: [], recent: [], next: null })),
+  conversationSettingsSet: vi.fn(),
+  personaList: vi.fn(),
+  personaSave: vi.fn(),
+  personaDelete: vi.fn(),
+}));
+
+vi.mock("../../lib/ipc", () => ({ ipc, asIpcError: (e: unknown) => e as IpcError }));
+
+const personas: PersonaView[] = [
+  { id: 1, name: "Concise", prompt: "Answer briefly." },
+  { id: 2, name: "Patient teacher", prompt: "Explain step by step." },
+];
+
+const defaults: ConversationSettings = {
+  model: "gpt-4o-mini",
+  systemPrompt: null,
+  options: {
+    temperature: null,
+    topP: null,
+    maxOutputTokens: null,
+    presencePenalty: null,
+    frequencyPenalty: null,
+  },
+};
+
+beforeEach(() => {
+  vi.clearAllMocks();
+  ipc.personaList.mockResolvedValue(personas);
+});
+
+describe("chat settings", () => {
+  it("a new chat takes the persona and options chosen before its first message", async () => {
+    const chat = new ChatState();
+    render(ChatSettingsDialog, { chat, defaults, onClose: () => {} });
+    const persona = (await screen.findByTestId("chat-persona")) as HTMLSelectElement;
+    await waitFor(() => expect(persona.options.length).toBe(3));
+    await fireEvent.change(persona, { target: { value: "2" } });
+    expect((screen.getByTestId("chat-system-prompt") as HTMLTextAreaElement).value).toBe(
+      "Explain step by step.",
+    );
+    await fireEvent.input(screen.getByTestId("chat-temperature"), { target: { value: "0.4" } });
+    await fireEvent.click(screen.getByTestId("chat-settings-save"));
+    await waitFor(() => expect(chat.pendingSettings?.options.temperature).toBe(0.4));
+    expect(chat.pendingSettings?.systemPrompt).toBe("Explain step by step.");
+    expect(chat.pendingSettings?.options.topP).toBeNull();
+
+    ipc.chatSend.mockResolvedValue(undefined);
+    ipc.conversationGet.mockResolvedValue({});
+    chat.draft = "Teach me fractions";
+    await chat.send();
+    expect(ipc.chatSend.mock.calls[0][0].settings).toMatchObject({
+      systemPrompt: "Explain step by step.",
+      options: { temperature: 0.4 },
+    });
+  });
+
+  it("an open conversation's settings are saved, or the reason shown", async () => {
+    const chat = new ChatState();
+    chat.currentId = 5;
+    chat.settings = { ...defaults, systemPrompt: "Your own words" };
+    render(ChatSettingsDialog, { chat, defaults, onClose: () => {} });
+    const prompt = (await screen.findByTestId("chat-system-prompt")) as HTMLTextAreaElement;
+    expect(prompt.value).toBe("Your own words");
+    ipc.conversationSettingsSet.mockRejectedValueOnce({
+      code: "invalid_input",
+      message: "Temperature goes from 0 (focused) to 2 (most varied).",
+    });
+    await fireEvent.input(screen.getByTestId("chat-temperature"), { target: { value: "3" } });
+    await fireEvent.click(screen.getByTestId("chat-settings-save"));
+    expect((await screen.findByRole("alert")).textContent).toContain("Temperature goes from 0");
+
+    ipc.conversationSettingsSet.mockResolvedValueOnce({
+      settings: { ...defaults, options: { ...defaults.options, temperature: 1 } },
+    });
+    await fireEvent.input(screen.getByTestId("chat-temperature"), { target: { value: "1" } });
+    await fireEvent.click(screen.getByTestId("chat-settings-save"));
+    await waitFor(() => expect(chat.settings?.options.temperature).toBe(1));
+    expect(ipc.conversationSettingsSet.mock.calls[1][0]).toBe(5);
+  });
+});
+
+describe("Personas", () => {
+  it("adds one, and says why a name is refused", async () => {
+    render(Personas, {});
+    expect(await screen.findAllByTestId("persona-item")).toHaveLength(2);
+    await fireEvent.click(screen.getByTestId("persona-add"));
+    await fireEvent.input(screen.getByTestId("persona-name-input"), {
+      target: { value: "Concise" },
+    });
+    await fireEvent.input(screen.getByTestId("persona-prompt-input"), {
+      target: { value: "Short." },
+    });
+    ipc.personaSave.mockRejectedValueOnce({
+      code: "invalid_input",
+      message: "A persona named “Concise” already exists.",
+    });
+    await fireEvent.click(screen.getByTestId("persona-save"));
+    expect((await screen.findByRole("alert")).textContent).toContain("already exists");
+
+    ipc.personaSave.mockResolvedValueOnce([
+      ...personas,
+      { id: 3, name: "Brief", prompt: "Short." },
+    ]);
+    await fireEvent.input(screen.getByTestId("persona-name-input"), { target: { value: "Brief" } });
+    await fireEvent.click(screen.getByTestId("persona-save"));
+    await waitFor(() => expect(screen.getAllByTestId("persona-item")).toHaveLength(3));
+    expect(ipc.personaSave).toHaveBeenLastCalledWith({
+      id: undefined,
+      name: "Brief",
+      prompt: "Short.",
+    });
+    expect(screen.queryByTestId("persona-name-input")).toBeNull();
+  });
+});
