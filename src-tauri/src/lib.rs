@@ -21,6 +21,8 @@ use tauri_plugin_notification::NotificationExt;
 pub const SPEND_UPDATED: &str = "spend_updated";
 /// The app-wide event when a budget threshold is reached (once per threshold per month).
 pub const BUDGET_ALERT: &str = "budget_alert";
+/// The app-wide event when a model has titled a new conversation.
+pub const CONVERSATION_TITLED: &str = "conversation_titled";
 /// The app-wide event when a check finds the stored data damaged (plain-language text).
 pub const STORAGE_PROBLEM: &str = "storage_problem";
 
@@ -114,6 +116,11 @@ pub fn forward_notices<R: tauri::Runtime>(app: &tauri::AppHandle<R>, engine: &En
             }
             if let Err(e) = app.emit(BUDGET_ALERT, alert) {
                 tracing::warn!(error = %e, "could not send the budget alert");
+            }
+        }
+        Notice::ConversationTitled(title) => {
+            if let Err(e) = app.emit(CONVERSATION_TITLED, title) {
+                tracing::warn!(error = %e, "could not send the new title");
             }
         }
         Notice::StorageProblem(message) => {

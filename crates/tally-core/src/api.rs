@@ -224,6 +224,8 @@ pub struct SettingsView {
     pub onboarded: bool,
     /// What a new chat starts with (its model is `default_model`).
     pub chat_defaults: ConversationSettings,
+    /// New conversations get a short title from a model after the first reply.
+    pub auto_titles: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, TS)]
@@ -238,6 +240,8 @@ pub struct SettingsUpdate {
     /// New defaults for new chats; their model becomes the default model.
     #[ts(optional)]
     pub chat_defaults: Option<ConversationSettings>,
+    #[ts(optional)]
+    pub auto_titles: Option<bool>,
 }
 
 /// A conversation's request settings; `null` leaves each to the API's default.
@@ -551,6 +555,14 @@ pub struct LedgerRowView {
     pub duration_ms: Option<i64>,
 }
 
+/// A conversation's new title, written by a model after its first reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TitleView {
+    pub conversation_id: i64,
+    pub title: String,
+}
+
 /// Why a backup was made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -637,6 +649,7 @@ pub fn bindings_file() -> String {
         LedgerQuery::decl(&cfg),
         LedgerRowView::decl(&cfg),
         ExportResult::decl(&cfg),
+        TitleView::decl(&cfg),
         BackupKind::decl(&cfg),
         BackupView::decl(&cfg),
         RecoveryNotice::decl(&cfg),

@@ -246,6 +246,7 @@ impl Engine {
             api_base_from_env: self.api_base_override.is_some(),
             onboarded,
             chat_defaults: self.chat_defaults()?,
+            auto_titles: self.auto_titles()?,
         })
     }
 
@@ -262,6 +263,9 @@ impl Engine {
             let base = base.trim();
             OpenAiClient::new(ClientConfig::new(base))?;
             self.store().set_setting(SETTING_API_BASE, base)?;
+        }
+        if let Some(on) = update.auto_titles {
+            self.set_auto_titles(on)?;
         }
         if let Some(onboarded) = update.onboarded {
             self.store()

@@ -18,6 +18,7 @@ mod history;
 mod keys;
 mod send;
 mod spend;
+mod titles;
 
 pub use api::ChatEvent;
 pub use engine::{Clock, Engine, EngineConfig};

@@ -180,7 +180,25 @@ impl Engine {
             purpose: Purpose::Chat,
             reservation,
         };
-        self.run(job, key, sink).await
+        let reply_id = job.reply.id;
+        let new_conversation = job.conversation.current_leaf_id.is_none();
+        let conversation_id = job.conversation.id;
+        self.run(job, key, sink).await?;
+        // A new conversation's first complete reply: time for a better title, in the
+        // background (the user can send again meanwhile).
+        let complete = self
+            .store()
+            .message(reply_id)
+            .is_ok_and(|m| m.status == MessageStatus::Complete);
+        if new_conversation && complete && self.auto_titles()? {
+            let engine = Arc::clone(self);
+            tokio::spawn(async move {
+                if let Err(e) = engine.title_conversation(conversation_id).await {
+                    tracing::warn!(error = %e, "could not title the conversation");
+                }
+            });
+        }
+        Ok(())
     }
 
     /// Writes a new reply to the user message of `reply` (the last reply when `None`),
@@ -654,7 +672,7 @@ struct AttemptTiming {
     total: Duration,
 }
 
-fn token_usage(usage: &Usage) -> TokenUsage {
+pub(crate) fn token_usage(usage: &Usage) -> TokenUsage {
     TokenUsage {
         prompt: usage.prompt_tokens,
         cached_prompt: usage.cached_tokens(),
@@ -665,7 +683,7 @@ fn token_usage(usage: &Usage) -> TokenUsage {
 
 /// Usage of a request whose usage chunk never came (stopped, dropped): counted with the
 /// model's tokenizer, off the async threads since the first use loads the tables.
-async fn estimate(model: &str, request: &ChatRequest, reply_text: &str) -> TokenUsage {
+pub(crate) async fn estimate(model: &str, request: &ChatRequest, reply_text: &str) -> TokenUsage {
     let encoding = encoding_for_model(model);
     let messages: Vec<(String, String)> = request
         .messages

@@ -37,6 +37,8 @@ pub enum Notice {
     BudgetAlert(BudgetAlertView),
     /// Something is wrong with the stored data, in plain words (damage found by a check).
     StorageProblem(String),
+    /// A conversation got its title from a model.
+    ConversationTitled(crate::api::TitleView),
 }
 
 /// Where notices go.

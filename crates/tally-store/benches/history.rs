@@ -53,28 +53,42 @@ fn history_queries(c: &mut Criterion) {
         })
     });
     group.bench_function("sidebar: baseline, bare rusqlite", |b| {
-        let mut statement = conn
+        // The same two queries as Tally's: the pinned ones, then the first page.
+        let mut pinned = conn
             .prepare(
-                "SELECT id, title, model, system_prompt, current_leaf_id, created_at, updated_at
-                 FROM conversations ORDER BY updated_at DESC, id DESC LIMIT ?1",
+                "SELECT id, title, model, system_prompt, current_leaf_id, created_at, updated_at,
+                        pinned_at, deleted_at, temperature, top_p, max_output_tokens,
+                        presence_penalty, frequency_penalty FROM conversations
+                 WHERE deleted_at IS NULL AND pinned_at IS NOT NULL
+                 ORDER BY pinned_at DESC, id DESC",
             )
             .unwrap();
-        b.iter(|| {
-            statement
-                .query_map([SIDEBAR_PAGE], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, Option<String>>(3)?,
-                        r.get::<_, Option<i64>>(4)?,
-                        r.get::<_, i64>(5)?,
-                        r.get::<_, i64>(6)?,
-                    ))
-                })
-                .unwrap()
+        let mut page = conn
+            .prepare(
+                "SELECT id, title, model, system_prompt, current_leaf_id, created_at, updated_at,
+                        pinned_at, deleted_at, temperature, top_p, max_output_tokens,
+                        presence_penalty, frequency_penalty FROM conversations
+                 WHERE deleted_at IS NULL AND pinned_at IS NULL AND (updated_at, id) < (?1, ?2)
+                 ORDER BY updated_at DESC, id DESC LIMIT ?3",
+            )
+            .unwrap();
+        let row = |r: &rusqlite::Row<'_>| {
+            (0..14)
+                .map(|i| r.get::<_, rusqlite::types::Value>(i))
                 .collect::<rusqlite::Result<Vec<_>>>()
+        };
+        b.iter(|| {
+            let pinned: Vec<_> = pinned
+                .query_map([], row)
                 .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            let page: Vec<_> = page
+                .query_map(rusqlite::params![i64::MAX, i64::MAX, SIDEBAR_PAGE], row)
+                .unwrap()
+                .collect::<rusqlite::Result<_>>()
+                .unwrap();
+            (pinned, page)
         })
     });
     group.bench_function("open a 5,000-message conversation (tally)", |b| {

@@ -60,6 +60,15 @@ impl Store {
         )
     }
 
+    /// Gives a conversation `title` if it still has `expected` (the user may have renamed
+    /// it meanwhile). Returns whether it did.
+    pub fn retitle(&self, id: i64, expected: &str, title: &str) -> Result<bool> {
+        Ok(self.conn.execute(
+            "UPDATE conversations SET title = ?3 WHERE id = ?1 AND title = ?2",
+            params![id, expected, title],
+        )? > 0)
+    }
+
     /// Pins (`Some(now)`) or unpins (`None`) a conversation.
     pub fn set_pinned(&self, id: i64, pinned_at: Option<EpochMillis>) -> Result<Conversation> {
         self.update_one(

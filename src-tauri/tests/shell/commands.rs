@@ -251,3 +251,36 @@ fn budget_meter_estimate_and_events_cross_ipc() {
     let prices = shell.invoke("prices_list", no_args()).unwrap();
     assert!(!prices["checkedOn"].as_str().unwrap().is_empty());
 }
+
+#[test]
+fn a_model_written_title_arrives_as_an_event() {
+    let shell = Shell::start();
+    let settings = shell
+        .invoke("settings_set", json!({"update": {"autoTitles": true}}))
+        .unwrap();
+    assert_eq!(settings["autoTitles"], true);
+    shell
+        .invoke(
+            "chat_send",
+            json!({"request": {"conversationId": null, "text": "Plan three days in Kyoto please"}, "onEvent": "__CHANNEL__:1"}),
+        )
+        .unwrap();
+    let id = shell.invoke("conversation_list", no_args()).unwrap()["recent"][0]["id"].clone();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let titled = loop {
+        let events = shell.events.lock().unwrap().clone();
+        if let Some((_, payload)) = events
+            .into_iter()
+            .find(|(name, _)| name == tally_app::CONVERSATION_TITLED)
+        {
+            break payload;
+        }
+        assert!(std::time::Instant::now() < deadline, "no title event");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    // The mock titles a conversation with the first words of its first message.
+    assert_eq!(
+        titled,
+        json!({"conversationId": id, "title": "Plan three days in Kyoto please"})
+    );
+}

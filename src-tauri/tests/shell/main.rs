@@ -39,12 +39,23 @@ impl Shell {
         config.env_api_key = Some(KEY.into());
         config.keychain_service = format!("Tally-shell-test-{}", std::process::id());
         let engine: Arc<Engine> = Engine::open(config).unwrap();
+        // Tests that count requests do not want the background title request.
+        engine
+            .settings_set(tally_core::api::SettingsUpdate {
+                auto_titles: Some(false),
+                ..Default::default()
+            })
+            .unwrap();
         let app = tally_app::configure(mock_builder())
             .build(mock_context(noop_assets()))
             .unwrap();
         tally_app::forward_notices(app.handle(), &engine);
         let events = Arc::new(Mutex::new(Vec::new()));
-        for name in [tally_app::SPEND_UPDATED, tally_app::BUDGET_ALERT] {
+        for name in [
+            tally_app::SPEND_UPDATED,
+            tally_app::BUDGET_ALERT,
+            tally_app::CONVERSATION_TITLED,
+        ] {
             let events = events.clone();
             app.listen(name, move |event| {
                 let payload = serde_json::from_str(event.payload()).unwrap();

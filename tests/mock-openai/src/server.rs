@@ -450,6 +450,34 @@ fn refusal_for(request: &ReceivedRequest) -> Option<&'static str> {
     }
 }
 
+/// Tally asks for a conversation's title with a system message starting so.
+const TITLE_REQUEST: &str = "Write a title";
+
+/// The reply to a title request: like a model would, the gist of the first message, here
+/// its first six words (without scenario markers or closing punctuation).
+fn title_for(request: &ReceivedRequest) -> Option<String> {
+    let asks = request
+        .messages
+        .first()
+        .is_some_and(|m| m.role == "system" && m.content.starts_with(TITLE_REQUEST));
+    if !asks {
+        return None;
+    }
+    let text = &request.messages.iter().find(|m| m.role == "user")?.content;
+    let first = text.split("\n\n---\n\n").next().unwrap_or_default();
+    let words: Vec<&str> = first
+        .split_whitespace()
+        .filter(|w| !(w.starts_with("[mock:") && w.ends_with(']')))
+        .take(6)
+        .collect();
+    Some(
+        words
+            .join(" ")
+            .trim_end_matches(['.', '!', '?', ',', ':'])
+            .to_string(),
+    )
+}
+
 /// `[mock:NAME]` in the last user message picks a scenario (for tests that drive the UI).
 fn marker_in(request: &ReceivedRequest) -> Option<String> {
     let text = &request
@@ -796,7 +824,8 @@ fn generated(shared: &Arc<Shared>, request: &ReceivedRequest, how: Generated) ->
     let id = format!("chatcmpl-Mock{n:06}");
     let request_id = format!("req_mock{n:024x}");
     let model = served_model(&request.model);
-    let reply = shared.config.reply.as_str();
+    let title = title_for(request);
+    let reply = title.as_deref().unwrap_or(shared.config.reply.as_str());
     let data = |chunk: &Chunk| format!("data: {}\n\n", serde_json::to_string(chunk).unwrap());
     let chunk = |choices, usage, obfuscation| Chunk {
         id: &id,

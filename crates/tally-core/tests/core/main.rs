@@ -10,6 +10,7 @@ mod redo;
 mod scenarios;
 mod send;
 mod settings;
+mod titles;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -30,7 +31,19 @@ pub fn engine(server: &MockServer, key: Option<&str>) -> (tempfile::TempDir, Arc
     config.env_api_key = key.map(str::to_string);
     config.keychain_service = format!("Tally-test-{}", std::process::id());
     config.flush_interval = Duration::from_millis(100);
-    (dir, Engine::open(config).unwrap())
+    (dir, without_titles(Engine::open(config).unwrap()))
+}
+
+/// Most tests count requests and ledger rows: the background title request would add
+/// one after every new conversation. `titles.rs` tests it on its own.
+pub fn without_titles(engine: Arc<Engine>) -> Arc<Engine> {
+    engine
+        .settings_set(tally_core::api::SettingsUpdate {
+            auto_titles: Some(false),
+            ..Default::default()
+        })
+        .unwrap();
+    engine
 }
 
 /// 2026-11-23 12:00 UTC.
@@ -62,7 +75,7 @@ impl Setup {
         config.time_zone = TimeZone::get("Europe/Berlin").unwrap();
         let now = self.now.clone();
         config.clock = Clock::from_fn(move || now.load(Ordering::SeqCst));
-        Engine::open(config).unwrap()
+        without_titles(Engine::open(config).unwrap())
     }
 }
 

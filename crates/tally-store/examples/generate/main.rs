@@ -2,7 +2,7 @@
 //! `generate DIR CONVERSATIONS MESSAGES [LONG]` writes that many conversations (each a
 //! chain of alternating user and assistant messages of varied text, with ledger rows for
 //! the replies), then one more, the newest, of LONG messages, and marks onboarding done,
-//! so Tally opens straight to the chat. A folder that already has a history is only
+//! so Tally opens straight to the chat (with automatic titles off). A folder that already has a history is only
 //! upgraded to the current schema, so a kept history never upgrades during a benchmark.
 
 mod history;
@@ -28,6 +28,9 @@ fn main() {
         return;
     }
     store.set_setting("onboarded", "true").expect("settings");
+    // The latency bench matches each reply to the mock's log of sent replies: a background
+    // title request after the first reply would be one more.
+    store.set_setting("auto_titles", "false").expect("settings");
     drop(store);
     let mut conn = Connection::open(dir.join(DB_FILE_NAME)).expect("open the database");
     let per_conversation = if conversations > 0 {

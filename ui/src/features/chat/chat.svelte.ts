@@ -1,5 +1,5 @@
 // The chat screen's state: the open conversation, its messages, the reply being written.
-import { asIpcError, ipc } from "../../lib/ipc";
+import { asIpcError, ipc, notices } from "../../lib/ipc";
 import type {
   ChatEvent,
   ConversationSettings,
@@ -43,6 +43,14 @@ export class ChatState {
   #editing: { id: number; text: string } | null = null;
 
   canSend = $derived(this.draft.trim().length > 0 && !this.streaming);
+
+  /** Follows titles written by a model; returns a function that stops following. */
+  async follow(): Promise<() => void> {
+    return notices.onConversationTitled(({ conversationId, title }) => {
+      this.history.retitled(conversationId, title);
+      if (this.currentId === conversationId) this.title = title;
+    });
+  }
 
   async open(id: number, focusMessageId: number | null = null) {
     if (this.streaming) return;

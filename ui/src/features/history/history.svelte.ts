@@ -73,6 +73,12 @@ export class HistoryState {
     ];
   }
 
+  /** A conversation was titled elsewhere (by a model): show its new title. */
+  retitled(id: number, title: string) {
+    const shown = this.find(id);
+    if (shown) this.#replace({ ...shown, title });
+  }
+
   /** Renames; returns the problem in plain words, or `null` when it worked. */
   async rename(id: number, title: string): Promise<string | null> {
     try {

@@ -1,6 +1,6 @@
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { ConversationSummary, IpcError } from "../../lib/ipc";
+import type { ConversationSummary, IpcError, TitleView } from "../../lib/ipc";
 import { ChatState } from "../chat/chat.svelte";
 import Sidebar from "./Sidebar.svelte";
 
@@ -31,8 +31,16 @@ const ipc = vi.hoisted(() => ({
   trashEmpty: vi.fn(),
 }));
 
+const titled = vi.hoisted(() => ({ handler: null as ((t: TitleView) => void) | null }));
+
 vi.mock("../../lib/ipc", () => ({
   ipc,
+  notices: {
+    onConversationTitled: vi.fn(async (handler: (t: TitleView) => void) => {
+      titled.handler = handler;
+      return () => {};
+    }),
+  },
   asIpcError: (e: unknown) => e as IpcError,
 }));
 
@@ -196,6 +204,18 @@ describe("Sidebar", () => {
     expect(chat.history.next).toBeNull();
     await chat.history.loadMore();
     expect(ipc.conversationList).toHaveBeenCalledTimes(2);
+  });
+
+  it("a title written by a model replaces the first words, in the list and the header", async () => {
+    const chat = await sidebar();
+    await chat.open(1);
+    await chat.follow();
+    titled.handler?.({ conversationId: 1, title: "Kyoto in spring" });
+    await screen.findByText("Kyoto in spring");
+    expect(chat.title).toBe("Kyoto in spring");
+    titled.handler?.({ conversationId: 2, title: "Lemon cake" });
+    await screen.findByText("Lemon cake");
+    expect(chat.title).toBe("Kyoto in spring");
   });
 
   it("says what went wrong when the list cannot be read", async () => {

@@ -99,13 +99,17 @@ apiBaseFromEnv: boolean, onboarded: boolean,
 /**
  * What a new chat starts with (its model is `default_model`).
  */
-chatDefaults: ConversationSettings, };
+chatDefaults: ConversationSettings, 
+/**
+ * New conversations get a short title from a model after the first reply.
+ */
+autoTitles: boolean, };
 
 export type SettingsUpdate = { defaultModel?: string, apiBase?: string, onboarded?: boolean, 
 /**
  * New defaults for new chats; their model becomes the default model.
  */
-chatDefaults?: ConversationSettings, };
+chatDefaults?: ConversationSettings, autoTitles?: boolean, };
 
 export type ChatOptions = { 
 /**
@@ -268,6 +272,8 @@ export type LedgerQuery = { from?: number, to?: number, model?: string, purpose?
 export type LedgerRowView = { id: number, createdAt: number, conversationId: number | null, conversationTitle: string | null, purpose: string, model: string, promptTokens: number, cachedTokens: number, completionTokens: number, reasoningTokens: number, costNanos: number | null, estimated: boolean, status: string, requestId: string | null, firstTokenMs: number | null, durationMs: number | null, };
 
 export type ExportResult = { path: string, rows: number, };
+
+export type TitleView = { conversationId: number, title: string, };
 
 export type BackupKind = "daily" | "manual" | "before_upgrade" | "before_restore";
 

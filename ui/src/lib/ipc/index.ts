@@ -29,6 +29,7 @@ import type {
   SettingsUpdate,
   SettingsView,
   SpendView,
+  TitleView,
   UsageReport,
 } from "./bindings";
 
@@ -138,6 +139,10 @@ export const notices = {
   },
   onBudgetAlert(handler: (alert: BudgetAlertView) => void): Promise<() => void> {
     return listen<BudgetAlertView>("budget_alert", (event) => handler(event.payload));
+  },
+  /** A model titled a new conversation after its first reply. */
+  onConversationTitled(handler: (title: TitleView) => void): Promise<() => void> {
+    return listen<TitleView>("conversation_titled", (event) => handler(event.payload));
   },
   /** Damage found in the stored data while the app runs (plain-language text). */
   onStorageProblem(handler: (message: string) => void): Promise<() => void> {

@@ -1,0 +1,204 @@
+//! Automatic titles: after a new conversation's first reply, a short title from a cheap
+//! model, metered in the ledger as purpose `title`. It can be turned off; without it (or
+//! when it fails, or the budget's hard stop is reached) the first words of the message
+//! stay the title. A title the user typed meanwhile is never replaced.
+
+use std::sync::Arc;
+
+use tally_openai::{ChatMessage, ChatRequest, ClientConfig, RequestOptions, StreamEvent};
+use tally_spend::TokenUsage;
+use tally_store::{Purpose, UsageRow};
+
+use crate::api::TitleView;
+use crate::spend::Notice;
+use crate::{CoreError, Engine};
+
+/// Asked on OpenAI itself; elsewhere the conversation's own model is asked.
+const TITLE_MODEL: &str = "gpt-4o-mini";
+/// What the model is told (the mock server knows a title request by its start).
+const TITLE_INSTRUCTION: &str = "Write a title of at most 6 words for the conversation \
+    below, in its language. Reply with the title only: no quotes, no final period.";
+const TITLE_MAX_TOKENS: u32 = 24;
+/// How much of the message and the reply the title is written from.
+const EXCERPT_CHARS: usize = 1_500;
+const TITLE_MAX_CHARS: usize = 80;
+const SETTING_AUTO_TITLES: &str = "auto_titles";
+
+impl Engine {
+    /// Whether new conversations get a title written by a model (on unless turned off).
+    pub(crate) fn auto_titles(&self) -> Result<bool, CoreError> {
+        Ok(self.store().setting(SETTING_AUTO_TITLES)?.as_deref() != Some("false"))
+    }
+
+    pub(crate) fn set_auto_titles(&self, on: bool) -> Result<(), CoreError> {
+        self.store()
+            .set_setting(SETTING_AUTO_TITLES, if on { "true" } else { "false" })?;
+        Ok(())
+    }
+
+    /// Titles conversation `id` from its first message and reply. Returns the new title,
+    /// or `None` when titles are off, the user renamed it, or the budget said no.
+    pub async fn title_conversation(
+        self: &Arc<Self>,
+        id: i64,
+    ) -> Result<Option<String>, CoreError> {
+        if !self.auto_titles()? {
+            return Ok(None);
+        }
+        let (conversation, question, answer) = {
+            let store = self.store();
+            let conversation = store.conversation(id)?;
+            let branch = store.current_branch(id)?;
+            let mut texts = branch.into_iter().map(|m| m.content);
+            let (Some(question), Some(answer)) = (texts.next(), texts.next()) else {
+                return Ok(None);
+            };
+            (conversation, question, answer)
+        };
+        // The title the first words gave it: anything else was typed by the user.
+        let fallback = crate::send::title_from(&question);
+        if conversation.title != fallback {
+            return Ok(None);
+        }
+        let model = if self.api_base()?.trim_end_matches('/') == ClientConfig::OPENAI {
+            TITLE_MODEL.to_string()
+        } else {
+            conversation.model.clone()
+        };
+        let excerpt = |text: &str| text.chars().take(EXCERPT_CHARS).collect::<String>();
+        let context = vec![
+            ChatMessage {
+                role: tally_openai::Role::System,
+                content: TITLE_INSTRUCTION.into(),
+            },
+            ChatMessage {
+                role: tally_openai::Role::User,
+                content: format!("{}\n\n---\n\n{}", excerpt(&question), excerpt(&answer)),
+            },
+        ];
+        // A title is never worth going past the budget's hard stop.
+        let reservation = match self
+            .reserve(&model, &context, Some(TITLE_MAX_TOKENS), false)
+            .await
+        {
+            Ok(reservation) => reservation,
+            Err(CoreError::BudgetExceeded { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let key = self.keys.resolve()?;
+        let options = RequestOptions {
+            max_output_tokens: Some(TITLE_MAX_TOKENS),
+            ..RequestOptions::default()
+        };
+        let request = ChatRequest::streaming(model.clone(), context)
+            .with_options(&options, self.capabilities(&model)?);
+        let client = self.client_for(&model)?;
+        let mut stream = client.stream_chat(&key, &request, |_| {}).await?;
+        drop(key);
+        let request_id = stream.request_id().map(str::to_string);
+        let mut text = String::new();
+        let mut usage = None;
+        let mut failed = None;
+        while let Some(event) = stream.next().await {
+            match event {
+                Ok(StreamEvent::Delta(piece)) => text.push_str(&piece),
+                Ok(StreamEvent::Usage(reported)) => usage = Some(reported),
+                Ok(StreamEvent::Finished(_)) => {}
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        let (tokens, estimated) = match &usage {
+            Some(usage) => (crate::send::token_usage(usage), false),
+            None => (crate::send::estimate(&model, &request, &text).await, true),
+        };
+        self.record_title_usage(id, &model, tokens, estimated, request_id, failed.is_none());
+        drop(reservation);
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
+        let title = clean_title(&text);
+        if title.is_empty() || !self.store().retitle(id, &fallback, &title)? {
+            return Ok(None);
+        }
+        self.notify(Notice::ConversationTitled(TitleView {
+            conversation_id: id,
+            title: title.clone(),
+        }));
+        Ok(Some(title))
+    }
+
+    fn record_title_usage(
+        &self,
+        conversation_id: i64,
+        model: &str,
+        tokens: TokenUsage,
+        estimated: bool,
+        request_id: Option<String>,
+        complete: bool,
+    ) {
+        let row = UsageRow {
+            created_at: self.now(),
+            conversation_id: Some(conversation_id),
+            message_id: None,
+            purpose: Purpose::Title,
+            model: model.to_string(),
+            prompt_tokens: tokens.prompt,
+            cached_tokens: tokens.cached_prompt,
+            completion_tokens: tokens.completion,
+            reasoning_tokens: tokens.reasoning,
+            cost_nanos: self
+                .price_of(model)
+                .map(|price| tally_spend::cost(&tokens, &price)),
+            estimated,
+            request_id,
+            status: if complete { "complete" } else { "error" }.into(),
+            first_token_ms: None,
+            duration_ms: None,
+        };
+        if let Err(e) = self.store().record_usage(&row) {
+            tracing::error!(error = %e, "could not write the title's ledger row");
+        }
+        if let Err(e) = self.spend_changed() {
+            tracing::warn!(error = %e, "could not update the spend meter");
+        }
+    }
+}
+
+/// A model's title as a sidebar shows it: one line, no quotes or closing period, short.
+fn clean_title(text: &str) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let line = line
+        .trim_start_matches(|c: char| "\"'“”‘’*#".contains(c))
+        .trim_end_matches(|c: char| "\"'“”‘’*.".contains(c))
+        .trim();
+    let line = line.strip_prefix("Title:").unwrap_or(line).trim();
+    if line.chars().count() <= TITLE_MAX_CHARS {
+        return line.to_string();
+    }
+    let cut: String = line.chars().take(TITLE_MAX_CHARS - 1).collect();
+    format!("{}…", cut.trim_end())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn model_titles_are_cleaned_for_the_sidebar() {
+        let cases = [
+            ("Kyoto Trip Plan", "Kyoto Trip Plan"),
+            ("\"Kyoto Trip Plan.\"", "Kyoto Trip Plan"),
+            ("  “Baking   a\nlemon cake” ", "Baking a lemon cake"),
+            ("Title: Tax questions", "Tax questions"),
+            ("**Bold title**", "Bold title"),
+            ("", ""),
+        ];
+        for (raw, shown) in cases {
+            assert_eq!(super::clean_title(raw), shown, "{raw:?}");
+        }
+        let long = super::clean_title(&"word ".repeat(40));
+        assert_eq!(long.chars().count(), 80);
+        assert!(long.ends_with('…'));
+    }
+}
