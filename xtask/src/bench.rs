@@ -325,23 +325,30 @@ const SMOKE_LONG_CONVERSATION: u32 = 500;
 fn app_figures(smoke: bool) -> Result<Value> {
     let profile = if smoke { "debug" } else { "release" };
     let target = root().join("target").join(profile);
+    // The mock and the data generator are tools, not what is measured: built without
+    // the release profile's slow whole-program optimisation.
+    let tools_profile = if smoke { "debug" } else { "tools" };
+    let tools = root().join("target").join(tools_profile);
     build_ui()?;
     step(
-        &format!("build the app, the empty window and the mock ({profile})"),
+        &format!("build the app and the empty window ({profile})"),
         || {
             let mut build = cargo();
-            build.args([
-                "build",
-                "-p",
-                "tally-app",
-                "-p",
-                "empty-window",
-                "-p",
-                "mock-openai",
-            ]);
-            build.args(["-p", "tally-store", "--bins", "--example", "generate"]);
+            build.args(["build", "-p", "tally-app", "-p", "empty-window"]);
             if !smoke {
                 build.arg("--release");
+            }
+            run_cmd(build)
+        },
+    )?;
+    step(
+        &format!("build the mock and the data generator ({tools_profile})"),
+        || {
+            let mut build = cargo();
+            build.args(["build", "-p", "mock-openai", "-p", "tally-store"]);
+            build.args(["--example", "generate"]);
+            if !smoke {
+                build.args(["--profile", "tools"]);
             }
             run_cmd(build)
         },
@@ -358,7 +365,7 @@ fn app_figures(smoke: bool) -> Result<Value> {
     let big_db = data.join(format!("{profile}-{conversations}-{messages}-{long}"));
     let _ = std::fs::remove_dir_all(&empty_db);
     let generate = |dir: &std::path::Path, conversations: u32, messages: u32, long: u32| {
-        let mut generate = Command::new(target.join("examples/generate"));
+        let mut generate = Command::new(tools.join("examples/generate"));
         generate
             .arg(dir)
             .arg(conversations.to_string())
@@ -384,7 +391,7 @@ fn app_figures(smoke: bool) -> Result<Value> {
             &[
                 ("TALLY_BENCH_APP", target.join("tally")),
                 ("TALLY_BENCH_EMPTY", target.join("empty-window")),
-                ("TALLY_BENCH_MOCK", target.join("mock-openai")),
+                ("TALLY_BENCH_MOCK", tools.join("mock-openai")),
                 ("TALLY_BENCH_DRIVER", driver.clone()),
                 ("TALLY_BENCH_EMPTY_DB", empty_db.clone()),
                 ("TALLY_BENCH_BIG_DB", big_db.clone()),

@@ -64,7 +64,8 @@ fn keystroke(c: &mut Criterion) {
     let mut group = c.benchmark_group("pre-send estimate, 100k-token conversation");
     group
         .sample_size(50)
-        .measurement_time(Duration::from_secs(4));
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
     let mut n = 0;
     group.bench_function("tally (per keystroke)", |b| {
         b.iter(|| {

@@ -69,7 +69,9 @@ fn throughput(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("sse");
     group.throughput(Throughput::Elements(CHUNKS as u64));
-    group.sample_size(20);
+    group
+        .sample_size(20)
+        .warm_up_time(std::time::Duration::from_secs(1));
     group.bench_function("tally_openai ChatStream, 1400-byte network pieces", |b| {
         b.iter(|| parse_all(&runtime, &body, 1400))
     });

@@ -28,7 +28,8 @@ fn throughput(c: &mut Criterion) {
     let mut group = c.benchmark_group("tokenizer throughput");
     group
         .sample_size(10)
-        .measurement_time(Duration::from_secs(5))
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4))
         .throughput(Throughput::Bytes(text.len() as u64));
     for (name, encoding) in [
         ("o200k_base", Encoding::O200kBase),
@@ -44,7 +45,8 @@ fn first_use(c: &mut Criterion) {
     let mut group = c.benchmark_group("tokenizer first use (load tables)");
     group
         .sample_size(10)
-        .measurement_time(Duration::from_secs(8));
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(6));
     group.bench_function("o200k_base", |b| {
         b.iter(|| tiktoken_rs::o200k_base().unwrap())
     });

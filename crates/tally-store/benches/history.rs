@@ -43,7 +43,8 @@ fn history_queries(c: &mut Criterion) {
     ));
     group
         .sample_size(20)
-        .measurement_time(Duration::from_secs(4));
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
     group.bench_function("sidebar: first page (tally)", |b| {
         b.iter(|| {
             (

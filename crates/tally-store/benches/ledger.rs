@@ -74,7 +74,8 @@ fn month_total(c: &mut Criterion) {
         let mut group = c.benchmark_group(format!("month total, 1M-row ledger {name}"));
         group
             .sample_size(20)
-            .measurement_time(Duration::from_secs(4));
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(3));
         group.bench_function("tally (quarter-hour sums)", |b| {
             b.iter(|| store.spend_between(MONTH_START, MONTH_END).unwrap())
         });
