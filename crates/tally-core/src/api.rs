@@ -19,6 +19,8 @@ pub enum ChatEvent {
         assistant_message_id: i64,
         title: String,
         kind: StartKind,
+        /// The oldest messages left out so the request fits the model's context window.
+        dropped_messages: u32,
     },
     /// More reply text.
     Delta { text: String },

@@ -33,6 +33,8 @@ struct ReplyJob {
     reply: Message,
     kind: StartKind,
     context: Vec<ChatMessage>,
+    /// Messages of the branch left out to fit the context window.
+    dropped: u32,
     purpose: Purpose,
     /// Held against the budget until the ledger row is written.
     reservation: crate::spend::Reservation,
@@ -132,6 +134,7 @@ impl Engine {
             role: tally_openai::Role::User,
             content: text.to_string(),
         });
+        let dropped = self.fit_to_window(&model, &mut context, max_output);
         let reservation = self
             .reserve(
                 &model,
@@ -177,6 +180,7 @@ impl Engine {
                 StartKind::Send
             },
             context,
+            dropped,
             purpose: Purpose::Chat,
             reservation,
         };
@@ -239,14 +243,11 @@ impl Engine {
             (conversation, parent)
         };
         // The branch up to the user message, without the reply being replaced.
-        let context = self.context_up_to(&conversation, Some(parent))?;
+        let mut context = self.context_up_to(&conversation, Some(parent))?;
+        let max_output = crate::chat_settings::request_options(&conversation).max_output_tokens;
+        let dropped = self.fit_to_window(&conversation.model, &mut context, max_output);
         let reservation = self
-            .reserve(
-                &conversation.model,
-                &context,
-                crate::chat_settings::request_options(&conversation).max_output_tokens,
-                allow_over_budget,
-            )
+            .reserve(&conversation.model, &context, max_output, allow_over_budget)
             .await?;
         let reply =
             self.store()
@@ -257,6 +258,7 @@ impl Engine {
             reply,
             kind: StartKind::Retry,
             context,
+            dropped,
             purpose: Purpose::Chat,
             reservation,
         };
@@ -283,13 +285,10 @@ impl Engine {
             role: tally_openai::Role::User,
             content: CONTINUE_INSTRUCTION.into(),
         });
+        let max_output = crate::chat_settings::request_options(&conversation).max_output_tokens;
+        let dropped = self.fit_to_window(&conversation.model, &mut context, max_output);
         let reservation = self
-            .reserve(
-                &conversation.model,
-                &context,
-                crate::chat_settings::request_options(&conversation).max_output_tokens,
-                allow_over_budget,
-            )
+            .reserve(&conversation.model, &context, max_output, allow_over_budget)
             .await?;
         let reply = self.store().resume_reply(last.id, self.now())?;
         let job = ReplyJob {
@@ -298,6 +297,7 @@ impl Engine {
             reply,
             kind: StartKind::Continue,
             context,
+            dropped,
             purpose: Purpose::Continue,
             reservation,
         };
@@ -345,6 +345,7 @@ impl Engine {
             reply,
             kind,
             context,
+            dropped,
             purpose,
             reservation,
         } = job;
@@ -371,6 +372,7 @@ impl Engine {
             assistant_message_id: reply.id,
             title: conversation.title.clone(),
             kind,
+            dropped_messages: dropped,
         });
 
         let mut stream_state = StreamState {

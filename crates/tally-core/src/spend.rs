@@ -28,6 +28,9 @@ const SETTING_BUDGET: &str = "budget";
 /// cost, or from 5% of the monthly budget when that is less.
 const UNUSUAL_INPUT_COST: i64 = 100_000_000;
 
+/// The most room left in the context window for the reply when older turns must go.
+const REPLY_ROOM: u32 = 4_096;
+
 /// App-wide notices (the shell turns them into Tauri events and OS notifications).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
@@ -446,6 +449,11 @@ impl Engine {
 
     /// Input tokens of a request with these messages, counted as the API counts them.
     pub(crate) fn context_tokens(&self, model: &str, context: &[ChatMessage]) -> u64 {
+        self.message_tokens(model, context).iter().sum::<u64>() + REPLY_PRIMING
+    }
+
+    /// Each message's tokens as the API counts them (framing included).
+    fn message_tokens(&self, model: &str, context: &[ChatMessage]) -> Vec<u64> {
         let encoding = encoding_for_model(model);
         let mut cache = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
         context
@@ -455,8 +463,47 @@ impl Engine {
                     + cache.text(encoding, crate::send::role_name(m.role))
                     + cache.text(encoding, &m.content)
             })
-            .sum::<u64>()
-            + REPLY_PRIMING
+            .collect()
+    }
+
+    /// Leaves out the oldest turns of `context` until it fits `model`'s context window
+    /// with room for the reply; the system prompt and the newest message always stay.
+    /// Returns how many messages were left out (none for a model of unknown window).
+    pub(crate) fn fit_to_window(
+        &self,
+        model: &str,
+        context: &mut Vec<ChatMessage>,
+        max_output: Option<u32>,
+    ) -> u32 {
+        let Some(price) = self.price_of(model) else {
+            return 0;
+        };
+        let reply_room = max_output
+            .unwrap_or(price.max_output)
+            .min(price.max_output)
+            .min(REPLY_ROOM);
+        let fits = u64::from(price.context_window.saturating_sub(reply_room));
+        let mut tokens = self.message_tokens(model, context);
+        let mut total = tokens.iter().sum::<u64>() + REPLY_PRIMING;
+        let first = usize::from(
+            context
+                .first()
+                .is_some_and(|m| m.role == tally_openai::Role::System),
+        );
+        let mut dropped = 0;
+        while total > fits && context.len() > first + 1 {
+            context.remove(first);
+            total -= tokens.remove(first);
+            dropped += 1;
+            // Whole turns go: a reply is not sent without the message it answered.
+            while context.len() > first + 1 && context[first].role == tally_openai::Role::Assistant
+            {
+                context.remove(first);
+                total -= tokens.remove(first);
+                dropped += 1;
+            }
+        }
+        dropped
     }
 
     /// What sending `draft.text` would cost: exact input tokens and the cost range up to

@@ -241,3 +241,80 @@ async fn the_message_tree_regenerates_edits_switches_and_deletes() {
         4
     );
 }
+
+/// A conversation longer than the model's window: the oldest turns are left out (whole
+/// turns, the system prompt kept), and the UI is told how many.
+#[tokio::test]
+async fn the_oldest_turns_are_left_out_to_fit_the_context_window() {
+    use tally_core::api::{ChatOptions, ConversationSettings, PriceInput};
+    let server = mock(&"word ".repeat(40), 100, 0).await;
+    let (_dir, engine) = engine(&server, Some(KEY));
+    // A small local model: 400 tokens of context, replies of up to 100.
+    engine
+        .price_set(PriceInput {
+            model: "tiny-local".into(),
+            input: "0".into(),
+            cached_input: String::new(),
+            output: "0".into(),
+            context_window: 400,
+            max_output: 100,
+        })
+        .unwrap();
+    let mut first = crate::ask(None, &"hello ".repeat(40));
+    first.settings = Some(ConversationSettings {
+        model: "tiny-local".into(),
+        system_prompt: Some("Be brief.".into()),
+        options: ChatOptions::default(),
+    });
+    let events = Events::default();
+    engine.send(first, events.sink()).await.unwrap();
+    let (conversation, ..) = started(&events);
+    let dropped = |events: &Events| match events.all()[0] {
+        ChatEvent::Started {
+            dropped_messages, ..
+        } => dropped_messages,
+        ref other => panic!("{other:?}"),
+    };
+    assert_eq!(dropped(&events), 0);
+    let mut last = 0;
+    for i in 0..4 {
+        let events = Events::default();
+        engine
+            .send(
+                crate::ask(
+                    Some(conversation),
+                    &format!("question {i} {}", "word ".repeat(40)),
+                ),
+                events.sink(),
+            )
+            .await
+            .unwrap();
+        last = dropped(&events);
+    }
+    assert!(last >= 2, "{last}");
+    assert_eq!(last % 2, 0, "whole turns");
+    let sent = server.requests().last().unwrap().clone();
+    assert_eq!(
+        sent.messages[0].content, "Be brief.",
+        "the system prompt stays"
+    );
+    assert_eq!(
+        sent.messages[1].role, "user",
+        "a turn starts with its message"
+    );
+    assert!(
+        sent.messages
+            .last()
+            .unwrap()
+            .content
+            .starts_with("question 3")
+    );
+    // The branch on screen keeps everything: only the request is shorter.
+    let kept = engine
+        .conversation_get(conversation)
+        .unwrap()
+        .messages
+        .len();
+    assert_eq!(kept, 10);
+    assert_eq!(sent.messages.len() as u32 + last, 1 + 9);
+}

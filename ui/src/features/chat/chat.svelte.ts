@@ -27,6 +27,8 @@ export class ChatState {
   retry = $state<{ attempt: number; reason: string; until: number } | null>(null);
   /** A send the budget's hard stop refused; `again` repeats it (past the stop, or not). */
   blocked = $state<{ message: string; again: (overBudget: boolean) => Promise<void> } | null>(null);
+  /** Older messages the last request left out to fit the model's context window. */
+  droppedMessages = $state(0);
   /** What the open conversation has cost so far (nano-USD). */
   costNanos = $state(0);
   /** What screen readers are told politely: a reply once it has ended. */
@@ -57,6 +59,7 @@ export class ChatState {
     try {
       const view = await ipc.conversationGet(id);
       this.currentId = id;
+      this.droppedMessages = 0;
       this.title = view.conversation.title;
       this.settings = view.settings;
       this.messages = view.messages;
@@ -73,6 +76,7 @@ export class ChatState {
     this.currentId = null;
     this.title = "New chat";
     this.settings = null;
+    this.droppedMessages = 0;
     this.messages = [];
     this.costNanos = 0;
     this.error = null;
@@ -308,6 +312,7 @@ export class ChatState {
             Object.assign(last, { ...base, createdAt: last.createdAt, status: "streaming" });
         }
         this.title = event.title;
+        this.droppedMessages = event.droppedMessages;
         this.history.touch(event.conversationId, event.title, now);
         // The new chat was created with the settings chosen for it.
         if (event.kind === "send") this.pendingSettings = null;

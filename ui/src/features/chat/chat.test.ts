@@ -9,6 +9,7 @@ function started(state: ChatState) {
     userMessageId: 1,
     assistantMessageId: 2,
     title: "Hello there",
+    droppedMessages: 0,
     kind: "send",
   });
 }
@@ -92,6 +93,7 @@ describe("ChatState", () => {
       userMessageId: 1,
       assistantMessageId: 3,
       title: "Hello there",
+      droppedMessages: 0,
       kind: "retry",
     });
     expect(state.messages.map((m) => m.id)).toEqual([1, 3]);
@@ -105,6 +107,7 @@ describe("ChatState", () => {
       userMessageId: 1,
       assistantMessageId: 3,
       title: "Hello there",
+      droppedMessages: 0,
       kind: "continue",
     });
     expect(state.messages[1].status).toBe("streaming");
@@ -119,6 +122,23 @@ describe("ChatState", () => {
       estimated: false,
     });
     expect(state.redo).toEqual({ retry: false, continue: false });
+  });
+
+  it("remembers how many older messages a request left out, until another chat opens", () => {
+    const state = new ChatState();
+    state.draft = "A long conversation";
+    state.apply({
+      type: "started",
+      conversationId: 7,
+      userMessageId: 1,
+      assistantMessageId: 2,
+      title: "Long",
+      droppedMessages: 6,
+      kind: "send",
+    });
+    expect(state.droppedMessages).toBe(6);
+    state.newChat();
+    expect(state.droppedMessages).toBe(0);
   });
 
   it("cannot send blank text", () => {

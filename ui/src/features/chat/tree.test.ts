@@ -76,6 +76,7 @@ describe("the message tree in ChatState", () => {
           userMessageId: 1,
           assistantMessageId: 9,
           title: "T",
+          droppedMessages: 0,
           kind: "retry",
         });
         expect(chat.messages.map((m) => m.id)).toEqual([1, 9]);
@@ -97,6 +98,7 @@ describe("the message tree in ChatState", () => {
         userMessageId: 10,
         assistantMessageId: 11,
         title: "T",
+        droppedMessages: 0,
         kind: "edit",
       });
       expect(chat.messages.map((m) => [m.id, m.content])).toEqual([

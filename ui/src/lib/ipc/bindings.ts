@@ -1,6 +1,10 @@
 // Generated from crates/tally-core/src/api.rs by `cargo xtask bindings`. Do not edit.
 
-export type ChatEvent = { "type": "started", conversationId: number, userMessageId: number, assistantMessageId: number, title: string, kind: StartKind, } | { "type": "delta", text: string, } | { "type": "retrying", attempt: number, inMs: number, reason: string, } | { "type": "usage", promptTokens: number, cachedTokens: number, completionTokens: number, reasoningTokens: number, } | { "type": "done", status: MessageStatus, finishReason: string | null, 
+export type ChatEvent = { "type": "started", conversationId: number, userMessageId: number, assistantMessageId: number, title: string, kind: StartKind, 
+/**
+ * The oldest messages left out so the request fits the model's context window.
+ */
+droppedMessages: number, } | { "type": "delta", text: string, } | { "type": "retrying", attempt: number, inMs: number, reason: string, } | { "type": "usage", promptTokens: number, cachedTokens: number, completionTokens: number, reasoningTokens: number, } | { "type": "done", status: MessageStatus, finishReason: string | null, 
 /**
  * nano-USD; `null` when the model's price is unknown.
  */
