@@ -346,7 +346,7 @@ fn app_figures(smoke: bool) -> Result<Value> {
         || {
             let mut build = cargo();
             build.args(["build", "-p", "mock-openai", "-p", "tally-store"]);
-            build.args(["--example", "generate"]);
+            build.args(["--bins", "--example", "generate"]);
             if !smoke {
                 build.args(["--profile", "tools"]);
             }

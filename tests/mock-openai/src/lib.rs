@@ -9,7 +9,9 @@
 //! `usage:P/C/K/R` reports that usage). Usage is counted with the model's real tokenizer
 //! (reasoning models add reasoning tokens) and summed in its stats, so tests can check
 //! the ledger against what the server billed. It counts streams that the client dropped,
-//! so tests can prove that Stop really closes the connection. It must never reach beyond
+//! so tests can prove that Stop really closes the connection. A request for a title (a
+//! system message starting "Write a title") is answered with the first six words of the
+//! message, so titled conversations stay predictable in tests. It must never reach beyond
 //! 127.0.0.1, and it is not part of the app.
 
 mod server;
