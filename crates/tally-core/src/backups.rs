@@ -48,9 +48,10 @@ impl Engine {
             .collect())
     }
 
-    /// Makes a backup now (from Settings).
+    /// Makes a backup now (from Settings), on a connection of its own: copying and
+    /// checking a large history takes seconds, and replies keep saving meanwhile.
     pub fn backup_now(&self) -> Result<BackupView, CoreError> {
-        let made = self.store().back_up(BackupReason::Manual, self.now())?;
+        let made = Store::open_in(&self.data_dir)?.back_up(BackupReason::Manual, self.now())?;
         Ok(self.backup_view(made))
     }
 

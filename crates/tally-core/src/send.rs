@@ -194,7 +194,8 @@ impl Engine {
             .store()
             .message(reply_id)
             .is_ok_and(|m| m.status == MessageStatus::Complete);
-        if new_conversation && complete && self.auto_titles()? {
+        // The reply is saved: nothing about the title may fail the send now.
+        if new_conversation && complete && self.auto_titles().unwrap_or(false) {
             let engine = Arc::clone(self);
             tokio::spawn(async move {
                 if let Err(e) = engine.title_conversation(conversation_id).await {
