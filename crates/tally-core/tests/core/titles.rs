@@ -26,6 +26,17 @@ fn notices(engine: &Engine) -> Arc<Mutex<Vec<Notice>>> {
     seen
 }
 
+fn assert_no_title_rows(dir: &tempfile::TempDir) {
+    let rows = tally_store::Store::open_in(dir.path())
+        .unwrap()
+        .usage_rows()
+        .unwrap();
+    assert!(
+        rows.iter()
+            .all(|r| r.purpose != tally_store::Purpose::Title)
+    );
+}
+
 /// Waits for the background title request to end (its ledger row is its last write).
 async fn title_rows(dir: &tempfile::TempDir, count: usize) -> Vec<tally_store::UsageRow> {
     for _ in 0..200 {
@@ -138,14 +149,7 @@ async fn titles_can_be_turned_off_and_never_replace_a_name_the_user_typed() {
         "My own name"
     );
     // No request was made for it.
-    let rows = tally_store::Store::open_in(dir.path())
-        .unwrap()
-        .usage_rows()
-        .unwrap();
-    assert!(
-        rows.iter()
-            .all(|r| r.purpose != tally_store::Purpose::Title)
-    );
+    assert_no_title_rows(&dir);
 }
 
 #[tokio::test]
@@ -166,12 +170,5 @@ async fn no_title_past_the_hard_stop() {
     engine.send(ask, Events::default().sink()).await.unwrap();
     let id = crate::recent(&engine)[0].id;
     assert_eq!(engine.title_conversation(id).await.unwrap(), None);
-    let rows = tally_store::Store::open_in(dir.path())
-        .unwrap()
-        .usage_rows()
-        .unwrap();
-    assert!(
-        rows.iter()
-            .all(|r| r.purpose != tally_store::Purpose::Title)
-    );
+    assert_no_title_rows(&dir);
 }
