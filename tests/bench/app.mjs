@@ -8,7 +8,8 @@ import { Driver, Processes, sleep, waitFor } from "../e2e/webdriver.mjs";
 
 const env = (name) => {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run this through cargo xtask bench`);
+  if (!value)
+    throw new Error(`${name} is not set: run this through cargo xtask bench`);
   return value;
 };
 const APP = env("TALLY_BENCH_APP");
@@ -21,6 +22,9 @@ const OUT = env("TALLY_BENCH_OUT");
 const RUNS = Number(process.env.TALLY_BENCH_RUNS ?? 5);
 const SENDS = Number(process.env.TALLY_BENCH_SENDS ?? 50);
 const IDLE_MS = Number(process.env.TALLY_BENCH_IDLE_MS ?? 10_000);
+// "idle": only the idle memory (CPU load does not change it, so a full run measures it
+// beside the criterion benches); "timing": everything else; unset: both.
+const PART = process.env.TALLY_BENCH_PART ?? "all";
 const KEY = "sk-proj-BenchKeyNotReal0000000000000000bnch";
 const PORT = 5444 + (process.pid % 1000);
 
@@ -29,8 +33,15 @@ const results = {};
 
 function summary(samples) {
   const sorted = [...samples].sort((a, b) => a - b);
-  const at = (p) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))];
-  return { samples: sorted, median: at(0.5), p99: at(0.99), min: sorted[0], max: sorted.at(-1) };
+  const at = (p) =>
+    sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))];
+  return {
+    samples: sorted,
+    median: at(0.5),
+    p99: at(0.99),
+    min: sorted[0],
+    max: sorted.at(-1),
+  };
 }
 
 /** Runs `body` with tauri-driver started for apps that get `appEnv`. */
@@ -125,7 +136,9 @@ async function idleMemory(binary, appEnv) {
 /** The mock's record of when each reply's first content chunk left (epoch ms). */
 async function firstContentSent(base) {
   const origin = new URL(base).origin;
-  const micros = await (await fetch(`${origin}/_mock/first-content-sent`)).json();
+  const micros = await (
+    await fetch(`${origin}/_mock/first-content-sent`)
+  ).json();
   return micros.map((us) => us / 1000);
 }
 
@@ -135,7 +148,10 @@ async function rawClientLatency(base) {
   for (let i = 0; i < SENDS; i++) {
     const response = await fetch(`${base}/chat/completions`, {
       method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` },
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${KEY}`,
+      },
       body: JSON.stringify({
         model: "gpt-4o-mini",
         stream: true,
@@ -183,7 +199,9 @@ async function appLatency(app, base) {
       observer.observe(document.body, { subtree: true, childList: true, characterData: true });`);
     await app.type('[data-testid="composer-input"]', `Message ${i}`);
     await app.click('[data-testid="send-button"]');
-    const shown = await waitFor("first delta", () => app.run("return window.__firstDelta"));
+    const shown = await waitFor("first delta", () =>
+      app.run("return window.__firstDelta"),
+    );
     await waitFor("reply complete", async () => {
       const last = (await app.messages()).at(-1);
       return last?.role === "assistant" && last.status === "complete";
@@ -201,7 +219,10 @@ async function openLongConversation(app) {
   const times = [];
   for (let i = 0; i < RUNS; i++) {
     await app.click('[data-testid="new-chat-button"]');
-    await waitFor("empty chat", async () => (await app.messages()).length === 0);
+    await waitFor(
+      "empty chat",
+      async () => (await app.messages()).length === 0,
+    );
     const ms = await app.wd("POST", "/execute/async", {
       script: `const done = arguments[arguments.length - 1];
         const start = performance.now();
@@ -220,25 +241,35 @@ async function openLongConversation(app) {
   return summary(times);
 }
 
-async function main() {
-  const { base } = await processes.mock(MOCK, ["--chunk-chars", "8", "--delay-ms", "20"]);
+async function timing() {
+  const { base } = await processes.mock(MOCK, [
+    "--chunk-chars",
+    "8",
+    "--delay-ms",
+    "20",
+  ]);
   results.launch_empty_window = await withDriver({}, (driver) =>
     launchTimes(driver, EMPTY, "#ready"),
   );
-  results.launch_tally_empty_db = await withDriver({ TALLY_DATA_DIR: EMPTY_DB }, (driver) =>
-    launchTimes(driver, APP, '[data-testid="composer-input"]'),
+  results.launch_tally_empty_db = await withDriver(
+    { TALLY_DATA_DIR: EMPTY_DB },
+    (driver) => launchTimes(driver, APP, '[data-testid="composer-input"]'),
   );
-  results.launch_tally_big_db = await withDriver({ TALLY_DATA_DIR: BIG_DB }, (driver) =>
-    launchTimes(driver, APP, '[data-testid="composer-input"]'),
+  results.launch_tally_big_db = await withDriver(
+    { TALLY_DATA_DIR: BIG_DB },
+    (driver) => launchTimes(driver, APP, '[data-testid="composer-input"]'),
   );
-  results.open_long_conversation = await withDriver({ TALLY_DATA_DIR: BIG_DB }, async (driver) => {
-    const app = await driver.launch(APP);
-    try {
-      return await openLongConversation(app);
-    } finally {
-      await app.quit();
-    }
-  });
+  results.open_long_conversation = await withDriver(
+    { TALLY_DATA_DIR: BIG_DB },
+    async (driver) => {
+      const app = await driver.launch(APP);
+      try {
+        return await openLongConversation(app);
+      } finally {
+        await app.quit();
+      }
+    },
+  );
   results.raw_client_first_token = await rawClientLatency(base);
   results.tally_first_token = await withDriver(
     { TALLY_DATA_DIR: EMPTY_DB, TALLY_API_BASE: base, OPENAI_API_KEY: KEY },
@@ -251,11 +282,21 @@ async function main() {
       }
     },
   );
-  results.idle_memory_empty_window = await idleMemory(EMPTY, {});
-  results.idle_memory_tally = await idleMemory(APP, { TALLY_DATA_DIR: EMPTY_DB });
+}
+
+async function main() {
+  if (PART !== "idle") await timing();
+  if (PART !== "timing") {
+    results.idle_memory_empty_window = await idleMemory(EMPTY, {});
+    results.idle_memory_tally = await idleMemory(APP, {
+      TALLY_DATA_DIR: EMPTY_DB,
+    });
+  }
   writeFileSync(OUT, JSON.stringify(results, null, 2));
   for (const [name, value] of Object.entries(results)) {
-    console.log(`${name}: median ${value.median.toFixed(1)}, p99 ${value.p99.toFixed(1)}`);
+    console.log(
+      `${name}: median ${value.median.toFixed(1)}, p99 ${value.p99.toFixed(1)}`,
+    );
   }
 }
 

@@ -2,13 +2,13 @@
 //! medians beside their baselines, and written as JSON under `target/bench/`.
 //! `--smoke` runs every bench once on small data (CI does, so they cannot rot).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::{Value, json};
 
 use crate::setup;
-use crate::steps::{Result, build_ui, cargo, root, run_cmd, step, under_display};
+use crate::steps::{Result, build_ui, cargo, root, run_cmd, run_logged, step, under_display};
 
 /// The benches, by package.
 const BENCHES: &[(&str, &str)] = &[
@@ -157,18 +157,55 @@ pub fn bench(smoke: bool, app_only: bool) -> Result {
             test.env("TALLY_BENCH_SMOKE", "1");
             run_cmd(test)
         })?;
+        let inputs = prepare_smoke()?;
         return step("app benchmarks, once each on debug builds", || {
-            app_figures(true).map(|_| ())
+            app_script(&inputs, "all", None)?;
+            read_app_part("all").map(|_| ())
         });
     }
-    for (package, name) in BENCHES.iter().filter(|_| !app_only) {
-        step(&format!("cargo bench -p {package} --bench {name}"), || {
-            let mut run = cargo();
-            run.args(["bench", "-p", package, "--bench", name]);
-            run_cmd(run)
-        })?;
+    let inputs = prepare(app_only)?;
+    // Idle memory is sampled beside the criterion benches: an idle app uses no CPU, and
+    // how busy the other core is does not change how much memory it holds. This saves a
+    // minute and a half of waiting; the timed app figures run alone afterwards.
+    let logs = root().join("target/bench/logs");
+    let (idle, criterion) = std::thread::scope(|scope| {
+        let idle = scope.spawn(|| {
+            step(
+                "idle memory (beside the benches; output in target/bench/logs)",
+                || app_script(&inputs, "idle", Some(&logs.join("idle-memory.log"))),
+            )
+        });
+        let criterion = BENCHES
+            .iter()
+            .filter(|_| !app_only)
+            .try_for_each(|(package, name)| {
+                step(&format!("cargo bench -p {package} --bench {name}"), || {
+                    let mut run = bench_cargo();
+                    run.arg("bench");
+                    bench_targets(&mut run, BENCHES);
+                    run.args(["--bench", name]);
+                    // The history bench queries the history the app is launched with.
+                    run.env("TALLY_BENCH_HISTORY_DIR", &inputs.big_db);
+                    run_cmd(run)
+                })
+            });
+        let idle = idle
+            .join()
+            .unwrap_or_else(|_| Err("the idle memory's thread panicked".into()));
+        (idle, criterion)
+    });
+    criterion?;
+    idle?;
+    let mut app = Value::Object(Default::default());
+    step("app timings (real windows under Xvfb)", || {
+        app_script(&inputs, "timing", None)
+    })?;
+    for part in ["idle", "timing"] {
+        if let Value::Object(figures) = read_app_part(part)? {
+            app.as_object_mut().expect("an object").extend(figures);
+        }
     }
-    let app = app_figures(false)?;
+    let app = with_sizes(&inputs, app);
     // With --app, the criterion figures of an earlier run are not shown as if new.
     let results = if app_only {
         Vec::new()
@@ -319,104 +356,285 @@ const BIG_HISTORY: (u32, u32) = (10_000, 1_000_000);
 const SMOKE_HISTORY: (u32, u32) = (100, 1_000);
 const LONG_CONVERSATION: u32 = 5_000;
 const SMOKE_LONG_CONVERSATION: u32 = 500;
+/// Raised whenever the generator writes a different history, so a kept one is not reused.
+/// 2: the long conversation is the newest (it was among the oldest).
+const HISTORY_LAYOUT: u32 = 2;
 
-/// Builds the app, the empty window and the mock, generates the databases, and runs
-/// `tests/bench/app.mjs` under a virtual display. Returns its figures plus binary sizes.
-fn app_figures(smoke: bool) -> Result<Value> {
-    let profile = if smoke { "debug" } else { "release" };
-    let target = root().join("target").join(profile);
-    // The mock and the data generator are tools, not what is measured: built without
-    // the release profile's slow whole-program optimisation.
-    let tools_profile = if smoke { "debug" } else { "tools" };
-    let tools = root().join("target").join(tools_profile);
+/// Where a full run builds the criterion benches and its tools (the bench profile): a
+/// target folder of their own, so cargo builds them while it builds the release app in
+/// `target/` (one target folder takes one build at a time).
+fn bench_target() -> PathBuf {
+    root().join("target/bench-build")
+}
+
+/// Cargo for the bench profile's target folder, with criterion's results where they
+/// always were.
+fn bench_cargo() -> Command {
+    with_bench_target(cargo())
+}
+
+/// `bench_cargo` at a lower priority, for the work done beside the release build: that
+/// build takes longest, so it gets the cores first and this fills the gaps.
+fn bench_cargo_niced() -> Command {
+    let mut nice = Command::new("nice");
+    nice.args(["-n", "10"])
+        .arg(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(root());
+    with_bench_target(nice)
+}
+
+fn with_bench_target(mut cargo: Command) -> Command {
+    cargo
+        .env("CARGO_TARGET_DIR", bench_target())
+        .env("CRITERION_HOME", root().join("target/criterion"));
+    cargo
+}
+
+/// Adds `-p` for each package of `benches`. Every cargo call on the bench profile's target
+/// folder selects the same packages: another selection unifies features differently and
+/// rebuilds them.
+fn bench_targets(cargo: &mut Command, benches: &[(&str, &str)]) {
+    let mut packages: Vec<&str> = benches.iter().map(|(package, _)| *package).collect();
+    packages.sort_unstable();
+    packages.dedup();
+    for package in packages {
+        cargo.args(["-p", package]);
+    }
+}
+
+/// What the app figures are measured with.
+struct AppInputs {
+    smoke: bool,
+    /// The folder holding `tally` and `empty-window`.
+    apps: PathBuf,
+    mock: PathBuf,
+    driver: PathBuf,
+    empty_db: PathBuf,
+    big_db: PathBuf,
+}
+
+impl AppInputs {
+    fn new(smoke: bool, apps: PathBuf, mock: PathBuf, driver: PathBuf) -> Self {
+        let profile = if smoke { "debug" } else { "release" };
+        let (conversations, messages) = if smoke { SMOKE_HISTORY } else { BIG_HISTORY };
+        let long = if smoke {
+            SMOKE_LONG_CONVERSATION
+        } else {
+            LONG_CONVERSATION
+        };
+        let data = root().join("target/bench/data");
+        Self {
+            smoke,
+            apps,
+            mock,
+            driver,
+            empty_db: data.join(format!("{profile}-empty")),
+            big_db: data.join(format!(
+                "{profile}-{conversations}-{messages}-{long}-v{HISTORY_LAYOUT}"
+            )),
+        }
+    }
+
+    fn history(&self) -> (u32, u32, u32) {
+        if self.smoke {
+            (SMOKE_HISTORY.0, SMOKE_HISTORY.1, SMOKE_LONG_CONVERSATION)
+        } else {
+            (BIG_HISTORY.0, BIG_HISTORY.1, LONG_CONVERSATION)
+        }
+    }
+
+    /// Writes the empty database and (unless kept from an earlier run) the large history.
+    fn generate(&self, generator: &Path) -> Result {
+        let _ = std::fs::remove_dir_all(&self.empty_db);
+        let generate = |dir: &Path, conversations: u32, messages: u32, long: u32| {
+            let mut generate = Command::new(generator);
+            generate
+                .arg(dir)
+                .arg(conversations.to_string())
+                .arg(messages.to_string())
+                .arg(long.to_string());
+            run_cmd(generate)
+        };
+        step("an empty database", || generate(&self.empty_db, 0, 0, 0))?;
+        // The large history is kept between runs (generating it takes a while); a kept one
+        // is only upgraded to the current schema.
+        let (conversations, messages, long) = self.history();
+        step(
+            &format!("a history of {conversations} conversations, {messages} messages"),
+            || generate(&self.big_db, conversations, messages, long),
+        )
+    }
+}
+
+/// Debug builds of everything, one after the other, and the small data.
+fn prepare_smoke() -> Result<AppInputs> {
     build_ui()?;
     step(
-        &format!("build the app and the empty window ({profile})"),
+        "build the app, the empty window, the mock and the data generator",
         || {
             let mut build = cargo();
-            build.args(["build", "-p", "tally-app", "-p", "empty-window"]);
-            if !smoke {
-                build.arg("--release");
-            }
+            build.args([
+                "build",
+                "-p",
+                "tally-app",
+                "-p",
+                "empty-window",
+                "-p",
+                "mock-openai",
+            ]);
+            build.args(["-p", "tally-store", "--bins", "--example", "generate"]);
             run_cmd(build)
         },
     )?;
-    step(
-        &format!("build the mock and the data generator ({tools_profile})"),
-        || {
-            let mut build = cargo();
-            build.args(["build", "-p", "mock-openai", "-p", "tally-store"]);
-            build.args(["--bins", "--example", "generate"]);
-            if !smoke {
-                build.args(["--profile", "tools"]);
-            }
-            run_cmd(build)
-        },
-    )?;
-    let driver = setup::tauri_driver()?;
-    let data = root().join("target/bench/data");
-    let (conversations, messages) = if smoke { SMOKE_HISTORY } else { BIG_HISTORY };
-    let empty_db = data.join(format!("{profile}-empty"));
-    let long = if smoke {
-        SMOKE_LONG_CONVERSATION
-    } else {
-        LONG_CONVERSATION
-    };
-    let big_db = data.join(format!("{profile}-{conversations}-{messages}-{long}"));
-    let _ = std::fs::remove_dir_all(&empty_db);
-    let generate = |dir: &std::path::Path, conversations: u32, messages: u32, long: u32| {
-        let mut generate = Command::new(tools.join("examples/generate"));
-        generate
-            .arg(dir)
-            .arg(conversations.to_string())
-            .arg(messages.to_string())
-            .arg(long.to_string());
-        run_cmd(generate)
-    };
-    step("an empty database", || generate(&empty_db, 0, 0, 0))?;
-    // The large history is kept between runs (generating it takes a while); a kept one is
-    // only upgraded to the current schema.
-    step(
-        &format!("a history of {conversations} conversations, {messages} messages"),
-        || generate(&big_db, conversations, messages, long),
-    )?;
-    let out = root().join("target/bench/app.json");
-    let _ = std::fs::remove_file(&out);
-    let runs = if smoke { "1" } else { "5" };
-    let sends = if smoke { "3" } else { "50" };
-    let idle = if smoke { "1000" } else { "10000" };
-    step("app benchmarks (real windows under Xvfb)", || {
-        under_display(
-            "tests/bench/app.mjs",
-            &[
-                ("TALLY_BENCH_APP", target.join("tally")),
-                ("TALLY_BENCH_EMPTY", target.join("empty-window")),
-                ("TALLY_BENCH_MOCK", tools.join("mock-openai")),
-                ("TALLY_BENCH_DRIVER", driver.clone()),
-                ("TALLY_BENCH_EMPTY_DB", empty_db.clone()),
-                ("TALLY_BENCH_BIG_DB", big_db.clone()),
-                ("TALLY_BENCH_OUT", out.clone()),
-                ("TALLY_BENCH_RUNS", runs.into()),
-                ("TALLY_BENCH_SENDS", sends.into()),
-                ("TALLY_BENCH_IDLE_MS", idle.into()),
-            ],
-            "TALLY_BENCH_HOME",
-        )
+    let debug = root().join("target/debug");
+    let inputs = AppInputs::new(
+        true,
+        debug.clone(),
+        debug.join("mock-openai"),
+        setup::tauri_driver()?,
+    );
+    inputs.generate(&debug.join("examples/generate"))?;
+    Ok(inputs)
+}
+
+/// Everything a full run measures, built at once on separate target folders: the release
+/// app, the empty window and the mock in `target/release` (output in `target/bench/logs/`),
+/// tauri-driver, and in the foreground the criterion benches in the bench profile, then the
+/// data, written by the history bench. On two cores this takes minutes less than one build
+/// after the other.
+fn prepare(app_only: bool) -> Result<AppInputs> {
+    build_ui()?;
+    let logs = root().join("target/bench/logs");
+    std::fs::create_dir_all(&logs).map_err(|e| e.to_string())?;
+    let release = root().join("target/release");
+    let mut inputs = AppInputs::new(
+        false,
+        release.clone(),
+        release.join("mock-openai"),
+        PathBuf::new(),
+    );
+    let title = format!(
+        "build the release app, the empty window and the mock (output in {}), tauri-driver \
+         and the benches; then the data",
+        logs.display()
+    );
+    step(&title, || {
+        std::thread::scope(|scope| {
+            let release = scope.spawn(|| {
+                let mut build = cargo();
+                build.args([
+                    "build",
+                    "--release",
+                    "-p",
+                    "tally-app",
+                    "-p",
+                    "empty-window",
+                ]);
+                build.args(["-p", "mock-openai", "--bins"]);
+                run_logged(build, &logs.join("release-build.log"))
+            });
+            let driver = scope.spawn(|| setup::tauri_driver_logged(&logs.join("tauri-driver.log")));
+            let here = (|| {
+                // With --app, only the history bench, which writes the data.
+                let benches = if app_only { &BENCHES[1..2] } else { BENCHES };
+                let mut build = bench_cargo_niced();
+                build.args(["build", "--profile", "bench"]);
+                bench_targets(&mut build, benches);
+                for (_, name) in benches {
+                    build.args(["--bench", name]);
+                }
+                run_cmd(build)?;
+                step(
+                    "the data: an empty folder, and a large history unless kept",
+                    || {
+                        let mut write = bench_cargo_niced();
+                        write.arg("bench");
+                        bench_targets(&mut write, benches);
+                        write
+                            .args(["--bench", "history"])
+                            .env("TALLY_BENCH_PREPARE_ONLY", "1")
+                            .env("TALLY_BENCH_HISTORY_DIR", &inputs.big_db)
+                            .env("TALLY_BENCH_EMPTY_DIR", &inputs.empty_db);
+                        run_cmd(write)
+                    },
+                )
+            })();
+            let release = release
+                .join()
+                .unwrap_or_else(|_| Err("the release build's thread panicked".into()));
+            let driver = driver
+                .join()
+                .unwrap_or_else(|_| Err("tauri-driver's install panicked".into()));
+            here?;
+            release?;
+            inputs.driver = driver?;
+            Ok(())
+        })
     })?;
-    let mut figures: Value = serde_json::from_str(
+    Ok(inputs)
+}
+
+/// The JSON `tests/bench/app.mjs` writes for `part`.
+fn app_part_file(part: &str) -> PathBuf {
+    root().join(format!("target/bench/app-{part}.json"))
+}
+
+/// Runs `part` of `tests/bench/app.mjs` (`idle`, `timing` or `all`) under a virtual
+/// display; its figures go to `app_part_file(part)`.
+fn app_script(inputs: &AppInputs, part: &str, log: Option<&Path>) -> Result {
+    let out = app_part_file(part);
+    let _ = std::fs::remove_file(&out);
+    let (runs, sends, idle) = if inputs.smoke {
+        ("1", "3", "1000")
+    } else {
+        ("5", "50", "10000")
+    };
+    under_display(
+        "tests/bench/app.mjs",
+        &[
+            ("TALLY_BENCH_PART", part.into()),
+            ("TALLY_BENCH_APP", inputs.apps.join("tally")),
+            ("TALLY_BENCH_EMPTY", inputs.apps.join("empty-window")),
+            ("TALLY_BENCH_MOCK", inputs.mock.clone()),
+            ("TALLY_BENCH_DRIVER", inputs.driver.clone()),
+            ("TALLY_BENCH_EMPTY_DB", inputs.empty_db.clone()),
+            ("TALLY_BENCH_BIG_DB", inputs.big_db.clone()),
+            ("TALLY_BENCH_OUT", out),
+            ("TALLY_BENCH_RUNS", runs.into()),
+            ("TALLY_BENCH_SENDS", sends.into()),
+            ("TALLY_BENCH_IDLE_MS", idle.into()),
+        ],
+        "TALLY_BENCH_HOME",
+        part,
+        log,
+    )
+}
+
+fn read_app_part(part: &str) -> Result<Value> {
+    let out = app_part_file(part);
+    serde_json::from_str(
         &std::fs::read_to_string(&out).map_err(|e| format!("{}: {e}", out.display()))?,
     )
-    .map_err(|e| e.to_string())?;
-    let size = |name: &str| std::fs::metadata(target.join(name)).map(|m| m.len()).ok();
+    .map_err(|e| e.to_string())
+}
+
+/// The app figures plus the binaries' and the large history's sizes.
+fn with_sizes(inputs: &AppInputs, mut figures: Value) -> Value {
+    let (conversations, messages, _) = inputs.history();
+    let size = |name: &str| {
+        std::fs::metadata(inputs.apps.join(name))
+            .map(|m| m.len())
+            .ok()
+    };
     figures["binary_tally"] = json!(size("tally"));
     figures["binary_empty_window"] = json!(size("empty-window"));
     figures["database_bytes_big"] = json!(
-        std::fs::metadata(big_db.join(tally_db_name()))
+        std::fs::metadata(inputs.big_db.join(tally_db_name()))
             .map(|m| m.len())
             .ok()
     );
     figures["history"] = json!({ "conversations": conversations, "messages": messages });
-    Ok(figures)
+    figures
 }
 
 fn tally_db_name() -> &'static str {

@@ -1,9 +1,9 @@
 //! Installing what a fresh machine lacks.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::steps::{Result, root, run_cmd};
+use crate::steps::{Result, root, run_cmd, run_logged};
 
 /// What Tauri needs to build and run on Debian/Ubuntu.
 const APP_PACKAGES: &[&str] = &[
@@ -105,26 +105,39 @@ pub fn node_modules() -> Result {
 
 /// `tauri-driver` under `.tools/`, for the end-to-end tests.
 pub fn tauri_driver() -> Result<PathBuf> {
-    cargo_tool("tauri-driver", "2.0.6")
+    cargo_tool("tauri-driver", "2.0.6", None)
+}
+
+/// `tauri_driver`, with the install's output (if it has to install) in `log`.
+pub fn tauri_driver_logged(log: &Path) -> Result<PathBuf> {
+    cargo_tool("tauri-driver", "2.0.6", Some(log))
 }
 
 /// `cargo-fuzz` under `.tools/`, for the parser's fuzz target.
 pub fn cargo_fuzz() -> Result<PathBuf> {
-    cargo_tool("cargo-fuzz", "0.13.2")
+    cargo_tool("cargo-fuzz", "0.13.2", None)
 }
 
-/// A tool from crates.io, installed once under `.tools/` at an exact version.
-fn cargo_tool(name: &str, version: &str) -> Result<PathBuf> {
+/// A tool from crates.io, installed once under `.tools/` at an exact version (the install's
+/// output in `log` if given).
+fn cargo_tool(name: &str, version: &str, log: Option<&Path>) -> Result<PathBuf> {
     let tools = root().join(".tools");
     let binary = tools.join("bin").join(name);
     if binary.is_file() {
         return Ok(binary);
     }
-    let mut install = Command::new("cargo");
+    // With a log, the install runs beside a build that is waited for: it gives way.
+    let mut install = Command::new(if log.is_some() { "nice" } else { "cargo" });
+    if log.is_some() {
+        install.args(["-n", "10", "cargo"]);
+    }
     install
         .args(["install", name, "--version", version, "--locked", "--root"])
         .arg(&tools);
-    run_cmd(install)?;
+    match log {
+        Some(log) => run_logged(install, log)?,
+        None => run_cmd(install)?,
+    }
     Ok(binary)
 }
 

@@ -1,7 +1,7 @@
 //! The steps of `run`, `test`, `setup` and `bindings`.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
@@ -27,6 +27,20 @@ pub fn run_cmd(mut command: Command) -> Result {
     } else {
         Err(format!("{shown} failed ({status})"))
     }
+}
+
+/// Runs a command with its output in `log` (for work done beside a step whose output is
+/// shown); a failure shows the log's last lines.
+pub fn run_logged(mut command: Command, log: &Path) -> Result {
+    let file = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let copy = file.try_clone().map_err(|e| e.to_string())?;
+    command.stdout(copy).stderr(file);
+    run_cmd(command).map_err(|e| {
+        let output = std::fs::read_to_string(log).unwrap_or_default();
+        let lines: Vec<&str> = output.lines().collect();
+        let tail = lines[lines.len().saturating_sub(40)..].join("\n");
+        format!("{e}\n(last lines of {}:)\n{tail}", log.display())
+    })
 }
 
 pub fn cargo() -> Command {
@@ -270,13 +284,22 @@ fn e2e(driver: &std::path::Path) -> Result {
             ("TALLY_E2E_DRIVER", driver.to_path_buf()),
         ],
         "TALLY_E2E_HOME",
+        "",
+        None,
     )
 }
 
 /// Runs a node `script` under a virtual display, inside a private D-Bus session with an
-/// unlocked gnome-keyring and a fresh HOME (passed to the script as `home_var`).
-pub fn under_display(script: &str, vars: &[(&str, PathBuf)], home_var: &str) -> Result {
-    let home = std::env::temp_dir().join(format!("tally-display-{}", std::process::id()));
+/// unlocked gnome-keyring and a fresh HOME (passed to the script as `home_var`; `tag` tells
+/// the HOMEs of scripts running at once apart). Output goes to `log` if given.
+pub fn under_display(
+    script: &str,
+    vars: &[(&str, PathBuf)],
+    home_var: &str,
+    tag: &str,
+    log: Option<&Path>,
+) -> Result {
+    let home = std::env::temp_dir().join(format!("tally-display-{}{tag}", std::process::id()));
     let _ = std::fs::remove_dir_all(&home);
     std::fs::create_dir_all(&home).map_err(|e| e.to_string())?;
     let mut command = Command::new("xvfb-run");
@@ -298,7 +321,10 @@ pub fn under_display(script: &str, vars: &[(&str, PathBuf)], home_var: &str) -> 
     for (name, value) in vars {
         command.env(name, value);
     }
-    let result = run_cmd(command);
+    let result = match log {
+        Some(log) => run_logged(command, log),
+        None => run_cmd(command),
+    };
     let _ = std::fs::remove_dir_all(&home);
     result
 }

@@ -3,7 +3,9 @@
 //! common word, each against the same SQL run through bare rusqlite (for search: plain
 //! ranked FTS5, which Tally replaces by newest-first for very common words).
 //!
-//! `cargo bench -p tally-store --bench history`
+//! `cargo bench -p tally-store --bench history` writes its own history in a temporary
+//! folder; `cargo xtask bench` has it write (once, and keep) the data folders the app is
+//! launched with, and query that history.
 
 #[path = "../examples/generate/history.rs"]
 mod history;
@@ -25,12 +27,45 @@ fn history_queries(c: &mut Criterion) {
     } else {
         (10_000, 100, 5_000)
     };
-    let dir = tempfile::tempdir().unwrap();
-    drop(Store::open_in(dir.path()).unwrap());
-    let mut conn = Connection::open(dir.path().join(DB_FILE_NAME)).unwrap();
-    history::fill(&mut conn, conversations, per_conversation, NOW, 1).unwrap();
-    let long_id = history::fill(&mut conn, 1, long, NOW + 1, 2).unwrap();
-    let store = Store::open_in(dir.path()).unwrap();
+    // `cargo xtask bench` passes the data folders the app is launched with: the large
+    // history (written here unless kept from an earlier run: generating a million messages
+    // takes a minute, so it is done once for both) and an empty one to be written afresh.
+    // With TALLY_BENCH_PREPARE_ONLY this only writes them, while the release app builds.
+    let shared = std::env::var_os("TALLY_BENCH_HISTORY_DIR")
+        .filter(|_| !smoke)
+        .map(std::path::PathBuf::from);
+    if let Some(dir) = &shared {
+        let messages = conversations * per_conversation;
+        println!(
+            "{}",
+            history::prepare_folder(dir, conversations, messages, long)
+        );
+    }
+    if let Some(empty) = std::env::var_os("TALLY_BENCH_EMPTY_DIR") {
+        let empty = std::path::Path::new(&empty);
+        let _ = std::fs::remove_dir_all(empty);
+        println!("{}", history::prepare_folder(empty, 0, 0, 0));
+    }
+    if std::env::var_os("TALLY_BENCH_PREPARE_ONLY").is_some() {
+        return;
+    }
+    let own = tempfile::tempdir().unwrap();
+    let dir = shared.as_deref().unwrap_or(own.path());
+    let long_id = if shared.is_some() {
+        // The long conversation is the newest one.
+        Store::open_in(dir)
+            .unwrap()
+            .conversation_page(None, 1)
+            .unwrap()[0]
+            .id
+    } else {
+        drop(Store::open_in(dir).unwrap());
+        let mut conn = Connection::open(dir.join(DB_FILE_NAME)).unwrap();
+        history::fill(&mut conn, conversations, per_conversation, NOW, 1).unwrap();
+        history::fill(&mut conn, 1, long, NOW + 1, 2).unwrap()
+    };
+    let conn = Connection::open(dir.join(DB_FILE_NAME)).unwrap();
+    let store = Store::open_in(dir).unwrap();
     assert_eq!(
         store.conversation_page(None, SIDEBAR_PAGE).unwrap().len() as i64,
         (conversations + 1).min(i64::from(SIDEBAR_PAGE))
@@ -151,6 +186,10 @@ fn history_queries(c: &mut Criterion) {
         group.bench_function(format!("search, {kind} word (tally)"), |b| {
             b.iter(|| store.search(word, 50).unwrap())
         });
+        if kind == "very common" {
+            // Ranking every message with "the" takes over a second a time: ten samples.
+            group.sample_size(10);
+        }
         group.bench_function(format!("search, {kind} word: baseline, ranked FTS5"), |b| {
             let mut statement = conn
                 .prepare(

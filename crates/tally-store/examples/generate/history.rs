@@ -1,7 +1,10 @@
 //! A large, realistic history written straight into a Tally database, for benchmarks.
 //! Shared by the `generate` example and the store benches (`#[path]`-included).
 
+use std::path::Path;
+
 use rusqlite::{Connection, params};
+use tally_store::{DB_FILE_NAME, Store};
 
 const WORDS: &[&str] = &[
     "the",
@@ -55,6 +58,48 @@ const WORDS: &[&str] = &[
     "you",
 ];
 
+/// Fills the data folder `dir` with `conversations` conversations holding `messages`
+/// messages in all, then one more, the newest, of `long` messages, and marks onboarding
+/// done with automatic titles off, so Tally opens straight to the chat and sends nothing
+/// but the replies asked for. A folder that already has a history is only upgraded to the
+/// current schema (by opening it), so a kept history never upgrades during a benchmark.
+/// Returns what it did, in a line.
+pub fn prepare_folder(dir: &Path, conversations: i64, messages: i64, long: i64) -> String {
+    let store = Store::open_in(dir).expect("open the database");
+    if !store.conversation_page(None, 1).expect("read").is_empty() {
+        return format!("{} already holds a history", dir.display());
+    }
+    store.set_setting("onboarded", "true").expect("settings");
+    // The latency bench matches each reply to the mock's log of sent replies: a background
+    // title request after the first reply would be one more.
+    store.set_setting("auto_titles", "false").expect("settings");
+    drop(store);
+    let mut conn = Connection::open(dir.join(DB_FILE_NAME)).expect("open the database");
+    let per_conversation = if conversations > 0 {
+        messages / conversations
+    } else {
+        0
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    fill(&mut conn, conversations, per_conversation, now, 42).expect("write the history");
+    if long > 0 {
+        fill(&mut conn, 1, long, now + 1, 43).expect("write the long conversation");
+    }
+    conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+        .expect("checkpoint");
+    let size = std::fs::metadata(dir.join(DB_FILE_NAME))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    format!(
+        "{conversations} conversations, {} messages, and one of {long}: {:.0} MB",
+        conversations * per_conversation,
+        size as f64 / 1e6
+    )
+}
+
 pub fn text(rng: &mut fastrand::Rng, words: usize) -> String {
     let mut out = String::with_capacity(words * 7);
     for i in 0..words {
@@ -100,7 +145,10 @@ pub fn fill(
             "UPDATE conversations SET current_leaf_id = ?2, updated_at = ?3 WHERE id = ?1",
         )?;
         for c in 0..conversations {
-            let started = now - year + c * year / conversations.max(1);
+            // Each conversation ends at its place in the year, the last one at `now`, so
+            // a conversation written after the others with a later `now` is the newest.
+            let ended = now - year + (c + 1) * year / conversations.max(1);
+            let started = ended - (per_conversation - 1).max(0) * 30_000;
             let title = text(&mut rng, 4);
             conversation.execute(params![title, started])?;
             let id = tx.last_insert_rowid();
