@@ -579,6 +579,37 @@ async function main() {
     await app.waitFind('[data-testid="composer-input"]');
   });
 
+  await test("no reply in the XSS corpus runs code or navigates, streamed in pieces", async () => {
+    const { payloads } = JSON.parse(readFileSync(join(import.meta.dirname, "../../ui/src/lib/xss-corpus.json"), "utf8"));
+    await app.click('[data-testid="new-chat-button"]');
+    const home = await app.run("return location.href");
+    for (const [i, payload] of payloads.entries()) {
+      // Set rather than typed: WebDriver would press Enter (send) at each newline.
+      await app.run(
+        `const input = document.querySelector('[data-testid="composer-input"]');
+         input.value = arguments[0];
+         input.dispatchEvent(new Event("input", { bubbles: true }));`,
+        `[mock:echo] ${payload}`,
+      );
+      await app.click('[data-testid="send-button"]');
+      // The list is virtualized (the newest may not be drawn yet): count them all, and
+      // wait for the stream to end (no Stop button).
+      await waitFor(`reply ${i + 1}`, async () =>
+        (await app.count()) === 2 * (i + 1) &&
+        (await app.run(`return !document.querySelector('[data-testid="stop-button"]')`)),
+      );
+      const state = await app.run("return { pwned: window.__pwned ?? null, top: window.top.__pwned ?? null, href: location.href }");
+      if (state.pwned !== null || state.top !== null || state.href !== home) {
+        throw new Error(`payload ${i + 1} ${JSON.stringify(payload)}: ${JSON.stringify(state)}`);
+      }
+    }
+    const last = (await app.messages()).at(-1);
+    if (last?.role !== "assistant" || last.status !== "complete" || !last.text.includes("window.__pwned=54")) {
+      throw new Error(`the last reply is ${JSON.stringify(last)}`);
+    }
+    await app.screenshot("3f-xss-corpus");
+  });
+
   await test("when OpenAI cannot be reached, the typed text stays in the composer", async () => {
     mock.kill();
     await new Promise((resolve) => mock.once("exit", resolve));

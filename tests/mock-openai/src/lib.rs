@@ -5,7 +5,8 @@
 //! replies use exactly the chunk shape of `stream-basic.http`. Reply text, chunk size and
 //! the delay between chunks are configurable; a scenario is picked per request with the
 //! `x-mock-scenario` header or a `[mock:NAME]` marker in the last user message (`NAME*N`
-//! for the first N requests only; `stall` and `silent` hang mid-stream;
+//! for the first N requests only; `stall` and `silent` hang mid-stream; `echo` streams
+//! the user's message back;
 //! `usage:P/C/K/R` reports that usage). Usage is counted with the model's real tokenizer
 //! (reasoning models add reasoning tokens) and summed in its stats, so tests can check
 //! the ledger against what the server billed. It counts streams that the client dropped,

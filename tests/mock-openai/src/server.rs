@@ -330,6 +330,14 @@ async fn chat(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
                 ..plain
             },
         ),
+        Some(Step::Echo) => generated(
+            &shared,
+            &request,
+            Generated {
+                reply: echoed(&request),
+                ..plain
+            },
+        ),
         Some(Step::Slow(ms)) => generated(
             &shared,
             &request,
@@ -370,6 +378,9 @@ enum Step {
     DropAfter(usize),
     /// Two content chunks, then a data line that is not JSON.
     Garbage,
+    /// A normal reply whose text is the last user message without its `[mock:echo]`
+    /// marker (tests of how replies render, e.g. the XSS corpus, split across chunks).
+    Echo,
     /// A normal reply with this many milliseconds between chunks.
     Slow(u64),
     /// The recorded 429 rate limit, but asking for a wait of this many seconds.
@@ -393,6 +404,8 @@ impl Step {
             Step::Silent
         } else if text == "garbage" {
             Step::Garbage
+        } else if text == "echo" {
+            Step::Echo
         } else if let Some(n) = number("drop-after:") {
             Step::DropAfter(n as usize)
         } else if let Some(ms) = number("slow:") {
@@ -489,6 +502,24 @@ fn marker_in(request: &ReceivedRequest) -> Option<String> {
     let start = text.find("[mock:")? + "[mock:".len();
     let end = text[start..].find(']')? + start;
     Some(text[start..end].trim().to_string())
+}
+
+/// The last user message without the `[mock:echo]` marker (and the space after it).
+fn echoed(request: &ReceivedRequest) -> Option<String> {
+    let text = &request
+        .messages
+        .iter()
+        .rev()
+        .find(|m| m.role == "user")?
+        .content;
+    let marker = "[mock:echo]";
+    Some(match text.find(marker) {
+        Some(at) => {
+            let rest = &text[at + marker.len()..];
+            format!("{}{}", &text[..at], rest.strip_prefix(' ').unwrap_or(rest))
+        }
+        None => text.clone(),
+    })
 }
 
 fn invalid_body(why: &str) -> Response {
@@ -787,7 +818,7 @@ fn chunk_pieces(text: &str, chars: usize) -> Vec<String> {
 }
 
 /// How a generated reply is served.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Generated {
     stall: Stall,
     drop_after: Option<usize>,
@@ -795,6 +826,8 @@ struct Generated {
     delay: Duration,
     /// Reported instead of the usage counted from the request and reply.
     usage: Option<Usage>,
+    /// Sent instead of the configured reply.
+    reply: Option<String>,
 }
 
 impl Generated {
@@ -805,6 +838,7 @@ impl Generated {
             garbage_after: None,
             delay,
             usage: None,
+            reply: None,
         }
     }
 }
@@ -825,7 +859,10 @@ fn generated(shared: &Arc<Shared>, request: &ReceivedRequest, how: Generated) ->
     let request_id = format!("req_mock{n:024x}");
     let model = served_model(&request.model);
     let title = title_for(request);
-    let reply = title.as_deref().unwrap_or(shared.config.reply.as_str());
+    let reply = title
+        .as_deref()
+        .or(how.reply.as_deref())
+        .unwrap_or(shared.config.reply.as_str());
     let data = |chunk: &Chunk| format!("data: {}\n\n", serde_json::to_string(chunk).unwrap());
     let chunk = |choices, usage, obfuscation| Chunk {
         id: &id,

@@ -130,3 +130,33 @@ async fn non_streaming_completion_and_auth() {
     assert_eq!(unauthorized.status(), 401);
     assert_eq!(server.stats().model_requests, 1);
 }
+
+#[tokio::test]
+async fn echo_streams_the_message_back_without_its_marker() {
+    let server = server().await;
+    let body = chat(&server, &ask("[mock:echo] <b>bold</b> and $x$", true))
+        .await
+        .text()
+        .await
+        .unwrap();
+    #[derive(serde::Deserialize)]
+    struct Chunk {
+        choices: Vec<Choice>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Choice {
+        delta: Delta,
+    }
+    #[derive(serde::Deserialize)]
+    struct Delta {
+        content: Option<String>,
+    }
+    let text: String = body
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter_map(|data| serde_json::from_str::<Chunk>(data).ok())
+        .flat_map(|c| c.choices)
+        .filter_map(|c| c.delta.content)
+        .collect();
+    assert_eq!(text, "<b>bold</b> and $x$");
+}

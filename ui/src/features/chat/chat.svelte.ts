@@ -327,15 +327,16 @@ export class ChatState {
         break;
       case "delta":
         this.retry = null;
-        // The message is saved and the reply is coming: the composer can be cleared.
-        if (this.#sending) this.draft = "";
+        // The message is saved and the reply is coming: the composer can be cleared, once
+        // (what is typed while the reply streams is the next message).
+        this.#clearSentDraft();
         this.#pending += event.text;
         this.#frame ??= requestAnimationFrame(() => this.flush());
         break;
       case "done": {
         this.retry = null;
         this.flush();
-        if (this.#sending) this.draft = "";
+        this.#clearSentDraft();
         const reply = this.reply();
         if (reply) {
           this.announcement = reply.content;
@@ -361,6 +362,11 @@ export class ChatState {
       case "usage":
         break;
     }
+  }
+
+  #clearSentDraft() {
+    if (this.#sending) this.draft = "";
+    this.#sending = false;
   }
 
   flush() {

@@ -28,8 +28,11 @@ describe("ChatState", () => {
     expect(state.draft).toBe("  Hello there ");
 
     state.apply({ type: "delta", text: "Hi" });
-    state.apply({ type: "delta", text: "!" });
     expect(state.draft).toBe("");
+    // What is typed while the reply streams is the next message: later pieces keep it.
+    state.draft = "And then?";
+    state.apply({ type: "delta", text: "!" });
+    expect(state.draft).toBe("And then?");
     state.flush();
     expect(state.messages[1].content).toBe("Hi!");
 
@@ -41,6 +44,7 @@ describe("ChatState", () => {
       estimated: false,
     });
     expect(state.messages[1].status).toBe("complete");
+    expect(state.draft).toBe("And then?");
   });
 
   it("keeps the typed text and the partial reply when the request fails", () => {
