@@ -184,13 +184,16 @@ async function appLatency(app, base) {
     if (i % 10 === 0) await app.click('[data-testid="new-chat-button"]');
     // Notes when the new reply first shows text. The app changes the DOM inside an
     // animation frame, so this is the frame that paints it.
+    // The list is virtualized (older messages leave the page): the new reply is the one
+    // with a higher id than any before it.
     await app.run(`
       window.__firstDelta = null;
-      const before = document.querySelectorAll('[data-testid="message"][data-role="assistant"]').length;
+      const ids = () => [...document.querySelectorAll('[data-testid="message"]')].map((m) => Number(m.dataset.messageId));
+      const before = Math.max(0, ...ids());
       const observer = new MutationObserver(() => {
-        const replies = document.querySelectorAll('[data-testid="message"][data-role="assistant"]');
-        const reply = replies[replies.length - 1];
-        if (replies.length <= before || reply.dataset.status !== "streaming") return;
+        const reply = [...document.querySelectorAll('[data-testid="message"][data-role="assistant"]')]
+          .find((m) => Number(m.dataset.messageId) > before);
+        if (!reply || reply.dataset.status !== "streaming") return;
         const text = reply.querySelector('[data-testid="message-content"]').textContent;
         if (!text.replace("…", "").trim()) return;
         observer.disconnect();
@@ -202,10 +205,9 @@ async function appLatency(app, base) {
     const shown = await waitFor("first delta", () =>
       app.run("return window.__firstDelta"),
     );
-    await waitFor("reply complete", async () => {
-      const last = (await app.messages()).at(-1);
-      return last?.role === "assistant" && last.status === "complete";
-    });
+    await waitFor("reply complete", () =>
+      app.run(`return !document.querySelector('[data-testid="stop-button"]')`),
+    );
     const sent = (await firstContentSent(base)).at(-1);
     delays.push(shown - sent);
   }
