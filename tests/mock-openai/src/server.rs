@@ -491,14 +491,14 @@ fn title_for(request: &ReceivedRequest) -> Option<String> {
     )
 }
 
+fn last_user_text(request: &ReceivedRequest) -> Option<&str> {
+    let message = request.messages.iter().rev().find(|m| m.role == "user")?;
+    Some(&message.content)
+}
+
 /// `[mock:NAME]` in the last user message picks a scenario (for tests that drive the UI).
 fn marker_in(request: &ReceivedRequest) -> Option<String> {
-    let text = &request
-        .messages
-        .iter()
-        .rev()
-        .find(|m| m.role == "user")?
-        .content;
+    let text = last_user_text(request)?;
     let start = text.find("[mock:")? + "[mock:".len();
     let end = text[start..].find(']')? + start;
     Some(text[start..end].trim().to_string())
@@ -506,19 +506,14 @@ fn marker_in(request: &ReceivedRequest) -> Option<String> {
 
 /// The last user message without the `[mock:echo]` marker (and the space after it).
 fn echoed(request: &ReceivedRequest) -> Option<String> {
-    let text = &request
-        .messages
-        .iter()
-        .rev()
-        .find(|m| m.role == "user")?
-        .content;
+    let text = last_user_text(request)?;
     let marker = "[mock:echo]";
     Some(match text.find(marker) {
         Some(at) => {
             let rest = &text[at + marker.len()..];
             format!("{}{}", &text[..at], rest.strip_prefix(' ').unwrap_or(rest))
         }
-        None => text.clone(),
+        None => text.to_string(),
     })
 }
 
