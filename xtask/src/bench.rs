@@ -166,7 +166,7 @@ pub fn bench(smoke: bool, app_only: bool) -> Result {
     let inputs = prepare(app_only)?;
     // Idle memory is sampled beside the criterion benches: an idle app uses no CPU, and
     // how busy the other core is does not change how much memory it holds. This saves a
-    // minute and a half of waiting; the timed app figures run alone afterwards.
+    // minute of waiting; the timed app figures run alone afterwards.
     let logs = root().join("target/bench/logs");
     let (idle, criterion) = std::thread::scope(|scope| {
         let idle = scope.spawn(|| {
@@ -360,9 +360,9 @@ const SMOKE_LONG_CONVERSATION: u32 = 500;
 /// 2: the long conversation is the newest (it was among the oldest).
 const HISTORY_LAYOUT: u32 = 2;
 
-/// Where a full run builds the criterion benches and its tools (the bench profile): a
-/// target folder of their own, so cargo builds them while it builds the release app in
-/// `target/` (one target folder takes one build at a time).
+/// Where a full run builds the criterion benches (the bench profile): a target folder of
+/// their own, so cargo builds them while it builds the release app in `target/` (one
+/// target folder takes one build at a time).
 fn bench_target() -> PathBuf {
     root().join("target/bench-build")
 }
