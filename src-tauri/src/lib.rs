@@ -30,6 +30,8 @@ pub const STORAGE_PROBLEM: &str = "storage_problem";
 /// it never competes with launching; then it runs every hour (a backup at most daily).
 const MAINTAIN_FIRST_AFTER: Duration = Duration::from_secs(60);
 const MAINTAIN_EVERY: Duration = Duration::from_secs(60 * 60);
+/// The window's size and place are saved once it has been still this long.
+const WINDOW_STATE_QUIET: Duration = Duration::from_millis(500);
 
 /// Adds every command and plugin to `builder`, so the shell tests can build the same app
 /// on Tauri's mock runtime.
@@ -84,10 +86,17 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
         ])
 }
 
+/// `TALLY_DATA_DIR`, when set: the data folder instead of the OS app-data folder.
+fn data_dir_override() -> Option<PathBuf> {
+    std::env::var_os("TALLY_DATA_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
 /// Opens the engine on `TALLY_DATA_DIR`, or the OS app-data folder.
 pub fn open_engine<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> Result<Arc<Engine>, String> {
-    let data_dir = match std::env::var_os("TALLY_DATA_DIR").filter(|v| !v.is_empty()) {
-        Some(dir) => PathBuf::from(dir),
+    let data_dir = match data_dir_override() {
+        Some(dir) => dir,
         None => app.path().app_data_dir().map_err(|e| e.to_string())?,
     };
     tracing::info!(data_dir = %data_dir.display(), "opening the database");
@@ -152,6 +161,62 @@ pub fn start_maintenance(engine: Arc<Engine>) {
     }
 }
 
+/// One Tally per data folder: a second launch on the same folder brings the open window
+/// forward and exits, since two writers on one database would race. A launch on another
+/// folder (`TALLY_DATA_DIR`) is another Tally, so its D-Bus name carries the folder's hash.
+fn single_instance<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
+    let mut builder =
+        tauri_plugin_single_instance::Builder::new().callback(|app: &tauri::AppHandle<R>, _, _| {
+            if let Some(window) = app.get_webview_window("main") {
+                let shown = window
+                    .unminimize()
+                    .and_then(|()| window.show())
+                    .and_then(|()| window.set_focus());
+                if let Err(e) = shown {
+                    tracing::warn!(error = %e, "could not bring the window forward");
+                }
+            }
+        });
+    if let Some(dir) = data_dir_override() {
+        let mut hasher = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(&dir, &mut hasher);
+        let hash = std::hash::Hasher::finish(&hasher);
+        builder = builder.dbus_id(format!("app.tally.desktop.data_{hash:016x}"));
+    }
+    builder.build()
+}
+
+/// Saves the window's size and position shortly after it stops moving, not only on a clean
+/// quit (the plugin's own moment), so a crash or a kill does not forget them.
+fn save_window_state_while_used<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>) {
+    use std::sync::mpsc;
+    use tauri_plugin_window_state::{AppHandleExt, StateFlags};
+    let (moved, moves) = mpsc::channel::<()>();
+    window.on_window_event(move |event| {
+        if matches!(
+            event,
+            tauri::WindowEvent::Resized(_) | tauri::WindowEvent::Moved(_)
+        ) {
+            let _ = moved.send(());
+        }
+    });
+    let app = window.app_handle().clone();
+    let spawned = std::thread::Builder::new()
+        .name("window-state".into())
+        .spawn(move || {
+            while moves.recv().is_ok() {
+                // Wait for a quiet moment: a drag sends hundreds of moves.
+                while moves.recv_timeout(WINDOW_STATE_QUIET).is_ok() {}
+                if let Err(e) = app.save_window_state(StateFlags::all()) {
+                    tracing::warn!(error = %e, "could not save the window's size and place");
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "could not start saving the window's size and place");
+    }
+}
+
 /// Runs the app.
 pub fn run() {
     tracing_subscriber::fmt()
@@ -161,8 +226,13 @@ pub fn run() {
         )
         .with_writer(std::io::stderr)
         .init();
-    configure(tauri::Builder::default())
+    // The single-instance plugin goes first, so a second launch exits before anything opens.
+    configure(tauri::Builder::default().plugin(single_instance()))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
         .setup(|app| {
+            if let Some(window) = app.get_webview_window("main") {
+                save_window_state_while_used(&window);
+            }
             let engine = open_engine(app.handle())?;
             forward_notices(app.handle(), &engine);
             start_maintenance(engine.clone());

@@ -4,7 +4,7 @@
 import { execFileSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { App, Driver, Processes, waitFor } from "./webdriver.mjs";
+import { App, Driver, Processes, sleep, waitFor } from "./webdriver.mjs";
 
 const env = (name) => {
   const value = process.env[name];
@@ -25,6 +25,7 @@ const processes = new Processes();
 const driver = new Driver(PORT);
 
 let mock;
+let mockBase;
 async function startMock() {
   const started = await processes.mock(MOCK, ["--chunk-chars", "6", "--delay-ms", "40"]);
   mock = started.process;
@@ -34,8 +35,12 @@ async function startMock() {
 /** The app under test, with screenshots kept as artifacts. */
 class TallyApp extends App {
   static async launch() {
-    const app = await driver.launch(APP);
-    return Object.setPrototypeOf(app, TallyApp.prototype);
+    const app = Object.setPrototypeOf(await driver.launch(APP), TallyApp.prototype);
+    // Every CSP violation from here on is kept for the hardening test to check.
+    await app.run(`window.__cspViolations = [];
+      document.addEventListener("securitypolicyviolation", (e) =>
+        window.__cspViolations.push(e.violatedDirective + " " + (e.blockedURI || e.sample)));`);
+    return app;
   }
   screenshot(name) {
     return super.screenshot(SHOTS, name);
@@ -73,6 +78,7 @@ async function main() {
   mkdirSync(DATA_DIR, { recursive: true });
   mkdirSync(SHOTS, { recursive: true });
   const apiBase = await startMock();
+  mockBase = apiBase;
   const tauriDriver = processes.start(
     DRIVER,
     ["--port", String(PORT), "--native-driver", "/usr/bin/WebKitWebDriver"],
@@ -608,6 +614,78 @@ async function main() {
       throw new Error(`the last reply is ${JSON.stringify(last)}`);
     }
     await app.screenshot("3f-xss-corpus");
+  });
+
+  await test("the window runs isolated, frozen, under its CSP, and may call only Tally's commands", async () => {
+    // Screens with styles set from code (the chart, the meter, the long list) before the check.
+    await app.click('[data-testid="usage-button"]');
+    await app.waitFind('[data-testid="usage-page"] canvas');
+    await app.click('[data-testid="usage-close"]');
+    await app.click('[data-testid="settings-button"]');
+    await app.click('[data-testid="theme-dark"]');
+    await app.screenshot("6-settings-dark");
+    await app.click('[data-testid="theme-system"]');
+    await app.run(`document.querySelector("dialog[open]").close()`);
+    const page = await app.run(`
+      const internals = window.__TAURI_INTERNALS__;
+      let evalRan = false;
+      try { eval("1"); evalRan = true; } catch {}
+      const emitted = internals.invoke("plugin:event|emit", { event: "spend_updated", payload: null }).then(() => "fulfilled", (e) => String(e));
+      const closed = internals.invoke("plugin:window|close", { label: "main" }).then(() => "fulfilled", (e) => String(e));
+      const pending = new Promise((r) => setTimeout(() => r("pending"), 1500));
+      return Promise.all([
+        internals.__TAURI_PATTERN__?.pattern ?? null,
+        window.__cspViolations,
+        Object.isFrozen(Object.prototype),
+        evalRan,
+        Promise.race([emitted, pending]),
+        Promise.race([closed, pending]),
+      ]);`);
+    const [pattern, violations, frozen, evalRan, emit, close] = page;
+    // Only the eval probe above may have been refused since launch.
+    const unexpected = violations.filter((v) => !v.startsWith("script-src"));
+    console.log(`     CSP violations since launch: ${JSON.stringify(violations)}`);
+    if (unexpected.length) throw new Error(`CSP violations: ${unexpected.join("; ")}`);
+    if (pattern !== "isolation") throw new Error(`IPC pattern: ${pattern}`);
+    if (!frozen) throw new Error("Object.prototype is not frozen");
+    if (evalRan) throw new Error("eval ran: the CSP allows unsafe-eval");
+    for (const [command, outcome] of [["emit", emit], ["window close", close]]) {
+      if (outcome === "fulfilled") throw new Error(`the page could call ${command}`);
+    }
+    await app.waitFind('[data-testid="composer-input"]');
+  });
+
+  await test("one Tally per data folder: a second launch brings the first forward and exits", async () => {
+    const second = processes.start(APP, [], {
+      env: { ...process.env, TALLY_DATA_DIR: DATA_DIR, TALLY_API_BASE: mockBase, TALLY_LOG: "warn" },
+    });
+    second.stdout.resume();
+    const code = await Promise.race([
+      new Promise((resolve) => second.once("exit", (code, signal) => resolve(code ?? signal))),
+      sleep(15000).then(() => "still running"),
+    ]);
+    if (code !== 0) {
+      second.kill();
+      throw new Error(`the second launch: ${code}`);
+    }
+    await app.waitFind('[data-testid="composer-input"]');
+  });
+
+  await test("the window's size is remembered after quitting", async () => {
+    await app.wd("POST", "/window/rect", { width: 900, height: 640 });
+    const set = await waitFor("the new size", async () => {
+      const rect = await app.wd("GET", "/window/rect");
+      return rect.width === 900 && rect.height === 640 && rect;
+    });
+    // Saved once the window has been still for half a second; the app may be killed later.
+    await sleep(1200);
+    await app.quit();
+    app = await TallyApp.launch();
+    await app.waitFind('[data-testid="composer-input"]');
+    const rect = await app.wd("GET", "/window/rect");
+    if (rect.width !== set.width || rect.height !== set.height) {
+      throw new Error(`relaunched at ${rect.width}×${rect.height}, left at ${set.width}×${set.height}`);
+    }
   });
 
   await test("when OpenAI cannot be reached, the typed text stays in the composer", async () => {

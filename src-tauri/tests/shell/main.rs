@@ -1,6 +1,7 @@
 //! The shell on Tauri's mock runtime: commands called through real IPC requests, with the
 //! engine on a temporary SQLite file and the mock API on loopback.
 
+mod acl;
 mod commands;
 
 use std::sync::{Arc, Mutex};
@@ -28,6 +29,11 @@ pub struct Shell {
 
 impl Shell {
     pub fn start() -> Self {
+        Self::start_in_window("main")
+    }
+
+    /// The shell with its one window labelled `window_label` (the capability names "main").
+    pub fn start_in_window(window_label: &str) -> Self {
         let mock = MockServer::start_in_background(MockConfig {
             delay: std::time::Duration::ZERO,
             ..Default::default()
@@ -47,7 +53,7 @@ impl Shell {
             })
             .unwrap();
         let app = tally_app::configure(mock_builder())
-            .build(mock_context(noop_assets()))
+            .build(context_with_real_permissions())
             .unwrap();
         tally_app::forward_notices(app.handle(), &engine);
         let events = Arc::new(Mutex::new(Vec::new()));
@@ -63,7 +69,7 @@ impl Shell {
             });
         }
         app.manage(engine);
-        let window = WebviewWindowBuilder::new(&app, "main", Default::default())
+        let window = WebviewWindowBuilder::new(&app, window_label, Default::default())
             .build()
             .unwrap();
         Self {
@@ -91,6 +97,18 @@ impl Shell {
         )
         .map(|body| body.deserialize::<Value>().unwrap())
     }
+}
+
+/// The mock context with the app's real permissions (the capability and the permissions
+/// build.rs generates), so every command call here passes the same checks as in the app.
+fn context_with_real_permissions() -> tauri::Context<MockRuntime> {
+    let mut context = mock_context(noop_assets());
+    let mut real: tauri::Context<MockRuntime> = tauri::generate_context!();
+    std::mem::swap(
+        context.runtime_authority_mut(),
+        real.runtime_authority_mut(),
+    );
+    context
 }
 
 pub fn no_args() -> Value {
