@@ -1,7 +1,7 @@
 // Tauri's isolation application: every IPC message from the window passes through this
 // sandboxed frame, which encrypts it with a key made at launch, so only the window's own
 // page can reach Tally's commands. The commands themselves are gated by the capability;
-// here a message must name a command the way the UI names them and carry plain JSON.
+// here a message must at least name a command the way the UI names them.
 const COMMAND =
   /^(?:[a-z][a-z_]*|plugin:event\|(?:listen|unlisten)|plugin:__TAURI_CHANNEL__\|fetch)$/;
 
