@@ -3,8 +3,9 @@
 //! It owns the window, the app's state (one `tally_core::Engine`), the command adapters
 //! in `commands/` (each parses its input, calls the engine and maps the error to
 //! `{code, message}`: no business logic here), streaming over `tauri::ipc::Channel`, and
-//! the engine's app-wide notices as events and OS notifications, and the thread that runs
-//! the engine's background maintenance.
+//! the engine's app-wide notices as events and OS notifications, the thread that runs
+//! the engine's background maintenance, one instance per data folder, and the window's
+//! remembered size and place. What the window may call is in `capabilities/` and `build.rs`.
 //! Everything a user can do lives in `tally-core`; this crate must stay thin.
 
 mod commands;
