@@ -46,6 +46,9 @@ vi.mock("../../lib/ipc", () => ({
 
 beforeEach(() => {
   vi.clearAllMocks();
+  // Midday, so "an hour ago" is still today whenever the tests run (they failed after midnight).
+  vi.useFakeTimers({ toFake: ["Date"] });
+  vi.setSystemTime(new Date(2026, 5, 15, 12, 0));
   ipc.conversationList.mockResolvedValue({
     pinned: [conversation(9, "Pinned one", { pinned: true })],
     recent: [conversation(1, "Trip plan"), conversation(2, "Cake recipe")],
@@ -145,6 +148,8 @@ describe("Sidebar", () => {
   });
 
   it("the Undo offer goes away after a few seconds", async () => {
+    // All timers this time, not only the clock the other tests fake.
+    vi.useRealTimers();
     vi.useFakeTimers();
     const chat = new ChatState();
     ipc.conversationTrash.mockResolvedValue(conversation(2, "Cake recipe"));
