@@ -158,11 +158,17 @@ pub fn bench(smoke: bool, app_only: bool) -> Result {
             run_cmd(test)
         })?;
         let inputs = prepare_smoke()?;
-        return step("app benchmarks, once each on debug builds", || {
+        step("app benchmarks, once each on debug builds", || {
             app_script(&inputs, "all", None)?;
             read_app_part("all").map(|_| ())
-        });
+        })?;
+        return step(
+            "the UI in Chromium: a reply streamed into a long conversation (briefly)",
+            || browser_stream(true).map(|_| ()),
+        );
     }
+    // A display, WebDriver, a keychain and Chromium, as the tests use.
+    step("system packages", || setup::system_packages(true))?;
     let inputs = prepare(app_only)?;
     // Idle memory is sampled beside the criterion benches: an idle app uses no CPU, and
     // how busy the other core is does not change how much memory it holds. This saves a
@@ -200,6 +206,14 @@ pub fn bench(smoke: bool, app_only: bool) -> Result {
     step("app timings (real windows under Xvfb)", || {
         app_script(&inputs, "timing", None)
     })?;
+    let mut browser = Value::Null;
+    step(
+        "the UI in Chromium: a reply streamed into a long conversation",
+        || {
+            browser = browser_stream(false)?;
+            Ok(())
+        },
+    )?;
     for part in ["idle", "timing"] {
         if let Value::Object(figures) = read_app_part(part)? {
             app.as_object_mut().expect("an object").extend(figures);
@@ -256,10 +270,12 @@ pub fn bench(smoke: bool, app_only: bool) -> Result {
         .map(|d| d.as_secs())
         .unwrap_or(0);
     rows.extend(print_app_table(&app));
+    rows.extend(print_browser_table(&browser));
     let report = serde_json::to_string_pretty(&json!({
         "unix_time": stamp,
         "figures": rows,
         "app": app,
+        "browser_stream": browser,
     }))
     .map_err(|e| e.to_string())?;
     for name in [format!("{stamp}.json"), "latest.json".to_string()] {
@@ -710,6 +726,77 @@ fn print_app_table(app: &Value) -> Vec<Value> {
                 target
             );
             json!({ "figure": name, "tally": ours, "baseline": baseline, "target": target })
+        })
+        .collect()
+}
+
+/// Runs `ui/tests/browser/bench-stream.mjs` (Chromium, the built UI, the fake engine) and
+/// returns the figures it prints as JSON on its last line.
+fn browser_stream(smoke: bool) -> Result<Value> {
+    let mut run = Command::new("node");
+    run.arg("tests/browser/bench-stream.mjs")
+        .current_dir(root().join("ui"));
+    if smoke {
+        run.arg("--smoke");
+    }
+    let output = run
+        .output()
+        .map_err(|e| format!("could not start node: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        return Err(format!(
+            "bench-stream.mjs failed ({}):\n{stdout}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ));
+    }
+    let mut lines: Vec<&str> = stdout.lines().collect();
+    let last = lines.pop().unwrap_or_default();
+    for line in lines {
+        println!("{line}");
+    }
+    serde_json::from_str(last).map_err(|e| format!("bench-stream.mjs printed {last:?}: {e}"))
+}
+
+/// Prints the Chromium rows of the table and returns them for the JSON report.
+fn print_browser_table(figures: &Value) -> Vec<Value> {
+    let messages = figures["messages"].as_u64().unwrap_or(0);
+    let rows = [
+        (
+            format!("open the {messages}-message conversation → painted (ms)"),
+            figures["first_paint_ms_median"].as_f64(),
+            "",
+        ),
+        (
+            "streaming: tasks over 50 ms".to_string(),
+            figures["long_tasks"].as_f64(),
+            "0",
+        ),
+        (
+            "streaming: frame interval, p99 (ms)".to_string(),
+            figures["frame_ms_p99"].as_f64(),
+            "≤ 16.7 ms",
+        ),
+        (
+            "streaming: frames dropped".to_string(),
+            figures["frames_dropped"].as_f64(),
+            "",
+        ),
+        (
+            "streaming: tokens per second delivered".to_string(),
+            figures["tokens_per_second"].as_f64(),
+            "200",
+        ),
+    ];
+    println!(
+        "\n{:<46} {:>22}  target",
+        "the UI in Chromium (200 tokens/s for 30 s)", "Tally"
+    );
+    rows.iter()
+        .map(|(name, ours, target)| {
+            let shown = ours.map_or("–".to_string(), |v| format!("{v:.1}"));
+            println!("{name:<46} {shown:>22}  {target}");
+            json!({ "figure": name, "tally": ours, "target": target })
         })
         .collect()
 }

@@ -156,6 +156,16 @@ pub fn test() -> Result {
         run_cmd(npm(&["run", "check"]))
     })?;
     step("UI unit tests (vitest)", || run_cmd(npm(&["test"])))?;
+    step(
+        "UI in Chromium: every screen in both themes, axe, the XSS corpus, the keyboard",
+        || {
+            let mut browser = Command::new("node");
+            browser
+                .arg("tests/browser/run.mjs")
+                .current_dir(root().join("ui"));
+            run_cmd(browser)
+        },
+    )?;
     step("clippy", || {
         let mut clippy = cargo();
         clippy.args([

@@ -46,6 +46,18 @@ md.renderer.rules.fence = (tokens, idx, options, env, self) => {
   );
 };
 
+// Column alignment as a class: markdown-it writes it as a style attribute, which the CSP
+// (style-src without 'unsafe-inline') refuses even while DOMPurify parses it.
+for (const cell of ["th_open", "td_open"] as const) {
+  md.renderer.rules[cell] = (tokens, idx, options, _env, self) => {
+    const token = tokens[idx];
+    const align = /text-align:(left|center|right)/.exec(String(token.attrGet("style") ?? ""))?.[1];
+    token.attrs = (token.attrs ?? []).filter(([name]) => name !== "style");
+    if (align) token.attrJoin("class", `align-${align}`);
+    return self.renderToken(tokens, idx, options);
+  };
+}
+
 const purify = DOMPurify();
 const SAFE_LINK = /^https?:\/\//i;
 
@@ -73,6 +85,61 @@ export function renderMarkdown(text: string): string {
     // text must not be left behind in the formula.
     ADD_FORBID_CONTENTS: ["annotation"],
   });
+}
+
+const FENCE = /^ {0,3}(`{3,}|~{3,})/;
+const REFERENCE_DEFINITION = /^ {0,3}\[[^\]]+\]:/m;
+
+/**
+ * A reply cut at the blank lines between its top-level blocks (never inside a code fence
+ * or a display formula, nor before an indented continuation), so that a streaming reply
+ * renders again only its last block: the blocks before it are unchanged strings, and the
+ * message list keeps their HTML. The pieces join back into the text. A reply with a
+ * reference-style link definition stays whole, since the definition may be in any block.
+ */
+export function markdownBlocks(text: string): string[] {
+  if (REFERENCE_DEFINITION.test(text)) return [text];
+  const blocks: string[] = [];
+  let start = 0;
+  let fence: string | null = null;
+  let math: "$$" | "\\]" | null = null;
+  let afterBlank = false;
+  let at = 0;
+  while (at < text.length) {
+    const end = text.indexOf("\n", at);
+    const lineEnd = end === -1 ? text.length : end + 1;
+    const line = text.slice(at, end === -1 ? text.length : end);
+    const trimmed = line.trim();
+    if (fence) {
+      const close = FENCE.exec(line)?.[1];
+      if (
+        close &&
+        close[0] === fence[0] &&
+        close.length >= fence.length &&
+        !line.slice(line.indexOf(close) + close.length).trim()
+      )
+        fence = null;
+    } else if (math) {
+      if (trimmed.includes(math)) math = null;
+    } else if (!trimmed) {
+      afterBlank = true;
+    } else {
+      // A new block starts here, unless it continues the one before (indented).
+      if (afterBlank && !/^[ \t]/.test(line) && text.slice(start, at).trim()) {
+        blocks.push(text.slice(start, at));
+        start = at;
+      }
+      afterBlank = false;
+      const open = FENCE.exec(line)?.[1];
+      if (open) fence = open;
+      else if (trimmed === "$$" || (trimmed.startsWith("$$") && !trimmed.slice(2).includes("$$")))
+        math = "$$";
+      else if (trimmed.startsWith("\\[") && !trimmed.includes("\\]")) math = "\\]";
+    }
+    at = lineEnd;
+  }
+  if (start < text.length || blocks.length === 0) blocks.push(text.slice(start));
+  return blocks;
 }
 
 /** A web link the system browser may open, or null. */

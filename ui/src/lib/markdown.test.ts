@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { loadRichMarkdown, renderMarkdown, webLink } from "./markdown.svelte";
+import { loadRichMarkdown, markdownBlocks, renderMarkdown, webLink } from "./markdown.svelte";
 import corpus from "./xss-corpus.json";
 
 describe("the rich renderer", () => {
@@ -24,6 +24,14 @@ describe("renderMarkdown", () => {
     expect(html).toContain("<code>code</code>");
     expect(html).toContain("<li>one</li>");
     expect(html).toContain('<code class="language-rust">');
+  });
+
+  it("aligns table columns with classes, not the style attributes the CSP refuses", () => {
+    const html = renderMarkdown("| a | b | c |\n|:--|:-:|--:|\n| 1 | 2 | 3 |");
+    expect(html).not.toContain("style");
+    expect(html).toContain('<th class="align-left">a</th>');
+    expect(html).toContain('<td class="align-center">2</td>');
+    expect(html).toContain('<td class="align-right">3</td>');
   });
 
   /** What rendered markup may never contain, whatever the reply. */
@@ -67,6 +75,8 @@ describe("renderMarkdown", () => {
     expect(host.querySelector("annotation")).toBeNull();
     expect(host.querySelector("math")?.textContent).not.toContain("\\pi");
     expect(host.querySelector(".katex-error")?.textContent).toBe("\\frac{1");
+    // KaTeX's own fallback carries a style attribute, which the CSP refuses.
+    expect(host.querySelector("[style]")).toBeNull();
   });
 
   it("leaves dollar amounts alone", () => {
@@ -107,5 +117,44 @@ describe("webLink", () => {
     expect(webLink("javascript:alert(1)")).toBeNull();
     expect(webLink("file:///etc/passwd")).toBeNull();
     expect(webLink(null)).toBeNull();
+  });
+});
+
+describe("markdownBlocks", () => {
+  beforeAll(loadRichMarkdown);
+
+  it.each([
+    ["one paragraph", ["one paragraph"]],
+    ["a\n\nb\n\n\nc", ["a\n\n", "b\n\n\n", "c"]],
+    [
+      "intro\n\n```js\nlet a;\n\nlet b;\n```\n\nafter",
+      ["intro\n\n", "```js\nlet a;\n\nlet b;\n```\n\n", "after"],
+    ],
+    ["~~~~\n```\n\n~~~\n\nstill code\n~~~~\nend", ["~~~~\n```\n\n~~~\n\nstill code\n~~~~\nend"]],
+    ["$$\nx\n\ny\n$$\n\nz", ["$$\nx\n\ny\n$$\n\n", "z"]],
+    ["\\[\na\n\nb\n\\]\n\nz", ["\\[\na\n\nb\n\\]\n\n", "z"]],
+    ["- item\n\n  more of the item\n\nnext", ["- item\n\n  more of the item\n\n", "next"]],
+    ["[a link][x]\n\n[x]: https://example.com", ["[a link][x]\n\n[x]: https://example.com"]],
+    ["\n\nlead", ["\n\nlead"]],
+    ["", [""]],
+  ])("cuts %j into %j", (text, blocks) => {
+    expect(markdownBlocks(text)).toEqual(blocks);
+  });
+
+  it("renders what the whole reply renders, block by block, at every point of the stream", () => {
+    const reply =
+      "Intro with **bold**.\n\n> quote\n\n| a | b |\n|---|--:|\n| 1 | 2 |\n\n```py\nx = 1\n\ny = 2\n```\n\n" +
+      "1. one\n2. two\n\nMath: $x^2$ and\n\n$$\na\n\nb\n$$\n\nThe end.";
+    const text = (html: string) => {
+      const host = document.createElement("div");
+      host.innerHTML = html;
+      return host.textContent?.replace(/\s+/g, " ").trim();
+    };
+    for (let end = 1; end <= reply.length; end++) {
+      const prefix = reply.slice(0, end);
+      const blocks = markdownBlocks(prefix);
+      expect(blocks.join("")).toBe(prefix);
+      expect(text(blocks.map(renderMarkdown).join(""))).toBe(text(renderMarkdown(prefix)));
+    }
   });
 });

@@ -69,6 +69,7 @@ async function sidebar({ loaded = true } = {}) {
     chat,
     onOpenSettings: () => {},
     onOpenUsage: () => {},
+    onOpenHelp: () => {},
     onShowChat: () => {},
   });
   await chat.history.load();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { DraftEstimate, SpendView } from "../../lib/ipc";
 import {
+  pagePriceInWords,
   dayOfMonth,
   estimateText,
   formatUsd,
@@ -101,5 +102,21 @@ describe("money for people", () => {
     expect(
       estimateText({ ...estimate, minCostNanos: null, maxCostNanos: null, model: "llama3" }),
     ).toBe("1,234 tokens to send · price unknown for llama3");
+  });
+});
+
+describe("a page of reply, in words", () => {
+  it.each([
+    // Output prices per million tokens, in nano-USD.
+    [600_000_000, "less than a tenth of a cent for a page of reply"], // gpt-4o-mini
+    [1_428_570_000, "less than a tenth of a cent for a page of reply"], // just under 0.1 ¢
+    [1_428_572_000, "less than a cent for a page of reply"], // just over
+    [10_000_000_000, "less than a cent for a page of reply"], // gpt-4o
+    [15_000_000_000, "about $0.01 for a page of reply"],
+    [60_000_000_000, "about $0.04 for a page of reply"], // o1
+    [600_000_000_000, "about $0.42 for a page of reply"], // o1-pro
+    [null, "Tally does not know this model's price yet"],
+  ])("%s nano-USD per million tokens: %s", (outputNanos, words) => {
+    expect(pagePriceInWords(outputNanos)).toBe(words);
   });
 });

@@ -106,3 +106,16 @@ export function estimateText(estimate: DraftEstimate): string {
 export function tooLong(estimate: DraftEstimate): boolean {
   return estimate.contextWindow !== null && estimate.inputTokens > estimate.contextWindow;
 }
+
+/** About 500 words: what people picture as "a page". */
+const PAGE_OF_REPLY_TOKENS = 700;
+
+/** What a page of reply costs with a model, in words for someone new to tokens
+ * ("less than a cent for a page of reply"); `outputNanos` is per million tokens. */
+export function pagePriceInWords(outputNanos: number | null): string {
+  if (outputNanos === null) return "Tally does not know this model's price yet";
+  const nanos = Math.ceil((outputNanos * PAGE_OF_REPLY_TOKENS) / 1_000_000);
+  if (nanos < NANOS_PER_CENT / 10) return "less than a tenth of a cent for a page of reply";
+  if (nanos < NANOS_PER_CENT) return "less than a cent for a page of reply";
+  return `about ${formatUsd(nanos)} for a page of reply`;
+}

@@ -68,7 +68,7 @@ describe("the spend meter", () => {
     expect(meter.textContent).toContain("$3.42 of $10.00 this month");
     expect(meter.textContent).toContain("At this pace: ~$8.10 by the 30th");
     expect(meter.dataset.level).toBe("warning");
-    expect(meter.getAttribute("aria-label")).toContain("close to the budget");
+    expect(meter.textContent).toContain("close to the budget. Open the usage page.");
   });
 
   it("never shows unpriced requests as free", () => {

@@ -1,0 +1,663 @@
+// A stand-in for Tally's engine, for the browser tests: every command the UI calls,
+// answered from memory with the IPC's own types, through `@tauri-apps/api/mocks`. The
+// runner bundles this file and injects it before the built UI's scripts run. Tests steer
+// it through `window.__tallyFake` (what the next reply streams, and how fast).
+import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
+import type { Channel } from "@tauri-apps/api/core";
+import type {
+  BackupView,
+  ChatEvent,
+  ConversationSettings,
+  ConversationSummary,
+  ConversationView,
+  DraftEstimate,
+  IpcError,
+  KeyStatusView,
+  LedgerRowView,
+  MessageView,
+  PersonaView,
+  PriceView,
+  SearchView,
+  SettingsView,
+  SpendView,
+  UsageReport,
+} from "../../src/lib/ipc/bindings";
+
+const DAY = 86_400_000;
+const NOW = Date.now();
+
+type Reply = { chunks: string[]; intervalMs: number };
+
+/** What tests set: `reply` is streamed by the next request (then the default again). */
+export type FakeControl = {
+  reply: Reply | null;
+  defaultReply: Reply;
+  onboarded: boolean;
+  keySaved: boolean;
+  /** Commands called so far, for tests that check what the UI asked. */
+  calls: string[];
+  /** Adds a conversation of `count` messages; returns its id. */
+  seed: (title: string, count: number, ageMs?: number) => number;
+  /** The next chat request is refused with this, as the engine refuses it. */
+  fail: IpcError | null;
+  /** Addresses the UI asked to open in the system browser. */
+  opened: string[];
+  /** What the engine holds now, for tests to check what the UI saved. */
+  saved: () => { settings: SettingsView; budget: SpendView["budget"] };
+};
+
+const chatDefaults: ConversationSettings = {
+  model: "gpt-4o-mini",
+  systemPrompt: null,
+  options: {
+    temperature: null,
+    topP: null,
+    maxOutputTokens: null,
+    presencePenalty: null,
+    frequencyPenalty: null,
+  },
+};
+
+const prices: PriceView[] = [
+  price("gpt-4o-mini", 150, 75, 600, 128_000, 16_384),
+  price("gpt-4o", 2_500, 1_250, 10_000, 128_000, 16_384),
+  price("gpt-4.1-mini", 400, 100, 1_600, 1_047_576, 32_768),
+  price("o4-mini", 1_100, 275, 4_400, 200_000, 100_000),
+];
+
+/** Prices in thousandths of a dollar per million tokens, as nano-USD per million. */
+function price(
+  model: string,
+  input: number,
+  cached: number,
+  output: number,
+  contextWindow: number,
+  maxOutput: number,
+): PriceView {
+  const nanos = (milliDollars: number) => milliDollars * 1_000_000;
+  return {
+    model,
+    inputNanos: nanos(input),
+    cachedInputNanos: nanos(cached),
+    outputNanos: nanos(output),
+    contextWindow,
+    maxOutput,
+    userSet: false,
+  };
+}
+
+const DEMO_REPLY = [
+  "Here is a **short** answer with a few parts.\n\n",
+  "> Measure twice, cut once.\n\n",
+  "| Plan | Monthly |\n|---|---:|\n| Small | $5 |\n| Large | $20 |\n\n",
+  "```python\ndef total(xs):\n    return sum(xs)\n```\n\n",
+  "Euler's identity: $e^{i\\pi} + 1 = 0$, and a list:\n\n",
+  "1. first\n2. second\n\nSee [the docs](https://example.com/docs).",
+];
+
+class Engine {
+  settings: SettingsView = {
+    defaultModel: "gpt-4o-mini",
+    apiBase: "https://api.openai.com/v1",
+    apiBaseFromEnv: false,
+    onboarded: true,
+    chatDefaults,
+    autoTitles: true,
+  };
+  key: KeyStatusView = { source: "keychain", lastFour: "wxyz", keychainProblem: null };
+  conversations = new Map<number, ConversationSummary>();
+  messages = new Map<number, MessageView[]>();
+  conversationSettings = new Map<number, ConversationSettings>();
+  personas: PersonaView[] = [
+    { id: 1, name: "Plain English", prompt: "Answer in plain, friendly English." },
+    { id: 2, name: "Editor", prompt: "Improve the text I give you; explain each change." },
+  ];
+  budget: SpendView["budget"] = {
+    monthlyNanos: 10_000_000_000,
+    resetDay: 1,
+    thresholds: [50, 80, 100],
+    hardStop: false,
+  };
+  spentNanos = 3_420_000_000;
+  nextId = 1;
+  streams = new Map<number, { stop: () => void }>();
+
+  constructor(readonly control: FakeControl) {}
+
+  id() {
+    return this.nextId++;
+  }
+
+  seed(title: string, count: number, ageMs = 0): number {
+    const id = this.id();
+    const updatedAt = NOW - ageMs;
+    this.conversations.set(id, {
+      id,
+      title,
+      model: "gpt-4o-mini",
+      updatedAt,
+      pinned: false,
+      deletedAt: null,
+    });
+    const list: MessageView[] = [];
+    for (let i = 0; i < count; i++) {
+      const user = i % 2 === 0;
+      list.push(
+        this.message(
+          user ? "user" : "assistant",
+          user
+            ? `Question ${i / 2 + 1}: how would I plan a budget for item ${i}?`
+            : `Answer ${i}: keep a **list**, then a table.\n\n| item | cost |\n|---|---:|\n| rent | $${i} |\n\n\`\`\`js\nconst total = ${i} + 1;\n\`\`\``,
+          list.at(-1)?.id ?? null,
+          updatedAt - (count - i) * 60_000,
+        ),
+      );
+    }
+    this.messages.set(id, list);
+    return id;
+  }
+
+  message(
+    role: MessageView["role"],
+    content: string,
+    parentId: number | null,
+    createdAt = Date.now(),
+  ): MessageView {
+    return {
+      id: this.id(),
+      parentId,
+      role,
+      content,
+      status: "complete",
+      finishReason: role === "assistant" ? "stop" : null,
+      model: role === "assistant" ? "gpt-4o-mini" : null,
+      errorCode: null,
+      errorMessage: null,
+      createdAt,
+      costNanos: role === "assistant" ? 42_000 : null,
+      priceUnknown: false,
+      siblingIds: [],
+    };
+  }
+
+  view(id: number): ConversationView {
+    const conversation = this.conversations.get(id);
+    if (!conversation) throw { code: "invalid_input", message: "That conversation is gone." };
+    const messages = this.messages.get(id) ?? [];
+    return {
+      conversation,
+      settings: this.conversationSettings.get(id) ?? this.settings.chatDefaults,
+      messages,
+      costNanos: messages.reduce((sum, m) => sum + (m.costNanos ?? 0), 0),
+    };
+  }
+
+  spend(): SpendView {
+    const start = new Date();
+    start.setUTCDate(1);
+    start.setUTCHours(0, 0, 0, 0);
+    const end = new Date(start);
+    end.setUTCMonth(end.getUTCMonth() + 1);
+    const level = !this.budget
+      ? "none"
+      : this.spentNanos >= this.budget.monthlyNanos
+        ? "over"
+        : this.spentNanos * 10 >= this.budget.monthlyNanos * 8
+          ? "warning"
+          : "calm";
+    return {
+      periodStart: start.getTime(),
+      periodEnd: end.getTime(),
+      lastDay: new Date(end.getTime() - DAY).toISOString().slice(0, 10),
+      spentNanos: this.spentNanos,
+      estimatedNanos: 0,
+      unpricedRequests: 0,
+      requests: 57,
+      projectedNanos: this.spentNanos * 2,
+      budget: this.budget,
+      level,
+      alerts: [],
+      pricesCheckedOn: "2026-11-01",
+    };
+  }
+
+  usage(): UsageReport {
+    const days = Array.from({ length: 30 }, (_, i) => {
+      const start = NOW - (29 - i) * DAY;
+      return {
+        label: new Date(start).toISOString().slice(0, 10),
+        start,
+        costNanos: ((i * 7919) % 23) * 9_000_000,
+        requests: (i * 3) % 7,
+        unpriced: 0,
+      };
+    });
+    return {
+      spend: this.spend(),
+      days,
+      months: [
+        {
+          label: days[0].label.slice(0, 8) + "01",
+          start: NOW - 30 * DAY,
+          costNanos: this.spentNanos,
+          requests: 57,
+          unpriced: 0,
+        },
+      ],
+      byModel: [
+        {
+          model: "gpt-4o-mini",
+          requests: 50,
+          promptTokens: 120_000,
+          cachedTokens: 4_000,
+          completionTokens: 80_000,
+          reasoningTokens: 0,
+          costNanos: 2_000_000_000,
+          unpriced: 0,
+        },
+        {
+          model: "gpt-4o",
+          requests: 7,
+          promptTokens: 20_000,
+          cachedTokens: 0,
+          completionTokens: 9_000,
+          reasoningTokens: 0,
+          costNanos: 1_420_000_000,
+          unpriced: 0,
+        },
+      ],
+      topConversations: [...this.conversations.values()].slice(0, 3).map((c, i) => ({
+        conversationId: c.id,
+        title: c.title,
+        requests: 10 - i,
+        costNanos: (3 - i) * 300_000_000,
+      })),
+    };
+  }
+
+  ledger(): LedgerRowView[] {
+    return Array.from({ length: 12 }, (_, i) => ({
+      id: 100 - i,
+      createdAt: NOW - i * 3_600_000,
+      conversationId: 1,
+      conversationTitle: "Trip to Lisbon",
+      purpose: i % 4 === 3 ? "title" : "chat",
+      model: "gpt-4o-mini",
+      promptTokens: 900 + i * 10,
+      cachedTokens: 0,
+      completionTokens: 300 + i,
+      reasoningTokens: 0,
+      costNanos: 315_000 + i * 1_000,
+      estimated: false,
+      status: "complete",
+      requestId: `req_${i}`,
+      firstTokenMs: 420,
+      durationMs: 2_100,
+    }));
+  }
+
+  backups(): BackupView[] {
+    return [
+      {
+        name: "tally-daily.db",
+        createdAt: NOW - DAY,
+        kind: "daily",
+        upgradeTo: null,
+        sizeBytes: 4_200_000,
+      },
+      {
+        name: "tally-upgrade.db",
+        createdAt: NOW - 8 * DAY,
+        kind: "before_upgrade",
+        upgradeTo: 4,
+        sizeBytes: 4_000_000,
+      },
+    ];
+  }
+
+  summaries() {
+    return [...this.conversations.values()].sort((a, b) => b.updatedAt - a.updatedAt);
+  }
+
+  search(query: string): SearchView {
+    const needle = query.toLowerCase();
+    const hits = [];
+    for (const [conversationId, messages] of this.messages) {
+      const conversation = this.conversations.get(conversationId);
+      if (!conversation || conversation.deletedAt) continue;
+      for (const message of messages) {
+        const at = message.content.toLowerCase().indexOf(needle);
+        if (at < 0) continue;
+        const before = message.content.slice(Math.max(0, at - 30), at);
+        const match = message.content.slice(at, at + query.length);
+        const after = message.content.slice(at + query.length, at + query.length + 40);
+        hits.push({
+          conversationId,
+          conversationTitle: conversation.title,
+          messageId: message.id,
+          snippet: `${before}\u{E000}${match}\u{E001}${after}`,
+          createdAt: message.createdAt,
+        });
+        if (hits.length >= 20) return { hits, byRelevance: true };
+      }
+    }
+    return { hits, byRelevance: true };
+  }
+
+  estimate(text: string, conversationId: number | null): DraftEstimate {
+    const earlier = conversationId === null ? [] : (this.messages.get(conversationId) ?? []);
+    const chars = earlier.reduce((n, m) => n + m.content.length, 0) + text.length;
+    const inputTokens = Math.ceil(chars / 4) + 7;
+    return {
+      model: "gpt-4o-mini",
+      inputTokens,
+      contextWindow: 128_000,
+      maxOutputTokens: 16_384,
+      minCostNanos: inputTokens * 150,
+      maxCostNanos: inputTokens * 150 + 16_384 * 600,
+      unusual: false,
+    };
+  }
+
+  /** Streams the next reply to `channel`; resolves when it has ended. */
+  async stream(
+    conversationId: number,
+    text: string | null,
+    kind: "send" | "retry" | "continue",
+    channel: Channel<ChatEvent>,
+  ): Promise<void> {
+    let index = 0;
+    const post = (message: ChatEvent) =>
+      window.__TAURI_INTERNALS__.runCallback(channel.id, { index: index++, message });
+    const list = this.messages.get(conversationId)!;
+    const conversation = this.conversations.get(conversationId)!;
+    let parent = list.at(-1)?.id ?? null;
+    if (kind === "retry") {
+      while (list.length && list.at(-1)!.role === "assistant") list.pop();
+      parent = list.at(-1)?.id ?? null;
+    }
+    let userMessageId = parent ?? 0;
+    if (text !== null) {
+      const user = this.message("user", text, parent);
+      list.push(user);
+      userMessageId = user.id;
+    }
+    const reply = { ...this.message("assistant", "", userMessageId), status: "streaming" as const };
+    list.push(reply);
+    conversation.updatedAt = Date.now();
+    post({
+      type: "started",
+      conversationId,
+      userMessageId,
+      assistantMessageId: reply.id,
+      title: conversation.title,
+      kind,
+      droppedMessages: 0,
+    });
+    const script = this.control.reply ?? this.control.defaultReply;
+    this.control.reply = null;
+    let stop = () => {};
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    this.streams.set(conversationId, { stop });
+    let status: MessageView["status"] = "complete";
+    // On a schedule, as a network delivers: whatever is due when the page gets to it is
+    // posted together, so the rate holds however busy the page is.
+    const startedAt = performance.now();
+    let next = 0;
+    while (next < script.chunks.length) {
+      const due = startedAt + next * script.intervalMs;
+      const wait = new Promise((resolve) =>
+        setTimeout(resolve, Math.max(0, due - performance.now())),
+      );
+      if ((await Promise.race([wait, stopped.then(() => "stop")])) === "stop") {
+        status = "stopped";
+        break;
+      }
+      const now = performance.now();
+      while (next < script.chunks.length && startedAt + next * script.intervalMs <= now) {
+        reply.content += script.chunks[next];
+        post({ type: "delta", text: script.chunks[next] });
+        next++;
+      }
+    }
+    this.streams.delete(conversationId);
+    Object.assign(reply, { status, costNanos: 42_000 });
+    this.spentNanos += 42_000;
+    post({
+      type: "usage",
+      promptTokens: 120,
+      cachedTokens: 0,
+      completionTokens: 60,
+      reasoningTokens: 0,
+    });
+    post({ type: "done", status, finishReason: "stop", cost: 42_000, estimated: false });
+    window.__TAURI_INTERNALS__.runCallback(channel.id, { index: index++, end: true });
+    void emit("spend_updated", this.spend());
+  }
+
+  handle(command: string, args: Record<string, unknown>): unknown {
+    switch (command) {
+      case "settings_get":
+        return { ...this.settings, onboarded: this.control.onboarded };
+      case "settings_set": {
+        const update = args.update as Partial<SettingsView>;
+        Object.assign(this.settings, update);
+        if (update.onboarded !== undefined) this.control.onboarded = update.onboarded;
+        if (update.chatDefaults) this.settings.defaultModel = update.chatDefaults.model;
+        return { ...this.settings, onboarded: this.control.onboarded };
+      }
+      case "key_status":
+        return this.control.keySaved
+          ? this.key
+          : { source: "none", lastFour: null, keychainProblem: null };
+      case "key_set": {
+        const key = String(args.key ?? "");
+        if (!key.startsWith("sk-"))
+          throw {
+            code: "invalid_api_key",
+            message: "That does not look like an OpenAI API key. Keys start with “sk-”.",
+          };
+        this.control.keySaved = true;
+        return { ...this.key, lastFour: key.slice(-4) };
+      }
+      case "key_delete":
+        this.control.keySaved = false;
+        return { source: "none", lastFour: null, keychainProblem: null };
+      case "key_test":
+        return { models: prices.map((p) => p.model) };
+      case "conversation_list":
+        return {
+          pinned: this.summaries().filter((c) => c.pinned && !c.deletedAt),
+          recent: this.summaries().filter((c) => !c.pinned && !c.deletedAt),
+          next: null,
+        };
+      case "conversation_get":
+        return this.view(Number(args.id));
+      case "conversation_switch":
+        return this.view(Number(args.conversationId));
+      case "message_delete": {
+        for (const [id, list] of this.messages) {
+          const at = list.findIndex((m) => m.id === args.messageId);
+          if (at >= 0) {
+            list.splice(at, 1);
+            return this.view(id);
+          }
+        }
+        throw { code: "invalid_input", message: "That message is gone." };
+      }
+      case "conversation_settings_set":
+        this.conversationSettings.set(Number(args.id), args.settings as ConversationSettings);
+        return this.view(Number(args.id));
+      case "conversation_search":
+        return this.search(String(args.query));
+      case "conversation_rename":
+      case "conversation_pin":
+      case "conversation_trash":
+      case "conversation_restore": {
+        const conversation = this.conversations.get(Number(args.id))!;
+        if (command === "conversation_rename") conversation.title = String(args.title);
+        if (command === "conversation_pin") conversation.pinned = Boolean(args.pinned);
+        if (command === "conversation_trash") conversation.deletedAt = Date.now();
+        if (command === "conversation_restore") conversation.deletedAt = null;
+        return conversation;
+      }
+      case "trash_list":
+        return this.summaries().filter((c) => c.deletedAt);
+      case "trash_delete":
+        this.conversations.delete(Number(args.id));
+        return this.summaries().filter((c) => c.deletedAt);
+      case "trash_empty": {
+        const trashed = this.summaries().filter((c) => c.deletedAt);
+        trashed.forEach((c) => this.conversations.delete(c.id));
+        return trashed.length;
+      }
+      case "persona_list":
+        return this.personas;
+      case "persona_save": {
+        const input = args.persona as { id?: number; name: string; prompt: string };
+        const existing = this.personas.find((p) => p.id === input.id);
+        if (existing) Object.assign(existing, input);
+        else this.personas.push({ id: this.id(), name: input.name, prompt: input.prompt });
+        return this.personas;
+      }
+      case "persona_delete":
+        this.personas = this.personas.filter((p) => p.id !== args.id);
+        return this.personas;
+      case "link_open":
+        this.control.opened.push(String(args.url));
+        return null;
+      case "spend_summary":
+      case "budget_alerts_dismiss":
+        return this.spend();
+      case "budget_set": {
+        const input = args.budget as {
+          amount: string;
+          resetDay: number;
+          thresholds: number[];
+          hardStop: boolean;
+        };
+        const dollars = Number(input.amount);
+        if (!(dollars > 0))
+          throw { code: "invalid_input", message: "Type the budget in dollars, like 20 or 7.50." };
+        this.budget = {
+          monthlyNanos: Math.round(dollars * 100) * 10_000_000,
+          resetDay: input.resetDay,
+          thresholds: input.thresholds,
+          hardStop: input.hardStop,
+        };
+        return this.spend();
+      }
+      case "budget_clear":
+        this.budget = null;
+        return this.spend();
+      case "prices_list":
+      case "price_set":
+      case "price_reset":
+        return { checkedOn: "2026-11-01", models: prices, unpricedModels: [] };
+      case "cost_estimate": {
+        const draft = args.draft as { text: string; conversationId: number | null };
+        return this.estimate(draft.text, draft.conversationId);
+      }
+      case "usage_report":
+        return this.usage();
+      case "ledger_list":
+        return this.ledger();
+      case "ledger_export":
+        return { path: "/home/you/Documents/tally-ledger.csv", rows: 12 };
+      case "backup_list":
+        return this.backups();
+      case "backup_create":
+      case "backup_restore":
+        return this.backups()[0];
+      case "recovery_get":
+        return null;
+      case "recovery_dismiss":
+        return null;
+      case "chat_stop": {
+        const stream = this.streams.get(Number(args.conversationId));
+        stream?.stop();
+        return Boolean(stream);
+      }
+      default:
+        throw { code: "server_error", message: `The fake engine has no command ${command}.` };
+    }
+  }
+
+  async handleAsync(command: string, args: Record<string, unknown>): Promise<unknown> {
+    if (command.startsWith("chat_") && command !== "chat_stop" && this.control.fail) {
+      const error = this.control.fail;
+      this.control.fail = null;
+      throw error;
+    }
+    if (command === "chat_send") {
+      const request = args.request as { conversationId: number | null; text: string };
+      let id = request.conversationId;
+      if (id === null) {
+        id = this.id();
+        const title = request.text.slice(0, 40);
+        this.conversations.set(id, {
+          id,
+          title,
+          model: this.settings.defaultModel,
+          updatedAt: Date.now(),
+          pinned: false,
+          deletedAt: null,
+        });
+        this.messages.set(id, []);
+      }
+      return this.stream(id, request.text, "send", args.onEvent as Channel<ChatEvent>);
+    }
+    if (command === "chat_retry" || command === "chat_continue") {
+      const kind = command === "chat_retry" ? "retry" : "continue";
+      return this.stream(
+        Number(args.conversationId),
+        null,
+        kind,
+        args.onEvent as Channel<ChatEvent>,
+      );
+    }
+    return this.handle(command, args);
+  }
+}
+
+function emit(event: string, payload: unknown) {
+  return window.__TAURI_INTERNALS__.invoke("plugin:event|emit", { event, payload });
+}
+
+declare global {
+  interface Window {
+    __tallyFake: FakeControl;
+    // What `@tauri-apps/api/mocks` installs.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    __TAURI_INTERNALS__: any;
+  }
+}
+
+const control: FakeControl = {
+  reply: null,
+  defaultReply: { chunks: DEMO_REPLY, intervalMs: 30 },
+  onboarded: true,
+  keySaved: true,
+  calls: [],
+  seed: (title, count, ageMs) => engine.seed(title, count, ageMs),
+  fail: null,
+  opened: [],
+  saved: () => ({
+    settings: { ...engine.settings, onboarded: control.onboarded },
+    budget: engine.budget,
+  }),
+};
+const engine = new Engine(control);
+engine.seed("Trip to Lisbon", 6, 2 * 3_600_000);
+engine.seed("Weekly budget plan", 4, DAY + 3_600_000);
+engine.seed("Cover letter draft", 2, 10 * DAY);
+window.__tallyFake = control;
+
+mockWindows("main");
+mockIPC(
+  async (command, args) => {
+    control.calls.push(command);
+    return engine.handleAsync(command, (args ?? {}) as Record<string, unknown>);
+  },
+  { shouldMockEvents: true },
+);

@@ -1,0 +1,509 @@
+// Browser tests: the built UI in Debian's Chromium (playwright-core), with the engine
+// replaced by `fake-engine.ts` through `@tauri-apps/api/mocks`. Every screen in both
+// themes, each saved as a screenshot and checked with axe-core; the XSS corpus streamed in
+// chunks; the keyboard shortcuts; the smallest window. `cargo xtask test` runs this.
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { fakeEngineScript, launchChromium, openUi, serveUi } from "./harness.mjs";
+
+const SHOTS = join(import.meta.dirname, "../../../target/browser-screenshots");
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+const CORPUS = JSON.parse(
+  readFileSync(join(import.meta.dirname, "../../src/lib/xss-corpus.json"), "utf8"),
+).payloads;
+
+const results = [];
+// `TALLY_BROWSER_ONLY=xss node tests/browser/run.mjs` runs the tests whose names hold "xss".
+const ONLY = process.env.TALLY_BROWSER_ONLY?.toLowerCase();
+async function test(name, body) {
+  if (ONLY && !name.toLowerCase().includes(ONLY)) return;
+  const started = performance.now();
+  try {
+    await body();
+    results.push({ name, ok: true });
+    console.log(`ok   ${name} (${Math.round(performance.now() - started)} ms)`);
+  } catch (error) {
+    results.push({ name, ok: false });
+    console.log(`FAIL ${name}\n     ${error.stack ?? error}`);
+  }
+}
+
+function assert(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+const testid = (id) => `[data-testid="${id}"]`;
+
+/** axe-core's WCAG 2.1 A/AA rules on what is on screen; serious or critical ones fail. */
+async function accessibility(page, screen) {
+  await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, {
+      runOnly: {
+        type: "tag",
+        values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"],
+      },
+      resultTypes: ["violations"],
+    });
+    return result.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.slice(0, 3).map((n) => `${n.target.join(" ")}: ${n.failureSummary}`),
+    }));
+  });
+  const serious = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  const others = violations.filter((v) => !serious.includes(v));
+  if (others.length) {
+    console.log(`     ${screen}: minor or moderate: ${others.map((v) => v.id).join(", ")}`);
+  }
+  assert(
+    serious.length === 0,
+    `${screen}: ${serious.map((v) => `${v.impact} ${v.id} (${v.help})\n       ${v.nodes.join("\n       ")}`).join("\n     ")}`,
+  );
+}
+
+/** The screens, each reached from a fresh start; `setup` runs in the page before the UI. */
+const SCREENS = [
+  {
+    name: "onboarding-welcome",
+    setup: () => Object.assign(window.__tallyFake, { onboarded: false, keySaved: false }),
+    reach: (page) => page.waitForSelector(testid("onboarding-start")),
+  },
+  {
+    name: "onboarding-key",
+    setup: () => Object.assign(window.__tallyFake, { onboarded: false, keySaved: false }),
+    reach: async (page) => {
+      await page.click(testid("onboarding-start"));
+      await page.waitForSelector(testid("api-key-input"));
+    },
+  },
+  {
+    name: "onboarding-plan",
+    setup: () => Object.assign(window.__tallyFake, { onboarded: false, keySaved: false }),
+    reach: async (page) => {
+      await page.click(testid("onboarding-start"));
+      await page.fill(testid("api-key-input"), "sk-proj-browserTest0000wxyz");
+      await page.click(testid("api-key-save"));
+      await page.click(testid("onboarding-next"));
+      await page.waitForSelector(testid("onboarding-plan"));
+    },
+  },
+  {
+    name: "chat-new",
+    reach: (page) => page.waitForSelector(testid("composer-input")),
+  },
+  {
+    name: "chat-conversation",
+    reach: async (page) => {
+      await page.click(`${testid("conversation-item")} >> text=Trip to Lisbon`);
+      await page.waitForSelector(testid("message-content"));
+    },
+  },
+  {
+    name: "chat-reply-rendered",
+    reach: async (page) => {
+      await page.fill(testid("composer-input"), "Show me what you can format");
+      await page.keyboard.press("Enter");
+      await page.waitForSelector(
+        `${testid("message")}[data-role="assistant"][data-status="complete"]`,
+      );
+      await page.waitForSelector(".katex");
+    },
+  },
+  {
+    name: "chat-error",
+    setup: () =>
+      (window.__tallyFake.fail = {
+        code: "invalid_api_key",
+        message: "OpenAI did not accept your API key. Check it in Settings.",
+      }),
+    reach: async (page) => {
+      await page.fill(testid("composer-input"), "Hello");
+      await page.keyboard.press("Enter");
+      await page.waitForSelector(testid("error-banner"));
+    },
+  },
+  {
+    name: "budget-dialog",
+    setup: () =>
+      (window.__tallyFake.fail = {
+        code: "budget_exceeded",
+        message: "This month's budget of $10.00 is used up.",
+      }),
+    reach: async (page) => {
+      await page.fill(testid("composer-input"), "Hello");
+      await page.keyboard.press("Enter");
+      await page.waitForSelector(testid("budget-dialog"));
+    },
+  },
+  {
+    name: "search",
+    reach: async (page) => {
+      await page.fill(testid("search-input"), "budget");
+      await page.waitForSelector(testid("search-result"));
+    },
+  },
+  {
+    name: "trash",
+    reach: async (page) => {
+      await page.click(testid("trash-button"));
+      await page.waitForSelector(testid("trash-view"));
+    },
+  },
+  {
+    name: "settings",
+    reach: async (page) => {
+      await page.click(testid("settings-button"));
+      await page.waitForSelector("dialog[open]");
+      await page.waitForSelector(testid("price-table"));
+    },
+  },
+  {
+    name: "chat-settings",
+    reach: async (page) => {
+      await page.click(`${testid("conversation-item")} >> text=Trip to Lisbon`);
+      await page.click(testid("chat-settings-button"));
+      await page.waitForSelector(`${testid("chat-settings-dialog")}[open]`);
+    },
+  },
+  {
+    name: "usage",
+    reach: async (page) => {
+      await page.click(testid("usage-button"));
+      await page.waitForSelector(`${testid("usage-page")} canvas`);
+      await page.waitForSelector(testid("request-log-row"));
+    },
+  },
+  {
+    name: "help",
+    reach: async (page) => {
+      await page.click(testid("help-button"));
+      await page.waitForSelector(`${testid("help-panel")}[open]`);
+    },
+  },
+];
+
+async function main() {
+  mkdirSync(SHOTS, { recursive: true });
+  const server = await serveUi();
+  const engine = await fakeEngineScript();
+  const browser = await launchChromium();
+  const open = (options = {}) => openUi(browser, { base: server.base, engine, ...options });
+
+  for (const theme of ["light", "dark"]) {
+    for (const screen of SCREENS) {
+      await test(`${screen.name} (${theme}): reachable, screenshot, axe`, async () => {
+        const { page, context, problems } = await open({ theme, setup: screen.setup });
+        try {
+          await screen.reach(page);
+          // Fonts and the chart's first frame, before the picture.
+          await page.evaluate(() => document.fonts.ready);
+          await page.waitForTimeout(150);
+          const scheme = await page.evaluate(() =>
+            matchMedia("(prefers-color-scheme: dark)").matches ? "dark" : "light",
+          );
+          assert(scheme === theme, `the page saw a ${scheme} system theme`);
+          await page.screenshot({ path: join(SHOTS, `${screen.name}-${theme}.png`) });
+          await accessibility(page, `${screen.name} (${theme})`);
+          assert(problems.length === 0, problems.join("\n"));
+        } finally {
+          await context.close();
+        }
+      });
+    }
+  }
+
+  await test("the XSS corpus (xss), streamed in small chunks, runs nothing and goes nowhere", async () => {
+    const { page, context, problems } = await open();
+    const violations = [];
+    await page.exposeFunction("__cspViolation", (text) => violations.push(text));
+    await page.evaluate(() =>
+      document.addEventListener("securitypolicyviolation", (e) =>
+        window.__cspViolation(`${e.violatedDirective} ${e.blockedURI}`),
+      ),
+    );
+    const requests = [];
+    page.on("request", (request) => {
+      if (!request.url().startsWith("http://127.0.0.1")) requests.push(request.url());
+    });
+    const frames = [];
+    page.on("framenavigated", (frame) => frames.push(frame.url()));
+    const start = page.url();
+    let clicked = 0;
+    try {
+      for (const [index, payload] of CORPUS.entries()) {
+        // Chunks of 3 characters, so that every payload is split mid-token.
+        const chunks = payload.match(/[\s\S]{1,3}/g);
+        await page.evaluate((chunks) => {
+          window.__tallyFake.reply = { chunks, intervalMs: 0 };
+        }, chunks);
+        await page.fill(testid("composer-input"), payload);
+        await page.keyboard.press("Enter");
+        await page
+          .waitForFunction(
+            (count) =>
+              document.querySelectorAll(
+                '[data-testid="message"][data-role="assistant"][data-status="complete"]',
+              ).length >= Math.min(count, 1) &&
+              !document.querySelector('[data-testid="message"][data-status="streaming"]') &&
+              !document.querySelector('[data-testid="stop-button"]') &&
+              Number(document.querySelector('[data-testid="message-list"]')?.dataset.count) ===
+                count * 2,
+            index + 1,
+            { timeout: 10_000 },
+          )
+          .catch(async (error) => {
+            const shown = await page.evaluate(
+              () => document.querySelector('[data-testid="message-list"]')?.dataset.count,
+            );
+            throw new Error(
+              `payload ${index} (${JSON.stringify(payload)}): ${shown} messages shown: ${error.message}`,
+            );
+          });
+        // Every link the reply holds, clicked: only http(s) may reach the system browser.
+        const links = page
+          .locator(`${testid("message")}[data-role="assistant"]`)
+          .last()
+          .locator("a");
+        for (const link of await links.all())
+          await link.click({ noWaitAfter: true, timeout: 5_000 });
+        clicked += await links.count();
+      }
+      await page.waitForTimeout(300);
+      const state = await page.evaluate(() => ({
+        pwned: window.__pwned ?? null,
+        opened: window.__tallyFake.opened,
+        remoteImages: [...document.images].filter(
+          (i) => !i.src.startsWith(location.origin) && !i.src.startsWith("data:"),
+        ).length,
+        iframes: document.querySelectorAll("iframe, object, embed").length,
+      }));
+      assert(state.pwned === null, `payload ${state.pwned} ran`);
+      assert(page.url() === start, `the page went to ${page.url()}`);
+      assert(
+        frames.every((url) => url === start),
+        `a frame went to ${frames.join(", ")}`,
+      );
+      assert(requests.length === 0, `remote requests: ${requests.join(", ")}`);
+      assert(state.remoteImages === 0 && state.iframes === 0, JSON.stringify(state));
+      assert(
+        state.opened.every((url) => /^https?:\/\//i.test(url)),
+        `opened: ${state.opened.join(", ")}`,
+      );
+      // Rendering never even asks for what the CSP refuses: the sanitizer's output is all
+      // the page ever parses.
+      assert(violations.length === 0, `CSP violations: ${violations.join(", ")}`);
+      assert(problems.length === 0, problems.join("\n"));
+      console.log(
+        `     ${CORPUS.length} payloads, ${clicked} links clicked, ${state.opened.length} opened (http/https), no CSP violation`,
+      );
+    } finally {
+      await context.close();
+    }
+  });
+
+  await test("onboarding: key, a model with its price in words, a budget, then the first chat", async () => {
+    const { page, context, problems } = await open({
+      setup: () => Object.assign(window.__tallyFake, { onboarded: false, keySaved: false }),
+    });
+    try {
+      await page.click(testid("onboarding-start"));
+      assert(await page.isDisabled(testid("onboarding-next")), "Next works before a key is saved");
+      await page.fill(testid("api-key-input"), "not a key");
+      await page.click(testid("api-key-save"));
+      await page.waitForSelector("text=does not look like an OpenAI API key");
+      await page.fill(testid("api-key-input"), "sk-proj-browserTest0000wxyz");
+      await page.click(testid("api-key-save"));
+      await page.click(testid("onboarding-next"));
+      await page.waitForSelector(testid("onboarding-plan"));
+      // The step's heading has the focus, so a screen reader starts there.
+      assert(
+        await page.evaluate(() => document.activeElement?.tagName === "H1"),
+        "the focus is not on the step's heading",
+      );
+      await page.selectOption(testid("model-picker"), "gpt-4o");
+      const price = await page.textContent(testid("model-price"));
+      assert(price.includes("gpt-4o: less than a cent for a page of reply"), price);
+      await page.fill(testid("budget-amount-input"), "twelve");
+      await page.click(testid("onboarding-finish"));
+      await page.waitForSelector("text=Type the budget in dollars");
+      await page.fill(testid("budget-amount-input"), "12.50");
+      await page.check(testid("hard-stop-toggle"));
+      await page.click(testid("onboarding-finish"));
+      await page.waitForSelector(testid("composer-input"));
+      const saved = await page.evaluate(() => window.__tallyFake.saved());
+      assert(
+        saved.settings.onboarded && saved.settings.defaultModel === "gpt-4o",
+        JSON.stringify(saved.settings),
+      );
+      assert(
+        saved.budget.monthlyNanos === 12_500_000_000 && saved.budget.hardStop,
+        JSON.stringify(saved.budget),
+      );
+      assert(
+        (await page.textContent(testid("spend-meter"))).includes("of $12.50 this month"),
+        "the meter",
+      );
+      // The guide again, from Settings.
+      await page.click(testid("settings-button"));
+      await page.click(testid("onboarding-again"));
+      await page.waitForSelector(testid("onboarding-start"));
+      assert(
+        !(await page.evaluate(() => window.__tallyFake.saved().settings.onboarded)),
+        "still onboarded",
+      );
+      await page.click(testid("onboarding-start"));
+      await page.click(testid("onboarding-skip"));
+      await page.waitForSelector(testid("composer-input"));
+      assert(problems.length === 0, problems.join("\n"));
+    } finally {
+      await context.close();
+    }
+  });
+
+  await test("shortcuts: new chat, search, settings, help, and Esc stops a reply", async () => {
+    const { page, context, problems } = await open();
+    try {
+      const focused = () => page.evaluate(() => document.activeElement?.id ?? "");
+      await page.click(`${testid("conversation-item")} >> text=Trip to Lisbon`);
+      await page.waitForSelector(testid("message-content"));
+      await page.keyboard.press("Control+n");
+      await page.waitForFunction(() => !document.querySelector('[data-testid="message"]'));
+      assert((await focused()) === "composer-input", `focus on ${await focused()}`);
+      await page.keyboard.press("Control+k");
+      assert((await focused()) === "search-input", `focus on ${await focused()}`);
+      // Esc in the search box clears it, and is no Stop.
+      await page.keyboard.type("budget");
+      await page.keyboard.press("Escape");
+      assert((await page.inputValue(testid("search-input"))) === "", "Esc left the search");
+      await page.keyboard.press("Control+,");
+      await page.waitForSelector("dialog[open] #settings-title");
+      // Shortcuts wait while a dialog is open; Esc closes it.
+      await page.keyboard.press("Control+/");
+      assert((await page.$(`${testid("help-panel")}[open]`)) === null, "help opened over Settings");
+      await page.keyboard.press("Escape");
+      await page.waitForSelector("dialog[open]", { state: "detached" });
+      await page.keyboard.press("F1");
+      await page.waitForSelector(`${testid("help-panel")}[open]`);
+      const listed = await page.textContent(testid("help-panel"));
+      for (const words of [
+        "Start a new chat",
+        "Ctrl+N",
+        "Ctrl+K",
+        "Ctrl+,",
+        "Esc",
+        "Shift+Enter",
+      ]) {
+        assert(
+          listed.replace(/\s+/g, "").includes(words.replace(/\s+/g, "")),
+          `the help panel lacks ${words}`,
+        );
+      }
+      await page.keyboard.press("Escape");
+      await page.waitForSelector("dialog[open]", { state: "detached" });
+      // A slow reply, stopped with Esc from the composer.
+      await page.evaluate(() => {
+        window.__tallyFake.reply = {
+          chunks: Array.from({ length: 200 }, (_, i) => `word${i} `),
+          intervalMs: 50,
+        };
+      });
+      await page.fill(testid("composer-input"), "Write something long");
+      await page.keyboard.press("Enter");
+      await page.waitForSelector(`${testid("message")}[data-status="streaming"]`);
+      await page.waitForFunction(() =>
+        document
+          .querySelector('[data-testid="message"][data-status="streaming"]')
+          ?.textContent.includes("word3"),
+      );
+      await page.focus(testid("composer-input"));
+      await page.keyboard.press("Escape");
+      await page.waitForSelector(
+        `${testid("message")}[data-role="assistant"][data-status="stopped"]`,
+      );
+      const kept = await page.textContent(
+        `${testid("message")}[data-role="assistant"] ${testid("message-content")}`,
+      );
+      assert(kept.includes("word3") && !kept.includes("word199"), `kept: ${kept.slice(0, 80)}`);
+      assert(problems.length === 0, problems.join("\n"));
+    } finally {
+      await context.close();
+    }
+  });
+
+  await test("every control is reachable with Tab and shows where the focus is", async () => {
+    const { page, context, problems } = await open();
+    try {
+      await page.click(`${testid("conversation-item")} >> text=Trip to Lisbon`);
+      await page.waitForSelector(testid("message-content"));
+      await page.evaluate(() => document.activeElement?.blur());
+      const reached = new Set();
+      for (let i = 0; i < 60; i++) {
+        await page.keyboard.press("Tab");
+        const info = await page.evaluate(() => {
+          const el = document.activeElement;
+          if (!el || el === document.body) return null;
+          const style = getComputedStyle(el);
+          return {
+            id: el.dataset.testid ?? el.id ?? el.tagName,
+            outlined: style.outlineStyle !== "none" && parseFloat(style.outlineWidth) >= 2,
+          };
+        });
+        if (!info) continue;
+        assert(info.outlined, `${info.id} has the focus but no visible outline`);
+        reached.add(info.id);
+      }
+      for (const id of [
+        "new-chat-button",
+        "search-input",
+        "conversation-item",
+        "composer-input",
+        "chat-settings-button",
+        "spend-meter",
+        "settings-button",
+        "help-button",
+      ]) {
+        assert(reached.has(id), `Tab never reaches ${id} (reached: ${[...reached].join(", ")})`);
+      }
+      assert(problems.length === 0, problems.join("\n"));
+    } finally {
+      await context.close();
+    }
+  });
+
+  await test("at 800×600 nothing is cut off and nothing scrolls sideways", async () => {
+    const { page, context, problems } = await open({ viewport: { width: 800, height: 600 } });
+    try {
+      await page.click(`${testid("conversation-item")} >> text=Trip to Lisbon`);
+      await page.waitForSelector(testid("message-content"));
+      const overflow = await page.evaluate(() => ({
+        page: document.documentElement.scrollWidth - innerWidth,
+        composer:
+          document.querySelector('[data-testid="composer-input"]').getBoundingClientRect().bottom -
+          innerHeight,
+        meter:
+          document.querySelector('[data-testid="spend-meter"]').getBoundingClientRect().right -
+          innerWidth,
+      }));
+      await page.screenshot({ path: join(SHOTS, "chat-800x600.png") });
+      assert(overflow.page <= 0, `the page scrolls ${overflow.page} px sideways`);
+      assert(overflow.composer <= 0 && overflow.meter <= 0, JSON.stringify(overflow));
+      assert(problems.length === 0, problems.join("\n"));
+    } finally {
+      await context.close();
+    }
+  });
+
+  await browser.close();
+  await server.close();
+  const failed = results.filter((r) => !r.ok);
+  writeFileSync(join(SHOTS, "results.json"), JSON.stringify(results, null, 2));
+  console.log(
+    `\n${results.length - failed.length} passed, ${failed.length} failed (screenshots in target/browser-screenshots)`,
+  );
+  process.exit(failed.length ? 1 : 0);
+}
+
+await main();
