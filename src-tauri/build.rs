@@ -7,6 +7,7 @@ const COMMANDS: &[&str] = &[
     "chat_send",
     "chat_retry",
     "chat_continue",
+    "chat_summarize",
     "chat_stop",
     "conversation_list",
     "conversation_get",

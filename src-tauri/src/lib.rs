@@ -44,6 +44,7 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
             commands::chat::chat_send,
             commands::chat::chat_retry,
             commands::chat::chat_continue,
+            commands::chat::chat_summarize,
             commands::chat::chat_stop,
             commands::conversation::conversation_list,
             commands::conversation::conversation_get,

@@ -48,7 +48,9 @@ function summary(samples) {
 async function withDriver(appEnv, body) {
   const driverProcess = processes.start(
     DRIVER,
-    ["--port", String(PORT), "--native-driver", "/usr/bin/WebKitWebDriver"],
+    // Its own port for WebKitWebDriver too (not the default 4445), so that suites can run
+    // side by side.
+    ["--port", String(PORT), "--native-port", String(PORT + 10_000), "--native-driver", "/usr/bin/WebKitWebDriver"],
     { env: { ...process.env, TALLY_LOG: "warn", ...appEnv } },
   );
   driverProcess.stdout.resume();

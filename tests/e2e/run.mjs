@@ -81,7 +81,9 @@ async function main() {
   mockBase = apiBase;
   const tauriDriver = processes.start(
     DRIVER,
-    ["--port", String(PORT), "--native-driver", "/usr/bin/WebKitWebDriver"],
+    // Its own port for WebKitWebDriver too (not the default 4445), so that suites can run
+    // side by side.
+    ["--port", String(PORT), "--native-port", String(PORT + 10_000), "--native-driver", "/usr/bin/WebKitWebDriver"],
     { env: { ...process.env, TALLY_DATA_DIR: DATA_DIR, TALLY_API_BASE: apiBase, TALLY_LOG: "warn" } },
   );
   tauriDriver.stdout.resume();
@@ -251,6 +253,48 @@ async function main() {
     });
     // The original question's two replies are still there.
     await waitFor("replies kept", async () => (await positions()).join() === "2/2");
+  });
+
+  await test("too long for the model: trimmed when OpenAI says so, then summarized into a new chat", async () => {
+    // The list shows only the messages in view: count them all, check those shown.
+    const done = (count) =>
+      waitFor(`${count} messages, the last complete`, async () => {
+        const m = await app.messages();
+        return (await app.count()) === count && m.at(-1)?.status === "complete" && m;
+      });
+    await app.click('[data-testid="new-chat-button"]');
+    for (const [i, text] of ["Budget talk, part one", "Part two"].entries()) {
+      await app.type('[data-testid="composer-input"]', text);
+      await app.click('[data-testid="send-button"]');
+      await done(2 * (i + 1));
+    }
+    const oldTitle = await app.run(`return document.querySelector("main h1").textContent`);
+    await app.waitFind('[data-testid="context-meter"]');
+    // The server refuses the next request as too long once: the oldest turn goes, and the
+    // request is made again.
+    await app.type('[data-testid="composer-input"]', "[mock:error-400-context-length*1] Part three");
+    await app.click('[data-testid="send-button"]');
+    await done(6);
+    await app.waitFind('[data-testid="context-notice"]');
+    const notice = await app.run(`return document.querySelector('[data-testid="context-notice"]').textContent`);
+    if (!notice.includes("2 earlier messages were not sent")) throw new Error(notice);
+    if (await app.run(`return Boolean(document.querySelector('[data-testid="error-banner"]'))`)) {
+      throw new Error("an error was shown");
+    }
+    await app.screenshot("3f-context-notice");
+    await app.click('[data-testid="summarize-button"]');
+    const summary = await done(2);
+    await app.scrollToTop();
+    if (!(await app.messages())[0].text.includes(`Summarize our conversation “${oldTitle}”`)) {
+      throw new Error(summary[0].text);
+    }
+    const title = await app.run(`return document.querySelector("main h1").textContent`);
+    if (title !== `${oldTitle} (continued)`) throw new Error(title);
+    // Going on in the new chat.
+    await app.type('[data-testid="composer-input"]', "And part four?");
+    await app.click('[data-testid="send-button"]');
+    await done(4);
+    await app.screenshot("3g-summary-chat");
   });
 
   await test("a new chat starts with a persona and options chosen in its settings", async () => {

@@ -19,6 +19,9 @@ pub enum ChatEvent {
         assistant_message_id: i64,
         title: String,
         kind: StartKind,
+        /// The user message's text when the engine wrote it (a summary's request); the
+        /// UI has the text of a message the user wrote.
+        user_text: Option<String>,
         /// The oldest messages left out so the request fits the model's context window.
         dropped_messages: u32,
     },
@@ -29,6 +32,12 @@ pub enum ChatEvent {
         attempt: u32,
         in_ms: u64,
         reason: String,
+    },
+    /// The API found the conversation too long for the model: more of the oldest
+    /// messages are left out, and the request is made again.
+    Trimmed {
+        /// All the messages now left out (those of `Started` included).
+        dropped_messages: u32,
     },
     /// Token usage as reported by the API.
     Usage {
@@ -65,6 +74,9 @@ pub enum StartKind {
     Continue,
     /// An edited user message (a new branch beside the old one) and its reply.
     Edit,
+    /// A new conversation that starts with a summary of another (its first message
+    /// asks for the summary, and the reply is the summary).
+    Summary,
 }
 
 /// The error codes the UI branches on.
@@ -457,9 +469,11 @@ pub struct DraftRequest {
 #[serde(rename_all = "camelCase")]
 pub struct DraftEstimate {
     pub model: String,
-    /// Exact input tokens of the request that would be sent.
+    /// Exact input tokens of the conversation's branch and the draft, before any oldest
+    /// turns are left out to fit the context window (the header shows it against it).
     pub input_tokens: u64,
     pub context_window: Option<u32>,
+    /// The longest reply allowed: the conversation's limit, or the model's most.
     pub max_output_tokens: Option<u32>,
     /// The cost with no output at all, and with every output token allowed; `None`
     /// when the model's price is unknown.

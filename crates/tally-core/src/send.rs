@@ -22,6 +22,12 @@ const MAX_MESSAGE_CHARS: usize = 1_000_000;
 const CONTINUE_INSTRUCTION: &str =
     "Continue your previous reply exactly where it stopped. Do not repeat anything.";
 
+/// What the model is asked after the conversation, for "Summarize and continue in a new
+/// chat".
+const SUMMARY_INSTRUCTION: &str = "Summarize the conversation above so that it can go on \
+    in a new chat: the topic, what was decided or found, facts and figures that matter, and \
+    open questions. Write it in the conversation's language, as a short text or a list.";
+
 fn nothing_to_redo() -> CoreError {
     CoreError::InvalidInput("There is no reply to retry or continue here.".into())
 }
@@ -32,6 +38,8 @@ struct ReplyJob {
     user_message_id: i64,
     reply: Message,
     kind: StartKind,
+    /// The user message's text when the engine wrote it (a summary's request).
+    user_text: Option<String>,
     context: Vec<ChatMessage>,
     /// Messages of the branch left out to fit the context window.
     dropped: u32,
@@ -179,6 +187,7 @@ impl Engine {
             } else {
                 StartKind::Send
             },
+            user_text: None,
             context,
             dropped,
             purpose: Purpose::Chat,
@@ -258,6 +267,7 @@ impl Engine {
             user_message_id: parent,
             reply,
             kind: StartKind::Retry,
+            user_text: None,
             context,
             dropped,
             purpose: Purpose::Chat,
@@ -297,9 +307,73 @@ impl Engine {
             user_message_id: parent,
             reply,
             kind: StartKind::Continue,
+            user_text: None,
             context,
             dropped,
             purpose: Purpose::Continue,
+            reservation,
+        };
+        self.run(job, key, sink).await
+    }
+
+    /// "Summarize and continue in a new chat": a new conversation with the same settings,
+    /// whose first message asks for a summary of conversation `id` and whose reply, streamed
+    /// to `sink`, is that summary (metered as purpose `summary`). The model reads the whole
+    /// branch on screen, less its oldest turns if the window is too small. Talking on in
+    /// the new chat sends the summary instead of the long history.
+    pub async fn summarize_into_new_chat(
+        self: &Arc<Self>,
+        id: i64,
+        allow_over_budget: bool,
+        sink: impl ChatSink,
+    ) -> Result<(), CoreError> {
+        let key = self.ready_to_send()?;
+        let old = crate::history::live_conversation(&self.store(), id)?;
+        let mut context = self.context_for(&old, None)?;
+        if !context
+            .iter()
+            .any(|m| m.role == tally_openai::Role::Assistant)
+        {
+            return Err(CoreError::InvalidInput(
+                "There is nothing to summarize in this conversation yet.".into(),
+            ));
+        }
+        context.push(ChatMessage {
+            role: tally_openai::Role::User,
+            content: SUMMARY_INSTRUCTION.into(),
+        });
+        let max_output = crate::chat_settings::request_options(&old).max_output_tokens;
+        let dropped = self.fit_to_window(&old.model, &mut context, max_output);
+        // Refused by the budget: nothing is written, not even the new conversation.
+        let reservation = self
+            .reserve(&old.model, &context, max_output, allow_over_budget)
+            .await?;
+        let asked = format!(
+            "Summarize our conversation “{}” so that we can go on from it here.",
+            old.title
+        );
+        let (conversation, user, reply) = {
+            let mut store = self.store();
+            let conversation = store.create_conversation_with(
+                &title_from(&format!("{} (continued)", old.title)),
+                &old.model,
+                old.system_prompt.as_deref(),
+                &old.options,
+                self.now(),
+            )?;
+            let (user, reply) =
+                store.begin_exchange(conversation.id, &asked, &conversation.model, self.now())?;
+            (conversation, user, reply)
+        };
+        let job = ReplyJob {
+            conversation,
+            user_message_id: user.id,
+            reply,
+            kind: StartKind::Summary,
+            user_text: Some(asked),
+            context,
+            dropped,
+            purpose: Purpose::Summary,
             reservation,
         };
         self.run(job, key, sink).await
@@ -345,6 +419,7 @@ impl Engine {
             user_message_id,
             reply,
             kind,
+            user_text,
             context,
             dropped,
             purpose,
@@ -353,7 +428,7 @@ impl Engine {
         let client = self.client_for(&conversation.model)?;
         // The conversation's options, in the form the model's capabilities allow.
         let capabilities = self.capabilities(&conversation.model)?;
-        let chat_request = ChatRequest::streaming(conversation.model.clone(), context)
+        let mut chat_request = ChatRequest::streaming(conversation.model.clone(), context)
             .with_options(
                 &crate::chat_settings::request_options(&conversation),
                 capabilities,
@@ -373,6 +448,7 @@ impl Engine {
             assistant_message_id: reply.id,
             title: conversation.title.clone(),
             kind,
+            user_text,
             dropped_messages: dropped,
         });
 
@@ -381,36 +457,56 @@ impl Engine {
             text: reply.content.clone(),
             ..StreamState::default()
         };
-        let ending = tokio::select! {
-            biased;
-            _ = cancel.cancelled() => Ending::Stopped,
-            opened = client.stream_chat(&key, &chat_request, |event| match event {
-                ClientEvent::Retrying(notice) => sink.send(ChatEvent::Retrying {
-                    attempt: notice.attempt,
-                    in_ms: notice.delay.as_millis() as u64,
-                    reason: retry_reason(notice.kind).into(),
-                }),
-                ClientEvent::AttemptFailed(attempt) => {
-                    let since = attempt.started_at.elapsed().ok();
-                    let code = attempt.error_kind.map(|k| code_name(code_of(k)));
-                    self.log_attempt(&reply, attempt, attempt.headers_after, since, code);
-                }
-                ClientEvent::Adapted(adaptation) => {
-                    if let Err(e) = self.learn(&conversation.model, adaptation) {
-                        tracing::warn!(error = %e, "could not remember a model's parameters");
+        let mut dropped = dropped;
+        let ending = loop {
+            let opened = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => break Ending::Stopped,
+                opened = client.stream_chat(&key, &chat_request, |event| match event {
+                    ClientEvent::Retrying(notice) => sink.send(ChatEvent::Retrying {
+                        attempt: notice.attempt,
+                        in_ms: notice.delay.as_millis() as u64,
+                        reason: retry_reason(notice.kind).into(),
+                    }),
+                    ClientEvent::AttemptFailed(attempt) => {
+                        let since = attempt.started_at.elapsed().ok();
+                        let code = attempt.error_kind.map(|k| code_name(code_of(k)));
+                        self.log_attempt(&reply, attempt, attempt.headers_after, since, code);
                     }
-                }
-            }) => match opened {
+                    ClientEvent::Adapted(adaptation) => {
+                        if let Err(e) = self.learn(&conversation.model, adaptation) {
+                            tracing::warn!(error = %e, "could not remember a model's parameters");
+                        }
+                    }
+                }) => opened,
+            };
+            match opened {
                 Ok(stream) => {
                     stream_state.request_id = stream.request_id().map(str::to_string);
-                    self.pump(stream, &reply, &cancel, &sink, &mut stream_state).await
+                    break self
+                        .pump(stream, &reply, &cancel, &sink, &mut stream_state)
+                        .await;
+                }
+                // Too long for the model after all (a window Tally does not know, or the
+                // server counts differently): the oldest turns go, as they would have if
+                // the window were known, and the request is made again. Nothing was billed.
+                Err(e) if e.kind() == tally_openai::ErrorKind::ContextTooLong => {
+                    let left_out =
+                        self.trim_after_refusal(&conversation.model, &mut chat_request.messages);
+                    if left_out == 0 {
+                        stream_state.api_error_before_stream = true;
+                        break Ending::Failed(e.into(), MessageStatus::Error);
+                    }
+                    dropped += left_out;
+                    sink.send(ChatEvent::Trimmed {
+                        dropped_messages: dropped,
+                    });
                 }
                 Err(e) => {
                     stream_state.api_error_before_stream = true;
-                    let status = MessageStatus::Error;
-                    Ending::Failed(e.into(), status)
+                    break Ending::Failed(e.into(), MessageStatus::Error);
                 }
-            },
+            }
         };
         drop(key);
         self.finish(&reply, purpose, &chat_request, stream_state, ending, &sink)

@@ -483,27 +483,18 @@ impl Engine {
             .min(price.max_output)
             .min(REPLY_ROOM);
         let fits = u64::from(price.context_window.saturating_sub(reply_room));
-        let mut tokens = self.message_tokens(model, context);
-        let mut total = tokens.iter().sum::<u64>() + REPLY_PRIMING;
-        let first = usize::from(
-            context
-                .first()
-                .is_some_and(|m| m.role == tally_openai::Role::System),
-        );
-        let mut dropped = 0;
-        while total > fits && context.len() > first + 1 {
-            context.remove(first);
-            total -= tokens.remove(first);
-            dropped += 1;
-            // Whole turns go: a reply is not sent without the message it answered.
-            while context.len() > first + 1 && context[first].role == tally_openai::Role::Assistant
-            {
-                context.remove(first);
-                total -= tokens.remove(first);
-                dropped += 1;
-            }
-        }
-        dropped
+        let tokens = self.message_tokens(model, context);
+        drop_oldest_turns(context, tokens, fits)
+    }
+
+    /// After the API refused `context` as too long for the model (a window Tally does not
+    /// know, or counted differently): leaves out the oldest turns until a quarter of its
+    /// tokens are gone. Returns how many messages were left out; 0 when only the system
+    /// prompt and the newest message are left, which no trimming can help.
+    pub(crate) fn trim_after_refusal(&self, model: &str, context: &mut Vec<ChatMessage>) -> u32 {
+        let tokens = self.message_tokens(model, context);
+        let total = tokens.iter().sum::<u64>() + REPLY_PRIMING;
+        drop_oldest_turns(context, tokens, total / 4 * 3)
     }
 
     /// What sending `draft.text` would cost: exact input tokens and the cost range up to
@@ -520,17 +511,21 @@ impl Engine {
     }
 
     pub fn estimate_draft_now(&self, draft: &DraftRequest) -> Result<DraftEstimate, CoreError> {
-        let (model, branch) = match draft.conversation_id {
+        // The reply limit is the conversation's own (a new chat's defaults) when it has one.
+        let (model, branch, reply_limit) = match draft.conversation_id {
             Some(id) => {
                 let (model, tokens) = self.branch_tokens(id)?;
-                (model, tokens)
+                let conversation = self.store().conversation(id)?;
+                let limit = crate::chat_settings::request_options(&conversation).max_output_tokens;
+                (model, tokens, limit)
             }
             None => {
                 let model = match draft.model.as_deref().map(str::trim) {
                     Some(m) if !m.is_empty() => m.to_string(),
                     _ => self.default_model()?,
                 };
-                (model, 0)
+                let limit = self.chat_defaults()?.options.max_output_tokens;
+                (model, 0, limit)
             }
         };
         let encoding = encoding_for_model(&model);
@@ -543,17 +538,21 @@ impl Engine {
         };
         let input_tokens = branch + draft_tokens + REPLY_PRIMING;
         let price = self.price_of(&model);
+        let max_output = price
+            .as_ref()
+            .map(|p| reply_limit.map_or(p.max_output, |limit| limit.min(p.max_output)));
         let min_cost = price.as_ref().map(|p| worst_case_cost(input_tokens, 0, p));
         let max_cost = price
             .as_ref()
-            .map(|p| worst_case_cost(input_tokens, u64::from(p.max_output), p));
+            .zip(max_output)
+            .map(|(p, max_output)| worst_case_cost(input_tokens, u64::from(max_output), p));
         let unusual_from = self.budget()?.map_or(UNUSUAL_INPUT_COST, |b| {
             UNUSUAL_INPUT_COST.min(b.monthly / 20)
         });
         Ok(DraftEstimate {
             unusual: min_cost.is_some_and(|c| c >= unusual_from),
             context_window: price.as_ref().map(|p| p.context_window),
-            max_output_tokens: price.as_ref().map(|p| p.max_output),
+            max_output_tokens: max_output,
             min_cost_nanos: min_cost,
             max_cost_nanos: max_cost,
             input_tokens,
@@ -867,6 +866,30 @@ fn free_name(folder: &Path, stem: &str, ext: &str) -> PathBuf {
         n += 1;
     }
     path
+}
+
+/// Leaves out the oldest turns of `context` (whose messages count `tokens`) until what is
+/// sent fits `fits` tokens; the system prompt and the newest message always stay, and a
+/// reply never goes without the message it answered. Returns how many messages went.
+fn drop_oldest_turns(context: &mut Vec<ChatMessage>, mut tokens: Vec<u64>, fits: u64) -> u32 {
+    let mut total = tokens.iter().sum::<u64>() + REPLY_PRIMING;
+    let first = usize::from(
+        context
+            .first()
+            .is_some_and(|m| m.role == tally_openai::Role::System),
+    );
+    let mut dropped = 0;
+    while total > fits && context.len() > first + 1 {
+        context.remove(first);
+        total -= tokens.remove(first);
+        dropped += 1;
+        while context.len() > first + 1 && context[first].role == tally_openai::Role::Assistant {
+            context.remove(first);
+            total -= tokens.remove(first);
+            dropped += 1;
+        }
+    }
+    dropped
 }
 
 #[cfg(test)]

@@ -57,6 +57,23 @@ pub async fn chat_continue(
         .map_err(ipc)
 }
 
+/// "Summarize and continue in a new chat": streams the summary into a new conversation
+/// like `chat_send` (its `started` event names the new conversation).
+#[tauri::command]
+pub async fn chat_summarize(
+    engine: EngineState<'_>,
+    conversation_id: i64,
+    allow_over_budget: Option<bool>,
+    on_event: Channel<ChatEvent>,
+) -> CommandResult<()> {
+    let engine = engine.inner().clone();
+    let allow_over_budget = allow_over_budget.unwrap_or(false);
+    engine
+        .summarize_into_new_chat(conversation_id, allow_over_budget, forward_to(on_event))
+        .await
+        .map_err(ipc)
+}
+
 /// Stops the reply being written in a conversation; `false` when there was none.
 #[tauri::command]
 pub async fn chat_stop(engine: EngineState<'_>, conversation_id: i64) -> CommandResult<bool> {

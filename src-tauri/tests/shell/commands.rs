@@ -102,6 +102,26 @@ fn chat_send_streams_saves_and_lists_the_conversation() {
             .unwrap(),
         false
     );
+
+    // "Summarize and continue in a new chat" streams into a conversation of its own.
+    shell
+        .invoke(
+            "chat_summarize",
+            json!({"conversationId": id, "onEvent": "__CHANNEL__:5"}),
+        )
+        .unwrap();
+    let list = shell
+        .invoke("conversation_list", json!({"query": {}}))
+        .unwrap();
+    let recent = list["recent"].as_array().unwrap();
+    assert_eq!(recent.len(), 2);
+    assert!(
+        recent[0]["title"]
+            .as_str()
+            .unwrap()
+            .ends_with("(continued)")
+    );
+    assert_eq!(shell.mock.stats().streams_completed, 4);
 }
 
 #[test]

@@ -40,6 +40,8 @@ export type FakeControl = {
   seed: (title: string, count: number, ageMs?: number) => number;
   /** The next chat request is refused with this, as the engine refuses it. */
   fail: IpcError | null;
+  /** How many old messages the next request leaves out (to fit the model's window). */
+  dropped: number;
   /** Addresses the UI asked to open in the system browser. */
   opened: string[];
   /** What the engine holds now, for tests to check what the UI saved. */
@@ -363,7 +365,7 @@ class Engine {
   async stream(
     conversationId: number,
     text: string | null,
-    kind: "send" | "retry" | "continue",
+    kind: "send" | "retry" | "continue" | "summary",
     channel: Channel<ChatEvent>,
   ): Promise<void> {
     let index = 0;
@@ -387,13 +389,15 @@ class Engine {
     conversation.updatedAt = Date.now();
     post({
       type: "started",
+      userText: kind === "summary" ? text : null,
       conversationId,
       userMessageId,
       assistantMessageId: reply.id,
       title: conversation.title,
       kind,
-      droppedMessages: 0,
+      droppedMessages: this.control.dropped,
     });
+    this.control.dropped = 0;
     const script = this.control.reply ?? this.control.defaultReply;
     this.control.reply = null;
     let stop = () => {};
@@ -607,6 +611,24 @@ class Engine {
       }
       return this.stream(id, request.text, "send", args.onEvent as Channel<ChatEvent>);
     }
+    if (command === "chat_summarize") {
+      const old = this.conversations.get(Number(args.conversationId))!;
+      const id = this.id();
+      this.conversations.set(id, {
+        ...old,
+        id,
+        title: `${old.title} (continued)`,
+        updatedAt: Date.now(),
+        pinned: false,
+      });
+      this.messages.set(id, []);
+      this.control.reply = {
+        chunks: ["In short: ", "a budget of ", "$900 for rent."],
+        intervalMs: 30,
+      };
+      const asked = `Summarize our conversation “${old.title}” so that we can go on from it here.`;
+      return this.stream(id, asked, "summary", args.onEvent as Channel<ChatEvent>);
+    }
     if (command === "chat_retry" || command === "chat_continue") {
       const kind = command === "chat_retry" ? "retry" : "continue";
       return this.stream(
@@ -641,6 +663,7 @@ const control: FakeControl = {
   calls: [],
   seed: (title, count, ageMs) => engine.seed(title, count, ageMs),
   fail: null,
+  dropped: 0,
   opened: [],
   saved: () => ({
     settings: { ...engine.settings, onboarded: control.onboarded },

@@ -139,6 +139,17 @@ const SCREENS = [
     },
   },
   {
+    name: "context-notice",
+    setup: () => (window.__tallyFake.dropped = 6),
+    reach: async (page) => {
+      await page.click(`${testid("conversation-item")} >> text=Trip to Lisbon`);
+      await page.fill(testid("composer-input"), "And the hotel?");
+      await page.keyboard.press("Enter");
+      await page.waitForSelector(testid("summarize-button"));
+      await page.waitForSelector(testid("context-meter"));
+    },
+  },
+  {
     name: "search",
     reach: async (page) => {
       await page.fill(testid("search-input"), "budget");
@@ -427,6 +438,46 @@ async function main() {
         `${testid("message")}[data-role="assistant"] ${testid("message-content")}`,
       );
       assert(kept.includes("word3") && !kept.includes("word199"), `kept: ${kept.slice(0, 80)}`);
+      assert(problems.length === 0, problems.join("\n"));
+    } finally {
+      await context.close();
+    }
+  });
+
+  await test("a long conversation is summarized into a new chat, which opens", async () => {
+    const { page, context, problems } = await open({
+      setup: () => (window.__tallyFake.dropped = 4),
+    });
+    try {
+      await page.click(`${testid("conversation-item")} >> text=Trip to Lisbon`);
+      await page.fill(testid("composer-input"), "And the hotel?");
+      await page.keyboard.press("Enter");
+      const notice = await (await page.waitForSelector(testid("context-notice"))).textContent();
+      assert(notice.includes("4 earlier messages were not sent"), notice);
+      await page.waitForFunction(() => !document.querySelector('[data-testid="stop-button"]'));
+      await page.click(testid("summarize-button"));
+      await page.waitForSelector(
+        `${testid("message")}[data-role="assistant"][data-status="complete"]`,
+      );
+      await page.waitForFunction(() => !document.querySelector('[data-testid="stop-button"]'));
+      const shown = await page.$$eval(`${testid("message")}`, (all) =>
+        all.map((m) => m.textContent.trim()),
+      );
+      assert(shown.length === 2, `${shown.length} messages: ${shown.join(" | ")}`);
+      assert(shown[0].includes("Summarize our conversation “Trip to Lisbon”"), shown[0]);
+      assert(shown[1].includes("a budget of $900 for rent."), shown[1]);
+      assert((await page.textContent("h1")).includes("Trip to Lisbon (continued)"), "the title");
+      assert(
+        (await page.$(testid("context-notice"))) === null,
+        "the notice stays after the summary",
+      );
+      const items = await page.$$eval(testid("conversation-item"), (all) =>
+        all.map((i) => i.textContent),
+      );
+      assert(
+        items.some((t) => t.includes("(continued)")),
+        items.join(", "),
+      );
       assert(problems.length === 0, problems.join("\n"));
     } finally {
       await context.close();

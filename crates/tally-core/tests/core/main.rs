@@ -4,6 +4,7 @@
 mod backups;
 mod bindings;
 mod budget;
+mod context;
 mod history;
 mod keys;
 mod redo;

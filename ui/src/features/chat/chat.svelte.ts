@@ -206,6 +206,17 @@ export class ChatState {
     );
   }
 
+  /** "Summarize and continue in a new chat": the summary streams into a new conversation,
+   * which opens. */
+  async summarize(overBudget = false) {
+    const id = this.currentId;
+    if (id === null || this.streaming) return;
+    await this.#stream(
+      (onEvent) => ipc.chatSummarize(id, overBudget, onEvent),
+      (again) => this.summarize(again),
+    );
+  }
+
   /** Runs the send the hard stop refused, past the stop ("send this one anyway") or
    * not (after the budget was raised). */
   async sendBlocked(overBudget: boolean) {
@@ -296,6 +307,9 @@ export class ChatState {
         });
         if (event.kind === "send") {
           this.messages.push(userMessage(this.draft.trim()), reply);
+        } else if (event.kind === "summary") {
+          // A new conversation (cleared above): the engine wrote its first message.
+          this.messages.push(userMessage(event.userText ?? ""), reply);
         } else if (event.kind === "edit" && this.#editing) {
           // The edited message and what followed it give way to the new branch.
           const at = this.messages.findIndex((m) => m.id === this.#editing?.id);
@@ -318,6 +332,9 @@ export class ChatState {
         if (event.kind === "send") this.pendingSettings = null;
         break;
       }
+      case "trimmed":
+        this.droppedMessages = event.droppedMessages;
+        break;
       case "retrying":
         this.retry = {
           attempt: event.attempt,

@@ -5,6 +5,7 @@ function started(state: ChatState) {
   state.draft = "  Hello there ";
   state.apply({
     type: "started",
+    userText: null,
     conversationId: 7,
     userMessageId: 1,
     assistantMessageId: 2,
@@ -93,6 +94,7 @@ describe("ChatState", () => {
     state.draft = "typing the next question";
     state.apply({
       type: "started",
+      userText: null,
       conversationId: 7,
       userMessageId: 1,
       assistantMessageId: 3,
@@ -107,6 +109,7 @@ describe("ChatState", () => {
 
     state.apply({
       type: "started",
+      userText: null,
       conversationId: 7,
       userMessageId: 1,
       assistantMessageId: 3,
@@ -128,11 +131,48 @@ describe("ChatState", () => {
     expect(state.redo).toEqual({ retry: false, continue: false });
   });
 
+  it("opens the new chat a summary streams into, with the request the engine wrote", () => {
+    const state = new ChatState();
+    started(state);
+    state.draft = "half a thought";
+    state.apply({
+      type: "started",
+      userText: "Summarize our conversation “Hello there” so that we can go on from it here.",
+      conversationId: 9,
+      userMessageId: 11,
+      assistantMessageId: 12,
+      title: "Hello there (continued)",
+      droppedMessages: 0,
+      kind: "summary",
+    });
+    expect(state.currentId).toBe(9);
+    expect(state.title).toBe("Hello there (continued)");
+    expect(state.messages.map((m) => [m.id, m.role, m.content, m.status])).toEqual([
+      [
+        11,
+        "user",
+        "Summarize our conversation “Hello there” so that we can go on from it here.",
+        "complete",
+      ],
+      [12, "assistant", "", "streaming"],
+    ]);
+    expect(state.draft).toBe("half a thought");
+    expect(state.history.recent[0].id).toBe(9);
+  });
+
+  it("shows more messages left out when the server found the request too long", () => {
+    const state = new ChatState();
+    started(state);
+    state.apply({ type: "trimmed", droppedMessages: 4 });
+    expect(state.droppedMessages).toBe(4);
+  });
+
   it("remembers how many older messages a request left out, until another chat opens", () => {
     const state = new ChatState();
     state.draft = "A long conversation";
     state.apply({
       type: "started",
+      userText: null,
       conversationId: 7,
       userMessageId: 1,
       assistantMessageId: 2,

@@ -72,6 +72,7 @@ describe("the message tree in ChatState", () => {
         expect(messageId).toBe(2);
         onEvent({
           type: "started",
+          userText: null,
           conversationId: 7,
           userMessageId: 1,
           assistantMessageId: 9,
@@ -94,6 +95,7 @@ describe("the message tree in ChatState", () => {
       expect(request).toMatchObject({ conversationId: 7, text: "q2, better", editOf: 3 });
       onEvent({
         type: "started",
+        userText: null,
         conversationId: 7,
         userMessageId: 10,
         assistantMessageId: 11,

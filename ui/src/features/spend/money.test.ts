@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { DraftEstimate, SpendView } from "../../lib/ipc";
 import {
+  compactTokens,
   pagePriceInWords,
   dayOfMonth,
   estimateText,
@@ -118,5 +119,19 @@ describe("a page of reply, in words", () => {
     [null, "Tally does not know this model's price yet"],
   ])("%s nano-USD per million tokens: %s", (outputNanos, words) => {
     expect(pagePriceInWords(outputNanos)).toBe(words);
+  });
+});
+
+describe("compactTokens", () => {
+  it.each([
+    [0, "0"],
+    [950, "950"],
+    [1_000, "1k"],
+    [12_345, "12.3k"],
+    [99_960, "100k"],
+    [128_000, "128k"],
+    [1_047_576, "1.05M"],
+  ])("%s is %s", (tokens, shown) => {
+    expect(compactTokens(tokens)).toBe(shown);
   });
 });

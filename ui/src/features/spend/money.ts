@@ -119,3 +119,13 @@ export function pagePriceInWords(outputNanos: number | null): string {
   if (nanos < NANOS_PER_CENT) return "less than a cent for a page of reply";
   return `about ${formatUsd(nanos)} for a page of reply`;
 }
+
+/** Token counts for a tight space: 950, 12.3k, 128k, 1.05M. */
+export function compactTokens(tokens: number): string {
+  if (tokens < 1_000) return String(tokens);
+  if (tokens < 1_000_000) {
+    const k = tokens / 1_000;
+    return `${k < 100 ? Number(k.toFixed(1)) : Math.round(k)}k`;
+  }
+  return `${Number((tokens / 1_000_000).toFixed(2))}M`;
+}

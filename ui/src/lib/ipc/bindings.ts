@@ -2,15 +2,24 @@
 
 export type ChatEvent = { "type": "started", conversationId: number, userMessageId: number, assistantMessageId: number, title: string, kind: StartKind, 
 /**
+ * The user message's text when the engine wrote it (a summary's request); the
+ * UI has the text of a message the user wrote.
+ */
+userText: string | null, 
+/**
  * The oldest messages left out so the request fits the model's context window.
  */
-droppedMessages: number, } | { "type": "delta", text: string, } | { "type": "retrying", attempt: number, inMs: number, reason: string, } | { "type": "usage", promptTokens: number, cachedTokens: number, completionTokens: number, reasoningTokens: number, } | { "type": "done", status: MessageStatus, finishReason: string | null, 
+droppedMessages: number, } | { "type": "delta", text: string, } | { "type": "retrying", attempt: number, inMs: number, reason: string, } | { "type": "trimmed", 
+/**
+ * All the messages now left out (those of `Started` included).
+ */
+droppedMessages: number, } | { "type": "usage", promptTokens: number, cachedTokens: number, completionTokens: number, reasoningTokens: number, } | { "type": "done", status: MessageStatus, finishReason: string | null, 
 /**
  * nano-USD; `null` when the model's price is unknown.
  */
 cost: number | null, estimated: boolean, } | { "type": "failed", status: MessageStatus, code: ErrorCode, message: string, };
 
-export type StartKind = "send" | "retry" | "continue" | "edit";
+export type StartKind = "send" | "retry" | "continue" | "edit" | "summary";
 
 export type ErrorCode = "missing_api_key" | "invalid_api_key" | "keychain_unavailable" | "rate_limited" | "quota_exhausted" | "budget_exceeded" | "context_too_long" | "model_not_found" | "network" | "timeout" | "server_error" | "invalid_input" | "storage";
 
@@ -240,9 +249,14 @@ cachedInput: string, output: string, contextWindow: number, maxOutput: number, }
 
 export type DraftEstimate = { model: string, 
 /**
- * Exact input tokens of the request that would be sent.
+ * Exact input tokens of the conversation's branch and the draft, before any oldest
+ * turns are left out to fit the context window (the header shows it against it).
  */
-inputTokens: number, contextWindow: number | null, maxOutputTokens: number | null, 
+inputTokens: number, contextWindow: number | null, 
+/**
+ * The longest reply allowed: the conversation's limit, or the model's most.
+ */
+maxOutputTokens: number | null, 
 /**
  * The cost with no output at all, and with every output token allowed; `None`
  * when the model's price is unknown.

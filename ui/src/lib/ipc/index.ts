@@ -85,6 +85,18 @@ export const ipc = {
   ): Promise<void> {
     return call("chat_continue", { conversationId, allowOverBudget, onEvent: channel(onEvent) });
   },
+  /** Streams a summary of the conversation into a new one ("started" names it). */
+  chatSummarize(
+    conversationId: number,
+    allowOverBudget: boolean,
+    onEvent: (event: ChatEvent) => void,
+  ): Promise<void> {
+    return call("chat_summarize", {
+      conversationId,
+      allowOverBudget,
+      onEvent: channel(onEvent),
+    });
+  },
   chatStop: (conversationId: number) => call<boolean>("chat_stop", { conversationId }),
   conversationList: (query: ConversationListQuery = {}) =>
     call<ConversationPage>("conversation_list", { query }),
