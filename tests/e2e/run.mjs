@@ -39,7 +39,9 @@ class TallyApp extends App {
     // Every CSP violation from here on is kept for the hardening test to check.
     await app.run(`window.__cspViolations = [];
       document.addEventListener("securitypolicyviolation", (e) =>
-        window.__cspViolations.push(e.violatedDirective + " " + (e.blockedURI || e.sample)));`);
+        window.__cspViolations.push(e.violatedDirective + " " + (e.blockedURI || e.sample) +
+          (e.sourceFile ? " at " + e.sourceFile + ":" + e.lineNumber : "") +
+          " on " + (e.target?.nodeName ?? "?") + " " + (e.target?.outerHTML ?? "").slice(0, 120)));`);
     return app;
   }
   screenshot(name) {
@@ -283,11 +285,11 @@ async function main() {
     }
     await app.screenshot("3f-context-notice");
     await app.click('[data-testid="summarize-button"]');
-    const summary = await done(2);
+    await done(2);
     await app.scrollToTop();
-    if (!(await app.messages())[0].text.includes(`Summarize our conversation “${oldTitle}”`)) {
-      throw new Error(summary[0].text);
-    }
+    await waitFor("the request for the summary", async () =>
+      (await app.messages())[0]?.text.includes(`Summarize our conversation “${oldTitle}”`),
+    );
     const title = await app.run(`return document.querySelector("main h1").textContent`);
     if (title !== `${oldTitle} (continued)`) throw new Error(title);
     // Going on in the new chat.
@@ -660,6 +662,64 @@ async function main() {
     await app.screenshot("3f-xss-corpus");
   });
 
+  await test("ChatGPT's conversations.json imports once, and a conversation exports and comes back as it was", async () => {
+    const fixture = readFileSync(
+      join(import.meta.dirname, "../../crates/tally-core/tests/core/fixtures/chatgpt-conversations.json"),
+      "utf8",
+    );
+    // Dropped on the import area, as from the file manager.
+    const drop = (text, name) =>
+      app.run(
+        `const data = new DataTransfer();
+         data.items.add(new File([arguments[0]], arguments[1], { type: "application/json" }));
+         document.querySelector('[data-testid="import-drop"]').dispatchEvent(
+           new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));`,
+        text,
+        name,
+      );
+    const result = (contains) =>
+      waitFor(`the result “${contains}”`, async () => {
+        const text = await app.run(`return document.querySelector('[data-testid="transfer-result"]')?.textContent ?? ""`);
+        return text.includes(contains) && text;
+      });
+    await app.click('[data-testid="settings-button"]');
+    await drop(fixture, "conversations.json");
+    const summary = await result("from ChatGPT");
+    const expected =
+      "Imported 4 conversations (15 messages) from ChatGPT. 1 conversation was already here and was left as it was. " +
+      "1 picture or file was not included (a note marks where). 1 conversation in the file could not be read.";
+    if (summary !== expected) throw new Error(summary);
+    await app.screenshot("6b-import-summary");
+    await app.run(`document.querySelector("dialog[open]").close()`);
+    const titles = () =>
+      app.run(`return [...document.querySelectorAll('[data-testid="conversation-item"]')].map((i) => i.textContent.trim())`);
+    if (!(await titles()).includes("Rain poem")) throw new Error(`the sidebar: ${await titles()}`);
+    // The branch last seen in ChatGPT, with its other versions.
+    await app.run(`[...document.querySelectorAll('[data-testid="conversation-item"]')].find((i) => i.textContent.includes("Rain poem")).click()`);
+    await waitFor("the poem", async () => (await app.count()) === 4);
+    const shown = await app.messages();
+    if (!shown.at(-1).text.startsWith("Graue Fäden")) throw new Error(JSON.stringify(shown));
+    const versions = await app.run(`return [...document.querySelectorAll('[data-testid="sibling-position"]')].map((p) => p.textContent)`);
+    if (versions.length !== 2) throw new Error(`versions: ${versions}`);
+
+    // Exported from its menu as a Tally file, which says where it went.
+    await app.run(`document.querySelector('[aria-label="Actions for “Rain poem”"]').click()`);
+    await app.click('[data-testid="conversation-export-json"]');
+    const saved = await waitFor("the export", () =>
+      app.run(`return document.querySelector('[data-testid="conversation-export-result"]')?.textContent`),
+    );
+    const path = saved.replace(/^1 conversation saved to /, "");
+    const file = JSON.parse(readFileSync(path, "utf8"));
+    if (file.format !== "tally-conversations" || file.conversations[0].messages.length !== 7) {
+      throw new Error(`${path}: ${JSON.stringify(file).slice(0, 300)}`);
+    }
+    // Brought back: it is already here.
+    await app.click('[data-testid="settings-button"]');
+    await drop(readFileSync(path, "utf8"), "Rain-poem.json");
+    await result("No new conversations from a Tally file. 1 conversation was already here");
+    await app.run(`document.querySelector("dialog[open]").close()`);
+  });
+
   await test("the window runs isolated, frozen, under its CSP, and may call only Tally's commands", async () => {
     // Screens with styles set from code (the chart, the meter, the long list) before the check.
     await app.click('[data-testid="usage-button"]');
@@ -686,6 +746,11 @@ async function main() {
         Promise.race([closed, pending]),
       ]);`);
     const [pattern, violations, frozen, evalRan, emit, close] = page;
+    // Tauri's isolation frame is there, and hidden.
+    const frame = await app.run(
+      `const f = document.getElementById("__tauri_isolation__"); return f && getComputedStyle(f).display`,
+    );
+    if (frame !== "none") throw new Error(`the isolation frame: ${frame}`);
     // Only the eval probe above may have been refused since launch.
     const unexpected = violations.filter((v) => !v.startsWith("script-src"));
     console.log(`     CSP violations since launch: ${JSON.stringify(violations)}`);

@@ -612,12 +612,64 @@ pub struct RecoveryNotice {
     pub damaged_copy: String,
 }
 
-/// Where the CSV export was written.
+/// Where an export was written, and how many rows (ledger rows, or conversations).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ExportResult {
     pub path: String,
     pub rows: u64,
+}
+
+/// How conversations are exported: Markdown to read, Tally JSON to move them (every
+/// branch, the settings and the costs, imported back as they were).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    Markdown,
+    Json,
+}
+
+/// Which conversations to export, and how.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportRequest {
+    /// One conversation; all of them (not the Trash) when absent.
+    #[ts(optional)]
+    pub conversation_id: Option<i64>,
+    pub format: ExportFormat,
+}
+
+/// How far an import has got, for its progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportProgress {
+    pub done: u32,
+    pub total: u32,
+}
+
+/// Which app an imported file came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportSource {
+    Tally,
+    Chatgpt,
+}
+
+/// What an import did, for the summary after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportSummary {
+    pub source: ImportSource,
+    /// Conversations added.
+    pub imported: u32,
+    /// Conversations left alone because an earlier import (or this app) has them.
+    pub already_there: u32,
+    /// Messages added, every branch counted.
+    pub messages: u32,
+    /// Pictures, files and other parts that are not text, left out with a note.
+    pub skipped_parts: u32,
+    /// Conversations the file holds that could not be read.
+    pub unreadable: u32,
 }
 
 /// The generated TypeScript for every type above.
@@ -665,6 +717,11 @@ pub fn bindings_file() -> String {
         LedgerQuery::decl(&cfg),
         LedgerRowView::decl(&cfg),
         ExportResult::decl(&cfg),
+        ExportFormat::decl(&cfg),
+        ExportRequest::decl(&cfg),
+        ImportProgress::decl(&cfg),
+        ImportSource::decl(&cfg),
+        ImportSummary::decl(&cfg),
         TitleView::decl(&cfg),
         BackupKind::decl(&cfg),
         BackupView::decl(&cfg),

@@ -104,6 +104,8 @@ pub struct Engine {
     pub(crate) active: Mutex<HashMap<i64, (u64, CancellationToken)>>,
     /// The client for the current API address (see `client`).
     client: Mutex<Option<OpenAiClient>>,
+    /// Files being sent for import, piece by piece.
+    pub(crate) uploads: Mutex<crate::transfer::Uploads>,
 }
 
 impl Engine {
@@ -150,6 +152,7 @@ impl Engine {
             tokens: Mutex::default(),
             notices: Mutex::default(),
             active: Mutex::default(),
+            uploads: Mutex::default(),
             client: Mutex::default(),
         });
         if let Some(recovery) = recovery {

@@ -19,6 +19,7 @@ mod keys;
 mod send;
 mod spend;
 mod titles;
+mod transfer;
 
 pub use api::ChatEvent;
 pub use engine::{Clock, Engine, EngineConfig};

@@ -858,7 +858,7 @@ fn spreadsheet_safe(text: &str) -> String {
 }
 
 /// `folder/stem.ext`, or `stem-2.ext`, `stem-3.ext`… if taken.
-fn free_name(folder: &Path, stem: &str, ext: &str) -> PathBuf {
+pub(crate) fn free_name(folder: &Path, stem: &str, ext: &str) -> PathBuf {
     let mut path = folder.join(format!("{stem}.{ext}"));
     let mut n = 2;
     while path.exists() {

@@ -10,7 +10,7 @@ use crate::{Result, Store, StoreError};
 /// Milliseconds per row of `spend_buckets`.
 const BUCKET_MS: i64 = 900_000;
 
-const LEDGER_COLUMNS: &str = "l.id, c.title, l.created_at, l.conversation_id, l.message_id, \
+pub(crate) const LEDGER_COLUMNS: &str = "l.id, c.title, l.created_at, l.conversation_id, l.message_id, \
     l.purpose, l.model, l.prompt_tokens, l.cached_tokens, l.completion_tokens, \
     l.reasoning_tokens, l.cost_nanos, l.estimated, l.request_id, l.status, l.first_token_ms, \
     l.duration_ms";
@@ -362,7 +362,7 @@ fn spend_totals(r: &Row<'_>) -> rusqlite::Result<SpendTotals> {
     })
 }
 
-fn ledger_entry(r: &Row<'_>) -> rusqlite::Result<Result<LedgerEntry>> {
+pub(crate) fn ledger_entry(r: &Row<'_>) -> rusqlite::Result<Result<LedgerEntry>> {
     let purpose: String = r.get(5)?;
     let Some(purpose) = Purpose::parse(&purpose) else {
         return Ok(Err(StoreError::BadValue {

@@ -17,6 +17,7 @@ mod model;
 mod personas;
 mod search;
 mod store;
+mod transfer;
 mod tree;
 
 pub use backup::{

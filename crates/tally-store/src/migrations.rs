@@ -255,6 +255,19 @@ INSERT INTO personas (name, prompt, created_at, updated_at) VALUES
     ('Code reviewer', 'Review the code the user gives like a careful senior engineer: bugs first, then clarity and tests. Be specific and suggest fixed code.', 0, 0);
 "#,
         ),
+        M::up(
+            r#"
+-- A stable identity that travels with a conversation through export and import, so that
+-- an import never duplicates a conversation imported (or exported from here) before.
+ALTER TABLE conversations ADD COLUMN uid TEXT;
+UPDATE conversations SET uid = lower(hex(randomblob(16)));
+CREATE UNIQUE INDEX conversations_by_uid ON conversations(uid);
+CREATE TRIGGER conversations_uid_default AFTER INSERT ON conversations
+WHEN NEW.uid IS NULL BEGIN
+    UPDATE conversations SET uid = lower(hex(randomblob(16))) WHERE id = NEW.id;
+END;
+"#,
+        ),
     ])
 });
 

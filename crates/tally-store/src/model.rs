@@ -17,7 +17,7 @@ impl Role {
         }
     }
 
-    pub(crate) fn parse(s: &str) -> Option<Self> {
+    pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "system" => Self::System,
             "user" => Self::User,
@@ -48,7 +48,7 @@ impl MessageStatus {
         }
     }
 
-    pub(crate) fn parse(s: &str) -> Option<Self> {
+    pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "streaming" => Self::Streaming,
             "complete" => Self::Complete,
@@ -274,4 +274,17 @@ pub struct RequestLogRow {
     pub ratelimit_limit_tokens: Option<i64>,
     pub ratelimit_remaining_tokens: Option<i64>,
     pub ratelimit_reset_tokens: Option<String>,
+}
+
+/// A conversation whole, as export writes it and import reads it back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConversationTree {
+    pub conversation: Conversation,
+    /// Stable across export and import: the same conversation has the same `uid` in
+    /// every database it reaches.
+    pub uid: String,
+    /// Every message of every branch, parents before their children.
+    pub messages: Vec<Message>,
+    /// The ledger rows of its requests, oldest first.
+    pub usage: Vec<UsageRow>,
 }

@@ -15,7 +15,7 @@ pub struct Store {
     pub(crate) conn: Connection,
 }
 
-const MESSAGE_COLUMNS: &str = "id, conversation_id, parent_id, role, content, status, \
+pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, parent_id, role, content, status, \
     finish_reason, model, error_code, error_message, created_at, updated_at";
 pub(crate) const CONVERSATION_COLUMNS: &str = "id, title, model, system_prompt, current_leaf_id, \
     created_at, updated_at, pinned_at, deleted_at, temperature, top_p, max_output_tokens, \
@@ -472,7 +472,7 @@ pub(crate) fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversatio
 }
 
 /// Reads a message row; an unknown role or status is a [`StoreError::BadValue`].
-fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Result<Message>> {
+pub(crate) fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Result<Message>> {
     let role: String = r.get(3)?;
     let status: String = r.get(5)?;
     let Some(role) = Role::parse(&role) else {

@@ -8,6 +8,7 @@ pub mod key;
 pub mod link;
 pub mod settings;
 pub mod spend;
+pub mod transfer;
 
 use std::sync::Arc;
 
@@ -19,4 +20,17 @@ pub type CommandResult<T> = Result<T, IpcError>;
 
 pub fn ipc(error: tally_core::CoreError) -> IpcError {
     error.to_ipc()
+}
+
+/// Where exports are saved: the user's Downloads folder, or their home folder.
+pub fn save_folder<R: tauri::Runtime>(
+    app: &tauri::AppHandle<R>,
+) -> CommandResult<std::path::PathBuf> {
+    use tauri::Manager;
+    let paths = app.path();
+    paths
+        .download_dir()
+        .or_else(|_| paths.home_dir())
+        .map_err(|e| tally_core::CoreError::InvalidInput(format!("No folder to save in: {e}")))
+        .map_err(ipc)
 }

@@ -2,7 +2,6 @@ use tally_core::api::{
     BudgetInput, DraftEstimate, DraftRequest, ExportResult, LedgerQuery, LedgerRowView, PriceInput,
     PricesView, SpendView, UsageReport,
 };
-use tauri::Manager;
 
 use super::{CommandResult, EngineState, ipc};
 
@@ -73,11 +72,6 @@ pub async fn ledger_export<R: tauri::Runtime>(
     engine: EngineState<'_>,
     query: LedgerQuery,
 ) -> CommandResult<ExportResult> {
-    let paths = app.path();
-    let folder = paths
-        .download_dir()
-        .or_else(|_| paths.home_dir())
-        .map_err(|e| tally_core::CoreError::InvalidInput(format!("No folder to save in: {e}")))
-        .map_err(ipc)?;
+    let folder = super::save_folder(&app)?;
     engine.ledger_export(&query, &folder).map_err(ipc)
 }

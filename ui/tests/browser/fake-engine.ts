@@ -42,6 +42,8 @@ export type FakeControl = {
   fail: IpcError | null;
   /** How many old messages the next request leaves out (to fit the model's window). */
   dropped: number;
+  /** The pieces of the last file sent for import. */
+  imported: string[];
   /** Addresses the UI asked to open in the system browser. */
   opened: string[];
   /** What the engine holds now, for tests to check what the UI saved. */
@@ -577,6 +579,19 @@ class Engine {
         return null;
       case "recovery_dismiss":
         return null;
+      case "conversation_export":
+        return {
+          path: "/home/you/Downloads/Tally-conversations-2026-11-24.md",
+          rows: (args.request as { conversationId?: number }).conversationId
+            ? 1
+            : this.conversations.size,
+        };
+      case "import_begin":
+        this.control.imported = [];
+        return 1;
+      case "import_append":
+        this.control.imported.push(String(args.piece));
+        return null;
       case "chat_stop": {
         const stream = this.streams.get(Number(args.conversationId));
         stream?.stop();
@@ -610,6 +625,24 @@ class Engine {
         this.messages.set(id, []);
       }
       return this.stream(id, request.text, "send", args.onEvent as Channel<ChatEvent>);
+    }
+    if (command === "import_run") {
+      // ChatGPT's file: an array of conversations with titles.
+      const file = JSON.parse(this.control.imported.join("")) as { title?: string }[];
+      const channel = args.onProgress as Channel<unknown>;
+      window.__TAURI_INTERNALS__.runCallback(channel.id, {
+        index: 0,
+        message: { done: 0, total: 0 },
+      });
+      for (const conversation of file) this.seed(conversation.title || "Imported from ChatGPT", 2);
+      return {
+        source: "chatgpt",
+        imported: file.length,
+        alreadyThere: 0,
+        messages: file.length * 2,
+        skippedParts: 0,
+        unreadable: 0,
+      };
     }
     if (command === "chat_summarize") {
       const old = this.conversations.get(Number(args.conversationId))!;
@@ -664,6 +697,7 @@ const control: FakeControl = {
   seed: (title, count, ageMs) => engine.seed(title, count, ageMs),
   fail: null,
   dropped: 0,
+  imported: [],
   opened: [],
   saved: () => ({
     settings: { ...engine.settings, onboarded: control.onboarded },

@@ -484,6 +484,51 @@ async function main() {
     }
   });
 
+  await test("import: a large file goes in pieces, whole, with progress and a summary; export says where", async () => {
+    const { page, context, problems } = await open();
+    try {
+      // 3 MB of conversations whose text is full of characters of several bytes, so the
+      // pieces are cut in the middle of some.
+      const conversations = Array.from({ length: 300 }, (_, i) => ({
+        title: `Imported chat ${i} — 😀 ünïcödé`,
+        mapping: {
+          root: { message: null, children: [], text: "日本語のテキスト 🍣 ".repeat(700) },
+        },
+      }));
+      const file = JSON.stringify(conversations);
+      await page.click(testid("settings-button"));
+      await page.setInputFiles(testid("import-file"), {
+        name: "conversations.json",
+        mimeType: "application/json",
+        buffer: Buffer.from(file),
+      });
+      const result = await (await page.waitForSelector(testid("transfer-result"))).textContent();
+      assert(result.includes("Imported 300 conversations (600 messages) from ChatGPT."), result);
+      const pieces = await page.evaluate(() => window.__tallyFake.imported);
+      assert(pieces.length >= 3, `${pieces.length} pieces`);
+      assert(pieces.join("") === file, "the file arrived changed");
+      assert((await page.$(testid("import-progress"))) === null, "the progress bar stays");
+      await page.click(testid("export-markdown"));
+      const saved = await (
+        await page.waitForSelector(`${testid("transfer-result")} >> text=saved to`)
+      ).textContent();
+      assert(saved.includes("conversations saved to /home/you/Downloads/"), saved);
+      await page.keyboard.press("Escape");
+      await page.waitForSelector(`${testid("conversation-item")} >> text=Imported chat 299`);
+      // One conversation, from its menu.
+      await page.click(`${testid("conversation-item")} >> text=Trip to Lisbon`);
+      await page.click(`[aria-label="Actions for “Trip to Lisbon”"]`);
+      await page.click(testid("conversation-export-json"));
+      const one = await (
+        await page.waitForSelector(testid("conversation-export-result"))
+      ).textContent();
+      assert(one.startsWith("1 conversation saved to"), one);
+      assert(problems.length === 0, problems.join("\n"));
+    } finally {
+      await context.close();
+    }
+  });
+
   await test("every control is reachable with Tab and shows where the focus is", async () => {
     const { page, context, problems } = await open();
     try {

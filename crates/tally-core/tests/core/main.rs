@@ -12,6 +12,7 @@ mod scenarios;
 mod send;
 mod settings;
 mod titles;
+mod transfer;
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};

@@ -6,6 +6,7 @@ mod ledger;
 mod messages;
 mod schema;
 mod search;
+mod transfer;
 mod tree;
 
 use tally_store::Store;

@@ -61,6 +61,8 @@ const DATA_AT_VERSION: &[&str] = &[
                 (3, 'Trashed at v5', 'gpt-4o', 5, 5, NULL, 7);",
     "UPDATE conversations SET temperature = 0.5, max_output_tokens = 100 WHERE id = 2;
      INSERT INTO personas (name, prompt, created_at, updated_at) VALUES ('Mine', 'p', 1, 1);",
+    "INSERT INTO conversations (id, title, model, created_at, updated_at, uid)
+         VALUES (4, 'Imported at v7', 'gpt-4o', 8, 8, 'chatgpt:abc');",
 ];
 
 /// A database at every earlier schema version, with the data each version could hold,
@@ -119,5 +121,13 @@ fn upgrades_from_every_earlier_version_with_data() {
         let recent = store.conversation_page(None, 10).unwrap();
         assert_eq!(recent[0].title, "Old");
         assert_eq!((recent[0].pinned_at, recent[0].deleted_at), (None, None));
+        // Conversations from before uids get one each, for export and import.
+        let uids: std::collections::HashSet<_> = [1, 2, 3]
+            .into_iter()
+            .filter(|id| store.conversation(*id).is_ok())
+            .map(|id| store.conversation_tree(id).unwrap().uid)
+            .collect();
+        assert_eq!(uids.len(), if from >= 5 { 3 } else { 1 }, "from v{from}");
+        assert!(uids.iter().all(|uid| uid.len() == 32));
     }
 }

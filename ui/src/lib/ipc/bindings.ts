@@ -291,6 +291,40 @@ export type LedgerRowView = { id: number, createdAt: number, conversationId: num
 
 export type ExportResult = { path: string, rows: number, };
 
+export type ExportFormat = "markdown" | "json";
+
+export type ExportRequest = { 
+/**
+ * One conversation; all of them (not the Trash) when absent.
+ */
+conversationId?: number, format: ExportFormat, };
+
+export type ImportProgress = { done: number, total: number, };
+
+export type ImportSource = "tally" | "chatgpt";
+
+export type ImportSummary = { source: ImportSource, 
+/**
+ * Conversations added.
+ */
+imported: number, 
+/**
+ * Conversations left alone because an earlier import (or this app) has them.
+ */
+alreadyThere: number, 
+/**
+ * Messages added, every branch counted.
+ */
+messages: number, 
+/**
+ * Pictures, files and other parts that are not text, left out with a note.
+ */
+skippedParts: number, 
+/**
+ * Conversations the file holds that could not be read.
+ */
+unreadable: number, };
+
 export type TitleView = { conversationId: number, title: string, };
 
 export type BackupKind = "daily" | "manual" | "before_upgrade" | "before_restore";

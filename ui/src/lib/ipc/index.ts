@@ -13,7 +13,10 @@ import type {
   ConversationView,
   DraftEstimate,
   DraftRequest,
+  ExportRequest,
   ExportResult,
+  ImportProgress,
+  ImportSummary,
   IpcError,
   KeyStatusView,
   KeyTestResult,
@@ -119,6 +122,47 @@ export const ipc = {
   personaSave: (persona: PersonaInput) => call<PersonaView[]>("persona_save", { persona }),
   personaDelete: (id: number) => call<PersonaView[]>("persona_delete", { id }),
   conversationSearch: (query: string) => call<SearchView>("conversation_search", { query }),
+  /** Writes one conversation or all into the Downloads folder; returns the file. */
+  conversationExport: (request: ExportRequest) =>
+    call<ExportResult>("conversation_export", { request }),
+  /**
+   * Imports a Tally export or ChatGPT's conversations.json: the file goes to the engine in
+   * pieces of about 1 MB (ChatGPT's is imported as it arrives), then is finished there.
+   * `onProgress` gets the share done, from 0 to 1.
+   */
+  async importFile(file: Blob, onProgress: (share: number) => void): Promise<ImportSummary> {
+    const upload = await call<number>("import_begin");
+    const reader = file.stream().getReader();
+    const decoder = new TextDecoder("utf-8");
+    let piece = "";
+    let read = 0;
+    const size = Math.max(1, file.size);
+    // Reading and sending are most of the time for a ChatGPT file; a Tally export is read
+    // in the engine after (the second half of the bar).
+    const PIECE = 1 << 20;
+    for (;;) {
+      const { done, value } = await reader.read();
+      piece += decoder.decode(value, { stream: !done });
+      if (value) read += value.byteLength;
+      // A browser may hand over the whole file at once: it still goes in pieces.
+      while (piece.length >= PIECE || (done && piece)) {
+        let cut = Math.min(piece.length, PIECE);
+        // Never between the two halves of a character outside the BMP (an emoji).
+        const last = piece.charCodeAt(cut - 1);
+        if (cut < piece.length && last >= 0xd800 && last <= 0xdbff) cut -= 1;
+        await call("import_append", { upload, piece: piece.slice(0, cut) });
+        piece = piece.slice(cut);
+        onProgress((Math.min(read, size) / size) * 0.5);
+      }
+      if (done) break;
+    }
+    const progress = new Channel<ImportProgress>();
+    progress.onmessage = ({ done, total }) =>
+      onProgress(0.5 + (total ? (done / total) * 0.5 : 0.5));
+    const summary = await call<ImportSummary>("import_run", { upload, onProgress: progress });
+    onProgress(1);
+    return summary;
+  },
   keyStatus: () => call<KeyStatusView>("key_status"),
   keySet: (key: string) => call<KeyStatusView>("key_set", { key }),
   keyDelete: () => call<KeyStatusView>("key_delete"),

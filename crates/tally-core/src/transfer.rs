@@ -1,0 +1,949 @@
+//! Conversations in and out: Markdown to read, Tally JSON to move them (every branch, the
+//! settings and the costs, read back as they were), and ChatGPT's own data export
+//! (`conversations.json`: a `mapping` tree per conversation with its `current_node`). An
+//! import never duplicates a conversation it has seen before: each carries a `uid` that
+//! travels with it (`chatgpt:<id>` for ChatGPT's).
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use tally_store::{
+    Conversation, ConversationOptions, ConversationTree, Message, MessageStatus, Purpose, Role,
+    UsageRow,
+};
+
+use crate::api::{
+    ExportFormat, ExportRequest, ExportResult, ImportProgress, ImportSource, ImportSummary,
+};
+use crate::{CoreError, Engine};
+
+/// What the first field of a Tally export says.
+const TALLY_FORMAT: &str = "tally-conversations";
+const TALLY_VERSION: u32 = 1;
+/// A Tally export is read whole: larger ones are refused before they fill the memory.
+const MAX_TALLY_FILE_BYTES: usize = 512 << 20;
+/// Where a picture or file of a ChatGPT message was.
+const LEFT_OUT_NOTE: &str = "*(A picture or file from ChatGPT is not included here.)*";
+
+/// Files being sent for import, piece by piece (the web view reads them in pieces).
+#[derive(Default)]
+pub(crate) struct Uploads {
+    next: u64,
+    jobs: HashMap<u64, ImportJob>,
+}
+
+/// One import under way. ChatGPT's file (a JSON array, often hundreds of MB) is imported
+/// conversation by conversation as its pieces arrive, so only one conversation is held at
+/// a time; a Tally export (an object) is read whole at the end.
+struct ImportJob {
+    splitter: ArraySplitter,
+    /// A Tally export, as received so far.
+    whole: Option<String>,
+    summary: ImportSummary,
+    /// The uids this file has held so far (a file may repeat a conversation).
+    seen: HashSet<String>,
+}
+
+impl ImportJob {
+    fn new() -> Self {
+        Self {
+            splitter: ArraySplitter::default(),
+            whole: None,
+            summary: ImportSummary {
+                source: ImportSource::Chatgpt,
+                imported: 0,
+                already_there: 0,
+                messages: 0,
+                skipped_parts: 0,
+                unreadable: 0,
+            },
+            seen: HashSet::new(),
+        }
+    }
+}
+
+fn invalid(text: impl Into<String>) -> CoreError {
+    CoreError::InvalidInput(text.into())
+}
+
+impl Engine {
+    /// Writes conversations into `folder` as one file; returns its path and how many
+    /// conversations it holds.
+    pub fn export_conversations(
+        &self,
+        request: &ExportRequest,
+        folder: &Path,
+    ) -> Result<ExportResult, CoreError> {
+        let ids = match request.conversation_id {
+            Some(id) => vec![id],
+            None => self.store().all_conversation_ids()?,
+        };
+        let trees = ids
+            .iter()
+            .map(|id| self.store().conversation_tree(*id))
+            .collect::<Result<Vec<_>, _>>()?;
+        let today = tally_spend::local_date(self.now(), &self.time_zone);
+        let stem = match (&request.conversation_id, trees.first()) {
+            (Some(_), Some(tree)) => format!("{} {today}", tree.conversation.title),
+            _ => format!("Tally conversations {today}"),
+        };
+        let extension = match request.format {
+            ExportFormat::Markdown => "md",
+            ExportFormat::Json => "json",
+        };
+        let path = crate::spend::free_name(folder, &file_stem(&stem), extension);
+        let failed = |e: &dyn std::fmt::Display| {
+            invalid(format!(
+                "Tally could not write the file {}: {e}",
+                path.display()
+            ))
+        };
+        std::fs::create_dir_all(folder).map_err(|e| failed(&e))?;
+        let file = std::fs::File::create(&path).map_err(|e| failed(&e))?;
+        let mut out = std::io::BufWriter::new(file);
+        match request.format {
+            ExportFormat::Markdown => {
+                for (i, tree) in trees.iter().enumerate() {
+                    if i > 0 {
+                        out.write_all(b"\n\n---\n\n").map_err(|e| failed(&e))?;
+                    }
+                    let text = self.markdown(tree)?;
+                    out.write_all(text.as_bytes()).map_err(|e| failed(&e))?;
+                }
+            }
+            ExportFormat::Json => {
+                let file = TallyFile {
+                    format: TALLY_FORMAT.into(),
+                    version: TALLY_VERSION,
+                    exported_at: self.now(),
+                    conversations: trees.iter().map(TallyConversation::from).collect(),
+                };
+                serde_json::to_writer_pretty(&mut out, &file).map_err(|e| failed(&e))?;
+            }
+        }
+        out.flush().map_err(|e| failed(&e))?;
+        Ok(ExportResult {
+            path: path.display().to_string(),
+            rows: trees.len() as u64,
+        })
+    }
+
+    /// One conversation to read: its title, model, date and cost, then the branch on
+    /// screen (the other versions are in the JSON export).
+    fn markdown(&self, tree: &ConversationTree) -> Result<String, CoreError> {
+        let c = &tree.conversation;
+        let cost: i64 = tree.usage.iter().filter_map(|u| u.cost_nanos).sum();
+        let started = tally_spend::local_date(c.created_at, &self.time_zone);
+        let mut text = format!(
+            "# {}\n\n{} · started {started} · cost {}\n",
+            c.title,
+            c.model,
+            tally_spend::format_usd(cost)
+        );
+        if let Some(prompt) = c.system_prompt.as_deref().filter(|p| !p.trim().is_empty()) {
+            text.push_str(&format!("\n**Instructions:** {prompt}\n"));
+        }
+        let branch = match c.current_leaf_id {
+            Some(leaf) => self.store().branch_ending_at(leaf)?,
+            None => Vec::new(),
+        };
+        for message in branch {
+            let who = match (message.role, message.model.as_deref()) {
+                (Role::User, _) => "You".to_string(),
+                (Role::Assistant, Some(model)) => format!("Assistant ({model})"),
+                (Role::Assistant, None) => "Assistant".to_string(),
+                (Role::System, _) => "Instructions".to_string(),
+            };
+            text.push_str(&format!("\n## {who}\n\n{}\n", message.content.trim_end()));
+        }
+        Ok(text)
+    }
+
+    /// Starts receiving a file to import; returns its upload id.
+    pub fn import_begin(&self) -> u64 {
+        let mut uploads = self.uploads.lock().unwrap_or_else(|p| p.into_inner());
+        uploads.next += 1;
+        let id = uploads.next;
+        uploads.jobs.insert(id, ImportJob::new());
+        id
+    }
+
+    /// The next piece of upload `id`: the conversations it completes are imported at
+    /// once (off the async threads).
+    pub async fn import_append(self: &Arc<Self>, id: u64, piece: String) -> Result<(), CoreError> {
+        let gone = || invalid("This import was cancelled. Choose the file again.");
+        let mut job = self
+            .uploads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .jobs
+            .remove(&id)
+            .ok_or_else(gone)?;
+        let engine = Arc::clone(self);
+        let job = tokio::task::spawn_blocking(move || {
+            engine.import_piece(&mut job, &piece).map(|()| job)
+        })
+        .await
+        .map_err(|e| invalid(format!("The import failed: {e}")))??;
+        // A failed piece ends the import: what it had imported stays.
+        self.uploads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .jobs
+            .insert(id, job);
+        Ok(())
+    }
+
+    fn import_piece(&self, job: &mut ImportJob, piece: &str) -> Result<(), CoreError> {
+        if let Some(whole) = &mut job.whole {
+            if whole.len() + piece.len() > MAX_TALLY_FILE_BYTES {
+                return Err(invalid(format!(
+                    "This file is larger than Tally can import ({} MB at most).",
+                    MAX_TALLY_FILE_BYTES >> 20
+                )));
+            }
+            whole.push_str(piece);
+            return Ok(());
+        }
+        let mut conversations = Vec::new();
+        let shape = job
+            .splitter
+            .feed(piece, |element| conversations.push(element.to_string()));
+        match shape {
+            Shape::Object => {
+                // A Tally export: read whole at the end.
+                job.whole = Some(piece.to_string());
+                job.summary.source = ImportSource::Tally;
+            }
+            Shape::NotJson => return Err(not_an_export()),
+            Shape::Array => {}
+        }
+        for text in conversations {
+            let read = serde_json::from_str::<GptConversation>(&text)
+                .ok()
+                .and_then(GptConversation::into_tree);
+            self.import_one(job, read)?;
+        }
+        Ok(())
+    }
+
+    /// Writes one conversation read from the file (`None`: it could not be read), unless
+    /// this database has it already.
+    fn import_one(
+        &self,
+        job: &mut ImportJob,
+        read: Option<(ConversationTree, u32)>,
+    ) -> Result<(), CoreError> {
+        let summary = &mut job.summary;
+        let Some((tree, skipped_parts)) = read else {
+            summary.unreadable += 1;
+            return Ok(());
+        };
+        let mut store = self.store();
+        if !job.seen.insert(tree.uid.clone()) || store.conversation_with_uid(&tree.uid)?.is_some() {
+            summary.already_there += 1;
+            return Ok(());
+        }
+        store.import_conversation(&tree)?;
+        summary.imported += 1;
+        summary.messages += tree.messages.len() as u32;
+        summary.skipped_parts += skipped_parts;
+        Ok(())
+    }
+
+    /// Ends upload `id`: reads a Tally export (telling `progress` after each
+    /// conversation), and returns what the import did.
+    pub async fn import_run(
+        self: &Arc<Self>,
+        id: u64,
+        progress: impl Fn(ImportProgress) + Send + 'static,
+    ) -> Result<ImportSummary, CoreError> {
+        let job = self
+            .uploads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .jobs
+            .remove(&id)
+            .ok_or_else(|| invalid("This import was cancelled. Choose the file again."))?;
+        let engine = Arc::clone(self);
+        tokio::task::spawn_blocking(move || engine.finish_import(job, progress))
+            .await
+            .map_err(|e| invalid(format!("The import failed: {e}")))?
+    }
+
+    fn finish_import(
+        &self,
+        mut job: ImportJob,
+        progress: impl Fn(ImportProgress),
+    ) -> Result<ImportSummary, CoreError> {
+        match job.whole.take() {
+            Some(text) => {
+                let file: TallyFileIn = serde_json::from_str(&text).map_err(|_| not_an_export())?;
+                if file.format != TALLY_FORMAT {
+                    return Err(not_an_export());
+                }
+                if file.version > TALLY_VERSION {
+                    return Err(invalid(
+                        "This file comes from a newer Tally. Update Tally, then import it again.",
+                    ));
+                }
+                let total = file.conversations.len() as u32;
+                progress(ImportProgress { done: 0, total });
+                for (i, raw) in file.conversations.into_iter().enumerate() {
+                    let read = serde_json::from_str::<TallyConversation>(raw.get())
+                        .ok()
+                        .and_then(TallyConversation::into_tree)
+                        .map(|tree| (tree, 0));
+                    self.import_one(&mut job, read)?;
+                    progress(ImportProgress {
+                        done: i as u32 + 1,
+                        total,
+                    });
+                }
+            }
+            // Nothing but blanks: an empty file.
+            None if job.splitter.shape.is_none() => return Err(not_an_export()),
+            None if !job.splitter.finished() => {
+                return Err(invalid(
+                    "The file ended too early: it may not have been saved whole. The \
+                     conversations read before the end were imported.",
+                ));
+            }
+            None => {}
+        }
+        if job.summary.imported > 0 {
+            self.spend_changed()?;
+        }
+        Ok(job.summary)
+    }
+
+    /// Imports a whole file at once (a Tally export or ChatGPT's `conversations.json`).
+    pub fn import_text(
+        &self,
+        text: &str,
+        progress: impl Fn(ImportProgress),
+    ) -> Result<ImportSummary, CoreError> {
+        let mut job = ImportJob::new();
+        self.import_piece(&mut job, text)?;
+        self.finish_import(job, progress)
+    }
+}
+
+fn not_an_export() -> CoreError {
+    invalid(
+        "This file is neither a Tally export nor ChatGPT's conversations.json. In ChatGPT's \
+         export (a .zip file), choose the conversations.json inside it.",
+    )
+}
+
+/// What a file turned out to be, from its first character.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    Array,
+    Object,
+    NotJson,
+}
+
+/// Cuts a JSON array of objects arriving in pieces into its elements, without reading
+/// them: only brackets outside strings count.
+#[derive(Debug, Default)]
+struct ArraySplitter {
+    shape: Option<Shape>,
+    /// Inside the array, between elements.
+    between: bool,
+    finished: bool,
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+    element: String,
+}
+
+impl ArraySplitter {
+    /// Feeds the next piece; `each` gets every element it completes.
+    fn feed(&mut self, piece: &str, mut each: impl FnMut(&str)) -> Shape {
+        let bytes = piece.as_bytes();
+        let mut start = None;
+        let mut i = 0;
+        if self.depth > 0 {
+            start = Some(0);
+        }
+        while i < bytes.len() {
+            let b = bytes[i];
+            match self.shape {
+                None => {
+                    if b.is_ascii_whitespace() || piece[i..].starts_with('\u{feff}') {
+                        i += if b.is_ascii_whitespace() { 1 } else { 3 };
+                        continue;
+                    }
+                    self.shape = Some(match b {
+                        b'[' => {
+                            self.between = true;
+                            Shape::Array
+                        }
+                        b'{' => return Shape::Object,
+                        _ => return Shape::NotJson,
+                    });
+                }
+                Some(Shape::Array) if self.depth == 0 => {
+                    if self.finished {
+                        if !b.is_ascii_whitespace() {
+                            return Shape::NotJson;
+                        }
+                    } else if b == b']' {
+                        self.finished = true;
+                    } else if b == b'{' {
+                        self.depth = 1;
+                        start = Some(i);
+                    } else if !(b.is_ascii_whitespace() || b == b',') {
+                        return Shape::NotJson;
+                    }
+                }
+                Some(_) => {
+                    if self.in_string {
+                        if self.escaped {
+                            self.escaped = false;
+                        } else if b == b'\\' {
+                            self.escaped = true;
+                        } else if b == b'"' {
+                            self.in_string = false;
+                        }
+                    } else {
+                        match b {
+                            b'"' => self.in_string = true,
+                            b'{' | b'[' => self.depth += 1,
+                            b'}' | b']' => {
+                                self.depth -= 1;
+                                if self.depth == 0 {
+                                    let from = start.take().unwrap_or(0);
+                                    self.element.push_str(&piece[from..=i]);
+                                    each(&self.element);
+                                    self.element.clear();
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            i += 1;
+        }
+        if let Some(from) = start {
+            self.element.push_str(&piece[from..]);
+        }
+        self.shape.unwrap_or(Shape::Array)
+    }
+
+    /// The array's closing bracket has come.
+    fn finished(&self) -> bool {
+        self.finished
+    }
+}
+
+/// A file name from a title: letters, digits and dashes, not too long.
+fn file_stem(text: &str) -> String {
+    let mut stem = String::new();
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            stem.push(c);
+        } else if !stem.ends_with('-') && !stem.is_empty() {
+            stem.push('-');
+        }
+        if stem.chars().count() >= 60 {
+            break;
+        }
+    }
+    let stem = stem.trim_end_matches('-');
+    if stem.is_empty() {
+        "conversation".into()
+    } else {
+        stem.into()
+    }
+}
+
+// ----- Tally JSON -----
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TallyFile {
+    format: String,
+    version: u32,
+    exported_at: i64,
+    conversations: Vec<TallyConversation>,
+}
+
+/// The same file read back: each conversation is read on its own, so one that cannot be
+/// read does not stop the others.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TallyFileIn<'a> {
+    format: String,
+    version: u32,
+    #[serde(borrow)]
+    conversations: Vec<&'a RawValue>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TallyConversation {
+    uid: String,
+    title: String,
+    model: String,
+    system_prompt: Option<String>,
+    temperature: Option<f64>,
+    top_p: Option<f64>,
+    max_output_tokens: Option<i64>,
+    presence_penalty: Option<f64>,
+    frequency_penalty: Option<f64>,
+    created_at: i64,
+    updated_at: i64,
+    pinned_at: Option<i64>,
+    /// The message whose branch is on screen.
+    current_leaf_id: Option<i64>,
+    /// Every message of every branch, parents first.
+    messages: Vec<TallyMessage>,
+    /// Every request billed for it.
+    usage: Vec<TallyUsage>,
+    /// The sum of `usage`'s known costs, nano-USD (for people reading the file).
+    cost_nanos: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TallyMessage {
+    id: i64,
+    parent_id: Option<i64>,
+    role: String,
+    content: String,
+    status: String,
+    finish_reason: Option<String>,
+    model: Option<String>,
+    error_code: Option<String>,
+    error_message: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TallyUsage {
+    created_at: i64,
+    message_id: Option<i64>,
+    purpose: String,
+    model: String,
+    prompt_tokens: u64,
+    cached_tokens: u64,
+    completion_tokens: u64,
+    reasoning_tokens: u64,
+    /// nano-USD; `null` when the model's price was unknown.
+    cost_nanos: Option<i64>,
+    estimated: bool,
+    request_id: Option<String>,
+    status: String,
+    first_token_ms: Option<i64>,
+    duration_ms: Option<i64>,
+}
+
+impl From<&ConversationTree> for TallyConversation {
+    fn from(tree: &ConversationTree) -> Self {
+        let c = &tree.conversation;
+        Self {
+            uid: tree.uid.clone(),
+            title: c.title.clone(),
+            model: c.model.clone(),
+            system_prompt: c.system_prompt.clone(),
+            temperature: c.options.temperature,
+            top_p: c.options.top_p,
+            max_output_tokens: c.options.max_output_tokens,
+            presence_penalty: c.options.presence_penalty,
+            frequency_penalty: c.options.frequency_penalty,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            pinned_at: c.pinned_at,
+            current_leaf_id: c.current_leaf_id,
+            messages: tree
+                .messages
+                .iter()
+                .map(|m| TallyMessage {
+                    id: m.id,
+                    parent_id: m.parent_id,
+                    role: m.role.as_str().into(),
+                    content: m.content.clone(),
+                    status: m.status.as_str().into(),
+                    finish_reason: m.finish_reason.clone(),
+                    model: m.model.clone(),
+                    error_code: m.error_code.clone(),
+                    error_message: m.error_message.clone(),
+                    created_at: m.created_at,
+                    updated_at: m.updated_at,
+                })
+                .collect(),
+            usage: tree
+                .usage
+                .iter()
+                .map(|u| TallyUsage {
+                    created_at: u.created_at,
+                    message_id: u.message_id,
+                    purpose: u.purpose.as_str().into(),
+                    model: u.model.clone(),
+                    prompt_tokens: u.prompt_tokens,
+                    cached_tokens: u.cached_tokens,
+                    completion_tokens: u.completion_tokens,
+                    reasoning_tokens: u.reasoning_tokens,
+                    cost_nanos: u.cost_nanos,
+                    estimated: u.estimated,
+                    request_id: u.request_id.clone(),
+                    status: u.status.clone(),
+                    first_token_ms: u.first_token_ms,
+                    duration_ms: u.duration_ms,
+                })
+                .collect(),
+            cost_nanos: tree.usage.iter().filter_map(|u| u.cost_nanos).sum(),
+        }
+    }
+}
+
+impl TallyConversation {
+    /// The conversation as the store writes it; `None` when a value is not Tally's or a
+    /// message's parent is missing.
+    fn into_tree(self) -> Option<ConversationTree> {
+        let mut ids = HashSet::new();
+        let mut messages = Vec::with_capacity(self.messages.len());
+        for m in self.messages {
+            if m.parent_id.is_some_and(|parent| !ids.contains(&parent)) {
+                return None;
+            }
+            ids.insert(m.id);
+            messages.push(Message {
+                id: m.id,
+                conversation_id: 0,
+                parent_id: m.parent_id,
+                role: Role::parse(&m.role)?,
+                content: m.content,
+                status: MessageStatus::parse(&m.status)?,
+                finish_reason: m.finish_reason,
+                model: m.model,
+                error_code: m.error_code,
+                error_message: m.error_message,
+                created_at: m.created_at,
+                updated_at: m.updated_at,
+            });
+        }
+        let usage = self
+            .usage
+            .into_iter()
+            .map(|u| {
+                Some(UsageRow {
+                    created_at: u.created_at,
+                    conversation_id: None,
+                    message_id: u.message_id,
+                    purpose: Purpose::parse(&u.purpose)?,
+                    model: u.model,
+                    prompt_tokens: u.prompt_tokens,
+                    cached_tokens: u.cached_tokens,
+                    completion_tokens: u.completion_tokens,
+                    reasoning_tokens: u.reasoning_tokens,
+                    cost_nanos: u.cost_nanos,
+                    estimated: u.estimated,
+                    request_id: u.request_id,
+                    status: u.status,
+                    first_token_ms: u.first_token_ms,
+                    duration_ms: u.duration_ms,
+                })
+            })
+            .collect::<Option<Vec<_>>>()?;
+        if self.uid.trim().is_empty() {
+            return None;
+        }
+        Some(ConversationTree {
+            conversation: Conversation {
+                id: 0,
+                title: self.title,
+                model: self.model,
+                system_prompt: self.system_prompt,
+                current_leaf_id: self.current_leaf_id.filter(|id| ids.contains(id)),
+                created_at: self.created_at,
+                updated_at: self.updated_at,
+                pinned_at: self.pinned_at,
+                deleted_at: None,
+                options: ConversationOptions {
+                    temperature: self.temperature,
+                    top_p: self.top_p,
+                    max_output_tokens: self.max_output_tokens,
+                    presence_penalty: self.presence_penalty,
+                    frequency_penalty: self.frequency_penalty,
+                },
+            },
+            uid: self.uid,
+            messages,
+            usage,
+        })
+    }
+}
+
+// ----- ChatGPT's conversations.json -----
+
+#[derive(Deserialize)]
+struct GptConversation {
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    conversation_id: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    create_time: Option<f64>,
+    #[serde(default)]
+    update_time: Option<f64>,
+    mapping: HashMap<String, GptNode>,
+    #[serde(default)]
+    current_node: Option<String>,
+    #[serde(default)]
+    default_model_slug: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct GptNode {
+    #[serde(default)]
+    message: Option<GptMessage>,
+    #[serde(default)]
+    parent: Option<String>,
+    #[serde(default)]
+    children: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct GptMessage {
+    author: GptAuthor,
+    #[serde(default)]
+    create_time: Option<f64>,
+    content: GptContent,
+    #[serde(default)]
+    recipient: Option<String>,
+    #[serde(default)]
+    metadata: Option<GptMetadata>,
+}
+
+#[derive(Deserialize)]
+struct GptAuthor {
+    role: String,
+}
+
+#[derive(Deserialize)]
+struct GptContent {
+    content_type: String,
+    #[serde(default)]
+    parts: Vec<GptPart>,
+}
+
+/// A part of a message: text, or something else (a picture, a file) that is left out.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum GptPart {
+    Text(String),
+    Other(serde::de::IgnoredAny),
+}
+
+#[derive(Deserialize, Default)]
+struct GptMetadata {
+    #[serde(default)]
+    model_slug: Option<String>,
+    #[serde(default)]
+    is_visually_hidden_from_conversation: bool,
+}
+
+/// ChatGPT's times are seconds since 1970, with a fraction.
+fn millis(seconds: Option<f64>) -> Option<i64> {
+    seconds
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(|s| (s * 1000.0) as i64)
+}
+
+impl GptConversation {
+    /// The conversation with its branches: the user's and the assistant's messages shown
+    /// in ChatGPT, under their nearest shown ancestor. Returns it and how many parts that
+    /// are not text were left out; `None` when it has no message to show.
+    fn into_tree(self) -> Option<(ConversationTree, u32)> {
+        let key = self
+            .id
+            .clone()
+            .or(self.conversation_id.clone())
+            .unwrap_or_else(|| {
+                format!(
+                    "{}:{}",
+                    self.create_time.unwrap_or_default(),
+                    self.title.as_deref().unwrap_or_default()
+                )
+            });
+        let created_at = millis(self.create_time).unwrap_or(0);
+        let mut skipped_parts = 0;
+        // Parents before children: depth first from the roots, in ChatGPT's own order.
+        let mut roots: Vec<&String> = self
+            .mapping
+            .iter()
+            .filter(|(_, node)| {
+                node.parent
+                    .as_ref()
+                    .is_none_or(|p| !self.mapping.contains_key(p))
+            })
+            .map(|(id, _)| id)
+            .collect();
+        roots.sort();
+        let mut new_ids: HashMap<&str, i64> = HashMap::new();
+        let mut messages: Vec<Message> = Vec::new();
+        let mut visited = HashSet::new();
+        // (node, the id of its nearest shown ancestor)
+        let mut stack: Vec<(&String, Option<i64>)> =
+            roots.into_iter().rev().map(|id| (id, None)).collect();
+        let mut model = self.default_model_slug.clone();
+        while let Some((id, shown_parent)) = stack.pop() {
+            if !visited.insert(id) {
+                continue;
+            }
+            let Some(node) = self.mapping.get(id) else {
+                continue;
+            };
+            let mut parent_for_children = shown_parent;
+            if let Some((role, text, left_out, slug)) = node.message.as_ref().and_then(shown) {
+                skipped_parts += left_out;
+                let at = node
+                    .message
+                    .as_ref()
+                    .and_then(|m| millis(m.create_time))
+                    .unwrap_or(created_at);
+                let new_id = messages.len() as i64 + 1;
+                if role == Role::Assistant && slug.is_some() {
+                    model = slug.clone();
+                }
+                messages.push(Message {
+                    id: new_id,
+                    conversation_id: 0,
+                    parent_id: shown_parent,
+                    role,
+                    content: text,
+                    status: MessageStatus::Complete,
+                    finish_reason: (role == Role::Assistant).then(|| "stop".to_string()),
+                    model: if role == Role::Assistant { slug } else { None },
+                    error_code: None,
+                    error_message: None,
+                    created_at: at,
+                    updated_at: at,
+                });
+                new_ids.insert(id.as_str(), new_id);
+                parent_for_children = Some(new_id);
+            }
+            for child in node.children.iter().rev() {
+                stack.push((child, parent_for_children));
+            }
+        }
+        if messages.is_empty() {
+            return None;
+        }
+        // The branch on screen ends at the current node, or at its nearest shown ancestor.
+        let mut leaf = None;
+        let mut at = self.current_node.as_ref();
+        let mut steps = 0;
+        while let Some(id) = at {
+            if let Some(new_id) = new_ids.get(id.as_str()) {
+                leaf = Some(*new_id);
+                break;
+            }
+            at = self.mapping.get(id).and_then(|n| n.parent.as_ref());
+            steps += 1;
+            if steps > self.mapping.len() {
+                break;
+            }
+        }
+        let last = messages
+            .iter()
+            .map(|m| m.created_at)
+            .max()
+            .unwrap_or(created_at);
+        let tree = ConversationTree {
+            conversation: Conversation {
+                id: 0,
+                title: self
+                    .title
+                    .filter(|t| !t.trim().is_empty())
+                    .unwrap_or_else(|| "Imported from ChatGPT".into()),
+                model: model.unwrap_or_else(|| "gpt-4o".into()),
+                system_prompt: None,
+                current_leaf_id: leaf.or(messages.last().map(|m| m.id)),
+                created_at,
+                updated_at: millis(self.update_time).unwrap_or(last).max(created_at),
+                pinned_at: None,
+                deleted_at: None,
+                options: ConversationOptions::default(),
+            },
+            uid: format!("chatgpt:{key}"),
+            messages,
+            usage: Vec::new(),
+        };
+        Some((tree, skipped_parts))
+    }
+}
+
+/// A ChatGPT message as Tally shows it: its role, text (with a note where pictures or
+/// files were), how many parts were left out, and the model. `None` for what ChatGPT does
+/// not show: system and tool messages, messages to tools, hidden context, reasoning.
+fn shown(message: &GptMessage) -> Option<(Role, String, u32, Option<String>)> {
+    let role = match message.author.role.as_str() {
+        "user" => Role::User,
+        "assistant" => Role::Assistant,
+        _ => return None,
+    };
+    let metadata = message.metadata.as_ref();
+    if message.recipient.as_deref().is_some_and(|r| r != "all")
+        || metadata.is_some_and(|m| m.is_visually_hidden_from_conversation)
+        || !matches!(
+            message.content.content_type.as_str(),
+            "text" | "multimodal_text"
+        )
+    {
+        return None;
+    }
+    let mut texts = Vec::new();
+    let mut left_out = 0;
+    for part in &message.content.parts {
+        match part {
+            GptPart::Text(text) if !text.trim().is_empty() => texts.push(text.as_str()),
+            GptPart::Text(_) => {}
+            GptPart::Other(_) => left_out += 1,
+        }
+    }
+    let mut text = texts.join("\n\n");
+    if left_out > 0 {
+        if !text.is_empty() {
+            text.push_str("\n\n");
+        }
+        text.push_str(LEFT_OUT_NOTE);
+    }
+    if text.is_empty() {
+        return None;
+    }
+    Some((
+        role,
+        text,
+        left_out,
+        metadata.and_then(|m| m.model_slug.clone()),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn file_names_come_from_titles() {
+        let cases = [
+            ("Trip to Lisbon 2026-11-24", "Trip-to-Lisbon-2026-11-24"),
+            ("  Déjà vu? / Notes: ", "Déjà-vu-Notes"),
+            ("???", "conversation"),
+        ];
+        for (title, stem) in cases {
+            assert_eq!(super::file_stem(title), stem, "{title:?}");
+        }
+        assert!(super::file_stem(&"long ".repeat(40)).chars().count() <= 60);
+    }
+}

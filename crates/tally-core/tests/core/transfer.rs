@@ -1,0 +1,357 @@
+//! Export and import: Tally JSON round trips losslessly between databases, Markdown reads
+//! well, ChatGPT's conversations.json arrives with its branches, and nothing is imported
+//! twice.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use tally_core::Engine;
+use tally_core::api::{
+    ChatOptions, ConversationSettings, ExportFormat, ExportRequest, ImportSource, ImportSummary,
+    MessageStatus, Role,
+};
+
+use crate::{Events, KEY, ask, engine, mock};
+
+const CHATGPT: &str = include_str!("fixtures/chatgpt-conversations.json");
+
+/// Two conversations: one with a system prompt, settings, a regenerated reply and a pin;
+/// one plain. Every request is in the ledger.
+async fn history(engine: &Arc<Engine>) -> (i64, i64) {
+    let mut first = ask(None, "Plan a trip to Lisbon");
+    first.settings = Some(ConversationSettings {
+        model: "gpt-4o-mini".into(),
+        system_prompt: Some("You are a travel agent.".into()),
+        options: ChatOptions {
+            temperature: Some(0.7),
+            max_output_tokens: Some(500),
+            ..ChatOptions::default()
+        },
+    });
+    engine.send(first, Events::default().sink()).await.unwrap();
+    let trip = crate::recent(engine)[0].id;
+    engine
+        .send(ask(Some(trip), "And the budget?"), Events::default().sink())
+        .await
+        .unwrap();
+    engine
+        .retry(trip, None, false, Events::default().sink())
+        .await
+        .unwrap();
+    engine.conversation_pin(trip, true).unwrap();
+    engine
+        .send(ask(None, "A haiku about tea"), Events::default().sink())
+        .await
+        .unwrap();
+    let tea = crate::recent(engine)[0].id;
+    (trip, tea)
+}
+
+fn export(engine: &Engine, folder: &Path, id: Option<i64>, format: ExportFormat) -> String {
+    let result = engine
+        .export_conversations(
+            &ExportRequest {
+                conversation_id: id,
+                format,
+            },
+            folder,
+        )
+        .unwrap();
+    assert!(result.path.starts_with(folder.to_str().unwrap()));
+    std::fs::read_to_string(&result.path).unwrap()
+}
+
+/// What a conversation is, whatever its ids: title, settings, cost, pin, and every
+/// message of every branch with its place in the tree and on screen.
+fn shape(engine: &Engine, id: i64) -> String {
+    let view = engine.conversation_get(id).unwrap();
+    let mut text = format!(
+        "{} | {:?} | {} | pinned {} | {} on screen\n",
+        view.conversation.title,
+        view.settings,
+        view.cost_nanos,
+        view.conversation.pinned,
+        view.messages.len()
+    );
+    for m in &view.messages {
+        let position = m.sibling_ids.iter().position(|s| *s == m.id);
+        text.push_str(&format!(
+            "{:?} {:?} {:?} {:?} v{position:?}/{} {:?} {:?} {:?}\n",
+            m.role,
+            m.content,
+            m.status,
+            m.finish_reason,
+            m.sibling_ids.len(),
+            m.model,
+            m.cost_nanos,
+            m.created_at
+        ));
+        // The other versions too.
+        for sibling in m.sibling_ids.iter().filter(|s| **s != m.id) {
+            let other = engine.conversation_switch(id, *sibling).unwrap();
+            let shown = other.messages.iter().find(|x| x.id == *sibling).unwrap();
+            text.push_str(&format!(
+                "  version {:?} {:?}\n",
+                shown.content, shown.cost_nanos
+            ));
+            engine.conversation_switch(id, m.id).unwrap();
+        }
+    }
+    text
+}
+
+fn by_title(engine: &Engine) -> Vec<(String, i64)> {
+    let page = engine.conversation_list(&Default::default()).unwrap();
+    let mut all: Vec<_> = page
+        .pinned
+        .iter()
+        .chain(&page.recent)
+        .map(|c| (c.title.clone(), c.id))
+        .collect();
+    all.sort();
+    all
+}
+
+#[tokio::test]
+async fn tally_json_moves_everything_to_another_database_and_back_without_duplicates() {
+    let server = mock("Lisbon is lovely in spring.", 7, 0).await;
+    let (_a_dir, a) = engine(&server, Some(KEY));
+    history(&a).await;
+    let folder = tempfile::tempdir().unwrap();
+    let file = export(&a, folder.path(), None, ExportFormat::Json);
+
+    let (_b_dir, b) = engine(&server, Some(KEY));
+    let summary = b.import_text(&file, |_| {}).unwrap();
+    assert_eq!(
+        summary,
+        ImportSummary {
+            source: ImportSource::Tally,
+            imported: 2,
+            already_there: 0,
+            messages: 7,
+            skipped_parts: 0,
+            unreadable: 0,
+        }
+    );
+    let (from_a, from_b) = (by_title(&a), by_title(&b));
+    assert_eq!(from_a.len(), 2);
+    for ((title_a, id_a), (title_b, id_b)) in from_a.iter().zip(&from_b) {
+        assert_eq!(title_a, title_b);
+        assert_eq!(shape(&a, *id_a), shape(&b, *id_b), "{title_a}");
+    }
+    // The ledger came along: the same money, month by month.
+    assert_eq!(
+        a.spend_summary().unwrap().spent_nanos,
+        b.spend_summary().unwrap().spent_nanos
+    );
+    assert!(b.spend_summary().unwrap().spent_nanos > 0);
+    // A second import, and an import back into the first database, add nothing.
+    let again = b.import_text(&file, |_| {}).unwrap();
+    assert_eq!((again.imported, again.already_there), (0, 2));
+    let back = export(&b, folder.path(), None, ExportFormat::Json);
+    let returned = a.import_text(&back, |_| {}).unwrap();
+    assert_eq!((returned.imported, returned.already_there), (0, 2));
+    assert_eq!(by_title(&a).len(), 2);
+}
+
+#[tokio::test]
+async fn markdown_reads_like_the_conversation_on_screen() {
+    let server = mock("Lisbon is lovely in spring.", 7, 0).await;
+    let (_dir, engine) = engine(&server, Some(KEY));
+    let (trip, _) = history(&engine).await;
+    let folder = tempfile::tempdir().unwrap();
+    let one = export(&engine, folder.path(), Some(trip), ExportFormat::Markdown);
+    assert!(
+        one.starts_with("# Plan a trip to Lisbon\n\ngpt-4o-mini · started "),
+        "{one}"
+    );
+    assert!(one.contains("**Instructions:** You are a travel agent."));
+    assert!(one.contains("\n## You\n\nPlan a trip to Lisbon\n"));
+    assert!(one.contains("\n## Assistant (gpt-4o-mini)\n\nLisbon is lovely in spring.\n"));
+    assert_eq!(
+        one.matches("## You").count(),
+        2,
+        "the branch on screen only"
+    );
+    assert!(!one.contains("A haiku"));
+    let all = export(&engine, folder.path(), None, ExportFormat::Markdown);
+    assert!(all.contains("# Plan a trip to Lisbon") && all.contains("# A haiku about tea"));
+    assert_eq!(all.matches("\n\n---\n\n").count(), 1);
+    // Files never overwrite each other.
+    let names: Vec<_> = std::fs::read_dir(folder.path()).unwrap().collect();
+    assert_eq!(names.len(), 2);
+}
+
+#[tokio::test]
+async fn chatgpt_conversations_arrive_with_their_branches_once() {
+    let server = mock("x", 50, 0).await;
+    let (_dir, engine) = engine(&server, Some(KEY));
+    let summary = engine.import_text(CHATGPT, |_| {}).unwrap();
+    assert_eq!(
+        summary,
+        ImportSummary {
+            source: ImportSource::Chatgpt,
+            imported: 4,
+            already_there: 1,
+            messages: 4 + 7 + 2 + 2,
+            skipped_parts: 1,
+            unreadable: 1,
+        }
+    );
+    let titles: Vec<String> = by_title(&engine).into_iter().map(|(t, _)| t).collect();
+    assert_eq!(
+        titles,
+        [
+            "Chart and a product",
+            "Imported from ChatGPT",
+            "Rain poem",
+            "Soft-boiled eggs"
+        ]
+    );
+    let id = |title: &str| {
+        by_title(&engine)
+            .into_iter()
+            .find(|(t, _)| t == title)
+            .unwrap()
+            .1
+    };
+
+    // Linear; the hidden system message is not shown; ChatGPT's times and model.
+    let eggs = engine.conversation_get(id("Soft-boiled eggs")).unwrap();
+    let roles: Vec<Role> = eggs.messages.iter().map(|m| m.role).collect();
+    assert_eq!(
+        roles,
+        [Role::User, Role::Assistant, Role::User, Role::Assistant]
+    );
+    assert!(eggs.messages[1].content.contains("| 6 | runny |"));
+    assert_eq!(eggs.conversation.model, "gpt-4o");
+    assert_eq!(eggs.messages[1].model.as_deref(), Some("gpt-4o"));
+    assert_eq!(eggs.messages[1].status, MessageStatus::Complete);
+    assert_eq!(eggs.conversation.updated_at, 1_731_400_600_123);
+    assert_eq!(eggs.cost_nanos, 0, "no costs from another app");
+
+    // The branch last seen in ChatGPT is on screen; the others are versions of it.
+    let poem = engine.conversation_get(id("Rain poem")).unwrap();
+    let texts: Vec<&str> = poem.messages.iter().map(|m| m.content.as_str()).collect();
+    assert_eq!(texts[2], "Now in German.");
+    assert!(texts[3].starts_with("Graue Fäden"));
+    assert_eq!(
+        poem.messages[1].sibling_ids.len(),
+        2,
+        "the regenerated reply"
+    );
+    assert_eq!(poem.messages[2].sibling_ids.len(), 2, "the edited message");
+    let french = engine
+        .conversation_switch(poem.conversation.id, poem.messages[2].sibling_ids[0])
+        .unwrap();
+    assert!(french.messages[3].content.starts_with("Des fils gris"));
+
+    // Only what ChatGPT showed: the picture noted, the code call, its output and the
+    // model's thoughts left out.
+    let chart = engine.conversation_get(id("Chart and a product")).unwrap();
+    assert_eq!(chart.messages.len(), 2);
+    assert!(
+        chart.messages[0]
+            .content
+            .starts_with("What is in this chart? Also compute 17*23.")
+    );
+    assert!(
+        chart.messages[0]
+            .content
+            .contains("picture or file from ChatGPT")
+    );
+    assert!(chart.messages[1].content.contains("17 × 23 = **391**"));
+    assert_eq!(chart.conversation.model, "o4-mini");
+
+    // Brackets inside strings, no id but a conversation_id, no title.
+    let untitled = engine
+        .conversation_get(id("Imported from ChatGPT"))
+        .unwrap();
+    assert!(
+        untitled.messages[0]
+            .content
+            .contains("a } and a [ inside a string")
+    );
+    assert!(untitled.messages[1].content.ends_with("😀"));
+    // Searchable at once.
+    assert_eq!(engine.search("Morse").unwrap().hits.len(), 1);
+
+    let again = engine.import_text(CHATGPT, |_| {}).unwrap();
+    assert_eq!(
+        (again.imported, again.already_there, again.unreadable),
+        (0, 5, 1)
+    );
+}
+
+#[tokio::test]
+async fn a_file_sent_in_small_pieces_imports_as_it_arrives() {
+    let server = mock("x", 50, 0).await;
+    let (_dir, engine) = engine(&server, Some(KEY));
+    let upload = engine.import_begin();
+    // Pieces of 7 characters (at char boundaries), cutting through every token.
+    let chars: Vec<char> = CHATGPT.chars().collect();
+    for (i, piece) in chars.chunks(7).enumerate() {
+        engine
+            .import_append(upload, piece.iter().collect())
+            .await
+            .unwrap();
+        // Conversations are written as soon as they are whole.
+        if i == chars.len() / 7 / 2 {
+            assert!(!crate::recent(&engine).is_empty());
+        }
+    }
+    let summary = engine.import_run(upload, |_| {}).await.unwrap();
+    assert_eq!(
+        (summary.imported, summary.already_there, summary.unreadable),
+        (4, 1, 1)
+    );
+    let error = engine.import_run(upload, |_| {}).await.unwrap_err();
+    assert!(error.to_string().contains("cancelled"), "{error}");
+}
+
+#[tokio::test]
+async fn a_cut_off_or_foreign_file_is_explained_and_keeps_what_was_read() {
+    let server = mock("x", 50, 0).await;
+    let (_dir, engine) = engine(&server, Some(KEY));
+    let upload = engine.import_begin();
+    let cut = CHATGPT
+        .char_indices()
+        .nth(CHATGPT.chars().count() * 2 / 3)
+        .unwrap()
+        .0;
+    engine
+        .import_append(upload, CHATGPT[..cut].to_string())
+        .await
+        .unwrap();
+    let error = engine.import_run(upload, |_| {}).await.unwrap_err();
+    assert!(error.to_string().contains("ended too early"), "{error}");
+    assert!(
+        !crate::recent(&engine).is_empty(),
+        "the conversations before the cut"
+    );
+
+    for foreign in ["name,amount\nrent,900\n", "{\"hello\": 1}", "", "[1, 2]"] {
+        let error = engine.import_text(foreign, |_| {}).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("neither a Tally export nor ChatGPT"),
+            "{foreign:?}: {error}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_tally_import_reports_its_progress() {
+    let server = mock("ok", 50, 0).await;
+    let (_a_dir, a) = engine(&server, Some(KEY));
+    history(&a).await;
+    let folder = tempfile::tempdir().unwrap();
+    let file = export(&a, folder.path(), None, ExportFormat::Json);
+    let (_b_dir, b) = engine(&server, Some(KEY));
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    b.import_text(&file, move |p| log.lock().unwrap().push((p.done, p.total)))
+        .unwrap();
+    assert_eq!(*seen.lock().unwrap(), vec![(0, 2), (1, 2), (2, 2)]);
+}

@@ -1,0 +1,163 @@
+//! Whole conversations in and out, for export and import: every message of the tree (all
+//! branches), the ledger rows billed for it, and the `uid` that keeps an import from
+//! duplicating a conversation it has seen before.
+
+use rusqlite::{OptionalExtension, params};
+
+use crate::ledger::{LEDGER_COLUMNS, ledger_entry};
+use crate::model::*;
+use crate::store::{MESSAGE_COLUMNS, message_from_row};
+use crate::{Result, Store, StoreError};
+
+impl Store {
+    /// Conversation `id` whole: its settings, every message (parents before their
+    /// children) and the ledger rows of its requests, oldest first.
+    pub fn conversation_tree(&self, id: i64) -> Result<ConversationTree> {
+        let conversation = self.conversation(id)?;
+        let uid: String =
+            self.conn
+                .query_row("SELECT uid FROM conversations WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })?;
+        // Ids grow as messages are written, so a parent always has a smaller id.
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ?1 ORDER BY id"
+        ))?;
+        let messages = stmt
+            .query_map([id], message_from_row)?
+            .map(|r| r?)
+            .collect::<Result<Vec<_>>>()?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {LEDGER_COLUMNS} FROM usage_ledger l
+             LEFT JOIN conversations c ON c.id = l.conversation_id
+             WHERE l.conversation_id = ?1 ORDER BY l.created_at, l.id"
+        ))?;
+        let usage = stmt
+            .query_map([id], ledger_entry)?
+            .map(|r| r?.map(|entry| entry.row))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ConversationTree {
+            conversation,
+            uid,
+            messages,
+            usage,
+        })
+    }
+
+    /// Every conversation not in the Trash, most recently active first.
+    pub fn all_conversation_ids(&self) -> Result<Vec<i64>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM conversations WHERE deleted_at IS NULL
+             ORDER BY updated_at DESC, id DESC",
+        )?;
+        let ids = stmt.query_map([], |r| r.get(0))?;
+        Ok(ids.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The conversation with this `uid` (in the Trash too), if there is one.
+    pub fn conversation_with_uid(&self, uid: &str) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .query_row("SELECT id FROM conversations WHERE uid = ?1", [uid], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    /// Writes `tree` as a new conversation in one transaction: its messages get new ids
+    /// (parents must come before their children; `conversation.current_leaf_id` and the
+    /// usage rows' `message_id` name messages by their ids in `tree`), and its usage rows
+    /// join the ledger. Returns the new conversation's id.
+    pub fn import_conversation(&mut self, tree: &ConversationTree) -> Result<i64> {
+        let tx = self.conn.transaction()?;
+        let c = &tree.conversation;
+        tx.execute(
+            "INSERT INTO conversations (title, model, system_prompt, temperature, top_p,
+                 max_output_tokens, presence_penalty, frequency_penalty, created_at,
+                 updated_at, pinned_at, uid)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            params![
+                c.title,
+                c.model,
+                c.system_prompt,
+                c.options.temperature,
+                c.options.top_p,
+                c.options.max_output_tokens,
+                c.options.presence_penalty,
+                c.options.frequency_penalty,
+                c.created_at,
+                c.updated_at,
+                c.pinned_at,
+                tree.uid,
+            ],
+        )?;
+        let conversation_id = tx.last_insert_rowid();
+        let mut new_ids = std::collections::HashMap::with_capacity(tree.messages.len());
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO messages (conversation_id, parent_id, role, content, status,
+                     finish_reason, model, error_code, error_message, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?;
+            for m in &tree.messages {
+                let parent = match m.parent_id {
+                    Some(old) => Some(*new_ids.get(&old).ok_or(StoreError::NoMessage(old))?),
+                    None => None,
+                };
+                // A reply cut off in the other app is not being written here.
+                let status = match m.status {
+                    MessageStatus::Streaming => MessageStatus::Interrupted,
+                    other => other,
+                };
+                insert.execute(params![
+                    conversation_id,
+                    parent,
+                    m.role.as_str(),
+                    m.content,
+                    status.as_str(),
+                    m.finish_reason,
+                    m.model,
+                    m.error_code,
+                    m.error_message,
+                    m.created_at,
+                    m.updated_at,
+                ])?;
+                new_ids.insert(m.id, tx.last_insert_rowid());
+            }
+        }
+        let leaf = c.current_leaf_id.and_then(|old| new_ids.get(&old).copied());
+        tx.execute(
+            "UPDATE conversations SET current_leaf_id = ?2 WHERE id = ?1",
+            params![conversation_id, leaf],
+        )?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO usage_ledger (created_at, conversation_id, message_id, purpose,
+                     model, prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens,
+                     cost_nanos, estimated, request_id, status, first_token_ms, duration_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )?;
+            for row in &tree.usage {
+                insert.execute(params![
+                    row.created_at,
+                    conversation_id,
+                    row.message_id.and_then(|old| new_ids.get(&old).copied()),
+                    row.purpose.as_str(),
+                    row.model,
+                    crate::store::to_sql_count(row.prompt_tokens),
+                    crate::store::to_sql_count(row.cached_tokens),
+                    crate::store::to_sql_count(row.completion_tokens),
+                    crate::store::to_sql_count(row.reasoning_tokens),
+                    row.cost_nanos,
+                    row.estimated,
+                    row.request_id,
+                    row.status,
+                    row.first_token_ms,
+                    row.duration_ms,
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(conversation_id)
+    }
+}
