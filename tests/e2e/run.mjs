@@ -689,6 +689,7 @@ async function main() {
       "Imported 4 conversations (15 messages) from ChatGPT. 1 conversation was already here and was left as it was. " +
       "1 picture or file was not included (a note marks where). 1 conversation in the file could not be read.";
     if (summary !== expected) throw new Error(summary);
+    await app.run(`document.querySelector('[data-testid="transfer-result"]').scrollIntoView({ block: "center" })`);
     await app.screenshot("6b-import-summary");
     await app.run(`document.querySelector("dialog[open]").close()`);
     const titles = () =>

@@ -15,6 +15,7 @@ const BENCHES: &[(&str, &str)] = &[
     ("tally-store", "ledger"),
     ("tally-store", "history"),
     ("tally-core", "estimate"),
+    ("tally-core", "import"),
     ("tally-spend", "tokens"),
     ("tally-openai", "stream"),
 ];
@@ -134,6 +135,13 @@ const FIGURES: &[Figure] = &[
         id: "sse/tally_openai ChatStream, 1400-byte network pieces",
         baseline: Some("sse/baseline: serde_json alone on pre-split lines"),
         unit: Unit::ElementsPerSecond,
+        target: "",
+    },
+    Figure {
+        name: "import ChatGPT: 1,000 conversations",
+        id: "import ChatGPT's conversations.json/tally: 1,000 conversations, 11,000 messages",
+        baseline: Some("import ChatGPT's conversations.json/baseline: only read the JSON"),
+        unit: Unit::Time,
         target: "",
     },
     Figure {

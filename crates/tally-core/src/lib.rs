@@ -1,9 +1,11 @@
 //! Tally's engine: everything a user can do, as functions a test can call without a window.
 //!
 //! This crate owns the use cases (store and test the API key, send a message and stream
-//! the reply, stop it, list, search, rename, pin and trash conversations and change what
-//! each is sent with, personas, read and change settings, the budget and its hard-stop gate, prices, the spend meter and the usage
-//! page, backups and recovery), the types that cross the IPC boundary (`api`, from which the TypeScript bindings are generated), and the
+//! the reply, stop it, fit it to the model's window or summarize it into a new chat, list,
+//! search, rename, pin and trash conversations and change what each is sent with,
+//! personas, export and import, read and change settings, the budget and its hard-stop
+//! gate, prices, the spend meter and the usage page, backups and recovery), the types that
+//! cross the IPC boundary (`api`, from which the TypeScript bindings are generated), and the
 //! mapping of every failure to one `{code, message}` a non-programmer can act on. It wires
 //! `tally-openai`, `tally-store`, `tally-spend` and `tally-keychain` together and must not
 //! depend on Tauri or any UI: events leave through the [`ChatSink`] and [`NoticeSink`]

@@ -17,30 +17,7 @@ pub(crate) const LEDGER_COLUMNS: &str = "l.id, c.title, l.created_at, l.conversa
 
 impl Store {
     pub fn record_usage(&self, row: &UsageRow) -> Result<i64> {
-        self.conn.execute(
-            "INSERT INTO usage_ledger (created_at, conversation_id, message_id, purpose, model,
-                 prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens, cost_nanos,
-                 estimated, request_id, status, first_token_ms, duration_ms)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            params![
-                row.created_at,
-                row.conversation_id,
-                row.message_id,
-                row.purpose.as_str(),
-                row.model,
-                to_sql_count(row.prompt_tokens),
-                to_sql_count(row.cached_tokens),
-                to_sql_count(row.completion_tokens),
-                to_sql_count(row.reasoning_tokens),
-                row.cost_nanos,
-                row.estimated,
-                row.request_id,
-                row.status,
-                row.first_token_ms,
-                row.duration_ms,
-            ],
-        )?;
-        Ok(self.conn.last_insert_rowid())
+        insert_usage(&self.conn, row)
     }
 
     /// Every ledger row, oldest first.
@@ -392,4 +369,32 @@ pub(crate) fn ledger_entry(r: &Row<'_>) -> rusqlite::Result<Result<LedgerEntry>>
             duration_ms: r.get(16)?,
         },
     }))
+}
+
+/// Writes one ledger row on `conn` (a transaction, for an import); returns its id.
+pub(crate) fn insert_usage(conn: &rusqlite::Connection, row: &UsageRow) -> Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO usage_ledger (created_at, conversation_id, message_id, purpose, model,
+             prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens, cost_nanos,
+             estimated, request_id, status, first_token_ms, duration_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    )?
+    .execute(params![
+        row.created_at,
+        row.conversation_id,
+        row.message_id,
+        row.purpose.as_str(),
+        row.model,
+        to_sql_count(row.prompt_tokens),
+        to_sql_count(row.cached_tokens),
+        to_sql_count(row.completion_tokens),
+        to_sql_count(row.reasoning_tokens),
+        row.cost_nanos,
+        row.estimated,
+        row.request_id,
+        row.status,
+        row.first_token_ms,
+        row.duration_ms,
+    ])?;
+    Ok(conn.last_insert_rowid())
 }

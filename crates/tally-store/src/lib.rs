@@ -4,8 +4,9 @@
 //! with their request settings, messages as a tree (`parent_id`, with each conversation's
 //! current leaf), the sidebar's pages, pins and Trash, the usage ledger (one row per billed
 //! request, money in integer nano-USD) with its per-quarter-hour sums, price overrides,
-//! budget alerts, full-text search, personas, settings, and the file's backups (SQLite's
-//! backup API) with recovery from a damaged file. The file runs in WAL mode with foreign
+//! budget alerts, full-text search, personas, settings, whole conversations in and out for
+//! export and import (each with a `uid` that travels with it), and the file's backups
+//! (SQLite's backup API) with recovery from a damaged file. The file runs in WAL mode with foreign
 //! keys on. It knows nothing of HTTP, money rules, the keychain or Tauri, and it never
 //! stores an API key: there is no column for one.
 

@@ -130,32 +130,13 @@ impl Store {
             "UPDATE conversations SET current_leaf_id = ?2 WHERE id = ?1",
             params![conversation_id, leaf],
         )?;
-        {
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO usage_ledger (created_at, conversation_id, message_id, purpose,
-                     model, prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens,
-                     cost_nanos, estimated, request_id, status, first_token_ms, duration_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            )?;
-            for row in &tree.usage {
-                insert.execute(params![
-                    row.created_at,
-                    conversation_id,
-                    row.message_id.and_then(|old| new_ids.get(&old).copied()),
-                    row.purpose.as_str(),
-                    row.model,
-                    crate::store::to_sql_count(row.prompt_tokens),
-                    crate::store::to_sql_count(row.cached_tokens),
-                    crate::store::to_sql_count(row.completion_tokens),
-                    crate::store::to_sql_count(row.reasoning_tokens),
-                    row.cost_nanos,
-                    row.estimated,
-                    row.request_id,
-                    row.status,
-                    row.first_token_ms,
-                    row.duration_ms,
-                ])?;
-            }
+        for row in &tree.usage {
+            let row = UsageRow {
+                conversation_id: Some(conversation_id),
+                message_id: row.message_id.and_then(|old| new_ids.get(&old).copied()),
+                ..row.clone()
+            };
+            crate::ledger::insert_usage(&tx, &row)?;
         }
         tx.commit()?;
         Ok(conversation_id)
