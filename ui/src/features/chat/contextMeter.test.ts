@@ -61,4 +61,17 @@ describe("the header's context meter", () => {
     chat.streaming = false;
     await waitFor(() => expect(screen.getByTestId("context-meter").textContent).toContain("2k"));
   });
+
+  it("never shows one conversation's count on another", async () => {
+    ipc.costEstimate.mockResolvedValue(estimate(50_000, 128_000));
+    const chat = chatIn(7);
+    render(ContextMeter, { chat });
+    await screen.findByTestId("context-meter");
+    ipc.costEstimate.mockResolvedValue(estimate(900, 128_000));
+    chat.currentId = 8;
+    await Promise.resolve();
+    expect(screen.queryByTestId("context-meter")).toBeNull();
+    await waitFor(() => expect(screen.getByTestId("context-meter").textContent).toContain("900"));
+    expect(ipc.costEstimate).toHaveBeenLastCalledWith({ conversationId: 8, text: "" });
+  });
 });
