@@ -514,10 +514,9 @@ impl Engine {
         // The reply limit is the conversation's own (a new chat's defaults) when it has one.
         let (model, branch, reply_limit) = match draft.conversation_id {
             Some(id) => {
-                let (model, tokens) = self.branch_tokens(id)?;
-                let conversation = self.store().conversation(id)?;
+                let (conversation, tokens) = self.branch_tokens(id)?;
                 let limit = crate::chat_settings::request_options(&conversation).max_output_tokens;
-                (model, tokens, limit)
+                (conversation.model, tokens, limit)
             }
             None => {
                 let model = match draft.model.as_deref().map(str::trim) {
@@ -560,10 +559,13 @@ impl Engine {
         })
     }
 
-    /// The model of a conversation and the tokens of what it sends before a new message
+    /// A conversation and the tokens of what it sends before a new message
     /// (system prompt and branch, framing included, reply priming not). Cached until the
     /// branch changes, so a keystroke costs two indexed reads.
-    fn branch_tokens(&self, conversation_id: i64) -> Result<(String, u64), CoreError> {
+    fn branch_tokens(
+        &self,
+        conversation_id: i64,
+    ) -> Result<(tally_store::Conversation, u64), CoreError> {
         let store = self.store();
         let conversation = store.conversation(conversation_id)?;
         let leaf = match conversation.current_leaf_id {
@@ -580,7 +582,7 @@ impl Engine {
                 && hit.model == conversation.model
                 && hit.system_prompt == conversation.system_prompt
             {
-                return Ok((conversation.model, hit.tokens));
+                return Ok((conversation, hit.tokens));
             }
         }
         drop(store);
@@ -596,7 +598,7 @@ impl Engine {
                 tokens,
             },
         );
-        Ok((conversation.model, tokens))
+        Ok((conversation, tokens))
     }
 
     // ----- the usage page -----

@@ -4,6 +4,9 @@ import type { DraftEstimate, MeterLevel, SpendView } from "../../lib/ipc";
 
 const NANOS_PER_CENT = 10_000_000;
 
+/** The budget alerts a new budget gets: at half, 80 % and all of it. */
+export const DEFAULT_ALERT_THRESHOLDS: readonly number[] = [50, 80, 100];
+
 /** `$3.42`; below a cent, enough digits that a tiny request does not read as free. */
 export function formatUsd(nanos: number): string {
   const sign = nanos < 0 ? "-" : "";
