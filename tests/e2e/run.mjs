@@ -51,8 +51,11 @@ class TallyApp extends App {
   count() {
     return this.run(`return Number(document.querySelector('[data-testid="message-list"]')?.dataset.count ?? 0)`);
   }
+  /** As the reader does with the wheel: the view stops following the end. */
   scrollToTop() {
-    return this.run(`document.querySelector('[data-testid="message-list"]').scrollTop = 0`);
+    return this.run(`const l = document.querySelector('[data-testid="message-list"]');
+      l.dispatchEvent(new WheelEvent("wheel", { deltaY: -2000, bubbles: true }));
+      l.scrollTop = 0;`);
   }
 }
 
@@ -462,7 +465,7 @@ async function main() {
     }
     await app.screenshot("5c-after-20-kills");
     // Scrolled up, the view stays put and offers the way back down.
-    await app.run(`document.querySelector('[data-testid="message-list"]').scrollTop = 0`);
+    await app.scrollToTop();
     await app.click('[data-testid="jump-to-latest"]');
     await waitFor("back at the latest", () =>
       app.run(`const l = document.querySelector('[data-testid="message-list"]');

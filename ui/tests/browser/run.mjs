@@ -569,6 +569,121 @@ async function main() {
     }
   });
 
+  await test("the view follows a reply at the end, stays put when the reader scrolls up, and Jump to latest returns", async () => {
+    const { page, context, problems } = await open();
+    // A slow machine: the list measures its rows late, as on a busy 2-core laptop.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("Emulation.setCPUThrottlingRate", { rate: 6 });
+    const view = () =>
+      page.evaluate(() => {
+        const list = document.querySelector('[data-testid="message-list"]');
+        const drawn = [...list.querySelectorAll('[data-testid="message"]')];
+        const last = drawn.at(-1);
+        return {
+          count: Number(list.dataset.count),
+          gap: Math.round(list.scrollHeight - list.scrollTop - list.clientHeight),
+          lastText: last?.textContent ?? "",
+          lastVisible: last ? last.getBoundingClientRect().bottom <= innerHeight : false,
+          jump: !!document.querySelector('[data-testid="jump-to-latest"]'),
+        };
+      });
+    // Replies of every height: one line, a table, code, a long list.
+    const bodies = [
+      "Short.",
+      "| a | b |\n|---|---|\n" + "| 1 | 2 |\n".repeat(12),
+      "```rust\n" + "fn main() {}\n".repeat(20) + "```",
+      Array.from({ length: 25 }, (_, i) => `- point ${i + 1}`).join("\n"),
+    ];
+    try {
+      await page.click(`${testid("conversation-item")} >> text=Trip to Lisbon`);
+      await page.waitForSelector(testid("message-content"));
+      for (let i = 0; i < 12; i++) {
+        const body = `${bodies[i % bodies.length]}\n\nreply ${i + 1} ends here`;
+        await page.evaluate(
+          (chunks) => {
+            window.__tallyFake.reply = { chunks, intervalMs: 0 };
+          },
+          body.match(/[\s\S]{1,7}/g),
+        );
+        await page.fill(testid("composer-input"), `question ${i + 1}`);
+        await page.keyboard.press("Enter");
+        await page.waitForFunction(
+          (count) =>
+            Number(document.querySelector('[data-testid="message-list"]').dataset.count) ===
+              count && !document.querySelector('[data-testid="stop-button"]'),
+          6 + 2 * (i + 1),
+        );
+        // Row heights settle a frame or two after the stream ends.
+        const settled = await page
+          .waitForFunction(
+            (end) => {
+              const list = document.querySelector('[data-testid="message-list"]');
+              const last = [...list.querySelectorAll('[data-testid="message"]')].at(-1);
+              return (
+                last?.textContent.includes(end) &&
+                list.scrollHeight - list.scrollTop - list.clientHeight < 48
+              );
+            },
+            `reply ${i + 1} ends here`,
+            { timeout: 3_000 },
+          )
+          .then(() => true)
+          .catch(() => false);
+        assert(
+          settled,
+          `after reply ${i + 1} the view is not at its end: ${JSON.stringify(await view())}`,
+        );
+        assert(!(await view()).jump, `after reply ${i + 1} "Jump to latest" is shown`);
+      }
+
+      // The reader scrolls up while the next reply streams: the view stays where they are.
+      await page.evaluate(() => {
+        window.__tallyFake.reply = {
+          chunks: Array.from({ length: 60 }, (_, i) => `line ${i + 1}\n\n`),
+          intervalMs: 20,
+        };
+      });
+      await page.fill(testid("composer-input"), "one more");
+      await page.keyboard.press("Enter");
+      await page.waitForSelector(testid("stop-button"));
+      await page.mouse.move(500, 300);
+      await page.mouse.wheel(0, -1500);
+      await page.waitForSelector(testid("jump-to-latest"));
+      const before = await page.evaluate(
+        () => document.querySelector('[data-testid="message-list"]').scrollTop,
+      );
+      await page.waitForSelector(testid("stop-button"), { state: "detached" });
+      const after = await page.evaluate(
+        () => document.querySelector('[data-testid="message-list"]').scrollTop,
+      );
+      assert(Math.abs(after - before) < 2, `the view moved from ${before} to ${after} px`);
+      assert((await view()).gap > 200, "the view went back to the end");
+
+      await page.click(testid("jump-to-latest"));
+      await page.waitForFunction(() => {
+        const list = document.querySelector('[data-testid="message-list"]');
+        return list.scrollHeight - list.scrollTop - list.clientHeight < 48;
+      });
+      await page.waitForSelector(testid("jump-to-latest"), { state: "detached" });
+      assert((await view()).lastText.includes("line 60"), "the last line is not shown");
+
+      // A short conversation opened after this long one, scrolled to its end, is drawn.
+      await page.click(`${testid("conversation-item")} >> text=Weekly budget plan`);
+      await page
+        .waitForFunction(
+          () => document.querySelectorAll('[data-testid="message"]').length === 4,
+          null,
+          { timeout: 3_000 },
+        )
+        .catch(async () => {
+          throw new Error(`the short conversation shows ${JSON.stringify(await view())}`);
+        });
+      assert(problems.length === 0, problems.join("\n"));
+    } finally {
+      await context.close();
+    }
+  });
+
   await test("at 800×600 nothing is cut off and nothing scrolls sideways", async () => {
     const { page, context, problems } = await open({ viewport: { width: 800, height: 600 } });
     try {
