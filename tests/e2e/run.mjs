@@ -179,6 +179,12 @@ async function main() {
   });
 
   await test("Continue finishes a stopped reply", async () => {
+    // Back down from the start of the conversation, as the reader would, to its last reply
+    // (the button floats over the end of the list, where Continue is).
+    await app.run(`document.querySelector('[data-testid="jump-to-latest"]')?.click()`);
+    await waitFor("the end of the conversation", async () =>
+      app.run(`return !document.querySelector('[data-testid="jump-to-latest"]')`),
+    );
     await app.waitFind('[data-testid="continue-button"]');
     const before = (await app.messages()).at(-1);
     await app.screenshot("3b-stopped-reply-actions");

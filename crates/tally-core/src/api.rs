@@ -195,8 +195,11 @@ pub struct ConversationView {
     pub conversation: ConversationSummary,
     /// Its model, system prompt and request settings.
     pub settings: ConversationSettings,
-    /// The branch on screen, oldest first.
+    /// The branch on screen, oldest first: all of it, or its last messages when only
+    /// those were asked for.
     pub messages: Vec<MessageView>,
+    /// How many messages of the branch come before `messages` (0: the whole branch).
+    pub earlier_count: u32,
     /// Everything this conversation cost, in nano-USD (known prices only).
     pub cost_nanos: i64,
 }

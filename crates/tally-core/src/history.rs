@@ -49,10 +49,23 @@ impl Engine {
         })
     }
 
+    /// A conversation with the whole branch on screen.
     pub fn conversation_get(&self, id: i64) -> Result<ConversationView, CoreError> {
+        self.conversation_open(id, None)
+    }
+
+    /// A conversation with the last `tail` messages of the branch on screen (all of them
+    /// when `None`): a long one is drawn from its end at once, and the rest fetched after.
+    pub fn conversation_open(
+        &self,
+        id: i64,
+        tail: Option<u32>,
+    ) -> Result<ConversationView, CoreError> {
         let store = self.store();
         let conversation = store.conversation(id)?;
-        let messages = store.current_branch(id)?;
+        let mut messages = store.current_branch(id)?;
+        let earlier = tail.map_or(0, |tail| messages.len().saturating_sub(tail as usize));
+        messages.drain(..earlier);
         let mut siblings = store.siblings_on_branch(id, &messages)?;
         let costs: HashMap<i64, (i64, bool)> = store
             .message_costs(id)?
@@ -74,6 +87,7 @@ impl Engine {
                     view
                 })
                 .collect(),
+            earlier_count: u32::try_from(earlier).unwrap_or(u32::MAX),
             cost_nanos: store.conversation_cost(id)?,
         })
     }

@@ -16,9 +16,14 @@ pub async fn conversation_list(
         .map_err(ipc)
 }
 
+/// A conversation and its branch on screen: the last `tail` messages, or all of them.
 #[tauri::command]
-pub async fn conversation_get(engine: EngineState<'_>, id: i64) -> CommandResult<ConversationView> {
-    engine.conversation_get(id).map_err(ipc)
+pub async fn conversation_get(
+    engine: EngineState<'_>,
+    id: i64,
+    tail: Option<u32>,
+) -> CommandResult<ConversationView> {
+    engine.conversation_open(id, tail).map_err(ipc)
 }
 
 /// Conversations and messages matching what the user typed in the search box.

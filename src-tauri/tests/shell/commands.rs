@@ -73,6 +73,14 @@ fn chat_send_streams_saves_and_lists_the_conversation() {
     assert_eq!(messages[1]["role"], "assistant");
     assert_eq!(messages[1]["status"], "complete");
     assert!(messages[1]["content"].as_str().unwrap().contains("mock"));
+    assert_eq!(view["earlierCount"], 0);
+    // Opened from its end: the reply alone, and the one message before it.
+    let tail = shell
+        .invoke("conversation_get", json!({"id": id, "tail": 1}))
+        .unwrap();
+    assert_eq!(tail["messages"].as_array().unwrap().len(), 1);
+    assert_eq!(tail["messages"][0]["id"], messages[1]["id"]);
+    assert_eq!(tail["earlierCount"], 1);
     assert_eq!(shell.mock.stats().streams_completed, 1);
 
     // Retry and Continue stream through the same channel mechanism.

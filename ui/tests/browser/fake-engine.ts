@@ -184,14 +184,17 @@ class Engine {
     };
   }
 
-  view(id: number): ConversationView {
+  /** The conversation with the last `tail` messages of its branch, or all of them. */
+  view(id: number, tail: number | null = null): ConversationView {
     const conversation = this.conversations.get(id);
     if (!conversation) throw { code: "invalid_input", message: "That conversation is gone." };
     const messages = this.messages.get(id) ?? [];
+    const earlierCount = tail === null ? 0 : Math.max(0, messages.length - tail);
     return {
       conversation,
       settings: this.conversationSettings.get(id) ?? this.settings.chatDefaults,
-      messages,
+      messages: messages.slice(earlierCount),
+      earlierCount,
       costNanos: messages.reduce((sum, m) => sum + (m.costNanos ?? 0), 0),
     };
   }
@@ -478,7 +481,7 @@ class Engine {
           next: null,
         };
       case "conversation_get":
-        return this.view(Number(args.id));
+        return this.view(Number(args.id), (args.tail as number | null | undefined) ?? null);
       case "conversation_switch":
         return this.view(Number(args.conversationId));
       case "message_delete": {

@@ -684,6 +684,55 @@ async function main() {
     }
   });
 
+  await test("a long conversation opens at its end, then the rest is put in front without moving the view", async () => {
+    const { page, context, problems } = await open({
+      setup: () => window.__tallyFake.seed("A very long chat", 600, -60_000),
+    });
+    const fetched = () =>
+      page.evaluate(() => window.__tallyFake.calls.filter((c) => c === "conversation_get").length);
+    try {
+      await page.click(`${testid("conversation-item")} >> text=A very long chat`);
+      // Its last messages first, drawn at the end of the list.
+      await page.waitForFunction(() => {
+        const list = document.querySelector('[data-testid="message-list"]');
+        const last = [...list.querySelectorAll('[data-testid="message"]')].at(-1);
+        return (
+          last?.textContent.includes("Answer 599") &&
+          list.scrollHeight - list.scrollTop - list.clientHeight < 48
+        );
+      });
+      // Then the whole branch, in front, while the view stays at the end.
+      await page.waitForFunction(
+        () => document.querySelector('[data-testid="message-list"]').dataset.count === "600",
+      );
+      assert((await fetched()) === 2, `conversation_get called ${await fetched()} times`);
+      await page.waitForTimeout(100);
+      const after = await page.evaluate(() => {
+        const list = document.querySelector('[data-testid="message-list"]');
+        return {
+          gap: list.scrollHeight - list.scrollTop - list.clientHeight,
+          last: [...list.querySelectorAll('[data-testid="message"]')].at(-1)?.textContent ?? "",
+        };
+      });
+      assert(after.gap < 48 && after.last.includes("Answer 599"), JSON.stringify(after));
+      // The start of the conversation is there to scroll to.
+      await page.mouse.move(500, 300);
+      for (let i = 0; i < 40; i++) {
+        await page.mouse.wheel(0, -100_000);
+        const top = await page.evaluate(
+          () => document.querySelector('[data-testid="message-list"]').scrollTop,
+        );
+        if (top === 0) break;
+      }
+      await page.waitForFunction(() =>
+        document.querySelector('[data-testid="message"]')?.textContent.includes("Question 1:"),
+      );
+      assert(problems.length === 0, problems.join("\n"));
+    } finally {
+      await context.close();
+    }
+  });
+
   await test("at 800×600 nothing is cut off and nothing scrolls sideways", async () => {
     const { page, context, problems } = await open({ viewport: { width: 800, height: 600 } });
     try {

@@ -207,6 +207,20 @@ async fn the_message_tree_regenerates_edits_switches_and_deletes() {
     );
     let view = engine.conversation_get(conversation).unwrap();
     assert_eq!(view.messages[2].sibling_ids, [q2, q2b]);
+    assert_eq!(view.earlier_count, 0);
+    // A long conversation opens at its end: the last messages of the same branch, with
+    // their versions, and how many come before them.
+    let tail = engine.conversation_open(conversation, Some(2)).unwrap();
+    assert_eq!(tail.earlier_count, 2);
+    assert_eq!(tail.messages, view.messages[2..]);
+    assert_eq!(tail.messages[0].parent_id, Some(view.messages[1].id));
+    assert_eq!(tail.cost_nanos, view.cost_nanos);
+    for asked in [None, Some(4), Some(100)] {
+        let whole = engine.conversation_open(conversation, asked).unwrap();
+        assert_eq!((whole.earlier_count, &whole.messages), (0, &view.messages));
+    }
+    let none = engine.conversation_open(conversation, Some(0)).unwrap();
+    assert_eq!((none.earlier_count, none.messages.len()), (4, 0));
     // Only the user's own messages in this conversation can be edited.
     let mut wrong = crate::ask(Some(conversation), "x");
     wrong.edit_of = Some(a1);

@@ -1,4 +1,5 @@
 // The chat screen's state: the open conversation, its messages, the reply being written.
+import { tick } from "svelte";
 import { asIpcError, ipc, notices } from "../../lib/ipc";
 import type {
   ChatEvent,
@@ -8,6 +9,14 @@ import type {
   MessageView,
 } from "../../lib/ipc";
 import { HistoryState } from "../history/history.svelte";
+
+/**
+ * How many of a conversation's last messages are fetched first: more than the tallest
+ * window shows, so that a long conversation is drawn at once; the rest come right after.
+ */
+export const OPEN_TAIL = 60;
+/** How long the end of a conversation has to itself on screen before the rest is read. */
+export const EARLIER_AFTER_MS = 200;
 
 export class ChatState {
   /** The sidebar's conversations, kept in step with what is sent here. */
@@ -35,6 +44,8 @@ export class ChatState {
   announcement = $state("");
   /** A message to scroll to once the conversation is on screen (from a search). */
   focusMessageId = $state<number | null>(null);
+  /** Earlier messages are being put in front of those on screen (the list keeps its place). */
+  prepending = $state(false);
 
   /** Text received but not yet shown: applied at most once per animation frame. */
   #pending = "";
@@ -57,12 +68,14 @@ export class ChatState {
   async open(id: number, focusMessageId: number | null = null) {
     if (this.streaming) return;
     try {
-      const view = await ipc.conversationGet(id);
+      // From a search result the message sought may be anywhere: then the whole branch.
+      const view = await ipc.conversationGet(id, focusMessageId === null ? OPEN_TAIL : null);
       this.currentId = id;
       this.droppedMessages = 0;
       this.title = view.conversation.title;
       this.settings = view.settings;
-      this.messages = view.messages;
+      this.messages = [];
+      this.#showBranch(id, view);
       this.costNanos = view.costNanos;
       this.focusMessageId = focusMessageId;
       this.error = null;
@@ -183,6 +196,44 @@ export class ChatState {
     await this.#show(id, () => ipc.messageDelete(messageId));
   }
 
+  /**
+   * Puts a view's messages on screen. A view of only the branch's last messages replaces
+   * those and keeps the earlier ones already here; when those are not here (yet), they are
+   * fetched and put in front.
+   */
+  #showBranch(id: number, view: ConversationView) {
+    const earlier = view.earlierCount;
+    const joint = earlier > 0 ? this.messages[earlier - 1] : undefined;
+    if (earlier === 0) {
+      this.messages = view.messages;
+    } else if (joint && joint.id === view.messages[0]?.parentId) {
+      this.messages = [...this.messages.slice(0, earlier), ...view.messages];
+    } else {
+      this.messages = view.messages;
+      if (view.messages[0]) void this.#loadEarlier(id, view.messages[0].id);
+    }
+  }
+
+  /** Fetches the whole branch and puts what comes before `firstId` in front. */
+  async #loadEarlier(id: number, firstId: number) {
+    try {
+      // Once the end is drawn and settled: reading the rest would hold up those frames.
+      await new Promise((resolve) => setTimeout(resolve, EARLIER_AFTER_MS));
+      const whole = await ipc.conversationGet(id, null);
+      // Another conversation, or another branch or a deletion, shown meanwhile.
+      if (this.currentId !== id || this.messages[0]?.id !== firstId) return;
+      const at = whole.messages.findIndex((m) => m.id === firstId);
+      if (at <= 0) return;
+      this.prepending = true;
+      this.messages = [...whole.messages.slice(0, at), ...this.messages];
+      await tick();
+    } catch {
+      // The end of the conversation stays on screen; reopening it tries again.
+    } finally {
+      this.prepending = false;
+    }
+  }
+
   async #show(id: number, load: () => Promise<ConversationView>) {
     try {
       const view = await load();
@@ -254,9 +305,9 @@ export class ChatState {
     const id = this.currentId;
     if (id === null || this.streaming) return;
     try {
-      const view = await ipc.conversationGet(id);
+      const view = await ipc.conversationGet(id, OPEN_TAIL);
       if (this.currentId !== id || this.streaming) return;
-      this.messages = view.messages;
+      this.#showBranch(id, view);
       this.settings = view.settings;
       this.costNanos = view.costNanos;
     } catch {

@@ -52,6 +52,7 @@ function view(messages: MessageView[]) {
   return {
     conversation: { id: 7, title: "T", model: "m", updatedAt: 0, pinned: false, deletedAt: null },
     messages,
+    earlierCount: 0,
     costNanos: 0,
   };
 }

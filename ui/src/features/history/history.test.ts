@@ -57,6 +57,7 @@ beforeEach(() => {
   ipc.conversationGet.mockImplementation(async (id: number) => ({
     conversation: conversation(id, `Conversation ${id}`),
     messages: [],
+    earlierCount: 0,
     costNanos: 0,
   }));
 });

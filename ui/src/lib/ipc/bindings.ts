@@ -82,9 +82,14 @@ export type ConversationView = { conversation: ConversationSummary,
  */
 settings: ConversationSettings, 
 /**
- * The branch on screen, oldest first.
+ * The branch on screen, oldest first: all of it, or its last messages when only
+ * those were asked for.
  */
 messages: Array<MessageView>, 
+/**
+ * How many messages of the branch come before `messages` (0: the whole branch).
+ */
+earlierCount: number, 
 /**
  * Everything this conversation cost, in nano-USD (known prices only).
  */

@@ -112,7 +112,9 @@ export const ipc = {
   trashList: () => call<ConversationSummary[]>("trash_list"),
   trashDelete: (id: number) => call<ConversationSummary[]>("trash_delete", { id }),
   trashEmpty: () => call<number>("trash_empty"),
-  conversationGet: (id: number) => call<ConversationView>("conversation_get", { id }),
+  /** The last `tail` messages of the branch on screen, or all of them when `null`. */
+  conversationGet: (id: number, tail: number | null) =>
+    call<ConversationView>("conversation_get", { id, tail }),
   conversationSwitch: (conversationId: number, messageId: number) =>
     call<ConversationView>("conversation_switch", { conversationId, messageId }),
   messageDelete: (messageId: number) => call<ConversationView>("message_delete", { messageId }),
