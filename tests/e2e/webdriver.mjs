@@ -99,11 +99,22 @@ export class App {
     return waitFor(selector, () => this.find(selector), timeoutMs);
   }
   async click(selector) {
-    const id = await this.waitFind(selector);
+    await this.waitFind(selector);
     await waitFor(`${selector} enabled`, () =>
       this.run(`return !document.querySelector(arguments[0])?.disabled`, selector),
     );
-    await this.wd("POST", `/element/${id}/click`, {});
+    // A control the list is still placing (rows measured, the view following) is clicked
+    // once it can be: as a user would, after the moment it takes.
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const id = await this.find(selector);
+      try {
+        return await this.wd("POST", `/element/${id}/click`, {});
+      } catch (error) {
+        if (!/not interactable|stale element/.test(String(error)) || Date.now() > deadline) throw error;
+        await sleep(50);
+      }
+    }
   }
   /** Replaces an input's value, as a user selecting all and typing would. */
   async fill(selector, text) {
