@@ -1,8 +1,9 @@
 // Markdown for model replies. Replies are untrusted: markdown-it with raw HTML off, math by
 // KaTeX with `trust: false` as MathML only (no inline styles to let through), code coloured
 // by highlight.js, then DOMPurify on the result, on every render including the partial
-// stream. Math and colours load the first time a reply needs them (they triple the size
-// of the code read at launch); a reply rendered before they arrive is rendered again.
+// stream. Math and colours load the first time a reply needs them, or once the user starts
+// writing (they triple the size of the code read at launch, so a window that opens and
+// idles never reads them); a reply rendered before they arrive is rendered again.
 import DOMPurify from "dompurify";
 import MarkdownIt from "markdown-it";
 

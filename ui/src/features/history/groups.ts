@@ -20,7 +20,9 @@ export function groupByDay(
   // The day before today's midnight, by the calendar (a DST day is not 24 h long).
   const yesterday = new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1).getTime();
   const weekAgo = new Date(now.getFullYear(), now.getMonth(), now.getDate() - 7).getTime();
-  const month = new Intl.DateTimeFormat(locale, { month: "long", year: "numeric" });
+  // Made only when a conversation is older than a week: making one costs tens of ms the
+  // first time (the locale's data), which a window opening on recent chats need not pay.
+  let month: Intl.DateTimeFormat | undefined;
   const groups: ConversationGroup[] = [];
   for (const conversation of conversations) {
     const at = conversation.updatedAt;
@@ -31,7 +33,10 @@ export function groupByDay(
           ? "Yesterday"
           : at >= weekAgo
             ? "Previous 7 days"
-            : month.format(new Date(at));
+            : (month ??= new Intl.DateTimeFormat(locale, {
+                month: "long",
+                year: "numeric",
+              })).format(new Date(at));
     const last = groups.at(-1);
     if (last?.label === label) last.items.push(conversation);
     else groups.push({ label, items: [conversation] });

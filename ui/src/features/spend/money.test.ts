@@ -5,6 +5,7 @@ import {
   pagePriceInWords,
   dayOfMonth,
   estimateText,
+  formatTokens,
   formatUsd,
   meterDetails,
   meterText,
@@ -119,6 +120,19 @@ describe("a page of reply, in words", () => {
     [null, "Tally does not know this model's price yet"],
   ])("%s nano-USD per million tokens: %s", (outputNanos, words) => {
     expect(pagePriceInWords(outputNanos)).toBe(words);
+  });
+});
+
+describe("formatTokens", () => {
+  it.each([
+    [0, "0"],
+    [999, "999"],
+    [1_000, "1,000"],
+    [12_345, "12,345"],
+    [1_234_567, "1,234,567"],
+    [1_000_000_000, "1,000,000,000"],
+  ])("%s is %s", (tokens, shown) => {
+    expect(formatTokens(tokens)).toBe(shown);
   });
 });
 

@@ -13,7 +13,7 @@ export function formatUsd(nanos: number): string {
   const abs = Math.abs(nanos);
   if (abs === 0 || abs >= NANOS_PER_CENT) {
     const cents = Math.floor((abs + NANOS_PER_CENT / 2) / NANOS_PER_CENT);
-    const dollars = Math.floor(cents / 100).toLocaleString("en-US");
+    const dollars = grouped(Math.floor(cents / 100));
     return `${sign}$${dollars}.${String(cents % 100).padStart(2, "0")}`;
   }
   // Would round to $0.00000: say it is tiny, never that it is free.
@@ -32,8 +32,16 @@ export function usdInput(nanos: number): string {
   return fraction ? `${whole}.${fraction}` : String(whole);
 }
 
+/**
+ * `1,234,567`: digits in threes, as en-US writes them. Written out rather than through
+ * `toLocaleString`, whose first call loads the locale data while the window opens.
+ */
+function grouped(whole: number): string {
+  return String(whole).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
 export function formatTokens(tokens: number): string {
-  return tokens.toLocaleString("en-US");
+  return grouped(tokens);
 }
 
 /** "the 30th" for `2026-11-30`. */
