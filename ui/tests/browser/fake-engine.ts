@@ -22,6 +22,7 @@ import type {
   SpendView,
   UsageReport,
 } from "../../src/lib/ipc/bindings";
+import { DEFAULT_CHAT_SETTINGS } from "../../src/features/chat/testing";
 
 const DAY = 86_400_000;
 const NOW = Date.now();
@@ -50,17 +51,7 @@ export type FakeControl = {
   saved: () => { settings: SettingsView; budget: SpendView["budget"] };
 };
 
-const chatDefaults: ConversationSettings = {
-  model: "gpt-4o-mini",
-  systemPrompt: null,
-  options: {
-    temperature: null,
-    topP: null,
-    maxOutputTokens: null,
-    presencePenalty: null,
-    frequencyPenalty: null,
-  },
-};
+const chatDefaults: ConversationSettings = structuredClone(DEFAULT_CHAT_SETTINGS);
 
 const prices: PriceView[] = [
   price("gpt-4o-mini", 150, 75, 600, 128_000, 16_384),

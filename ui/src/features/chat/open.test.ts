@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ConversationView, IpcError, MessageView } from "../../lib/ipc";
 import { ChatState, EARLIER_AFTER_MS, OPEN_TAIL } from "./chat.svelte";
+import { DEFAULT_CHAT_SETTINGS, message } from "./testing";
 
 const ipc = vi.hoisted(() => ({
   conversationGet: vi.fn(),
@@ -11,21 +12,9 @@ vi.mock("../../lib/ipc", () => ({ ipc, asIpcError: (e: unknown) => e as IpcError
 
 /** A branch of `count` messages, ids 1..count, each the reply to the one before. */
 function branch(count: number, text = (id: number) => `message ${id}`): MessageView[] {
-  return Array.from({ length: count }, (_, i) => ({
-    id: i + 1,
-    parentId: i === 0 ? null : i,
-    role: i % 2 === 0 ? ("user" as const) : ("assistant" as const),
-    content: text(i + 1),
-    status: "complete" as const,
-    finishReason: null,
-    model: null,
-    errorCode: null,
-    errorMessage: null,
-    createdAt: 0,
-    costNanos: null,
-    priceUnknown: false,
-    siblingIds: [],
-  }));
+  return Array.from({ length: count }, (_, i) =>
+    message(i + 1, i % 2 === 0 ? "user" : "assistant", text(i + 1)),
+  );
 }
 
 /** What the engine answers for `conversation_get(id, tail)` over `messages`. */
@@ -42,17 +31,7 @@ function engine(id: number, messages: () => MessageView[]) {
         pinned: false,
         deletedAt: null,
       } as ConversationView["conversation"],
-      settings: {
-        model: "gpt-4o-mini",
-        systemPrompt: null,
-        options: {
-          temperature: null,
-          topP: null,
-          maxOutputTokens: null,
-          presencePenalty: null,
-          frequencyPenalty: null,
-        },
-      },
+      settings: DEFAULT_CHAT_SETTINGS,
       messages: asked === id ? all.slice(earlierCount) : [],
       earlierCount: asked === id ? earlierCount : 0,
       costNanos: 0,

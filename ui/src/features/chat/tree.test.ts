@@ -2,6 +2,7 @@ import { fireEvent, render, screen } from "@testing-library/svelte";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { ChatEvent, IpcError, MessageView } from "../../lib/ipc";
 import { ChatState } from "./chat.svelte";
+import { message } from "./testing";
 import Message from "./Message.svelte";
 
 const ipc = vi.hoisted(() => ({
@@ -14,25 +15,6 @@ const ipc = vi.hoisted(() => ({
 }));
 
 vi.mock("../../lib/ipc", () => ({ ipc, asIpcError: (e: unknown) => e as IpcError }));
-
-function message(id: number, role: "user" | "assistant", content: string, extra = {}): MessageView {
-  return {
-    id,
-    parentId: id - 1 || null,
-    role,
-    content,
-    status: "complete",
-    finishReason: role === "assistant" ? "stop" : null,
-    model: null,
-    errorCode: null,
-    errorMessage: null,
-    createdAt: 0,
-    costNanos: null,
-    priceUnknown: false,
-    siblingIds: [],
-    ...extra,
-  };
-}
 
 const conversation = [
   message(1, "user", "q1"),

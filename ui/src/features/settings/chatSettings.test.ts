@@ -1,8 +1,9 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import type { ConversationSettings, IpcError, PersonaView } from "../../lib/ipc";
+import type { IpcError, PersonaView } from "../../lib/ipc";
 import { ChatState } from "../chat/chat.svelte";
 import ChatSettingsDialog from "../chat/ChatSettingsDialog.svelte";
+import { DEFAULT_CHAT_SETTINGS } from "../chat/testing";
 import Personas from "./Personas.svelte";
 
 const ipc = vi.hoisted(() => ({
@@ -22,17 +23,7 @@ const personas: PersonaView[] = [
   { id: 2, name: "Patient teacher", prompt: "Explain step by step." },
 ];
 
-const defaults: ConversationSettings = {
-  model: "gpt-4o-mini",
-  systemPrompt: null,
-  options: {
-    temperature: null,
-    topP: null,
-    maxOutputTokens: null,
-    presencePenalty: null,
-    frequencyPenalty: null,
-  },
-};
+const defaults = DEFAULT_CHAT_SETTINGS;
 
 beforeEach(() => {
   vi.clearAllMocks();

@@ -1,0 +1,40 @@
+// Shared by the UI's unit tests: the IPC's shapes filled in as the engine fills them.
+import type { ConversationSettings, MessageView } from "../../lib/ipc";
+
+/** The settings of a new chat when Settings has not changed them. */
+export const DEFAULT_CHAT_SETTINGS: ConversationSettings = {
+  model: "gpt-4o-mini",
+  systemPrompt: null,
+  options: {
+    temperature: null,
+    topP: null,
+    maxOutputTokens: null,
+    presencePenalty: null,
+    frequencyPenalty: null,
+  },
+};
+
+/** Message `id`, the reply to message `id - 1` (the first has no parent), complete. */
+export function message(
+  id: number,
+  role: "user" | "assistant",
+  content: string,
+  extra: Partial<MessageView> = {},
+): MessageView {
+  return {
+    id,
+    parentId: id - 1 || null,
+    role,
+    content,
+    status: "complete",
+    finishReason: role === "assistant" ? "stop" : null,
+    model: null,
+    errorCode: null,
+    errorMessage: null,
+    createdAt: 0,
+    costNanos: null,
+    priceUnknown: false,
+    siblingIds: [],
+    ...extra,
+  };
+}
