@@ -38,6 +38,7 @@ const WINDOW_STATE_QUIET: Duration = Duration::from_millis(500);
 /// on Tauri's mock runtime.
 pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     builder
+        .plugin(navigation_guard())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
         .invoke_handler(tauri::generate_handler![
@@ -92,6 +93,39 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
         ])
 }
 
+/// Keeps the trusted window on Tally's own pages: a dragged or middle-clicked link, or a
+/// script, cannot load another page in it (links open in the browser via `link_open`).
+fn navigation_guard<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
+    tauri::plugin::Builder::new("navigation-guard")
+        .on_navigation(|_, url| {
+            let allowed = is_app_page(url);
+            if !allowed {
+                tracing::warn!(
+                    scheme = url.scheme(),
+                    "a navigation away from Tally was refused"
+                );
+            }
+            allowed
+        })
+        .build()
+}
+
+/// Whether `url` is one of the app's own pages (its assets, the isolation frame, the
+/// development server on loopback), never a page from elsewhere.
+pub fn is_app_page(url: &tauri::Url) -> bool {
+    match url.scheme() {
+        "tauri" | "isolation" | "asset" | "ipc" | "about" => true,
+        "http" | "https" => url.host_str().is_some_and(|host| {
+            host == "localhost"
+                || host.ends_with(".localhost")
+                || host
+                    .parse::<std::net::Ipv4Addr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }),
+        _ => false,
+    }
+}
+
 /// `TALLY_DATA_DIR`, when set: the data folder instead of the OS app-data folder.
 fn data_dir_override() -> Option<PathBuf> {
     std::env::var_os("TALLY_DATA_DIR")
@@ -99,14 +133,18 @@ fn data_dir_override() -> Option<PathBuf> {
         .map(PathBuf::from)
 }
 
-/// Opens the engine on `TALLY_DATA_DIR`, or the OS app-data folder.
-pub fn open_engine<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> Result<Arc<Engine>, String> {
+/// Opens the engine on `TALLY_DATA_DIR`, or the OS app-data folder, with `env_key` (the
+/// `OPENAI_API_KEY` taken from the environment at start) for this run.
+pub fn open_engine<R: tauri::Runtime>(
+    app: &tauri::AppHandle<R>,
+    env_key: Option<tally_core::Sensitive<String>>,
+) -> Result<Arc<Engine>, String> {
     let data_dir = match data_dir_override() {
         Some(dir) => dir,
         None => app.path().app_data_dir().map_err(|e| e.to_string())?,
     };
     tracing::info!(data_dir = %data_dir.display(), "opening the database");
-    Engine::open(EngineConfig::new(data_dir).with_env()).map_err(|e| e.to_string())
+    Engine::open(EngineConfig::new(data_dir).with_env(env_key)).map_err(|e| e.to_string())
 }
 
 /// Turns the engine's notices into app-wide events, and budget alerts also into OS
@@ -194,9 +232,15 @@ fn single_instance<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
 
 /// Saves the window's size and position shortly after it stops moving, not only on a clean
 /// quit (the plugin's own moment), so a crash or a kill does not forget them.
+///
+/// The save itself runs on the main thread. Called from another thread, the plugin holds
+/// its state lock while it waits for the main thread to read the window's size, and the
+/// main thread takes that same lock for every move, resize and close: the two wait on
+/// each other for ever. A window closed at that moment (half a second after it opened or
+/// moved) left Tally running with no window, holding the single-instance name, so Tally
+/// could not be opened again until it was killed.
 fn save_window_state_while_used<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>) {
     use std::sync::mpsc;
-    use tauri_plugin_window_state::{AppHandleExt, StateFlags};
     let (moved, moves) = mpsc::channel::<()>();
     window.on_window_event(move |event| {
         if matches!(
@@ -213,8 +257,11 @@ fn save_window_state_while_used<R: tauri::Runtime>(window: &tauri::WebviewWindow
             while moves.recv().is_ok() {
                 // Wait for a quiet moment: a drag sends hundreds of moves.
                 while moves.recv_timeout(WINDOW_STATE_QUIET).is_ok() {}
-                if let Err(e) = app.save_window_state(StateFlags::all()) {
-                    tracing::warn!(error = %e, "could not save the window's size and place");
+                let on_main = app.clone();
+                let scheduled = app.run_on_main_thread(move || save_window_state_now(&on_main));
+                if scheduled.is_err() {
+                    // The event loop has ended: the plugin saves on exit.
+                    break;
                 }
             }
         });
@@ -223,8 +270,18 @@ fn save_window_state_while_used<R: tauri::Runtime>(window: &tauri::WebviewWindow
     }
 }
 
+/// Saves the window's size and place; on the main thread only (see above).
+fn save_window_state_now<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+    use tauri_plugin_window_state::{AppHandleExt, StateFlags};
+    if let Err(e) = app.save_window_state(StateFlags::all()) {
+        tracing::warn!(error = %e, "could not save the window's size and place");
+    }
+}
+
 /// Runs the app.
 pub fn run() {
+    // SAFETY: the first thing `main` does; no other thread runs yet.
+    let env_key = unsafe { tally_core::take_env_api_key() };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TALLY_LOG")
@@ -239,7 +296,7 @@ pub fn run() {
             if let Some(window) = app.get_webview_window("main") {
                 save_window_state_while_used(&window);
             }
-            let engine = open_engine(app.handle())?;
+            let engine = open_engine(app.handle(), env_key)?;
             forward_notices(app.handle(), &engine);
             start_maintenance(engine.clone());
             app.manage(engine);
@@ -250,4 +307,30 @@ pub fn run() {
             eprintln!("Tally could not start: {e}");
             std::process::exit(1);
         });
+}
+
+#[cfg(test)]
+mod tests {
+    /// The window stays on Tally's pages: its assets, the isolation frame and loopback
+    /// (the development server), never a page elsewhere.
+    #[test]
+    fn only_the_apps_own_pages_may_load_in_the_window() {
+        for (url, allowed) in [
+            ("tauri://localhost/index.html", true),
+            ("http://tauri.localhost/index.html", true),
+            ("isolation://localhost/index.html", true),
+            ("http://localhost:5173/", true),
+            ("http://127.0.0.1:5173/", true),
+            ("about:blank", true),
+            ("https://example.com/", false),
+            ("http://localhost.example.com/", false),
+            ("http://127.0.0.1.example.com/", false),
+            ("file:///etc/passwd", false),
+            ("javascript:alert(1)", false),
+            ("data:text/html,<script>alert(1)</script>", false),
+        ] {
+            let parsed = tauri::Url::parse(url).unwrap();
+            assert_eq!(super::is_app_page(&parsed), allowed, "{url}");
+        }
+    }
 }

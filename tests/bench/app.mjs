@@ -3,8 +3,10 @@
 // latency the app adds between the mock server sending a reply's first token and the
 // window showing it, each beside its baseline where it has one (an empty Tauri window, a
 // raw HTTP client). Writes JSON to TALLY_BENCH_OUT.
-import { readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { Driver, Processes, sleep, waitFor } from "../e2e/webdriver.mjs";
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Driver, Processes, endLeftovers, sleep, waitFor } from "../e2e/webdriver.mjs";
 
 const env = (name) => {
   const value = process.env[name];
@@ -32,6 +34,29 @@ const PORT = 5444 + (process.pid % 1000);
 
 const processes = new Processes();
 const results = {};
+// Apps found still running after their phase had ended (killed, and reported).
+const leftovers = [];
+const copies = [];
+
+/** A copy of the data folder `dir` for one phase alone: no phase can meet another's app
+ * on its folder (one Tally per data folder). */
+function freshCopy(dir) {
+  const copy = mkdtempSync(join(tmpdir(), "tally-bench-data-"));
+  cpSync(dir, copy, { recursive: true });
+  copies.push(copy);
+  return copy;
+}
+
+/** After a phase: every app it started has ended, or is killed and reported. */
+async function noneLeft(phase) {
+  for (const binary of [APP, EMPTY]) {
+    const pids = await endLeftovers(binary);
+    if (pids.length) {
+      leftovers.push({ phase, binary, pids });
+      console.log(`WARNING: ${binary} was still running after "${phase}" (pids ${pids.join(", ")}); killed`);
+    }
+  }
+}
 
 function summary(samples) {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -62,7 +87,11 @@ async function withDriver(appEnv, body) {
     return await body(driver);
   } finally {
     driverProcess.kill();
-    await new Promise((resolve) => driverProcess.once("exit", resolve));
+    await Promise.race([
+      new Promise((resolve) => driverProcess.once("exit", resolve)),
+      sleep(10_000).then(() => driverProcess.kill("SIGKILL")),
+    ]);
+    await noneLeft(appEnv.TALLY_DATA_DIR ?? "the empty window");
   }
 }
 
@@ -132,7 +161,11 @@ async function idleMemory(binary, appEnv) {
     totals.push(measured.total / 1024);
     parts = measured.parts;
     child.kill();
-    await new Promise((resolve) => child.once("exit", resolve));
+    await Promise.race([
+      new Promise((resolve) => child.once("exit", resolve)),
+      sleep(10_000).then(() => child.kill("SIGKILL")),
+    ]);
+    await noneLeft(`idle memory of ${binary}`);
   }
   return { ...summary(totals), parts };
 }
@@ -278,7 +311,7 @@ async function timing() {
     launchTimes(driver, EMPTY, "#ready"),
   );
   results.launch_tally_empty_db = await withDriver(
-    { TALLY_DATA_DIR: EMPTY_DB },
+    { TALLY_DATA_DIR: freshCopy(EMPTY_DB) },
     (driver) => launchTimes(driver, APP, '[data-testid="composer-input"]'),
   );
   results.launch_tally_big_db = await withDriver(
@@ -297,7 +330,7 @@ async function timing() {
   results.open_long_conversation_whole = open.whole;
   results.raw_client_first_token = await rawClientLatency(base);
   results.tally_first_token = await withDriver(
-    { TALLY_DATA_DIR: EMPTY_DB, TALLY_API_BASE: base, OPENAI_API_KEY: KEY },
+    { TALLY_DATA_DIR: freshCopy(EMPTY_DB), TALLY_API_BASE: base, OPENAI_API_KEY: KEY },
     async (driver) => {
       const app = await driver.launch(APP);
       try {
@@ -314,9 +347,10 @@ async function main() {
   if (PART !== "timing") {
     results.idle_memory_empty_window = await idleMemory(EMPTY, {});
     results.idle_memory_tally = await idleMemory(APP, {
-      TALLY_DATA_DIR: EMPTY_DB,
+      TALLY_DATA_DIR: freshCopy(EMPTY_DB),
     });
   }
+  if (leftovers.length) results.leftover_apps = { median: leftovers.length, p99: leftovers.length, leftovers };
   writeFileSync(OUT, JSON.stringify(results, null, 2));
   for (const [name, value] of Object.entries(results)) {
     console.log(
@@ -329,4 +363,5 @@ try {
   await main();
 } finally {
   processes.killAll();
+  for (const copy of copies) rmSync(copy, { recursive: true, force: true });
 }

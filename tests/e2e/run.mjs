@@ -4,7 +4,7 @@
 import { execFileSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { App, Driver, Processes, sleep, waitFor } from "./webdriver.mjs";
+import { App, Driver, Processes, endLeftovers, sleep, waitFor } from "./webdriver.mjs";
 
 const env = (name) => {
   const value = process.env[name];
@@ -836,6 +836,22 @@ async function main() {
     console.log(`     launch → composer: ${times.map((t) => Math.round(t)).join(", ")} ms (median ${Math.round(times[1])} ms)`);
   });
 
+  await test("a window closed while it opens or moves lets Tally end, so Tally opens again", async () => {
+    // The window's size is saved half a second after it last moved; a close at that
+    // moment once left Tally running without a window, holding its data folder.
+    for (let round = 0; round < 8; round++) {
+      const opened = await TallyApp.launch();
+      await opened.waitFind('[data-testid="composer-input"]');
+      await opened.wd("POST", "/window/rect", { width: 820 + round * 10, height: 600 + round * 5 });
+      await sleep(440 + round * 15);
+      await opened.quit();
+      const left = await endLeftovers(APP, 10_000);
+      if (left.length) {
+        throw new Error(`round ${round + 1}: Tally still ran 10 s after its window closed (pids ${left.join(", ")})`);
+      }
+    }
+  });
+
   if (app) await app.quit().catch(() => {});
 }
 
@@ -846,6 +862,12 @@ try {
   console.log(`FAIL setup\n     ${error.stack ?? error}`);
 } finally {
   processes.killAll();
+  // Nothing of this run may outlive it (a leftover holds its data folder).
+  const left = await endLeftovers(APP, 10_000);
+  if (left.length) {
+    results.push({ name: "no Tally left running", ok: false });
+    console.log(`FAIL no Tally left running\n     killed ${left.join(", ")}`);
+  }
 }
 const failed = results.filter((r) => !r.ok).length;
 console.log(`\n${results.length - failed} passed, ${failed} failed`);

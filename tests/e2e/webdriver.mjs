@@ -1,7 +1,7 @@
 // A small WebDriver client for the real Tally window (tauri-driver + WebKitWebDriver), and
 // the child processes around it. Shared by the end-to-end tests and the app benchmarks.
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readdirSync, readlinkSync, realpathSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
 
@@ -31,6 +31,41 @@ export class Processes {
   }
 }
 
+/** Pids of running processes of the executable `binary` (by /proc/PID/exe). */
+export function processesOf(binary) {
+  const target = realpathSync(binary);
+  const pids = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // A rebuilt binary shows as "path (deleted)".
+      if (readlinkSync(`/proc/${name}/exe`).replace(/ \(deleted\)$/, "") === target) pids.push(Number(name));
+    } catch {
+      // Gone, or not ours to read.
+    }
+  }
+  return pids;
+}
+
+/** Waits up to `timeoutMs` for every process of `binary` to end; kills (SIGKILL) any left
+ * and returns their pids, so that no phase can inherit a leftover of the last. */
+export async function endLeftovers(binary, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  let left = processesOf(binary);
+  while (left.length && Date.now() < deadline) {
+    await sleep(50);
+    left = processesOf(binary);
+  }
+  for (const pid of left) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // Ended meanwhile.
+    }
+  }
+  return left;
+}
+
 export async function waitFor(what, check, timeoutMs = 15000) {
   const deadline = Date.now() + timeoutMs;
   let last;
@@ -46,18 +81,32 @@ export async function waitFor(what, check, timeoutMs = 15000) {
   throw new Error(`timed out waiting for ${what} (last: ${last})`);
 }
 
+/** How long one WebDriver call may take (a launch waits for the window) before it fails
+ * with a message, instead of node's five-minute header timeout. */
+export const WEBDRIVER_CALL_MS = 60_000;
+
 /** tauri-driver on `port`. */
 export class Driver {
   constructor(port) {
     this.port = port;
   }
-  async wd(method, path, body) {
-    const response = await fetch(`http://127.0.0.1:${this.port}${path}`, {
-      method,
-      headers: { "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const json = await response.json();
+  async wd(method, path, body, timeoutMs = WEBDRIVER_CALL_MS) {
+    let response;
+    let json;
+    try {
+      response = await fetch(`http://127.0.0.1:${this.port}${path}`, {
+        method,
+        headers: { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      json = await response.json();
+    } catch (error) {
+      if (error.name === "TimeoutError" || error.name === "AbortError") {
+        throw new Error(`WebDriver ${method} ${path} did not answer within ${timeoutMs / 1000} s`);
+      }
+      throw error;
+    }
     if (json.value && json.value.error) {
       throw new Error(`${method} ${path}: ${json.value.error}: ${json.value.message}`);
     }

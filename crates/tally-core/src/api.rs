@@ -96,6 +96,10 @@ pub enum ErrorCode {
     ServerError,
     InvalidInput,
     Storage,
+    /// The disk is full: nothing could be saved until space is freed.
+    DiskFull,
+    /// Another piece of work holds what this needs (a reply, an import, a restore).
+    Busy,
 }
 
 /// Every error that crosses IPC: a code to branch on and a plain-language message.

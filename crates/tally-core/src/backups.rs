@@ -57,18 +57,9 @@ impl Engine {
 
     /// Replaces everything with the backup `name`, after backing up the current state
     /// (listed as "before a restore", so the restore can be undone). Refused while a
-    /// reply is being written.
+    /// reply, an import or a title is being written; they are refused while it runs.
     pub fn backup_restore(&self, name: &str) -> Result<BackupView, CoreError> {
-        if !self
-            .active
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .is_empty()
-        {
-            return Err(CoreError::InvalidInput(
-                "Wait for the reply to finish (or stop it), then restore the backup.".into(),
-            ));
-        }
+        let _alone = self.writing_alone()?;
         let restored = {
             let mut store = self.store();
             let restored = store.restore_backup(name, self.now())?;

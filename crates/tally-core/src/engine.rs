@@ -19,7 +19,8 @@ const SETTING_MODEL: &str = "default_model";
 const SETTING_API_BASE: &str = "api_base";
 const SETTING_ONBOARDED: &str = "onboarded";
 
-/// How the engine is set up; the shell fills it from the environment.
+/// How the engine is set up; the shell fills it from the environment. Its `Debug` shows
+/// the key only as redacted.
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
     /// Folder of the database (`TALLY_DATA_DIR`, or the OS app-data folder).
@@ -27,7 +28,7 @@ pub struct EngineConfig {
     /// `TALLY_API_BASE`: overrides the API address setting for this run.
     pub api_base_override: Option<String>,
     /// `OPENAI_API_KEY`: used when no key is stored, for this run only.
-    pub env_api_key: Option<String>,
+    pub env_api_key: Option<tally_keychain::Sensitive<String>>,
     /// The keychain service name (tests use their own).
     pub keychain_service: String,
     /// How often streamed text is saved (at most 500 ms by design).
@@ -75,13 +76,30 @@ impl EngineConfig {
         }
     }
 
-    /// Reads `TALLY_API_BASE` and `OPENAI_API_KEY`.
-    pub fn with_env(mut self) -> Self {
-        let non_empty = |name| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        self.api_base_override = non_empty("TALLY_API_BASE");
-        self.env_api_key = non_empty("OPENAI_API_KEY");
+    /// Reads `TALLY_API_BASE`, and takes `key` as the environment's `OPENAI_API_KEY` (see
+    /// [`take_env_api_key`], which must run before any thread starts).
+    pub fn with_env(mut self, key: Option<tally_keychain::Sensitive<String>>) -> Self {
+        self.api_base_override = std::env::var("TALLY_API_BASE")
+            .ok()
+            .filter(|v| !v.trim().is_empty());
+        self.env_api_key = key;
         self
     }
+}
+
+/// Reads `OPENAI_API_KEY` and removes it from this process's environment, so that no
+/// child process (the browser a link opens, a tool) inherits the key.
+///
+/// # Safety
+///
+/// Changing the environment races with any other thread reading it: call this at the
+/// start of `main`, before any thread is started.
+pub unsafe fn take_env_api_key() -> Option<tally_keychain::Sensitive<String>> {
+    let value = std::env::var_os("OPENAI_API_KEY")?;
+    // SAFETY: the caller guarantees no other thread runs yet.
+    unsafe { std::env::remove_var("OPENAI_API_KEY") };
+    let value = value.into_string().ok()?;
+    (!value.trim().is_empty()).then(|| tally_keychain::Sensitive::new(value))
 }
 
 /// The engine. One per app; cheap to share behind an `Arc`.
@@ -106,7 +124,15 @@ pub struct Engine {
     client: Mutex<Option<OpenAiClient>>,
     /// Files being sent for import, piece by piece.
     pub(crate) uploads: Mutex<crate::transfer::Uploads>,
+    /// Work that writes across several steps (a reply from its first read to its ledger
+    /// row, a title, an import) holds this shared; a restore holds it alone, so no write
+    /// meant for the old data can land in the restored one.
+    writers: Arc<tokio::sync::RwLock<()>>,
 }
+
+/// Held by work that writes over several steps; a restore waits for none and refuses
+/// while any is held.
+pub(crate) type Writing = tokio::sync::OwnedRwLockReadGuard<()>;
 
 impl Engine {
     /// Opens the database (migrating it, or replacing it from the newest good backup when
@@ -154,12 +180,33 @@ impl Engine {
             active: Mutex::default(),
             uploads: Mutex::default(),
             client: Mutex::default(),
+            writers: Arc::default(),
         });
         if let Some(recovery) = recovery {
             crate::backups::remember_recovery(&engine, &recovery)?;
         }
         engine.load_prices()?;
         Ok(engine)
+    }
+
+    /// A share of the writers' lock, for work that writes over several steps; refused
+    /// while a backup is being restored.
+    pub(crate) fn writing(&self) -> Result<Writing, CoreError> {
+        Arc::clone(&self.writers).try_read_owned().map_err(|_| {
+            CoreError::Busy("Tally is restoring a backup. Try again in a moment.".into())
+        })
+    }
+
+    /// The writers' lock alone, for a restore; refused while anything is being written.
+    pub(crate) fn writing_alone(
+        &self,
+    ) -> Result<tokio::sync::OwnedRwLockWriteGuard<()>, CoreError> {
+        Arc::clone(&self.writers).try_write_owned().map_err(|_| {
+            CoreError::Busy(
+                "Wait for the reply, import or title being written to finish (or stop it), then restore the backup."
+                    .into(),
+            )
+        })
     }
 
     /// Now, as UTC epoch milliseconds, from the configured clock.
@@ -370,6 +417,30 @@ mod tests {
             engine.capabilities("gpt-4o").unwrap(),
             Capabilities::for_model("gpt-4o")
         );
+    }
+
+    /// Restore takes the writers' lock alone: while a reply, a title or an import holds a
+    /// share, it is refused (and changes nothing); while it runs, they are refused.
+    #[test]
+    fn restore_and_multi_step_writers_exclude_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(EngineConfig::new(dir.path())).unwrap();
+        let backup = engine.backup_now().unwrap();
+        let writing = engine.writing().unwrap();
+        let refused = engine.backup_restore(&backup.name).unwrap_err();
+        assert_eq!(refused.code(), crate::api::ErrorCode::Busy, "{refused}");
+        assert!(
+            engine.backups_list().unwrap().len() == 1,
+            "nothing was backed up"
+        );
+        drop(writing);
+        let alone = engine.writing_alone().unwrap();
+        let refused = engine.writing().unwrap_err();
+        assert_eq!(refused.code(), crate::api::ErrorCode::Busy);
+        let import = engine.import_text("{}", |_| {}).unwrap_err();
+        assert_eq!(import.code(), crate::api::ErrorCode::Busy, "{import}");
+        drop(alone);
+        engine.backup_restore(&backup.name).unwrap();
     }
 
     #[test]

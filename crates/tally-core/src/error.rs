@@ -25,6 +25,12 @@ pub enum CoreError {
     )]
     Damaged(String),
     #[error(
+        "Your disk is full, so Tally could not save. Free some space (empty the bin, remove large files), then try again. Nothing saved before was lost."
+    )]
+    DiskFull,
+    #[error("{0}")]
+    Busy(String),
+    #[error(
         "You have reached your monthly budget: {spent} of {budget} spent. Raise the budget, or send this one anyway."
     )]
     BudgetExceeded { spent: String, budget: String },
@@ -38,6 +44,8 @@ impl CoreError {
             Self::Keychain(_) => ErrorCode::KeychainUnavailable,
             Self::Api { kind, .. } => code_of(*kind),
             Self::Storage(_) | Self::Damaged(_) => ErrorCode::Storage,
+            Self::DiskFull => ErrorCode::DiskFull,
+            Self::Busy(_) => ErrorCode::Busy,
             Self::BudgetExceeded { .. } => ErrorCode::BudgetExceeded,
         }
     }
@@ -52,6 +60,9 @@ impl CoreError {
 
 impl From<StoreError> for CoreError {
     fn from(e: StoreError) -> Self {
+        if e.is_disk_full() {
+            return Self::DiskFull;
+        }
         match e {
             // The UI asked for something deleted meanwhile: not a storage failure.
             StoreError::NoConversation(_) => {
@@ -64,7 +75,7 @@ impl From<StoreError> for CoreError {
                 Self::InvalidInput(format!("A persona named “{name}” already exists."))
             }
             StoreError::BackupDamaged { .. } => Self::InvalidInput(
-                "That backup is damaged and cannot be restored. Choose an older one.".into(),
+                "That backup is damaged or empty and cannot be restored. Choose another one. Nothing was changed.".into(),
             ),
             StoreError::Damaged(found) => Self::Damaged(found),
             other => Self::Storage(other),
@@ -98,10 +109,18 @@ impl From<OpenAiError> for CoreError {
             ));
         }
         let kind = e.kind();
-        Self::Api {
-            kind,
-            message: message_of(kind).to_string(),
-        }
+        let message = match &e {
+            OpenAiError::Redirected(to) => format!(
+                "The API address sent Tally on to “{to}”. Tally does not follow such redirects, \
+                 so your key only goes where you chose. Check the API address in Settings."
+            ),
+            OpenAiError::TooLarge(what) => format!(
+                "The server sent {what} far larger than any real answer, so Tally stopped \
+                 reading it. Anything that arrived before is kept."
+            ),
+            _ => message_of(kind).to_string(),
+        };
+        Self::Api { kind, message }
     }
 }
 
@@ -257,7 +276,7 @@ mod tests {
                     found: "bad page".into(),
                 },
                 ErrorCode::InvalidInput,
-                "Choose an older one",
+                "Choose another one",
             ),
             (
                 StoreError::Damaged("bad page".into()),
@@ -265,6 +284,27 @@ mod tests {
                 "Restart Tally",
             ),
             (StoreError::BackupBusy, ErrorCode::Storage, "could not save"),
+            (
+                StoreError::BackupUnverified("bad page".into()),
+                ErrorCode::Storage,
+                "could not save",
+            ),
+            (
+                StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+                    None,
+                )),
+                ErrorCode::DiskFull,
+                "disk is full",
+            ),
+            (
+                StoreError::DataDir {
+                    path: "/data/backups".into(),
+                    source: std::io::Error::from_raw_os_error(28),
+                },
+                ErrorCode::DiskFull,
+                "Free some space",
+            ),
         ];
         for (store_error, code, words) in cases {
             let shown = format!("{store_error:?}");

@@ -12,9 +12,9 @@ pub(crate) struct Keys {
 }
 
 impl Keys {
-    pub(crate) fn new(keychain: ApiKeyStore, env_value: Option<String>) -> Self {
+    pub(crate) fn new(keychain: ApiKeyStore, env_value: Option<Sensitive<String>>) -> Self {
         // A malformed environment value is ignored rather than sent.
-        let from_env = env_value.and_then(|v| normalize_key(&v).ok());
+        let from_env = env_value.and_then(|v| normalize_key(v.expose()).ok());
         Self { keychain, from_env }
     }
 

@@ -24,9 +24,10 @@ mod titles;
 mod transfer;
 
 pub use api::ChatEvent;
-pub use engine::{Clock, Engine, EngineConfig};
+pub use engine::{Clock, Engine, EngineConfig, take_env_api_key};
 pub use error::CoreError;
 pub use spend::{Notice, NoticeSink};
+pub use tally_keychain::Sensitive;
 pub use tally_spend::TimeZone;
 
 /// Where the events of one reply go (the shell forwards them over a Tauri channel).

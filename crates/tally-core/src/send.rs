@@ -46,6 +46,8 @@ struct ReplyJob {
     purpose: Purpose,
     /// Held against the budget until the ledger row is written.
     reservation: crate::spend::Reservation,
+    /// A share of the writers' lock, from the first read until the reply is saved.
+    writing: crate::engine::Writing,
 }
 
 /// Tells sends apart in `Engine::active`.
@@ -76,7 +78,7 @@ impl Engine {
                 "This message is too long to send. Shorten it, or split it into parts.".into(),
             ));
         }
-        let key = self.ready_to_send()?;
+        let (writing, key) = self.ready_to_send()?;
         let existing = match request.conversation_id {
             Some(id) => Some(crate::history::live_conversation(&self.store(), id)?),
             None => None,
@@ -192,6 +194,7 @@ impl Engine {
             dropped,
             purpose: Purpose::Chat,
             reservation,
+            writing,
         };
         let reply_id = job.reply.id;
         let new_conversation = job.conversation.current_leaf_id.is_none();
@@ -226,7 +229,7 @@ impl Engine {
         allow_over_budget: bool,
         sink: impl ChatSink,
     ) -> Result<(), CoreError> {
-        let key = self.ready_to_send()?;
+        let (writing, key) = self.ready_to_send()?;
         let (conversation, parent) = {
             let store = self.store();
             let conversation = crate::history::live_conversation(&store, conversation_id)?;
@@ -272,6 +275,7 @@ impl Engine {
             dropped,
             purpose: Purpose::Chat,
             reservation,
+            writing,
         };
         self.run(job, key, sink).await
     }
@@ -284,7 +288,7 @@ impl Engine {
         allow_over_budget: bool,
         sink: impl ChatSink,
     ) -> Result<(), CoreError> {
-        let key = self.ready_to_send()?;
+        let (writing, key) = self.ready_to_send()?;
         let (conversation, last) = self.last_reply(conversation_id)?;
         if last.content.trim().is_empty() {
             return Err(nothing_to_redo());
@@ -312,6 +316,7 @@ impl Engine {
             dropped,
             purpose: Purpose::Continue,
             reservation,
+            writing,
         };
         self.run(job, key, sink).await
     }
@@ -327,7 +332,7 @@ impl Engine {
         allow_over_budget: bool,
         sink: impl ChatSink,
     ) -> Result<(), CoreError> {
-        let key = self.ready_to_send()?;
+        let (writing, key) = self.ready_to_send()?;
         let old = crate::history::live_conversation(&self.store(), id)?;
         let mut context = self.context_for(&old, None)?;
         if !context
@@ -375,16 +380,21 @@ impl Engine {
             dropped,
             purpose: Purpose::Summary,
             reservation,
+            writing,
         };
         self.run(job, key, sink).await
     }
 
     /// The key to send with, after checking that a request could leave at all (key and
     /// API address), so nothing is written for a request that cannot be made.
-    fn ready_to_send(&self) -> Result<tally_keychain::Sensitive<String>, CoreError> {
+    /// The writers' share a send holds from its first read, and the key it sends with.
+    fn ready_to_send(
+        &self,
+    ) -> Result<(crate::engine::Writing, tally_keychain::Sensitive<String>), CoreError> {
+        let writing = self.writing()?;
         let key = self.keys.resolve()?;
         self.client()?;
-        Ok(key)
+        Ok((writing, key))
     }
 
     /// The conversation and its last reply, which must not be streaming.
@@ -424,6 +434,7 @@ impl Engine {
             dropped,
             purpose,
             reservation,
+            writing: _writing,
         } = job;
         let client = self.client_for(&conversation.model)?;
         // The conversation's options, in the form the model's capabilities allow.

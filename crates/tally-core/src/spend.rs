@@ -699,7 +699,8 @@ impl Engine {
             ))
         };
         std::fs::create_dir_all(folder).map_err(|e| failed(&e))?;
-        let mut writer = csv::Writer::from_path(&path).map_err(|e| failed(&e))?;
+        let mut writer =
+            csv::Writer::from_writer(create_new_private(&path).map_err(|e| failed(&e))?);
         writer
             .write_record([
                 "time",
@@ -740,7 +741,7 @@ impl Engine {
                     row.reasoning_tokens.to_string(),
                     row.cost_nanos.map(exact_usd).unwrap_or_default(),
                     row.estimated.to_string(),
-                    row.status.clone(),
+                    spreadsheet_safe(&row.status),
                     spreadsheet_safe(row.request_id.as_deref().unwrap_or("")),
                     text(row.first_token_ms),
                     text(row.duration_ms),
@@ -860,6 +861,16 @@ fn spreadsheet_safe(text: &str) -> String {
 }
 
 /// `folder/stem.ext`, or `stem-2.ext`, `stem-3.ext`… if taken.
+/// Creates the file at `path` for an export: never an existing file or a link (it fails
+/// instead of overwriting or following one), readable by the user alone.
+pub(crate) fn create_new_private(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
 pub(crate) fn free_name(folder: &Path, stem: &str, ext: &str) -> PathBuf {
     let mut path = folder.join(format!("{stem}.{ext}"));
     let mut n = 2;

@@ -22,6 +22,9 @@ const TITLE_MAX_TOKENS: u32 = 24;
 /// How much of the message and the reply the title is written from.
 const EXCERPT_CHARS: usize = 1_500;
 const TITLE_MAX_CHARS: usize = 80;
+/// A title reply is read no further than this: a server that never stops is cut off here
+/// (24 tokens are about 100 bytes).
+const TITLE_READ_BYTES: usize = 2_000;
 const SETTING_AUTO_TITLES: &str = "auto_titles";
 
 impl Engine {
@@ -45,6 +48,7 @@ impl Engine {
         if !self.auto_titles()? {
             return Ok(None);
         }
+        let _writing = self.writing()?;
         let (conversation, question, answer) = {
             let store = self.store();
             let conversation = store.conversation(id)?;
@@ -101,7 +105,13 @@ impl Engine {
         let mut failed = None;
         while let Some(event) = stream.next().await {
             match event {
-                Ok(StreamEvent::Delta(piece)) => text.push_str(&piece),
+                Ok(StreamEvent::Delta(piece)) => {
+                    text.push_str(&piece);
+                    if text.len() > TITLE_READ_BYTES {
+                        // The beginning is the title; the rest is not read.
+                        break;
+                    }
+                }
                 Ok(StreamEvent::Usage(reported)) => usage = Some(reported),
                 Ok(StreamEvent::Finished(_)) => {}
                 Err(e) => {

@@ -103,7 +103,7 @@ impl Engine {
             ))
         };
         std::fs::create_dir_all(folder).map_err(|e| failed(&e))?;
-        let file = std::fs::File::create(&path).map_err(|e| failed(&e))?;
+        let file = crate::spend::create_new_private(&path).map_err(|e| failed(&e))?;
         let mut out = std::io::BufWriter::new(file);
         match request.format {
             ExportFormat::Markdown => {
@@ -262,6 +262,7 @@ impl Engine {
         id: u64,
         progress: impl Fn(ImportProgress) + Send + 'static,
     ) -> Result<ImportSummary, CoreError> {
+        let writing = self.writing()?;
         let job = self
             .uploads
             .lock()
@@ -270,9 +271,12 @@ impl Engine {
             .remove(&id)
             .ok_or_else(|| invalid("This import was cancelled. Choose the file again."))?;
         let engine = Arc::clone(self);
-        tokio::task::spawn_blocking(move || engine.finish_import(job, progress))
-            .await
-            .map_err(|e| invalid(format!("The import failed: {e}")))?
+        tokio::task::spawn_blocking(move || {
+            let _writing = writing;
+            engine.finish_import(job, progress)
+        })
+        .await
+        .map_err(|e| invalid(format!("The import failed: {e}")))?
     }
 
     fn finish_import(
@@ -296,7 +300,7 @@ impl Engine {
                 for (i, raw) in file.conversations.into_iter().enumerate() {
                     let read = serde_json::from_str::<TallyConversation>(raw.get())
                         .ok()
-                        .and_then(TallyConversation::into_tree)
+                        .and_then(|c| c.into_tree(self.now()))
                         .map(|tree| (tree, 0));
                     self.import_one(&mut job, read)?;
                     progress(ImportProgress {
@@ -327,6 +331,7 @@ impl Engine {
         text: &str,
         progress: impl Fn(ImportProgress),
     ) -> Result<ImportSummary, CoreError> {
+        let _writing = self.writing()?;
         let mut job = ImportJob::new();
         self.import_piece(&mut job, text)?;
         self.finish_import(job, progress)
@@ -527,6 +532,16 @@ struct TallyMessage {
     updated_at: i64,
 }
 
+/// The most one imported ledger row may cost: $100,000 in nano-USD.
+const MAX_IMPORTED_COST: i64 = 100_000 * 1_000_000_000;
+/// The most tokens of one kind one imported request may hold.
+const MAX_IMPORTED_TOKENS: u64 = 100_000_000;
+/// Clocks differ a little between computers; more than a day ahead is not believed.
+const FUTURE_SLACK_MS: i64 = DAY_MS;
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+/// The request outcomes Tally writes.
+const KNOWN_STATUSES: [&str; 4] = ["complete", "stopped", "interrupted", "error"];
+
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct TallyUsage {
@@ -609,7 +624,7 @@ impl From<&ConversationTree> for TallyConversation {
 impl TallyConversation {
     /// The conversation as the store writes it; `None` when a value is not Tally's or a
     /// message's parent is missing.
-    fn into_tree(self) -> Option<ConversationTree> {
+    fn into_tree(self, now: i64) -> Option<ConversationTree> {
         let mut ids = HashSet::new();
         let mut messages = Vec::with_capacity(self.messages.len());
         for m in self.messages {
@@ -636,6 +651,31 @@ impl TallyConversation {
             .usage
             .into_iter()
             .map(|u| {
+                // A file is untrusted: a negative or absurd cost would defeat the hard stop or
+                // overflow the month's sum, a future date would sit in every month to come.
+                let plausible = u
+                    .cost_nanos
+                    .is_none_or(|c| (0..=MAX_IMPORTED_COST).contains(&c))
+                    && [
+                        u.prompt_tokens,
+                        u.cached_tokens,
+                        u.completion_tokens,
+                        u.reasoning_tokens,
+                    ]
+                    .iter()
+                    .all(|t| *t <= MAX_IMPORTED_TOKENS)
+                    && (0..=now.saturating_add(FUTURE_SLACK_MS)).contains(&u.created_at)
+                    && [u.first_token_ms, u.duration_ms]
+                        .iter()
+                        .all(|ms| ms.is_none_or(|ms| (0..=DAY_MS).contains(&ms)))
+                    && KNOWN_STATUSES.contains(&u.status.as_str())
+                    && u.model.chars().count() <= 200
+                    && u.request_id
+                        .as_ref()
+                        .is_none_or(|r| r.chars().count() <= 200);
+                if !plausible {
+                    return None;
+                }
                 Some(UsageRow {
                     created_at: u.created_at,
                     conversation_id: None,

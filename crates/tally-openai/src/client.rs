@@ -68,6 +68,8 @@ impl OpenAiClient {
         }
         let http = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
+            // A redirect would carry the key to an address the user never chose.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("Tally/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| OpenAiError::Decode(e.to_string()))?;
@@ -117,8 +119,10 @@ impl OpenAiClient {
             .header(AUTHORIZATION, Self::auth(key)?)
             .timeout(self.config.idle_timeout);
         let response = request.send().await.map_err(OpenAiError::from_reqwest)?;
-        let response = Self::check(response).await?;
-        let body = response.bytes().await.map_err(OpenAiError::from_reqwest)?;
+        let response = self.check(response).await?;
+        let body = read_capped(response, MAX_MODEL_LIST_BYTES, self.config.idle_timeout)
+            .await?
+            .ok_or(OpenAiError::TooLarge("a model list"))?;
         serde_json::from_slice(&body).map_err(|e| OpenAiError::Decode(e.to_string()))
     }
 
@@ -191,7 +195,7 @@ impl OpenAiClient {
             attempt.status = Some(response.status().as_u16());
             attempt.request_id = request_id(&response);
             attempt.rate_limits = RateLimits::from_headers(response.headers());
-            let response = Self::check(response).await?;
+            let response = self.check(response).await?;
             let timeouts = StreamTimeouts {
                 first_token: self.config.first_token_timeout,
                 idle: self.config.idle_timeout,
@@ -213,16 +217,34 @@ impl OpenAiClient {
         }
     }
 
-    /// Turns a non-2xx response into a classified error.
-    async fn check(response: reqwest::Response) -> Result<reqwest::Response, OpenAiError> {
+    /// Turns a non-2xx response into a classified error. A redirect is an error that
+    /// names where it pointed; an error body is read up to [`MAX_ERROR_BODY_BYTES`] and for
+    /// at most [`ERROR_BODY_TIME`] (or the idle timeout, if shorter), so a huge or endless
+    /// one cannot hold a send.
+    async fn check(&self, response: reqwest::Response) -> Result<reqwest::Response, OpenAiError> {
         let status = response.status();
         if status.is_success() {
             return Ok(response);
         }
+        if status.is_redirection() {
+            let to = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.chars().take(200).collect::<String>())
+                .unwrap_or_else(|| "another address".into());
+            return Err(OpenAiError::Redirected(to));
+        }
         let request_id = request_id(&response);
         let retry_after = retry_after(response.headers(), std::time::SystemTime::now());
         let should_retry = should_retry(response.headers());
-        let body = response.bytes().await.unwrap_or_default();
+        // What arrived in time and within bounds is classified; the rest is not waited for.
+        let time = self.config.idle_timeout.min(ERROR_BODY_TIME);
+        let body = read_capped(response, MAX_ERROR_BODY_BYTES, time)
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         let (kind, detail) = classify(status.as_u16(), &body);
         Err(OpenAiError::Api {
             status: status.as_u16(),
@@ -236,12 +258,41 @@ impl OpenAiClient {
     }
 }
 
+/// The most of an error body Tally reads (a real one is under 1 KB).
+const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
+/// How long Tally waits for an error body to finish.
+const ERROR_BODY_TIME: Duration = Duration::from_secs(10);
+/// The most a `GET /models` answer may hold (a real one is under 100 KB).
+const MAX_MODEL_LIST_BYTES: usize = 8 << 20;
+
+/// The body of `response` if it ends within `limit` bytes and `time`; `Ok(None)` when it
+/// is longer. A body that does not end in time is a timeout.
+async fn read_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+    time: Duration,
+) -> Result<Option<Vec<u8>>, OpenAiError> {
+    let read = async {
+        let mut body = Vec::new();
+        while let Some(piece) = response.chunk().await.map_err(OpenAiError::from_reqwest)? {
+            if body.len() + piece.len() > limit {
+                return Ok(None);
+            }
+            body.extend_from_slice(&piece);
+        }
+        Ok(Some(body))
+    };
+    tokio::time::timeout(time, read)
+        .await
+        .map_err(|_| OpenAiError::Timeout(time))?
+}
+
 fn request_id(response: &reqwest::Response) -> Option<String> {
     response
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
+        .map(|v| v.chars().take(200).collect())
 }
 
 /// The o-series and the gpt-5 family reason before answering: they take

@@ -80,6 +80,13 @@ pub enum OpenAiError {
     Decode(String),
     #[error("“{0}” is not a valid API address")]
     InvalidBaseUrl(String),
+    /// Something the server sent went past Tally's bound for it (a line, a reply, a tool
+    /// call's arguments, an error body): what came before is kept, the rest is not read.
+    #[error("the server sent {0} larger than Tally accepts")]
+    TooLarge(&'static str),
+    /// The server answered with a redirect; Tally follows none (the key would go along).
+    #[error("the API address redirected to {0}")]
+    Redirected(String),
 }
 
 impl OpenAiError {
@@ -90,6 +97,7 @@ impl OpenAiError {
             Self::Timeout(_) => ErrorKind::Timeout,
             Self::Decode(_) => ErrorKind::InvalidResponse,
             Self::InvalidBaseUrl(_) => ErrorKind::Network,
+            Self::TooLarge(_) | Self::Redirected(_) => ErrorKind::InvalidResponse,
         }
     }
 

@@ -19,7 +19,10 @@ pub use capabilities::{Adaptation, Capabilities, RequestOptions, adapt};
 pub use client::{ClientConfig, OpenAiClient, is_reasoning_model};
 pub use error::{ApiErrorBody, ApiErrorDetail, ErrorKind, OpenAiError, classify};
 pub use retry::{RetryNotice, RetryPolicy, is_retryable};
-pub use stream::{ChatStream, StreamEvent, StreamTimeouts};
+pub use stream::{
+    ChatStream, MAX_LINE_BYTES, MAX_REPLY_BYTES, MAX_TOOL_ARGUMENT_BYTES, StreamEvent,
+    StreamTimeouts,
+};
 pub use types::*;
 
 pub use tally_keychain::Sensitive;

@@ -87,11 +87,15 @@ pub fn is_retryable(error: &OpenAiError) -> bool {
         OpenAiError::Stream { .. }
         | OpenAiError::Dropped
         | OpenAiError::Decode(_)
-        | OpenAiError::InvalidBaseUrl(_) => false,
+        | OpenAiError::InvalidBaseUrl(_)
+        | OpenAiError::TooLarge(_)
+        | OpenAiError::Redirected(_) => false,
     }
 }
 
-/// `retry-after-ms`, then `retry-after` as seconds or an HTTP date.
+/// `retry-after-ms`, then `retry-after` as seconds or an HTTP date. Any value, however
+/// large, odd or hostile, gives a wait or `None`, never a panic (a wait too long to honour
+/// is left to [`RetryPolicy::delay_after`]).
 pub(crate) fn retry_after(
     headers: &reqwest::header::HeaderMap,
     now: SystemTime,
@@ -102,15 +106,16 @@ pub(crate) fn retry_after(
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
     };
+    // `try_from_secs_f64` refuses NaN, negative and overflowing values (1e300 seconds
+    // used to panic here, and the release build aborts on a panic).
     if let Some(ms) = header("retry-after-ms").and_then(|v| v.parse::<f64>().ok())
-        && ms.is_finite()
-        && ms >= 0.0
+        && let Ok(wait) = Duration::try_from_secs_f64(ms / 1000.0)
     {
-        return Some(Duration::from_secs_f64(ms / 1000.0));
+        return Some(wait);
     }
     let value = header("retry-after")?;
     if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
+        return Duration::try_from_secs_f64(seconds).ok();
     }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
@@ -267,6 +272,15 @@ mod tests {
             ),
             (&[("retry-after", "soon")], None),
             (&[("retry-after-ms", "-5")], None),
+            (&[("retry-after", "1e300")], None),
+            (&[("retry-after-ms", "1e300")], None),
+            (&[("retry-after", "inf")], None),
+            (&[("retry-after-ms", "NaN")], None),
+            (&[("retry-after", "-0.5")], None),
+            (
+                &[("retry-after", "1e19")],
+                Some(Duration::from_secs(10_000_000_000_000_000_000)),
+            ),
             (&[], None),
         ];
         for (pairs, expected) in cases {
@@ -281,5 +295,32 @@ mod tests {
             Some(true)
         );
         assert_eq!(should_retry(&headers(&[("x-should-retry", "maybe")])), None);
+    }
+
+    proptest::proptest! {
+        /// Any header value a server can send (numbers of any size, dates of any year,
+        /// garbage) gives a wait or none, never a panic; and the wait Tally then takes is
+        /// never longer than its own bound.
+        #[test]
+        fn any_retry_after_value_gives_a_bounded_wait(
+            value in proptest::prop_oneof![
+                "[0-9eE.+-]{0,40}",
+                "(inf|NaN|-inf|1e[0-9]{1,4}|-?[0-9]{1,30}(\\.[0-9]{0,30})?)",
+                "[A-Za-z]{3}, [0-9]{1,2} [A-Za-z]{3} [0-9]{1,6} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT",
+                "\\PC{0,60}",
+            ],
+            name in proptest::prop_oneof!["retry-after", "retry-after-ms"],
+            now in 0u64..=u64::from(u32::MAX) * 100,
+        ) {
+            let mut map = HeaderMap::new();
+            if let Ok(value) = HeaderValue::from_str(&value) {
+                map.insert(reqwest::header::HeaderName::from_bytes(name.as_bytes()).unwrap(), value);
+            }
+            let now = SystemTime::UNIX_EPOCH + Duration::from_secs(now);
+            let wait = retry_after(&map, now);
+            let error = api(429, ErrorKind::RateLimited, None, wait);
+            let delay = RetryPolicy::default().delay_after(&error, 0, 0.5);
+            proptest::prop_assert!(delay.is_some_and(|d| d <= MAX_SERVER_DELAY));
+        }
     }
 }

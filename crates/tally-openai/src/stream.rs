@@ -18,6 +18,15 @@ pub enum StreamEvent {
     Usage(Usage),
 }
 
+/// The longest SSE line Tally reads. A real chunk is well under 10 KB; a line without
+/// end would otherwise be buffered until memory runs out.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+/// The most reply text one stream may bring (about 2,000 pages): a reply that never
+/// ends is cut here, with what came before kept.
+pub const MAX_REPLY_BYTES: usize = 8 << 20;
+/// The most a tool call's arguments may hold.
+pub const MAX_TOOL_ARGUMENT_BYTES: usize = 1 << 20;
+
 /// How long a stream may stay silent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StreamTimeouts {
@@ -41,6 +50,8 @@ pub struct ChatStream {
     done: bool,
     pending: std::collections::VecDeque<StreamEvent>,
     tool_calls: Vec<ToolCall>,
+    /// Reply text handed out so far, in bytes, against [`MAX_REPLY_BYTES`].
+    reply_bytes: usize,
 }
 
 impl ChatStream {
@@ -67,7 +78,7 @@ impl ChatStream {
         let mut attempt = Attempt::new(1);
         attempt.request_id = request_id;
         Self {
-            events: Box::pin(body.eventsource()),
+            events: Box::pin(bounded_lines(body, MAX_LINE_BYTES).eventsource()),
             timeouts,
             attempt,
             began: Instant::now(),
@@ -75,6 +86,7 @@ impl ChatStream {
             done: false,
             pending: Default::default(),
             tool_calls: Vec::new(),
+            reply_bytes: 0,
         }
     }
 
@@ -170,12 +182,14 @@ impl ChatStream {
             serde_json::from_str(data).map_err(|e| OpenAiError::Decode(e.to_string()))?;
         for choice in chunk.choices.into_iter().filter(|c| c.index == 0) {
             for fragment in choice.delta.tool_calls.into_iter().flatten() {
-                merge_tool_call(&mut self.tool_calls, fragment);
+                merge_tool_call(&mut self.tool_calls, fragment)?;
             }
-            if let Some(text) = choice.delta.content.filter(|t| !t.is_empty()) {
-                self.pending.push_back(StreamEvent::Delta(text));
-            }
-            if let Some(text) = choice.delta.refusal.filter(|t| !t.is_empty()) {
+            let texts = [choice.delta.content, choice.delta.refusal];
+            for text in texts.into_iter().flatten().filter(|t| !t.is_empty()) {
+                self.reply_bytes += text.len();
+                if self.reply_bytes > MAX_REPLY_BYTES {
+                    return Err(OpenAiError::TooLarge("a reply"));
+                }
                 self.pending.push_back(StreamEvent::Delta(text));
             }
             if let Some(reason) = choice.finish_reason {
@@ -189,11 +203,42 @@ impl ChatStream {
     }
 }
 
+/// Fails the stream with [`OpenAiError::TooLarge`] once a line (bytes since the last line
+/// break) grows past `max`: a line that never ends must not be buffered without end.
+/// Counting is linear in the bytes read.
+fn bounded_lines(
+    body: impl Stream<Item = Result<Bytes, OpenAiError>> + Send + 'static,
+    max: usize,
+) -> impl Stream<Item = Result<Bytes, OpenAiError>> + Send + 'static {
+    let mut line = 0usize;
+    let mut over = false;
+    body.map(move |piece| {
+        if over {
+            return Err(OpenAiError::TooLarge("a line"));
+        }
+        let piece = piece?;
+        line = match piece.iter().rposition(|b| matches!(b, b'\n' | b'\r')) {
+            Some(end) => piece.len() - end - 1,
+            None => line + piece.len(),
+        };
+        if line > max {
+            over = true;
+            return Err(OpenAiError::TooLarge("a line"));
+        }
+        Ok(piece)
+    })
+}
+
 /// Adds one streamed fragment to the call with the same `index`: the first fragment names
-/// the call, later ones append to its arguments.
-fn merge_tool_call(calls: &mut Vec<ToolCall>, fragment: crate::ToolCallDelta) {
+/// the call, later ones append to its arguments (at most [`MAX_TOOL_ARGUMENT_BYTES`], and
+/// at most 128 calls).
+fn merge_tool_call(
+    calls: &mut Vec<ToolCall>,
+    fragment: crate::ToolCallDelta,
+) -> Result<(), OpenAiError> {
     let call = match calls.iter_mut().position(|c| c.index == fragment.index) {
         Some(i) => &mut calls[i],
+        None if calls.len() >= 128 => return Err(OpenAiError::TooLarge("too many tool calls")),
         None => {
             calls.push(ToolCall {
                 index: fragment.index,
@@ -212,5 +257,9 @@ fn merge_tool_call(calls: &mut Vec<ToolCall>, fragment: crate::ToolCallDelta) {
         if let Some(arguments) = function.arguments {
             call.arguments.push_str(&arguments);
         }
+        if call.name.len() + call.arguments.len() > MAX_TOOL_ARGUMENT_BYTES {
+            return Err(OpenAiError::TooLarge("a tool call"));
+        }
     }
+    Ok(())
 }

@@ -3,13 +3,13 @@
 //! Backups are whole copies made with SQLite's backup API into `backups/` beside the
 //! database, named `tally-<epoch ms>-<reason>.sqlite3` so they sort by time. Each copy is
 //! checked with `PRAGMA integrity_check` before it counts, and the newest
-//! [`BACKUPS_KEPT`] are kept. A damaged database is moved to `damaged/` and replaced by
+//! [`BACKUPS_KEPT`] are kept, and besides them the newest [`UNDO_KEPT`] made before a restore. A damaged database is moved to `damaged/` and replaced by
 //! the newest good backup.
 
 use std::path::{Path, PathBuf};
 
 use rusqlite::backup::{Backup, StepResult};
-use rusqlite::{Connection, MAIN_DB, OpenFlags};
+use rusqlite::{Connection, OpenFlags};
 
 use crate::model::EpochMillis;
 use crate::store::DB_FILE_NAME;
@@ -19,8 +19,11 @@ use crate::{Result, Store, StoreError, migrations};
 pub const BACKUP_DIR: &str = "backups";
 /// Where damaged database files are moved, inside the data folder.
 pub const DAMAGED_DIR: &str = "damaged";
-/// How many backups are kept (the oldest go first).
+/// How many backups are kept (the oldest go first), not counting those made before a
+/// restore.
 pub const BACKUPS_KEPT: usize = 7;
+/// How many backups made before a restore (the undo of a restore) are kept besides.
+pub const UNDO_KEPT: usize = 3;
 /// A daily backup is due when the newest backup is older than this.
 pub const BACKUP_EVERY_MS: i64 = 24 * 60 * 60 * 1000;
 /// Written by a check that found damage while the app ran; the next start repairs.
@@ -129,16 +132,21 @@ fn io_error(path: &Path, source: std::io::Error) -> StoreError {
 }
 
 /// Copies the database open in `conn` into the backup folder of `data_dir`, checks the
-/// copy, and keeps the newest [`BACKUPS_KEPT`]. A copy that fails its check means the
-/// database itself is damaged: it is deleted and [`StoreError::Damaged`] returned.
+/// copy, and keeps the newest [`BACKUPS_KEPT`] (never pruning `keep`, the backup being
+/// restored). A copy that fails its check counts as damage only when the live database
+/// fails the same check: then [`StoreError::Damaged`] is returned. A copy spoilt on the way
+/// (a bad disk sector, say) with a sound database is [`StoreError::BackupUnverified`], and
+/// a failure to check at all (disk full, busy, out of memory) is that failure, never
+/// damage.
 pub(crate) fn back_up(
     conn: &Connection,
     data_dir: &Path,
     reason: BackupReason,
     now: EpochMillis,
+    keep: Option<&str>,
 ) -> Result<BackupInfo> {
     let dir = data_dir.join(BACKUP_DIR);
-    std::fs::create_dir_all(&dir).map_err(|e| io_error(&dir, e))?;
+    create_private_dir(&dir)?;
     // A name is never reused, even for two backups within a millisecond: one may be the
     // backup being restored.
     let mut created_at = now;
@@ -152,24 +160,21 @@ pub(crate) fn back_up(
     };
     let partial = dir.join(format!("{name}.partial"));
     let _ = std::fs::remove_file(&partial);
-    {
-        let mut copy = Connection::open(&partial)?;
-        let backup = Backup::new(conn, &mut copy)?;
-        // One step copies a consistent snapshot; in WAL mode writers are not blocked
-        // meanwhile, and a write cannot restart the copy halfway.
-        match backup.step(-1)? {
-            StepResult::Done => {}
-            _ => return Err(StoreError::BackupBusy),
-        }
-        drop(backup);
-        if let Err(reason) = integrity(&copy) {
-            drop(copy);
-            let _ = std::fs::remove_file(&partial);
-            return Err(StoreError::Damaged(reason));
-        }
+    let copied = copy_checked(conn, &partial);
+    if let Err(e) = copied {
+        let _ = std::fs::remove_file(&partial);
+        return Err(match e {
+            // The copy is bad: is the database itself?
+            StoreError::Damaged(found) => match check(conn) {
+                Err(StoreError::Damaged(live)) => StoreError::Damaged(live),
+                Err(other) => other,
+                Ok(()) => StoreError::BackupUnverified(found),
+            },
+            other => other,
+        });
     }
     std::fs::rename(&partial, &path).map_err(|e| io_error(&path, e))?;
-    prune(data_dir)?;
+    prune(data_dir, keep)?;
     let size_bytes = std::fs::metadata(&path)
         .map_err(|e| io_error(&path, e))?
         .len();
@@ -182,39 +187,107 @@ pub(crate) fn back_up(
     })
 }
 
-/// `Ok` when `PRAGMA integrity_check` finds nothing wrong, else what it found.
-pub(crate) fn integrity(conn: &Connection) -> std::result::Result<(), String> {
+/// Copies `conn` into a new file at `to`, readable by the user alone, and checks the copy.
+fn copy_checked(conn: &Connection, to: &Path) -> Result<()> {
+    let mut copy = Connection::open(to)?;
+    make_private(to)?;
+    let backup = Backup::new(conn, &mut copy)?;
+    // One step copies a consistent snapshot; in WAL mode writers are not blocked
+    // meanwhile, and a write cannot restart the copy halfway.
+    match backup.step(-1)? {
+        StepResult::Done => {}
+        _ => return Err(StoreError::BackupBusy),
+    }
+    drop(backup);
+    check(&copy)
+}
+
+/// `PRAGMA integrity_check` on `conn`: `Ok` when it finds nothing wrong,
+/// [`StoreError::Damaged`] with what it found when it reports problems or SQLite calls the
+/// file corrupt or not a database, and any other failure (disk full, busy, I/O, out of
+/// memory) as itself: a passing hiccup is not damage.
+pub(crate) fn check(conn: &Connection) -> Result<()> {
     let found: rusqlite::Result<Vec<String>> = conn
         .prepare("PRAGMA integrity_check(5)")
         .and_then(|mut stmt| stmt.query_map([], |r| r.get(0))?.collect());
     match found {
         Ok(lines) if lines == ["ok"] => Ok(()),
-        Ok(lines) => Err(lines.join("; ")),
-        Err(e) => Err(e.to_string()),
+        Ok(lines) => Err(StoreError::Damaged(lines.join("; "))),
+        Err(e) => Err(damage_or_failure(e)),
     }
 }
 
-fn prune(data_dir: &Path) -> Result<()> {
-    for old in list_backups(data_dir)?.into_iter().skip(BACKUPS_KEPT) {
-        std::fs::remove_file(&old.path).map_err(|e| io_error(&old.path, e))?;
+/// SQLite's own word that a file is corrupt or not a database is damage; anything else is
+/// a failure to read it.
+fn damage_or_failure(e: rusqlite::Error) -> StoreError {
+    let error = StoreError::Sqlite(e);
+    if error.is_damage() {
+        StoreError::Damaged(error.to_string())
+    } else {
+        error
     }
+}
+
+/// Keeps the newest [`BACKUPS_KEPT`] backups and, apart from them, the newest
+/// [`UNDO_KEPT`] made before a restore (so trying several restores in turn never prunes
+/// the backups being tried), and always `keep`.
+fn prune(data_dir: &Path, keep: Option<&str>) -> Result<()> {
+    let (undo, regular): (Vec<BackupInfo>, Vec<BackupInfo>) = list_backups(data_dir)?
+        .into_iter()
+        .partition(|b| b.reason == BackupReason::BeforeRestore);
+    for (backups, kept) in [(regular, BACKUPS_KEPT), (undo, UNDO_KEPT)] {
+        let protected = backups.iter().any(|b| Some(b.name.as_str()) == keep);
+        let old = backups
+            .into_iter()
+            .filter(|b| Some(b.name.as_str()) != keep)
+            .skip(kept - usize::from(protected));
+        for old in old {
+            std::fs::remove_file(&old.path).map_err(|e| io_error(&old.path, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// Creates `dir` (and its parents) if missing, and makes it the user's alone (0700).
+pub(crate) fn create_private_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+    set_mode(dir, 0o700)
+}
+
+/// Makes the file at `path` readable and writable by the user alone (0600).
+pub(crate) fn make_private(path: &Path) -> Result<()> {
+    set_mode(path, 0o600)
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| io_error(path, e))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _mode: u32) -> Result<()> {
+    // Elsewhere the user's profile folder already keeps other users out.
     Ok(())
 }
 
 impl Store {
     /// Backs up the database now.
     pub fn back_up(&self, reason: BackupReason, now: EpochMillis) -> Result<BackupInfo> {
-        back_up(&self.conn, &self.data_dir()?, reason, now)
+        back_up(&self.conn, &self.data_dir()?, reason, now, None)
     }
 
-    /// Backs up the database if the newest backup is a day old or there is none.
+    /// Backs up the database if the newest backup is a day old or there is none. Damage
+    /// (the copy and the live database both failing their check) is recorded so that the
+    /// next start repairs it; nothing else is.
     pub fn back_up_if_due(&self, now: EpochMillis) -> Result<Option<BackupInfo>> {
         let data_dir = self.data_dir()?;
         let newest = list_backups(&data_dir)?.into_iter().next();
         if newest.is_some_and(|b| now - b.created_at < BACKUP_EVERY_MS && b.created_at <= now) {
             return Ok(None);
         }
-        match back_up(&self.conn, &data_dir, BackupReason::Daily, now) {
+        match back_up(&self.conn, &data_dir, BackupReason::Daily, now, None) {
             Err(StoreError::Damaged(reason)) => {
                 mark_needs_repair(&data_dir, &reason)?;
                 Err(StoreError::Damaged(reason))
@@ -223,24 +296,43 @@ impl Store {
         }
     }
 
-    /// Puts the backup `name` in place of the database, after backing up the current
-    /// state (so the restore can itself be undone), and upgrades it to the latest schema.
+    /// Puts the backup `name` in place of the database, after backing up the current state
+    /// (so the restore can itself be undone), and upgrades it to the latest schema.
+    ///
+    /// The backup is opened read-only (never created) and checked before anything changes:
+    /// a missing, empty, foreign or damaged file is refused and the database left as it
+    /// was. It stays open while the current state is backed up, and that backup never
+    /// prunes it, so the file restored is the file checked.
     pub fn restore_backup(&mut self, name: &str, now: EpochMillis) -> Result<BackupInfo> {
         let data_dir = self.data_dir()?;
         let backup = list_backups(&data_dir)?
             .into_iter()
             .find(|b| b.name == name)
             .ok_or_else(|| StoreError::NoBackup(name.to_string()))?;
-        check_file(&backup.path).map_err(|found| StoreError::BackupDamaged {
-            name: name.to_string(),
-            found,
+        let source = open_backup(&backup.path).map_err(|e| match e {
+            StoreError::DataDir { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                StoreError::NoBackup(name.to_string())
+            }
+            StoreError::Damaged(found) => StoreError::BackupDamaged {
+                name: name.to_string(),
+                found,
+            },
+            other => other,
         })?;
-        self.back_up(BackupReason::BeforeRestore, now)?;
-        self.conn.restore(
-            MAIN_DB,
-            &backup.path,
-            None::<fn(rusqlite::backup::Progress)>,
+        back_up(
+            &self.conn,
+            &data_dir,
+            BackupReason::BeforeRestore,
+            now,
+            Some(name),
         )?;
+        {
+            let copy = Backup::new(&source, &mut self.conn)?;
+            match copy.step(-1)? {
+                StepResult::Done => {}
+                _ => return Err(StoreError::BackupBusy),
+            }
+        }
         migrations().to_latest(&mut self.conn)?;
         Ok(backup)
     }
@@ -254,24 +346,40 @@ impl Store {
     }
 
     /// Opens the database in `data_dir` like [`Store::open_in`]; when the file is damaged
-    /// (it cannot be opened or read, or a check while the app ran found damage), moves it
-    /// to `damaged/` and restores the newest good backup, or starts a new database when
-    /// there is none. Other failures (a full disk, no permission) are returned.
+    /// (it cannot be opened or read, or a check while the app ran found damage that a
+    /// second check now confirms), moves it to `damaged/` and restores the newest good
+    /// backup, or starts a new database when there is none. Other failures (a full disk,
+    /// no permission) are returned and nothing is replaced.
     pub fn open_or_recover(data_dir: &Path, now: EpochMillis) -> Result<(Self, Option<Recovery>)> {
         let marker = data_dir.join(NEEDS_REPAIR);
+        let db = data_dir.join(DB_FILE_NAME);
         let damage = match std::fs::read_to_string(&marker) {
-            Ok(found) => Some(format!("a check found damage: {found}")),
-            Err(_) => match Self::open_in(data_dir) {
+            // The live file is checked again: a wrong alarm must not replace a sound
+            // database with yesterday's backup.
+            Ok(found) => match open_backup(&db).map(drop) {
+                Err(StoreError::Damaged(now_found)) => {
+                    Some(format!("a check found damage: {found}; again: {now_found}"))
+                }
+                Err(other) => return Err(other),
+                // A false alarm (the check itself failed on the way): the database stays.
+                Ok(()) => {
+                    let _ = std::fs::remove_file(&marker);
+                    None
+                }
+            },
+            Err(_) => None,
+        };
+        let damage = match damage {
+            Some(damage) => damage,
+            None => match Self::open_in(data_dir) {
                 Ok(store) => return Ok((store, None)),
-                Err(e) if e.is_damage() => Some(e.to_string()),
+                Err(e) if e.is_damage() => e.to_string(),
                 Err(e) => return Err(e),
             },
         };
-        let reason = damage.unwrap_or_default();
         let damaged_dir = data_dir.join(DAMAGED_DIR);
-        std::fs::create_dir_all(&damaged_dir).map_err(|e| io_error(&damaged_dir, e))?;
+        create_private_dir(&damaged_dir)?;
         let damaged_copy = damaged_dir.join(format!("tally-{now:013}.sqlite3"));
-        let db = data_dir.join(DB_FILE_NAME);
         for suffix in ["", "-wal", "-shm"] {
             let from = PathBuf::from(format!("{}{suffix}", db.display()));
             let to = PathBuf::from(format!("{}{suffix}", damaged_copy.display()));
@@ -294,17 +402,42 @@ impl Store {
             Some(Recovery {
                 damaged_copy,
                 restored,
-                reason,
+                reason: damage,
             }),
         ))
     }
 }
 
-/// Whether the database file at `path` opens and passes `integrity_check`.
-fn check_file(path: &Path) -> std::result::Result<(), String> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(|e| e.to_string())?;
-    integrity(&conn)
+/// Opens the Tally database file at `path` read-only, never creating it, and checks it:
+/// a missing or empty file, a file that is not a Tally database, or one that fails
+/// `integrity_check` is refused ([`StoreError::Damaged`] for the last two).
+fn open_backup(path: &Path) -> Result<Connection> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| io_error(path, e))?
+        .len();
+    if len == 0 {
+        return Err(StoreError::Damaged("the file is empty".into()));
+    }
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(damage_or_failure)?;
+    check(&conn)?;
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(damage_or_failure)?;
+    if version <= 0 {
+        return Err(StoreError::Damaged(
+            "the file is not a Tally database".into(),
+        ));
+    }
+    Ok(conn)
+}
+
+/// Whether the database file at `path` opens and passes its checks (see [`open_backup`]).
+fn check_file(path: &Path) -> Result<()> {
+    open_backup(path).map(drop)
 }
 
 impl StoreError {

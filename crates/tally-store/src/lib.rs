@@ -23,7 +23,7 @@ mod tree;
 
 pub use backup::{
     BACKUP_DIR, BACKUP_EVERY_MS, BACKUPS_KEPT, BackupInfo, BackupReason, DAMAGED_DIR, Recovery,
-    list_backups, mark_needs_repair,
+    UNDO_KEPT, list_backups, mark_needs_repair,
 };
 pub use conversations::TRASH_KEEPS_FOR_MS;
 pub use migrations::migrations;
@@ -38,7 +38,7 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("database migration failed: {0}")]
     Migration(#[from] rusqlite_migration::Error),
-    #[error("could not create the data folder {path}: {source}")]
+    #[error("could not use {path}: {source}")]
     DataDir {
         path: String,
         source: std::io::Error,
@@ -59,8 +59,30 @@ pub enum StoreError {
     NoPersona(i64),
     #[error("the name {0:?} is taken")]
     DuplicateName(String),
-    #[error("the backup {name} is damaged: {found}")]
+    #[error("the backup {name} cannot be restored: {found}")]
     BackupDamaged { name: String, found: String },
+    /// The backup's copy failed its check but the database passed it: the copy was spoilt
+    /// on the way (the disk), not the data. The copy was not kept.
+    #[error("the backup copy failed its check ({0}) while the database passed it")]
+    BackupUnverified(String),
+}
+
+impl StoreError {
+    /// Whether this failure is the disk being full (SQLite's `SQLITE_FULL`, or a file write
+    /// that found no room), which a user can fix by freeing space.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            Self::Sqlite(e) => e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull),
+            Self::Migration(rusqlite_migration::Error::RusqliteError { err, .. }) => {
+                err.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull)
+            }
+            Self::DataDir { source, .. } => {
+                source.kind() == std::io::ErrorKind::StorageFull
+                    || source.raw_os_error() == Some(28)
+            }
+            _ => false,
+        }
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -24,16 +24,15 @@ pub(crate) const CONVERSATION_COLUMNS: &str = "id, title, model, system_prompt, 
 impl Store {
     /// Opens (creating if needed) `tally.sqlite3` in `data_dir` and migrates it.
     pub fn open_in(data_dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
-            path: data_dir.display().to_string(),
-            source,
-        })?;
+        crate::backup::create_private_dir(data_dir)?;
         Self::open(&data_dir.join(DB_FILE_NAME))
     }
 
     /// Opens the database file at `path` and migrates it to the latest schema.
     pub fn open(path: &Path) -> Result<Self> {
         let mut conn = Connection::open(path)?;
+        // The user's alone; SQLite gives the -wal and -shm files the same mode.
+        crate::backup::make_private(path)?;
         // WAL: readers never block the writer, and a crash loses no committed row.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // NORMAL is durable against app crashes in WAL mode; only power loss can roll back
@@ -50,7 +49,13 @@ impl Store {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_millis() as i64);
             let target = version + i64::from(pending);
-            crate::backup::back_up(&conn, data_dir, BackupReason::BeforeUpgrade(target), now)?;
+            crate::backup::back_up(
+                &conn,
+                data_dir,
+                BackupReason::BeforeUpgrade(target),
+                now,
+                None,
+            )?;
         }
         migrations().to_latest(&mut conn)?;
         Ok(Self { conn })
@@ -65,9 +70,10 @@ impl Store {
 
     /// `PRAGMA integrity_check`: "ok", or the first problems found.
     pub fn integrity_check(&self) -> String {
-        match crate::backup::integrity(&self.conn) {
+        match crate::backup::check(&self.conn) {
             Ok(()) => "ok".into(),
-            Err(found) => found,
+            Err(StoreError::Damaged(found)) => found,
+            Err(other) => format!("not checked: {other}"),
         }
     }
 

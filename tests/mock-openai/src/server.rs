@@ -346,7 +346,13 @@ async fn chat(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
                 ..plain
             },
         ),
-        Some(Step::RetryAfter(seconds)) => rate_limited_for(seconds),
+        Some(Step::RetryAfter(seconds)) => rate_limited_for(seconds.to_string()),
+        Some(Step::RetryAfterRaw(value)) => rate_limited_for(value),
+        Some(Step::EndlessLine) => hostile::endless_line(),
+        Some(Step::EndlessReply) => hostile::endless_reply(&request.model),
+        Some(Step::HugeError) => hostile::huge_error(),
+        Some(Step::EndlessError) => hostile::endless_error(),
+        Some(Step::Redirect) => hostile::redirect(),
         Some(Step::Usage(usage)) => generated(
             &shared,
             &request,
@@ -387,6 +393,18 @@ enum Step {
     RetryAfter(u64),
     /// A normal reply reporting this usage: `usage:PROMPT/CACHED/COMPLETION/REASONING`.
     Usage(Usage),
+    /// The recorded 429, with this exact `retry-after` value (`retry-after-raw:1e300`).
+    RetryAfterRaw(String),
+    /// A hostile server: an SSE line that never ends (bounded here at 64 MiB).
+    EndlessLine,
+    /// A hostile server: reply text that never ends (bounded here at 64 MiB).
+    EndlessReply,
+    /// A hostile server: a 500 whose error body is huge (16 MiB).
+    HugeError,
+    /// A hostile server: a 500 whose error body starts and never finishes.
+    EndlessError,
+    /// A 307 redirect to another address.
+    Redirect,
 }
 
 impl Step {
@@ -414,6 +432,18 @@ impl Step {
             Step::RetryAfter(seconds)
         } else if let Some(usage) = text.strip_prefix("usage:").and_then(Usage::parse) {
             Step::Usage(usage)
+        } else if let Some(value) = text.strip_prefix("retry-after-raw:") {
+            Step::RetryAfterRaw(value.to_string())
+        } else if text == "endless-line" {
+            Step::EndlessLine
+        } else if text == "endless-reply" {
+            Step::EndlessReply
+        } else if text == "huge-error" {
+            Step::HugeError
+        } else if text == "endless-error" {
+            Step::EndlessError
+        } else if text == "redirect" {
+            Step::Redirect
         } else {
             Step::Wire(text.to_string())
         }
@@ -440,13 +470,93 @@ fn step_for(shared: &Shared, scenario: &str) -> Step {
     step
 }
 
-fn rate_limited_for(seconds: u64) -> Response {
+fn rate_limited_for(retry_after: String) -> Response {
     let mut file = wire_file("error-429-rate-limit").expect("recorded file");
     file.headers
         .retain(|(name, _)| name != "retry-after-ms" && name != "retry-after");
-    file.headers
-        .push(("retry-after".into(), seconds.to_string()));
+    file.headers.push(("retry-after".into(), retry_after));
     replay_whole(&file)
+}
+
+/// Answers no real server gives, for the client's bounds. Each is bounded here too, so a
+/// client that failed to stop reading would still see an end.
+mod hostile {
+    use futures_util::StreamExt;
+
+    use super::*;
+
+    const MIB: usize = 1 << 20;
+
+    /// `first`, then `piece` again and again until `total` bytes have gone.
+    fn repeated(first: String, piece: String, total: usize) -> Body {
+        let count = total / piece.len().max(1);
+        let pieces = std::iter::once(first).chain(std::iter::repeat_n(piece, count));
+        Body::from_stream(stream::iter(
+            pieces.map(|p| Ok::<_, io::Error>(Bytes::from(p))),
+        ))
+    }
+
+    pub(super) fn endless_line() -> Response {
+        sse_response(
+            repeated("data: {\"x\":\"".into(), "a".repeat(64 * 1024), 64 * MIB),
+            "req_mock_endless_line",
+        )
+    }
+
+    pub(super) fn endless_reply(model: &str) -> Response {
+        let chunk = |content: &str| {
+            format!(
+                "data: {{\"id\":\"chatcmpl-endless\",\"object\":\"chat.completion.chunk\",\"created\":{CREATED},\"model\":{},\"choices\":[{{\"index\":0,\"delta\":{{\"content\":{}}},\"finish_reason\":null}}]}}\n\n",
+                serde_json::to_string(model).unwrap(),
+                serde_json::to_string(content).unwrap()
+            )
+        };
+        sse_response(
+            repeated(chunk(""), chunk(&"more words ".repeat(1500)), 64 * MIB),
+            "req_mock_endless_reply",
+        )
+    }
+
+    pub(super) fn huge_error() -> Response {
+        let mut response = repeated(
+            "{\"error\":{\"message\":\"".into(),
+            "x".repeat(64 * 1024),
+            16 * MIB,
+        )
+        .into_response();
+        *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        response
+    }
+
+    pub(super) fn endless_error() -> Response {
+        let start = stream::once(async {
+            Ok::<_, io::Error>(Bytes::from_static(b"{\"error\":{\"message\":\"Internal"))
+        });
+        // Never more, for at most ten minutes.
+        let hang = stream::once(async {
+            tokio::time::sleep(Duration::from_secs(600)).await;
+            Ok::<_, io::Error>(Bytes::from_static(b"\"}}"))
+        });
+        let mut response = Body::from_stream(start.chain(hang)).into_response();
+        *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        response
+    }
+
+    pub(super) fn redirect() -> Response {
+        (
+            StatusCode::TEMPORARY_REDIRECT,
+            [(header::LOCATION, "http://127.0.0.1:9/v1/chat/completions")],
+        )
+            .into_response()
+    }
 }
 
 /// The o-series and gpt-5 family take `max_completion_tokens` and only the default

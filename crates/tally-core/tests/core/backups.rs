@@ -93,7 +93,7 @@ async fn restore_waits_for_a_streaming_reply() {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
     let refused = engine.backup_restore(&backup.name).unwrap_err();
-    assert_eq!(refused.code(), ErrorCode::InvalidInput);
+    assert_eq!(refused.code(), ErrorCode::Busy);
     assert!(refused.to_string().contains("reply"), "{refused}");
     engine.stop(crate::recent(&engine)[0].id);
     sending.await.unwrap().unwrap();

@@ -355,3 +355,90 @@ async fn a_tally_import_reports_its_progress() {
         .unwrap();
     assert_eq!(*seen.lock().unwrap(), vec![(0, 2), (1, 2), (2, 2)]);
 }
+
+/// An imported file is untrusted: a ledger row with a negative or absurd cost, tokens past
+/// any real request, an unknown status or a date in the future makes its conversation
+/// unreadable (reported, not imported), so the month's sum and the hard stop stay right.
+#[tokio::test]
+async fn an_imported_ledger_row_out_of_any_real_range_is_refused() {
+    let server = mock("Fine.", 7, 0).await;
+    let (_a_dir, a) = engine(&server, Some(KEY));
+    a.send(ask(None, "One question"), Events::default().sink())
+        .await
+        .unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let file = export(&a, folder.path(), None, ExportFormat::Json);
+    let cases: [(&str, serde_json::Value); 7] = [
+        ("costNanos", serde_json::json!(-5_000_000_000i64)),
+        ("costNanos", serde_json::json!(i64::MAX)),
+        ("promptTokens", serde_json::json!(u64::MAX)),
+        ("status", serde_json::json!("=HYPERLINK(\"http://x\")")),
+        ("createdAt", serde_json::json!(i64::MAX / 2)),
+        ("createdAt", serde_json::json!(-1)),
+        ("durationMs", serde_json::json!(-3)),
+    ];
+    for (field, value) in cases {
+        let mut json: serde_json::Value = serde_json::from_str(&file).unwrap();
+        json["conversations"][0]["usage"][0][field] = value.clone();
+        let (_b_dir, b) = engine(&server, Some(KEY));
+        let summary = b.import_text(&json.to_string(), |_| {}).unwrap();
+        assert_eq!(
+            (summary.imported, summary.unreadable),
+            (0, 1),
+            "{field} = {value}"
+        );
+        assert_eq!(b.spend_summary().unwrap().spent_nanos, 0, "{field}");
+    }
+    // The file as exported still imports.
+    let (_b_dir, b) = engine(&server, Some(KEY));
+    assert_eq!(b.import_text(&file, |_| {}).unwrap().imported, 1);
+}
+
+/// Exports never overwrite a file or follow a link, and are the user's alone.
+#[cfg(unix)]
+#[tokio::test]
+async fn exports_never_overwrite_or_follow_a_link_and_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = mock("Fine.", 7, 0).await;
+    let (_dir, engine) = engine(&server, Some(KEY));
+    engine
+        .send(ask(None, "Export me"), Events::default().sink())
+        .await
+        .unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let first = engine
+        .export_conversations(
+            &ExportRequest {
+                conversation_id: None,
+                format: ExportFormat::Json,
+            },
+            folder.path(),
+        )
+        .unwrap();
+    let mode = std::fs::metadata(&first.path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    // A link planted where the next name would be, pointing at a file that does not
+    // exist yet: the export fails rather than create that file through the link.
+    let stem = Path::new(&first.path)
+        .file_stem()
+        .unwrap()
+        .to_str()
+        .unwrap();
+    let target = elsewhere.path().join("planted");
+    std::os::unix::fs::symlink(&target, folder.path().join(format!("{stem}-2.json"))).unwrap();
+    let second = engine.export_conversations(
+        &ExportRequest {
+            conversation_id: None,
+            format: ExportFormat::Json,
+        },
+        folder.path(),
+    );
+    assert!(second.is_err(), "{second:?}");
+    assert!(!target.exists(), "the export wrote through a link");
+    assert!(
+        std::fs::read_to_string(&first.path)
+            .unwrap()
+            .contains("Export me")
+    );
+}

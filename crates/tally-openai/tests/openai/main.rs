@@ -1,6 +1,7 @@
 //! The client against the mock server on loopback, which replays the real wire format.
 
 mod errors;
+mod hostile;
 mod parsing;
 mod retries;
 mod streaming;

@@ -4,8 +4,8 @@ use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 
 use tally_store::{
-    BACKUP_EVERY_MS, BACKUPS_KEPT, BackupReason, DAMAGED_DIR, DB_FILE_NAME, Store, list_backups,
-    migrations,
+    BACKUP_EVERY_MS, BACKUPS_KEPT, BackupReason, DAMAGED_DIR, DB_FILE_NAME, Store, UNDO_KEPT,
+    list_backups, migrations,
 };
 
 const NOW: i64 = 1_795_435_200_000;
@@ -227,4 +227,198 @@ fn damage_found_by_the_daily_check_is_repaired_at_the_next_start() {
     assert_eq!(recovery.unwrap().restored.unwrap().created_at, NOW);
     assert_eq!(titles(&store), ["Safe"]);
     assert_eq!(store.integrity_check(), "ok");
+}
+
+/// Every conversation (with its messages) and every ledger row, as a comparable snapshot.
+fn everything(store: &Store) -> (Vec<(String, Vec<String>)>, Vec<tally_store::UsageRow>) {
+    let mut conversations: Vec<(String, Vec<String>)> = store
+        .conversation_page(None, 1000)
+        .unwrap()
+        .into_iter()
+        .map(|c| {
+            let texts = store
+                .current_branch(c.id)
+                .unwrap()
+                .into_iter()
+                .map(|m| m.content)
+                .collect();
+            (c.title, texts)
+        })
+        .collect();
+    conversations.sort();
+    (conversations, store.usage_rows().unwrap())
+}
+
+/// Restore's "before restore" backup prunes the set to seven: it used to delete the very
+/// file being restored (the oldest), which SQLite then created empty and copied over the
+/// live database. Each of the seven is restored in turn, the oldest first, and each time
+/// the data is exactly what that backup held.
+#[test]
+fn restoring_each_of_the_seven_kept_backups_in_turn_gives_back_exactly_its_data() {
+    let (dir, mut store) = crate::open();
+    let mut expected = std::collections::HashMap::new();
+    for day in 0..BACKUPS_KEPT as i64 {
+        let c = store
+            .create_conversation(&format!("Day {day}"), "m", day)
+            .unwrap();
+        store
+            .begin_exchange(c.id, &format!("Question of day {day}"), "m", day)
+            .unwrap();
+        store
+            .record_usage(&crate::ledger::row(c.id, Some(1_000 * (day + 1))))
+            .unwrap();
+        let backup = store
+            .back_up(BackupReason::Daily, NOW + day * BACKUP_EVERY_MS)
+            .unwrap();
+        expected.insert(backup.name.clone(), everything(&store));
+    }
+    let mut names: Vec<String> = list_backups(dir.path())
+        .unwrap()
+        .into_iter()
+        .map(|b| b.name)
+        .collect();
+    names.reverse();
+    assert_eq!(names.len(), BACKUPS_KEPT);
+    for (i, name) in names.iter().enumerate() {
+        let now = NOW + (10 + i as i64) * BACKUP_EVERY_MS;
+        store.restore_backup(name, now).unwrap();
+        assert_eq!(everything(&store), expected[name], "after restoring {name}");
+        assert!(
+            everything(&store).1.iter().all(|r| r.cost_nanos.is_some()),
+            "ledger rows intact"
+        );
+        assert_eq!(store.integrity_check(), "ok");
+        // The seven are all still there; the undo points of the restores are kept apart.
+        let kept = list_backups(dir.path()).unwrap();
+        for name in &names {
+            assert!(kept.iter().any(|b| &b.name == name), "{name} was pruned");
+        }
+        let undo = kept
+            .iter()
+            .filter(|b| b.reason == BackupReason::BeforeRestore)
+            .count();
+        assert_eq!(undo, (i + 1).min(UNDO_KEPT));
+    }
+}
+
+/// A backup file that is missing, empty, not a database, or not Tally's is refused before
+/// anything changes: the live data stays as it was.
+#[test]
+fn a_missing_empty_or_foreign_backup_is_refused_and_nothing_changes() {
+    let (dir, mut store) = crate::open();
+    store.create_conversation("Live", "m", 1).unwrap();
+    let backups = dir.path().join("backups");
+    std::fs::create_dir_all(&backups).unwrap();
+    let foreign = backups.join("tally-0000000000003-manual.sqlite3");
+    rusqlite::Connection::open(&foreign)
+        .unwrap()
+        .execute_batch("CREATE TABLE other (x); INSERT INTO other VALUES (1);")
+        .unwrap();
+    std::fs::write(backups.join("tally-0000000000002-manual.sqlite3"), b"").unwrap();
+    std::fs::write(
+        backups.join("tally-0000000000001-manual.sqlite3"),
+        b"SQLite format 3\0 and then nothing that makes sense",
+    )
+    .unwrap();
+    for name in [
+        "tally-0000000000001-manual.sqlite3",
+        "tally-0000000000002-manual.sqlite3",
+        "tally-0000000000003-manual.sqlite3",
+    ] {
+        let refused = store.restore_backup(name, NOW).unwrap_err();
+        assert!(
+            matches!(refused, tally_store::StoreError::BackupDamaged { .. }),
+            "{name}: {refused}"
+        );
+        assert_eq!(titles(&store), ["Live"], "{name}");
+    }
+    // A name listed a moment ago whose file is gone: no empty file is created for it.
+    let gone = store.back_up(BackupReason::Manual, NOW).unwrap();
+    std::fs::remove_file(&gone.path).unwrap();
+    let refused = store.restore_backup(&gone.name, NOW + 1).unwrap_err();
+    assert!(
+        matches!(refused, tally_store::StoreError::NoBackup(_)),
+        "{refused}"
+    );
+    assert!(!gone.path.exists(), "restore created the missing file");
+    assert_eq!(titles(&store), ["Live"]);
+    // Recovery at start passes over the empty and foreign files too.
+    drop(store);
+    damage(dir.path(), 0, 100);
+    let (store, recovery) = Store::open_or_recover(dir.path(), NOW + 2).unwrap();
+    assert!(recovery.unwrap().restored.is_none());
+    assert!(titles(&store).is_empty());
+}
+
+/// A check that could not run (here: the backup folder cannot be written, as with a full
+/// disk) is that failure, not damage: nothing is marked for repair, and the next start
+/// keeps the database.
+#[test]
+fn a_backup_that_fails_on_the_way_is_not_taken_for_damage() {
+    let (dir, mut store) = crate::open();
+    store.create_conversation("Healthy", "m", 1).unwrap();
+    // A file where the backup folder should be: every copy fails with an I/O error.
+    std::fs::write(dir.path().join("backups"), b"in the way").unwrap();
+    let failed = store.back_up_if_due(NOW).unwrap_err();
+    assert!(!failed.is_damage(), "{failed}");
+    assert!(!dir.path().join("needs-repair").exists());
+    drop(store);
+    std::fs::remove_file(dir.path().join("backups")).unwrap();
+    let (store, recovery) = Store::open_or_recover(dir.path(), NOW).unwrap();
+    assert!(recovery.is_none());
+    assert_eq!(titles(&store), ["Healthy"]);
+}
+
+/// A mark left by an earlier check is checked again before anything is replaced: a sound
+/// database is kept (the mark was a false alarm), a damaged one is repaired.
+#[test]
+fn a_repair_mark_is_checked_again_before_the_database_is_replaced() {
+    let (dir, mut store) = crate::open();
+    store.create_conversation("Yesterday", "m", 1).unwrap();
+    store.back_up(BackupReason::Daily, NOW).unwrap();
+    store.create_conversation("Today", "m", 2).unwrap();
+    drop(store);
+    tally_store::mark_needs_repair(dir.path(), "disk I/O error").unwrap();
+    let (store, recovery) = Store::open_or_recover(dir.path(), NOW + 1).unwrap();
+    assert!(recovery.is_none(), "a sound database was replaced");
+    assert_eq!(titles(&store), ["Today", "Yesterday"]);
+    assert!(!dir.path().join("needs-repair").exists());
+}
+
+/// The disk full error is told apart from other failures, so the user gets its own words.
+#[test]
+fn a_full_disk_is_told_apart() {
+    let full = tally_store::StoreError::Sqlite(rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+        None,
+    ));
+    assert!(full.is_disk_full());
+    assert!(!full.is_damage());
+    let io = tally_store::StoreError::DataDir {
+        path: "x".into(),
+        source: std::io::Error::from_raw_os_error(28),
+    };
+    assert!(io.is_disk_full());
+    assert!(!tally_store::StoreError::BackupBusy.is_disk_full());
+}
+
+/// The database, its backups and the folders that hold them are the user's alone.
+#[cfg(unix)]
+#[test]
+fn the_database_and_its_backups_are_readable_by_the_user_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("Tally");
+    let mut store = Store::open_in(&data).unwrap();
+    store.create_conversation("Private", "m", 1).unwrap();
+    let backup = store.back_up(BackupReason::Manual, NOW).unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    assert_eq!(mode(&data.join("backups")), 0o700);
+    assert_eq!(mode(&backup.path), 0o600);
+    for suffix in ["", "-wal", "-shm"] {
+        let path = data.join(format!("{DB_FILE_NAME}{suffix}"));
+        assert!(path.exists(), "{suffix}");
+        assert_eq!(mode(&path), 0o600, "{suffix}");
+    }
 }

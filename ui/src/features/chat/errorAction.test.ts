@@ -17,6 +17,9 @@ describe("errorAction", () => {
     ["timeout", true, "Try again"],
     ["invalid_input", true, "Dismiss"],
     ["storage", true, "Dismiss"],
+    ["busy", true, "Try again"],
+    ["busy", false, "Dismiss"],
+    ["disk_full", true, "Try again"],
   ];
   it.each(cases)("%s (retry possible: %s) offers %s", (code, canRetry, label) => {
     expect(errorAction(code, canRetry).label).toBe(label);

@@ -27,6 +27,9 @@ export function errorAction(code: ErrorCode, canRetry: boolean): ErrorAction {
     case "server_error":
     case "network":
     case "timeout":
+    // A restore that was running, or a disk the user has since freed: worth another go.
+    case "busy":
+    case "disk_full":
       return canRetry
         ? { kind: "retry", label: "Try again" }
         : { kind: "dismiss", label: "Dismiss" };
