@@ -136,7 +136,7 @@ impl Engine {
     /// screen (the other versions are in the JSON export).
     fn markdown(&self, tree: &ConversationTree) -> Result<String, CoreError> {
         let c = &tree.conversation;
-        let cost: i64 = tree.usage.iter().filter_map(|u| u.cost_nanos).sum();
+        let cost = known_cost(&tree.usage);
         let started = tally_spend::local_date(c.created_at, &self.time_zone);
         let mut text = format!(
             "# {}\n\n{} · started {started} · cost {}\n",
@@ -532,6 +532,14 @@ struct TallyMessage {
     updated_at: i64,
 }
 
+/// The sum of the known costs of `usage`; saturating, never wrapping or panicking.
+fn known_cost(usage: &[UsageRow]) -> i64 {
+    usage
+        .iter()
+        .filter_map(|u| u.cost_nanos)
+        .fold(0i64, i64::saturating_add)
+}
+
 /// The most one imported ledger row may cost: $100,000 in nano-USD.
 const MAX_IMPORTED_COST: i64 = 100_000 * 1_000_000_000;
 /// The most tokens of one kind one imported request may hold.
@@ -540,7 +548,7 @@ const MAX_IMPORTED_TOKENS: u64 = 100_000_000;
 const FUTURE_SLACK_MS: i64 = DAY_MS;
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 /// The request outcomes Tally writes.
-const KNOWN_STATUSES: [&str; 4] = ["complete", "stopped", "interrupted", "error"];
+const KNOWN_STATUSES: [&str; 5] = ["streaming", "complete", "stopped", "interrupted", "error"];
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -616,7 +624,7 @@ impl From<&ConversationTree> for TallyConversation {
                     duration_ms: u.duration_ms,
                 })
                 .collect(),
-            cost_nanos: tree.usage.iter().filter_map(|u| u.cost_nanos).sum(),
+            cost_nanos: known_cost(&tree.usage),
         }
     }
 }

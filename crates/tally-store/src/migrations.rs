@@ -268,6 +268,40 @@ WHEN NEW.uid IS NULL BEGIN
 END;
 "#,
         ),
+        M::up(
+            r#"
+-- Ledger rows also come from imported files: a row no real request can have is refused,
+-- so a month's sum can neither go negative (the hard stop would never trip) nor overflow
+-- (every send would fail). SQLite cannot add a CHECK to a table, so triggers check.
+-- Rows an earlier version let in are kept, made harmless: an impossible cost becomes
+-- "price unknown" (counted in tokens), an impossible status "error".
+UPDATE usage_ledger SET cost_nanos = NULL
+    WHERE cost_nanos < 0 OR cost_nanos > 100000000000000;
+UPDATE usage_ledger SET status = 'error'
+    WHERE status NOT IN ('streaming', 'complete', 'stopped', 'interrupted', 'error');
+UPDATE usage_ledger SET
+    prompt_tokens = min(prompt_tokens, 1000000000),
+    cached_tokens = min(cached_tokens, 1000000000),
+    completion_tokens = min(completion_tokens, 1000000000),
+    reasoning_tokens = min(reasoning_tokens, 1000000000);
+CREATE TRIGGER usage_ledger_in_range_insert BEFORE INSERT ON usage_ledger
+WHEN NEW.cost_nanos < 0 OR NEW.cost_nanos > 100000000000000
+    OR NEW.status NOT IN ('streaming', 'complete', 'stopped', 'interrupted', 'error')
+    OR max(NEW.prompt_tokens, NEW.cached_tokens, NEW.completion_tokens,
+           NEW.reasoning_tokens) > 1000000000
+BEGIN
+    SELECT RAISE(ABORT, 'a ledger row out of any real range');
+END;
+CREATE TRIGGER usage_ledger_in_range_update BEFORE UPDATE ON usage_ledger
+WHEN NEW.cost_nanos < 0 OR NEW.cost_nanos > 100000000000000
+    OR NEW.status NOT IN ('streaming', 'complete', 'stopped', 'interrupted', 'error')
+    OR max(NEW.prompt_tokens, NEW.cached_tokens, NEW.completion_tokens,
+           NEW.reasoning_tokens) > 1000000000
+BEGIN
+    SELECT RAISE(ABORT, 'a ledger row out of any real range');
+END;
+"#,
+        ),
     ])
 });
 

@@ -63,7 +63,61 @@ const DATA_AT_VERSION: &[&str] = &[
      INSERT INTO personas (name, prompt, created_at, updated_at) VALUES ('Mine', 'p', 1, 1);",
     "INSERT INTO conversations (id, title, model, created_at, updated_at, uid)
          VALUES (4, 'Imported at v7', 'gpt-4o', 8, 8, 'chatgpt:abc');",
+    "INSERT INTO settings (key, value) VALUES ('written_at', 'v8');",
 ];
+
+/// Rows an import of an earlier version could write (a negative cost, a cost that would
+/// overflow a month's sum, a formula for a status) are made harmless by the upgrade, and
+/// the database refuses such rows from then on, whoever writes them.
+#[test]
+fn the_ledger_refuses_rows_out_of_any_real_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(DB_FILE_NAME);
+    let poisoned = "INSERT INTO usage_ledger (created_at, purpose, model, prompt_tokens,
+            cached_tokens, completion_tokens, reasoning_tokens, cost_nanos, estimated, status)
+        VALUES (1000, 'chat', 'm', 1, 0, 1, 0, -5000000000, 0, 'complete'),
+               (2000, 'chat', 'm', 1, 0, 1, 0, 9223372036854775807, 0, 'complete'),
+               (3000, 'chat', 'm', 1, 0, 1, 0, 700, 0, '=HYPERLINK(\"http://x\")'),
+               (4000, 'chat', 'm', 1, 0, 1, 0, 800, 0, 'complete');";
+    {
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        migrations().to_version(&mut conn, 7).unwrap();
+        conn.execute_batch(poisoned).unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    let rows = store.usage_rows().unwrap();
+    assert_eq!(rows.len(), 4, "no row is lost");
+    let costs: Vec<_> = rows.iter().map(|r| r.cost_nanos).collect();
+    assert_eq!(costs, [None, None, Some(700), Some(800)]);
+    assert_eq!(rows[2].status, "error");
+    assert_eq!(store.spend_between(0, 10_000).unwrap().cost_nanos, 1_500);
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    for (column, value) in [
+        ("cost_nanos", "-1"),
+        ("cost_nanos", "100000000000001"),
+        ("status", "'=1+1'"),
+        ("prompt_tokens", "1000000001"),
+    ] {
+        let refused = conn.execute(
+            &format!("UPDATE usage_ledger SET {column} = {value} WHERE cost_nanos = 800"),
+            [],
+        );
+        assert!(refused.is_err(), "{column} = {value}");
+        let sql = poisoned.replace(
+            "-5000000000, 0, 'complete'",
+            &match column {
+                "cost_nanos" => format!("{value}, 0, 'complete'"),
+                "status" => format!("1, 0, {value}"),
+                _ => "1, 0, 'complete'".into(),
+            },
+        );
+        if column != "prompt_tokens" {
+            let first_row = sql.split("),").next().unwrap().to_string() + ");";
+            assert!(conn.execute_batch(&first_row).is_err(), "{first_row}");
+        }
+    }
+}
 
 /// A database at every earlier schema version, with the data each version could hold,
 /// migrates to the latest version and keeps all of it.
@@ -119,8 +173,15 @@ fn upgrades_from_every_earlier_version_with_data() {
         assert!(store.personas().unwrap().len() >= 4, "the shipped personas");
         // Conversations from before pins and the Trash are in the list, neither.
         let recent = store.conversation_page(None, 10).unwrap();
-        assert_eq!(recent[0].title, "Old");
-        assert_eq!((recent[0].pinned_at, recent[0].deleted_at), (None, None));
+        let old = recent
+            .iter()
+            .find(|c| c.title == "Old")
+            .expect("Old listed");
+        assert_eq!((old.pinned_at, old.deleted_at), (None, None));
+        // What a v7 import wrote keeps the uid it came with.
+        if from >= 7 {
+            assert_eq!(store.conversation_tree(4).unwrap().uid, "chatgpt:abc");
+        }
         // Conversations from before uids get one each, for export and import.
         let uids: std::collections::HashSet<_> = [1, 2, 3]
             .into_iter()

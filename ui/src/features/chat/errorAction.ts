@@ -23,11 +23,12 @@ export function errorAction(code: ErrorCode, canRetry: boolean): ErrorAction {
       return { kind: "new-chat", label: "Start a new chat" };
     case "quota_exhausted":
       return { kind: "link", label: "Open OpenAI billing", url: BILLING_URL };
+    // Passing trouble, a restore that was running, or a disk the user has since freed:
+    // worth another go.
     case "rate_limited":
     case "server_error":
     case "network":
     case "timeout":
-    // A restore that was running, or a disk the user has since freed: worth another go.
     case "busy":
     case "disk_full":
       return canRetry
