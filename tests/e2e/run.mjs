@@ -807,7 +807,7 @@ async function main() {
     }
   });
 
-  await test("when OpenAI cannot be reached, the typed text stays in the composer", async () => {
+  await test("when OpenAI cannot be reached, the message waits in the chat with Try again, not also in the composer", async () => {
     mock.kill();
     await new Promise((resolve) => mock.once("exit", resolve));
     await app.run(`document.querySelector('[data-testid="composer-input"]').value = ""`);
@@ -817,8 +817,13 @@ async function main() {
       const text = await app.text('[data-testid="error-banner"]');
       return text?.includes("could not reach") && text;
     });
+    if (!banner.includes("Try again")) throw new Error(`banner: ${banner}`);
+    const messages = await app.messages();
+    const mine = messages.filter((m) => m.role === "user").at(-1);
+    if (mine?.text !== "Are you there?") throw new Error(`last message: ${JSON.stringify(messages.at(-2))}`);
+    // One place only: Send cannot send it a second time.
     const draft = await app.run(`return document.querySelector('[data-testid="composer-input"]').value`);
-    if (!draft.endsWith("Are you there?")) throw new Error(`composer holds ${JSON.stringify(draft)} (${banner})`);
+    if (draft !== "") throw new Error(`composer still holds ${JSON.stringify(draft)}`);
     await app.screenshot("5-offline");
   });
 

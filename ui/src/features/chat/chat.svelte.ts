@@ -52,6 +52,8 @@ export class ChatState {
   #frame: number | null = null;
   /** The stream under way carries the composer's text (so the composer may be cleared). */
   #sending = false;
+  /** The text a send took from the composer, until the composer gives it up. */
+  #sentText: string | null = null;
   /** The user message an edit replaces, and its new text, while the edit is sent. */
   #editing: { id: number; text: string } | null = null;
 
@@ -294,6 +296,7 @@ export class ChatState {
       this.flush();
       this.streaming = false;
       this.#sending = false;
+      this.#sentText = null;
       this.#editing = null;
       await Promise.all([this.history.load(), this.reload()]);
     }
@@ -347,6 +350,7 @@ export class ChatState {
           model: null,
         };
         this.#sending = event.kind === "send";
+        this.#sentText = event.kind === "send" ? this.draft.trim() : null;
         const userMessage = (content: string) => ({
           ...base,
           id: event.userMessageId,
@@ -418,6 +422,10 @@ export class ChatState {
       case "failed": {
         this.retry = null;
         this.flush();
+        // The message is saved in the conversation, where Try again sends it again: the
+        // composer gives it up, so that Send cannot send it a second time. Text typed
+        // since is the next message and stays.
+        this.#clearSentDraft();
         const reply = this.reply();
         if (reply) {
           reply.status = event.status;
@@ -433,8 +441,11 @@ export class ChatState {
   }
 
   #clearSentDraft() {
-    if (this.#sending) this.draft = "";
+    if (this.#sending && this.#sentText !== null && this.draft.trim() === this.#sentText) {
+      this.draft = "";
+    }
     this.#sending = false;
+    this.#sentText = null;
   }
 
   flush() {

@@ -48,7 +48,7 @@ describe("ChatState", () => {
     expect(state.draft).toBe("And then?");
   });
 
-  it("keeps the typed text and the partial reply when the request fails", () => {
+  it("keeps the partial reply when the request fails, and the message in one place only", () => {
     const state = new ChatState();
     started(state);
     state.apply({ type: "delta", text: "Par" });
@@ -62,10 +62,21 @@ describe("ChatState", () => {
     expect(state.messages[1].status).toBe("interrupted");
     expect(state.error?.code).toBe("network");
 
+    // Failed before any text (a billing 429, say): the message is saved in the chat, where
+    // Try again sends it again; the composer gives it up, so Send cannot send it twice.
     const failedEarly = new ChatState();
     started(failedEarly);
-    failedEarly.apply({ type: "failed", status: "error", code: "network", message: "x" });
-    expect(failedEarly.draft).toBe("  Hello there ");
+    failedEarly.apply({ type: "failed", status: "error", code: "quota_exhausted", message: "x" });
+    expect(failedEarly.messages[0].content).toBe("Hello there");
+    expect(failedEarly.draft).toBe("");
+    expect(failedEarly.canSend).toBe(false);
+
+    // Text typed after sending is the next message: a failure keeps it.
+    const typedOn = new ChatState();
+    started(typedOn);
+    typedOn.draft = "Something else entirely";
+    typedOn.apply({ type: "failed", status: "error", code: "network", message: "x" });
+    expect(typedOn.draft).toBe("Something else entirely");
   });
 
   it("announces a retry until text arrives", () => {
