@@ -3,7 +3,7 @@
 //! the notice a user gets when a damaged database was replaced at start.
 
 use serde::{Deserialize, Serialize};
-use tally_store::{BackupInfo, BackupReason, Recovery, Store, StoreError};
+use tally_store::{BackupInfo, BackupReason, Recovery, Store};
 
 use crate::api::{BackupKind, BackupView, RecoveryNotice};
 use crate::spend::Notice;
@@ -25,13 +25,21 @@ impl Engine {
     /// connection, so sending is never held up by a backup. Damage found by the check is
     /// told to the user at once and repaired at the next start.
     pub fn maintain(&self) -> Result<Option<BackupView>, CoreError> {
-        let store = Store::open_in(&self.data_dir)?;
-        let made = match store.back_up_if_due(self.now()) {
-            Ok(made) => made,
-            Err(StoreError::Damaged(found)) => {
+        let checked = Store::open_in(&self.data_dir).and_then(|store| {
+            let made = store.back_up_if_due(self.now())?;
+            Ok((store, made))
+        });
+        let made = match checked {
+            Ok((_, made)) => made,
+            // Damage met anywhere on the way (opening, copying, checking): repaired at the
+            // next start, which checks again first.
+            Err(e) if e.is_damage() => {
+                let found = e.to_string();
                 tracing::error!(%found, "the daily check found damage in the database");
-                let told = CoreError::Damaged(found).to_string();
-                self.notify(Notice::StorageProblem(told));
+                tally_store::mark_needs_repair(&self.data_dir, &found)?;
+                self.notify(Notice::StorageProblem(
+                    CoreError::Damaged(found).to_string(),
+                ));
                 return Ok(None);
             }
             Err(e) => return Err(e.into()),

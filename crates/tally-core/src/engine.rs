@@ -227,9 +227,28 @@ impl Engine {
     }
 
     /// Stores a pasted key in the keychain (trimmed and checked first).
+    /// Stores a pasted key in the keychain, checked as the API address in use takes keys
+    /// (OpenAI's own shape for OpenAI, anything header-safe for another server).
     pub fn key_set(&self, pasted: &str) -> Result<KeyStatusView, CoreError> {
-        self.keys.store(pasted)?;
+        self.keys.store(pasted, self.key_format()?)?;
         Ok(self.keys.status())
+    }
+
+    /// Which keys the API address in use takes: OpenAI's own shape for OpenAI, anything
+    /// header-safe for another server (a gateway's or a local model's key is its business).
+    fn key_format(&self) -> Result<tally_keychain::KeyFormat, CoreError> {
+        let openai = tally_openai::parse_base_url(&self.api_base()?)
+            .is_some_and(|url| url.host_str() == Some("api.openai.com"));
+        Ok(if openai {
+            tally_keychain::KeyFormat::OpenAi
+        } else {
+            tally_keychain::KeyFormat::Other
+        })
+    }
+
+    /// The key to send to the API address in use.
+    pub(crate) fn key_to_send(&self) -> Result<tally_keychain::Sensitive<String>, CoreError> {
+        self.keys.resolve(self.key_format()?)
     }
 
     pub fn key_delete(&self) -> Result<KeyStatusView, CoreError> {
@@ -239,7 +258,7 @@ impl Engine {
 
     /// Tries the key in use with `GET /models`.
     pub async fn key_test(&self) -> Result<KeyTestResult, CoreError> {
-        let key = self.keys.resolve()?;
+        let key = self.key_to_send()?;
         let client = self.client()?;
         let list = client.list_models(&key).await?;
         let mut models: Vec<String> = list

@@ -108,6 +108,13 @@ impl From<OpenAiError> for CoreError {
                 "The API address “{url}” is not a web address. Check it in Settings."
             ));
         }
+        if let OpenAiError::InsecureBaseUrl(url) = &e {
+            return Self::InvalidInput(format!(
+                "The API address “{url}” starts with http://, so your key would cross the \
+                 network unencrypted. Use its https:// address (plain http:// is only for a \
+                 server on this computer)."
+            ));
+        }
         let kind = e.kind();
         let message = match &e {
             OpenAiError::Redirected(to) => format!(

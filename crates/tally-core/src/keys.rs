@@ -1,6 +1,6 @@
 //! Which key a request uses: the keychain's, or `OPENAI_API_KEY` for this run only.
 
-use tally_keychain::{ApiKeyStore, KeychainError, Sensitive, normalize_key};
+use tally_keychain::{ApiKeyStore, KeyFormat, KeychainError, Sensitive, normalize_key};
 
 use crate::CoreError;
 use crate::api::{KeySource, KeyStatusView};
@@ -13,17 +13,23 @@ pub(crate) struct Keys {
 
 impl Keys {
     pub(crate) fn new(keychain: ApiKeyStore, env_value: Option<Sensitive<String>>) -> Self {
-        // A malformed environment value is ignored rather than sent.
-        let from_env = env_value.and_then(|v| normalize_key(v.expose()).ok());
+        // Checked against the server it goes to when it is used (see `resolve`).
+        let from_env = env_value.and_then(|v| normalize_key(v.expose(), KeyFormat::Other).ok());
         Self { keychain, from_env }
     }
 
-    /// The key to send: the stored one first, else the environment's.
-    pub(crate) fn resolve(&self) -> Result<Sensitive<String>, CoreError> {
+    /// The key to send to a server taking `format`: the stored one first, else the
+    /// environment's (a malformed one is ignored rather than sent).
+    pub(crate) fn resolve(&self, format: KeyFormat) -> Result<Sensitive<String>, CoreError> {
+        let from_env = || {
+            self.from_env
+                .as_ref()
+                .and_then(|key| normalize_key(key.expose(), format).ok())
+        };
         match self.keychain.get() {
             Ok(Some(key)) => Ok(key),
-            Ok(None) => self.from_env.clone().ok_or(CoreError::MissingApiKey),
-            Err(e) => self.from_env.clone().ok_or_else(|| e.into()),
+            Ok(None) => from_env().ok_or(CoreError::MissingApiKey),
+            Err(e) => from_env().ok_or_else(|| e.into()),
         }
     }
 
@@ -52,8 +58,8 @@ impl Keys {
         }
     }
 
-    pub(crate) fn store(&self, pasted: &str) -> Result<(), CoreError> {
-        let key = normalize_key(pasted)?;
+    pub(crate) fn store(&self, pasted: &str, format: KeyFormat) -> Result<(), CoreError> {
+        let key = normalize_key(pasted, format)?;
         self.keychain.set(&key)?;
         Ok(())
     }

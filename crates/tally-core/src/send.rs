@@ -392,7 +392,7 @@ impl Engine {
         &self,
     ) -> Result<(crate::engine::Writing, tally_keychain::Sensitive<String>), CoreError> {
         let writing = self.writing()?;
-        let key = self.keys.resolve()?;
+        let key = self.key_to_send()?;
         self.client()?;
         Ok((writing, key))
     }

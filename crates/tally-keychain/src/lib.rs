@@ -26,12 +26,21 @@ pub enum KeychainError {
     Failed(String),
 }
 
-/// Trims what a user pasted and checks it looks like an OpenAI API key.
+/// Which keys a server takes: OpenAI's own, or anything another server (a gateway such as
+/// LiteLLM, a local model) chose, which is that server's business.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyFormat {
+    OpenAi,
+    Other,
+}
+
+/// Trims what a user pasted and checks it looks like a key for a server of `format`.
 ///
-/// Keys start with `sk-` and are long runs of letters, digits, `-` and `_`. A paste with
-/// spaces or newlines around it is fine; anything inside the key that cannot be part of
-/// one is refused with a reason the user can act on.
-pub fn normalize_key(pasted: &str) -> Result<Sensitive<String>, KeychainError> {
+/// OpenAI's keys start with `sk-` and are long runs of letters, digits, `-` and `_`.
+/// Another server's key may be anything a header can carry (LiteLLM's example master key
+/// is `sk-1234`). A paste with spaces or newlines around it is fine; anything inside the
+/// key that cannot be part of one is refused with a reason the user can act on.
+pub fn normalize_key(pasted: &str, format: KeyFormat) -> Result<Sensitive<String>, KeychainError> {
     let key = pasted.trim();
     let refuse = |why: &str| Err(KeychainError::InvalidKey(why.to_string()));
     if key.is_empty() {
@@ -39,6 +48,15 @@ pub fn normalize_key(pasted: &str) -> Result<Sensitive<String>, KeychainError> {
     }
     if key.chars().any(char::is_whitespace) {
         return refuse("The key has spaces or line breaks inside it. Copy it again in one piece.");
+    }
+    if format == KeyFormat::Other {
+        if key.len() > 4096 {
+            return refuse("This is much longer than an API key. Check what you pasted.");
+        }
+        if !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return refuse("The key contains characters an API key never has. Copy it again.");
+        }
+        return Ok(Sensitive::new(key.to_string()));
     }
     if !key.starts_with("sk-") {
         return refuse("OpenAI API keys start with “sk-”. Check that you copied the whole key.");
@@ -79,13 +97,20 @@ mod tests {
             ("sk-proj-abcdefghijklmnopqrstuvwxyz\"0123", false),
         ];
         for (pasted, ok) in cases {
-            assert_eq!(normalize_key(pasted).is_ok(), *ok, "{pasted:?}");
+            assert_eq!(
+                normalize_key(pasted, KeyFormat::OpenAi).is_ok(),
+                *ok,
+                "{pasted:?}"
+            );
         }
         assert_eq!(
-            normalize_key("  sk-proj-abcdefghijklmnopqrstuvwxyz0123\n")
-                .unwrap()
-                .expose()
-                .as_str(),
+            normalize_key(
+                "  sk-proj-abcdefghijklmnopqrstuvwxyz0123\n",
+                KeyFormat::OpenAi
+            )
+            .unwrap()
+            .expose()
+            .as_str(),
             good
         );
     }
@@ -93,7 +118,32 @@ mod tests {
     #[test]
     fn refusals_never_echo_the_key() {
         let pasted = "sk-proj-secretsecret secret";
-        let message = normalize_key(pasted).unwrap_err().to_string();
+        let message = normalize_key(pasted, KeyFormat::OpenAi)
+            .unwrap_err()
+            .to_string();
         assert!(!message.contains("secret"), "{message}");
+    }
+
+    /// Another server's key is its own business: LiteLLM's `sk-1234`, a token of any
+    /// shape; still nothing a header cannot carry.
+    #[test]
+    fn another_servers_keys_take_any_header_safe_shape() {
+        for (pasted, ok) in [
+            ("sk-1234", true),
+            ("  local-placeholder \n", true),
+            ("eyJhbGciOiJIUzI1NiJ9.e30.abc", true),
+            ("x", true),
+            ("", false),
+            ("two words", false),
+            ("café", false),
+            ("tab\tinside", false),
+        ] {
+            assert_eq!(
+                normalize_key(pasted, KeyFormat::Other).is_ok(),
+                ok,
+                "{pasted:?}"
+            );
+        }
+        assert!(normalize_key("sk-1234", KeyFormat::OpenAi).is_err());
     }
 }

@@ -66,6 +66,10 @@ impl OpenAiClient {
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
             return Err(OpenAiError::InvalidBaseUrl(config.base_url.clone()));
         }
+        // The key travels in every request: in clear text only to this computer.
+        if parsed.scheme() == "http" && !is_loopback(&parsed) {
+            return Err(OpenAiError::InsecureBaseUrl(config.base_url.clone()));
+        }
         let http = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             // A redirect would carry the key to an address the user never chose.
@@ -104,6 +108,17 @@ impl OpenAiClient {
         }
     }
 
+    /// Adds the key to `request`; an empty key (a local server that asks none) adds nothing.
+    fn authorized(
+        request: reqwest::RequestBuilder,
+        key: &Sensitive<String>,
+    ) -> Result<reqwest::RequestBuilder, OpenAiError> {
+        if key.expose().is_empty() {
+            return Ok(request);
+        }
+        Ok(request.header(AUTHORIZATION, Self::auth(key)?))
+    }
+
     fn auth(key: &Sensitive<String>) -> Result<HeaderValue, OpenAiError> {
         let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
             .map_err(|_| OpenAiError::Decode("the API key is not valid header text".into()))?;
@@ -113,11 +128,11 @@ impl OpenAiClient {
 
     /// `GET /models`: lists the models the key can use. Also the cheapest way to test a key.
     pub async fn list_models(&self, key: &Sensitive<String>) -> Result<ModelList, OpenAiError> {
-        let request = self
-            .http
-            .get(format!("{}/models", self.config.base_url))
-            .header(AUTHORIZATION, Self::auth(key)?)
-            .timeout(self.config.idle_timeout);
+        let request = Self::authorized(
+            self.http.get(format!("{}/models", self.config.base_url)),
+            key,
+        )?
+        .timeout(self.config.idle_timeout);
         let response = request.send().await.map_err(OpenAiError::from_reqwest)?;
         let response = self.check(response).await?;
         let body = read_capped(response, MAX_MODEL_LIST_BYTES, self.config.idle_timeout)
@@ -179,14 +194,15 @@ impl OpenAiClient {
         let started = Instant::now();
         let mut attempt = Attempt::new(number);
         let result = async {
-            let send = self
-                .http
-                .post(format!("{}/chat/completions", self.config.base_url))
-                .header(AUTHORIZATION, Self::auth(key)?)
-                .header(ACCEPT, "text/event-stream")
-                .header(CONTENT_TYPE, "application/json")
-                .json(request)
-                .send();
+            let send = Self::authorized(
+                self.http
+                    .post(format!("{}/chat/completions", self.config.base_url)),
+                key,
+            )?
+            .header(ACCEPT, "text/event-stream")
+            .header(CONTENT_TYPE, "application/json")
+            .json(request)
+            .send();
             let response = tokio::time::timeout(self.config.first_token_timeout, send)
                 .await
                 .map_err(|_| OpenAiError::Timeout(started.elapsed()))?
@@ -256,6 +272,24 @@ impl OpenAiClient {
             should_retry,
         })
     }
+}
+
+/// `base` parsed as a URL, when it is one.
+pub fn parse_base_url(base: &str) -> Option<reqwest::Url> {
+    reqwest::Url::parse(base.trim()).ok()
+}
+
+/// Whether `url` names this computer: `localhost` (and its subdomains) or a loopback IP.
+pub fn is_loopback(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let ip = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || ip
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The most of an error body Tally reads (a real one is under 1 KB).

@@ -80,6 +80,9 @@ pub enum OpenAiError {
     Decode(String),
     #[error("“{0}” is not a valid API address")]
     InvalidBaseUrl(String),
+    /// Plain `http://` to another computer: the key would cross the network readable.
+    #[error("“{0}” would send the key unencrypted")]
+    InsecureBaseUrl(String),
     /// Something the server sent went past Tally's bound for it (a line, a reply, a tool
     /// call's arguments, an error body): what came before is kept, the rest is not read.
     #[error("the server sent {0} larger than Tally accepts")]
@@ -96,7 +99,7 @@ impl OpenAiError {
             Self::Connect | Self::Dropped => ErrorKind::Network,
             Self::Timeout(_) => ErrorKind::Timeout,
             Self::Decode(_) => ErrorKind::InvalidResponse,
-            Self::InvalidBaseUrl(_) => ErrorKind::Network,
+            Self::InvalidBaseUrl(_) | Self::InsecureBaseUrl(_) => ErrorKind::Network,
             Self::TooLarge(_) | Self::Redirected(_) => ErrorKind::InvalidResponse,
         }
     }

@@ -88,6 +88,7 @@ pub fn is_retryable(error: &OpenAiError) -> bool {
         | OpenAiError::Dropped
         | OpenAiError::Decode(_)
         | OpenAiError::InvalidBaseUrl(_)
+        | OpenAiError::InsecureBaseUrl(_)
         | OpenAiError::TooLarge(_)
         | OpenAiError::Redirected(_) => false,
     }

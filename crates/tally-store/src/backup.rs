@@ -191,10 +191,11 @@ pub(crate) fn back_up(
 fn copy_checked(conn: &Connection, to: &Path) -> Result<()> {
     let mut copy = Connection::open(to)?;
     make_private(to)?;
-    let backup = Backup::new(conn, &mut copy)?;
+    // Reading a damaged page of the database fails the copy with SQLite's own word for it.
+    let backup = Backup::new(conn, &mut copy).map_err(damage_or_failure)?;
     // One step copies a consistent snapshot; in WAL mode writers are not blocked
     // meanwhile, and a write cannot restart the copy halfway.
-    match backup.step(-1)? {
+    match backup.step(-1).map_err(damage_or_failure)? {
         StepResult::Done => {}
         _ => return Err(StoreError::BackupBusy),
     }

@@ -22,6 +22,19 @@ fn key_is_stored_tested_and_deleted_in_the_keychain() {
 
         let malformed = engine.key_set("not a key").unwrap_err();
         assert_eq!(malformed.code(), ErrorCode::InvalidInput);
+        // Another server's key is its own business (LiteLLM's example master key);
+        // OpenAI's address takes only OpenAI's shape of key.
+        engine.key_set("sk-1234").unwrap();
+        engine.key_delete().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let mut config = tally_core::EngineConfig::new(elsewhere.path());
+        config.api_base_override = Some("https://api.openai.com/v1".into());
+        config.keychain_service = format!("Tally-test-{}", std::process::id());
+        let at_openai = tally_core::Engine::open(config).unwrap();
+        let short = at_openai.key_set("sk-1234").unwrap_err();
+        assert_eq!(short.code(), ErrorCode::InvalidInput);
+        assert!(short.to_string().contains("too short"), "{short}");
+        assert_eq!(engine.key_status().source, KeySource::None);
 
         let status = engine.key_set(&format!("\n  {KEY}  \n")).unwrap();
         assert_eq!(status.source, KeySource::Keychain);

@@ -1,6 +1,6 @@
 use std::process::Command;
 
-use tally_keychain::{ApiKeyStore, KeychainError, normalize_key};
+use tally_keychain::{ApiKeyStore, KeyFormat, KeychainError, normalize_key};
 
 use tally_keychain::test_support::{Setup, in_child};
 
@@ -33,7 +33,7 @@ fn stores_reads_replaces_and_deletes_the_key() {
     assert!(!store.status().unwrap().stored);
     assert!(store.get().unwrap().is_none());
 
-    let key = normalize_key(&format!("  {KEY}\n")).unwrap();
+    let key = normalize_key(&format!("  {KEY}\n"), KeyFormat::OpenAi).unwrap();
     store.set(&key).unwrap();
     let status = store.status().unwrap();
     assert!(status.stored);
@@ -42,7 +42,8 @@ fn stores_reads_replaces_and_deletes_the_key() {
     // Other programs see it in the real keychain.
     assert_eq!(secret_tool_lookup(&store), KEY);
 
-    let replacement = normalize_key("sk-proj-SecondKeyForTally000000000wxyz").unwrap();
+    let replacement =
+        normalize_key("sk-proj-SecondKeyForTally000000000wxyz", KeyFormat::OpenAi).unwrap();
     store.set(&replacement).unwrap();
     assert_eq!(store.status().unwrap().last_four.as_deref(), Some("wxyz"));
 
@@ -70,7 +71,7 @@ fn no_session_bus_is_explained() {
     }
     let store = ApiKeyStore::new("Tally-test");
     assert_unavailable(store.status());
-    assert_unavailable(store.set(&normalize_key(KEY).unwrap()));
+    assert_unavailable(store.set(&normalize_key(KEY, KeyFormat::OpenAi).unwrap()));
 }
 
 #[test]
@@ -83,7 +84,7 @@ fn bus_without_secret_service_is_explained() {
     }
     let store = ApiKeyStore::new("Tally-test");
     assert_unavailable(store.status());
-    assert_unavailable(store.set(&normalize_key(KEY).unwrap()));
+    assert_unavailable(store.set(&normalize_key(KEY, KeyFormat::OpenAi).unwrap()));
 }
 
 #[test]
@@ -95,7 +96,9 @@ fn a_locked_keychain_is_explained() {
         return;
     }
     let store = ApiKeyStore::new("Tally-test").with_timeout(std::time::Duration::from_secs(2));
-    store.set(&normalize_key(KEY).unwrap()).unwrap();
+    store
+        .set(&normalize_key(KEY, KeyFormat::OpenAi).unwrap())
+        .unwrap();
     // The Secret Service's own Lock call (secret-tool's `lock` waits on a prompt here).
     let locked = Command::new("dbus-send")
         .args([

@@ -140,3 +140,26 @@ fn base_url_must_be_http() {
         );
     }
 }
+
+/// The key goes only over https, or plain http to this computer.
+#[test]
+fn the_key_goes_only_over_https_or_to_loopback() {
+    for (base, allowed) in [
+        ("https://api.openai.com/v1", true),
+        ("https://gateway.example.com/v1", true),
+        ("http://127.0.0.1:4000/v1", true),
+        ("http://localhost:11434/v1", true),
+        ("http://[::1]:8080/v1", true),
+        ("http://ollama.localhost/v1", true),
+        ("http://gateway.example.com/v1", false),
+        ("http://192.168.1.20:8000/v1", false),
+        ("http://127.0.0.1.example.com/v1", false),
+    ] {
+        let result = tally_openai::OpenAiClient::new(tally_openai::ClientConfig::new(base));
+        match result {
+            Ok(_) => assert!(allowed, "{base} was allowed"),
+            Err(OpenAiError::InsecureBaseUrl(_)) => assert!(!allowed, "{base} was refused"),
+            Err(other) => panic!("{base}: {other:?}"),
+        }
+    }
+}
