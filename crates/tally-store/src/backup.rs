@@ -352,6 +352,7 @@ impl Store {
     /// backup, or starts a new database when there is none. Other failures (a full disk,
     /// no permission) are returned and nothing is replaced.
     pub fn open_or_recover(data_dir: &Path, now: EpochMillis) -> Result<(Self, Option<Recovery>)> {
+        remove_unfinished_backups(data_dir);
         let marker = data_dir.join(NEEDS_REPAIR);
         let db = data_dir.join(DB_FILE_NAME);
         let damage = match std::fs::read_to_string(&marker) {
@@ -406,6 +407,19 @@ impl Store {
                 reason: damage,
             }),
         ))
+    }
+}
+
+/// Removes the copies a backup left half-made when the app was killed during it (nothing
+/// else runs yet at start). A failure leaves them for the next start.
+fn remove_unfinished_backups(data_dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(data_dir.join(BACKUP_DIR)) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().ends_with(".partial") {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 

@@ -7,6 +7,7 @@ mod budget;
 mod context;
 mod history;
 mod keys;
+mod kill;
 mod redo;
 mod scenarios;
 mod send;
