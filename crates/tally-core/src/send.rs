@@ -16,7 +16,7 @@ use crate::error::code_of;
 use crate::{ChatSink, CoreError, Engine};
 
 /// Longest message Tally accepts (about 250k tokens of English: far beyond any window).
-const MAX_MESSAGE_CHARS: usize = 1_000_000;
+pub(crate) const MAX_MESSAGE_CHARS: usize = 1_000_000;
 
 /// What the model is told to continue a reply that was cut off.
 const CONTINUE_INSTRUCTION: &str =

@@ -99,20 +99,20 @@ struct BranchTokens {
 /// Entries kept before the text cache starts over (about 1 MB).
 const TEXT_CACHE_LIMIT: usize = 20_000;
 
+type TextKey = (Encoding, u64, usize);
+
 impl TokenCache {
-    fn text(&mut self, encoding: Encoding, text: &str) -> u64 {
+    fn key(encoding: Encoding, text: &str) -> TextKey {
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         text.hash(&mut hasher);
-        let key = (encoding, hasher.finish(), text.len());
-        if let Some(count) = self.texts.get(&key) {
-            return *count;
-        }
-        let count = count_text(encoding, text);
+        (encoding, hasher.finish(), text.len())
+    }
+
+    fn insert(&mut self, key: TextKey, count: u64) {
         if self.texts.len() >= TEXT_CACHE_LIMIT {
             self.texts.clear();
         }
         self.texts.insert(key, count);
-        count
     }
 }
 
@@ -454,16 +454,36 @@ impl Engine {
 
     /// Each message's tokens as the API counts them (framing included).
     fn message_tokens(&self, model: &str, context: &[ChatMessage]) -> Vec<u64> {
-        let encoding = encoding_for_model(model);
-        let mut cache = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
-        context
+        let texts: Vec<&str> = context
             .iter()
-            .map(|m| {
-                PER_MESSAGE
-                    + cache.text(encoding, crate::send::role_name(m.role))
-                    + cache.text(encoding, &m.content)
-            })
+            .flat_map(|m| [crate::send::role_name(m.role), m.content.as_str()])
+            .collect();
+        self.count_texts(encoding_for_model(model), &texts)
+            .chunks(2)
+            .map(|pair| PER_MESSAGE + pair.iter().sum::<u64>())
             .collect()
+    }
+
+    /// The tokens of each of `texts`, from the cache where it has them. What it lacks is
+    /// counted outside its lock, so a long text never holds up another send or estimate.
+    fn count_texts(&self, encoding: Encoding, texts: &[&str]) -> Vec<u64> {
+        let keys: Vec<TextKey> = texts.iter().map(|t| TokenCache::key(encoding, t)).collect();
+        let cached: Vec<Option<u64>> = {
+            let cache = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+            keys.iter().map(|k| cache.texts.get(k).copied()).collect()
+        };
+        let counts: Vec<u64> = cached
+            .iter()
+            .zip(texts)
+            .map(|(hit, text)| hit.unwrap_or_else(|| count_text(encoding, text)))
+            .collect();
+        let mut cache = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+        for ((key, count), hit) in keys.into_iter().zip(&counts).zip(cached) {
+            if hit.is_none() {
+                cache.insert(key, *count);
+            }
+        }
+        counts
     }
 
     /// Leaves out the oldest turns of `context` until it fits `model`'s context window
@@ -528,12 +548,21 @@ impl Engine {
             }
         };
         let encoding = encoding_for_model(&model);
+        // A paste of any size is counted only up to what a message may hold; beyond that
+        // (it cannot be sent as it is) the count is scaled by length and called unusual, so
+        // a huge paste never stalls the estimate.
+        let text = draft.text.trim();
+        let counted = capped(text, crate::send::MAX_MESSAGE_CHARS);
+        let too_long = counted.len() < text.len();
         let draft_tokens = {
-            let text = draft.text.trim();
-            let mut cache = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
-            let role = cache.text(encoding, "user");
+            let role = self.count_texts(encoding, &["user"])[0];
             // The draft changes with every keystroke: count it without caching it.
-            PER_MESSAGE + role + count_text(encoding, text)
+            let mut tokens = count_text(encoding, counted);
+            if too_long {
+                let chars = text.chars().count() as u64;
+                tokens = tokens.saturating_mul(chars) / crate::send::MAX_MESSAGE_CHARS as u64;
+            }
+            PER_MESSAGE + role + tokens
         };
         let input_tokens = branch + draft_tokens + REPLY_PRIMING;
         let price = self.price_of(&model);
@@ -549,7 +578,7 @@ impl Engine {
             UNUSUAL_INPUT_COST.min(b.monthly / 20)
         });
         Ok(DraftEstimate {
-            unusual: min_cost.is_some_and(|c| c >= unusual_from),
+            unusual: too_long || min_cost.is_some_and(|c| c >= unusual_from),
             context_window: price.as_ref().map(|p| p.context_window),
             max_output_tokens: max_output,
             min_cost_nanos: min_cost,
@@ -871,6 +900,14 @@ pub(crate) fn create_new_private(path: &Path) -> std::io::Result<std::fs::File> 
     options.open(path)
 }
 
+/// The first `max` characters of `text`.
+fn capped(text: &str, max: usize) -> &str {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
+
 pub(crate) fn free_name(folder: &Path, stem: &str, ext: &str) -> PathBuf {
     let mut path = folder.join(format!("{stem}.{ext}"));
     let mut n = 2;
@@ -907,6 +944,20 @@ fn drop_oldest_turns(context: &mut Vec<ChatMessage>, mut tokens: Vec<u64>, fits:
 
 #[cfg(test)]
 mod tests {
+    /// The estimate counts a paste only up to what a message may hold, cut at a character.
+    #[test]
+    fn a_draft_is_counted_only_up_to_a_messages_length() {
+        assert_eq!(super::capped("héllo", 2), "hé");
+        assert_eq!(super::capped("héllo", 5), "héllo");
+        assert_eq!(super::capped("héllo", 99), "héllo");
+        assert_eq!(super::capped("", 3), "");
+        let huge = "ab".repeat(crate::send::MAX_MESSAGE_CHARS);
+        assert_eq!(
+            super::capped(&huge, crate::send::MAX_MESSAGE_CHARS).len(),
+            crate::send::MAX_MESSAGE_CHARS
+        );
+    }
+
     #[test]
     fn exact_dollars_keep_every_nano() {
         assert_eq!(super::exact_usd(0), "0.000000000");
