@@ -100,6 +100,8 @@ pub enum ErrorCode {
     DiskFull,
     /// Another piece of work holds what this needs (a reply, an import, a restore).
     Busy,
+    /// A fault inside Tally itself.
+    Internal,
 }
 
 /// Every error that crosses IPC: a code to branch on and a plain-language message.

@@ -30,6 +30,10 @@ pub enum CoreError {
     DiskFull,
     #[error("{0}")]
     Busy(String),
+    /// A fault inside Tally itself (a task that panicked): not the user's input, not the
+    /// disk. The detail is for the log.
+    #[error("Something went wrong inside Tally. Try again; if it keeps happening, restart Tally.")]
+    Internal(String),
     #[error(
         "You have reached your monthly budget: {spent} of {budget} spent. Raise the budget, or send this one anyway."
     )]
@@ -46,6 +50,7 @@ impl CoreError {
             Self::Storage(_) | Self::Damaged(_) => ErrorCode::Storage,
             Self::DiskFull => ErrorCode::DiskFull,
             Self::Busy(_) => ErrorCode::Busy,
+            Self::Internal(_) => ErrorCode::Internal,
             Self::BudgetExceeded { .. } => ErrorCode::BudgetExceeded,
         }
     }

@@ -78,7 +78,7 @@ impl Engine {
                 "This message is too long to send. Shorten it, or split it into parts.".into(),
             ));
         }
-        let (writing, key) = self.ready_to_send()?;
+        let (writing, key) = self.ready_to_send().await?;
         let existing = match request.conversation_id {
             Some(id) => Some(crate::history::live_conversation(&self.store(), id)?),
             None => None,
@@ -229,7 +229,7 @@ impl Engine {
         allow_over_budget: bool,
         sink: impl ChatSink,
     ) -> Result<(), CoreError> {
-        let (writing, key) = self.ready_to_send()?;
+        let (writing, key) = self.ready_to_send().await?;
         let (conversation, parent) = {
             let store = self.store();
             let conversation = crate::history::live_conversation(&store, conversation_id)?;
@@ -288,7 +288,7 @@ impl Engine {
         allow_over_budget: bool,
         sink: impl ChatSink,
     ) -> Result<(), CoreError> {
-        let (writing, key) = self.ready_to_send()?;
+        let (writing, key) = self.ready_to_send().await?;
         let (conversation, last) = self.last_reply(conversation_id)?;
         if last.content.trim().is_empty() {
             return Err(nothing_to_redo());
@@ -332,7 +332,7 @@ impl Engine {
         allow_over_budget: bool,
         sink: impl ChatSink,
     ) -> Result<(), CoreError> {
-        let (writing, key) = self.ready_to_send()?;
+        let (writing, key) = self.ready_to_send().await?;
         let old = crate::history::live_conversation(&self.store(), id)?;
         let mut context = self.context_for(&old, None)?;
         if !context
@@ -387,14 +387,25 @@ impl Engine {
 
     /// The key to send with, after checking that a request could leave at all (key and
     /// API address), so nothing is written for a request that cannot be made.
-    /// The writers' share a send holds from its first read, and the key it sends with.
-    fn ready_to_send(
-        &self,
+    /// The writers' share a send holds from its first read, and the key it sends with
+    /// (read from the keychain on a blocking thread: D-Bus may take its time).
+    async fn ready_to_send(
+        self: &Arc<Self>,
     ) -> Result<(crate::engine::Writing, tally_keychain::Sensitive<String>), CoreError> {
         let writing = self.writing()?;
-        let key = self.key_to_send()?;
+        let key = self.key_off_the_runtime().await?;
         self.client()?;
         Ok((writing, key))
+    }
+
+    /// [`Engine::key_to_send`] on a blocking thread.
+    pub(crate) async fn key_off_the_runtime(
+        self: &Arc<Self>,
+    ) -> Result<tally_keychain::Sensitive<String>, CoreError> {
+        let engine = Arc::clone(self);
+        tokio::task::spawn_blocking(move || engine.key_to_send())
+            .await
+            .map_err(|e| CoreError::Internal(format!("reading the key: {e}")))?
     }
 
     /// The conversation and its last reply, which must not be streaming.

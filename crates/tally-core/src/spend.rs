@@ -527,7 +527,7 @@ impl Engine {
         let engine = Arc::clone(self);
         tokio::task::spawn_blocking(move || engine.estimate_draft_now(&draft))
             .await
-            .map_err(|e| CoreError::InvalidInput(format!("The estimate failed: {e}")))?
+            .map_err(|e| CoreError::Internal(format!("the estimate: {e}")))?
     }
 
     pub fn estimate_draft_now(&self, draft: &DraftRequest) -> Result<DraftEstimate, CoreError> {

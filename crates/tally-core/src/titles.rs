@@ -89,7 +89,7 @@ impl Engine {
             Err(CoreError::BudgetExceeded { .. }) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let key = self.key_to_send()?;
+        let key = self.key_off_the_runtime().await?;
         let options = RequestOptions {
             max_output_tokens: Some(TITLE_MAX_TOKENS),
             ..RequestOptions::default()

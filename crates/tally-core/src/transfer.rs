@@ -188,7 +188,7 @@ impl Engine {
             engine.import_piece(&mut job, &piece).map(|()| job)
         })
         .await
-        .map_err(|e| invalid(format!("The import failed: {e}")))??;
+        .map_err(|e| CoreError::Internal(format!("the import: {e}")))??;
         // A failed piece ends the import: what it had imported stays.
         self.uploads
             .lock()
@@ -276,7 +276,7 @@ impl Engine {
             engine.finish_import(job, progress)
         })
         .await
-        .map_err(|e| invalid(format!("The import failed: {e}")))?
+        .map_err(|e| CoreError::Internal(format!("the import: {e}")))?
     }
 
     fn finish_import(

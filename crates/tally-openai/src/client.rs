@@ -120,7 +120,9 @@ impl OpenAiClient {
     }
 
     fn auth(key: &Sensitive<String>) -> Result<HeaderValue, OpenAiError> {
-        let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
+        // The header's text is wiped once the header holds its copy.
+        let bearer = Sensitive::new(format!("Bearer {}", key.expose()));
+        let mut value = HeaderValue::from_str(bearer.expose())
             .map_err(|_| OpenAiError::Decode("the API key is not valid header text".into()))?;
         value.set_sensitive(true);
         Ok(value)

@@ -3,7 +3,7 @@ use tally_core::api::{
     ConversationView, SearchView,
 };
 
-use super::{CommandResult, EngineState, ipc};
+use super::{CommandResult, EngineState, blocking};
 
 /// One page of the sidebar (pinned conversations come with the first).
 #[tauri::command]
@@ -11,9 +11,10 @@ pub async fn conversation_list(
     engine: EngineState<'_>,
     query: Option<ConversationListQuery>,
 ) -> CommandResult<ConversationPage> {
-    engine
-        .conversation_list(&query.unwrap_or_default())
-        .map_err(ipc)
+    blocking(&engine, move |engine| {
+        engine.conversation_list(&query.unwrap_or_default())
+    })
+    .await
 }
 
 /// A conversation and its branch on screen: the last `tail` messages, or all of them.
@@ -23,7 +24,7 @@ pub async fn conversation_get(
     id: i64,
     tail: Option<u32>,
 ) -> CommandResult<ConversationView> {
-    engine.conversation_open(id, tail).map_err(ipc)
+    blocking(&engine, move |engine| engine.conversation_open(id, tail)).await
 }
 
 /// Conversations and messages matching what the user typed in the search box.
@@ -32,7 +33,7 @@ pub async fn conversation_search(
     engine: EngineState<'_>,
     query: String,
 ) -> CommandResult<SearchView> {
-    engine.search(&query).map_err(ipc)
+    blocking(&engine, move |engine| engine.search(&query)).await
 }
 
 /// Shows another version of a message (`‹ 2/3 ›`) and the branch below it.
@@ -42,9 +43,10 @@ pub async fn conversation_switch(
     conversation_id: i64,
     message_id: i64,
 ) -> CommandResult<ConversationView> {
-    engine
-        .conversation_switch(conversation_id, message_id)
-        .map_err(ipc)
+    blocking(&engine, move |engine| {
+        engine.conversation_switch(conversation_id, message_id)
+    })
+    .await
 }
 
 /// Deletes a message and what grew from it; returns the conversation as it is now.
@@ -53,7 +55,7 @@ pub async fn message_delete(
     engine: EngineState<'_>,
     message_id: i64,
 ) -> CommandResult<ConversationView> {
-    engine.message_delete(message_id).map_err(ipc)
+    blocking(&engine, move |engine| engine.message_delete(message_id)).await
 }
 
 /// Changes what a conversation is sent with (checked first).
@@ -63,7 +65,10 @@ pub async fn conversation_settings_set(
     id: i64,
     settings: ConversationSettings,
 ) -> CommandResult<ConversationView> {
-    engine.conversation_settings_set(id, settings).map_err(ipc)
+    blocking(&engine, move |engine| {
+        engine.conversation_settings_set(id, settings)
+    })
+    .await
 }
 
 #[tauri::command]
@@ -72,7 +77,10 @@ pub async fn conversation_rename(
     id: i64,
     title: String,
 ) -> CommandResult<ConversationSummary> {
-    engine.conversation_rename(id, &title).map_err(ipc)
+    blocking(&engine, move |engine| {
+        engine.conversation_rename(id, &title)
+    })
+    .await
 }
 
 #[tauri::command]
@@ -81,7 +89,7 @@ pub async fn conversation_pin(
     id: i64,
     pinned: bool,
 ) -> CommandResult<ConversationSummary> {
-    engine.conversation_pin(id, pinned).map_err(ipc)
+    blocking(&engine, move |engine| engine.conversation_pin(id, pinned)).await
 }
 
 /// Moves a conversation to the Trash (Undo is `conversation_restore`).
@@ -90,7 +98,7 @@ pub async fn conversation_trash(
     engine: EngineState<'_>,
     id: i64,
 ) -> CommandResult<ConversationSummary> {
-    engine.conversation_trash(id).map_err(ipc)
+    blocking(&engine, move |engine| engine.conversation_trash(id)).await
 }
 
 #[tauri::command]
@@ -98,12 +106,12 @@ pub async fn conversation_restore(
     engine: EngineState<'_>,
     id: i64,
 ) -> CommandResult<ConversationSummary> {
-    engine.conversation_restore(id).map_err(ipc)
+    blocking(&engine, move |engine| engine.conversation_restore(id)).await
 }
 
 #[tauri::command]
 pub async fn trash_list(engine: EngineState<'_>) -> CommandResult<Vec<ConversationSummary>> {
-    engine.trash_list().map_err(ipc)
+    blocking(&engine, move |engine| engine.trash_list()).await
 }
 
 /// Removes one conversation in the Trash for good; returns what is left there.
@@ -112,10 +120,10 @@ pub async fn trash_delete(
     engine: EngineState<'_>,
     id: i64,
 ) -> CommandResult<Vec<ConversationSummary>> {
-    engine.trash_delete(id).map_err(ipc)
+    blocking(&engine, move |engine| engine.trash_delete(id)).await
 }
 
 #[tauri::command]
 pub async fn trash_empty(engine: EngineState<'_>) -> CommandResult<u64> {
-    engine.trash_empty().map_err(ipc)
+    blocking(&engine, move |engine| engine.trash_empty()).await
 }

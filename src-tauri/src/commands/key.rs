@@ -1,21 +1,23 @@
 use tally_core::api::{KeyStatusView, KeyTestResult};
 
-use super::{CommandResult, EngineState, ipc};
+use super::{CommandResult, EngineState, blocking, ipc};
 
 #[tauri::command]
 pub async fn key_status(engine: EngineState<'_>) -> CommandResult<KeyStatusView> {
-    Ok(engine.key_status())
+    blocking(&engine, |engine| Ok(engine.key_status())).await
 }
 
 /// Stores a pasted key in the OS keychain. The key never comes back out.
 #[tauri::command]
 pub async fn key_set(engine: EngineState<'_>, key: String) -> CommandResult<KeyStatusView> {
-    engine.key_set(&key).map_err(ipc)
+    // Wiped from memory once stored.
+    let key = tally_core::Sensitive::new(key);
+    blocking(&engine, move |engine| engine.key_set(key.expose())).await
 }
 
 #[tauri::command]
 pub async fn key_delete(engine: EngineState<'_>) -> CommandResult<KeyStatusView> {
-    engine.key_delete().map_err(ipc)
+    blocking(&engine, move |engine| engine.key_delete()).await
 }
 
 #[tauri::command]

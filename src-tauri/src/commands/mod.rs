@@ -1,5 +1,7 @@
 //! Command adapters, one module per area. Each parses, calls `tally-core`, maps the error.
-//! All are `async`, so the keychain and the database are never used on the UI thread.
+//! All are `async`, so the keychain and the database are never used on the UI thread, and
+//! the engine's synchronous calls (SQLite, the keychain over D-Bus) run on blocking threads
+//! through [`blocking`], never on the async runtime's few workers, which stream replies.
 
 pub mod backup;
 pub mod chat;
@@ -20,6 +22,18 @@ pub type CommandResult<T> = Result<T, IpcError>;
 
 pub fn ipc(error: tally_core::CoreError) -> IpcError {
     error.to_ipc()
+}
+
+/// Runs a synchronous engine call on a blocking thread (see the module's doc).
+pub async fn blocking<T: Send + 'static>(
+    engine: &EngineState<'_>,
+    call: impl FnOnce(&Engine) -> Result<T, tally_core::CoreError> + Send + 'static,
+) -> CommandResult<T> {
+    let engine = Arc::clone(engine.inner());
+    tauri::async_runtime::spawn_blocking(move || call(&engine))
+        .await
+        .map_err(|e| ipc(tally_core::CoreError::Internal(e.to_string())))?
+        .map_err(ipc)
 }
 
 /// Where exports are saved: the user's Downloads folder, or their home folder.

@@ -3,43 +3,43 @@ use tally_core::api::{
     PricesView, SpendView, UsageReport,
 };
 
-use super::{CommandResult, EngineState, ipc};
+use super::{CommandResult, EngineState, blocking, ipc};
 
 /// What the spend meter shows.
 #[tauri::command]
 pub async fn spend_summary(engine: EngineState<'_>) -> CommandResult<SpendView> {
-    engine.spend_summary().map_err(ipc)
+    blocking(&engine, move |engine| engine.spend_summary()).await
 }
 
 #[tauri::command]
 pub async fn budget_set(engine: EngineState<'_>, budget: BudgetInput) -> CommandResult<SpendView> {
-    engine.budget_set(budget).map_err(ipc)
+    blocking(&engine, move |engine| engine.budget_set(budget)).await
 }
 
 #[tauri::command]
 pub async fn budget_clear(engine: EngineState<'_>) -> CommandResult<SpendView> {
-    engine.budget_clear().map_err(ipc)
+    blocking(&engine, move |engine| engine.budget_clear()).await
 }
 
 /// Hides this month's budget alerts from the banner.
 #[tauri::command]
 pub async fn budget_alerts_dismiss(engine: EngineState<'_>) -> CommandResult<SpendView> {
-    engine.budget_alerts_dismiss().map_err(ipc)
+    blocking(&engine, move |engine| engine.budget_alerts_dismiss()).await
 }
 
 #[tauri::command]
 pub async fn prices_list(engine: EngineState<'_>) -> CommandResult<PricesView> {
-    engine.prices_list().map_err(ipc)
+    blocking(&engine, move |engine| engine.prices_list()).await
 }
 
 #[tauri::command]
 pub async fn price_set(engine: EngineState<'_>, price: PriceInput) -> CommandResult<PricesView> {
-    engine.price_set(price).map_err(ipc)
+    blocking(&engine, move |engine| engine.price_set(price)).await
 }
 
 #[tauri::command]
 pub async fn price_reset(engine: EngineState<'_>, model: String) -> CommandResult<PricesView> {
-    engine.price_reset(&model).map_err(ipc)
+    blocking(&engine, move |engine| engine.price_reset(&model)).await
 }
 
 /// The pre-send estimate of what the composer holds.
@@ -54,7 +54,7 @@ pub async fn cost_estimate(
 
 #[tauri::command]
 pub async fn usage_report(engine: EngineState<'_>) -> CommandResult<UsageReport> {
-    engine.usage_report().map_err(ipc)
+    blocking(&engine, move |engine| engine.usage_report()).await
 }
 
 #[tauri::command]
@@ -62,7 +62,7 @@ pub async fn ledger_list(
     engine: EngineState<'_>,
     query: LedgerQuery,
 ) -> CommandResult<Vec<LedgerRowView>> {
-    engine.ledger_page(&query).map_err(ipc)
+    blocking(&engine, move |engine| engine.ledger_page(&query)).await
 }
 
 /// Writes the ledger as CSV into the user's Downloads folder (or home folder).
@@ -73,5 +73,5 @@ pub async fn ledger_export<R: tauri::Runtime>(
     query: LedgerQuery,
 ) -> CommandResult<ExportResult> {
     let folder = super::save_folder(&app)?;
-    engine.ledger_export(&query, &folder).map_err(ipc)
+    blocking(&engine, move |engine| engine.ledger_export(&query, &folder)).await
 }

@@ -4,7 +4,7 @@
 use tally_core::api::{ExportRequest, ExportResult, ImportProgress, ImportSummary};
 use tauri::ipc::Channel;
 
-use super::{CommandResult, EngineState, ipc, save_folder};
+use super::{CommandResult, EngineState, blocking, ipc, save_folder};
 
 /// Writes one conversation, or all, into the user's Downloads folder (or home folder).
 #[tauri::command]
@@ -14,7 +14,10 @@ pub async fn conversation_export<R: tauri::Runtime>(
     request: ExportRequest,
 ) -> CommandResult<ExportResult> {
     let folder = save_folder(&app)?;
-    engine.export_conversations(&request, &folder).map_err(ipc)
+    blocking(&engine, move |engine| {
+        engine.export_conversations(&request, &folder)
+    })
+    .await
 }
 
 /// Starts receiving a file to import; returns its upload id.

@@ -43,7 +43,7 @@ fn key_status_never_returns_the_key() {
     );
 
     let refused = shell
-        .invoke("key_set", json!({"key": "hello"}))
+        .invoke("key_set", json!({"key": "not one word"}))
         .unwrap_err();
     assert_eq!(refused["code"], "invalid_input");
 }

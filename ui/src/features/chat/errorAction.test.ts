@@ -20,6 +20,7 @@ describe("errorAction", () => {
     ["busy", true, "Try again"],
     ["busy", false, "Dismiss"],
     ["disk_full", true, "Try again"],
+    ["internal", true, "Dismiss"],
   ];
   it.each(cases)("%s (retry possible: %s) offers %s", (code, canRetry, label) => {
     expect(errorAction(code, canRetry).label).toBe(label);
