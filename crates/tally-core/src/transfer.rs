@@ -26,6 +26,11 @@ const TALLY_FORMAT: &str = "tally-conversations";
 const TALLY_VERSION: u32 = 1;
 /// A Tally export is read whole: larger ones are refused before they fill the memory.
 const MAX_TALLY_FILE_BYTES: usize = 512 << 20;
+/// The largest one conversation of ChatGPT's file may be (its longest are a few MB);
+/// a larger one is passed over and counted as unreadable.
+const MAX_CONVERSATION_BYTES: usize = 64 << 20;
+/// An upload nobody has added to for this long was abandoned (the window closed, say).
+const UPLOAD_ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 /// Where a picture or file of a ChatGPT message was.
 const LEFT_OUT_NOTE: &str = "*(A picture or file from ChatGPT is not included here.)*";
 
@@ -46,6 +51,8 @@ struct ImportJob {
     summary: ImportSummary,
     /// The uids this file has held so far (a file may repeat a conversation).
     seen: HashSet<String>,
+    /// When a piece last arrived.
+    touched: std::time::Instant,
 }
 
 impl ImportJob {
@@ -62,6 +69,7 @@ impl ImportJob {
                 unreadable: 0,
             },
             seen: HashSet::new(),
+            touched: std::time::Instant::now(),
         }
     }
 }
@@ -166,6 +174,10 @@ impl Engine {
     /// Starts receiving a file to import; returns its upload id.
     pub fn import_begin(&self) -> u64 {
         let mut uploads = self.uploads.lock().unwrap_or_else(|p| p.into_inner());
+        // Uploads left unfinished are freed (a Tally file may hold 512 MB).
+        uploads
+            .jobs
+            .retain(|_, job| job.touched.elapsed() < UPLOAD_ABANDONED_AFTER);
         uploads.next += 1;
         let id = uploads.next;
         uploads.jobs.insert(id, ImportJob::new());
@@ -185,6 +197,7 @@ impl Engine {
             .ok_or_else(gone)?;
         let engine = Arc::clone(self);
         let job = tokio::task::spawn_blocking(move || {
+            job.touched = std::time::Instant::now();
             engine.import_piece(&mut job, &piece).map(|()| job)
         })
         .await
@@ -365,9 +378,22 @@ struct ArraySplitter {
     in_string: bool,
     escaped: bool,
     element: String,
+    /// The element being read went past [`MAX_CONVERSATION_BYTES`]: the rest of it is
+    /// passed over, and it is handed out empty (so it counts as unreadable).
+    oversized: bool,
 }
 
 impl ArraySplitter {
+    /// Adds `text` to the element being read, unless that makes it too large.
+    fn keep(&mut self, text: &str) {
+        if self.oversized || self.element.len() + text.len() > MAX_CONVERSATION_BYTES {
+            self.oversized = true;
+            self.element = String::new();
+        } else {
+            self.element.push_str(text);
+        }
+    }
+
     /// Feeds the next piece; `each` gets every element it completes.
     fn feed(&mut self, piece: &str, mut each: impl FnMut(&str)) -> Shape {
         let bytes = piece.as_bytes();
@@ -424,9 +450,10 @@ impl ArraySplitter {
                                 self.depth -= 1;
                                 if self.depth == 0 {
                                     let from = start.take().unwrap_or(0);
-                                    self.element.push_str(&piece[from..=i]);
+                                    self.keep(&piece[from..=i]);
                                     each(&self.element);
                                     self.element.clear();
+                                    self.oversized = false;
                                 }
                             }
                             _ => {}
@@ -437,7 +464,7 @@ impl ArraySplitter {
             i += 1;
         }
         if let Some(from) = start {
-            self.element.push_str(&piece[from..]);
+            self.keep(&piece[from..]);
         }
         self.shape.unwrap_or(Shape::Array)
     }
@@ -993,5 +1020,50 @@ mod tests {
             assert_eq!(super::file_stem(title), stem, "{title:?}");
         }
         assert!(super::file_stem(&"long ".repeat(40)).chars().count() <= 60);
+    }
+
+    /// An upload left unfinished is freed when the next one begins; a recent one stays.
+    #[test]
+    fn abandoned_uploads_are_freed() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = crate::Engine::open(crate::EngineConfig::new(dir.path())).unwrap();
+        let abandoned = engine.import_begin();
+        let recent = engine.import_begin();
+        let Some(long_ago) = std::time::Instant::now()
+            .checked_sub(super::UPLOAD_ABANDONED_AFTER + std::time::Duration::from_secs(1))
+        else {
+            return; // The machine has not been up that long.
+        };
+        engine
+            .uploads
+            .lock()
+            .unwrap()
+            .jobs
+            .get_mut(&abandoned)
+            .unwrap()
+            .touched = long_ago;
+        let next = engine.import_begin();
+        let uploads = engine.uploads.lock().unwrap();
+        assert!(!uploads.jobs.contains_key(&abandoned));
+        assert!(uploads.jobs.contains_key(&recent) && uploads.jobs.contains_key(&next));
+    }
+
+    /// A conversation larger than the bound is passed over whole (handed out empty, so it
+    /// counts as unreadable) without being held, and the ones after it still arrive.
+    #[test]
+    fn an_oversized_element_is_passed_over_and_the_next_ones_arrive() {
+        let mut splitter = super::ArraySplitter::default();
+        let mut seen = Vec::new();
+        splitter.feed("[{\"title\":\"small\"},{\"title\":\"", |e| {
+            seen.push(e.len())
+        });
+        let piece = "x".repeat(1 << 20);
+        for _ in 0..(super::MAX_CONVERSATION_BYTES >> 20) + 2 {
+            splitter.feed(&piece, |e| seen.push(e.len()));
+            assert!(splitter.element.len() <= super::MAX_CONVERSATION_BYTES);
+        }
+        splitter.feed("\"},{\"title\":\"after\"}]", |e| seen.push(e.len()));
+        assert_eq!(seen, [17, 0, 17]);
+        assert!(splitter.finished());
     }
 }

@@ -141,3 +141,36 @@ proptest! {
         prop_assert_eq!(parse(split_at(&body, &cuts)), whole);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Whatever a server sends (arbitrary bytes, SSE-shaped lines with any JSON or none,
+    /// chunks with absurd values), the stream ends with events or an error and never
+    /// panics; every text it hands out came from the body.
+    #[test]
+    fn any_body_ends_without_a_panic(
+        pieces in prop::collection::vec(
+            prop_oneof![
+                prop::collection::vec(any::<u8>(), 0..200),
+                "data: [^\n]{0,200}\n\n".prop_map(String::into_bytes),
+                (any::<i64>(), any::<u64>(), "[a-z\\\\\"]{0,12}").prop_map(|(index, tokens, text)| format!(
+                    "data: {{\"choices\":[{{\"index\":{index},\"delta\":{{\"content\":\"{text}\",\"tool_calls\":[{{\"index\":{tokens},\"function\":{{\"arguments\":\"{text}\"}}}}]}},\"finish_reason\":null}}],\"usage\":{{\"prompt_tokens\":{tokens},\"completion_tokens\":{tokens},\"total_tokens\":{tokens}}}}}\n\n"
+                ).into_bytes()),
+                Just(b"data: [DONE]\n\n".to_vec()),
+                Just(b"event: error\ndata: {\"error\":{\"message\":null,\"type\":7}}\n\n".to_vec()),
+            ],
+            0..20,
+        ),
+        cuts in prop::collection::vec(any::<usize>(), 0..20),
+    ) {
+        let body: Vec<u8> = pieces.concat();
+        let (events, _, _) = parse(split_at(&body, &cuts));
+        let text = String::from_utf8_lossy(&body);
+        for event in events {
+            if let StreamEvent::Delta(delta) = event {
+                prop_assert!(text.contains(delta.as_str()) || delta.contains('\\'), "{delta:?}");
+            }
+        }
+    }
+}
