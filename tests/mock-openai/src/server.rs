@@ -517,19 +517,23 @@ mod hostile {
         )
     }
 
-    pub(super) fn huge_error() -> Response {
-        let mut response = repeated(
-            "{\"error\":{\"message\":\"".into(),
-            "x".repeat(64 * 1024),
-            16 * MIB,
-        )
-        .into_response();
+    /// A 500 with `body` as its JSON error.
+    fn server_error(body: Body) -> Response {
+        let mut response = body.into_response();
         *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
         response
+    }
+
+    pub(super) fn huge_error() -> Response {
+        server_error(repeated(
+            "{\"error\":{\"message\":\"".into(),
+            "x".repeat(64 * 1024),
+            16 * MIB,
+        ))
     }
 
     pub(super) fn endless_error() -> Response {
@@ -541,13 +545,7 @@ mod hostile {
             tokio::time::sleep(Duration::from_secs(600)).await;
             Ok::<_, io::Error>(Bytes::from_static(b"\"}}"))
         });
-        let mut response = Body::from_stream(start.chain(hang)).into_response();
-        *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        response
+        server_error(Body::from_stream(start.chain(hang)))
     }
 
     pub(super) fn redirect() -> Response {
