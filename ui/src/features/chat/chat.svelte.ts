@@ -403,7 +403,13 @@ export class ChatState {
         // (what is typed while the reply streams is the next message).
         this.#clearSentDraft();
         this.#pending += event.text;
-        this.#frame ??= requestAnimationFrame(() => this.flush());
+        if (this.reply()?.content === "") {
+          // The first text of a reply is shown at once: waiting for the next frame would
+          // add up to one frame to the moment the user sees the reply begin.
+          this.flush();
+        } else {
+          this.#frame ??= requestAnimationFrame(() => this.flush());
+        }
         break;
       case "done": {
         this.retry = null;

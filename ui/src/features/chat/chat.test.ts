@@ -30,6 +30,8 @@ describe("ChatState", () => {
 
     state.apply({ type: "delta", text: "Hi" });
     expect(state.draft).toBe("");
+    // The first text is on screen at once, not a frame later.
+    expect(state.messages[1].content).toBe("Hi");
     // What is typed while the reply streams is the next message: later pieces keep it.
     state.draft = "And then?";
     state.apply({ type: "delta", text: "!" });
