@@ -2,9 +2,10 @@
 //!
 //! Backups are whole copies made with SQLite's backup API into `backups/` beside the
 //! database, named `tally-<epoch ms>-<reason>.sqlite3` so they sort by time. Each copy is
-//! checked with `PRAGMA integrity_check` before it counts, and the newest
-//! [`BACKUPS_KEPT`] are kept, and besides them the newest [`UNDO_KEPT`] made before a restore. A damaged database is moved to `damaged/` and replaced by
-//! the newest good backup.
+//! checked with `PRAGMA integrity_check` before it counts. The newest [`BACKUPS_KEPT`] are
+//! kept, and besides them the newest [`UNDO_KEPT`] made before a restore. A damaged
+//! database is moved to `damaged/` and replaced by the newest good backup; only SQLite's
+//! own word (corrupt, not a database) or `integrity_check`'s findings count as damage.
 
 use std::path::{Path, PathBuf};
 
