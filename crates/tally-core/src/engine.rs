@@ -226,8 +226,7 @@ impl Engine {
         self.keys.status()
     }
 
-    /// Stores a pasted key in the keychain (trimmed and checked first).
-    /// Stores a pasted key in the keychain, checked as the API address in use takes keys
+    /// Stores a pasted key in the keychain, trimmed and checked as the API address in use takes keys
     /// (OpenAI's own shape for OpenAI, anything header-safe for another server).
     pub fn key_set(&self, pasted: &str) -> Result<KeyStatusView, CoreError> {
         self.keys.store(pasted, self.key_format()?)?;
