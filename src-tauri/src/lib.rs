@@ -240,15 +240,21 @@ fn single_instance<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
 /// moved) left Tally running with no window, holding the single-instance name, so Tally
 /// could not be opened again until it was killed.
 fn save_window_state_while_used<R: tauri::Runtime>(window: &tauri::WebviewWindow<R>) {
+    use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::mpsc;
     let (moved, moves) = mpsc::channel::<()>();
-    window.on_window_event(move |event| {
-        if matches!(
-            event,
-            tauri::WindowEvent::Resized(_) | tauri::WindowEvent::Moved(_)
-        ) {
+    // Set on the main thread when the window starts to close; from then on the plugin's
+    // own save at exit is the last, and no save reaches into a window being destroyed.
+    let closing = Arc::new(AtomicBool::new(false));
+    let closing_seen = Arc::clone(&closing);
+    window.on_window_event(move |event| match event {
+        tauri::WindowEvent::Resized(_) | tauri::WindowEvent::Moved(_) => {
             let _ = moved.send(());
         }
+        tauri::WindowEvent::CloseRequested { .. } | tauri::WindowEvent::Destroyed => {
+            closing_seen.store(true, Ordering::SeqCst);
+        }
+        _ => {}
     });
     let app = window.app_handle().clone();
     let spawned = std::thread::Builder::new()
@@ -258,7 +264,12 @@ fn save_window_state_while_used<R: tauri::Runtime>(window: &tauri::WebviewWindow
                 // Wait for a quiet moment: a drag sends hundreds of moves.
                 while moves.recv_timeout(WINDOW_STATE_QUIET).is_ok() {}
                 let on_main = app.clone();
-                let scheduled = app.run_on_main_thread(move || save_window_state_now(&on_main));
+                let closing = Arc::clone(&closing);
+                let scheduled = app.run_on_main_thread(move || {
+                    if !closing.load(Ordering::SeqCst) {
+                        save_window_state_now(&on_main);
+                    }
+                });
                 if scheduled.is_err() {
                     // The event loop has ended: the plugin saves on exit.
                     break;
