@@ -108,17 +108,6 @@ impl OpenAiClient {
         }
     }
 
-    /// Adds the key to `request`; an empty key (a local server that asks none) adds nothing.
-    fn authorized(
-        request: reqwest::RequestBuilder,
-        key: &Sensitive<String>,
-    ) -> Result<reqwest::RequestBuilder, OpenAiError> {
-        if key.expose().is_empty() {
-            return Ok(request);
-        }
-        Ok(request.header(AUTHORIZATION, Self::auth(key)?))
-    }
-
     fn auth(key: &Sensitive<String>) -> Result<HeaderValue, OpenAiError> {
         // The header's text is wiped once the header holds its copy.
         let bearer = Sensitive::new(format!("Bearer {}", key.expose()));
@@ -130,11 +119,11 @@ impl OpenAiClient {
 
     /// `GET /models`: lists the models the key can use. Also the cheapest way to test a key.
     pub async fn list_models(&self, key: &Sensitive<String>) -> Result<ModelList, OpenAiError> {
-        let request = Self::authorized(
-            self.http.get(format!("{}/models", self.config.base_url)),
-            key,
-        )?
-        .timeout(self.config.idle_timeout);
+        let request = self
+            .http
+            .get(format!("{}/models", self.config.base_url))
+            .header(AUTHORIZATION, Self::auth(key)?)
+            .timeout(self.config.idle_timeout);
         let response = request.send().await.map_err(OpenAiError::from_reqwest)?;
         let response = self.check(response).await?;
         let body = read_capped(response, MAX_MODEL_LIST_BYTES, self.config.idle_timeout)
@@ -196,15 +185,14 @@ impl OpenAiClient {
         let started = Instant::now();
         let mut attempt = Attempt::new(number);
         let result = async {
-            let send = Self::authorized(
-                self.http
-                    .post(format!("{}/chat/completions", self.config.base_url)),
-                key,
-            )?
-            .header(ACCEPT, "text/event-stream")
-            .header(CONTENT_TYPE, "application/json")
-            .json(request)
-            .send();
+            let send = self
+                .http
+                .post(format!("{}/chat/completions", self.config.base_url))
+                .header(AUTHORIZATION, Self::auth(key)?)
+                .header(ACCEPT, "text/event-stream")
+                .header(CONTENT_TYPE, "application/json")
+                .json(request)
+                .send();
             let response = tokio::time::timeout(self.config.first_token_timeout, send)
                 .await
                 .map_err(|_| OpenAiError::Timeout(started.elapsed()))?
