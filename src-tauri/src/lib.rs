@@ -41,6 +41,9 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
         .plugin(navigation_guard())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_notification::init())
+        // For the shell's own questions only (see `ask_before_sending_the_key`): the
+        // window is granted none of its commands.
+        .plugin(tauri_plugin_dialog::init())
         .invoke_handler(tauri::generate_handler![
             commands::chat::chat_send,
             commands::chat::chat_retry,
@@ -184,6 +187,48 @@ pub fn forward_notices<R: tauri::Runtime>(app: &tauri::AppHandle<R>, engine: &En
     });
 }
 
+/// Before the key first goes to a host other than OpenAI's or this computer's, asks the
+/// person in a native dialog: a script in the window could change the API address, but
+/// it cannot see or answer this question.
+pub fn ask_before_sending_the_key<R: tauri::Runtime>(app: &tauri::AppHandle<R>, engine: &Engine) {
+    use tauri_plugin_dialog::{DialogExt, MessageDialogButtons, MessageDialogKind};
+    let app = app.clone();
+    // The engine asks from a blocking thread, never the main one, so waiting here is safe.
+    engine.on_key_consent(move |host: &str| {
+        let mut dialog = app
+            .dialog()
+            .message(format!(
+                "Tally's API address points to {host}, which is not OpenAI.\n\n\
+                 Whoever runs that server can use your key, and spend your money with it. \
+                 Say yes only if you set this address yourself and trust that server.\n\n\
+                 If you say yes, Tally will not ask again for {host}."
+            ))
+            .title(format!("Send your API key to {host}?"))
+            .kind(MessageDialogKind::Warning)
+            .buttons(MessageDialogButtons::OkCancelCustom(
+                with_access_key(&format!("Send my key to {host}")),
+                with_access_key("Don't send"),
+            ));
+        if let Some(window) = app.get_webview_window("main") {
+            dialog = dialog.parent(&window);
+        }
+        let yes = dialog.blocking_show();
+        tracing::info!(host, yes, "asked whether the key may go to another server");
+        yes
+    });
+}
+
+/// A button label whose first letter is its access key (Alt+letter) where the toolkit
+/// marks one with `_` (GTK); elsewhere the label as it is.
+fn with_access_key(label: &str) -> String {
+    if cfg!(target_os = "linux") {
+        // A `_` of the label's own (a host name may hold one) is shown, not taken as a mark.
+        format!("_{}", label.replace('_', "__"))
+    } else {
+        label.to_string()
+    }
+}
+
 /// Runs the engine's background maintenance on a thread of its own for as long as the app
 /// runs.
 pub fn start_maintenance(engine: Arc<Engine>) {
@@ -309,6 +354,7 @@ pub fn run() {
             }
             let engine = open_engine(app.handle(), env_key)?;
             forward_notices(app.handle(), &engine);
+            ask_before_sending_the_key(app.handle(), &engine);
             start_maintenance(engine.clone());
             app.manage(engine);
             Ok(())

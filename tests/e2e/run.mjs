@@ -66,8 +66,29 @@ function filesUnder(dir) {
   });
 }
 
+/** X windows whose title matches `pattern` (a regular expression): the app's native
+ * dialogs, which WebDriver cannot see. */
+function nativeWindows(pattern) {
+  try {
+    return execFileSync("xdotool", ["search", "--name", pattern], { encoding: "utf8", timeout: 10_000 })
+      .split("\n")
+      .filter(Boolean);
+  } catch {
+    return []; // xdotool exits with 1 when no window matches.
+  }
+}
+
+/** Answers a native dialog from the keyboard, as a person would (`keys` as xdotool names them). */
+function answerNativeDialog(window, keys) {
+  execFileSync("xdotool", ["windowfocus", window, "key", "--clearmodifiers", keys], { timeout: 10_000 });
+}
+
 const results = [];
+// TALLY_E2E_ONLY (a regular expression): for a developer, only the tests whose names match,
+// after the first (onboarding, which stores the key every later test uses).
+const ONLY = process.env.TALLY_E2E_ONLY ? new RegExp(process.env.TALLY_E2E_ONLY) : null;
 async function test(name, body) {
+  if (ONLY && results.length > 0 && !ONLY.test(name)) return;
   const started = performance.now();
   try {
     await body();
@@ -562,6 +583,60 @@ async function main() {
       const last = (await app.messages()).at(-1);
       return last.role === "assistant" && last.status === "complete" && last.text.includes("mock");
     });
+  });
+
+  await test("the key goes to another server only after a yes in a native dialog, asked once per server", async () => {
+    // A second tauri-driver, whose Tally points at a server that is neither OpenAI nor this
+    // computer (`.invalid` never resolves, so a request that gets out fails at once).
+    const dataDir = join(HOME, "tally-elsewhere");
+    mkdirSync(dataDir, { recursive: true });
+    const port = PORT + 1;
+    const otherDriver = processes.start(
+      DRIVER,
+      ["--port", String(port), "--native-port", String(port + 10_000), "--native-driver", "/usr/bin/WebKitWebDriver"],
+      { env: { ...process.env, TALLY_DATA_DIR: dataDir, TALLY_API_BASE: "https://Gateway.invalid/v1", TALLY_LOG: "warn" } },
+    );
+    otherDriver.stdout.resume();
+    const elsewhere = new Driver(port);
+    await elsewhere.ready();
+    const other = Object.setPrototypeOf(await elsewhere.launch(APP), TallyApp.prototype);
+    try {
+      await other.click('[data-testid="onboarding-start"]');
+      await other.click('[data-testid="onboarding-skip"]');
+      const question = "^Send your API key to gateway\\.invalid\\?$";
+      const send = async (text) => {
+        await other.fill('[data-testid="composer-input"]', text);
+        await other.click('[data-testid="send-button"]');
+      };
+      const banner = (what, words) =>
+        waitFor(what, async () => {
+          const text = await other.text('[data-testid="error-banner"]');
+          return text?.includes(words) && text;
+        }, 60_000);
+
+      await send("Hello over there");
+      answerNativeDialog(await waitFor("the question", () => nativeWindows(question)[0]), "Escape");
+      const refused = await banner("the refusal", "was not sent to gateway.invalid");
+      if (!refused.includes("Check the API address")) throw new Error(`banner: ${refused}`);
+      if ((await other.messages()).length) throw new Error("a message whose key was kept back was written");
+      await other.screenshot("6-key-kept-back");
+
+      await send("Hello again");
+      answerNativeDialog(await waitFor("the question again", () => nativeWindows(question)[0]), "alt+s");
+      await banner("the request, sent and failing to reach the server", "could not reach");
+
+      // Cleared once: the next message goes without a question.
+      const before = (await other.messages()).length;
+      await send("And once more");
+      await waitFor("the third message, failed without a question", async () => {
+        if (nativeWindows(question).length) throw new Error("asked a second time");
+        const messages = await other.messages();
+        return messages.length > before && messages.at(-1).status === "error";
+      }, 60_000);
+    } finally {
+      await other.quit().catch(() => {});
+      otherDriver.kill();
+    }
   });
 
   await test("the meter counts every reply; the budget alerts, and its hard stop asks first", async () => {

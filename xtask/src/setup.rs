@@ -20,8 +20,9 @@ const APP_PACKAGES: &[&str] = &[
     "gnome-keyring",
 ];
 
-/// What the tests add: a display, WebDriver for WebKit, a real keychain, a browser, and
-/// SQLite's own shell to check the app's database from outside.
+/// What the tests add: a display, WebDriver for WebKit, a real keychain, a browser,
+/// SQLite's own shell to check the app's database from outside, and xdotool to answer the
+/// app's native dialogs (which WebDriver cannot reach) as a person would, with the keyboard.
 const TEST_PACKAGES: &[&str] = &[
     "xvfb",
     "xauth",
@@ -33,6 +34,7 @@ const TEST_PACKAGES: &[&str] = &[
     "sqlite3",
     "chromium",
     "python3-venv",
+    "xdotool",
 ];
 
 fn installed(package: &str) -> bool {

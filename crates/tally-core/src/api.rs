@@ -86,6 +86,8 @@ pub enum ErrorCode {
     MissingApiKey,
     InvalidApiKey,
     KeychainUnavailable,
+    /// The key was kept back from a server the person did not clear (they said no).
+    KeyNotSent,
     RateLimited,
     QuotaExhausted,
     BudgetExceeded,

@@ -122,6 +122,8 @@ pub struct Engine {
     pub(crate) active: Mutex<HashMap<i64, (u64, CancellationToken)>>,
     /// The client for the current API address (see `client`).
     client: Mutex<Option<OpenAiClient>>,
+    /// Which hosts the key may go to, and who is asked about the others.
+    clearance: crate::clearance::Clearance,
     /// Files being sent for import, piece by piece.
     pub(crate) uploads: Mutex<crate::transfer::Uploads>,
     /// Work that writes across several steps (a reply from its first read to its ledger
@@ -180,6 +182,7 @@ impl Engine {
             active: Mutex::default(),
             uploads: Mutex::default(),
             client: Mutex::default(),
+            clearance: Default::default(),
             writers: Arc::default(),
         });
         if let Some(recovery) = recovery {
@@ -236,18 +239,25 @@ impl Engine {
     /// Which keys the API address in use takes: OpenAI's own shape for OpenAI, anything
     /// header-safe for another server (a gateway's or a local model's key is its business).
     fn key_format(&self) -> Result<tally_keychain::KeyFormat, CoreError> {
-        let openai = tally_openai::parse_base_url(&self.api_base()?)
-            .is_some_and(|url| url.host_str() == Some("api.openai.com"));
-        Ok(if openai {
-            tally_keychain::KeyFormat::OpenAi
-        } else {
-            tally_keychain::KeyFormat::Other
-        })
+        Ok(key_format_for(&self.api_base()?))
     }
 
-    /// The key to send to the API address in use.
-    pub(crate) fn key_to_send(&self) -> Result<tally_keychain::Sensitive<String>, CoreError> {
-        self.keys.resolve(self.key_format()?)
+    /// Asks `asker` from now on before the key first goes to a host other than OpenAI's
+    /// or this computer's (the shell shows a native dialog).
+    pub fn on_key_consent(&self, asker: impl crate::KeyConsent) {
+        self.clearance.set_asker(Arc::new(asker));
+    }
+
+    /// The key to send, and the address it was cleared for: the API address in use, when
+    /// it takes the key (OpenAI, this computer, or a host the person said yes to; this may
+    /// ask them, so it blocks: call it on a blocking thread).
+    pub(crate) fn key_to_send(&self) -> Result<KeyFor, CoreError> {
+        let base = self.api_base()?;
+        // A base no request can use is refused as such, before anyone is asked about it.
+        self.client_at(&base)?;
+        let key = self.keys.resolve(key_format_for(&base))?;
+        self.clearance.check(&base, &self.store)?;
+        Ok(KeyFor { key, base })
     }
 
     pub fn key_delete(&self) -> Result<KeyStatusView, CoreError> {
@@ -256,10 +266,10 @@ impl Engine {
     }
 
     /// Tries the key in use with `GET /models`.
-    pub async fn key_test(&self) -> Result<KeyTestResult, CoreError> {
-        let key = self.key_to_send()?;
-        let client = self.client()?;
-        let list = client.list_models(&key).await?;
+    pub async fn key_test(self: &Arc<Self>) -> Result<KeyTestResult, CoreError> {
+        let key = self.key_off_the_runtime().await?;
+        let client = self.client_for(&key, None)?;
+        let list = client.list_models(key.secret()).await?;
         let mut models: Vec<String> = list
             .data
             .into_iter()
@@ -282,10 +292,9 @@ impl Engine {
             .unwrap_or_else(|| ClientConfig::OPENAI.to_string()))
     }
 
-    /// The client for the API address in use. One is kept and reused while the address
-    /// stays the same, so messages share its connection pool and TLS sessions.
-    pub(crate) fn client(&self) -> Result<OpenAiClient, CoreError> {
-        let base = self.api_base()?;
+    /// The client for `base`. One is kept and reused while the address stays the same,
+    /// so messages share its connection pool and TLS sessions.
+    fn client_at(&self, base: &str) -> Result<OpenAiClient, CoreError> {
         let mut cached = self.client.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(client) = cached.as_ref()
             && client.base_url() == base.trim_end_matches('/')
@@ -297,9 +306,19 @@ impl Engine {
         Ok(client)
     }
 
-    /// A client with the timeouts `model` needs (reasoning models think silently first).
-    pub(crate) fn client_for(&self, model: &str) -> Result<OpenAiClient, CoreError> {
-        Ok(self.client()?.for_model(model))
+    /// A client for the address `key` was cleared for (not the address in use now, which
+    /// may have changed since), with the timeouts `model` needs (reasoning models think
+    /// silently first).
+    pub(crate) fn client_for(
+        &self,
+        key: &KeyFor,
+        model: Option<&str>,
+    ) -> Result<OpenAiClient, CoreError> {
+        let client = self.client_at(&key.base)?;
+        Ok(match model {
+            Some(model) => client.for_model(model),
+            None => client,
+        })
     }
 
     pub(crate) fn default_model(&self) -> Result<String, CoreError> {
@@ -374,6 +393,29 @@ impl Engine {
             }
             None => false,
         }
+    }
+}
+
+/// The key, and the API address it was cleared for. No `Debug`: it holds the key.
+pub(crate) struct KeyFor {
+    key: tally_keychain::Sensitive<String>,
+    base: String,
+}
+
+impl KeyFor {
+    pub(crate) fn secret(&self) -> &tally_keychain::Sensitive<String> {
+        &self.key
+    }
+}
+
+/// Which keys `base` takes: OpenAI's own shape for OpenAI, anything header-safe elsewhere.
+fn key_format_for(base: &str) -> tally_keychain::KeyFormat {
+    let openai = tally_openai::parse_base_url(base)
+        .is_some_and(|url| url.host_str() == Some("api.openai.com"));
+    if openai {
+        tally_keychain::KeyFormat::OpenAi
+    } else {
+        tally_keychain::KeyFormat::Other
     }
 }
 

@@ -14,6 +14,9 @@ pub enum CoreError {
     MissingApiKey,
     #[error("{0}")]
     Keychain(String),
+    /// The key was kept back from a server the person has not cleared.
+    #[error("{0}")]
+    KeyNotSent(String),
     #[error("{message}")]
     Api { kind: ErrorKind, message: String },
     #[error(
@@ -46,6 +49,7 @@ impl CoreError {
             Self::InvalidInput(_) => ErrorCode::InvalidInput,
             Self::MissingApiKey => ErrorCode::MissingApiKey,
             Self::Keychain(_) => ErrorCode::KeychainUnavailable,
+            Self::KeyNotSent(_) => ErrorCode::KeyNotSent,
             Self::Api { kind, .. } => code_of(*kind),
             Self::Storage(_) | Self::Damaged(_) => ErrorCode::Storage,
             Self::DiskFull => ErrorCode::DiskFull,

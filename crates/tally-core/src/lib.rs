@@ -14,6 +14,7 @@
 pub mod api;
 mod backups;
 mod chat_settings;
+mod clearance;
 mod engine;
 mod error;
 mod history;
@@ -24,6 +25,7 @@ mod titles;
 mod transfer;
 
 pub use api::ChatEvent;
+pub use clearance::KeyConsent;
 pub use engine::{Clock, Engine, EngineConfig, take_env_api_key};
 pub use error::CoreError;
 pub use spend::{Notice, NoticeSink};

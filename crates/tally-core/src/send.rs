@@ -12,6 +12,7 @@ use tally_store::{Message, MessageOutcome, MessageStatus, Purpose, RequestLogRow
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, ChatEvent, SendRequest, StartKind};
+use crate::engine::KeyFor;
 use crate::error::code_of;
 use crate::{ChatSink, CoreError, Engine};
 
@@ -385,23 +386,20 @@ impl Engine {
         self.run(job, key, sink).await
     }
 
-    /// The key to send with, after checking that a request could leave at all (key and
-    /// API address), so nothing is written for a request that cannot be made.
-    /// The writers' share a send holds from its first read, and the key it sends with
-    /// (read from the keychain on a blocking thread: D-Bus may take its time).
+    /// The writers' share a send holds from its first read, and the key it sends with,
+    /// cleared for the API address (so nothing is written for a request that cannot
+    /// leave: no key, an unusable address, a host the person would not send the key to).
     async fn ready_to_send(
         self: &Arc<Self>,
-    ) -> Result<(crate::engine::Writing, tally_keychain::Sensitive<String>), CoreError> {
+    ) -> Result<(crate::engine::Writing, KeyFor), CoreError> {
         let writing = self.writing()?;
         let key = self.key_off_the_runtime().await?;
-        self.client()?;
         Ok((writing, key))
     }
 
-    /// [`Engine::key_to_send`] on a blocking thread.
-    pub(crate) async fn key_off_the_runtime(
-        self: &Arc<Self>,
-    ) -> Result<tally_keychain::Sensitive<String>, CoreError> {
+    /// [`Engine::key_to_send`] on a blocking thread: the keychain (D-Bus) may take its
+    /// time, and the person may be asked where the key may go.
+    pub(crate) async fn key_off_the_runtime(self: &Arc<Self>) -> Result<KeyFor, CoreError> {
         let engine = Arc::clone(self);
         tokio::task::spawn_blocking(move || engine.key_to_send())
             .await
@@ -432,7 +430,7 @@ impl Engine {
     async fn run(
         self: &Arc<Self>,
         job: ReplyJob,
-        key: tally_keychain::Sensitive<String>,
+        key: KeyFor,
         sink: impl ChatSink,
     ) -> Result<(), CoreError> {
         let ReplyJob {
@@ -447,7 +445,7 @@ impl Engine {
             reservation,
             writing: _writing,
         } = job;
-        let client = self.client_for(&conversation.model)?;
+        let client = self.client_for(&key, Some(&conversation.model))?;
         // The conversation's options, in the form the model's capabilities allow.
         let capabilities = self.capabilities(&conversation.model)?;
         let mut chat_request = ChatRequest::streaming(conversation.model.clone(), context)
@@ -484,7 +482,7 @@ impl Engine {
             let opened = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => break Ending::Stopped,
-                opened = client.stream_chat(&key, &chat_request, |event| match event {
+                opened = client.stream_chat(key.secret(), &chat_request, |event| match event {
                     ClientEvent::Retrying(notice) => sink.send(ChatEvent::Retrying {
                         attempt: notice.attempt,
                         in_ms: notice.delay.as_millis() as u64,

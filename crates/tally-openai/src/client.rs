@@ -269,14 +269,15 @@ pub fn parse_base_url(base: &str) -> Option<reqwest::Url> {
     reqwest::Url::parse(base.trim()).ok()
 }
 
-/// Whether `url` names this computer: `localhost` (and its subdomains) or a loopback IP.
+/// Whether `url` names this computer: `localhost` or a loopback IP. A name under
+/// `.localhost` is not taken on trust: the system resolves it like any other name, and a
+/// resolver may send it anywhere.
 pub fn is_loopback(url: &reqwest::Url) -> bool {
     let Some(host) = url.host_str() else {
         return false;
     };
     let ip = host.trim_start_matches('[').trim_end_matches(']');
     host == "localhost"
-        || host.ends_with(".localhost")
         || ip
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())

@@ -88,6 +88,13 @@ fn core_commands_the_ui_does_not_use_are_refused() {
             "plugin:notification|notify",
             json!({"options": {"title": "x"}}),
         ),
+        // The question whether the key may go to another server is the shell's alone.
+        (
+            "plugin:dialog|message",
+            json!({"message": "Send your key?", "kind": "warning"}),
+        ),
+        ("plugin:dialog|ask", json!({"message": "Send your key?"})),
+        ("plugin:dialog|open", json!({"options": {}})),
     ] {
         let refused = shell.invoke(command, args).unwrap_err();
         assert!(

@@ -1,7 +1,9 @@
 use tally_core::api::{ErrorCode, KeySource};
 use tally_keychain::test_support::{Setup, in_child};
 
-use crate::{KEY, engine, mock};
+use std::sync::{Arc, Mutex};
+
+use crate::{Events, KEY, ask, engine, mock};
 
 /// Onboarding's key path against a real, private Secret Service.
 #[test]
@@ -85,5 +87,103 @@ fn without_a_keychain_the_environment_key_is_used() {
         engine.key_test().await.unwrap();
         let refused = engine.key_set(KEY).unwrap_err();
         assert_eq!(refused.code(), ErrorCode::KeychainUnavailable);
+    });
+}
+
+/// A host other than OpenAI's or this computer's gets the key only once the person said
+/// yes to that host; a no, or nobody to ask, keeps it back and writes nothing; a yes is
+/// remembered for that host alone, across restarts.
+#[test]
+fn the_key_goes_to_another_host_only_after_the_person_says_yes() {
+    if !in_child(
+        "keys::the_key_goes_to_another_host_only_after_the_person_says_yes",
+        Setup::NoBus,
+    ) {
+        return;
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        // `.invalid` never resolves: a request that gets past the question fails as a
+        // network error, at once and without leaving this computer.
+        let open = |base: &str| {
+            let mut config = tally_core::EngineConfig::new(dir.path());
+            config.api_base_override = Some(base.into());
+            config.env_api_key = Some(tally_keychain::Sensitive::new(KEY.to_string()));
+            config.keychain_service = format!("Tally-test-{}", std::process::id());
+            crate::without_titles(tally_core::Engine::open(config).unwrap())
+        };
+        let asked = Arc::new(Mutex::new(Vec::<String>::new()));
+        let answering = |yes: bool| {
+            let asked = Arc::clone(&asked);
+            move |host: &str| {
+                asked.lock().unwrap().push(host.to_string());
+                yes
+            }
+        };
+        let asked_so_far = || asked.lock().unwrap().clone();
+
+        let engine = open("https://Gateway.invalid/v1");
+        let nobody_to_ask = engine.key_test().await.unwrap_err();
+        assert_eq!(nobody_to_ask.code(), ErrorCode::KeyNotSent);
+        assert!(
+            nobody_to_ask.to_string().contains("gateway.invalid"),
+            "{nobody_to_ask}"
+        );
+
+        engine.on_key_consent(answering(false));
+        let refused = engine.key_test().await.unwrap_err();
+        assert_eq!(refused.code(), ErrorCode::KeyNotSent, "{refused}");
+        assert!(!refused.to_string().contains("sk-"));
+        let sent = engine
+            .send(ask(None, "Hello there"), Events::default().sink())
+            .await;
+        assert_eq!(sent.unwrap_err().code(), ErrorCode::KeyNotSent);
+        assert!(
+            engine
+                .conversation_list(&Default::default())
+                .unwrap()
+                .recent
+                .is_empty(),
+            "a send whose key was kept back wrote nothing"
+        );
+        assert_eq!(asked_so_far(), ["gateway.invalid", "gateway.invalid"]);
+
+        engine.on_key_consent(answering(true));
+        let cleared = engine.key_test().await.unwrap_err();
+        assert_eq!(cleared.code(), ErrorCode::Network, "{cleared}");
+        let again = engine.key_test().await.unwrap_err();
+        assert_eq!(again.code(), ErrorCode::Network, "{again}");
+        assert_eq!(asked_so_far().len(), 3, "a yes is not asked for twice");
+        drop(engine);
+
+        // Remembered across a restart, for that host only.
+        let engine = open("https://gateway.invalid/v1");
+        engine.on_key_consent(answering(false));
+        assert_eq!(
+            engine.key_test().await.unwrap_err().code(),
+            ErrorCode::Network
+        );
+        assert_eq!(asked_so_far().len(), 3);
+        drop(engine);
+        let engine = open("https://elsewhere.invalid/v1");
+        engine.on_key_consent(answering(false));
+        assert_eq!(
+            engine.key_test().await.unwrap_err().code(),
+            ErrorCode::KeyNotSent
+        );
+        assert_eq!(
+            asked_so_far().last().map(String::as_str),
+            Some("elsewhere.invalid")
+        );
+
+        // OpenAI's address and this computer are never asked about.
+        let asked_before = asked_so_far().len();
+        let server = mock("hi", 4, 0).await;
+        drop(engine);
+        let engine = open(&server.base_url());
+        engine.on_key_consent(answering(false));
+        engine.key_test().await.unwrap();
+        assert_eq!(asked_so_far().len(), asked_before);
     });
 }

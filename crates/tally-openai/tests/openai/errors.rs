@@ -150,7 +150,7 @@ fn the_key_goes_only_over_https_or_to_loopback() {
         ("http://127.0.0.1:4000/v1", true),
         ("http://localhost:11434/v1", true),
         ("http://[::1]:8080/v1", true),
-        ("http://ollama.localhost/v1", true),
+        ("http://ollama.localhost/v1", false),
         ("http://gateway.example.com/v1", false),
         ("http://192.168.1.20:8000/v1", false),
         ("http://127.0.0.1.example.com/v1", false),

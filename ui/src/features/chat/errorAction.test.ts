@@ -7,6 +7,7 @@ describe("errorAction", () => {
     ["missing_api_key", false, "Open Settings"],
     ["invalid_api_key", true, "Open Settings"],
     ["keychain_unavailable", false, "Open Settings"],
+    ["key_not_sent", true, "Check the API address"],
     ["model_not_found", true, "Pick another model"],
     ["context_too_long", true, "Start a new chat"],
     ["quota_exhausted", true, "Open OpenAI billing"],

@@ -17,6 +17,8 @@ export function errorAction(code: ErrorCode, canRetry: boolean): ErrorAction {
     case "invalid_api_key":
     case "keychain_unavailable":
       return { kind: "settings", label: "Open Settings" };
+    case "key_not_sent":
+      return { kind: "settings", label: "Check the API address" };
     case "model_not_found":
       return { kind: "settings", label: "Pick another model" };
     case "context_too_long":
