@@ -9,6 +9,8 @@
 //! Everything a user can do lives in `tally-core`; this crate must stay thin.
 
 mod commands;
+#[cfg(target_os = "linux")]
+mod single_instance;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -111,6 +113,29 @@ fn navigation_guard<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
             allowed
         })
         .build()
+}
+
+/// Builds the window from its configuration (`tauri.conf.json`, where it is not created
+/// by itself), refusing every new window a page asks for: a `target=_blank` link, a
+/// middle click, `window.open`. Links open in the browser through `link_open`; no other
+/// page gets a window of its own beside the trusted one.
+fn main_window<R: tauri::Runtime>(
+    app: &tauri::App<R>,
+) -> Result<tauri::WebviewWindow<R>, Box<dyn std::error::Error>> {
+    let config = app
+        .config()
+        .app
+        .windows
+        .iter()
+        .find(|window| window.label == "main")
+        .ok_or("tauri.conf.json has no window labelled main")?;
+    let window = tauri::WebviewWindowBuilder::from_config(app.handle(), config)?
+        .on_new_window(|url, _| {
+            tracing::warn!(scheme = url.scheme(), "a new window was refused");
+            tauri::webview::NewWindowResponse::Deny
+        })
+        .build()?;
+    Ok(window)
 }
 
 /// Whether `url` is one of the app's own pages (its assets, the isolation frame, the
@@ -254,25 +279,33 @@ pub fn start_maintenance(engine: Arc<Engine>) {
 /// forward and exits, since two writers on one database would race. A launch on another
 /// folder (`TALLY_DATA_DIR`) is another Tally, so its D-Bus name carries the folder's hash.
 fn single_instance<R: tauri::Runtime>() -> tauri::plugin::TauriPlugin<R> {
-    let mut builder =
-        tauri_plugin_single_instance::Builder::new().callback(|app: &tauri::AppHandle<R>, _, _| {
-            if let Some(window) = app.get_webview_window("main") {
-                let shown = window
-                    .unminimize()
-                    .and_then(|()| window.show())
-                    .and_then(|()| window.set_focus());
-                if let Err(e) = shown {
-                    tracing::warn!(error = %e, "could not bring the window forward");
-                }
-            }
-        });
+    let mut id = "app.tally.desktop".to_string();
     if let Some(dir) = data_dir_override() {
         let mut hasher = std::hash::DefaultHasher::new();
         std::hash::Hash::hash(&dir, &mut hasher);
         let hash = std::hash::Hasher::finish(&hasher);
-        builder = builder.dbus_id(format!("app.tally.desktop.data_{hash:016x}"));
+        id = format!("{id}.data_{hash:016x}");
     }
-    builder.build()
+    #[cfg(target_os = "linux")]
+    return single_instance::init(format!("{id}.SingleInstance"));
+    #[cfg(not(target_os = "linux"))]
+    return tauri_plugin_single_instance::Builder::new()
+        .callback(|app: &tauri::AppHandle<R>, _, _| bring_forward(app))
+        .dbus_id(id)
+        .build();
+}
+
+/// Brings the window forward (a second launch asked for it).
+fn bring_forward<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
+    if let Some(window) = app.get_webview_window("main") {
+        let shown = window
+            .unminimize()
+            .and_then(|()| window.show())
+            .and_then(|()| window.set_focus());
+        if let Err(e) = shown {
+            tracing::warn!(error = %e, "could not bring the window forward");
+        }
+    }
 }
 
 /// Saves the window's size and position shortly after it stops moving, not only on a clean
@@ -349,9 +382,8 @@ pub fn run() {
     configure(tauri::Builder::default().plugin(single_instance()))
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .setup(|app| {
-            if let Some(window) = app.get_webview_window("main") {
-                save_window_state_while_used(&window);
-            }
+            let window = main_window(app)?;
+            save_window_state_while_used(&window);
             let engine = open_engine(app.handle(), env_key)?;
             forward_notices(app.handle(), &engine);
             ask_before_sending_the_key(app.handle(), &engine);

@@ -4,7 +4,7 @@
 import { execFileSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { App, Driver, Processes, endLeftovers, sleep, waitFor } from "./webdriver.mjs";
+import { App, Driver, Processes, endLeftovers, processesOf, sleep, waitFor } from "./webdriver.mjs";
 
 const env = (name) => {
   const value = process.env[name];
@@ -849,6 +849,47 @@ async function main() {
     await app.waitFind('[data-testid="composer-input"]');
   });
 
+  await test("no page from elsewhere loads: not in a new window, not in this one", async () => {
+    const home = await app.run(`return location.href`);
+    // Each way a page asks for a window of its own: a script (refused by WebKit unless
+    // the user clicked), a script on a click, a target=_blank link clicked and
+    // middle-clicked; then a plain navigation in this window's place.
+    const unasked = await app.run(`return window.open("https://example.com/", "_blank") === null`);
+    if (!unasked) throw new Error("window.open gave the page a window");
+    await app.run(`window.__opened = [];
+      const a = document.createElement("a");
+      a.href = "https://example.com/"; a.target = "_blank"; a.id = "elsewhere"; a.textContent = "elsewhere";
+      a.style = "position:fixed;top:0;left:0;z-index:99999";
+      const b = document.createElement("button");
+      b.id = "opener"; b.textContent = "open"; b.style = "position:fixed;top:40px;left:0;z-index:99999";
+      b.onclick = () => window.__opened.push(window.open("https://example.com/", "_blank") !== null);
+      document.body.append(a, b);`);
+    await app.click("#opener");
+    await app.click("#elsewhere");
+    const link = await app.find("#elsewhere");
+    await app.wd("POST", "/actions", {
+      actions: [{
+        type: "pointer", id: "mouse", parameters: { pointerType: "mouse" },
+        actions: [
+          { type: "pointerMove", origin: { "element-6066-11e4-a52e-4f735466cecf": link }, x: 0, y: 0 },
+          { type: "pointerDown", button: 1 },
+          { type: "pointerUp", button: 1 },
+        ],
+      }],
+    });
+    const opened = await app.run(`document.getElementById("elsewhere").remove();
+      document.getElementById("opener").remove(); return window.__opened`);
+    if (opened.length !== 1 || opened[0]) throw new Error(`window.open on a click: ${JSON.stringify(opened)}`);
+    await app.run(`location.href = "https://example.com/"`);
+    // A window would have opened by now: WebKit asks for one before it loads anything.
+    await sleep(1000);
+    const handles = await app.wd("GET", "/window/handles");
+    if (handles.length !== 1) throw new Error(`${handles.length} windows`);
+    const now = await app.run(`return location.href`);
+    if (now !== home) throw new Error(`the window went to ${now}`);
+    await app.waitFind('[data-testid="composer-input"]');
+  });
+
   await test("one Tally per data folder: a second launch brings the first forward and exits", async () => {
     const second = processes.start(APP, [], {
       env: { ...process.env, TALLY_DATA_DIR: DATA_DIR, TALLY_API_BASE: mockBase, TALLY_LOG: "warn" },
@@ -861,6 +902,49 @@ async function main() {
     if (code !== 0) {
       second.kill();
       throw new Error(`the second launch: ${code}`);
+    }
+    await app.waitFind('[data-testid="composer-input"]');
+  });
+
+  await test("a launch while the last Tally is still quitting waits for it and opens; one that does not answer is named", async () => {
+    const appEnv = { ...process.env, TALLY_DATA_DIR: DATA_DIR, TALLY_API_BASE: mockBase, TALLY_LOG: "warn" };
+    const exited = (child, timeoutMs) =>
+      Promise.race([
+        new Promise((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal))),
+        sleep(timeoutMs).then(() => "still running"),
+      ]);
+    await app.quit();
+    app = null;
+    const left = await endLeftovers(APP, 10_000);
+    if (left.length) throw new Error(`Tally ${left} outlived its quit`);
+    // A Tally that holds the data folder, then stops answering (as one busy quitting does).
+    const holder = processes.start(APP, [], { env: appEnv });
+    holder.stdout.resume();
+    await waitFor("the holder's window", () => nativeWindows("^Tally$").length > 0, 30_000);
+    process.kill(holder.pid, "SIGSTOP");
+    try {
+      // A launch now finds the folder taken and asks the holder to come forward; the holder
+      // goes while it waits (within the 5 s it gives an answer). It opens.
+      const launched = TallyApp.launch();
+      await sleep(2000);
+      process.kill(holder.pid, "SIGKILL");
+      app = await launched;
+      await app.waitFind('[data-testid="composer-input"]');
+    } finally {
+      holder.kill("SIGKILL"); // Already gone unless the launch failed.
+    }
+    // A launch while that Tally does not answer at all: it says so, in words, and exits.
+    const pid = processesOf(APP)[0];
+    process.kill(pid, "SIGSTOP");
+    try {
+      const third = processes.start(APP, [], { env: appEnv });
+      third.stdout.resume();
+      const said = await waitFor("the message", () => nativeWindows("^Tally is already open$")[0], 30_000);
+      answerNativeDialog(said, "Return");
+      const code = await exited(third, 15_000);
+      if (code !== 1) throw new Error(`the launch beside an unanswering Tally: ${code}`);
+    } finally {
+      process.kill(pid, "SIGCONT");
     }
     await app.waitFind('[data-testid="composer-input"]');
   });
