@@ -157,11 +157,10 @@ const FIGURES: &[Figure] = &[
 pub fn bench(smoke: bool, app_only: bool) -> Result {
     if smoke {
         step("benches, once each on small data", || {
+            // The whole workspace, as the Rust tests built it: a selection of packages would
+            // unify features differently and compile much of the tree again.
             let mut test = cargo();
-            test.args(["test", "--benches"]);
-            for (package, _) in BENCHES {
-                test.args(["-p", package]);
-            }
+            test.args(["test", "--workspace", "--bench", "*"]);
             test.env("TALLY_BENCH_SMOKE", "1");
             run_cmd(test)
         })?;

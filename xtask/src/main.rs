@@ -23,8 +23,8 @@ fn main() -> ExitCode {
         ),
         Some("bindings") => steps::bindings(),
         Some("fuzz") => match args.get(1).map(|s| s.parse::<u32>()) {
-            None => steps::fuzz(600),
-            Some(Ok(seconds)) => steps::fuzz(seconds),
+            None => steps::fuzz(600, false),
+            Some(Ok(seconds)) => steps::fuzz(seconds, false),
             Some(Err(_)) => Err("usage: cargo xtask fuzz [SECONDS]".into()),
         },
         _ => {

@@ -189,17 +189,7 @@ pub fn test() -> Result {
         "the official openai Python SDK as the mock's oracle",
         || {
             let python = setup::python_sdk()?;
-            let mut build = cargo();
-            build.args([
-                "build",
-                "-p",
-                "mock-openai",
-                "-p",
-                "tally-openai",
-                "--example",
-                "parse_scenarios",
-            ]);
-            run_cmd(build)?;
+            run_cmd(built_by_the_rust_tests())?;
             let target = root().join("target/debug");
             let (child, base) = start_mock(&target, &["--delay-ms", "5"])?;
             let _mock = KillOnDrop(child);
@@ -238,9 +228,7 @@ pub fn test() -> Result {
     )?;
     step("token counts against PyPI's tiktoken", || {
         let python = setup::python_sdk()?;
-        let mut build = cargo();
-        build.args(["build", "-p", "tally-spend", "--example", "tiktoken_oracle"]);
-        run_cmd(build)?;
+        run_cmd(built_by_the_rust_tests())?;
         let mut compare = Command::new(python);
         compare
             .arg(root().join("crates/tally-spend/tests/tiktoken-parity/compare.py"))
@@ -248,7 +236,7 @@ pub fn test() -> Result {
             .arg(root().join("target/tiktoken-parity"));
         run_cmd(compare)
     })?;
-    step("fuzz the SSE parser (30 s)", || fuzz(30))?;
+    step("fuzz the SSE parser (30 s, unoptimised)", || fuzz(30, true))?;
     let driver = setup::tauri_driver()?;
     step(
         "end-to-end tests (real app, Xvfb, WebDriver, private keychain)",
@@ -266,20 +254,30 @@ pub fn test() -> Result {
     Ok(())
 }
 
+/// The mock server and the examples the oracles run, as `cargo test --workspace` built
+/// them (it builds every example and the binaries its tests start). Asking for them with
+/// the same selection costs nothing after the tests; a `cargo build -p` of a few packages
+/// would unify their features differently and compile much of the tree again (minutes).
+fn built_by_the_rust_tests() -> Command {
+    let mut build = cargo();
+    build.args(["test", "--workspace", "--no-run"]);
+    build
+}
+
 /// Runs the SSE parser's fuzz target for `seconds`. cargo-fuzz needs nightly features
 /// (sanitizers); the toolchain here is stable, which allows them with RUSTC_BOOTSTRAP.
-pub fn fuzz(seconds: u32) -> Result {
+/// `unoptimized`: built without optimisations (the test command's short run, where the
+/// build is most of the time: minutes less on a fresh machine); a long run is optimised.
+pub fn fuzz(seconds: u32, unoptimized: bool) -> Result {
     let cargo_fuzz = setup::cargo_fuzz()?;
     let mut run = Command::new(cargo_fuzz);
-    run.args([
-        "fuzz",
-        "run",
-        "sse_stream",
-        "--",
-        &format!("-max_total_time={seconds}"),
-    ])
-    .current_dir(root().join("crates/tally-openai"))
-    .env("RUSTC_BOOTSTRAP", "1");
+    run.args(["fuzz", "run"]);
+    if unoptimized {
+        run.arg("--dev");
+    }
+    run.args(["sse_stream", "--", &format!("-max_total_time={seconds}")])
+        .current_dir(root().join("crates/tally-openai"))
+        .env("RUSTC_BOOTSTRAP", "1");
     run_cmd(run)
 }
 
