@@ -4,8 +4,10 @@
 //! in `commands/` (each parses its input, calls the engine and maps the error to
 //! `{code, message}`: no business logic here), streaming over `tauri::ipc::Channel`, and
 //! the engine's app-wide notices as events and OS notifications, the thread that runs
-//! the engine's background maintenance, one instance per data folder, and the window's
-//! remembered size and place. What the window may call is in `capabilities/` and `build.rs`.
+//! the engine's background maintenance, one instance per data folder (`single_instance.rs`
+//! on Linux), the window's remembered size and place, the native question before the key
+//! goes to another server (asked outside the web view), and which pages and windows the
+//! web view may open. What the window may call is in `capabilities/` and `build.rs`.
 //! Everything a user can do lives in `tally-core`; this crate must stay thin.
 
 mod commands;
