@@ -448,8 +448,11 @@ async function main() {
       const killAfter = 100 + ((round * 397) % 1400);
       const samples = [];
       await waitFor("streaming", async () => {
+        // This round's reply: the last round's, interrupted, is the last until the send starts.
         const reply = (await rawLengths()).at(-1);
-        if (reply?.role === "assistant" && reply.chars > 0) samples.push({ at: performance.now(), chars: reply.chars });
+        if (reply?.role === "assistant" && reply.status === "streaming" && reply.chars > 0) {
+          samples.push({ at: performance.now(), chars: reply.chars });
+        }
         return samples.length > 0 && performance.now() - samples[0].at >= killAfter;
       });
       const pid = Number(execFileSync("pgrep", ["-f", `^${APP}`], { encoding: "utf8" }).trim().split("\n")[0]);
