@@ -51,13 +51,17 @@ impl Destination {
         let Some(url) = tally_openai::parse_base_url(base) else {
             return Self::Other(base.trim().to_string());
         };
-        let host = url.host_str().unwrap_or_default();
-        if host == OPENAI_HOST || tally_openai::is_loopback(&url) {
+        if is_openai_host(url.host_str()) || tally_openai::is_loopback(&url) {
             Self::Trusted
         } else {
-            Self::Other(host.to_ascii_lowercase())
+            Self::Other(url.host_str().unwrap_or_default().to_ascii_lowercase())
         }
     }
+}
+
+/// Whether `host` is OpenAI's own API (the host the key was made for).
+pub(crate) fn is_openai_host(host: Option<&str>) -> bool {
+    host == Some(OPENAI_HOST)
 }
 
 impl Clearance {

@@ -120,7 +120,7 @@ pub struct Engine {
     pub(crate) notices: Mutex<Option<Arc<dyn NoticeSink>>>,
     /// Replies being written, by conversation: cancelling the token stops one.
     pub(crate) active: Mutex<HashMap<i64, (u64, CancellationToken)>>,
-    /// The client for the current API address (see `client`).
+    /// The client for the last API address used (see `client_at`).
     client: Mutex<Option<OpenAiClient>>,
     /// Which hosts the key may go to, and who is asked about the others.
     clearance: crate::clearance::Clearance,
@@ -410,9 +410,9 @@ impl KeyFor {
 
 /// Which keys `base` takes: OpenAI's own shape for OpenAI, anything header-safe elsewhere.
 fn key_format_for(base: &str) -> tally_keychain::KeyFormat {
-    let openai = tally_openai::parse_base_url(base)
-        .is_some_and(|url| url.host_str() == Some("api.openai.com"));
-    if openai {
+    if tally_openai::parse_base_url(base)
+        .is_some_and(|url| crate::clearance::is_openai_host(url.host_str()))
+    {
         tally_keychain::KeyFormat::OpenAi
     } else {
         tally_keychain::KeyFormat::Other
