@@ -18,6 +18,9 @@ export const OPEN_TAIL = 60;
 /** How long the end of a conversation has to itself on screen before the rest is read. */
 export const EARLIER_AFTER_MS = 200;
 
+/** The performance mark of the moment a reply's first text reached the page. */
+export const FIRST_TEXT_MARK = "tally:reply-first-text";
+
 export class ChatState {
   /** The sidebar's conversations, kept in step with what is sent here. */
   readonly history = new HistoryState();
@@ -50,10 +53,6 @@ export class ChatState {
   /** Text received but not yet shown: applied at most once per animation frame. */
   #pending = "";
   #frame: number | null = null;
-  /** The stream under way carries the composer's text (so the composer may be cleared). */
-  #sending = false;
-  /** The text a send took from the composer, until the composer gives it up. */
-  #sentText: string | null = null;
   /** The user message an edit replaces, and its new text, while the edit is sent. */
   #editing: { id: number; text: string } | null = null;
 
@@ -295,8 +294,6 @@ export class ChatState {
     } finally {
       this.flush();
       this.streaming = false;
-      this.#sending = false;
-      this.#sentText = null;
       this.#editing = null;
       await Promise.all([this.history.load(), this.reload()]);
     }
@@ -349,8 +346,6 @@ export class ChatState {
           status: "streaming" as const,
           model: null,
         };
-        this.#sending = event.kind === "send";
-        this.#sentText = event.kind === "send" ? this.draft.trim() : null;
         const userMessage = (content: string) => ({
           ...base,
           id: event.userMessageId,
@@ -362,6 +357,10 @@ export class ChatState {
         });
         if (event.kind === "send") {
           this.messages.push(userMessage(this.draft.trim()), reply);
+          // The message is saved and shown in the chat: the composer gives it up now, while
+          // the server thinks (emptying it with the first text would add its layout to the
+          // moment that text appears). What is typed from here on is the next message.
+          this.draft = "";
         } else if (event.kind === "summary") {
           // A new conversation (cleared above): the engine wrote its first message.
           this.messages.push(userMessage(event.userText ?? ""), reply);
@@ -399,13 +398,14 @@ export class ChatState {
         break;
       case "delta":
         this.retry = null;
-        // The message is saved and the reply is coming: the composer can be cleared, once
-        // (what is typed while the reply streams is the next message).
-        this.#clearSentDraft();
         this.#pending += event.text;
         if (this.reply()?.content === "") {
           // The first text of a reply is shown at once: waiting for the next frame would
-          // add up to one frame to the moment the user sees the reply begin.
+          // add up to one frame to the moment the user sees the reply begin. The mark is
+          // where `cargo xtask bench` splits that moment's delay: the channel before it,
+          // the page's work after.
+          performance.clearMarks(FIRST_TEXT_MARK);
+          performance.mark(FIRST_TEXT_MARK);
           this.flush();
         } else {
           this.#frame ??= requestAnimationFrame(() => this.flush());
@@ -414,7 +414,6 @@ export class ChatState {
       case "done": {
         this.retry = null;
         this.flush();
-        this.#clearSentDraft();
         const reply = this.reply();
         if (reply) {
           this.announcement = reply.content;
@@ -427,11 +426,9 @@ export class ChatState {
       }
       case "failed": {
         this.retry = null;
+        // The message is saved in the conversation, where Try again sends it again; the
+        // composer gave it up when the send started, so Send cannot send it a second time.
         this.flush();
-        // The message is saved in the conversation, where Try again sends it again: the
-        // composer gives it up, so that Send cannot send it a second time. Text typed
-        // since is the next message and stays.
-        this.#clearSentDraft();
         const reply = this.reply();
         if (reply) {
           reply.status = event.status;
@@ -444,14 +441,6 @@ export class ChatState {
       case "usage":
         break;
     }
-  }
-
-  #clearSentDraft() {
-    if (this.#sending && this.#sentText !== null && this.draft.trim() === this.#sentText) {
-      this.draft = "";
-    }
-    this.#sending = false;
-    this.#sentText = null;
   }
 
   flush() {
