@@ -255,9 +255,20 @@ impl Engine {
         let base = self.api_base()?;
         // A base no request can use is refused as such, before anyone is asked about it.
         self.client_at(&base)?;
-        let key = self.keys.resolve(key_format_for(&base))?;
+        let key = match self.keys.resolve(key_format_for(&base)) {
+            Ok(key) => key,
+            // A server on this computer may need no key (a local model): it gets none, and
+            // one that asks for a key after all says so (`KeyFor::refusal`).
+            Err(CoreError::MissingApiKey) if on_this_computer(&base) => {
+                return Ok(KeyFor { key: None, base });
+            }
+            Err(e) => return Err(e),
+        };
         self.clearance.check(&base, &self.store)?;
-        Ok(KeyFor { key, base })
+        Ok(KeyFor {
+            key: Some(key),
+            base,
+        })
     }
 
     pub fn key_delete(&self) -> Result<KeyStatusView, CoreError> {
@@ -269,7 +280,10 @@ impl Engine {
     pub async fn key_test(self: &Arc<Self>) -> Result<KeyTestResult, CoreError> {
         let key = self.key_off_the_runtime().await?;
         let client = self.client_for(&key, None)?;
-        let list = client.list_models(key.secret()).await?;
+        let list = client
+            .list_models(key.secret())
+            .await
+            .map_err(|e| key.refusal(e))?;
         let mut models: Vec<String> = list
             .data
             .into_iter()
@@ -396,16 +410,34 @@ impl Engine {
     }
 }
 
-/// The key, and the API address it was cleared for. No `Debug`: it holds the key.
+/// The key, and the API address it was cleared for; no key for a server on this computer
+/// when none is stored. No `Debug`: it holds the key.
 pub(crate) struct KeyFor {
-    key: tally_keychain::Sensitive<String>,
+    key: Option<tally_keychain::Sensitive<String>>,
     base: String,
 }
 
 impl KeyFor {
-    pub(crate) fn secret(&self) -> &tally_keychain::Sensitive<String> {
-        &self.key
+    pub(crate) fn secret(&self) -> Option<&tally_keychain::Sensitive<String>> {
+        self.key.as_ref()
     }
+
+    /// `error` as the person should read it: a server sent no key that refuses the
+    /// request asks for one (Settings), rather than "did not accept this key".
+    pub(crate) fn refusal(&self, error: tally_openai::OpenAiError) -> CoreError {
+        if self.key.is_none() && error.kind() == tally_openai::ErrorKind::InvalidKey {
+            let host = tally_openai::parse_base_url(&self.base)
+                .and_then(|url| url.host_str().map(str::to_string))
+                .unwrap_or_else(|| self.base.clone());
+            return CoreError::KeyAskedFor(host);
+        }
+        error.into()
+    }
+}
+
+/// Whether `base` is a server on this computer (`localhost` or a loopback IP).
+fn on_this_computer(base: &str) -> bool {
+    tally_openai::parse_base_url(base).is_some_and(|url| tally_openai::is_loopback(&url))
 }
 
 /// Which keys `base` takes: OpenAI's own shape for OpenAI, anything header-safe elsewhere.

@@ -12,6 +12,9 @@ pub enum CoreError {
     InvalidInput(String),
     #[error("Tally needs your OpenAI API key before it can send messages. Add it in Settings.")]
     MissingApiKey,
+    /// A server on this computer, sent no key because none is stored, asked for one.
+    #[error("The server at {0} asks for an API key. Add its key in Settings.")]
+    KeyAskedFor(String),
     #[error("{0}")]
     Keychain(String),
     /// The key was kept back from a server the person has not cleared.
@@ -47,7 +50,7 @@ impl CoreError {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::InvalidInput(_) => ErrorCode::InvalidInput,
-            Self::MissingApiKey => ErrorCode::MissingApiKey,
+            Self::MissingApiKey | Self::KeyAskedFor(_) => ErrorCode::MissingApiKey,
             Self::Keychain(_) => ErrorCode::KeychainUnavailable,
             Self::KeyNotSent(_) => ErrorCode::KeyNotSent,
             Self::Api { kind, .. } => code_of(*kind),

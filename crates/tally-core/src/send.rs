@@ -524,7 +524,7 @@ impl Engine {
                 }
                 Err(e) => {
                     stream_state.api_error_before_stream = true;
-                    break Ending::Failed(e.into(), MessageStatus::Error);
+                    break Ending::Failed(key.refusal(e), MessageStatus::Error);
                 }
             }
         };

@@ -97,7 +97,10 @@ impl Engine {
         let request = ChatRequest::streaming(model.clone(), context)
             .with_options(&options, self.capabilities(&model)?);
         let client = self.client_for(&key, Some(&model))?;
-        let mut stream = client.stream_chat(key.secret(), &request, |_| {}).await?;
+        let mut stream = client
+            .stream_chat(key.secret(), &request, |_| {})
+            .await
+            .map_err(|e| key.refusal(e))?;
         drop(key);
         let request_id = stream.request_id().map(str::to_string);
         let mut text = String::new();

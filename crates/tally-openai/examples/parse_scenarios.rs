@@ -28,7 +28,7 @@ async fn main() {
         );
         let (mut text, mut finish, mut usage, mut error) = (String::new(), None, None, None);
         let mut tools = Vec::new();
-        match client.stream_chat(&key, &request, |_| {}).await {
+        match client.stream_chat(Some(&key), &request, |_| {}).await {
             Err(e) => error = Some(describe(&e)),
             Ok(mut stream) => {
                 while let Some(event) = stream.next().await {

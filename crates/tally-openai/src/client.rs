@@ -108,6 +108,18 @@ impl OpenAiClient {
         }
     }
 
+    /// Adds the key to `request`. Without one (a server on this computer that asks for
+    /// none) the request carries no `Authorization` header at all.
+    fn with_key(
+        request: reqwest::RequestBuilder,
+        key: Option<&Sensitive<String>>,
+    ) -> Result<reqwest::RequestBuilder, OpenAiError> {
+        Ok(match key {
+            Some(key) => request.header(AUTHORIZATION, Self::auth(key)?),
+            None => request,
+        })
+    }
+
     fn auth(key: &Sensitive<String>) -> Result<HeaderValue, OpenAiError> {
         // The header's text is wiped once the header holds its copy.
         let bearer = Sensitive::new(format!("Bearer {}", key.expose()));
@@ -118,12 +130,15 @@ impl OpenAiClient {
     }
 
     /// `GET /models`: lists the models the key can use. Also the cheapest way to test a key.
-    pub async fn list_models(&self, key: &Sensitive<String>) -> Result<ModelList, OpenAiError> {
-        let request = self
-            .http
-            .get(format!("{}/models", self.config.base_url))
-            .header(AUTHORIZATION, Self::auth(key)?)
-            .timeout(self.config.idle_timeout);
+    pub async fn list_models(
+        &self,
+        key: Option<&Sensitive<String>>,
+    ) -> Result<ModelList, OpenAiError> {
+        let request = Self::with_key(
+            self.http.get(format!("{}/models", self.config.base_url)),
+            key,
+        )?
+        .timeout(self.config.idle_timeout);
         let response = request.send().await.map_err(OpenAiError::from_reqwest)?;
         let response = self.check(response).await?;
         let body = read_capped(response, MAX_MODEL_LIST_BYTES, self.config.idle_timeout)
@@ -138,7 +153,7 @@ impl OpenAiClient {
     /// cancels the wait.
     pub async fn stream_chat(
         &self,
-        key: &Sensitive<String>,
+        key: Option<&Sensitive<String>>,
         request: &ChatRequest,
         mut observe: impl FnMut(ClientEvent<'_>),
     ) -> Result<ChatStream, OpenAiError> {
@@ -178,21 +193,22 @@ impl OpenAiClient {
 
     async fn stream_chat_once(
         &self,
-        key: &Sensitive<String>,
+        key: Option<&Sensitive<String>>,
         request: &ChatRequest,
         number: u32,
     ) -> (Result<ChatStream, OpenAiError>, Attempt) {
         let started = Instant::now();
         let mut attempt = Attempt::new(number);
         let result = async {
-            let send = self
-                .http
-                .post(format!("{}/chat/completions", self.config.base_url))
-                .header(AUTHORIZATION, Self::auth(key)?)
-                .header(ACCEPT, "text/event-stream")
-                .header(CONTENT_TYPE, "application/json")
-                .json(request)
-                .send();
+            let send = Self::with_key(
+                self.http
+                    .post(format!("{}/chat/completions", self.config.base_url)),
+                key,
+            )?
+            .header(ACCEPT, "text/event-stream")
+            .header(CONTENT_TYPE, "application/json")
+            .json(request)
+            .send();
             let response = tokio::time::timeout(self.config.first_token_timeout, send)
                 .await
                 .map_err(|_| OpenAiError::Timeout(started.elapsed()))?

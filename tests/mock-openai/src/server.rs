@@ -35,6 +35,10 @@ pub struct MockConfig {
     pub delay: Duration,
     /// Port to bind on 127.0.0.1; 0 picks a free one.
     pub port: u16,
+    /// Whether a request without a key is refused, as OpenAI refuses it (401). `false`
+    /// serves it, as a local model server that asks for no key does; a key that is sent
+    /// is still checked.
+    pub needs_key: bool,
 }
 
 impl Default for MockConfig {
@@ -44,6 +48,7 @@ impl Default for MockConfig {
             chunk_chars: 6,
             delay: Duration::from_millis(20),
             port: 0,
+            needs_key: true,
         }
     }
 }
@@ -88,6 +93,8 @@ pub struct ReceivedStreamOptions {
 pub struct Stats {
     pub chat_requests: usize,
     pub model_requests: usize,
+    /// Requests (chat or models) that came without an `Authorization` header.
+    pub keyless_requests: usize,
     pub streams_completed: usize,
     /// Streams whose connection the client closed before the server finished.
     pub streams_dropped: usize,
@@ -110,6 +117,7 @@ struct Shared {
     requests: Mutex<Vec<ReceivedRequest>>,
     chat_requests: AtomicUsize,
     model_requests: AtomicUsize,
+    keyless_requests: AtomicUsize,
     completed: AtomicUsize,
     dropped: AtomicUsize,
     next_id: AtomicU64,
@@ -143,6 +151,7 @@ impl MockServer {
             requests: Mutex::default(),
             chat_requests: AtomicUsize::new(0),
             model_requests: AtomicUsize::new(0),
+            keyless_requests: AtomicUsize::new(0),
             completed: AtomicUsize::new(0),
             dropped: AtomicUsize::new(0),
             next_id: AtomicU64::new(1),
@@ -212,6 +221,7 @@ impl MockServer {
         Stats {
             chat_requests: self.shared.chat_requests.load(Ordering::SeqCst),
             model_requests: self.shared.model_requests.load(Ordering::SeqCst),
+            keyless_requests: self.shared.keyless_requests.load(Ordering::SeqCst),
             streams_completed: self.shared.completed.load(Ordering::SeqCst),
             streams_dropped: self.shared.dropped.load(Ordering::SeqCst),
             usage_reported: *self.shared.usage_reported.lock().unwrap(),
@@ -251,11 +261,14 @@ async fn first_content_sent(State(shared): State<Arc<Shared>>) -> Response {
         .into_response()
 }
 
-fn authorized(headers: &HeaderMap) -> bool {
+fn authorized(shared: &Shared, headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        shared.keyless_requests.fetch_add(1, Ordering::SeqCst);
+        return !shared.config.needs_key;
+    };
     // Any well-formed bearer key is accepted, except keys containing "invalid", which get
     // the real API's 401: that is how tests and `run --mock` try the wrong-key path.
-    headers
-        .get(header::AUTHORIZATION)
+    Some(value)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .is_some_and(|key| key.starts_with("sk-") && !key.contains("invalid"))
@@ -264,7 +277,7 @@ fn authorized(headers: &HeaderMap) -> bool {
 async fn models(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     shared.model_requests.fetch_add(1, Ordering::SeqCst);
     shared.changed.notify_waiters();
-    let file = if authorized(&headers) {
+    let file = if authorized(&shared, &headers) {
         "models"
     } else {
         "error-401-invalid-key"
@@ -275,7 +288,7 @@ async fn models(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Respon
 async fn chat(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
     shared.chat_requests.fetch_add(1, Ordering::SeqCst);
     shared.changed.notify_waiters();
-    if !authorized(&headers) {
+    if !authorized(&shared, &headers) {
         return replay_whole(&wire_file("error-401-invalid-key").expect("recorded file"));
     }
     let request: ReceivedRequest = match serde_json::from_slice(&body) {

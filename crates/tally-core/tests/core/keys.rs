@@ -1,9 +1,77 @@
+use mock_openai::{MockConfig, MockServer};
+use tally_core::ChatEvent;
 use tally_core::api::{ErrorCode, KeySource};
 use tally_keychain::test_support::{Setup, in_child};
 
 use std::sync::{Arc, Mutex};
 
 use crate::{Events, KEY, ask, engine, mock};
+
+/// A server on this computer that asks for no key (a local model) is used without one
+/// while none is stored; one that asks for a key says so in words, and the message stays;
+/// any other server gets nothing without a key. Against a real, private Secret Service,
+/// which alone can say that no key is stored.
+#[test]
+fn a_server_on_this_computer_that_asks_for_no_key_is_used_without_one() {
+    if !in_child(
+        "keys::a_server_on_this_computer_that_asks_for_no_key_is_used_without_one",
+        Setup::UnlockedKeyring,
+    ) {
+        return;
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let open = MockServer::start(MockConfig {
+            needs_key: false,
+            ..MockConfig::default()
+        })
+        .await
+        .unwrap();
+        let (_dir, local) = engine(&open, None);
+        assert_eq!(local.key_status().source, KeySource::None);
+        assert!(!local.key_test().await.unwrap().models.is_empty());
+        let events = Events::default();
+        local
+            .send(ask(None, "hello, local model"), events.sink())
+            .await
+            .unwrap();
+        assert!(
+            matches!(events.last(), ChatEvent::Done { .. }),
+            "{:?}",
+            events.last()
+        );
+        assert_eq!(open.stats().keyless_requests, 2);
+
+        let closed = mock("x", 1, 0).await;
+        let (_dir, asks) = engine(&closed, None);
+        let events = Events::default();
+        asks.send(ask(None, "my precious question"), events.sink())
+            .await
+            .unwrap();
+        let ChatEvent::Failed { code, message, .. } = events.last() else {
+            panic!("{:?}", events.last())
+        };
+        assert_eq!(code, ErrorCode::MissingApiKey);
+        assert_eq!(
+            message,
+            "The server at 127.0.0.1 asks for an API key. Add its key in Settings."
+        );
+        let id = crate::recent(&asks)[0].id;
+        let kept = asks.conversation_get(id).unwrap().messages;
+        assert_eq!(kept[0].content, "my precious question");
+        let refused = asks.key_test().await.unwrap_err();
+        assert_eq!(refused.code(), ErrorCode::MissingApiKey);
+
+        let elsewhere = tempfile::tempdir().unwrap();
+        let mut config = tally_core::EngineConfig::new(elsewhere.path());
+        config.api_base_override = Some("https://api.openai.com/v1".into());
+        config.keychain_service = format!("Tally-test-{}", std::process::id());
+        let at_openai = tally_core::Engine::open(config).unwrap();
+        let missing = at_openai.key_test().await.unwrap_err();
+        assert_eq!(missing.code(), ErrorCode::MissingApiKey);
+        assert!(missing.to_string().contains("OpenAI API key"), "{missing}");
+    });
+}
 
 /// Onboarding's key path against a real, private Secret Service.
 #[test]

@@ -108,6 +108,7 @@ pub async fn mock(reply: &str, chunk_chars: usize, delay_ms: u64) -> MockServer 
         chunk_chars,
         delay: Duration::from_millis(delay_ms),
         port: 0,
+        needs_key: true,
     })
     .await
     .unwrap()

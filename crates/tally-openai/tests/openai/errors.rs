@@ -66,7 +66,7 @@ async fn errors_over_http() {
         let mut request = hello();
         request.messages[0].content = format!("[mock:{name}]");
         let error = client
-            .stream_chat(&key(), &request, |_| {})
+            .stream_chat(Some(&key()), &request, |_| {})
             .await
             .err()
             .unwrap();
@@ -103,14 +103,49 @@ async fn wrong_key_is_invalid_key_and_never_echoed() {
     let client = client(&server);
     let wrong = Sensitive::new("sk-proj-invalid-000000000000000000".to_string());
     let error = client
-        .stream_chat(&wrong, &hello(), |_| {})
+        .stream_chat(Some(&wrong), &hello(), |_| {})
         .await
         .err()
         .unwrap();
     assert_eq!(error.kind(), ErrorKind::InvalidKey);
     assert!(!format!("{error} {error:?}").contains("sk-proj"));
-    let error = client.list_models(&wrong).await.unwrap_err();
+    let error = client.list_models(Some(&wrong)).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidKey);
+}
+
+/// Without a key, a request carries no `Authorization` header at all: a server that asks
+/// for none serves it, one that needs a key refuses it as a wrong key.
+#[tokio::test]
+async fn a_request_without_a_key_has_no_authorization_header() {
+    let open = server(MockConfig {
+        needs_key: false,
+        ..MockConfig::default()
+    })
+    .await;
+    let mut stream = client(&open)
+        .stream_chat(None, &hello(), |_| {})
+        .await
+        .unwrap();
+    while let Some(event) = stream.next().await {
+        event.unwrap();
+    }
+    client(&open).list_models(None).await.unwrap();
+    assert_eq!(open.stats().keyless_requests, 2);
+    client(&open).list_models(Some(&key())).await.unwrap();
+    assert_eq!(
+        open.stats().keyless_requests,
+        2,
+        "a key was sent, and counted keyless"
+    );
+
+    let closed = server(MockConfig::default()).await;
+    let error = client(&closed)
+        .stream_chat(None, &hello(), |_| {})
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(error.kind(), ErrorKind::InvalidKey);
+    assert_eq!(closed.stats().keyless_requests, 1);
 }
 
 #[tokio::test]
@@ -123,7 +158,7 @@ async fn unreachable_server_is_a_network_error() {
         .port();
     let client = crate::client_without_retries(format!("http://127.0.0.1:{port}/v1"));
     let error = client
-        .stream_chat(&key(), &hello(), |_| {})
+        .stream_chat(Some(&key()), &hello(), |_| {})
         .await
         .err()
         .unwrap();

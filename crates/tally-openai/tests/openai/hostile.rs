@@ -35,7 +35,7 @@ async fn read_all(mut stream: tally_openai::ChatStream) -> (usize, Option<OpenAi
 async fn a_line_without_end_is_cut_at_its_bound() {
     let server = server(MockConfig::default()).await;
     let stream = impatient(&server)
-        .stream_chat(&key(), &ask("[mock:endless-line]"), |_| {})
+        .stream_chat(Some(&key()), &ask("[mock:endless-line]"), |_| {})
         .await
         .unwrap();
     let (text, ended) = read_all(stream).await;
@@ -50,7 +50,7 @@ async fn a_line_without_end_is_cut_at_its_bound() {
 async fn a_reply_without_end_is_cut_at_its_bound_with_its_text_so_far() {
     let server = server(MockConfig::default()).await;
     let stream = impatient(&server)
-        .stream_chat(&key(), &ask("[mock:endless-reply]"), |_| {})
+        .stream_chat(Some(&key()), &ask("[mock:endless-reply]"), |_| {})
         .await
         .unwrap();
     let (text, ended) = read_all(stream).await;
@@ -72,7 +72,7 @@ async fn huge_and_endless_error_bodies_are_bounded_in_size_and_time() {
     for scenario in ["huge-error", "endless-error"] {
         let started = std::time::Instant::now();
         let error = match impatient(&server)
-            .stream_chat(&key(), &ask(&format!("[mock:{scenario}]")), |_| {})
+            .stream_chat(Some(&key()), &ask(&format!("[mock:{scenario}]")), |_| {})
             .await
         {
             Ok(_) => panic!("{scenario}: a 500 was taken for a reply"),
@@ -96,7 +96,7 @@ async fn huge_and_endless_error_bodies_are_bounded_in_size_and_time() {
 async fn a_redirect_is_an_error_that_names_the_address() {
     let server = server(MockConfig::default()).await;
     let error = match impatient(&server)
-        .stream_chat(&key(), &ask("[mock:redirect]"), |_| {})
+        .stream_chat(Some(&key()), &ask("[mock:redirect]"), |_| {})
         .await
     {
         Ok(_) => panic!("a redirect was followed"),
@@ -120,7 +120,7 @@ async fn an_absurd_retry_after_falls_back_to_the_own_backoff() {
         let mut delays = Vec::new();
         let scenario = format!("[mock:retry-after-raw:{value},ok]");
         client
-            .stream_chat(&key(), &ask(&scenario), |event| {
+            .stream_chat(Some(&key()), &ask(&scenario), |event| {
                 if let tally_openai::ClientEvent::Retrying(notice) = event {
                     delays.push(notice.delay);
                 }

@@ -28,7 +28,7 @@ async fn server_errors_are_retried_until_one_succeeds() {
     let client = quick_retrying_client(&server);
     let mut seen = Seen::default();
     let stream = client
-        .stream_chat(&key(), &ask("[mock:error-500*2]"), seen.observe())
+        .stream_chat(Some(&key()), &ask("[mock:error-500*2]"), seen.observe())
         .await
         .unwrap();
     assert_eq!(server.stats().chat_requests, 3);
@@ -66,7 +66,11 @@ async fn retries_give_up_after_two() {
     let client = quick_retrying_client(&server);
     let mut seen = Seen::default();
     let error = client
-        .stream_chat(&key(), &ask("[mock:error-502-html*9]"), seen.observe())
+        .stream_chat(
+            Some(&key()),
+            &ask("[mock:error-502-html*9]"),
+            seen.observe(),
+        )
         .await
         .err()
         .unwrap();
@@ -89,7 +93,7 @@ async fn the_server_delay_is_honoured() {
     let started = std::time::Instant::now();
     client
         .stream_chat(
-            &key(),
+            Some(&key()),
             &ask("[mock:error-429-rate-limit*1]"),
             seen.observe(),
         )
@@ -128,7 +132,11 @@ async fn billing_and_client_errors_are_never_retried() {
         let before = server.stats().chat_requests;
         let mut seen = Seen::default();
         let result = client
-            .stream_chat(&key(), &ask(&format!("[mock:{name}]")), seen.observe())
+            .stream_chat(
+                Some(&key()),
+                &ask(&format!("[mock:{name}]")),
+                seen.observe(),
+            )
             .await;
         assert!(result.is_err(), "{name}");
         assert!(seen.notices.is_empty(), "{name}");
@@ -149,7 +157,7 @@ async fn an_unreachable_server_is_retried_then_reported() {
     let client = tally_openai::OpenAiClient::new(config).unwrap();
     let mut seen = Seen::default();
     let error = client
-        .stream_chat(&key(), &ask("hi"), seen.observe())
+        .stream_chat(Some(&key()), &ask("hi"), seen.observe())
         .await
         .err()
         .unwrap();
@@ -178,7 +186,7 @@ async fn a_refused_parameter_is_adapted_once_and_reported() {
     let mut learned = Vec::new();
     let mut failed = 0;
     client
-        .stream_chat(&key(), &request, |event| match event {
+        .stream_chat(Some(&key()), &request, |event| match event {
             ClientEvent::Adapted(a) => learned.push(a),
             ClientEvent::AttemptFailed(_) => failed += 1,
             ClientEvent::Retrying(_) => panic!("adaptation is not a retry"),
@@ -208,6 +216,9 @@ async fn a_refused_parameter_is_adapted_once_and_reported() {
         model: "o4-mini".into(),
         ..right
     };
-    client.stream_chat(&key(), &right, |_| {}).await.unwrap();
+    client
+        .stream_chat(Some(&key()), &right, |_| {})
+        .await
+        .unwrap();
     assert_eq!(server.requests().len(), 4);
 }

@@ -41,7 +41,7 @@ async fn generated_reply_streams_in_pieces_with_usage() {
     })
     .await;
     let mut stream = client(&server)
-        .stream_chat(&key(), &ask("hi"), |_| {})
+        .stream_chat(Some(&key()), &ask("hi"), |_| {})
         .await
         .unwrap();
     assert!(stream.request_id().unwrap().starts_with("req_"));
@@ -61,7 +61,7 @@ async fn generated_reply_streams_in_pieces_with_usage() {
 async fn recorded_basic_stream() {
     let server = server(MockConfig::default()).await;
     let mut stream = client(&server)
-        .stream_chat(&key(), &ask("[mock:stream-basic]"), |_| {})
+        .stream_chat(Some(&key()), &ask("[mock:stream-basic]"), |_| {})
         .await
         .unwrap();
     assert_eq!(
@@ -79,7 +79,7 @@ async fn recorded_basic_stream() {
 async fn recorded_length_stream_reports_cached_tokens() {
     let server = server(MockConfig::default()).await;
     let mut stream = client(&server)
-        .stream_chat(&key(), &ask("[mock:stream-length]"), |_| {})
+        .stream_chat(Some(&key()), &ask("[mock:stream-length]"), |_| {})
         .await
         .unwrap();
     let (_, finish, usage, error, _) = drain(&mut stream).await;
@@ -92,7 +92,7 @@ async fn recorded_length_stream_reports_cached_tokens() {
 async fn error_line_mid_stream_keeps_the_partial_text() {
     let server = server(MockConfig::default()).await;
     let mut stream = client(&server)
-        .stream_chat(&key(), &ask("[mock:stream-error-midstream]"), |_| {})
+        .stream_chat(Some(&key()), &ask("[mock:stream-error-midstream]"), |_| {})
         .await
         .unwrap();
     let (text, _, _, error, _) = drain(&mut stream).await;
@@ -114,7 +114,7 @@ async fn error_line_mid_stream_keeps_the_partial_text() {
 async fn dropped_connection_is_reported_after_the_partial_text() {
     let server = server(MockConfig::default()).await;
     let mut stream = client(&server)
-        .stream_chat(&key(), &ask("[mock:stream-no-usage]"), |_| {})
+        .stream_chat(Some(&key()), &ask("[mock:stream-no-usage]"), |_| {})
         .await
         .unwrap();
     let (text, finish, usage, error, _) = drain(&mut stream).await;
@@ -127,7 +127,7 @@ async fn dropped_connection_is_reported_after_the_partial_text() {
 async fn tool_call_stream_is_read_without_text() {
     let server = server(MockConfig::default()).await;
     let mut stream = client(&server)
-        .stream_chat(&key(), &ask("[mock:stream-tool-calls]"), |_| {})
+        .stream_chat(Some(&key()), &ask("[mock:stream-tool-calls]"), |_| {})
         .await
         .unwrap();
     let (text, finish, usage, error, _) = drain(&mut stream).await;
@@ -148,7 +148,7 @@ async fn a_stalled_stream_times_out() {
     config.idle_timeout = Duration::from_millis(300);
     let client = OpenAiClient::new(config).unwrap();
     let mut stream = client
-        .stream_chat(&key(), &ask("[mock:stall]"), |_| {})
+        .stream_chat(Some(&key()), &ask("[mock:stall]"), |_| {})
         .await
         .unwrap();
     let (text, _, _, error, _) = drain(&mut stream).await;
@@ -169,7 +169,7 @@ async fn a_silent_model_gets_its_first_token_timeout() {
     let client = OpenAiClient::new(config).unwrap();
     let started = std::time::Instant::now();
     let mut stream = client
-        .stream_chat(&key(), &ask("[mock:silent]"), |_| {})
+        .stream_chat(Some(&key()), &ask("[mock:silent]"), |_| {})
         .await
         .unwrap();
     let (text, _, _, error, _) = drain(&mut stream).await;
@@ -190,7 +190,7 @@ async fn dropping_the_stream_closes_the_connection() {
     })
     .await;
     let mut stream = client(&server)
-        .stream_chat(&key(), &ask("hi"), |_| {})
+        .stream_chat(Some(&key()), &ask("hi"), |_| {})
         .await
         .unwrap();
     // Read a little, then hang up.
@@ -208,6 +208,6 @@ async fn dropping_the_stream_closes_the_connection() {
 #[tokio::test]
 async fn models_are_listed() {
     let server = server(MockConfig::default()).await;
-    let models = client(&server).list_models(&key()).await.unwrap();
+    let models = client(&server).list_models(Some(&key())).await.unwrap();
     assert!(models.data.iter().any(|m| m.id == "gpt-4o-mini"));
 }

@@ -1,4 +1,6 @@
-//! `mock-openai [--port N] [--reply TEXT] [--chunk-chars N] [--delay-ms N]`
+//! `mock-openai [--port N] [--reply TEXT] [--chunk-chars N] [--delay-ms N] [--no-key]`
+//!
+//! `--no-key` serves requests that carry no key, as a local model server does.
 //!
 //! Serves the mock API on 127.0.0.1 and prints `mock-openai listening on <base url>` as
 //! its first line, then serves until killed.
@@ -28,6 +30,7 @@ fn main() {
                     value().parse().unwrap_or_else(|_| usage("bad --delay-ms")),
                 )
             }
+            "--no-key" => config.needs_key = false,
             "-h" | "--help" => usage(""),
             other => usage(&format!("unknown argument {other}")),
         }
@@ -44,6 +47,8 @@ fn usage(problem: &str) -> ! {
     if !problem.is_empty() {
         eprintln!("mock-openai: {problem}");
     }
-    eprintln!("usage: mock-openai [--port N] [--reply TEXT] [--chunk-chars N] [--delay-ms N]");
+    eprintln!(
+        "usage: mock-openai [--port N] [--reply TEXT] [--chunk-chars N] [--delay-ms N] [--no-key]"
+    );
     std::process::exit(if problem.is_empty() { 0 } else { 2 });
 }
