@@ -60,8 +60,13 @@ impl Destination {
 }
 
 /// Whether `host` is OpenAI's own API (the host the key was made for).
-pub(crate) fn is_openai_host(host: Option<&str>) -> bool {
+fn is_openai_host(host: Option<&str>) -> bool {
     host == Some(OPENAI_HOST)
+}
+
+/// Whether the API address `base` is OpenAI's own API, whatever its path or case.
+pub(crate) fn is_openai_base(base: &str) -> bool {
+    tally_openai::parse_base_url(base).is_some_and(|url| is_openai_host(url.host_str()))
 }
 
 impl Clearance {
@@ -120,7 +125,23 @@ fn not_sent(host: &str, why: &str) -> CoreError {
 
 #[cfg(test)]
 mod tests {
-    use super::Destination;
+    use super::{Destination, is_openai_base};
+
+    /// OpenAI's API is its host, whatever the case, path or trailing slash; a name that
+    /// only begins like it is another server.
+    #[test]
+    fn openai_is_recognised_by_its_host() {
+        for (base, expected) in [
+            ("https://api.openai.com/v1", true),
+            ("https://API.OpenAI.com/v1/", true),
+            ("https://api.openai.com", true),
+            ("https://api.openai.com.example.net/v1", false),
+            ("http://localhost:8080/v1", false),
+            ("not an address", false),
+        ] {
+            assert_eq!(is_openai_base(base), expected, "{base}");
+        }
+    }
 
     #[test]
     fn only_openai_and_this_computer_take_the_key_without_asking() {

@@ -442,9 +442,7 @@ fn on_this_computer(base: &str) -> bool {
 
 /// Which keys `base` takes: OpenAI's own shape for OpenAI, anything header-safe elsewhere.
 fn key_format_for(base: &str) -> tally_keychain::KeyFormat {
-    if tally_openai::parse_base_url(base)
-        .is_some_and(|url| crate::clearance::is_openai_host(url.host_str()))
-    {
+    if crate::clearance::is_openai_base(base) {
         tally_keychain::KeyFormat::OpenAi
     } else {
         tally_keychain::KeyFormat::Other

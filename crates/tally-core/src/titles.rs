@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use tally_openai::{ChatMessage, ChatRequest, ClientConfig, RequestOptions, StreamEvent};
+use tally_openai::{ChatMessage, ChatRequest, RequestOptions, StreamEvent};
 use tally_spend::TokenUsage;
 use tally_store::{Purpose, UsageRow};
 
@@ -64,7 +64,8 @@ impl Engine {
         if conversation.title != fallback {
             return Ok(None);
         }
-        let model = if self.api_base()?.trim_end_matches('/') == ClientConfig::OPENAI {
+        // OpenAI has the small title model; another server may only serve the chat's own.
+        let model = if crate::clearance::is_openai_base(&self.api_base()?) {
             TITLE_MODEL.to_string()
         } else {
             conversation.model.clone()
