@@ -768,7 +768,9 @@ impl Engine {
                     row.cached_tokens.to_string(),
                     row.completion_tokens.to_string(),
                     row.reasoning_tokens.to_string(),
-                    row.cost_nanos.map(exact_usd).unwrap_or_default(),
+                    row.cost_nanos
+                        .map(tally_spend::exact_usd)
+                        .unwrap_or_default(),
                     row.estimated.to_string(),
                     spreadsheet_safe(&row.status),
                     spreadsheet_safe(row.request_id.as_deref().unwrap_or("")),
@@ -873,13 +875,6 @@ fn token_usage(entry: &LedgerEntry) -> tally_spend::TokenUsage {
     }
 }
 
-/// nano-USD as an exact decimal with nine places, so a spreadsheet sums to the nano.
-fn exact_usd(nanos: i64) -> String {
-    let sign = if nanos < 0 { "-" } else { "" };
-    let abs = nanos.unsigned_abs();
-    format!("{sign}{}.{:09}", abs / 1_000_000_000, abs % 1_000_000_000)
-}
-
 /// A cell a spreadsheet will not run as a formula (a title starting with `=` could).
 fn spreadsheet_safe(text: &str) -> String {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
@@ -956,13 +951,6 @@ mod tests {
             super::capped(&huge, crate::send::MAX_MESSAGE_CHARS).len(),
             crate::send::MAX_MESSAGE_CHARS
         );
-    }
-
-    #[test]
-    fn exact_dollars_keep_every_nano() {
-        assert_eq!(super::exact_usd(0), "0.000000000");
-        assert_eq!(super::exact_usd(10_800), "0.000010800");
-        assert_eq!(super::exact_usd(12_500_000_001), "12.500000001");
     }
 
     #[test]

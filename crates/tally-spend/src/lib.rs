@@ -19,7 +19,7 @@ pub use budget::{
 };
 pub use catalog::{ModelPrice, PriceCatalog};
 pub use jiff::tz::TimeZone;
-pub use money::{NANOS_PER_USD, NanoUsd, format_usd, parse_usd};
+pub use money::{FORMAT_CASES, NANOS_PER_USD, NanoUsd, exact_usd, format_usd, parse_usd};
 pub use tokens::{Encoding, count_chat_prompt, count_text, encoding_for_model};
 
 /// Errors from parsing money or catalog data.

@@ -315,6 +315,22 @@ async function main() {
     }
   });
 
+  await test("settings: Save keeps what was changed and closes", async () => {
+    const { page, context, problems } = await open();
+    try {
+      await page.click(testid("settings-button"));
+      await page.waitForSelector("dialog[open]");
+      await page.uncheck(testid("auto-titles-toggle"));
+      await page.click(testid("settings-save"));
+      await page.waitForSelector("dialog[open]", { state: "detached" });
+      const saved = await page.evaluate(() => window.__tallyFake.saved());
+      assert(saved.settings.autoTitles === false, JSON.stringify(saved.settings));
+      assert(problems.length === 0, problems.join("\n"));
+    } finally {
+      await context.close();
+    }
+  });
+
   await test("onboarding: key, a model with its price in words, a budget, then the first chat", async () => {
     const { page, context, problems } = await open({
       setup: () => Object.assign(window.__tallyFake, { onboarded: false, keySaved: false }),
