@@ -9,6 +9,8 @@
 //! goes to another server (asked outside the web view), and which pages and windows the
 //! web view may open. What the window may call is in `capabilities/` and `build.rs`.
 //! Everything a user can do lives in `tally-core`; this crate must stay thin.
+//!
+//! The whole project's map is `ARCHITECTURE.md` at the repository's root.
 
 mod commands;
 #[cfg(target_os = "linux")]

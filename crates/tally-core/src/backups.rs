@@ -1,4 +1,4 @@
-//! Backups and recovery (DESIGN.md, storage): the daily backup and the Trash's 30 days
+//! Backups and recovery (ARCHITECTURE.md, storage): the daily backup and the Trash's 30 days
 //! kept by [`Engine::maintain`], backups listed, made and restored from Settings, and
 //! the notice a user gets when a damaged database was replaced at start.
 

@@ -10,6 +10,8 @@
 //! `tally-openai`, `tally-store`, `tally-spend` and `tally-keychain` together and must not
 //! depend on Tauri or any UI: events leave through the [`ChatSink`] and [`NoticeSink`]
 //! traits.
+//!
+//! The whole project's map is `ARCHITECTURE.md` at the repository's root.
 
 pub mod api;
 mod backups;

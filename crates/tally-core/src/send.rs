@@ -1,4 +1,4 @@
-//! Sending a message and streaming the reply: the data flow of DESIGN.md, steps 1–5.
+//! Sending a message and streaming the reply: the data flow of ARCHITECTURE.md, steps 1–5.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,6 +1,6 @@
 //! Money: the spend meter, the monthly budget and its alerts, the hard-stop gate, price
 //! overrides, the pre-send estimate, the usage page and the ledger's CSV export
-//! (DESIGN.md, data flow steps 2 and 6).
+//! (ARCHITECTURE.md, data flow steps 2 and 6).
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};

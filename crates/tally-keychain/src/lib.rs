@@ -5,6 +5,8 @@
 //! named explicitly), the validation of a pasted key, and [`Sensitive`], the wrapper every
 //! secret travels in: it cannot be printed, logged or serialised by accident. It must not
 //! touch the network, the database or any file, and never returns a key in an error.
+//!
+//! The whole project's map is `ARCHITECTURE.md` at the repository's root.
 
 mod sensitive;
 mod store;

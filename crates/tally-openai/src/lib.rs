@@ -5,6 +5,8 @@
 //! turns each way the API fails into one [`ErrorKind`]. It knows nothing of storage,
 //! money, the UI or Tauri, and it never logs or returns the API key: the key enters as a
 //! [`Sensitive`] and leaves only in the `Authorization` header.
+//!
+//! The whole project's map is `ARCHITECTURE.md` at the repository's root.
 
 mod attempt;
 mod capabilities;

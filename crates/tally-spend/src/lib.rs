@@ -7,6 +7,8 @@
 //! no files, no network, no clock, no database. Callers pass in everything it needs (the
 //! time, the time zone, the user's price overrides), so every function here is
 //! deterministic and cheap to test.
+//!
+//! The whole project's map is `ARCHITECTURE.md` at the repository's root.
 
 mod budget;
 mod catalog;

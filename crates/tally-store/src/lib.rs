@@ -9,6 +9,8 @@
 //! (SQLite's backup API) with recovery from a damaged file. The file runs in WAL mode with foreign
 //! keys on. It knows nothing of HTTP, money rules, the keychain or Tauri, and it never
 //! stores an API key: there is no column for one.
+//!
+//! The whole project's map is `ARCHITECTURE.md` at the repository's root.
 
 mod backup;
 mod conversations;
