@@ -87,8 +87,7 @@ fn hold_or_hand_over<R: Runtime>(app: &AppHandle<R>, bus_name: &str) {
             Err(zbus::Error::NameTaken) => match hand_over(bus_name) {
                 Handover::Shown => {
                     tracing::info!("Tally is already open on this data folder: brought it forward");
-                    app.cleanup_before_exit();
-                    std::process::exit(0);
+                    leave(app, 0);
                 }
                 Handover::Gone if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(50));
@@ -160,6 +159,17 @@ fn not_answering<R: Runtime>(app: &AppHandle<R>, why: &str) -> ! {
         dialog.run();
         dialog.close();
     }
+    leave(app, 1);
+}
+
+/// Ends a launch that never opened anything (no window, no database) with `code`. Not by
+/// `exit`: its handlers tear down GTK's and zbus's statics while their threads still run,
+/// and one end-to-end run saw such a second launch end in SIGSEGV instead of status 0.
+fn leave<R: Runtime>(app: &AppHandle<R>, code: i32) -> ! {
     app.cleanup_before_exit();
-    std::process::exit(1);
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // SAFETY: `_exit` ends the process at once; nothing this launch made needs closing.
+    unsafe { libc::_exit(code) }
 }
