@@ -372,6 +372,10 @@ fn save_window_state_now<R: tauri::Runtime>(app: &tauri::AppHandle<R>) {
 }
 
 /// Runs the app.
+#[allow(
+    unsafe_code,
+    reason = "take_env_api_key changes the environment, before any thread starts"
+)]
 pub fn run() {
     // SAFETY: the first thing `main` does; no other thread runs yet.
     let env_key = unsafe { tally_core::take_env_api_key() };

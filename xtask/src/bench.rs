@@ -174,6 +174,8 @@ pub fn bench(smoke: bool, app_only: bool) -> Result {
             || browser_stream(true).map(|_| ()),
         );
     }
+    // Criterion results older than this run are an earlier run's, not this one's.
+    let run_started = std::time::SystemTime::now();
     // A display, WebDriver, a keychain and Chromium, as the tests use.
     step("system packages", || setup::system_packages(true))?;
     let inputs = prepare(app_only)?;
@@ -231,8 +233,10 @@ pub fn bench(smoke: bool, app_only: bool) -> Result {
     let results = if app_only {
         Vec::new()
     } else {
-        read_criterion(&root().join("target/criterion"))?
+        read_criterion(&root().join("target/criterion"), run_started)?
     };
+    // A figure whose bench was renamed or removed fails the run, after the table.
+    let mut missing = Vec::new();
     let mut rows = Vec::new();
     println!(
         "\n{:<46} {:>22} {:>22} {:>9}  target",
@@ -241,11 +245,15 @@ pub fn bench(smoke: bool, app_only: bool) -> Result {
     for figure in FIGURES.iter().filter(|_| !app_only) {
         let Some(ours) = results.iter().find(|r| r.id == figure.id) else {
             println!("{:<46} (not measured)", figure.name);
+            missing.push(figure.id);
             continue;
         };
         let baseline = figure
             .baseline
             .and_then(|id| results.iter().find(|r| r.id == id));
+        if let (Some(id), None) = (figure.baseline, baseline) {
+            missing.push(id);
+        }
         let ratio = baseline.map(|b| ours.median_ns / b.median_ns);
         println!(
             "{:<46} {:>22} {:>22} {:>9}  {}",
@@ -289,6 +297,18 @@ pub fn bench(smoke: bool, app_only: bool) -> Result {
         std::fs::write(out.join(name), &report).map_err(|e| e.to_string())?;
     }
     println!("\nWritten to target/bench/latest.json and target/bench/{stamp}.json");
+    if !missing.is_empty() {
+        return Err(format!(
+            "no result of this run has the id of {} (a bench renamed or removed? update FIGURES in \
+             xtask/src/bench.rs): {}",
+            if missing.len() == 1 {
+                "this figure"
+            } else {
+                "these figures"
+            },
+            missing.join("; ")
+        ));
+    }
     Ok(())
 }
 
@@ -301,7 +321,8 @@ struct Measured {
 }
 
 /// Every benchmark criterion has results for under `dir`.
-fn read_criterion(dir: &Path) -> Result<Vec<Measured>> {
+/// The criterion results under `dir` written since `since`.
+fn read_criterion(dir: &Path, since: std::time::SystemTime) -> Result<Vec<Measured>> {
     let mut found = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(dir) = pending.pop() {
@@ -312,7 +333,12 @@ fn read_criterion(dir: &Path) -> Result<Vec<Measured>> {
             let path = entry.path();
             if path.is_dir() {
                 pending.push(path);
-            } else if path.ends_with("new/benchmark.json") {
+            } else if path.ends_with("new/benchmark.json")
+                && entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|modified| modified >= since)
+            {
                 let read = |p: &Path| -> Option<Value> {
                     serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok()
                 };
@@ -842,4 +868,45 @@ fn print_browser_table(figures: &Value) -> Vec<Value> {
             json!({ "figure": name, "tally": ours, "target": target })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_criterion;
+    use std::time::{Duration, SystemTime};
+
+    /// Writes a criterion result for `id` under `dir`, last modified at `when`.
+    fn result(dir: &std::path::Path, id: &str, when: SystemTime) {
+        let new = dir.join(id).join("new");
+        std::fs::create_dir_all(&new).unwrap();
+        let info = new.join("benchmark.json");
+        std::fs::write(&info, format!(r#"{{"full_id":"{id}"}}"#)).unwrap();
+        std::fs::write(
+            new.join("estimates.json"),
+            r#"{"median":{"point_estimate":2.0},"median_abs_dev":{"point_estimate":0.5}}"#,
+        )
+        .unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&info)
+            .unwrap()
+            .set_modified(when)
+            .unwrap();
+    }
+
+    /// A result an earlier run left behind is not this run's: a renamed bench's old figure
+    /// cannot stand in for the new one.
+    #[test]
+    fn only_results_written_since_the_run_started_count() {
+        let dir = std::env::temp_dir().join(format!("xtask-criterion-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let started = SystemTime::now();
+        result(&dir, "old name", started - Duration::from_secs(3600));
+        result(&dir, "new name", started + Duration::from_secs(1));
+        let found = read_criterion(&dir, started).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let ids: Vec<_> = found.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["new name"]);
+        assert_eq!(found[0].median_ns, 2.0);
+    }
 }

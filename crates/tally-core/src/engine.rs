@@ -94,6 +94,10 @@ impl EngineConfig {
 ///
 /// Changing the environment races with any other thread reading it: call this at the
 /// start of `main`, before any thread is started.
+#[allow(
+    unsafe_code,
+    reason = "removing a variable is unsound while another thread reads the environment"
+)]
 pub unsafe fn take_env_api_key() -> Option<tally_keychain::Sensitive<String>> {
     let value = std::env::var_os("OPENAI_API_KEY")?;
     // SAFETY: the caller guarantees no other thread runs yet.
