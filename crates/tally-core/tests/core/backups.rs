@@ -89,9 +89,10 @@ async fn restore_waits_for_a_streaming_reply() {
                 .await
         }
     });
-    while crate::recent(&engine).is_empty() {
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
+    crate::until("the new conversation", || {
+        !crate::recent(&engine).is_empty()
+    })
+    .await;
     let refused = engine.backup_restore(&backup.name).unwrap_err();
     assert_eq!(refused.code(), ErrorCode::Busy);
     assert!(refused.to_string().contains("reply"), "{refused}");

@@ -114,18 +114,63 @@ pub async fn mock(reply: &str, chunk_chars: usize, delay_ms: u64) -> MockServer 
     .unwrap()
 }
 
-/// Collects the events of one send.
+/// How long a test waits for something before it fails saying what (instead of hanging).
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// Waits until `done()` holds, looking again every 10 ms, for state that announces no event
+/// (a row the engine saves); fails after [`WAIT`] naming `what`.
+pub async fn until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !done() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "waited {WAIT:?} for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Collects the events of one send, and wakes whoever waits for one.
 #[derive(Clone, Default)]
-pub struct Events(Arc<Mutex<Vec<ChatEvent>>>);
+pub struct Events(Arc<Received>);
+
+#[derive(Default)]
+pub struct Received {
+    events: Mutex<Vec<ChatEvent>>,
+    arrived: tokio::sync::Notify,
+}
 
 impl Events {
     pub fn sink(&self) -> impl Fn(ChatEvent) + Send + Sync + 'static {
-        let events = self.0.clone();
-        move |e| events.lock().unwrap().push(e)
+        let received = self.0.clone();
+        move |e| {
+            received.events.lock().unwrap().push(e);
+            received.arrived.notify_waiters();
+        }
     }
 
     pub fn all(&self) -> Vec<ChatEvent> {
-        self.0.lock().unwrap().clone()
+        self.0.events.lock().unwrap().clone()
+    }
+
+    /// Waits for the events so far to satisfy `done`; fails after [`WAIT`] naming `what`.
+    pub async fn wait_for(&self, what: &str, done: impl Fn(&[ChatEvent]) -> bool) {
+        let waiting = async {
+            loop {
+                let arrived = self.0.arrived.notified();
+                tokio::pin!(arrived);
+                // Registered before looking, so an event between the look and the wait
+                // still wakes it.
+                arrived.as_mut().enable();
+                if done(&self.0.events.lock().unwrap()) {
+                    return;
+                }
+                arrived.await;
+            }
+        };
+        if tokio::time::timeout(WAIT, waiting).await.is_err() {
+            panic!("waited {WAIT:?} for {what}; the events: {:?}", self.all());
+        }
     }
 
     pub fn deltas(&self) -> Vec<String> {

@@ -105,19 +105,30 @@ async fn stop_drops_the_connection_and_keeps_the_partial_reply() {
         async move { engine.send(ask(None, "long please"), sink).await }
     });
     // Wait for some text, and for it to be flushed to the database while streaming.
-    let (conversation_id, reply_id) = loop {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-        if let Some(ChatEvent::Started {
-            conversation_id,
-            assistant_message_id,
-            ..
-        }) = events.all().first().cloned()
-            && events.deltas().len() >= 5
-        {
-            break (conversation_id, assistant_message_id);
-        }
+    events
+        .wait_for("five pieces of the reply", |events| {
+            events
+                .iter()
+                .filter(|e| matches!(e, ChatEvent::Delta { .. }))
+                .count()
+                >= 5
+        })
+        .await;
+    let Some(ChatEvent::Started {
+        conversation_id,
+        assistant_message_id: reply_id,
+        ..
+    }) = events.all().first().cloned()
+    else {
+        panic!("the reply did not start first: {:?}", events.all())
     };
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    crate::until("the partial reply saved while it streams", || {
+        engine.conversation_get(conversation_id).unwrap().messages[1]
+            .content
+            .len()
+            > 5
+    })
+    .await;
     let saved = engine.conversation_get(conversation_id).unwrap().messages;
     assert_eq!(saved[1].id, reply_id);
     assert_eq!(saved[1].status, MessageStatus::Streaming);
@@ -263,10 +274,23 @@ async fn unfinished_replies_are_interrupted_on_the_next_start() {
         let sink = events.sink();
         async move { engine.send(ask(None, "go"), sink).await }
     });
-    while events.deltas().len() < 5 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    events
+        .wait_for("five pieces of the reply", |events| {
+            events
+                .iter()
+                .filter(|e| matches!(e, ChatEvent::Delta { .. }))
+                .count()
+                >= 5
+        })
+        .await;
+    crate::until("the partial reply saved", || {
+        crate::recent(&engine).first().is_some_and(|c| {
+            !engine.conversation_get(c.id).unwrap().messages[1]
+                .content
+                .is_empty()
+        })
+    })
+    .await;
     // Simulate a crash: the task dies without finishing the reply.
     task.abort();
     let _ = task.await;
@@ -346,13 +370,13 @@ async fn stop_cancels_a_retry_wait() {
                 .await
         }
     });
-    while !events
-        .all()
-        .iter()
-        .any(|e| matches!(e, ChatEvent::Retrying { .. }))
-    {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    events
+        .wait_for("the retry's announcement", |events| {
+            events
+                .iter()
+                .any(|e| matches!(e, ChatEvent::Retrying { .. }))
+        })
+        .await;
     let ChatEvent::Started {
         conversation_id, ..
     } = events.all()[0].clone()
