@@ -173,6 +173,19 @@ impl Events {
         }
     }
 
+    /// Waits for `count` pieces of the reply's text.
+    pub async fn wait_for_pieces(&self, count: usize) {
+        let what = format!("{count} pieces of the reply");
+        self.wait_for(&what, |events| {
+            events
+                .iter()
+                .filter(|e| matches!(e, ChatEvent::Delta { .. }))
+                .count()
+                >= count
+        })
+        .await;
+    }
+
     pub fn deltas(&self) -> Vec<String> {
         self.all()
             .into_iter()

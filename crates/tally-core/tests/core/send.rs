@@ -105,15 +105,7 @@ async fn stop_drops_the_connection_and_keeps_the_partial_reply() {
         async move { engine.send(ask(None, "long please"), sink).await }
     });
     // Wait for some text, and for it to be flushed to the database while streaming.
-    events
-        .wait_for("five pieces of the reply", |events| {
-            events
-                .iter()
-                .filter(|e| matches!(e, ChatEvent::Delta { .. }))
-                .count()
-                >= 5
-        })
-        .await;
+    events.wait_for_pieces(5).await;
     let Some(ChatEvent::Started {
         conversation_id,
         assistant_message_id: reply_id,
@@ -274,15 +266,7 @@ async fn unfinished_replies_are_interrupted_on_the_next_start() {
         let sink = events.sink();
         async move { engine.send(ask(None, "go"), sink).await }
     });
-    events
-        .wait_for("five pieces of the reply", |events| {
-            events
-                .iter()
-                .filter(|e| matches!(e, ChatEvent::Delta { .. }))
-                .count()
-                >= 5
-        })
-        .await;
+    events.wait_for_pieces(5).await;
     crate::until("the partial reply saved", || {
         crate::recent(&engine).first().is_some_and(|c| {
             !engine.conversation_get(c.id).unwrap().messages[1]
