@@ -69,6 +69,12 @@ pub(crate) fn is_openai_base(base: &str) -> bool {
     tally_openai::parse_base_url(base).is_some_and(|url| is_openai_host(url.host_str()))
 }
 
+/// Whether the API address `base` is a server on this computer (`localhost` or a loopback
+/// IP), the test `Destination::of` trusts too.
+pub(crate) fn is_on_this_computer(base: &str) -> bool {
+    tally_openai::parse_base_url(base).is_some_and(|url| tally_openai::is_loopback(&url))
+}
+
 impl Clearance {
     pub(crate) fn set_asker(&self, asker: Arc<dyn KeyConsent>) {
         *self.asker.lock().unwrap_or_else(|p| p.into_inner()) = Some(asker);

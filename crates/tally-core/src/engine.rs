@@ -263,7 +263,7 @@ impl Engine {
             Ok(key) => key,
             // A server on this computer may need no key (a local model): it gets none, and
             // one that asks for a key after all says so (`KeyFor::refusal`).
-            Err(CoreError::MissingApiKey) if on_this_computer(&base) => {
+            Err(CoreError::MissingApiKey) if crate::clearance::is_on_this_computer(&base) => {
                 return Ok(KeyFor { key: None, base });
             }
             Err(e) => return Err(e),
@@ -437,11 +437,6 @@ impl KeyFor {
         }
         error.into()
     }
-}
-
-/// Whether `base` is a server on this computer (`localhost` or a loopback IP).
-fn on_this_computer(base: &str) -> bool {
-    tally_openai::parse_base_url(base).is_some_and(|url| tally_openai::is_loopback(&url))
 }
 
 /// Which keys `base` takes: OpenAI's own shape for OpenAI, anything header-safe elsewhere.

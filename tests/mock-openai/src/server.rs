@@ -268,8 +268,9 @@ fn authorized(shared: &Shared, headers: &HeaderMap) -> bool {
     };
     // Any well-formed bearer key is accepted, except keys containing "invalid", which get
     // the real API's 401: that is how tests and `run --mock` try the wrong-key path.
-    Some(value)
-        .and_then(|v| v.to_str().ok())
+    value
+        .to_str()
+        .ok()
         .and_then(|v| v.strip_prefix("Bearer "))
         .is_some_and(|key| key.starts_with("sk-") && !key.contains("invalid"))
 }
