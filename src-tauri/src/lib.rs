@@ -139,7 +139,26 @@ fn main_window<R: tauri::Runtime>(
             tauri::webview::NewWindowResponse::Deny
         })
         .build()?;
+    #[cfg(target_os = "linux")]
+    paint_without_compositing(&window)?;
     Ok(window)
+}
+
+/// WebKitGTK draws the page without its GPU compositor. Tally's page is text that
+/// scrolls, which the CPU paints well; the compositor costs the web process about 80 MB
+/// and, where it falls back to software GL (a virtual machine, a remote session), some ms
+/// of every frame, which a streaming reply's first text then waits for
+/// (`cargo xtask bench`). Set before the page's first frame.
+#[cfg(target_os = "linux")]
+fn paint_without_compositing<R: tauri::Runtime>(
+    window: &tauri::WebviewWindow<R>,
+) -> tauri::Result<()> {
+    window.with_webview(|webview| {
+        use webkit2gtk::{HardwareAccelerationPolicy, SettingsExt, WebViewExt};
+        if let Some(settings) = WebViewExt::settings(&webview.inner()) {
+            settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
+        }
+    })
 }
 
 /// Whether `url` is one of the app's own pages (its assets, the isolation frame, the

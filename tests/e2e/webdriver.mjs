@@ -1,7 +1,8 @@
 // A small WebDriver client for the real Tally window (tauri-driver + WebKitWebDriver), and
 // the child processes around it. Shared by the end-to-end tests and the app benchmarks.
-import { spawn } from "node:child_process";
-import { readdirSync, readlinkSync, realpathSync, writeFileSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { readdirSync, readlinkSync, realpathSync } from "node:fs";
+import { promisify } from "node:util";
 import { createInterface } from "node:readline";
 import { join } from "node:path";
 
@@ -84,6 +85,18 @@ export async function waitFor(what, check, timeoutMs = 15000) {
 /** How long one WebDriver call may take (a launch waits for the window) before it fails
  * with a message, instead of node's five-minute header timeout. */
 export const WEBDRIVER_CALL_MS = 60_000;
+
+/** How long keeping a screenshot may take before it fails with a message. */
+const SCREENSHOT_MS = 20_000;
+
+/** Runs `command` to its end, failing with its message after `timeoutMs`. */
+async function run(command, args, timeoutMs) {
+  try {
+    await promisify(execFile)(command, args, { timeout: timeoutMs, killSignal: "SIGKILL" });
+  } catch (error) {
+    throw new Error(`${command} ${args.join(" ")}: ${error.killed ? `no answer in ${timeoutMs} ms` : error.message}`);
+  }
+}
 
 /** tauri-driver on `port`. */
 export class Driver {
@@ -188,11 +201,17 @@ export class App {
       role: m.dataset.role, status: m.dataset.status,
       text: m.querySelector('[data-testid="message-content"]').textContent.trim() }))`);
   }
+  /** Keeps the display as `folder/name.png`, native dialogs included, once the page has
+   * painted its newest state (two animation frames). The pixels come from the X display
+   * (ImageMagick's `import`): WebKitWebDriver's own screenshot never answers when WebKit
+   * paints without its GPU compositor, as Tally's window does. */
   async screenshot(folder, name) {
-    // WebKit snapshots the last painted frame: give it a moment to paint the newest state.
-    await sleep(400);
-    const png = await this.wd("GET", "/screenshot");
-    writeFileSync(join(folder, `${name}.png`), Buffer.from(png, "base64"));
+    await this.wd("POST", "/execute/async", {
+      script: `const done = arguments[arguments.length - 1];
+        requestAnimationFrame(() => requestAnimationFrame(() => done(true)));`,
+      args: [],
+    });
+    await run("import", ["-silent", "-window", "root", join(folder, `${name}.png`)], SCREENSHOT_MS);
   }
   quit() {
     return this.driver.wd("DELETE", `/session/${this.id}`);

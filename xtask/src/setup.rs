@@ -22,7 +22,9 @@ const APP_PACKAGES: &[&str] = &[
 
 /// What the tests add: a display, WebDriver for WebKit, a real keychain, a browser,
 /// SQLite's own shell to check the app's database from outside, and xdotool to answer the
-/// app's native dialogs (which WebDriver cannot reach) as a person would, with the keyboard.
+/// app's native dialogs (which WebDriver cannot reach) as a person would, with the keyboard,
+/// and ImageMagick's `import` to keep screenshots of the display (WebKitWebDriver's own
+/// screenshot never answers when the page is painted without the GPU compositor).
 const TEST_PACKAGES: &[&str] = &[
     "xvfb",
     "xauth",
@@ -35,6 +37,7 @@ const TEST_PACKAGES: &[&str] = &[
     "chromium",
     "python3-venv",
     "xdotool",
+    "imagemagick",
 ];
 
 fn installed(package: &str) -> bool {
