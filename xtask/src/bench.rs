@@ -7,8 +7,8 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
-use crate::setup;
-use crate::steps::{Result, build_ui, cargo, root, run_cmd, run_logged, step, under_display};
+use crate::process::{Result, cargo, root, run_cmd, run_logged, step, under_display};
+use crate::setup::{self, build_ui};
 
 /// The benches, by package.
 const BENCHES: &[(&str, &str)] = &[

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::steps::{Result, root, run_cmd, run_logged};
+use crate::process::{Result, npm, root, run_cmd, run_logged, step};
 
 /// What Tauri needs to build and run on Debian/Ubuntu.
 const APP_PACKAGES: &[&str] = &[
@@ -189,4 +189,10 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf29ce484222325, |hash, b| {
         (hash ^ u64::from(*b)).wrapping_mul(0x100000001b3)
     })
+}
+
+/// The UI's npm packages, then its build (`ui/dist`, which the app embeds).
+pub fn build_ui() -> Result {
+    step("set up the UI's npm packages", node_modules)?;
+    step("build the UI", || run_cmd(npm(&["run", "build"])))
 }

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ChatRequest, ErrorKind, OpenAiError, is_reasoning_model};
+use crate::{ChatRequest, ErrorKind, OpenAiError};
 
 /// How a model takes the optional parameters of a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,6 +133,15 @@ pub fn adapt(request: &mut ChatRequest, error: &OpenAiError) -> Option<Adaptatio
         }
         _ => None,
     }
+}
+
+/// The o-series and the gpt-5 family reason before answering: they take
+/// `max_completion_tokens` rather than `max_tokens`, reject a non-default `temperature`,
+/// and may be silent for minutes before the first token.
+pub fn is_reasoning_model(model: &str) -> bool {
+    let model = model.trim().rsplit('/').next().unwrap_or(model);
+    let o_series = model.starts_with('o') && model[1..].starts_with(|c: char| c.is_ascii_digit());
+    o_series || model.starts_with("gpt-5")
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use crate::attempt::{Attempt, ClientEvent, RateLimits};
 use crate::error::classify;
 use crate::retry::{retry_after, should_retry};
 use crate::{ChatRequest, ChatStream, ModelList, OpenAiError};
-use crate::{RetryNotice, RetryPolicy, StreamTimeouts, adapt};
+use crate::{RetryNotice, RetryPolicy, StreamTimeouts, adapt, is_reasoning_model};
 
 /// Where the API is and how patient to be with it.
 #[derive(Debug, Clone)]
@@ -336,18 +336,10 @@ fn request_id(response: &reqwest::Response) -> Option<String> {
         .map(|v| v.chars().take(200).collect())
 }
 
-/// The o-series and the gpt-5 family reason before answering: they take
-/// `max_completion_tokens` rather than `max_tokens`, reject a non-default `temperature`,
-/// and may be silent for minutes before the first token.
-pub fn is_reasoning_model(model: &str) -> bool {
-    let model = model.trim().rsplit('/').next().unwrap_or(model);
-    let o_series = model.starts_with('o') && model[1..].starts_with(|c: char| c.is_ascii_digit());
-    o_series || model.starts_with("gpt-5")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::is_reasoning_model;
 
     #[test]
     fn reasoning_families_get_time_to_think() {

@@ -17,8 +17,8 @@ mod stream;
 mod types;
 
 pub use attempt::{Attempt, ClientEvent, RateLimits};
-pub use capabilities::{Adaptation, Capabilities, RequestOptions, adapt};
-pub use client::{ClientConfig, OpenAiClient, is_loopback, is_reasoning_model, parse_base_url};
+pub use capabilities::{Adaptation, Capabilities, RequestOptions, adapt, is_reasoning_model};
+pub use client::{ClientConfig, OpenAiClient, is_loopback, parse_base_url};
 pub use error::{ApiErrorBody, ApiErrorDetail, ErrorKind, OpenAiError, classify};
 pub use retry::{RetryNotice, RetryPolicy, is_retryable};
 pub use stream::{

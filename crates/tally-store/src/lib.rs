@@ -18,6 +18,7 @@ mod ledger;
 mod migrations;
 mod model;
 mod personas;
+mod recovery;
 mod search;
 mod store;
 mod transfer;
