@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use tally_store::{BackupInfo, BackupReason, Recovery, Store};
 
 use crate::api::{BackupKind, BackupView, RecoveryNotice};
-use crate::spend::Notice;
+use crate::notices::Notice;
 use crate::{CoreError, Engine};
 
 /// Where the recovery notice waits until the user dismisses it.
@@ -75,7 +75,7 @@ impl Engine {
             restored
         };
         // Everything read from the old data is read again.
-        *self.tokens.lock().unwrap_or_else(|p| p.into_inner()) = Default::default();
+        self.meter.forget_tokens();
         self.load_prices()?;
         self.spend_changed()?;
         Ok(self.backup_view(restored))

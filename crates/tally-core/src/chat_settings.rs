@@ -106,6 +106,7 @@ impl Engine {
         }
         if let Some(limit) = options.max_output_tokens {
             let most = self
+                .meter
                 .price_of(&model)
                 .map_or(ANY_MODEL_MAX_OUTPUT, |p| p.max_output);
             if limit == 0 {

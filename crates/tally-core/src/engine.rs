@@ -1,17 +1,18 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use tally_keychain::ApiKeyStore;
 use tally_openai::{Adaptation, Capabilities, ClientConfig, OpenAiClient};
-use tally_spend::{PriceCatalog, TimeZone};
+use tally_spend::TimeZone;
 use tally_store::Store;
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{KeyStatusView, KeyTestResult, SettingsUpdate, SettingsView};
 use crate::keys::Keys;
-use crate::spend::{NoticeSink, TokenCache};
+use crate::meter::Meter;
+use crate::notices::{NoticeSink, Notices};
 use crate::{CoreError, now_millis};
 
 const DEFAULT_MODEL: &str = "gpt-4o-mini";
@@ -111,17 +112,14 @@ pub struct Engine {
     pub(crate) store: Mutex<Store>,
     pub(crate) keys: Keys,
     pub(crate) api_base_override: Option<String>,
-    /// The shipped prices with the user's overrides applied.
-    pub(crate) prices: RwLock<PriceCatalog>,
+    /// Prices, token counts, and what the requests in flight may cost.
+    pub(crate) meter: Meter,
     pub(crate) flush_interval: Duration,
     pub(crate) time_zone: TimeZone,
     clock: Clock,
     /// The data folder (the database, its backups).
     pub(crate) data_dir: PathBuf,
-    /// Worst-case cost of the requests in flight, held against the budget (nano-USD).
-    pub(crate) reserved: Mutex<i64>,
-    pub(crate) tokens: Mutex<TokenCache>,
-    pub(crate) notices: Mutex<Option<Arc<dyn NoticeSink>>>,
+    notices: Notices,
     /// Replies being written, by conversation: cancelling the token stops one.
     pub(crate) active: Mutex<HashMap<i64, (u64, CancellationToken)>>,
     /// The client for the last API address used (see `client_at`).
@@ -176,13 +174,11 @@ impl Engine {
                 config.env_api_key,
             ),
             api_base_override: config.api_base_override,
-            prices: RwLock::new(PriceCatalog::builtin()),
+            meter: Meter::default(),
             flush_interval: config.flush_interval.min(Duration::from_millis(500)),
             time_zone: config.time_zone,
             clock: config.clock,
-            reserved: Mutex::new(0),
-            tokens: Mutex::default(),
-            notices: Mutex::default(),
+            notices: Notices::default(),
             active: Mutex::default(),
             uploads: Mutex::default(),
             client: Mutex::default(),
@@ -244,6 +240,15 @@ impl Engine {
     /// header-safe for another server (a gateway's or a local model's key is its business).
     fn key_format(&self) -> Result<tally_keychain::KeyFormat, CoreError> {
         Ok(key_format_for(&self.api_base()?))
+    }
+
+    /// Sends app-wide notices to `sink` from now on.
+    pub fn on_notice(&self, sink: impl NoticeSink) {
+        self.notices.set(sink);
+    }
+
+    pub(crate) fn notify(&self, notice: crate::Notice) {
+        self.notices.send(notice);
     }
 
     /// Asks `asker` from now on before the key first goes to a host other than OpenAI's

@@ -17,20 +17,25 @@ pub mod api;
 mod backups;
 mod chat_settings;
 mod clearance;
+mod context;
 mod engine;
 mod error;
+mod files;
 mod history;
 mod keys;
+mod meter;
+mod notices;
 mod send;
 mod spend;
 mod titles;
 mod transfer;
+mod usage;
 
 pub use api::ChatEvent;
 pub use clearance::KeyConsent;
 pub use engine::{Clock, Engine, EngineConfig, take_env_api_key};
 pub use error::CoreError;
-pub use spend::{Notice, NoticeSink};
+pub use notices::{Notice, NoticeSink};
 pub use tally_keychain::Sensitive;
 pub use tally_spend::TimeZone;
 

@@ -7,17 +7,16 @@ use std::time::Duration;
 use tally_openai::{
     Attempt, ChatMessage, ChatRequest, ChatStream, ClientEvent, OpenAiError, StreamEvent, Usage,
 };
-use tally_spend::{TokenUsage, count_chat_prompt, count_text, encoding_for_model};
+use tally_spend::TokenUsage;
 use tally_store::{Message, MessageOutcome, MessageStatus, Purpose, RequestLogRow, Role, UsageRow};
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, ChatEvent, SendRequest, StartKind};
+use crate::context::{self, MAX_MESSAGE_CHARS};
 use crate::engine::KeyFor;
 use crate::error::code_of;
+use crate::meter::{Reservation, estimate_usage, token_usage};
 use crate::{ChatSink, CoreError, Engine};
-
-/// Longest message Tally accepts (about 250k tokens of English: far beyond any window).
-pub(crate) const MAX_MESSAGE_CHARS: usize = 1_000_000;
 
 /// What the model is told to continue a reply that was cut off.
 const CONTINUE_INSTRUCTION: &str =
@@ -46,7 +45,7 @@ struct ReplyJob {
     dropped: u32,
     purpose: Purpose,
     /// Held against the budget until the ledger row is written.
-    reservation: crate::spend::Reservation,
+    reservation: Reservation,
     /// A share of the writers' lock, from the first read until the reply is saved.
     writing: crate::engine::Writing,
 }
@@ -59,6 +58,43 @@ enum Ending {
     Complete,
     Stopped,
     Failed(CoreError, MessageStatus),
+}
+
+/// Where a new message goes (see `Engine::destination`).
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one lives for the start of each send, never in a collection"
+)]
+enum Destination {
+    /// An open conversation: after its branch, or beside `edited` (a branch from its parent).
+    Existing {
+        conversation: tally_store::Conversation,
+        edited: Option<Message>,
+    },
+    /// A new conversation, with these settings.
+    New(api::ConversationSettings),
+}
+
+impl Destination {
+    /// The model that answers, and the conversation's own reply limit if it sets one.
+    fn model_and_reply_limit(&self) -> (String, Option<u32>) {
+        match self {
+            Self::Existing { conversation, .. } => (
+                conversation.model.clone(),
+                crate::chat_settings::request_options(conversation).max_output_tokens,
+            ),
+            Self::New(settings) => (settings.model.clone(), settings.options.max_output_tokens),
+        }
+    }
+
+    fn start_kind(&self) -> StartKind {
+        match self {
+            Self::Existing {
+                edited: Some(_), ..
+            } => StartKind::Edit,
+            _ => StartKind::Send,
+        }
+    }
 }
 
 impl Engine {
@@ -80,72 +116,16 @@ impl Engine {
             ));
         }
         let (writing, key) = self.ready_to_send().await?;
-        let existing = match request.conversation_id {
-            Some(id) => Some(crate::history::live_conversation(&self.store(), id)?),
-            None => None,
-        };
-        // Editing a message sends the new text beside it: a branch from its parent.
-        let edited = match (request.edit_of, &existing) {
-            (None, _) => None,
-            (Some(id), Some(conversation)) => {
-                let message = self.store().message(id)?;
-                if message.conversation_id != conversation.id || message.role != Role::User {
-                    return Err(CoreError::InvalidInput(
-                        "Only your own messages in this conversation can be edited.".into(),
-                    ));
-                }
-                Some(message)
-            }
-            (Some(_), None) => {
-                return Err(CoreError::InvalidInput(
-                    "Open the conversation to edit its messages.".into(),
-                ));
-            }
-        };
-        // A new conversation starts with the settings it was given, or the defaults.
-        let new_settings = match (&existing, request.settings) {
-            (Some(_), _) => None,
-            (None, Some(settings)) => Some(self.checked(settings)?),
-            (None, None) => {
-                let mut defaults = self.chat_defaults()?;
-                if let Some(model) = request.model.as_deref().map(str::trim)
-                    && !model.is_empty()
-                {
-                    defaults.model = crate::chat_settings::checked_model(model)?;
-                }
-                Some(defaults)
-            }
-        };
-        let (model, max_output) = match (&existing, &new_settings) {
-            (Some(conversation), _) => (
-                conversation.model.clone(),
-                crate::chat_settings::request_options(conversation).max_output_tokens,
-            ),
-            (None, Some(settings)) => (settings.model.clone(), settings.options.max_output_tokens),
-            (None, None) => unreachable!("a new conversation has settings"),
-        };
+        let destination = self.destination(&request)?;
+        let (model, max_output) = destination.model_and_reply_limit();
         // What will be sent: the branch so far and the new message. The budget gate
         // decides before anything is written, so a refused message stays in the composer.
-        let mut context = match (&existing, &edited) {
-            (Some(conversation), Some(edited)) => {
-                self.context_up_to(conversation, edited.parent_id)?
-            }
-            (Some(conversation), None) => self.context_for(conversation, None)?,
-            (None, _) => new_settings
-                .as_ref()
-                .and_then(|s| s.system_prompt.clone())
-                .map(|prompt| ChatMessage {
-                    role: tally_openai::Role::System,
-                    content: prompt,
-                })
-                .into_iter()
-                .collect(),
-        };
+        let mut context = self.context_before(&destination)?;
         context.push(ChatMessage {
             role: tally_openai::Role::User,
             content: text.to_string(),
         });
-        let dropped = self.fit_to_window(&model, &mut context, max_output);
+        let dropped = self.meter.fit_to_window(&model, &mut context, max_output);
         let reservation = self
             .reserve(
                 &model,
@@ -154,42 +134,13 @@ impl Engine {
                 request.allow_over_budget.unwrap_or(false),
             )
             .await?;
-        let (conversation, user, reply) = {
-            let mut store = self.store();
-            let conversation = match (existing, &new_settings) {
-                (Some(conversation), _) => conversation,
-                (None, Some(settings)) => store.create_conversation_with(
-                    &title_from(text),
-                    &settings.model,
-                    settings.system_prompt.as_deref(),
-                    &crate::chat_settings::to_store(&settings.options),
-                    self.now(),
-                )?,
-                (None, None) => unreachable!("a new conversation has settings"),
-            };
-            let (user, reply) = match &edited {
-                Some(edited) => store.begin_exchange_under(
-                    conversation.id,
-                    edited.parent_id,
-                    text,
-                    &conversation.model,
-                    self.now(),
-                )?,
-                None => {
-                    store.begin_exchange(conversation.id, text, &conversation.model, self.now())?
-                }
-            };
-            (conversation, user, reply)
-        };
+        let kind = destination.start_kind();
+        let (conversation, user, reply) = self.begin_exchange(destination, text)?;
         let job = ReplyJob {
             conversation,
             user_message_id: user.id,
             reply,
-            kind: if edited.is_some() {
-                StartKind::Edit
-            } else {
-                StartKind::Send
-            },
+            kind,
             user_text: None,
             context,
             dropped,
@@ -217,6 +168,104 @@ impl Engine {
             });
         }
         Ok(())
+    }
+
+    /// Where a new message goes: an open conversation (after its branch, or as an edit
+    /// beside one of its messages), or a new conversation with its settings.
+    fn destination(&self, request: &SendRequest) -> Result<Destination, CoreError> {
+        let Some(id) = request.conversation_id else {
+            if request.edit_of.is_some() {
+                return Err(CoreError::InvalidInput(
+                    "Open the conversation to edit its messages.".into(),
+                ));
+            }
+            // A new conversation starts with the settings it was given, or the defaults.
+            let settings = match request.settings.clone() {
+                Some(settings) => self.checked(settings)?,
+                None => {
+                    let mut defaults = self.chat_defaults()?;
+                    if let Some(model) = request.model.as_deref().map(str::trim)
+                        && !model.is_empty()
+                    {
+                        defaults.model = crate::chat_settings::checked_model(model)?;
+                    }
+                    defaults
+                }
+            };
+            return Ok(Destination::New(settings));
+        };
+        let conversation = crate::history::live_conversation(&self.store(), id)?;
+        // Editing a message sends the new text beside it: a branch from its parent.
+        let edited = match request.edit_of {
+            None => None,
+            Some(id) => {
+                let message = self.store().message(id)?;
+                if message.conversation_id != conversation.id || message.role != Role::User {
+                    return Err(CoreError::InvalidInput(
+                        "Only your own messages in this conversation can be edited.".into(),
+                    ));
+                }
+                Some(message)
+            }
+        };
+        Ok(Destination::Existing {
+            conversation,
+            edited,
+        })
+    }
+
+    /// The messages sent before the new one.
+    fn context_before(&self, destination: &Destination) -> Result<Vec<ChatMessage>, CoreError> {
+        Ok(match destination {
+            Destination::Existing {
+                conversation,
+                edited: Some(edited),
+            } => self.context_up_to(conversation, edited.parent_id)?,
+            Destination::Existing {
+                conversation,
+                edited: None,
+            } => self.context_for(conversation, None)?,
+            Destination::New(settings) => {
+                context::messages_of(settings.system_prompt.as_deref(), [])
+            }
+        })
+    }
+
+    /// Saves the new message and an empty reply (creating the conversation first when it
+    /// is new), in one transaction each.
+    fn begin_exchange(
+        &self,
+        destination: Destination,
+        text: &str,
+    ) -> Result<(tally_store::Conversation, Message, Message), CoreError> {
+        let mut store = self.store();
+        let (conversation, edited) = match destination {
+            Destination::Existing {
+                conversation,
+                edited,
+            } => (conversation, edited),
+            Destination::New(settings) => {
+                let conversation = store.create_conversation_with(
+                    &title_from(text),
+                    &settings.model,
+                    settings.system_prompt.as_deref(),
+                    &crate::chat_settings::to_store(&settings.options),
+                    self.now(),
+                )?;
+                (conversation, None)
+            }
+        };
+        let (user, reply) = match edited {
+            Some(edited) => store.begin_exchange_under(
+                conversation.id,
+                edited.parent_id,
+                text,
+                &conversation.model,
+                self.now(),
+            )?,
+            None => store.begin_exchange(conversation.id, text, &conversation.model, self.now())?,
+        };
+        Ok((conversation, user, reply))
     }
 
     /// Writes a new reply to the user message of `reply` (the last reply when `None`),
@@ -259,7 +308,9 @@ impl Engine {
         // The branch up to the user message, without the reply being replaced.
         let mut context = self.context_up_to(&conversation, Some(parent))?;
         let max_output = crate::chat_settings::request_options(&conversation).max_output_tokens;
-        let dropped = self.fit_to_window(&conversation.model, &mut context, max_output);
+        let dropped = self
+            .meter
+            .fit_to_window(&conversation.model, &mut context, max_output);
         let reservation = self
             .reserve(&conversation.model, &context, max_output, allow_over_budget)
             .await?;
@@ -302,7 +353,9 @@ impl Engine {
             content: CONTINUE_INSTRUCTION.into(),
         });
         let max_output = crate::chat_settings::request_options(&conversation).max_output_tokens;
-        let dropped = self.fit_to_window(&conversation.model, &mut context, max_output);
+        let dropped = self
+            .meter
+            .fit_to_window(&conversation.model, &mut context, max_output);
         let reservation = self
             .reserve(&conversation.model, &context, max_output, allow_over_budget)
             .await?;
@@ -349,7 +402,9 @@ impl Engine {
             content: SUMMARY_INSTRUCTION.into(),
         });
         let max_output = crate::chat_settings::request_options(&old).max_output_tokens;
-        let dropped = self.fit_to_window(&old.model, &mut context, max_output);
+        let dropped = self
+            .meter
+            .fit_to_window(&old.model, &mut context, max_output);
         // Refused by the budget: nothing is written, not even the new conversation.
         let reservation = self
             .reserve(&old.model, &context, max_output, allow_over_budget)
@@ -511,8 +566,9 @@ impl Engine {
                 // server counts differently): the oldest turns go, as they would have if
                 // the window were known, and the request is made again. Nothing was billed.
                 Err(e) if e.kind() == tally_openai::ErrorKind::ContextTooLong => {
-                    let left_out =
-                        self.trim_after_refusal(&conversation.model, &mut chat_request.messages);
+                    let left_out = self
+                        .meter
+                        .trim_after_refusal(&conversation.model, &mut chat_request.messages);
                     if left_out == 0 {
                         stream_state.api_error_before_stream = true;
                         break Ending::Failed(e.into(), MessageStatus::Error);
@@ -552,7 +608,10 @@ impl Engine {
     ) -> Result<Vec<ChatMessage>, CoreError> {
         let branch = self.store().current_branch(conversation.id)?;
         let branch = branch.into_iter().filter(|m| Some(m.id) != exclude);
-        Ok(context_of(conversation, branch))
+        Ok(context::messages_of(
+            conversation.system_prompt.as_deref(),
+            branch.map(|m| (m.role, m.content)),
+        ))
     }
 
     /// The messages sent to the API for the branch ending at `leaf` (`None`: nothing yet).
@@ -565,7 +624,10 @@ impl Engine {
             Some(leaf) => self.store().branch_ending_at(leaf)?,
             None => Vec::new(),
         };
-        Ok(context_of(conversation, branch.into_iter()))
+        Ok(context::messages_of(
+            conversation.system_prompt.as_deref(),
+            branch.into_iter().map(|m| (m.role, m.content)),
+        ))
     }
 
     /// Reads the stream to its end, forwarding deltas and saving the text at least every
@@ -721,11 +783,12 @@ impl Engine {
             // The API bills nothing for a request it refused.
             (None, true) => (TokenUsage::default(), false),
             (None, false) => (
-                estimate(model, request, &state.text[state.prefix_len..]).await,
+                estimate_usage(model, request, &state.text[state.prefix_len..]).await,
                 true,
             ),
         };
         let cost = self
+            .meter
             .price_of(model)
             .map(|price| tally_spend::cost(&tokens, &price));
         let row = UsageRow {
@@ -791,48 +854,6 @@ struct AttemptTiming {
     total: Duration,
 }
 
-pub(crate) fn token_usage(usage: &Usage) -> TokenUsage {
-    TokenUsage {
-        prompt: usage.prompt_tokens,
-        cached_prompt: usage.cached_tokens(),
-        completion: usage.completion_tokens,
-        reasoning: usage.reasoning_tokens(),
-    }
-}
-
-/// Usage of a request whose usage chunk never came (stopped, dropped): counted with the
-/// model's tokenizer, off the async threads since the first use loads the tables.
-pub(crate) async fn estimate(model: &str, request: &ChatRequest, reply_text: &str) -> TokenUsage {
-    let encoding = encoding_for_model(model);
-    let messages: Vec<(String, String)> = request
-        .messages
-        .iter()
-        .map(|m| (role_name(m.role).to_string(), m.content.clone()))
-        .collect();
-    let reply_text = reply_text.to_string();
-    tokio::task::spawn_blocking(move || TokenUsage {
-        prompt: count_chat_prompt(
-            encoding,
-            messages.iter().map(|(r, c)| (r.as_str(), c.as_str())),
-        ),
-        cached_prompt: 0,
-        completion: count_text(encoding, &reply_text),
-        reasoning: 0,
-    })
-    .await
-    .unwrap_or_default()
-}
-
-pub(crate) fn role_name(role: tally_openai::Role) -> &'static str {
-    match role {
-        tally_openai::Role::System => "system",
-        tally_openai::Role::Developer => "developer",
-        tally_openai::Role::User => "user",
-        tally_openai::Role::Assistant => "assistant",
-        tally_openai::Role::Tool => "tool",
-    }
-}
-
 fn code_name(code: api::ErrorCode) -> String {
     serde_json::to_value(code)
         .ok()
@@ -869,32 +890,6 @@ pub(crate) fn title_from(text: &str) -> String {
 
 /// The system prompt, then `branch` (less messages with no text: replies that failed
 /// before any came).
-fn context_of(
-    conversation: &tally_store::Conversation,
-    branch: impl Iterator<Item = Message>,
-) -> Vec<ChatMessage> {
-    let system_prompt = conversation.system_prompt.as_deref();
-    let mut messages = Vec::new();
-    if let Some(prompt) = system_prompt.filter(|p| !p.trim().is_empty()) {
-        messages.push(ChatMessage {
-            role: tally_openai::Role::System,
-            content: prompt.to_string(),
-        });
-    }
-    for message in branch.filter(|m| !m.content.is_empty()) {
-        let role = match message.role {
-            Role::System => tally_openai::Role::System,
-            Role::User => tally_openai::Role::User,
-            Role::Assistant => tally_openai::Role::Assistant,
-        };
-        messages.push(ChatMessage {
-            role,
-            content: message.content,
-        });
-    }
-    messages
-}
-
 #[cfg(test)]
 mod tests {
     use super::title_from;

@@ -10,7 +10,7 @@ use tally_spend::TokenUsage;
 use tally_store::{Purpose, UsageRow};
 
 use crate::api::TitleView;
-use crate::spend::Notice;
+use crate::notices::Notice;
 use crate::{CoreError, Engine};
 
 /// Asked on OpenAI itself; elsewhere the conversation's own model is asked.
@@ -125,8 +125,11 @@ impl Engine {
             }
         }
         let (tokens, estimated) = match &usage {
-            Some(usage) => (crate::send::token_usage(usage), false),
-            None => (crate::send::estimate(&model, &request, &text).await, true),
+            Some(usage) => (crate::meter::token_usage(usage), false),
+            None => (
+                crate::meter::estimate_usage(&model, &request, &text).await,
+                true,
+            ),
         };
         self.record_title_usage(id, &model, tokens, estimated, request_id, failed.is_none());
         drop(reservation);
@@ -164,6 +167,7 @@ impl Engine {
             completion_tokens: tokens.completion,
             reasoning_tokens: tokens.reasoning,
             cost_nanos: self
+                .meter
                 .price_of(model)
                 .map(|price| tally_spend::cost(&tokens, &price)),
             estimated,

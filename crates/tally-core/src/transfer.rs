@@ -103,7 +103,7 @@ impl Engine {
             ExportFormat::Markdown => "md",
             ExportFormat::Json => "json",
         };
-        let path = crate::spend::free_name(folder, &file_stem(&stem), extension);
+        let path = crate::files::free_name(folder, &file_stem(&stem), extension);
         let failed = |e: &dyn std::fmt::Display| {
             invalid(format!(
                 "Tally could not write the file {}: {e}",
@@ -111,7 +111,7 @@ impl Engine {
             ))
         };
         std::fs::create_dir_all(folder).map_err(|e| failed(&e))?;
-        let file = crate::spend::create_new_private(&path).map_err(|e| failed(&e))?;
+        let file = crate::files::create_new_private(&path).map_err(|e| failed(&e))?;
         let mut out = std::io::BufWriter::new(file);
         match request.format {
             ExportFormat::Markdown => {
