@@ -97,6 +97,10 @@ pub enum ErrorCode {
     Timeout,
     ServerError,
     InvalidInput,
+    /// What was asked about is gone (deleted meanwhile, an import cancelled).
+    NotFound,
+    /// A file could not be written or used (an export, a backup to restore).
+    FileFailed,
     Storage,
     /// The disk is full: nothing could be saved until space is freed.
     DiskFull,

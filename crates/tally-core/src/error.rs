@@ -8,8 +8,15 @@ use crate::api::{ErrorCode, IpcError};
 /// user sees; [`CoreError::code`] is what the UI branches on. No variant carries the key.
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
+    /// What the person typed or chose cannot be used (the message says why).
     #[error("{0}")]
     InvalidInput(String),
+    /// What the person asked about is gone: deleted meanwhile, or an import cancelled.
+    #[error("{0}")]
+    NotFound(String),
+    /// A file could not be written or used (an export, a backup to restore).
+    #[error("{0}")]
+    File(String),
     #[error("Tally needs your OpenAI API key before it can send messages. Add it in Settings.")]
     MissingApiKey,
     /// A server on this computer, sent no key because none is stored, asked for one.
@@ -50,6 +57,8 @@ impl CoreError {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::InvalidInput(_) => ErrorCode::InvalidInput,
+            Self::NotFound(_) => ErrorCode::NotFound,
+            Self::File(_) => ErrorCode::FileFailed,
             Self::MissingApiKey | Self::KeyAskedFor(_) => ErrorCode::MissingApiKey,
             Self::Keychain(_) => ErrorCode::KeychainUnavailable,
             Self::KeyNotSent(_) => ErrorCode::KeyNotSent,
@@ -78,15 +87,15 @@ impl From<StoreError> for CoreError {
         match e {
             // The UI asked for something deleted meanwhile: not a storage failure.
             StoreError::NoConversation(_) => {
-                Self::InvalidInput("This conversation no longer exists.".into())
+                Self::NotFound("This conversation no longer exists.".into())
             }
-            StoreError::NoMessage(_) => Self::InvalidInput("This message no longer exists.".into()),
-            StoreError::NoBackup(_) => Self::InvalidInput("That backup no longer exists.".into()),
-            StoreError::NoPersona(_) => Self::InvalidInput("This persona no longer exists.".into()),
+            StoreError::NoMessage(_) => Self::NotFound("This message no longer exists.".into()),
+            StoreError::NoBackup(_) => Self::NotFound("That backup no longer exists.".into()),
+            StoreError::NoPersona(_) => Self::NotFound("This persona no longer exists.".into()),
             StoreError::DuplicateName(name) => {
                 Self::InvalidInput(format!("A persona named “{name}” already exists."))
             }
-            StoreError::BackupDamaged { .. } => Self::InvalidInput(
+            StoreError::BackupDamaged { .. } => Self::File(
                 "That backup is damaged or empty and cannot be restored. Choose another one. Nothing was changed.".into(),
             ),
             StoreError::Damaged(found) => Self::Damaged(found),
@@ -269,24 +278,25 @@ mod tests {
         );
     }
 
-    /// Storage failures: what the user asked for is gone (invalid input), or the data
-    /// itself is in trouble (storage), each with words that say what to do.
+    /// Storage failures: what the user asked for is gone (not found), a backup file cannot
+    /// be used (file), or the data itself is in trouble (storage, disk full), each with
+    /// words that say what to do.
     #[test]
     fn store_error_mapping_table() {
         let cases = [
             (
                 StoreError::NoConversation(1),
-                ErrorCode::InvalidInput,
+                ErrorCode::NotFound,
                 "no longer exists",
             ),
             (
                 StoreError::NoMessage(1),
-                ErrorCode::InvalidInput,
+                ErrorCode::NotFound,
                 "no longer exists",
             ),
             (
                 StoreError::NoBackup("x".into()),
-                ErrorCode::InvalidInput,
+                ErrorCode::NotFound,
                 "backup no longer",
             ),
             (
@@ -294,13 +304,23 @@ mod tests {
                     name: "x".into(),
                     found: "bad page".into(),
                 },
-                ErrorCode::InvalidInput,
+                ErrorCode::FileFailed,
                 "Choose another one",
             ),
             (
                 StoreError::Damaged("bad page".into()),
                 ErrorCode::Storage,
                 "Restart Tally",
+            ),
+            (
+                StoreError::NoPersona(1),
+                ErrorCode::NotFound,
+                "persona no longer",
+            ),
+            (
+                StoreError::DuplicateName("Tutor".into()),
+                ErrorCode::InvalidInput,
+                "already exists",
             ),
             (StoreError::BackupBusy, ErrorCode::Storage, "could not save"),
             (

@@ -202,7 +202,14 @@ impl Engine {
 
     /// Removes one conversation in the Trash for good. Its spending stays in the ledger.
     pub fn trash_delete(&self, id: i64) -> Result<Vec<ConversationSummary>, CoreError> {
-        self.store().delete_trashed_conversation(id)?;
+        match self.store().delete_trashed_conversation(id) {
+            Err(tally_store::StoreError::NoConversation(_)) => {
+                return Err(CoreError::NotFound(
+                    "This conversation is not in the Trash.".into(),
+                ));
+            }
+            other => other?,
+        }
         self.trash_list()
     }
 

@@ -31,6 +31,8 @@ const MAX_TALLY_FILE_BYTES: usize = 512 << 20;
 const MAX_CONVERSATION_BYTES: usize = 64 << 20;
 /// An upload nobody has added to for this long was abandoned (the window closed, say).
 const UPLOAD_ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+/// What an upload id no longer known means to the person.
+const IMPORT_GONE: &str = "This import was cancelled. Choose the file again.";
 /// Where a picture or file of a ChatGPT message was.
 const LEFT_OUT_NOTE: &str = "*(A picture or file from ChatGPT is not included here.)*";
 
@@ -104,12 +106,7 @@ impl Engine {
             ExportFormat::Json => "json",
         };
         let path = crate::files::free_name(folder, &file_stem(&stem), extension);
-        let failed = |e: &dyn std::fmt::Display| {
-            invalid(format!(
-                "Tally could not write the file {}: {e}",
-                path.display()
-            ))
-        };
+        let failed = |e: &(dyn std::error::Error + 'static)| crate::files::write_failed(&path, e);
         std::fs::create_dir_all(folder).map_err(|e| failed(&e))?;
         let file = crate::files::create_new_private(&path).map_err(|e| failed(&e))?;
         let mut out = std::io::BufWriter::new(file);
@@ -187,7 +184,7 @@ impl Engine {
     /// The next piece of upload `id`: the conversations it completes are imported at
     /// once (off the async threads).
     pub async fn import_append(self: &Arc<Self>, id: u64, piece: String) -> Result<(), CoreError> {
-        let gone = || invalid("This import was cancelled. Choose the file again.");
+        let gone = || CoreError::NotFound(IMPORT_GONE.into());
         let mut job = self
             .uploads
             .lock()
@@ -282,7 +279,7 @@ impl Engine {
             .unwrap_or_else(|p| p.into_inner())
             .jobs
             .remove(&id)
-            .ok_or_else(|| invalid("This import was cancelled. Choose the file again."))?;
+            .ok_or_else(|| CoreError::NotFound(IMPORT_GONE.into()))?;
         let engine = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
             let _writing = writing;

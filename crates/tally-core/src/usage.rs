@@ -104,12 +104,7 @@ impl Engine {
         let rows = self.store().ledger(&filter, u32::MAX, 0)?;
         let today = local_date(self.now(), &self.time_zone);
         let path = free_name(folder, &format!("tally-usage-{today}"), "csv");
-        let failed = |e: &dyn std::fmt::Display| {
-            CoreError::InvalidInput(format!(
-                "Tally could not write the file {}: {e}",
-                path.display()
-            ))
-        };
+        let failed = |e: &(dyn std::error::Error + 'static)| crate::files::write_failed(&path, e);
         std::fs::create_dir_all(folder).map_err(|e| failed(&e))?;
         let mut writer =
             csv::Writer::from_writer(create_new_private(&path).map_err(|e| failed(&e))?);

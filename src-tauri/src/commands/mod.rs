@@ -45,6 +45,10 @@ pub fn save_folder<R: tauri::Runtime>(
     paths
         .download_dir()
         .or_else(|_| paths.home_dir())
-        .map_err(|e| tally_core::CoreError::InvalidInput(format!("No folder to save in: {e}")))
+        .map_err(|e| {
+            tally_core::CoreError::File(format!(
+                "Tally found no Downloads or home folder to save in ({e})."
+            ))
+        })
         .map_err(ipc)
 }

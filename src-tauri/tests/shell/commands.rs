@@ -179,12 +179,12 @@ fn conversations_are_renamed_pinned_trashed_and_restored() {
         shell
             .invoke("conversation_get", json!({"id": id}))
             .unwrap_err()["code"],
-        "invalid_input"
+        "not_found"
     );
 }
 
 #[test]
-fn bad_input_gets_a_code_and_a_plain_message() {
+fn bad_input_and_what_is_gone_get_their_codes_and_plain_messages() {
     let shell = Shell::start();
     let empty = shell
         .invoke(
@@ -199,7 +199,7 @@ fn bad_input_gets_a_code_and_a_plain_message() {
     let missing = shell
         .invoke("conversation_get", json!({"id": 999}))
         .unwrap_err();
-    assert_eq!(missing["code"], "invalid_input");
+    assert_eq!(missing["code"], "not_found");
     let link = shell
         .invoke("link_open", json!({"url": "javascript:alert(1)"}))
         .unwrap_err();

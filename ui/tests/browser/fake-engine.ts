@@ -178,7 +178,7 @@ class Engine {
   /** The conversation with the last `tail` messages of its branch, or all of them. */
   view(id: number, tail: number | null = null): ConversationView {
     const conversation = this.conversations.get(id);
-    if (!conversation) throw { code: "invalid_input", message: "That conversation is gone." };
+    if (!conversation) throw { code: "not_found", message: "This conversation no longer exists." };
     const messages = this.messages.get(id) ?? [];
     const earlierCount = tail === null ? 0 : Math.max(0, messages.length - tail);
     return {
@@ -483,7 +483,7 @@ class Engine {
             return this.view(id);
           }
         }
-        throw { code: "invalid_input", message: "That message is gone." };
+        throw { code: "not_found", message: "This message no longer exists." };
       }
       case "conversation_settings_set":
         this.conversationSettings.set(Number(args.id), args.settings as ConversationSettings);

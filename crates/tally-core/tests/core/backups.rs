@@ -71,7 +71,7 @@ async fn maintenance_backs_up_daily_and_restore_brings_a_backup_back() {
             .backup_restore("tally-1-daily.sqlite3")
             .unwrap_err()
             .code(),
-        ErrorCode::InvalidInput
+        ErrorCode::NotFound
     );
 }
 

@@ -64,7 +64,7 @@ async fn pages_pins_renames_and_the_trash() {
     }
     assert_eq!(
         engine.conversation_rename(9999, "x").unwrap_err().code(),
-        ErrorCode::InvalidInput
+        ErrorCode::NotFound
     );
 
     // The Trash: gone from the list and search, no new messages, back with Restore.
@@ -96,10 +96,15 @@ async fn pages_pins_renames_and_the_trash() {
         titles(&engine.trash_delete(ids[2]).unwrap()),
         ["Question 3"]
     );
+    let not_trashed = engine.trash_delete(ids[1]).unwrap_err();
     assert_eq!(
-        engine.trash_delete(ids[1]).unwrap_err().code(),
-        ErrorCode::InvalidInput,
+        not_trashed.code(),
+        ErrorCode::NotFound,
         "only what is in the Trash"
+    );
+    assert!(
+        not_trashed.to_string().contains("not in the Trash"),
+        "{not_trashed}"
     );
     assert_eq!(engine.trash_empty().unwrap(), 1);
     assert!(engine.trash_list().unwrap().is_empty());
@@ -132,7 +137,7 @@ async fn the_trash_empties_itself_after_30_days() {
     let engine = setup.open();
     assert_eq!(
         engine.conversation_get(id).unwrap_err().code(),
-        ErrorCode::InvalidInput
+        ErrorCode::NotFound
     );
     assert!(engine.trash_list().unwrap().is_empty());
 }

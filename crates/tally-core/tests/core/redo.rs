@@ -123,7 +123,7 @@ async fn nothing_to_redo_is_a_plain_refusal() {
             .await
             .unwrap_err()
             .code(),
-        ErrorCode::InvalidInput
+        ErrorCode::NotFound
     );
     // A reply that failed with no text cannot be continued, only retried.
     let events = Events::default();

@@ -234,6 +234,6 @@ async fn personas_ship_and_can_be_added_edited_and_deleted() {
     assert_eq!(all.len(), 4);
     assert_eq!(
         engine.persona_delete(agent.id).unwrap_err().code(),
-        ErrorCode::InvalidInput
+        ErrorCode::NotFound
     );
 }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use tally_core::Engine;
 use tally_core::api::{
-    ChatOptions, ConversationSettings, ExportFormat, ExportRequest, ImportSource, ImportSummary,
-    MessageStatus, Role,
+    ChatOptions, ConversationSettings, ErrorCode, ExportFormat, ExportRequest, ImportSource,
+    ImportSummary, LedgerQuery, MessageStatus, Role,
 };
 
 use crate::{Events, KEY, ask, engine, mock};
@@ -434,11 +434,59 @@ async fn exports_never_overwrite_or_follow_a_link_and_are_private() {
         },
         folder.path(),
     );
-    assert!(second.is_err(), "{second:?}");
+    let refused = second.expect_err("an export through a link");
+    assert_eq!(refused.code(), ErrorCode::FileFailed, "{refused}");
     assert!(!target.exists(), "the export wrote through a link");
     assert!(
         std::fs::read_to_string(&first.path)
             .unwrap()
             .contains("Export me")
+    );
+}
+
+/// An export that cannot be written says so with the file's own code and names the file,
+/// rather than calling it invalid input.
+#[tokio::test]
+async fn an_export_that_cannot_be_written_is_a_file_failure_naming_the_file() {
+    let server = mock("Fine.", 7, 0).await;
+    let (dir, engine) = engine(&server, Some(KEY));
+    engine
+        .send(ask(None, "Export me"), Events::default().sink())
+        .await
+        .unwrap();
+    let not_a_folder = dir.path().join("not-a-folder");
+    std::fs::write(&not_a_folder, "a file where the folder should be").unwrap();
+    let conversations = engine
+        .export_conversations(
+            &ExportRequest {
+                conversation_id: None,
+                format: ExportFormat::Markdown,
+            },
+            &not_a_folder,
+        )
+        .expect_err("an export into a file");
+    let ledger = engine
+        .ledger_export(&LedgerQuery::default(), &not_a_folder)
+        .expect_err("a CSV export into a file");
+    for error in [conversations, ledger] {
+        assert_eq!(error.code(), ErrorCode::FileFailed, "{error}");
+        assert!(error.to_string().contains("not-a-folder"), "{error}");
+    }
+}
+
+/// A piece sent for an import Tally no longer knows (cancelled, or never begun) is "not
+/// found", in words that say what to do.
+#[tokio::test]
+async fn a_piece_of_an_unknown_import_is_not_found() {
+    let server = mock("Fine.", 7, 0).await;
+    let (_dir, engine) = engine(&server, Some(KEY));
+    let error = engine
+        .import_append(9_999, "[".into())
+        .await
+        .expect_err("an unknown upload");
+    assert_eq!(error.code(), ErrorCode::NotFound, "{error}");
+    assert!(
+        error.to_string().contains("Choose the file again"),
+        "{error}"
     );
 }

@@ -17,6 +17,8 @@ describe("errorAction", () => {
     ["network", false, "Dismiss"],
     ["timeout", true, "Try again"],
     ["invalid_input", true, "Dismiss"],
+    ["not_found", true, "Dismiss"],
+    ["file_failed", true, "Dismiss"],
     ["storage", true, "Dismiss"],
     ["busy", true, "Try again"],
     ["busy", false, "Dismiss"],

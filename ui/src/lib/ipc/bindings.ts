@@ -21,7 +21,7 @@ cost: number | null, estimated: boolean, } | { "type": "failed", status: Message
 
 export type StartKind = "send" | "retry" | "continue" | "edit" | "summary";
 
-export type ErrorCode = "missing_api_key" | "invalid_api_key" | "keychain_unavailable" | "key_not_sent" | "rate_limited" | "quota_exhausted" | "budget_exceeded" | "context_too_long" | "model_not_found" | "network" | "timeout" | "server_error" | "invalid_input" | "storage" | "disk_full" | "busy" | "internal";
+export type ErrorCode = "missing_api_key" | "invalid_api_key" | "keychain_unavailable" | "key_not_sent" | "rate_limited" | "quota_exhausted" | "budget_exceeded" | "context_too_long" | "model_not_found" | "network" | "timeout" | "server_error" | "invalid_input" | "not_found" | "file_failed" | "storage" | "disk_full" | "busy" | "internal";
 
 export type IpcError = { code: ErrorCode, message: string, };
 
