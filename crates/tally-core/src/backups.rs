@@ -2,22 +2,12 @@
 //! kept by [`Engine::maintain`], backups listed, made and restored from Settings, and
 //! the notice a user gets when a damaged database was replaced at start.
 
-use serde::{Deserialize, Serialize};
 use tally_store::{BackupInfo, BackupReason, Recovery, Store};
 
 use crate::api::{BackupKind, BackupView, RecoveryNotice};
 use crate::notices::Notice;
+use crate::settings::{self, StoredRecovery};
 use crate::{CoreError, Engine};
-
-/// Where the recovery notice waits until the user dismisses it.
-const SETTING_RECOVERY: &str = "recovery_notice";
-
-/// What is kept of a recovery for the notice (the settings table holds it as JSON).
-#[derive(Debug, Serialize, Deserialize)]
-struct StoredRecovery {
-    message: String,
-    damaged_copy: String,
-}
 
 impl Engine {
     /// Work done in the background while the app runs: the daily backup (each a checked
@@ -83,9 +73,8 @@ impl Engine {
 
     /// What the user is told about a damaged database replaced at start, until dismissed.
     pub fn recovery_notice(&self) -> Result<Option<RecoveryNotice>, CoreError> {
-        let stored = self.store().setting(SETTING_RECOVERY)?;
-        Ok(stored
-            .and_then(|json| serde_json::from_str::<StoredRecovery>(&json).ok())
+        Ok(settings::RECOVERY_NOTICE
+            .get(&self.store())?
             .map(|r| RecoveryNotice {
                 message: r.message,
                 damaged_copy: r.damaged_copy,
@@ -93,8 +82,7 @@ impl Engine {
     }
 
     pub fn recovery_dismiss(&self) -> Result<(), CoreError> {
-        self.store().delete_setting(SETTING_RECOVERY)?;
-        Ok(())
+        settings::RECOVERY_NOTICE.remove(&self.store())
     }
 
     fn backup_view(&self, backup: BackupInfo) -> BackupView {
@@ -146,7 +134,5 @@ pub(crate) fn remember_recovery(engine: &Engine, recovery: &Recovery) -> Result<
         message,
         damaged_copy: recovery.damaged_copy.display().to_string(),
     };
-    let json = serde_json::to_string(&stored).expect("a recovery notice serialises");
-    engine.store().set_setting(SETTING_RECOVERY, &json)?;
-    Ok(())
+    settings::RECOVERY_NOTICE.set(&engine.store(), &stored)
 }

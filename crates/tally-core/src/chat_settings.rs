@@ -2,26 +2,17 @@
 //! checked against the API's ranges; the defaults for new chats; and personas (system-
 //! prompt presets).
 
-use serde::{Deserialize, Serialize};
 use tally_openai::RequestOptions;
 use tally_store::ConversationOptions;
 
 use crate::api::{ChatOptions, ConversationSettings, ConversationView, PersonaInput, PersonaView};
+use crate::settings::{self, StoredDefaults};
 use crate::{CoreError, Engine};
 
-/// Where the defaults for new chats (less the model, which has its own setting) are kept.
-const SETTING_CHAT_DEFAULTS: &str = "chat_defaults";
 const SYSTEM_PROMPT_MAX_CHARS: usize = 100_000;
 const PERSONA_NAME_MAX_CHARS: usize = 60;
 /// The reply limit allowed for a model whose own limit is unknown.
 const ANY_MODEL_MAX_OUTPUT: u32 = 1_000_000;
-
-/// The defaults as stored: everything but the model.
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct StoredDefaults {
-    system_prompt: Option<String>,
-    options: ChatOptions,
-}
 
 impl Engine {
     /// Changes an open conversation's model, system prompt and options (checked first).
@@ -42,10 +33,8 @@ impl Engine {
 
     /// What a new chat starts with.
     pub(crate) fn chat_defaults(&self) -> Result<ConversationSettings, CoreError> {
-        let stored: StoredDefaults = self
-            .store()
-            .setting(SETTING_CHAT_DEFAULTS)?
-            .and_then(|json| serde_json::from_str(&json).ok())
+        let stored = settings::CHAT_DEFAULTS
+            .get(&self.store())?
             .unwrap_or_default();
         Ok(ConversationSettings {
             model: self.default_model()?,
@@ -64,8 +53,7 @@ impl Engine {
             system_prompt: settings.system_prompt.clone(),
             options: settings.options,
         };
-        let json = serde_json::to_string(&stored).expect("defaults serialise");
-        self.store().set_setting(SETTING_CHAT_DEFAULTS, &json)?;
+        settings::CHAT_DEFAULTS.set(&self.store(), &stored)?;
         Ok(settings)
     }
 

@@ -9,9 +9,8 @@ use std::sync::{Arc, Mutex};
 use tally_store::Store;
 
 use crate::CoreError;
+use crate::settings;
 
-/// The setting holding the hosts the person cleared, as a JSON list.
-const SETTING_CLEARED_HOSTS: &str = "key_cleared_hosts";
 /// OpenAI's API host: the key was made for it.
 const OPENAI_HOST: &str = "api.openai.com";
 
@@ -107,18 +106,14 @@ impl Clearance {
         let store = store();
         let mut hosts = cleared_hosts(&store)?;
         hosts.push(host);
-        let json = serde_json::to_string(&hosts).expect("a list of strings serialises");
-        store.set_setting(SETTING_CLEARED_HOSTS, &json)?;
+        settings::CLEARED_HOSTS.set(&store, &hosts)?;
         Ok(())
     }
 }
 
 /// The hosts the person cleared (an unreadable setting clears none).
 fn cleared_hosts(store: &Store) -> Result<Vec<String>, CoreError> {
-    Ok(store
-        .setting(SETTING_CLEARED_HOSTS)?
-        .and_then(|json| serde_json::from_str(&json).ok())
-        .unwrap_or_default())
+    Ok(settings::CLEARED_HOSTS.get(store)?.unwrap_or_default())
 }
 
 fn not_sent(host: &str, why: &str) -> CoreError {

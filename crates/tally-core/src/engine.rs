@@ -13,12 +13,10 @@ use crate::api::{KeyStatusView, KeyTestResult, SettingsUpdate, SettingsView};
 use crate::keys::Keys;
 use crate::meter::Meter;
 use crate::notices::{NoticeSink, Notices};
+use crate::settings;
 use crate::{CoreError, now_millis};
 
 const DEFAULT_MODEL: &str = "gpt-4o-mini";
-const SETTING_MODEL: &str = "default_model";
-const SETTING_API_BASE: &str = "api_base";
-const SETTING_ONBOARDED: &str = "onboarded";
 
 /// How the engine is set up; the shell fills it from the environment. Its `Debug` shows
 /// the key only as redacted.
@@ -309,9 +307,8 @@ impl Engine {
         if let Some(base) = &self.api_base_override {
             return Ok(base.clone());
         }
-        Ok(self
-            .store()
-            .setting(SETTING_API_BASE)?
+        Ok(settings::API_BASE
+            .get(&self.store())?
             .unwrap_or_else(|| ClientConfig::OPENAI.to_string()))
     }
 
@@ -349,7 +346,7 @@ impl Engine {
     }
 
     pub fn settings_get(&self) -> Result<SettingsView, CoreError> {
-        let onboarded = self.store().setting(SETTING_ONBOARDED)?.as_deref() == Some("true");
+        let onboarded = settings::ONBOARDED.get(&self.store())?.unwrap_or(false);
         Ok(SettingsView {
             default_model: self.default_model()?,
             api_base: self.api_base()?,
@@ -363,23 +360,22 @@ impl Engine {
     pub fn settings_set(&self, update: SettingsUpdate) -> Result<SettingsView, CoreError> {
         if let Some(model) = &update.default_model {
             let model = crate::chat_settings::checked_model(model)?;
-            self.store().set_setting(SETTING_MODEL, &model)?;
+            settings::DEFAULT_MODEL.set(&self.store(), &model)?;
         }
         if let Some(defaults) = update.chat_defaults {
             let defaults = self.set_chat_defaults(defaults)?;
-            self.store().set_setting(SETTING_MODEL, &defaults.model)?;
+            settings::DEFAULT_MODEL.set(&self.store(), &defaults.model)?;
         }
         if let Some(base) = &update.api_base {
             let base = base.trim();
             OpenAiClient::new(ClientConfig::new(base))?;
-            self.store().set_setting(SETTING_API_BASE, base)?;
+            settings::API_BASE.set(&self.store(), &base.to_string())?;
         }
         if let Some(on) = update.auto_titles {
             self.set_auto_titles(on)?;
         }
         if let Some(onboarded) = update.onboarded {
-            self.store()
-                .set_setting(SETTING_ONBOARDED, if onboarded { "true" } else { "false" })?;
+            settings::ONBOARDED.set(&self.store(), &onboarded)?;
         }
         self.settings_get()
     }
@@ -387,17 +383,15 @@ impl Engine {
     /// How `model` takes optional parameters: the family table, corrected by what the API
     /// taught Tally earlier (remembered per model).
     pub fn capabilities(&self, model: &str) -> Result<Capabilities, CoreError> {
-        let learned = self.store().setting(&capabilities_key(model))?;
-        Ok(learned
-            .and_then(|json| serde_json::from_str(&json).ok())
+        Ok(settings::learned_capabilities(model)
+            .get(&self.store())?
             .unwrap_or_else(|| Capabilities::for_model(model)))
     }
 
     /// Remembers that the API refused a parameter of `model`.
     pub fn learn(&self, model: &str, adaptation: Adaptation) -> Result<Capabilities, CoreError> {
         let learned = self.capabilities(model)?.learn(adaptation);
-        let json = serde_json::to_string(&learned).expect("capabilities serialise");
-        self.store().set_setting(&capabilities_key(model), &json)?;
+        settings::learned_capabilities(model).set(&self.store(), &learned)?;
         Ok(learned)
     }
 
@@ -453,14 +447,10 @@ fn key_format_for(base: &str) -> tally_keychain::KeyFormat {
     }
 }
 
-fn capabilities_key(model: &str) -> String {
-    format!("capabilities:{}", model.trim())
-}
-
 /// The model for new conversations, read from `store` (for callers holding the lock).
 pub(crate) fn default_model_in(store: &Store) -> Result<String, CoreError> {
-    Ok(store
-        .setting(SETTING_MODEL)?
+    Ok(settings::DEFAULT_MODEL
+        .get(store)?
         .unwrap_or_else(|| DEFAULT_MODEL.to_string()))
 }
 

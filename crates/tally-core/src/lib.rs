@@ -26,6 +26,7 @@ mod keys;
 mod meter;
 mod notices;
 mod send;
+mod settings;
 mod spend;
 mod titles;
 mod transfer;

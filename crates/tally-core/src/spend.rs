@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
 use tally_openai::ChatMessage;
 use tally_spend::{Budget, ModelPrice, Period, format_usd, local_date, parse_usd, worst_case_cost};
 use tally_store::{LedgerEntry, PriceOverride, SpendTotals};
@@ -17,31 +16,21 @@ use crate::api::{
 use crate::context::REPLY_PRIMING;
 use crate::meter::{BranchKey, Reservation};
 use crate::notices::Notice;
+use crate::settings::{self, StoredBudget};
 use crate::{CoreError, Engine};
-
-const SETTING_BUDGET: &str = "budget";
 
 /// A pre-send estimate is "unusual" (the UI asks before a paste) from this much input
 /// cost, or from 5% of the monthly budget when that is less.
 const UNUSUAL_INPUT_COST: i64 = 100_000_000;
-
-#[derive(Serialize, Deserialize)]
-struct BudgetSetting {
-    monthly_nanos: i64,
-    reset_day: u8,
-    thresholds: Vec<u16>,
-    hard_stop: bool,
-}
 
 impl Engine {
     // ----- budget -----
 
     /// The budget, if the user set one.
     pub fn budget(&self) -> Result<Option<Budget>, CoreError> {
-        Ok(self
-            .store()
-            .setting(SETTING_BUDGET)?
-            .and_then(|json| serde_json::from_str::<BudgetSetting>(&json).ok())
+        Ok(settings::BUDGET
+            .get(&self.store())?
+            .flatten()
             .map(|b| Budget {
                 monthly: b.monthly_nanos,
                 reset_day: b.reset_day,
@@ -60,20 +49,19 @@ impl Engine {
             hard_stop: input.hard_stop,
         }
         .validated()?;
-        let setting = BudgetSetting {
+        let stored = StoredBudget {
             monthly_nanos: budget.monthly,
             reset_day: budget.reset_day,
             thresholds: budget.thresholds,
             hard_stop: budget.hard_stop,
         };
-        let json = serde_json::to_string(&setting).expect("budget serialises");
-        self.store().set_setting(SETTING_BUDGET, &json)?;
+        settings::BUDGET.set(&self.store(), &Some(stored))?;
         self.spend_changed()
     }
 
     /// Removes the budget: the meter shows the month's spend only.
     pub fn budget_clear(&self) -> Result<SpendView, CoreError> {
-        self.store().set_setting(SETTING_BUDGET, "null")?;
+        settings::BUDGET.set(&self.store(), &None)?;
         self.spend_changed()
     }
 

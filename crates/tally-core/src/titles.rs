@@ -11,6 +11,7 @@ use tally_store::{Purpose, UsageRow};
 
 use crate::api::TitleView;
 use crate::notices::Notice;
+use crate::settings;
 use crate::{CoreError, Engine};
 
 /// Asked on OpenAI itself; elsewhere the conversation's own model is asked.
@@ -25,18 +26,15 @@ const TITLE_MAX_CHARS: usize = 80;
 /// A title reply is read no further than this: a server that never stops is cut off here
 /// (24 tokens are about 100 bytes).
 const TITLE_READ_BYTES: usize = 2_000;
-const SETTING_AUTO_TITLES: &str = "auto_titles";
 
 impl Engine {
     /// Whether new conversations get a title written by a model (on unless turned off).
     pub(crate) fn auto_titles(&self) -> Result<bool, CoreError> {
-        Ok(self.store().setting(SETTING_AUTO_TITLES)?.as_deref() != Some("false"))
+        Ok(settings::AUTO_TITLES.get(&self.store())?.unwrap_or(true))
     }
 
     pub(crate) fn set_auto_titles(&self, on: bool) -> Result<(), CoreError> {
-        self.store()
-            .set_setting(SETTING_AUTO_TITLES, if on { "true" } else { "false" })?;
-        Ok(())
+        settings::AUTO_TITLES.set(&self.store(), &on)
     }
 
     /// Titles conversation `id` from its first message and reply. Returns the new title,
