@@ -6,6 +6,7 @@
 //! app or the whole test suite. Tools it installs go under `.tools/` in the clone.
 
 mod bench;
+mod cycles;
 mod process;
 mod setup;
 mod steps;

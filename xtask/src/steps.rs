@@ -4,6 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
+use crate::cycles;
 use crate::process::{Result, cargo, npm, root, run_cmd, step, under_display};
 use crate::setup::{self, build_ui};
 
@@ -89,6 +90,7 @@ pub fn test() -> Result {
         fmt.args(["fmt", "--all", "--check"]);
         run_cmd(fmt)
     })?;
+    step("no import cycle between a crate's modules", cycles::check)?;
     step("UI formatting and lint", || run_cmd(npm(&["run", "lint"])))?;
     step("UI type check (svelte-check)", || {
         run_cmd(npm(&["run", "check"]))

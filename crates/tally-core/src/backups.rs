@@ -34,7 +34,7 @@ impl Engine {
             }
             Err(e) => return Err(e.into()),
         };
-        crate::history::purge_old_trash(&mut self.store(), self.now())?;
+        self.purge_old_trash()?;
         Ok(made.map(|b| self.backup_view(b)))
     }
 
@@ -85,6 +85,30 @@ impl Engine {
         settings::RECOVERY_NOTICE.remove(&self.store())
     }
 
+    /// Keeps what happened at start for the notice, and logs it.
+    pub(crate) fn remember_recovery(&self, recovery: &Recovery) -> Result<(), CoreError> {
+        tracing::error!(
+            reason = %recovery.reason,
+            damaged_copy = %recovery.damaged_copy.display(),
+            "the database was damaged and has been replaced"
+        );
+        let message = match &recovery.restored {
+            Some(backup) => format!(
+                "Tally's database file was damaged, so Tally restored its backup from {}. \
+                 Conversations and spending after that time may be missing.",
+                self.local_time(backup.created_at)
+            ),
+            None => "Tally's database file was damaged and there was no good backup, so Tally \
+                     started a new one. Your earlier conversations and spending are not shown."
+                .to_string(),
+        };
+        let stored = StoredRecovery {
+            message,
+            damaged_copy: recovery.damaged_copy.display().to_string(),
+        };
+        settings::RECOVERY_NOTICE.set(&self.store(), &stored)
+    }
+
     fn backup_view(&self, backup: BackupInfo) -> BackupView {
         let (kind, version) = match backup.reason {
             BackupReason::Daily => (BackupKind::Daily, None),
@@ -111,28 +135,4 @@ impl Engine {
             })
             .unwrap_or_default()
     }
-}
-
-/// Keeps what happened at start for the notice, and logs it.
-pub(crate) fn remember_recovery(engine: &Engine, recovery: &Recovery) -> Result<(), CoreError> {
-    tracing::error!(
-        reason = %recovery.reason,
-        damaged_copy = %recovery.damaged_copy.display(),
-        "the database was damaged and has been replaced"
-    );
-    let message = match &recovery.restored {
-        Some(backup) => format!(
-            "Tally's database file was damaged, so Tally restored its backup from {}. \
-             Conversations and spending after that time may be missing.",
-            engine.local_time(backup.created_at)
-        ),
-        None => "Tally's database file was damaged and there was no good backup, so Tally \
-                 started a new one. Your earlier conversations and spending are not shown."
-            .to_string(),
-    };
-    let stored = StoredRecovery {
-        message,
-        damaged_copy: recovery.damaged_copy.display().to_string(),
-    };
-    settings::RECOVERY_NOTICE.set(&engine.store(), &stored)
 }

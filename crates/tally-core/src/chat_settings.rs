@@ -63,7 +63,7 @@ impl Engine {
         settings: ConversationSettings,
     ) -> Result<ConversationSettings, CoreError> {
         let invalid = |message: String| Err(CoreError::InvalidInput(message));
-        let model = checked_model(&settings.model)?;
+        let model = crate::models::checked_model(&settings.model)?;
         let system_prompt = settings
             .system_prompt
             .map(|p| p.trim().to_string())
@@ -149,17 +149,6 @@ impl Engine {
         self.store().delete_persona(id)?;
         self.persona_list()
     }
-}
-
-/// A model name as the user may type it: one word, not too long.
-pub(crate) fn checked_model(model: &str) -> Result<String, CoreError> {
-    let model = model.trim();
-    if model.is_empty() || model.len() > 200 || model.chars().any(char::is_whitespace) {
-        return Err(CoreError::InvalidInput(
-            "Pick a model from the list, or type a model name without spaces.".into(),
-        ));
-    }
-    Ok(model.to_string())
 }
 
 pub(crate) fn to_store(options: &ChatOptions) -> ConversationOptions {

@@ -13,10 +13,9 @@ use crate::api::{KeyStatusView, KeyTestResult, SettingsUpdate, SettingsView};
 use crate::keys::Keys;
 use crate::meter::Meter;
 use crate::notices::{NoticeSink, Notices};
-use crate::settings;
+use crate::uploads::Uploads;
 use crate::{CoreError, now_millis};
-
-const DEFAULT_MODEL: &str = "gpt-4o-mini";
+use crate::{models, settings};
 
 /// How the engine is set up; the shell fills it from the environment. Its `Debug` shows
 /// the key only as redacted.
@@ -125,7 +124,7 @@ pub struct Engine {
     /// Which hosts the key may go to, and who is asked about the others.
     clearance: crate::clearance::Clearance,
     /// Files being sent for import, piece by piece.
-    pub(crate) uploads: Mutex<crate::transfer::Uploads>,
+    pub(crate) uploads: Uploads,
     /// Work that writes across several steps (a reply from its first read to its ledger
     /// row, a title, an import) holds this shared; a restore holds it alone, so no write
     /// meant for the old data can land in the restored one.
@@ -155,9 +154,8 @@ impl Engine {
     }
 
     fn open_once(config: EngineConfig) -> Result<Arc<Self>, CoreError> {
-        let (mut store, recovery) = Store::open_or_recover(&config.data_dir, config.clock.now())?;
+        let (store, recovery) = Store::open_or_recover(&config.data_dir, config.clock.now())?;
         let recovered = store.mark_unfinished_replies_interrupted(config.clock.now())?;
-        crate::history::purge_old_trash(&mut store, config.clock.now())?;
         if recovered > 0 {
             tracing::info!(
                 recovered,
@@ -178,14 +176,15 @@ impl Engine {
             clock: config.clock,
             notices: Notices::default(),
             active: Mutex::default(),
-            uploads: Mutex::default(),
+            uploads: Uploads::default(),
             client: Mutex::default(),
             clearance: Default::default(),
             writers: Arc::default(),
         });
         if let Some(recovery) = recovery {
-            crate::backups::remember_recovery(&engine, &recovery)?;
+            engine.remember_recovery(&recovery)?;
         }
+        engine.purge_old_trash()?;
         engine.load_prices()?;
         Ok(engine)
     }
@@ -295,7 +294,7 @@ impl Engine {
             .data
             .into_iter()
             .map(|m| m.id)
-            .filter(|id| is_chat_model(id))
+            .filter(|id| models::is_chat_model(id))
             .collect();
         models.sort();
         Ok(KeyTestResult { models })
@@ -359,7 +358,7 @@ impl Engine {
 
     pub fn settings_set(&self, update: SettingsUpdate) -> Result<SettingsView, CoreError> {
         if let Some(model) = &update.default_model {
-            let model = crate::chat_settings::checked_model(model)?;
+            let model = models::checked_model(model)?;
             settings::DEFAULT_MODEL.set(&self.store(), &model)?;
         }
         if let Some(defaults) = update.chat_defaults {
@@ -451,26 +450,7 @@ fn key_format_for(base: &str) -> tally_keychain::KeyFormat {
 pub(crate) fn default_model_in(store: &Store) -> Result<String, CoreError> {
     Ok(settings::DEFAULT_MODEL
         .get(store)?
-        .unwrap_or_else(|| DEFAULT_MODEL.to_string()))
-}
-
-/// Models `/models` lists that can chat (it also lists embedding, audio and image models).
-fn is_chat_model(id: &str) -> bool {
-    let chat_family =
-        id.starts_with("gpt-") || id.starts_with('o') && id[1..].starts_with(char::is_numeric);
-    let not_chat = [
-        "embedding",
-        "whisper",
-        "tts",
-        "dall-e",
-        "audio",
-        "realtime",
-        "transcribe",
-        "image",
-        "moderation",
-        "search",
-    ];
-    chat_family && !not_chat.iter().any(|w| id.contains(w))
+        .unwrap_or_else(|| models::DEFAULT_MODEL.to_string()))
 }
 
 #[cfg(test)]
@@ -525,20 +505,5 @@ mod tests {
         assert_eq!(import.code(), crate::api::ErrorCode::Busy, "{import}");
         drop(alone);
         engine.backup_restore(&backup.name).unwrap();
-    }
-
-    #[test]
-    fn chat_models_are_told_apart() {
-        for (id, chat) in [
-            ("gpt-4o-mini", true),
-            ("o4-mini", true),
-            ("gpt-5", true),
-            ("text-embedding-3-small", false),
-            ("whisper-1", false),
-            ("gpt-4o-realtime-preview", false),
-            ("omni-moderation-latest", false),
-        ] {
-            assert_eq!(super::is_chat_model(id), chat, "{id}");
-        }
     }
 }

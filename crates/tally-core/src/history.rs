@@ -191,13 +191,24 @@ impl Engine {
     /// What is in the Trash, most recently deleted first. Conversations there for more
     /// than 30 days are removed first.
     pub fn trash_list(&self) -> Result<Vec<ConversationSummary>, CoreError> {
-        let mut store = self.store();
-        purge_old_trash(&mut store, self.now())?;
-        Ok(store
+        self.purge_old_trash()?;
+        Ok(self
+            .store()
             .trashed_conversations()?
             .into_iter()
             .map(Into::into)
             .collect())
+    }
+
+    /// Removes conversations that have been in the Trash for more than 30 days.
+    pub(crate) fn purge_old_trash(&self) -> Result<(), CoreError> {
+        let removed = self
+            .store()
+            .purge_trash(Some(self.now() - TRASH_KEEPS_FOR_MS))?;
+        if removed > 0 {
+            tracing::info!(removed, "conversations older than 30 days left the Trash");
+        }
+        Ok(())
     }
 
     /// Removes one conversation in the Trash for good. Its spending stays in the ledger.
@@ -231,13 +242,4 @@ pub(crate) fn live_conversation(
         ));
     }
     Ok(conversation)
-}
-
-/// Removes conversations that have been in the Trash for more than 30 days.
-pub(crate) fn purge_old_trash(store: &mut Store, now: i64) -> Result<(), CoreError> {
-    let removed = store.purge_trash(Some(now - TRASH_KEEPS_FOR_MS))?;
-    if removed > 0 {
-        tracing::info!(removed, "conversations older than 30 days left the Trash");
-    }
-    Ok(())
 }

@@ -14,6 +14,7 @@
 //! The whole project's map is `ARCHITECTURE.md` at the repository's root.
 
 pub mod api;
+mod array_splitter;
 mod backups;
 mod chat_settings;
 mod clearance;
@@ -24,12 +25,14 @@ mod files;
 mod history;
 mod keys;
 mod meter;
+mod models;
 mod notices;
 mod send;
 mod settings;
 mod spend;
 mod titles;
 mod transfer;
+mod uploads;
 mod usage;
 
 pub use api::ChatEvent;

@@ -187,7 +187,7 @@ impl Engine {
                     if let Some(model) = request.model.as_deref().map(str::trim)
                         && !model.is_empty()
                     {
-                        defaults.model = crate::chat_settings::checked_model(model)?;
+                        defaults.model = crate::models::checked_model(model)?;
                     }
                     defaults
                 }

@@ -19,6 +19,8 @@ use tally_store::{
 use crate::api::{
     ExportFormat, ExportRequest, ExportResult, ImportProgress, ImportSource, ImportSummary,
 };
+use crate::array_splitter::Shape;
+use crate::uploads::ImportJob;
 use crate::{CoreError, Engine};
 
 /// What the first field of a Tally export says.
@@ -26,55 +28,10 @@ const TALLY_FORMAT: &str = "tally-conversations";
 const TALLY_VERSION: u32 = 1;
 /// A Tally export is read whole: larger ones are refused before they fill the memory.
 const MAX_TALLY_FILE_BYTES: usize = 512 << 20;
-/// The largest one conversation of ChatGPT's file may be (its longest are a few MB);
-/// a larger one is passed over and counted as unreadable.
-const MAX_CONVERSATION_BYTES: usize = 64 << 20;
-/// An upload nobody has added to for this long was abandoned (the window closed, say).
-const UPLOAD_ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 /// What an upload id no longer known means to the person.
 const IMPORT_GONE: &str = "This import was cancelled. Choose the file again.";
 /// Where a picture or file of a ChatGPT message was.
 const LEFT_OUT_NOTE: &str = "*(A picture or file from ChatGPT is not included here.)*";
-
-/// Files being sent for import, piece by piece (the web view reads them in pieces).
-#[derive(Default)]
-pub(crate) struct Uploads {
-    next: u64,
-    jobs: HashMap<u64, ImportJob>,
-}
-
-/// One import under way. ChatGPT's file (a JSON array, often hundreds of MB) is imported
-/// conversation by conversation as its pieces arrive, so only one conversation is held at
-/// a time; a Tally export (an object) is read whole at the end.
-struct ImportJob {
-    splitter: ArraySplitter,
-    /// A Tally export, as received so far.
-    whole: Option<String>,
-    summary: ImportSummary,
-    /// The uids this file has held so far (a file may repeat a conversation).
-    seen: HashSet<String>,
-    /// When a piece last arrived.
-    touched: std::time::Instant,
-}
-
-impl ImportJob {
-    fn new() -> Self {
-        Self {
-            splitter: ArraySplitter::default(),
-            whole: None,
-            summary: ImportSummary {
-                source: ImportSource::Chatgpt,
-                imported: 0,
-                already_there: 0,
-                messages: 0,
-                skipped_parts: 0,
-                unreadable: 0,
-            },
-            seen: HashSet::new(),
-            touched: std::time::Instant::now(),
-        }
-    }
-}
 
 fn invalid(text: impl Into<String>) -> CoreError {
     CoreError::InvalidInput(text.into())
@@ -170,41 +127,22 @@ impl Engine {
 
     /// Starts receiving a file to import; returns its upload id.
     pub fn import_begin(&self) -> u64 {
-        let mut uploads = self.uploads.lock().unwrap_or_else(|p| p.into_inner());
-        // Uploads left unfinished are freed (a Tally file may hold 512 MB).
-        uploads
-            .jobs
-            .retain(|_, job| job.touched.elapsed() < UPLOAD_ABANDONED_AFTER);
-        uploads.next += 1;
-        let id = uploads.next;
-        uploads.jobs.insert(id, ImportJob::new());
-        id
+        self.uploads.begin()
     }
 
     /// The next piece of upload `id`: the conversations it completes are imported at
     /// once (off the async threads).
     pub async fn import_append(self: &Arc<Self>, id: u64, piece: String) -> Result<(), CoreError> {
         let gone = || CoreError::NotFound(IMPORT_GONE.into());
-        let mut job = self
-            .uploads
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .jobs
-            .remove(&id)
-            .ok_or_else(gone)?;
+        let mut job = self.uploads.take(id).ok_or_else(gone)?;
         let engine = Arc::clone(self);
         let job = tokio::task::spawn_blocking(move || {
-            job.touched = std::time::Instant::now();
             engine.import_piece(&mut job, &piece).map(|()| job)
         })
         .await
         .map_err(|e| CoreError::Internal(format!("the import: {e}")))??;
         // A failed piece ends the import: what it had imported stays.
-        self.uploads
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .jobs
-            .insert(id, job);
+        self.uploads.put_back(id, job);
         Ok(())
     }
 
@@ -275,10 +213,7 @@ impl Engine {
         let writing = self.writing()?;
         let job = self
             .uploads
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .jobs
-            .remove(&id)
+            .take(id)
             .ok_or_else(|| CoreError::NotFound(IMPORT_GONE.into()))?;
         let engine = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
@@ -320,7 +255,7 @@ impl Engine {
                 }
             }
             // Nothing but blanks: an empty file.
-            None if job.splitter.shape.is_none() => return Err(not_an_export()),
+            None if job.splitter.shape().is_none() => return Err(not_an_export()),
             None if !job.splitter.finished() => {
                 return Err(invalid(
                     "The file ended too early: it may not have been saved whole. The \
@@ -353,123 +288,6 @@ fn not_an_export() -> CoreError {
         "This file is neither a Tally export nor ChatGPT's conversations.json. In ChatGPT's \
          export (a .zip file), choose the conversations.json inside it.",
     )
-}
-
-/// What a file turned out to be, from its first character.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Shape {
-    Array,
-    Object,
-    NotJson,
-}
-
-/// Cuts a JSON array of objects arriving in pieces into its elements, without reading
-/// them: only brackets outside strings count.
-#[derive(Debug, Default)]
-struct ArraySplitter {
-    shape: Option<Shape>,
-    /// Inside the array, between elements.
-    between: bool,
-    finished: bool,
-    depth: u32,
-    in_string: bool,
-    escaped: bool,
-    element: String,
-    /// The element being read went past [`MAX_CONVERSATION_BYTES`]: the rest of it is
-    /// passed over, and it is handed out empty (so it counts as unreadable).
-    oversized: bool,
-}
-
-impl ArraySplitter {
-    /// Adds `text` to the element being read, unless that makes it too large.
-    fn keep(&mut self, text: &str) {
-        if self.oversized || self.element.len() + text.len() > MAX_CONVERSATION_BYTES {
-            self.oversized = true;
-            self.element = String::new();
-        } else {
-            self.element.push_str(text);
-        }
-    }
-
-    /// Feeds the next piece; `each` gets every element it completes.
-    fn feed(&mut self, piece: &str, mut each: impl FnMut(&str)) -> Shape {
-        let bytes = piece.as_bytes();
-        let mut start = None;
-        let mut i = 0;
-        if self.depth > 0 {
-            start = Some(0);
-        }
-        while i < bytes.len() {
-            let b = bytes[i];
-            match self.shape {
-                None => {
-                    if b.is_ascii_whitespace() || piece[i..].starts_with('\u{feff}') {
-                        i += if b.is_ascii_whitespace() { 1 } else { 3 };
-                        continue;
-                    }
-                    self.shape = Some(match b {
-                        b'[' => {
-                            self.between = true;
-                            Shape::Array
-                        }
-                        b'{' => return Shape::Object,
-                        _ => return Shape::NotJson,
-                    });
-                }
-                Some(Shape::Array) if self.depth == 0 => {
-                    if self.finished {
-                        if !b.is_ascii_whitespace() {
-                            return Shape::NotJson;
-                        }
-                    } else if b == b']' {
-                        self.finished = true;
-                    } else if b == b'{' {
-                        self.depth = 1;
-                        start = Some(i);
-                    } else if !(b.is_ascii_whitespace() || b == b',') {
-                        return Shape::NotJson;
-                    }
-                }
-                Some(_) => {
-                    if self.in_string {
-                        if self.escaped {
-                            self.escaped = false;
-                        } else if b == b'\\' {
-                            self.escaped = true;
-                        } else if b == b'"' {
-                            self.in_string = false;
-                        }
-                    } else {
-                        match b {
-                            b'"' => self.in_string = true,
-                            b'{' | b'[' => self.depth += 1,
-                            b'}' | b']' => {
-                                self.depth -= 1;
-                                if self.depth == 0 {
-                                    let from = start.take().unwrap_or(0);
-                                    self.keep(&piece[from..=i]);
-                                    each(&self.element);
-                                    self.element.clear();
-                                    self.oversized = false;
-                                }
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-            }
-            i += 1;
-        }
-        if let Some(from) = start {
-            self.keep(&piece[from..]);
-        }
-        self.shape.unwrap_or(Shape::Array)
-    }
-
-    /// The array's closing bracket has come.
-    fn finished(&self) -> bool {
-        self.finished
-    }
 }
 
 /// A file name from a title: letters, digits and dashes, not too long.
@@ -1017,50 +835,5 @@ mod tests {
             assert_eq!(super::file_stem(title), stem, "{title:?}");
         }
         assert!(super::file_stem(&"long ".repeat(40)).chars().count() <= 60);
-    }
-
-    /// An upload left unfinished is freed when the next one begins; a recent one stays.
-    #[test]
-    fn abandoned_uploads_are_freed() {
-        let dir = tempfile::tempdir().unwrap();
-        let engine = crate::Engine::open(crate::EngineConfig::new(dir.path())).unwrap();
-        let abandoned = engine.import_begin();
-        let recent = engine.import_begin();
-        let Some(long_ago) = std::time::Instant::now()
-            .checked_sub(super::UPLOAD_ABANDONED_AFTER + std::time::Duration::from_secs(1))
-        else {
-            return; // The machine has not been up that long.
-        };
-        engine
-            .uploads
-            .lock()
-            .unwrap()
-            .jobs
-            .get_mut(&abandoned)
-            .unwrap()
-            .touched = long_ago;
-        let next = engine.import_begin();
-        let uploads = engine.uploads.lock().unwrap();
-        assert!(!uploads.jobs.contains_key(&abandoned));
-        assert!(uploads.jobs.contains_key(&recent) && uploads.jobs.contains_key(&next));
-    }
-
-    /// A conversation larger than the bound is passed over whole (handed out empty, so it
-    /// counts as unreadable) without being held, and the ones after it still arrive.
-    #[test]
-    fn an_oversized_element_is_passed_over_and_the_next_ones_arrive() {
-        let mut splitter = super::ArraySplitter::default();
-        let mut seen = Vec::new();
-        splitter.feed("[{\"title\":\"small\"},{\"title\":\"", |e| {
-            seen.push(e.len())
-        });
-        let piece = "x".repeat(1 << 20);
-        for _ in 0..(super::MAX_CONVERSATION_BYTES >> 20) + 2 {
-            splitter.feed(&piece, |e| seen.push(e.len()));
-            assert!(splitter.element.len() <= super::MAX_CONVERSATION_BYTES);
-        }
-        splitter.feed("\"},{\"title\":\"after\"}]", |e| seen.push(e.len()));
-        assert_eq!(seen, [17, 0, 17]);
-        assert!(splitter.finished());
     }
 }
