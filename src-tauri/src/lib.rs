@@ -188,7 +188,7 @@ fn data_dir_override() -> Option<PathBuf> {
 /// `OPENAI_API_KEY` taken from the environment at start) for this run.
 pub fn open_engine<R: tauri::Runtime>(
     app: &tauri::AppHandle<R>,
-    env_key: Option<tally_core::Sensitive<String>>,
+    env_key: Option<tally_core::SecretString>,
 ) -> Result<Arc<Engine>, String> {
     let data_dir = match data_dir_override() {
         Some(dir) => dir,

@@ -26,7 +26,7 @@ pub struct EngineConfig {
     /// `TALLY_API_BASE`: overrides the API address setting for this run.
     pub api_base_override: Option<String>,
     /// `OPENAI_API_KEY`: used when no key is stored, for this run only.
-    pub env_api_key: Option<tally_keychain::Sensitive<String>>,
+    pub env_api_key: Option<secrecy::SecretString>,
     /// The keychain service name (tests use their own).
     pub keychain_service: String,
     /// How often streamed text is saved (at most 500 ms by design).
@@ -76,7 +76,7 @@ impl EngineConfig {
 
     /// Reads `TALLY_API_BASE`, and takes `key` as the environment's `OPENAI_API_KEY` (see
     /// [`take_env_api_key`], which must run before any thread starts).
-    pub fn with_env(mut self, key: Option<tally_keychain::Sensitive<String>>) -> Self {
+    pub fn with_env(mut self, key: Option<secrecy::SecretString>) -> Self {
         self.api_base_override = std::env::var("TALLY_API_BASE")
             .ok()
             .filter(|v| !v.trim().is_empty());
@@ -96,12 +96,12 @@ impl EngineConfig {
     unsafe_code,
     reason = "removing a variable is unsound while another thread reads the environment"
 )]
-pub unsafe fn take_env_api_key() -> Option<tally_keychain::Sensitive<String>> {
+pub unsafe fn take_env_api_key() -> Option<secrecy::SecretString> {
     let value = std::env::var_os("OPENAI_API_KEY")?;
     // SAFETY: the caller guarantees no other thread runs yet.
     unsafe { std::env::remove_var("OPENAI_API_KEY") };
     let value = value.into_string().ok()?;
-    (!value.trim().is_empty()).then(|| tally_keychain::Sensitive::new(value))
+    (!value.trim().is_empty()).then(|| secrecy::SecretString::from(value))
 }
 
 /// The engine. One per app; cheap to share behind an `Arc`.
@@ -415,12 +415,12 @@ impl Engine {
 /// The key, and the API address it was cleared for; no key for a server on this computer
 /// when none is stored. No `Debug`: it holds the key.
 pub(crate) struct KeyFor {
-    key: Option<tally_keychain::Sensitive<String>>,
+    key: Option<secrecy::SecretString>,
     base: String,
 }
 
 impl KeyFor {
-    pub(crate) fn secret(&self) -> Option<&tally_keychain::Sensitive<String>> {
+    pub(crate) fn secret(&self) -> Option<&secrecy::SecretString> {
         self.key.as_ref()
     }
 

@@ -1,6 +1,8 @@
 //! Which key a request uses: the keychain's, or `OPENAI_API_KEY` for this run only.
 
-use tally_keychain::{ApiKeyStore, KeyFormat, KeychainError, Sensitive, normalize_key};
+use tally_keychain::{
+    ApiKeyStore, ExposeSecret, KeyFormat, KeychainError, SecretString, last_four, normalize_key,
+};
 
 use crate::CoreError;
 use crate::api::{KeySource, KeyStatusView};
@@ -8,23 +10,24 @@ use crate::api::{KeySource, KeyStatusView};
 pub(crate) struct Keys {
     pub(crate) keychain: ApiKeyStore,
     /// From the environment at startup; never written anywhere.
-    pub(crate) from_env: Option<Sensitive<String>>,
+    pub(crate) from_env: Option<SecretString>,
 }
 
 impl Keys {
-    pub(crate) fn new(keychain: ApiKeyStore, env_value: Option<Sensitive<String>>) -> Self {
+    pub(crate) fn new(keychain: ApiKeyStore, env_value: Option<SecretString>) -> Self {
         // Checked against the server it goes to when it is used (see `resolve`).
-        let from_env = env_value.and_then(|v| normalize_key(v.expose(), KeyFormat::Other).ok());
+        let from_env =
+            env_value.and_then(|v| normalize_key(v.expose_secret(), KeyFormat::Other).ok());
         Self { keychain, from_env }
     }
 
     /// The key to send to a server taking `format`: the stored one first, else the
     /// environment's (a malformed one is ignored rather than sent).
-    pub(crate) fn resolve(&self, format: KeyFormat) -> Result<Sensitive<String>, CoreError> {
+    pub(crate) fn resolve(&self, format: KeyFormat) -> Result<SecretString, CoreError> {
         let from_env = || {
             self.from_env
                 .as_ref()
-                .and_then(|key| normalize_key(key.expose(), format).ok())
+                .and_then(|key| normalize_key(key.expose_secret(), format).ok())
         };
         match self.keychain.get() {
             Ok(Some(key)) => Ok(key),
@@ -42,12 +45,12 @@ impl Keys {
         match (stored, &self.from_env) {
             (Some(key), _) => KeyStatusView {
                 source: KeySource::Keychain,
-                last_four: Some(key.last_four()),
+                last_four: Some(last_four(&key)),
                 keychain_problem: problem,
             },
             (None, Some(key)) => KeyStatusView {
                 source: KeySource::Environment,
-                last_four: Some(key.last_four()),
+                last_four: Some(last_four(key)),
                 keychain_problem: problem,
             },
             (None, None) => KeyStatusView {

@@ -40,7 +40,7 @@ pub use clearance::KeyConsent;
 pub use engine::{Clock, Engine, EngineConfig, take_env_api_key};
 pub use error::CoreError;
 pub use notices::{Notice, NoticeSink};
-pub use tally_keychain::Sensitive;
+pub use secrecy::{ExposeSecret, SecretString};
 pub use tally_spend::TimeZone;
 
 /// Where the events of one reply go (the shell forwards them over a Tauri channel).

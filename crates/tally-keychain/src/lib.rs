@@ -2,19 +2,25 @@
 //!
 //! This crate owns the one place a secret is stored (the Secret Service on Linux, the
 //! macOS Keychain, the Windows Credential Manager, through `keyring` with each backend
-//! named explicitly), the validation of a pasted key, and [`Sensitive`], the wrapper every
-//! secret travels in: it cannot be printed, logged or serialised by accident. It must not
+//! named explicitly) and the validation of a pasted key. A key travels as `secrecy`'s
+//! [`SecretString`]: it cannot be printed, logged or serialised by accident, and its memory
+//! is wiped when dropped. This crate must not
 //! touch the network, the database or any file, and never returns a key in an error.
 //!
 //! The whole project's map is `ARCHITECTURE.md` at the repository's root.
 
-mod sensitive;
 mod store;
 #[cfg(feature = "test-support")]
 pub mod test_support;
 
-pub use sensitive::Sensitive;
+pub use secrecy::{ExposeSecret, SecretString};
 pub use store::{ApiKeyStore, KeyStatus, SERVICE};
+
+/// The last four characters of `key`, which the UI may show so users can tell keys apart.
+pub fn last_four(key: &SecretString) -> String {
+    let chars: Vec<char> = key.expose_secret().chars().collect();
+    chars[chars.len().saturating_sub(4)..].iter().collect()
+}
 
 /// Why the keychain could not do what was asked. Messages are written for the user and
 /// never contain the key.
@@ -42,7 +48,7 @@ pub enum KeyFormat {
 /// Another server's key may be anything a header can carry (LiteLLM's example master key
 /// is `sk-1234`). A paste with spaces or newlines around it is fine; anything inside the
 /// key that cannot be part of one is refused with a reason the user can act on.
-pub fn normalize_key(pasted: &str, format: KeyFormat) -> Result<Sensitive<String>, KeychainError> {
+pub fn normalize_key(pasted: &str, format: KeyFormat) -> Result<SecretString, KeychainError> {
     let key = pasted.trim();
     let refuse = |why: &str| Err(KeychainError::InvalidKey(why.to_string()));
     if key.is_empty() {
@@ -58,7 +64,7 @@ pub fn normalize_key(pasted: &str, format: KeyFormat) -> Result<Sensitive<String
         if !key.bytes().all(|b| b.is_ascii_graphic()) {
             return refuse("The key contains characters an API key never has. Copy it again.");
         }
-        return Ok(Sensitive::new(key.to_string()));
+        return Ok(SecretString::from(key.to_string()));
     }
     if !key.starts_with("sk-") {
         return refuse("OpenAI API keys start with “sk-”. Check that you copied the whole key.");
@@ -75,7 +81,7 @@ pub fn normalize_key(pasted: &str, format: KeyFormat) -> Result<Sensitive<String
     {
         return refuse("The key contains characters an API key never has. Copy it again.");
     }
-    Ok(Sensitive::new(key.to_string()))
+    Ok(SecretString::from(key.to_string()))
 }
 
 #[cfg(test)]
@@ -111,10 +117,23 @@ mod tests {
                 KeyFormat::OpenAi
             )
             .unwrap()
-            .expose()
-            .as_str(),
+            .expose_secret(),
             good
         );
+    }
+
+    /// A key is never printed: `Debug` (what a log line or a panic would show) redacts it,
+    /// and the UI sees at most its last four characters.
+    #[test]
+    fn a_key_is_never_printed_and_shows_only_its_last_four() {
+        let key = SecretString::from("sk-proj-verysecretvalue1234");
+        for shown in [format!("{key:?}"), format!("{:?}", Some(&key))] {
+            assert!(!shown.contains("verysecret"), "{shown}");
+            assert!(shown.contains("REDACTED"), "{shown}");
+        }
+        assert_eq!(last_four(&key), "1234");
+        assert_eq!(last_four(&SecretString::from("ab")), "ab");
+        assert_eq!(last_four(&SecretString::from("")), "");
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use keyring::Entry;
 
-use crate::{KeychainError, Sensitive};
+use crate::{ExposeSecret, KeychainError, SecretString, last_four};
 
 /// The keychain service name Tally's key is filed under (shown in keychain apps).
 pub const SERVICE: &str = "Tally";
@@ -80,15 +80,15 @@ impl ApiKeyStore {
     }
 
     /// Stores `key`, replacing any key stored before.
-    pub fn set(&self, key: &Sensitive<String>) -> Result<(), KeychainError> {
+    pub fn set(&self, key: &SecretString) -> Result<(), KeychainError> {
         let key = key.clone();
-        self.with_entry(move |entry| entry.set_password(key.expose()))?
+        self.with_entry(move |entry| entry.set_password(key.expose_secret()))?
             .map_err(map_error)
     }
 
     /// The stored key, if there is one.
-    pub fn get(&self) -> Result<Option<Sensitive<String>>, KeychainError> {
-        match self.with_entry(|entry| entry.get_password().map(Sensitive::new))? {
+    pub fn get(&self) -> Result<Option<SecretString>, KeychainError> {
+        match self.with_entry(|entry| entry.get_password().map(SecretString::from))? {
             Ok(key) => Ok(Some(key)),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(map_error(e)),
@@ -107,7 +107,7 @@ impl ApiKeyStore {
         Ok(match self.get()? {
             Some(key) => KeyStatus {
                 stored: true,
-                last_four: Some(key.last_four()),
+                last_four: Some(last_four(&key)),
             },
             None => KeyStatus {
                 stored: false,

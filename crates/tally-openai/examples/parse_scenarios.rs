@@ -5,7 +5,8 @@
 //! `cargo run -p tally-openai --example parse_scenarios -- BASE_URL SCENARIO...`
 
 use tally_openai::{
-    ChatMessage, ChatRequest, ClientConfig, OpenAiClient, OpenAiError, Role, Sensitive, StreamEvent,
+    ChatMessage, ChatRequest, ClientConfig, OpenAiClient, OpenAiError, Role, SecretString,
+    StreamEvent,
 };
 
 #[tokio::main(flavor = "current_thread")]
@@ -17,7 +18,7 @@ async fn main() {
     let mut config = ClientConfig::new(base);
     config.retry.max_retries = 0;
     let client = OpenAiClient::new(config).expect("valid base URL");
-    let key = Sensitive::new("sk-proj-SdkCheckKeyNotReal0000000000abcd".to_string());
+    let key = SecretString::from("sk-proj-SdkCheckKeyNotReal0000000000abcd".to_string());
     for scenario in args {
         let request = ChatRequest::streaming(
             "gpt-4o-mini",

@@ -1,7 +1,7 @@
 use std::time::{Duration, Instant};
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
-use tally_keychain::Sensitive;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::attempt::{Attempt, ClientEvent, RateLimits};
 use crate::error::classify;
@@ -112,7 +112,7 @@ impl OpenAiClient {
     /// none) the request carries no `Authorization` header at all.
     fn with_key(
         request: reqwest::RequestBuilder,
-        key: Option<&Sensitive<String>>,
+        key: Option<&SecretString>,
     ) -> Result<reqwest::RequestBuilder, OpenAiError> {
         Ok(match key {
             Some(key) => request.header(AUTHORIZATION, Self::auth(key)?),
@@ -120,20 +120,17 @@ impl OpenAiClient {
         })
     }
 
-    fn auth(key: &Sensitive<String>) -> Result<HeaderValue, OpenAiError> {
+    fn auth(key: &SecretString) -> Result<HeaderValue, OpenAiError> {
         // The header's text is wiped once the header holds its copy.
-        let bearer = Sensitive::new(format!("Bearer {}", key.expose()));
-        let mut value = HeaderValue::from_str(bearer.expose())
+        let bearer = SecretString::from(format!("Bearer {}", key.expose_secret()));
+        let mut value = HeaderValue::from_str(bearer.expose_secret())
             .map_err(|_| OpenAiError::Decode("the API key is not valid header text".into()))?;
         value.set_sensitive(true);
         Ok(value)
     }
 
     /// `GET /models`: lists the models the key can use. Also the cheapest way to test a key.
-    pub async fn list_models(
-        &self,
-        key: Option<&Sensitive<String>>,
-    ) -> Result<ModelList, OpenAiError> {
+    pub async fn list_models(&self, key: Option<&SecretString>) -> Result<ModelList, OpenAiError> {
         let request = Self::with_key(
             self.http.get(format!("{}/models", self.config.base_url)),
             key,
@@ -153,7 +150,7 @@ impl OpenAiClient {
     /// cancels the wait.
     pub async fn stream_chat(
         &self,
-        key: Option<&Sensitive<String>>,
+        key: Option<&SecretString>,
         request: &ChatRequest,
         mut observe: impl FnMut(ClientEvent<'_>),
     ) -> Result<ChatStream, OpenAiError> {
@@ -193,7 +190,7 @@ impl OpenAiClient {
 
     async fn stream_chat_once(
         &self,
-        key: Option<&Sensitive<String>>,
+        key: Option<&SecretString>,
         request: &ChatRequest,
         number: u32,
     ) -> (Result<ChatStream, OpenAiError>, Attempt) {

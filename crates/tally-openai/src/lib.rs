@@ -4,7 +4,7 @@
 //! request and chunk structs, the SSE stream of a reply, timeouts, and the taxonomy that
 //! turns each way the API fails into one [`ErrorKind`]. It knows nothing of storage,
 //! money, the UI or Tauri, and it never logs or returns the API key: the key enters as a
-//! [`Sensitive`] and leaves only in the `Authorization` header.
+//! [`SecretString`] and leaves only in the `Authorization` header.
 //!
 //! The whole project's map is `ARCHITECTURE.md` at the repository's root.
 
@@ -27,4 +27,4 @@ pub use stream::{
 };
 pub use types::*;
 
-pub use tally_keychain::Sensitive;
+pub use secrecy::{ExposeSecret, SecretString};

@@ -1,3 +1,4 @@
+use tally_core::ExposeSecret;
 use tally_core::api::{KeyStatusView, KeyTestResult};
 
 use super::{CommandResult, EngineState, blocking, ipc};
@@ -11,8 +12,8 @@ pub async fn key_status(engine: EngineState<'_>) -> CommandResult<KeyStatusView>
 #[tauri::command]
 pub async fn key_set(engine: EngineState<'_>, key: String) -> CommandResult<KeyStatusView> {
     // Wiped from memory once stored.
-    let key = tally_core::Sensitive::new(key);
-    blocking(&engine, move |engine| engine.key_set(key.expose())).await
+    let key = tally_core::SecretString::from(key);
+    blocking(&engine, move |engine| engine.key_set(key.expose_secret())).await
 }
 
 #[tauri::command]

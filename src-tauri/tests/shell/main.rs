@@ -42,7 +42,7 @@ impl Shell {
         let dir = tempfile::tempdir().unwrap();
         let mut config = EngineConfig::new(dir.path());
         config.api_base_override = Some(mock.base_url());
-        config.env_api_key = Some(tally_core::Sensitive::new(KEY.into()));
+        config.env_api_key = Some(tally_core::SecretString::from(KEY));
         config.keychain_service = format!("Tally-shell-test-{}", std::process::id());
         let engine: Arc<Engine> = Engine::open(config).unwrap();
         // Tests that count requests do not want the background title request.

@@ -177,7 +177,7 @@ fn the_key_goes_to_another_host_only_after_the_person_says_yes() {
         let open = |base: &str| {
             let mut config = tally_core::EngineConfig::new(dir.path());
             config.api_base_override = Some(base.into());
-            config.env_api_key = Some(tally_keychain::Sensitive::new(KEY.to_string()));
+            config.env_api_key = Some(tally_core::SecretString::from(KEY));
             config.keychain_service = format!("Tally-test-{}", std::process::id());
             crate::without_titles(tally_core::Engine::open(config).unwrap())
         };

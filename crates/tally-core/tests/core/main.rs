@@ -31,7 +31,7 @@ pub fn engine(server: &MockServer, key: Option<&str>) -> (tempfile::TempDir, Arc
     let dir = tempfile::tempdir().unwrap();
     let mut config = EngineConfig::new(dir.path());
     config.api_base_override = Some(server.base_url());
-    config.env_api_key = key.map(|k| tally_keychain::Sensitive::new(k.to_string()));
+    config.env_api_key = key.map(tally_core::SecretString::from);
     config.keychain_service = format!("Tally-test-{}", std::process::id());
     config.flush_interval = Duration::from_millis(100);
     (dir, without_titles(Engine::open(config).unwrap()))
@@ -73,7 +73,7 @@ impl Setup {
     pub fn open(&self) -> Arc<Engine> {
         let mut config = EngineConfig::new(self.dir.path());
         config.api_base_override = Some(self.base_url.clone());
-        config.env_api_key = Some(tally_keychain::Sensitive::new(KEY.into()));
+        config.env_api_key = Some(tally_core::SecretString::from(KEY));
         config.keychain_service = format!("Tally-test-{}", std::process::id());
         config.time_zone = TimeZone::get("Europe/Berlin").unwrap();
         let now = self.now.clone();

@@ -255,7 +255,7 @@ async fn unfinished_replies_are_interrupted_on_the_next_start() {
     let config = || {
         let mut c = tally_core::EngineConfig::new(dir.path());
         c.api_base_override = Some(server.base_url());
-        c.env_api_key = Some(tally_keychain::Sensitive::new(KEY.into()));
+        c.env_api_key = Some(tally_core::SecretString::from(KEY));
         c.flush_interval = Duration::from_millis(50);
         c
     };

@@ -1,6 +1,6 @@
 use std::process::Command;
 
-use tally_keychain::{ApiKeyStore, KeyFormat, KeychainError, normalize_key};
+use tally_keychain::{ApiKeyStore, ExposeSecret, KeyFormat, KeychainError, normalize_key};
 
 use tally_keychain::test_support::{Setup, in_child};
 
@@ -38,7 +38,7 @@ fn stores_reads_replaces_and_deletes_the_key() {
     let status = store.status().unwrap();
     assert!(status.stored);
     assert_eq!(status.last_four.as_deref(), Some("abcd"));
-    assert_eq!(store.get().unwrap().unwrap().expose(), KEY);
+    assert_eq!(store.get().unwrap().unwrap().expose_secret(), KEY);
     // Other programs see it in the real keychain.
     assert_eq!(secret_tool_lookup(&store), KEY);
 

@@ -1,7 +1,7 @@
 use std::time::Duration;
 
 use mock_openai::MockConfig;
-use tally_openai::{ChatRequest, ErrorKind, OpenAiError, Sensitive, classify};
+use tally_openai::{ChatRequest, ErrorKind, OpenAiError, SecretString, classify};
 
 use crate::{client, key, server};
 
@@ -101,7 +101,7 @@ async fn errors_over_http() {
 async fn wrong_key_is_invalid_key_and_never_echoed() {
     let server = server(MockConfig::default()).await;
     let client = client(&server);
-    let wrong = Sensitive::new("sk-proj-invalid-000000000000000000".to_string());
+    let wrong = SecretString::from("sk-proj-invalid-000000000000000000".to_string());
     let error = client
         .stream_chat(Some(&wrong), &hello(), |_| {})
         .await

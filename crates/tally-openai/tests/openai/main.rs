@@ -10,7 +10,7 @@ use mock_openai::{MockConfig, MockServer};
 use std::time::Duration;
 
 use tally_openai::{
-    ChatMessage, ChatRequest, ClientConfig, OpenAiClient, RetryPolicy, Role, Sensitive,
+    ChatMessage, ChatRequest, ClientConfig, OpenAiClient, RetryPolicy, Role, SecretString,
 };
 
 pub const KEY: &str = "sk-proj-TestKeyForTallyOnly0000000000abcd";
@@ -26,8 +26,8 @@ pub fn ask(text: &str) -> ChatRequest {
     )
 }
 
-pub fn key() -> Sensitive<String> {
-    Sensitive::new(KEY.to_string())
+pub fn key() -> SecretString {
+    SecretString::from(KEY.to_string())
 }
 
 pub async fn server(config: MockConfig) -> MockServer {
