@@ -156,38 +156,89 @@ const FIGURES: &[Figure] = &[
 /// `smoke`: every bench once on small data. `app_only`: only the real-app figures.
 pub fn bench(smoke: bool, app_only: bool) -> Result {
     if smoke {
-        step("benches, once each on small data", || {
-            // The whole workspace, as the Rust tests built it: a selection of packages would
-            // unify features differently and compile much of the tree again.
-            let mut test = cargo();
-            test.args(["test", "--workspace", "--bench", "*"]);
-            test.env("TALLY_BENCH_SMOKE", "1");
-            run_cmd(test)
-        })?;
-        let inputs = prepare_smoke()?;
-        step("app benchmarks, once each on debug builds", || {
-            app_script(&inputs, "all", None)?;
-            read_app_part("all").map(|_| ())
-        })?;
-        return step(
-            "the UI in Chromium: a reply streamed into a long conversation (briefly)",
-            || browser_stream(true).map(|_| ()),
-        );
+        return smoke_run();
     }
     // Criterion results older than this run are an earlier run's, not this one's.
     let run_started = std::time::SystemTime::now();
     // A display, WebDriver, a keychain and Chromium, as the tests use.
     step("system packages", || setup::system_packages(true))?;
     let inputs = prepare(app_only)?;
-    // Idle memory is sampled beside the criterion benches: an idle app uses no CPU, and
-    // how busy the other core is does not change how much memory it holds. This saves a
-    // minute of waiting; the timed app figures run alone afterwards.
+    idle_memory_beside_criterion(&inputs, app_only)?;
+    step("app timings (real windows under Xvfb)", || {
+        app_script(&inputs, "timing", None)
+    })?;
+    let mut browser = Value::Null;
+    step(
+        "the UI in Chromium: a reply streamed into a long conversation",
+        || {
+            browser = browser_stream(false)?;
+            Ok(())
+        },
+    )?;
+    let mut app = Value::Object(Default::default());
+    for part in ["idle", "timing"] {
+        if let Value::Object(figures) = read_app_part(part)? {
+            app.as_object_mut().expect("an object").extend(figures);
+        }
+    }
+    let app = with_sizes(&inputs, app);
+    // With --app, the criterion figures of an earlier run are not shown as if new.
+    let results = if app_only {
+        Vec::new()
+    } else {
+        read_criterion(&root().join("target/criterion"), run_started)?
+    };
+    let (mut rows, missing) = print_criterion_table(&results, app_only);
+    rows.extend(print_app_table(&app));
+    rows.extend(print_browser_table(&browser));
+    write_report(rows, app, browser)?;
+    // A figure whose bench was renamed or removed fails the run, after the table.
+    if !missing.is_empty() {
+        return Err(format!(
+            "no result of this run has the id of {} (a bench renamed or removed? update FIGURES in \
+             xtask/src/bench.rs): {}",
+            if missing.len() == 1 {
+                "this figure"
+            } else {
+                "these figures"
+            },
+            missing.join("; ")
+        ));
+    }
+    Ok(())
+}
+
+/// Each bench once on small data, the app's on debug builds (a step of `cargo xtask test`).
+fn smoke_run() -> Result {
+    step("benches, once each on small data", || {
+        // The whole workspace, as the Rust tests built it: a selection of packages would
+        // unify features differently and compile much of the tree again.
+        let mut test = cargo();
+        test.args(["test", "--workspace", "--bench", "*"]);
+        test.env("TALLY_BENCH_SMOKE", "1");
+        run_cmd(test)
+    })?;
+    let inputs = prepare_smoke()?;
+    step("app benchmarks, once each on debug builds", || {
+        app_script(&inputs, "all", None)?;
+        read_app_part("all").map(|_| ())
+    })?;
+    step(
+        "the UI in Chromium: a reply streamed into a long conversation (briefly)",
+        || browser_stream(true).map(|_| ()),
+    )
+}
+
+/// Idle memory is sampled beside the criterion benches: an idle app uses no CPU, and how
+/// busy the other core is does not change how much memory it holds. This saves a minute
+/// of waiting; the timed app figures run alone afterwards.
+fn idle_memory_beside_criterion(inputs: &AppInputs, app_only: bool) -> Result {
     let logs = root().join("target/bench/logs");
     let (idle, criterion) = std::thread::scope(|scope| {
         let idle = scope.spawn(|| {
             step(
                 "idle memory (beside the benches; output in target/bench/logs)",
-                || app_script(&inputs, "idle", Some(&logs.join("idle-memory.log"))),
+                || app_script(inputs, "idle", Some(&logs.join("idle-memory.log"))),
             )
         });
         let criterion = BENCHES
@@ -210,32 +261,12 @@ pub fn bench(smoke: bool, app_only: bool) -> Result {
         (idle, criterion)
     });
     criterion?;
-    idle?;
-    let mut app = Value::Object(Default::default());
-    step("app timings (real windows under Xvfb)", || {
-        app_script(&inputs, "timing", None)
-    })?;
-    let mut browser = Value::Null;
-    step(
-        "the UI in Chromium: a reply streamed into a long conversation",
-        || {
-            browser = browser_stream(false)?;
-            Ok(())
-        },
-    )?;
-    for part in ["idle", "timing"] {
-        if let Value::Object(figures) = read_app_part(part)? {
-            app.as_object_mut().expect("an object").extend(figures);
-        }
-    }
-    let app = with_sizes(&inputs, app);
-    // With --app, the criterion figures of an earlier run are not shown as if new.
-    let results = if app_only {
-        Vec::new()
-    } else {
-        read_criterion(&root().join("target/criterion"), run_started)?
-    };
-    // A figure whose bench was renamed or removed fails the run, after the table.
+    idle
+}
+
+/// Prints the criterion figures; returns their report rows and the ids no result of this
+/// run has.
+fn print_criterion_table(results: &[Measured], app_only: bool) -> (Vec<Value>, Vec<&'static str>) {
     let mut missing = Vec::new();
     let mut rows = Vec::new();
     println!(
@@ -278,14 +309,17 @@ pub fn bench(smoke: bool, app_only: bool) -> Result {
             "target": figure.target,
         }));
     }
+    (rows, missing)
+}
+
+/// Writes the run's figures to `target/bench/<unix time>.json` and `latest.json`.
+fn write_report(rows: Vec<Value>, app: Value, browser: Value) -> Result {
     let out = root().join("target/bench");
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    rows.extend(print_app_table(&app));
-    rows.extend(print_browser_table(&browser));
     let report = serde_json::to_string_pretty(&json!({
         "unix_time": stamp,
         "figures": rows,
@@ -297,18 +331,6 @@ pub fn bench(smoke: bool, app_only: bool) -> Result {
         std::fs::write(out.join(name), &report).map_err(|e| e.to_string())?;
     }
     println!("\nWritten to target/bench/latest.json and target/bench/{stamp}.json");
-    if !missing.is_empty() {
-        return Err(format!(
-            "no result of this run has the id of {} (a bench renamed or removed? update FIGURES in \
-             xtask/src/bench.rs): {}",
-            if missing.len() == 1 {
-                "this figure"
-            } else {
-                "these figures"
-            },
-            missing.join("; ")
-        ));
-    }
     Ok(())
 }
 
