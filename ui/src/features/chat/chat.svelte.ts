@@ -8,7 +8,6 @@ import type {
   IpcError,
   MessageView,
 } from "../../lib/ipc";
-import { HistoryState } from "../history/history.svelte";
 
 /**
  * How many of a conversation's last messages are fetched first: more than the tallest
@@ -21,9 +20,30 @@ export const EARLIER_AFTER_MS = 200;
 /** The performance mark of the moment a reply's first text reached the page. */
 export const FIRST_TEXT_MARK = "tally:reply-first-text";
 
+/**
+ * The list of conversations the chat keeps in step with what happens here (the sidebar's:
+ * `HistoryState` is one). The app hands it in; the chat feature does not own it.
+ */
+export interface ConversationList {
+  load(): Promise<void>;
+  find(id: number): { title: string } | undefined;
+  /** A conversation was written to now (it moves to the top). */
+  touch(id: number, title: string, now?: number): void;
+  /** A model gave a conversation its title. */
+  retitled(id: number, title: string): void;
+  /** Renames a conversation; returns the problem in plain words, or `null`. */
+  rename(id: number, title: string): Promise<string | null>;
+  moveToTrash(id: number): Promise<void>;
+}
+
 export class ChatState {
-  /** The sidebar's conversations, kept in step with what is sent here. */
-  readonly history = new HistoryState();
+  /** The conversations kept in step with what is sent here. */
+  readonly #conversations: ConversationList;
+
+  constructor(conversations: ConversationList) {
+    this.#conversations = conversations;
+  }
+
   currentId = $state<number | null>(null);
   /** The open conversation's title ("New chat" before the first message). */
   title = $state("New chat");
@@ -61,7 +81,7 @@ export class ChatState {
   /** Follows titles written by a model; returns a function that stops following. */
   async follow(): Promise<() => void> {
     return notices.onConversationTitled(({ conversationId, title }) => {
-      this.history.retitled(conversationId, title);
+      this.#conversations.retitled(conversationId, title);
       if (this.currentId === conversationId) this.title = title;
     });
   }
@@ -100,14 +120,14 @@ export class ChatState {
   async moveToTrash(id: number) {
     if (this.streaming && id === this.currentId) return;
     if (id === this.currentId) this.newChat();
-    await this.history.moveToTrash(id);
+    await this.#conversations.moveToTrash(id);
   }
 
   /** Renames a conversation; returns the problem in plain words, or `null`. */
   async rename(id: number, title: string): Promise<string | null> {
-    const problem = await this.history.rename(id, title);
+    const problem = await this.#conversations.rename(id, title);
     if (problem === null && id === this.currentId) {
-      this.title = this.history.find(id)?.title ?? this.title;
+      this.title = this.#conversations.find(id)?.title ?? this.title;
     }
     return problem;
   }
@@ -295,7 +315,7 @@ export class ChatState {
       this.flush();
       this.streaming = false;
       this.#editing = null;
-      await Promise.all([this.history.load(), this.reload()]);
+      await Promise.all([this.#conversations.load(), this.reload()]);
     }
   }
 
@@ -381,7 +401,7 @@ export class ChatState {
         }
         this.title = event.title;
         this.droppedMessages = event.droppedMessages;
-        this.history.touch(event.conversationId, event.title, now);
+        this.#conversations.touch(event.conversationId, event.title, now);
         // The new chat was created with the settings chosen for it.
         if (event.kind === "send") this.pendingSettings = null;
         break;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ChatState, FIRST_TEXT_MARK } from "./chat.svelte";
+import { chatWithHistory, newChatState } from "./testing";
 
 function started(state: ChatState) {
   state.draft = "  Hello there ";
@@ -17,14 +18,14 @@ function started(state: ChatState) {
 
 describe("ChatState", () => {
   it("builds the exchange from events; the composer gives up the message once it is saved", () => {
-    const state = new ChatState();
+    const { chat: state, history } = chatWithHistory();
     started(state);
     expect(state.currentId).toBe(7);
     expect(state.messages.map((m) => [m.role, m.content, m.status])).toEqual([
       ["user", "Hello there", "complete"],
       ["assistant", "", "streaming"],
     ]);
-    expect(state.history.recent[0].title).toBe("Hello there");
+    expect(history.recent[0].title).toBe("Hello there");
     expect(state.title).toBe("Hello there");
     expect(state.draft).toBe("");
 
@@ -57,7 +58,7 @@ describe("ChatState", () => {
   });
 
   it("keeps the partial reply when the request fails, and the message in one place only", () => {
-    const state = new ChatState();
+    const state = newChatState();
     started(state);
     state.apply({ type: "delta", text: "Par" });
     state.apply({
@@ -72,7 +73,7 @@ describe("ChatState", () => {
 
     // Failed before any text (a billing 429, say): the message is saved in the chat, where
     // Try again sends it again; the composer gives it up, so Send cannot send it twice.
-    const failedEarly = new ChatState();
+    const failedEarly = newChatState();
     started(failedEarly);
     failedEarly.apply({ type: "failed", status: "error", code: "quota_exhausted", message: "x" });
     expect(failedEarly.messages[0].content).toBe("Hello there");
@@ -80,7 +81,7 @@ describe("ChatState", () => {
     expect(failedEarly.canSend).toBe(false);
 
     // Text typed after sending is the next message: a failure keeps it.
-    const typedOn = new ChatState();
+    const typedOn = newChatState();
     started(typedOn);
     typedOn.draft = "Something else entirely";
     typedOn.apply({ type: "failed", status: "error", code: "network", message: "x" });
@@ -88,7 +89,7 @@ describe("ChatState", () => {
   });
 
   it("announces a retry until text arrives", () => {
-    const state = new ChatState();
+    const state = newChatState();
     started(state);
     state.apply({
       type: "retrying",
@@ -103,7 +104,7 @@ describe("ChatState", () => {
   });
 
   it("retry replaces the reply on screen; continue appends to it", () => {
-    const state = new ChatState();
+    const state = newChatState();
     started(state);
     state.apply({ type: "delta", text: "Cut" });
     state.apply({ type: "failed", status: "interrupted", code: "network", message: "x" });
@@ -151,7 +152,7 @@ describe("ChatState", () => {
   });
 
   it("opens the new chat a summary streams into, with the request the engine wrote", () => {
-    const state = new ChatState();
+    const { chat: state, history } = chatWithHistory();
     started(state);
     state.draft = "half a thought";
     state.apply({
@@ -176,18 +177,18 @@ describe("ChatState", () => {
       [12, "assistant", "", "streaming"],
     ]);
     expect(state.draft).toBe("half a thought");
-    expect(state.history.recent[0].id).toBe(9);
+    expect(history.recent[0].id).toBe(9);
   });
 
   it("shows more messages left out when the server found the request too long", () => {
-    const state = new ChatState();
+    const state = newChatState();
     started(state);
     state.apply({ type: "trimmed", droppedMessages: 4 });
     expect(state.droppedMessages).toBe(4);
   });
 
   it("remembers how many older messages a request left out, until another chat opens", () => {
-    const state = new ChatState();
+    const state = newChatState();
     state.draft = "A long conversation";
     state.apply({
       type: "started",
@@ -205,7 +206,7 @@ describe("ChatState", () => {
   });
 
   it("cannot send blank text", () => {
-    const state = new ChatState();
+    const state = newChatState();
     state.draft = " \n\t ";
     expect(state.canSend).toBe(false);
     state.draft = "hi";

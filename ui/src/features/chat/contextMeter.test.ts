@@ -1,7 +1,7 @@
 import { render, screen, waitFor } from "@testing-library/svelte";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { DraftEstimate, IpcError } from "../../lib/ipc";
-import { ChatState } from "./chat.svelte";
+import { newChatState } from "./testing";
 import ContextMeter from "./ContextMeter.svelte";
 
 const ipc = vi.hoisted(() => ({ costEstimate: vi.fn() }));
@@ -20,7 +20,7 @@ function estimate(inputTokens: number, contextWindow: number | null): DraftEstim
 }
 
 function chatIn(conversationId: number | null) {
-  const chat = new ChatState();
+  const chat = newChatState();
   chat.currentId = conversationId;
   return chat;
 }

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ConversationView, IpcError, MessageView } from "../../lib/ipc";
-import { ChatState, EARLIER_AFTER_MS, OPEN_TAIL } from "./chat.svelte";
-import { DEFAULT_CHAT_SETTINGS, message } from "./testing";
+import { EARLIER_AFTER_MS, OPEN_TAIL } from "./chat.svelte";
+import { DEFAULT_CHAT_SETTINGS, message, newChatState } from "./testing";
 
 const ipc = vi.hoisted(() => ({
   conversationGet: vi.fn(),
@@ -51,7 +51,7 @@ afterEach(() => vi.useRealTimers());
 describe("opening a long conversation", () => {
   it("shows its last messages first, then puts the earlier ones in front, in order", async () => {
     ipc.conversationGet.mockImplementation(engine(3, () => branch(500)));
-    const chat = new ChatState();
+    const chat = newChatState();
     const opening = chat.open(3);
     await opening;
     expect(ipc.conversationGet.mock.calls).toEqual([[3, OPEN_TAIL]]);
@@ -68,7 +68,7 @@ describe("opening a long conversation", () => {
 
   it("a short one comes whole in one request", async () => {
     ipc.conversationGet.mockImplementation(engine(3, () => branch(12)));
-    const chat = new ChatState();
+    const chat = newChatState();
     await chat.open(3);
     await settled();
     expect(ipc.conversationGet).toHaveBeenCalledTimes(1);
@@ -77,7 +77,7 @@ describe("opening a long conversation", () => {
 
   it("from a search result, the whole branch at once (the message may be anywhere)", async () => {
     ipc.conversationGet.mockImplementation(engine(3, () => branch(500)));
-    const chat = new ChatState();
+    const chat = newChatState();
     await chat.open(3, 40);
     expect(ipc.conversationGet.mock.calls).toEqual([[3, null]]);
     expect(chat.messages).toHaveLength(500);
@@ -92,7 +92,7 @@ describe("opening a long conversation", () => {
       if (id === 3 && tail === null) await gate;
       return id === 3 ? long(id, tail) : engine(4, () => branch(2))(id, tail);
     });
-    const chat = new ChatState();
+    const chat = newChatState();
     await chat.open(3);
     await chat.open(4);
     release();
@@ -104,7 +104,7 @@ describe("opening a long conversation", () => {
   it("after a reply, only the last messages are read again, and the earlier ones stay", async () => {
     let messages = branch(500);
     ipc.conversationGet.mockImplementation(engine(3, () => messages));
-    const chat = new ChatState();
+    const chat = newChatState();
     await chat.open(3);
     await settled();
     expect(chat.messages).toHaveLength(500);
@@ -121,7 +121,7 @@ describe("opening a long conversation", () => {
 
   it("a reload whose start is not on screen shows it, and fetches the rest again", async () => {
     ipc.conversationGet.mockImplementation(engine(3, () => branch(500)));
-    const chat = new ChatState();
+    const chat = newChatState();
     chat.currentId = 3;
     chat.messages = branch(10);
     await chat.reload();

@@ -1,5 +1,18 @@
 // Shared by the UI's unit tests: the IPC's shapes filled in as the engine fills them.
 import type { ConversationSettings, MessageView } from "../../lib/ipc";
+import { HistoryState } from "../history/history.svelte";
+import { ChatState } from "./chat.svelte";
+
+/** A chat wired as the app wires it, with the sidebar's list of conversations beside it. */
+export function chatWithHistory(): { chat: ChatState; history: HistoryState } {
+  const history = new HistoryState();
+  return { chat: new ChatState(history), history };
+}
+
+/** A chat for tests that do not look at the list of conversations. */
+export function newChatState(): ChatState {
+  return chatWithHistory().chat;
+}
 
 /** The settings of a new chat when Settings has not changed them. */
 export const DEFAULT_CHAT_SETTINGS: ConversationSettings = {

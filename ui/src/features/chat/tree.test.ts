@@ -1,8 +1,7 @@
 import { fireEvent, render, screen } from "@testing-library/svelte";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { ChatEvent, IpcError, MessageView } from "../../lib/ipc";
-import { ChatState } from "./chat.svelte";
-import { message } from "./testing";
+import { message, newChatState } from "./testing";
 import Message from "./Message.svelte";
 
 const ipc = vi.hoisted(() => ({
@@ -24,7 +23,7 @@ const conversation = [
 ];
 
 function opened() {
-  const chat = new ChatState();
+  const chat = newChatState();
   chat.currentId = 7;
   chat.messages = conversation.map((m) => ({ ...m }));
   return chat;

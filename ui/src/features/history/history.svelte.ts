@@ -9,6 +9,20 @@ const REFRESH_MAX = 500;
 /** How long "Moved to Trash · Undo" stays on screen. */
 export const UNDO_MS = 8000;
 
+/**
+ * What the sidebar needs of the open chat: which conversation is open, whether a reply is
+ * being written, and opening, starting, renaming and trashing conversations through it
+ * (so the open one is left first). The app hands in its `ChatState`.
+ */
+export interface OpenChat {
+  readonly currentId: number | null;
+  readonly streaming: boolean;
+  open(id: number, focusMessageId?: number | null): Promise<void>;
+  newChat(): void;
+  rename(id: number, title: string): Promise<string | null>;
+  moveToTrash(id: number): Promise<void>;
+}
+
 export class HistoryState {
   pinned = $state<ConversationSummary[]>([]);
   recent = $state<ConversationSummary[]>([]);

@@ -1,7 +1,8 @@
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ConversationSummary, IpcError, TitleView } from "../../lib/ipc";
-import { ChatState } from "../chat/chat.svelte";
+import { chatWithHistory } from "../chat/testing";
+import { HistoryState } from "./history.svelte";
 import Sidebar from "./Sidebar.svelte";
 
 const HOUR = 3_600_000;
@@ -65,17 +66,18 @@ beforeEach(() => {
 afterEach(() => vi.useRealTimers());
 
 async function sidebar({ loaded = true } = {}) {
-  const chat = new ChatState();
+  const { chat, history } = chatWithHistory();
   render(Sidebar, {
+    history,
     chat,
     onOpenSettings: () => {},
     onOpenUsage: () => {},
     onOpenHelp: () => {},
     onShowChat: () => {},
   });
-  await chat.history.load();
+  await history.load();
   if (loaded) await screen.findByText("Trip plan");
-  return chat;
+  return { chat, history };
 }
 
 function row(title: string) {
@@ -93,7 +95,7 @@ describe("Sidebar", () => {
   });
 
   it("renames inline: Enter saves, a refused name keeps the editor open with the reason", async () => {
-    const chat = await sidebar();
+    const { history } = await sidebar();
     await fireEvent.click(within(row("Trip plan")).getByTestId("conversation-menu"));
     await fireEvent.click(screen.getByTestId("conversation-rename"));
     const input = screen.getByTestId("conversation-title-input") as HTMLInputElement;
@@ -114,7 +116,7 @@ describe("Sidebar", () => {
     await fireEvent.keyDown(input, { key: "Enter" });
     await screen.findByText("Kyoto in spring");
     expect(ipc.conversationRename).toHaveBeenLastCalledWith(1, "Kyoto in spring");
-    expect(chat.history.find(1)?.title).toBe("Kyoto in spring");
+    expect(history.find(1)?.title).toBe("Kyoto in spring");
   });
 
   it("Escape leaves a rename without saving", async () => {
@@ -129,7 +131,7 @@ describe("Sidebar", () => {
   });
 
   it("moves to the Trash with Undo, and leaves the open conversation", async () => {
-    const chat = await sidebar();
+    const { chat } = await sidebar();
     await chat.open(1);
     ipc.conversationTrash.mockResolvedValue(
       conversation(1, "Trip plan", { deletedAt: Date.now() }),
@@ -153,12 +155,12 @@ describe("Sidebar", () => {
     // All timers this time, not only the clock the other tests fake.
     vi.useRealTimers();
     vi.useFakeTimers();
-    const chat = new ChatState();
+    const history = new HistoryState();
     ipc.conversationTrash.mockResolvedValue(conversation(2, "Cake recipe"));
-    await chat.history.moveToTrash(2);
-    expect(chat.history.undo?.title).toBe("Cake recipe");
+    await history.moveToTrash(2);
+    expect(history.undo?.title).toBe("Cake recipe");
     vi.advanceTimersByTime(8001);
-    expect(chat.history.undo).toBeNull();
+    expect(history.undo).toBeNull();
   });
 
   it("the Trash restores, deletes for good, and empties after a confirmation", async () => {
@@ -189,7 +191,7 @@ describe("Sidebar", () => {
   });
 
   it("pages: loads more after the last one, without duplicates", async () => {
-    const chat = new ChatState();
+    const history = new HistoryState();
     ipc.conversationList
       .mockResolvedValueOnce({
         pinned: [],
@@ -201,20 +203,20 @@ describe("Sidebar", () => {
         recent: [conversation(2, "b"), conversation(3, "c")],
         next: null,
       });
-    await chat.history.load();
-    await chat.history.loadMore();
+    await history.load();
+    await history.loadMore();
     expect(ipc.conversationList).toHaveBeenLastCalledWith({
       after: { updatedAt: 5, id: 2 },
       limit: 100,
     });
-    expect(chat.history.recent.map((c) => c.title)).toEqual(["a", "b", "c"]);
-    expect(chat.history.next).toBeNull();
-    await chat.history.loadMore();
+    expect(history.recent.map((c) => c.title)).toEqual(["a", "b", "c"]);
+    expect(history.next).toBeNull();
+    await history.loadMore();
     expect(ipc.conversationList).toHaveBeenCalledTimes(2);
   });
 
   it("a title written by a model replaces the first words, in the list and the header", async () => {
-    const chat = await sidebar();
+    const { chat } = await sidebar();
     await chat.open(1);
     await chat.follow();
     titled.handler?.({ conversationId: 1, title: "Kyoto in spring" });

@@ -1,9 +1,8 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { IpcError, PersonaView } from "../../lib/ipc";
-import { ChatState } from "../chat/chat.svelte";
 import ChatSettingsDialog from "../chat/ChatSettingsDialog.svelte";
-import { DEFAULT_CHAT_SETTINGS } from "../chat/testing";
+import { DEFAULT_CHAT_SETTINGS, newChatState } from "../chat/testing";
 import Personas from "./Personas.svelte";
 
 const ipc = vi.hoisted(() => ({
@@ -32,7 +31,7 @@ beforeEach(() => {
 
 describe("chat settings", () => {
   it("a new chat takes the persona and options chosen before its first message", async () => {
-    const chat = new ChatState();
+    const chat = newChatState();
     render(ChatSettingsDialog, { chat, defaults, onClose: () => {} });
     const persona = (await screen.findByTestId("chat-persona")) as HTMLSelectElement;
     await waitFor(() => expect(persona.options.length).toBe(3));
@@ -57,7 +56,7 @@ describe("chat settings", () => {
   });
 
   it("an open conversation's settings are saved, or the reason shown", async () => {
-    const chat = new ChatState();
+    const chat = newChatState();
     chat.currentId = 5;
     chat.settings = { ...defaults, systemPrompt: "Your own words" };
     render(ChatSettingsDialog, { chat, defaults, onClose: () => {} });

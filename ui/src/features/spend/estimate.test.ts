@@ -1,7 +1,7 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { DraftEstimate, IpcError } from "../../lib/ipc";
-import { ChatState } from "../chat/chat.svelte";
+import { newChatState } from "../chat/testing";
 import Composer from "../chat/Composer.svelte";
 import CostEstimate from "./CostEstimate.svelte";
 
@@ -26,7 +26,7 @@ describe("the pre-send estimate", () => {
   it("asks once typing pauses, and shows tokens and the cost range", async () => {
     vi.useFakeTimers();
     ipc.costEstimate.mockResolvedValue(estimate());
-    const chat = new ChatState();
+    const chat = newChatState();
     render(CostEstimate, { chat });
     for (const draft of ["h", "he", "hello", "hello world"]) {
       chat.draft = draft;
@@ -42,7 +42,7 @@ describe("the pre-send estimate", () => {
 
   it("says when the message is longer than the model can read", async () => {
     ipc.costEstimate.mockResolvedValue(estimate({ inputTokens: 200_000 }));
-    const chat = new ChatState();
+    const chat = newChatState();
     chat.draft = "x";
     render(CostEstimate, { chat });
     await waitFor(() =>
@@ -60,7 +60,7 @@ describe("a large paste", () => {
     ipc.costEstimate.mockResolvedValue(
       estimate({ inputTokens: 250_000, minCostNanos: 625_000_000, unusual: true }),
     );
-    const chat = new ChatState();
+    const chat = newChatState();
     chat.draft = "Summarise: ";
     render(Composer, { chat });
     const input = screen.getByTestId("composer-input") as HTMLTextAreaElement;
@@ -76,7 +76,7 @@ describe("a large paste", () => {
 
   it("goes in at once when it is ordinary, and can be refused", async () => {
     ipc.costEstimate.mockResolvedValueOnce(estimate());
-    const chat = new ChatState();
+    const chat = newChatState();
     render(Composer, { chat });
     const input = screen.getByTestId("composer-input");
     await fireEvent.paste(input, { clipboardData: { getData: () => big } });

@@ -2,6 +2,15 @@
 import { asIpcError, ipc, notices } from "../../lib/ipc";
 import type { BudgetAlertView, BudgetInput, IpcError, SpendView } from "../../lib/ipc";
 
+/**
+ * A send the budget's hard stop held back, as the budget dialog needs it: its message,
+ * and sending it again, past the stop or not (the chat's `ChatState` is one).
+ */
+export interface HeldSend {
+  blocked: { message: string } | null;
+  sendBlocked(overBudget: boolean): Promise<void>;
+}
+
 export class SpendState {
   view = $state<SpendView | null>(null);
   error = $state<IpcError | null>(null);

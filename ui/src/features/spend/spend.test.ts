@@ -1,7 +1,7 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { IpcError, UsageReport } from "../../lib/ipc";
-import { ChatState } from "../chat/chat.svelte";
+import { newChatState } from "../chat/testing";
 import BudgetBanner from "./BudgetBanner.svelte";
 import BudgetDialog from "./BudgetDialog.svelte";
 import BudgetForm from "./BudgetForm.svelte";
@@ -103,7 +103,7 @@ describe("the hard stop", () => {
   };
 
   async function blockedSend() {
-    const chat = new ChatState();
+    const chat = newChatState();
     const spend = spendWith(spendView({ level: "over" }));
     chat.draft = "Plan my trip";
     ipc.chatSend.mockRejectedValueOnce(refused);
