@@ -1,4 +1,3 @@
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -7,12 +6,12 @@ use tally_keychain::ApiKeyStore;
 use tally_openai::{Adaptation, Capabilities, ClientConfig, OpenAiClient};
 use tally_spend::TimeZone;
 use tally_store::Store;
-use tokio_util::sync::CancellationToken;
 
 use crate::api::{KeyStatusView, KeyTestResult, SettingsUpdate, SettingsView};
 use crate::keys::Keys;
 use crate::meter::Meter;
 use crate::notices::{NoticeSink, Notices};
+use crate::replies::ActiveReplies;
 use crate::uploads::Uploads;
 use crate::{CoreError, now_millis};
 use crate::{models, settings};
@@ -118,7 +117,7 @@ pub struct Engine {
     pub(crate) data_dir: PathBuf,
     notices: Notices,
     /// Replies being written, by conversation: cancelling the token stops one.
-    pub(crate) active: Mutex<HashMap<i64, (u64, CancellationToken)>>,
+    pub(crate) replies: ActiveReplies,
     /// The client for the last API address used (see `client_at`).
     client: Mutex<Option<OpenAiClient>>,
     /// Which hosts the key may go to, and who is asked about the others.
@@ -175,7 +174,7 @@ impl Engine {
             time_zone: config.time_zone,
             clock: config.clock,
             notices: Notices::default(),
-            active: Mutex::default(),
+            replies: ActiveReplies::default(),
             uploads: Uploads::default(),
             client: Mutex::default(),
             clearance: Default::default(),
@@ -401,14 +400,7 @@ impl Engine {
 
     /// Stops the reply being written in `conversation_id`. Returns whether one was.
     pub fn stop(&self, conversation_id: i64) -> bool {
-        let active = self.active.lock().unwrap_or_else(|p| p.into_inner());
-        match active.get(&conversation_id) {
-            Some((_, token)) => {
-                token.cancel();
-                true
-            }
-            None => false,
-        }
+        self.replies.stop(conversation_id)
     }
 }
 

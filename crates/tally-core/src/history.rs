@@ -113,8 +113,7 @@ impl Engine {
     }
 
     fn refuse_while_streaming(&self, conversation_id: i64) -> Result<(), CoreError> {
-        let active = self.active.lock().unwrap_or_else(|p| p.into_inner());
-        if active.contains_key(&conversation_id) {
+        if self.replies.is_writing(conversation_id) {
             return Err(CoreError::InvalidInput(
                 "A reply is still being written. Stop it first.".into(),
             ));

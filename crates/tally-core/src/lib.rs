@@ -27,6 +27,7 @@ mod keys;
 mod meter;
 mod models;
 mod notices;
+mod replies;
 mod send;
 mod settings;
 mod spend;

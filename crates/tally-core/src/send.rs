@@ -1,7 +1,6 @@
 //! Sending a message and streaming the reply: the data flow of ARCHITECTURE.md, steps 1–5.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tally_openai::{
@@ -49,9 +48,6 @@ struct ReplyJob {
     /// A share of the writers' lock, from the first read until the reply is saved.
     writing: crate::engine::Writing,
 }
-
-/// Tells sends apart in `Engine::active`.
-static NEXT_SEND: AtomicU64 = AtomicU64::new(1);
 
 /// How a reply stream ended.
 enum Ending {
@@ -508,15 +504,9 @@ impl Engine {
                 &crate::chat_settings::request_options(&conversation),
                 capabilities,
             );
-        let cancel = CancellationToken::new();
-        let send_id = NEXT_SEND.fetch_add(1, Ordering::Relaxed);
-        {
-            let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((_, previous)) = active.insert(conversation.id, (send_id, cancel.clone())) {
-                // One reply at a time per conversation: a new send stops the old one.
-                previous.cancel();
-            }
-        }
+        // One reply at a time per conversation: a new send stops the old one.
+        let active = self.replies.begin(conversation.id);
+        let cancel = active.cancelled().clone();
         sink.send(ChatEvent::Started {
             conversation_id: conversation.id,
             user_message_id,
@@ -589,13 +579,7 @@ impl Engine {
             .await;
         // The ledger row now counts this request; release what it held against the budget.
         drop(reservation);
-        let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
-        if active
-            .get(&conversation.id)
-            .is_some_and(|(id, _)| *id == send_id)
-        {
-            active.remove(&conversation.id);
-        }
+        drop(active);
         Ok(())
     }
 
