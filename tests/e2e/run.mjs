@@ -1,9 +1,11 @@
 // End-to-end: the real Tally binary under Xvfb, driven over WebDriver (tauri-driver +
 // WebKitWebDriver), with a real Secret Service and the mock OpenAI server on loopback.
-// `cargo xtask test` runs this inside a private D-Bus session with a fresh HOME.
+// `cargo xtask test` runs this inside a private D-Bus session with a fresh HOME; the tests
+// are node:test's.
 import { execFileSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { test as nodeTest } from "node:test";
 import { App, Driver, Processes, endLeftovers, processesOf, sleep, waitFor } from "./webdriver.mjs";
 
 const env = (name) => {
@@ -83,21 +85,18 @@ function answerNativeDialog(window, keys) {
   execFileSync("xdotool", ["windowfocus", window, "key", "--clearmodifiers", keys], { timeout: 10_000 });
 }
 
-const results = [];
 // TALLY_E2E_ONLY (a regular expression): for a developer, only the tests whose names match,
-// after the first (onboarding, which stores the key every later test uses).
+// after the first (onboarding, which stores the key every later test uses); the others are
+// reported as skipped.
 const ONLY = process.env.TALLY_E2E_ONLY ? new RegExp(process.env.TALLY_E2E_ONLY) : null;
-async function test(name, body) {
-  if (ONLY && results.length > 0 && !ONLY.test(name)) return;
-  const started = performance.now();
-  try {
-    await body();
-    results.push({ name, ok: true });
-    console.log(`ok   ${name} (${Math.round(performance.now() - started)} ms)`);
-  } catch (error) {
-    results.push({ name, ok: false });
-    console.log(`FAIL ${name}\n     ${error.stack ?? error}`);
-  }
+/** The most one test may take (the 20 kills take about 70 s) before it fails. */
+const TEST_MS = 300_000;
+let registered = 0;
+/** A node:test test. They run one after another and share the app they drive. */
+function test(name, body) {
+  const skip = Boolean(ONLY && registered > 0 && !ONLY.test(name));
+  registered += 1;
+  return nodeTest(name, { skip, timeout: TEST_MS }, body);
 }
 
 async function main() {
@@ -1009,17 +1008,20 @@ async function main() {
 try {
   await main();
 } catch (error) {
-  results.push({ name: "setup", ok: false });
-  console.log(`FAIL setup\n     ${error.stack ?? error}`);
+  await nodeTest("setup", () => {
+    throw error;
+  });
 } finally {
   processes.killAll();
   // Nothing of this run may outlive it (a leftover holds its data folder).
   const left = await endLeftovers(APP, 10_000);
-  if (left.length) {
-    results.push({ name: "no Tally left running", ok: false });
-    console.log(`FAIL no Tally left running\n     killed ${left.join(", ")}`);
-  }
+  await nodeTest("no Tally left running", () => {
+    if (left.length) throw new Error(`killed ${left.join(", ")}`);
+  });
 }
-const failed = results.filter((r) => !r.ok).length;
-console.log(`\n${results.length - failed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+// node:test sets the exit code. Should anything still hold the process open, it ends
+// anyway, as a failure, instead of hanging the suite.
+setTimeout(() => {
+  console.error("the end-to-end tests ended but something still ran: exiting");
+  process.exit(process.exitCode || 1);
+}, 10_000).unref();

@@ -63,7 +63,7 @@ pub fn step(name: &str, f: impl FnOnce() -> Result) -> Result {
     Ok(())
 }
 
-/// Runs a node `script` under a virtual display, inside a private D-Bus session with an
+/// Runs a node `script` (its file, after any of node's flags) under a virtual display, inside a private D-Bus session with an
 /// unlocked gnome-keyring and a fresh HOME (passed to the script as `home_var`; `tag` tells
 /// the HOMEs of scripts running at once apart). Output goes to `log` if given.
 pub fn under_display(

@@ -101,7 +101,7 @@ pub fn test() -> Result {
         || {
             let mut browser = Command::new("node");
             browser
-                .arg("tests/browser/run.mjs")
+                .args(["--test-reporter=spec", "tests/browser/run.mjs"])
                 .current_dir(root().join("ui"));
             run_cmd(browser)
         },
@@ -221,11 +221,11 @@ pub fn fuzz(seconds: u32, unoptimized: bool) -> Result {
     run_cmd(run)
 }
 
-/// Runs `tests/e2e/run.mjs` under a virtual display, inside a private D-Bus session with
-/// an unlocked gnome-keyring and a fresh HOME.
+/// Runs `tests/e2e/run.mjs` (node:test, told with the spec reporter) under a virtual
+/// display, inside a private D-Bus session with an unlocked gnome-keyring and a fresh HOME.
 fn e2e(driver: &std::path::Path) -> Result {
     under_display(
-        "tests/e2e/run.mjs",
+        "--test-reporter=spec tests/e2e/run.mjs",
         &[
             ("TALLY_E2E_APP", root().join("target/debug/tally")),
             ("TALLY_E2E_MOCK", root().join("target/debug/mock-openai")),

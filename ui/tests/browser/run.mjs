@@ -1,10 +1,12 @@
 // Browser tests: the built UI in Debian's Chromium (playwright-core), with the engine
 // replaced by `fake-engine.ts` through `@tauri-apps/api/mocks`. Every screen in both
 // themes, each saved as a screenshot and checked with axe-core; the XSS corpus streamed in
-// chunks; the keyboard shortcuts; the smallest window. `cargo xtask test` runs this.
+// chunks; the keyboard shortcuts; the smallest window. `cargo xtask test` runs this; the
+// tests are node:test's (`node --test-reporter=spec tests/browser/run.mjs` in `ui/`).
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { test as nodeTest } from "node:test";
 import { fakeEngineScript, launchChromium, openUi, serveUi } from "./harness.mjs";
 
 const SHOTS = join(import.meta.dirname, "../../../target/browser-screenshots");
@@ -14,19 +16,23 @@ const CORPUS = JSON.parse(
 ).payloads;
 
 const results = [];
-// `TALLY_BROWSER_ONLY=xss node tests/browser/run.mjs` runs the tests whose names hold "xss".
+// `TALLY_BROWSER_ONLY=xss node tests/browser/run.mjs` runs the tests whose names hold "xss"
+// (node's own `--test-name-pattern` works too); the others are reported as skipped.
 const ONLY = process.env.TALLY_BROWSER_ONLY?.toLowerCase();
-async function test(name, body) {
-  if (ONLY && !name.toLowerCase().includes(ONLY)) return;
-  const started = performance.now();
-  try {
-    await body();
-    results.push({ name, ok: true });
-    console.log(`ok   ${name} (${Math.round(performance.now() - started)} ms)`);
-  } catch (error) {
-    results.push({ name, ok: false });
-    console.log(`FAIL ${name}\n     ${error.stack ?? error}`);
-  }
+/** The most one test may take before it fails with node's own message. */
+const TEST_MS = 180_000;
+/** A node:test test, recorded in `results.json` beside the screenshots. */
+function test(name, body) {
+  const skip = Boolean(ONLY && !name.toLowerCase().includes(ONLY));
+  return nodeTest(name, { skip, timeout: TEST_MS }, async () => {
+    try {
+      await body();
+      results.push({ name, ok: true });
+    } catch (error) {
+      results.push({ name, ok: false });
+      throw error;
+    }
+  });
 }
 
 function assert(condition, message) {
@@ -774,12 +780,14 @@ async function main() {
 
   await browser.close();
   await server.close();
-  const failed = results.filter((r) => !r.ok);
   writeFileSync(join(SHOTS, "results.json"), JSON.stringify(results, null, 2));
-  console.log(
-    `\n${results.length - failed.length} passed, ${failed.length} failed (screenshots in target/browser-screenshots)`,
-  );
-  process.exit(failed.length ? 1 : 0);
+  console.log("(screenshots in target/browser-screenshots)");
 }
 
 await main();
+// node:test sets the exit code. Should anything still hold the process open (a page that
+// did not close), it ends anyway instead of hanging the suite.
+setTimeout(() => {
+  console.error("the browser tests ended but something still ran: exiting");
+  process.exit(process.exitCode || 1);
+}, 10_000).unref();
