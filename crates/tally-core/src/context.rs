@@ -10,10 +10,11 @@ use tally_store::Role;
 /// beyond any window).
 pub(crate) const MAX_MESSAGE_CHARS: usize = 1_000_000;
 
-/// Framing tokens per chat message, and for priming the reply (OpenAI's accounting, as in
-/// `tally_spend::count_chat_prompt`).
-pub(crate) const PER_MESSAGE: u64 = 3;
-pub(crate) const REPLY_PRIMING: u64 = 3;
+/// Framing tokens per chat message, and for priming the reply: tally-spend's, which
+/// `count_chat_prompt` counts by too.
+pub(crate) use tally_spend::{
+    PER_MESSAGE_TOKENS as PER_MESSAGE, REPLY_PRIMING_TOKENS as REPLY_PRIMING,
+};
 
 /// Room kept for the reply when a context is fitted to the window, at most.
 const REPLY_ROOM: u32 = 4_096;

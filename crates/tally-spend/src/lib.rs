@@ -22,7 +22,10 @@ pub use budget::{
 pub use catalog::{ModelPrice, PriceCatalog};
 pub use jiff::tz::TimeZone;
 pub use money::{FORMAT_CASES, NANOS_PER_USD, NanoUsd, exact_usd, format_usd, parse_usd};
-pub use tokens::{Encoding, count_chat_prompt, count_text, encoding_for_model};
+pub use tokens::{
+    Encoding, PER_MESSAGE_TOKENS, REPLY_PRIMING_TOKENS, count_chat_prompt, count_text,
+    encoding_for_model,
+};
 
 /// Errors from parsing money or catalog data.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

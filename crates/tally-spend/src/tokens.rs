@@ -37,22 +37,25 @@ pub fn count_text(encoding: Encoding, text: &str) -> u64 {
     bpe(encoding).encode_ordinary(text).len() as u64
 }
 
-/// Tokens of a chat prompt: each message costs its role and content plus three tokens of
-/// framing, and the reply is primed with three more (OpenAI's published accounting for
-/// the gpt-4o and gpt-4 families).
+/// Framing tokens each chat message costs beside its role and content (OpenAI's published
+/// accounting for the gpt-4o and gpt-4 families).
+pub const PER_MESSAGE_TOKENS: u64 = 3;
+/// Tokens that prime the reply, once per request.
+pub const REPLY_PRIMING_TOKENS: u64 = 3;
+
+/// Tokens of a chat prompt: each message costs its role and content plus
+/// [`PER_MESSAGE_TOKENS`], and the reply is primed with [`REPLY_PRIMING_TOKENS`].
 pub fn count_chat_prompt<'a>(
     encoding: Encoding,
     messages: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> u64 {
-    let per_message = 3;
-    let reply_priming = 3;
     messages
         .into_iter()
         .map(|(role, content)| {
-            per_message + count_text(encoding, role) + count_text(encoding, content)
+            PER_MESSAGE_TOKENS + count_text(encoding, role) + count_text(encoding, content)
         })
         .sum::<u64>()
-        + reply_priming
+        + REPLY_PRIMING_TOKENS
 }
 
 #[cfg(test)]
