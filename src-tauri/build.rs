@@ -30,6 +30,7 @@ const COMMANDS: &[&str] = &[
     "key_set",
     "key_delete",
     "key_test",
+    "models_list",
     "settings_get",
     "settings_set",
     "persona_list",

@@ -77,6 +77,7 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
             commands::key::key_set,
             commands::key::key_delete,
             commands::key::key_test,
+            commands::settings::models_list,
             commands::settings::settings_get,
             commands::settings::settings_set,
             commands::settings::persona_list,

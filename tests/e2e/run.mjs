@@ -355,7 +355,8 @@ async function main() {
       throw new Error(`saved settings: ${JSON.stringify(row)}`);
     }
     const label = await app.text('[data-testid="chat-settings-button"]');
-    if (!label.includes("gpt-4o-mini")) throw new Error(`model shown: ${label}`);
+    // New users start on the catalog's current small model.
+    if (!label.includes("gpt-5.4-mini")) throw new Error(`model shown: ${label}`);
   });
 
   await test("a rate limit is retried with a visible countdown", async () => {
@@ -663,7 +664,9 @@ async function main() {
 
     // The estimate follows the composer; the hard stop asks before anything is sent.
     await app.click('[data-testid="new-chat-button"]');
-    await app.type('[data-testid="composer-input"]', "What does this cost?");
+    // The reply reports 100,000 output tokens: at any current price the meter moves
+    // visibly (a few hundred tokens may stay within a rounded cent).
+    await app.type('[data-testid="composer-input"]', "[mock:usage:1000/0/100000/0] What does this cost?");
     const estimate = await waitFor("estimate", () => app.text('[data-testid="cost-estimate"]'));
     if (!/tokens to send · .*\$.* to \$/.test(estimate)) throw new Error(`estimate: ${estimate}`);
     const sentBefore = (await app.messages()).length;

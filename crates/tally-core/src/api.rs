@@ -455,6 +455,37 @@ pub struct PricesView {
     pub unpriced_models: Vec<String>,
 }
 
+/// A model a picker offers, with what the catalog knows of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelView {
+    /// The id the API takes (the option's value).
+    pub id: String,
+    /// In the catalog or priced by the user; `false`: price unknown, metered in tokens.
+    pub known: bool,
+    /// Its price in words, e.g. "$0.75 in, $4.50 out per million tokens".
+    pub price_words: Option<String>,
+    /// Thinks before it answers.
+    pub reasoning: bool,
+    /// The reasoning efforts it accepts, least first (`none` … `xhigh`).
+    pub efforts: Vec<String>,
+    /// Served only by the Responses API.
+    pub responses_only: bool,
+    pub context_window: Option<u32>,
+}
+
+/// The models to offer: the key's own list once it was tested, else the catalog's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelsView {
+    /// Known models first (newest first), then the ones the catalog does not know.
+    pub models: Vec<ModelView>,
+    /// The list is the one `GET /models` gave for the key.
+    pub from_key: bool,
+    /// The day the catalog was checked.
+    pub checked_on: String,
+}
+
 /// A price as the user typed it: dollars per 1M tokens as text.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -496,6 +527,21 @@ pub struct DraftEstimate {
     pub max_cost_nanos: Option<i64>,
     /// Costly enough that the user should confirm (a large paste, say).
     pub unusual: bool,
+    /// The model's long-prompt tier, on the models that have one.
+    pub long_prompt: Option<LongPromptView>,
+}
+
+/// A price tier for long prompts, and where this request stands against its line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LongPromptView {
+    /// Past this many input tokens the whole request bills at the higher tier.
+    pub over_input_tokens: u64,
+    /// The higher tier's rates, in percent of the usual ones (200: twice as much).
+    pub input_percent: u32,
+    pub output_percent: u32,
+    /// This request is past the line: the costs above are at the higher tier.
+    pub crossed: bool,
 }
 
 /// One bar of a chart.
@@ -576,6 +622,8 @@ pub struct LedgerRowView {
     pub model: String,
     pub prompt_tokens: u64,
     pub cached_tokens: u64,
+    /// Prompt tokens written to the cache.
+    pub cache_write_tokens: u64,
     pub completion_tokens: u64,
     pub reasoning_tokens: u64,
     pub cost_nanos: Option<i64>,
@@ -722,8 +770,11 @@ pub fn bindings_file() -> String {
         SpendView::decl(&cfg),
         PriceView::decl(&cfg),
         PricesView::decl(&cfg),
+        ModelView::decl(&cfg),
+        ModelsView::decl(&cfg),
         PriceInput::decl(&cfg),
         DraftEstimate::decl(&cfg),
+        LongPromptView::decl(&cfg),
         DraftRequest::decl(&cfg),
         SpendBar::decl(&cfg),
         ModelSpendView::decl(&cfg),

@@ -229,6 +229,8 @@ impl Engine {
     /// (OpenAI's own shape for OpenAI, anything header-safe for another server).
     pub fn key_set(&self, pasted: &str) -> Result<KeyStatusView, CoreError> {
         self.keys.store(pasted, self.key_format()?)?;
+        // Another key may reach other models: the pickers offer the catalog's until it is tested.
+        settings::KEY_MODELS.remove(&self.store())?;
         Ok(self.keys.status())
     }
 
@@ -278,6 +280,7 @@ impl Engine {
 
     pub fn key_delete(&self) -> Result<KeyStatusView, CoreError> {
         self.keys.delete()?;
+        settings::KEY_MODELS.remove(&self.store())?;
         Ok(self.keys.status())
     }
 
@@ -293,9 +296,10 @@ impl Engine {
             .data
             .into_iter()
             .map(|m| m.id)
-            .filter(|id| models::is_chat_model(id))
+            .filter(|id| self.meter.is_chat_model(id))
             .collect();
         models.sort();
+        self.remember_key_models(&models)?;
         Ok(KeyTestResult { models })
     }
 
@@ -325,8 +329,8 @@ impl Engine {
     }
 
     /// A client for the address `key` was cleared for (not the address in use now, which
-    /// may have changed since), with the timeouts `model` needs (reasoning models think
-    /// silently first).
+    /// may have changed since), with the timeouts `model` needs (reasoning models, as the
+    /// catalog says, think silently first).
     pub(crate) fn client_for(
         &self,
         key: &KeyFor,
@@ -334,7 +338,7 @@ impl Engine {
     ) -> Result<OpenAiClient, CoreError> {
         let client = self.client_at(&key.base)?;
         Ok(match model {
-            Some(model) => client.for_model(model),
+            Some(model) => client.for_reasoning(self.meter.traits(model).reasoning),
             None => client,
         })
     }
@@ -378,12 +382,12 @@ impl Engine {
         self.settings_get()
     }
 
-    /// How `model` takes optional parameters: the family table, corrected by what the API
-    /// taught Tally earlier (remembered per model).
+    /// How `model` takes optional parameters: as the catalog says it reasons or not,
+    /// corrected by what the API taught Tally earlier (remembered per model).
     pub fn capabilities(&self, model: &str) -> Result<Capabilities, CoreError> {
         Ok(settings::learned_capabilities(model)
             .get(&self.store())?
-            .unwrap_or_else(|| Capabilities::for_model(model)))
+            .unwrap_or_else(|| Capabilities::for_reasoning(self.meter.traits(model).reasoning)))
     }
 
     /// Remembers that the API refused a parameter of `model`.
@@ -458,7 +462,7 @@ mod tests {
         let engine = open();
         assert_eq!(
             engine.capabilities("my-model").unwrap(),
-            Capabilities::for_model("my-model")
+            Capabilities::for_reasoning(false)
         );
         let learned = engine
             .learn("my-model", Adaptation::UseMaxCompletionTokens)
@@ -471,7 +475,11 @@ mod tests {
         assert!(remembered.max_completion_tokens && !remembered.sampling);
         assert_eq!(
             engine.capabilities("gpt-4o").unwrap(),
-            Capabilities::for_model("gpt-4o")
+            Capabilities::for_reasoning(false)
+        );
+        assert_eq!(
+            engine.capabilities("gpt-5.4-mini").unwrap(),
+            Capabilities::for_reasoning(true)
         );
     }
 

@@ -1,5 +1,5 @@
-//! The meter's own state: the prices in use (the shipped catalog with the user's
-//! overrides), the token counts already made, and what the requests in flight may still
+//! The meter's own state: the model catalog in use (the shipped one with the user's
+//! prices), the token counts already made, and what the requests in flight may still
 //! cost. It hands out [`Reservation`]s, whose drop gives their amount back; nothing else
 //! touches the amount in flight. It reads no store and knows no budget: the engine passes
 //! in what the month has spent and decides, under the meter's lock, whether a request may
@@ -11,8 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use tally_openai::{ChatMessage, ChatRequest, Usage};
 use tally_spend::{
-    Encoding, ModelPrice, PriceCatalog, TokenUsage, count_chat_prompt, count_text,
-    encoding_for_model,
+    Encoding, ModelCatalog, ModelPrice, ModelTraits, TokenUsage, count_chat_prompt, count_text,
 };
 use tally_store::PriceOverride;
 
@@ -65,7 +64,7 @@ pub(crate) struct DraftTokens {
 
 /// Prices, token counts and the amount in flight (see the module's doc).
 pub(crate) struct Meter {
-    prices: RwLock<PriceCatalog>,
+    catalog: RwLock<ModelCatalog>,
     tokens: Mutex<TokenCache>,
     /// Worst-case cost of the requests in flight, held against the budget (nano-USD).
     in_flight: Arc<Mutex<i64>>,
@@ -74,7 +73,7 @@ pub(crate) struct Meter {
 impl Default for Meter {
     fn default() -> Self {
         Self {
-            prices: RwLock::new(PriceCatalog::builtin()),
+            catalog: RwLock::new(ModelCatalog::builtin()),
             tokens: Mutex::default(),
             in_flight: Arc::default(),
         }
@@ -85,34 +84,56 @@ impl Meter {
     // ----- prices -----
 
     /// The shipped catalog with the user's prices applied.
-    pub(crate) fn catalog(&self) -> PriceCatalog {
-        self.prices
+    pub(crate) fn catalog(&self) -> ModelCatalog {
+        self.catalog
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
     }
 
     pub(crate) fn price_of(&self, model: &str) -> Option<ModelPrice> {
-        self.prices
+        self.catalog
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .lookup(model)
             .cloned()
     }
 
+    /// How `model` is asked (the catalog's entry, or its guess for a model it lacks).
+    pub(crate) fn traits(&self, model: &str) -> ModelTraits {
+        self.catalog
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .traits(model)
+    }
+
+    /// Whether `GET /models`'s `id` is a model one can chat with.
+    pub(crate) fn is_chat_model(&self, id: &str) -> bool {
+        self.catalog
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_chat_model(id)
+    }
+
+    pub(crate) fn encoding(&self, model: &str) -> Encoding {
+        self.traits(model).encoding
+    }
+
     /// Uses the shipped prices with `overrides` (the user's) applied from now on.
     pub(crate) fn use_prices(&self, overrides: Vec<PriceOverride>) {
         let catalog =
-            PriceCatalog::builtin().with_overrides(overrides.into_iter().map(|o| ModelPrice {
+            ModelCatalog::builtin().with_overrides(overrides.into_iter().map(|o| ModelPrice {
                 family: o.model,
                 input: o.input_nanos,
                 cached_input: o.cached_input_nanos,
+                cache_write: None,
                 output: o.output_nanos,
                 context_window: o.context_window,
                 max_output: o.max_output,
+                long_prompt: None,
                 user_set: true,
             }));
-        *self.prices.write().unwrap_or_else(PoisonError::into_inner) = catalog;
+        *self.catalog.write().unwrap_or_else(PoisonError::into_inner) = catalog;
     }
 
     // ----- tokens -----
@@ -128,7 +149,7 @@ impl Meter {
             .iter()
             .flat_map(|m| [role_name(m.role), m.content.as_str()])
             .collect();
-        self.count_texts(encoding_for_model(model), &texts)
+        self.count_texts(self.encoding(model), &texts)
             .chunks(2)
             .map(|pair| PER_MESSAGE + pair.iter().sum::<u64>())
             .collect()
@@ -165,7 +186,7 @@ impl Meter {
     /// length, so a huge paste never stalls the estimate. The draft changes with every
     /// keystroke: it is counted without being cached.
     pub(crate) fn draft_tokens(&self, model: &str, text: &str) -> DraftTokens {
-        let encoding = encoding_for_model(model);
+        let encoding = self.encoding(model);
         let counted = capped(text, MAX_MESSAGE_CHARS);
         let too_long = counted.len() < text.len();
         let role = self.count_texts(encoding, &["user"])[0];
@@ -276,6 +297,7 @@ pub(crate) fn token_usage(usage: &Usage) -> TokenUsage {
     TokenUsage {
         prompt: usage.prompt_tokens,
         cached_prompt: usage.cached_tokens(),
+        cache_write: usage.cache_write_tokens(),
         completion: usage.completion_tokens,
         reasoning: usage.reasoning_tokens(),
     }
@@ -284,11 +306,10 @@ pub(crate) fn token_usage(usage: &Usage) -> TokenUsage {
 /// Usage of a request whose usage chunk never came (stopped, dropped): counted with the
 /// model's tokenizer, off the async threads since the first use loads the tables.
 pub(crate) async fn estimate_usage(
-    model: &str,
+    encoding: Encoding,
     request: &ChatRequest,
     reply_text: &str,
 ) -> TokenUsage {
-    let encoding = encoding_for_model(model);
     let messages: Vec<(&'static str, String)> = request
         .messages
         .iter()
@@ -298,6 +319,7 @@ pub(crate) async fn estimate_usage(
     tokio::task::spawn_blocking(move || TokenUsage {
         prompt: count_chat_prompt(encoding, messages.iter().map(|(r, c)| (*r, c.as_str()))),
         cached_prompt: 0,
+        cache_write: 0,
         completion: count_text(encoding, &reply_text),
         reasoning: 0,
     })

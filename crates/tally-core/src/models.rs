@@ -1,11 +1,15 @@
-//! What Tally knows about a model id without asking a server: the model new chats start
-//! with, whether an id names a chat model, and the form a typed model name must have.
-//! (Prices, windows and limits are the price catalog's, in tally-spend.)
+//! The models Tally offers and the one new chats start with, and the form a typed model
+//! name must have. What Tally knows about each model is the model catalog's, in
+//! tally-spend, which the meter holds; this module only turns it into what a picker shows.
 
-use crate::CoreError;
+use tally_spend::{ModelCatalog, format_usd};
 
-/// The model new conversations start with until the person picks another.
-pub(crate) const DEFAULT_MODEL: &str = "gpt-4o-mini";
+use crate::api::{ModelView, ModelsView};
+use crate::{CoreError, Engine, settings};
+
+/// The model new conversations start with until the person picks another: a current
+/// small model, cheap enough for everyday chat.
+pub(crate) const DEFAULT_MODEL: &str = "gpt-5.4-mini";
 
 /// A model name as the user may type it: one word, not too long.
 pub(crate) fn checked_model(model: &str) -> Result<String, CoreError> {
@@ -18,47 +22,132 @@ pub(crate) fn checked_model(model: &str) -> Result<String, CoreError> {
     Ok(model.to_string())
 }
 
-/// Models `/models` lists that can chat (it also lists embedding, audio and image models).
-pub(crate) fn is_chat_model(id: &str) -> bool {
-    let chat_family =
-        id.starts_with("gpt-") || id.starts_with('o') && id[1..].starts_with(char::is_numeric);
-    let not_chat = [
-        "embedding",
-        "whisper",
-        "tts",
-        "dall-e",
-        "audio",
-        "realtime",
-        "transcribe",
-        "image",
-        "moderation",
-        "search",
-    ];
-    chat_family && !not_chat.iter().any(|w| id.contains(w))
+impl Engine {
+    /// The models to offer in a picker: the chat models the key listed when it was last
+    /// tested, or the catalog's when it never was.
+    pub fn models_list(&self) -> Result<ModelsView, CoreError> {
+        let listed = settings::KEY_MODELS.get(&self.store())?;
+        Ok(models_view(&self.meter.catalog(), listed))
+    }
+
+    /// Keeps the chat models `GET /models` listed for the key, for the pickers.
+    pub(crate) fn remember_key_models(&self, models: &[String]) -> Result<(), CoreError> {
+        settings::KEY_MODELS.set(&self.store(), &models.to_vec())
+    }
+}
+
+/// `listed` (the key's models) or every catalog model, each with what the catalog knows:
+/// the known ones in the catalog's order (newest first), then the rest by name.
+fn models_view(catalog: &ModelCatalog, listed: Option<Vec<String>>) -> ModelsView {
+    let from_key = listed.is_some();
+    let ids: Vec<String> = match listed {
+        Some(ids) => ids,
+        None => catalog.families().map(str::to_string).collect(),
+    };
+    let rank = |id: &str| {
+        let family = catalog.lookup(id).map(|p| p.family.as_str());
+        catalog
+            .families()
+            .position(|f| Some(f) == family)
+            .unwrap_or(usize::MAX)
+    };
+    let mut models: Vec<ModelView> = ids.iter().map(|id| model_view(catalog, id)).collect();
+    models.sort_by(|a, b| (!a.known, rank(&a.id), &a.id).cmp(&(!b.known, rank(&b.id), &b.id)));
+    models.dedup_by(|a, b| a.id == b.id);
+    ModelsView {
+        models,
+        from_key,
+        checked_on: catalog.checked_on.clone(),
+    }
+}
+
+fn model_view(catalog: &ModelCatalog, id: &str) -> ModelView {
+    let price = catalog.lookup(id);
+    let traits = catalog.traits(id);
+    ModelView {
+        id: id.to_string(),
+        known: price.is_some(),
+        price_words: price.map(|p| {
+            format!(
+                "{} in, {} out per million tokens",
+                format_usd(p.input),
+                format_usd(p.output)
+            )
+        }),
+        reasoning: traits.reasoning,
+        efforts: traits
+            .efforts
+            .iter()
+            .map(|e| e.as_str().to_string())
+            .collect(),
+        responses_only: traits.responses_only(),
+        context_window: price.map(|p| p.context_window),
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
-    fn chat_models_are_told_apart() {
-        for (id, chat) in [
-            ("gpt-4o-mini", true),
-            ("o4-mini", true),
-            ("gpt-5", true),
-            ("text-embedding-3-small", false),
-            ("whisper-1", false),
-            ("gpt-4o-realtime-preview", false),
-            ("omni-moderation-latest", false),
-        ] {
-            assert_eq!(super::is_chat_model(id), chat, "{id}");
+    fn a_typed_model_name_is_one_word_of_reasonable_length() {
+        assert_eq!(checked_model("  gpt-4.1 ").unwrap(), "gpt-4.1");
+        for bad in ["", "   ", "gpt 4", &"m".repeat(201)] {
+            assert!(checked_model(bad).is_err(), "{bad:?}");
         }
     }
 
     #[test]
-    fn a_typed_model_name_is_one_word_of_reasonable_length() {
-        assert_eq!(super::checked_model("  gpt-4.1 ").unwrap(), "gpt-4.1");
-        for bad in ["", "   ", "gpt 4", &"m".repeat(201)] {
-            assert!(super::checked_model(bad).is_err(), "{bad:?}");
-        }
+    fn the_default_model_is_in_the_catalog() {
+        let catalog = ModelCatalog::builtin();
+        assert_eq!(
+            catalog.lookup(DEFAULT_MODEL).map(|p| p.family.as_str()),
+            Some(DEFAULT_MODEL)
+        );
+        assert!(!catalog.traits(DEFAULT_MODEL).responses_only());
+    }
+
+    #[test]
+    fn without_a_tested_key_the_catalog_is_offered_with_prices_in_words() {
+        let catalog = ModelCatalog::builtin();
+        let view = models_view(&catalog, None);
+        assert!(!view.from_key);
+        assert_eq!(view.models.len(), catalog.families().count());
+        assert!(
+            view.models
+                .iter()
+                .all(|m| m.known && m.price_words.is_some())
+        );
+        let mini = view.models.iter().find(|m| m.id == "gpt-5.4-mini").unwrap();
+        assert_eq!(
+            mini.price_words.as_deref(),
+            Some("$0.75 in, $4.50 out per million tokens")
+        );
+        assert!(mini.reasoning && !mini.responses_only);
+        assert_eq!(mini.efforts.first().map(String::as_str), Some("none"));
+        let pro = view.models.iter().find(|m| m.id == "gpt-5.5-pro").unwrap();
+        assert!(pro.responses_only);
+        assert_eq!(view.models[0].id, "gpt-5.5", "newest first");
+    }
+
+    #[test]
+    fn the_keys_list_puts_known_models_first_and_unknown_ones_apart() {
+        let catalog = ModelCatalog::builtin();
+        let listed = [
+            "zz-new-model",
+            "gpt-4o-mini",
+            "gpt-5.4",
+            "gpt-4o-mini",
+            "aa-other",
+        ]
+        .map(String::from)
+        .to_vec();
+        let view = models_view(&catalog, Some(listed));
+        assert!(view.from_key);
+        let ids: Vec<&str> = view.models.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["gpt-5.4", "gpt-4o-mini", "aa-other", "zz-new-model"]);
+        let unknown = &view.models[3];
+        assert!(!unknown.known && unknown.price_words.is_none());
+        assert_eq!(unknown.context_window, None);
     }
 }

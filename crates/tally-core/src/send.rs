@@ -767,7 +767,12 @@ impl Engine {
             // The API bills nothing for a request it refused.
             (None, true) => (TokenUsage::default(), false),
             (None, false) => (
-                estimate_usage(model, request, &state.text[state.prefix_len..]).await,
+                estimate_usage(
+                    self.meter.encoding(model),
+                    request,
+                    &state.text[state.prefix_len..],
+                )
+                .await,
                 true,
             ),
         };
@@ -783,6 +788,7 @@ impl Engine {
             model: model.to_string(),
             prompt_tokens: tokens.prompt,
             cached_tokens: tokens.cached_prompt,
+            cache_write_tokens: tokens.cache_write,
             completion_tokens: tokens.completion,
             reasoning_tokens: tokens.reasoning,
             cost_nanos: cost,

@@ -34,6 +34,8 @@ pub(crate) const BUDGET: Setting<Option<StoredBudget>> = Setting::new("budget");
 pub(crate) const CHAT_DEFAULTS: Setting<StoredDefaults> = Setting::new("chat_defaults");
 /// The hosts other than OpenAI's and this computer's that the person let the key go to.
 pub(crate) const CLEARED_HOSTS: Setting<Vec<String>> = Setting::new("key_cleared_hosts");
+/// The chat models `GET /models` listed for the key when it was last tested.
+pub(crate) const KEY_MODELS: Setting<Vec<String>> = Setting::new("key_models");
 /// The notice of a damaged database replaced at start, until dismissed.
 pub(crate) const RECOVERY_NOTICE: Setting<StoredRecovery> = Setting::new("recovery_notice");
 
@@ -212,7 +214,7 @@ mod tests {
         assert_eq!(store.setting("budget").unwrap().as_deref(), Some("null"));
         assert!(BUDGET.get(&store).unwrap().flatten().is_none());
         let capabilities = learned_capabilities(" o3 ");
-        let learned = Capabilities::for_model("o3");
+        let learned = Capabilities::for_reasoning(true);
         capabilities.set(&store, &learned).unwrap();
         assert_eq!(
             learned_capabilities("o3").get(&store).unwrap(),

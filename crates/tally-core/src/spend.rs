@@ -10,8 +10,8 @@ use tally_spend::{Budget, ModelPrice, Period, format_usd, local_date, parse_usd,
 use tally_store::{LedgerEntry, PriceOverride, SpendTotals};
 
 use crate::api::{
-    BudgetAlertView, BudgetInput, BudgetView, DraftEstimate, DraftRequest, MeterLevel, PriceInput,
-    PriceView, PricesView, SpendView,
+    BudgetAlertView, BudgetInput, BudgetView, DraftEstimate, DraftRequest, LongPromptView,
+    MeterLevel, PriceInput, PriceView, PricesView, SpendView,
 };
 use crate::context::REPLY_PRIMING;
 use crate::meter::{BranchKey, Reservation};
@@ -347,7 +347,17 @@ impl Engine {
         let unusual_from = self.budget()?.map_or(UNUSUAL_INPUT_COST, |b| {
             UNUSUAL_INPUT_COST.min(b.monthly / 20)
         });
+        let long_prompt = price
+            .as_ref()
+            .and_then(|p| p.long_prompt)
+            .map(|tier| LongPromptView {
+                over_input_tokens: tier.over_input_tokens,
+                input_percent: tier.input_percent,
+                output_percent: tier.output_percent,
+                crossed: tier.applies_to(input_tokens),
+            });
         Ok(DraftEstimate {
+            long_prompt,
             unusual: draft.too_long || min_cost.is_some_and(|c| c >= unusual_from),
             context_window: price.as_ref().map(|p| p.context_window),
             max_output_tokens: max_output,
@@ -432,6 +442,7 @@ fn token_usage(entry: &LedgerEntry) -> tally_spend::TokenUsage {
     tally_spend::TokenUsage {
         prompt: entry.row.prompt_tokens,
         cached_prompt: entry.row.cached_tokens,
+        cache_write: entry.row.cache_write_tokens,
         completion: entry.row.completion_tokens,
         reasoning: entry.row.reasoning_tokens,
     }

@@ -125,7 +125,7 @@ impl Engine {
         let (tokens, estimated) = match &usage {
             Some(usage) => (crate::meter::token_usage(usage), false),
             None => (
-                crate::meter::estimate_usage(&model, &request, &text).await,
+                crate::meter::estimate_usage(self.meter.encoding(&model), &request, &text).await,
                 true,
             ),
         };
@@ -162,6 +162,7 @@ impl Engine {
             model: model.to_string(),
             prompt_tokens: tokens.prompt,
             cached_tokens: tokens.cached_prompt,
+            cache_write_tokens: tokens.cache_write,
             completion_tokens: tokens.completion,
             reasoning_tokens: tokens.reasoning,
             cost_nanos: self

@@ -401,6 +401,9 @@ struct TallyUsage {
     model: String,
     prompt_tokens: u64,
     cached_tokens: u64,
+    /// Absent in files from before cache writes were reported: none.
+    #[serde(default)]
+    cache_write_tokens: u64,
     completion_tokens: u64,
     reasoning_tokens: u64,
     /// nano-USD; `null` when the model's price was unknown.
@@ -456,6 +459,7 @@ impl From<&ConversationTree> for TallyConversation {
                     model: u.model.clone(),
                     prompt_tokens: u.prompt_tokens,
                     cached_tokens: u.cached_tokens,
+                    cache_write_tokens: u.cache_write_tokens,
                     completion_tokens: u.completion_tokens,
                     reasoning_tokens: u.reasoning_tokens,
                     cost_nanos: u.cost_nanos,
@@ -509,6 +513,7 @@ impl TallyConversation {
                     && [
                         u.prompt_tokens,
                         u.cached_tokens,
+                        u.cache_write_tokens,
                         u.completion_tokens,
                         u.reasoning_tokens,
                     ]
@@ -534,6 +539,7 @@ impl TallyConversation {
                     model: u.model,
                     prompt_tokens: u.prompt_tokens,
                     cached_tokens: u.cached_tokens,
+                    cache_write_tokens: u.cache_write_tokens,
                     completion_tokens: u.completion_tokens,
                     reasoning_tokens: u.reasoning_tokens,
                     cost_nanos: u.cost_nanos,

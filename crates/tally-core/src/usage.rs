@@ -116,6 +116,7 @@ impl Engine {
                 "model",
                 "prompt_tokens",
                 "cached_tokens",
+                "cache_write_tokens",
                 "completion_tokens",
                 "reasoning_tokens",
                 "cost_usd",
@@ -144,6 +145,7 @@ impl Engine {
                     spreadsheet_safe(&row.model),
                     row.prompt_tokens.to_string(),
                     row.cached_tokens.to_string(),
+                    row.cache_write_tokens.to_string(),
                     row.completion_tokens.to_string(),
                     row.reasoning_tokens.to_string(),
                     row.cost_nanos
@@ -196,6 +198,7 @@ fn ledger_row_view(entry: LedgerEntry) -> LedgerRowView {
         model: row.model,
         prompt_tokens: row.prompt_tokens,
         cached_tokens: row.cached_tokens,
+        cache_write_tokens: row.cache_write_tokens,
         completion_tokens: row.completion_tokens,
         reasoning_tokens: row.reasoning_tokens,
         cost_nanos: row.cost_nanos,

@@ -17,11 +17,11 @@ pub struct Capabilities {
 }
 
 impl Capabilities {
-    /// The table by family: reasoning models (o-series, gpt-5) take
-    /// `max_completion_tokens` and no sampling parameters; the others take `max_tokens`,
-    /// which every OpenAI-compatible server understands, and sampling.
-    pub fn for_model(model: &str) -> Self {
-        if is_reasoning_model(model) {
+    /// Reasoning models take `max_completion_tokens` and no sampling parameters; the
+    /// others take `max_tokens`, which every OpenAI-compatible server understands, and
+    /// sampling. (Which models reason is the model catalog's to say, in tally-spend.)
+    pub fn for_reasoning(reasoning: bool) -> Self {
+        if reasoning {
             Self {
                 max_completion_tokens: true,
                 sampling: false,
@@ -135,15 +135,6 @@ pub fn adapt(request: &mut ChatRequest, error: &OpenAiError) -> Option<Adaptatio
     }
 }
 
-/// The o-series and the gpt-5 family reason before answering: they take
-/// `max_completion_tokens` rather than `max_tokens`, reject a non-default `temperature`,
-/// and may be silent for minutes before the first token.
-pub fn is_reasoning_model(model: &str) -> bool {
-    let model = model.trim().rsplit('/').next().unwrap_or(model);
-    let o_series = model.starts_with('o') && model[1..].starts_with(|c: char| c.is_ascii_digit());
-    o_series || model.starts_with("gpt-5")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,7 +151,7 @@ mod tests {
         }
     }
 
-    fn request(model: &str) -> ChatRequest {
+    fn request(model: &str, reasoning: bool) -> ChatRequest {
         let options = RequestOptions {
             max_output_tokens: Some(500),
             temperature: Some(0.7),
@@ -168,15 +159,16 @@ mod tests {
             presence_penalty: Some(0.5),
             frequency_penalty: Some(-0.5),
         };
-        ChatRequest::streaming(model, vec![]).with_options(&options, Capabilities::for_model(model))
+        ChatRequest::streaming(model, vec![])
+            .with_options(&options, Capabilities::for_reasoning(reasoning))
     }
 
     #[test]
     fn the_table_decides_the_parameters() {
-        let o4 = request("o4-mini");
+        let o4 = request("o4-mini", true);
         assert_eq!((o4.max_tokens, o4.max_completion_tokens), (None, Some(500)));
         assert_eq!((o4.temperature, o4.top_p), (None, None));
-        let gpt4o = request("gpt-4o");
+        let gpt4o = request("gpt-4o", false);
         assert_eq!(
             (gpt4o.max_tokens, gpt4o.max_completion_tokens),
             (Some(500), None)
@@ -187,14 +179,14 @@ mod tests {
             (Some(0.5), Some(-0.5))
         );
         assert_eq!((o4.presence_penalty, o4.frequency_penalty), (None, None));
-        let json = serde_json::to_string(&request("gpt-5")).unwrap();
+        let json = serde_json::to_string(&request("gpt-5", true)).unwrap();
         assert!(json.contains("\"max_completion_tokens\":500") && !json.contains("temperature"));
     }
 
     #[test]
     fn refusals_adapt_the_request_once() {
-        let caps = Capabilities::for_model("some-new-model");
-        let mut r = request("some-new-model");
+        let caps = Capabilities::for_reasoning(false);
+        let mut r = request("some-new-model", false);
         let learned = adapt(&mut r, &refused("max_tokens")).unwrap();
         assert_eq!(learned, Adaptation::UseMaxCompletionTokens);
         assert!(caps.learn(learned).max_completion_tokens);

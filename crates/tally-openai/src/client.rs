@@ -6,8 +6,8 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::attempt::{Attempt, ClientEvent, RateLimits};
 use crate::error::classify;
 use crate::retry::{retry_after, should_retry};
-use crate::{ChatRequest, ChatStream, ModelList, OpenAiError};
-use crate::{RetryNotice, RetryPolicy, StreamTimeouts, adapt, is_reasoning_model};
+use crate::{Api, ChatRequest, ChatStream, ModelList, OpenAiError, ResponsesRequest};
+use crate::{RetryNotice, RetryPolicy, StreamTimeouts, adapt};
 
 /// Where the API is and how patient to be with it.
 #[derive(Debug, Clone)]
@@ -37,14 +37,13 @@ impl ClientConfig {
         }
     }
 
-    /// Defaults for `model`. Reasoning models (the o-series and the gpt-5 family) think
-    /// before they write and send nothing while they do, for minutes at high effort, so
-    /// they get 10 minutes to their first token; others answer within seconds, and 60 s
-    /// of silence means something broke. Once text flows, 60 s of silence is a stall for
-    /// every model.
-    pub fn for_model(base_url: impl Into<String>, model: &str) -> Self {
+    /// Defaults for a model that reasons or not. A reasoning model thinks before it
+    /// writes and sends nothing while it does, for minutes at high effort, so it gets 10
+    /// minutes to its first token; others answer within seconds, and 60 s of silence means
+    /// something broke. Once text flows, 60 s of silence is a stall for every model.
+    pub fn for_reasoning(base_url: impl Into<String>, reasoning: bool) -> Self {
         let mut config = Self::new(base_url);
-        if is_reasoning_model(model) {
+        if reasoning {
             config.first_token_timeout = Duration::from_secs(600);
         }
         config
@@ -94,10 +93,10 @@ impl OpenAiClient {
         &self.config
     }
 
-    /// This client, sharing its connection pool, with the timeouts `model` needs (see
-    /// [`ClientConfig::for_model`]).
-    pub fn for_model(&self, model: &str) -> Self {
-        let defaults = ClientConfig::for_model(self.config.base_url.clone(), model);
+    /// This client, sharing its connection pool, with the timeouts a model that reasons
+    /// (or not) needs (see [`ClientConfig::for_reasoning`]).
+    pub fn for_reasoning(&self, reasoning: bool) -> Self {
+        let defaults = ClientConfig::for_reasoning(self.config.base_url.clone(), reasoning);
         Self {
             http: self.http.clone(),
             config: ClientConfig {
@@ -152,13 +151,27 @@ impl OpenAiClient {
         &self,
         key: Option<&SecretString>,
         request: &ChatRequest,
+        observe: impl FnMut(ClientEvent<'_>),
+    ) -> Result<ChatStream, OpenAiError> {
+        self.stream(key, Api::ChatCompletions, request, observe)
+            .await
+    }
+
+    /// [`stream_chat`](Self::stream_chat) on the API `api`: the request goes to Responses
+    /// as [`ResponsesRequest::from_chat`] makes it, with the same retries, adaptations and
+    /// timeouts.
+    pub async fn stream(
+        &self,
+        key: Option<&SecretString>,
+        api: Api,
+        request: &ChatRequest,
         mut observe: impl FnMut(ClientEvent<'_>),
     ) -> Result<ChatStream, OpenAiError> {
         let mut request = request.clone();
         let mut retry = 0;
         let mut number = 1;
         loop {
-            let (result, attempt) = self.stream_chat_once(key, &request, number).await;
+            let (result, attempt) = self.stream_once(key, api, &request, number).await;
             number += 1;
             let error = match result {
                 Ok(stream) => return Ok(stream),
@@ -188,23 +201,27 @@ impl OpenAiClient {
         }
     }
 
-    async fn stream_chat_once(
+    async fn stream_once(
         &self,
         key: Option<&SecretString>,
+        api: Api,
         request: &ChatRequest,
         number: u32,
     ) -> (Result<ChatStream, OpenAiError>, Attempt) {
         let started = Instant::now();
         let mut attempt = Attempt::new(number);
         let result = async {
-            let send = Self::with_key(
+            let post = Self::with_key(
                 self.http
-                    .post(format!("{}/chat/completions", self.config.base_url)),
+                    .post(format!("{}/{}", self.config.base_url, api.path())),
                 key,
             )?
             .header(ACCEPT, "text/event-stream")
-            .header(CONTENT_TYPE, "application/json")
-            .json(request)
+            .header(CONTENT_TYPE, "application/json");
+            let send = match api {
+                Api::ChatCompletions => post.json(request),
+                Api::Responses => post.json(&ResponsesRequest::from_chat(request)),
+            }
             .send();
             let response = tokio::time::timeout(self.config.first_token_timeout, send)
                 .await
@@ -220,6 +237,7 @@ impl OpenAiClient {
                 idle: self.config.idle_timeout,
             };
             Ok(ChatStream::new(
+                api,
                 response,
                 timeouts,
                 attempt.clone(),
@@ -336,29 +354,18 @@ fn request_id(response: &reqwest::Response) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::is_reasoning_model;
 
     #[test]
-    fn reasoning_families_get_time_to_think() {
-        for (model, reasoning) in [
-            ("o1", true),
-            ("o3-mini", true),
-            ("o4-mini-2025-04-16", true),
-            ("gpt-5", true),
-            ("gpt-5-nano", true),
-            ("openai/o3", true),
-            ("gpt-4o", false),
-            ("gpt-4.1-mini", false),
-            ("omni-moderation-latest", false),
-            ("llama3", false),
-        ] {
-            assert_eq!(is_reasoning_model(model), reasoning, "{model}");
-            let config = ClientConfig::for_model("http://x", model);
-            assert_eq!(
-                config.first_token_timeout > config.idle_timeout,
-                reasoning,
-                "{model}"
-            );
-        }
+    fn reasoning_models_get_time_to_think() {
+        let thinking = ClientConfig::for_reasoning("http://x", true);
+        let plain = ClientConfig::for_reasoning("http://x", false);
+        assert_eq!(thinking.first_token_timeout, Duration::from_secs(600));
+        assert_eq!(plain.first_token_timeout, plain.idle_timeout);
+        assert_eq!(thinking.idle_timeout, plain.idle_timeout);
+        let client = OpenAiClient::new(ClientConfig::new("http://127.0.0.1:1")).unwrap();
+        assert_eq!(
+            client.for_reasoning(true).config().first_token_timeout,
+            thinking.first_token_timeout
+        );
     }
 }

@@ -1,7 +1,7 @@
-//! The Chat Completions client.
+//! The client of OpenAI's Chat Completions and Responses APIs.
 //!
 //! This crate owns everything about talking to an OpenAI-compatible API: the typed
-//! request and chunk structs, the SSE stream of a reply, timeouts, and the taxonomy that
+//! requests, chunks and events of both APIs, the SSE stream of a reply, timeouts, and the taxonomy that
 //! turns each way the API fails into one [`ErrorKind`]. It knows nothing of storage,
 //! money, the UI or Tauri, and it never logs or returns the API key: the key enters as a
 //! [`SecretString`] and leaves only in the `Authorization` header.
@@ -12,18 +12,22 @@ mod attempt;
 mod capabilities;
 mod client;
 mod error;
+mod responses;
 mod retry;
 mod stream;
 mod types;
 
 pub use attempt::{Attempt, ClientEvent, RateLimits};
-pub use capabilities::{Adaptation, Capabilities, RequestOptions, adapt, is_reasoning_model};
+pub use capabilities::{Adaptation, Capabilities, RequestOptions, adapt};
 pub use client::{ClientConfig, OpenAiClient, is_loopback, parse_base_url};
 pub use error::{ApiErrorBody, ApiErrorDetail, ErrorKind, OpenAiError, classify};
+pub use responses::{
+    Api, InputItem, OutputItem, ResponseObject, ResponsesEvent, ResponsesRequest, ResponsesUsage,
+};
 pub use retry::{RetryNotice, RetryPolicy, is_retryable};
 pub use stream::{
-    ChatStream, MAX_LINE_BYTES, MAX_REPLY_BYTES, MAX_TOOL_ARGUMENT_BYTES, StreamEvent,
-    StreamTimeouts,
+    ChatStream, MAX_LINE_BYTES, MAX_REASONING_ITEM_BYTES, MAX_REASONING_ITEMS, MAX_REPLY_BYTES,
+    MAX_TOOL_ARGUMENT_BYTES, ReasoningItem, StreamEvent, StreamTimeouts,
 };
 pub use types::*;
 

@@ -6,8 +6,9 @@ use eventsource_stream::{Event, EventStreamError, Eventsource};
 use futures_util::{Stream, StreamExt, TryStreamExt};
 
 use crate::attempt::Attempt;
-use crate::error::{ApiErrorBody, classify_detail};
-use crate::{ChatChunk, FinishReason, OpenAiError, ToolCall, Usage};
+use crate::error::{ApiErrorBody, ApiErrorDetail, classify_detail};
+use crate::responses::{OutputItem, ResponseObject, ResponsesEvent};
+use crate::{Api, ChatChunk, FinishReason, OpenAiError, ToolCall, Usage};
 
 /// What a reply stream yields, in order: text deltas, then the finish reason, then (when
 /// asked for with `include_usage`) the usage, then the end of the stream.
@@ -26,6 +27,16 @@ pub const MAX_LINE_BYTES: usize = 1 << 20;
 pub const MAX_REPLY_BYTES: usize = 8 << 20;
 /// The most a tool call's arguments may hold.
 pub const MAX_TOOL_ARGUMENT_BYTES: usize = 1 << 20;
+/// The most reasoning items one reply may carry back, and the most each may hold.
+pub const MAX_REASONING_ITEMS: usize = 128;
+pub const MAX_REASONING_ITEM_BYTES: usize = 1 << 20;
+
+/// A reasoning item of a Responses reply: opaque, kept to be sent back on the next turn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReasoningItem {
+    pub id: String,
+    pub encrypted_content: String,
+}
 
 /// How long a stream may stay silent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +52,7 @@ type SseStream = Pin<Box<dyn Stream<Item = Result<Event, EventStreamError<OpenAi
 /// A reply arriving over SSE. Dropping it drops the HTTP connection, which is how a
 /// request is cancelled.
 pub struct ChatStream {
+    api: Api,
     events: SseStream,
     timeouts: StreamTimeouts,
     attempt: Attempt,
@@ -52,10 +64,16 @@ pub struct ChatStream {
     tool_calls: Vec<ToolCall>,
     /// Reply text handed out so far, in bytes, against [`MAX_REPLY_BYTES`].
     reply_bytes: usize,
+    /// Responses only: the model's summary of its reasoning, its reasoning items, and the
+    /// web searches it ran.
+    thinking: String,
+    reasoning_items: Vec<ReasoningItem>,
+    web_searches: u32,
 }
 
 impl ChatStream {
     pub(crate) fn new(
+        api: Api,
         response: reqwest::Response,
         timeouts: StreamTimeouts,
         attempt: Attempt,
@@ -63,6 +81,7 @@ impl ChatStream {
     ) -> Self {
         let body = response.bytes_stream().map_err(OpenAiError::from_reqwest);
         let mut stream = Self::from_byte_stream(body, timeouts, attempt.request_id.clone());
+        stream.api = api;
         stream.attempt = attempt;
         stream.began = began;
         stream
@@ -78,6 +97,7 @@ impl ChatStream {
         let mut attempt = Attempt::new(1);
         attempt.request_id = request_id;
         Self {
+            api: Api::ChatCompletions,
             events: Box::pin(bounded_lines(body, MAX_LINE_BYTES).eventsource()),
             timeouts,
             attempt,
@@ -87,7 +107,36 @@ impl ChatStream {
             pending: Default::default(),
             tool_calls: Vec::new(),
             reply_bytes: 0,
+            thinking: String::new(),
+            reasoning_items: Vec::new(),
+            web_searches: 0,
         }
+    }
+
+    /// The same stream read as the Responses API's events.
+    pub fn responses(mut self) -> Self {
+        self.api = Api::Responses;
+        self
+    }
+
+    /// The API whose stream this is.
+    pub fn api(&self) -> Api {
+        self.api
+    }
+
+    /// Responses: the model's summary of its reasoning so far.
+    pub fn thinking(&self) -> &str {
+        &self.thinking
+    }
+
+    /// Responses: the reasoning items finished so far, to send back on the next turn.
+    pub fn reasoning_items(&self) -> &[ReasoningItem] {
+        &self.reasoning_items
+    }
+
+    /// Responses: the web searches run so far (each a billed call).
+    pub fn web_searches(&self) -> u32 {
+        self.web_searches
     }
 
     /// Tool calls streamed so far, their argument fragments merged by `index`.
@@ -115,9 +164,10 @@ impl ChatStream {
         self.began.elapsed()
     }
 
-    /// The next event; `None` once `[DONE]` arrived. A connection that closes before
-    /// `[DONE]` yields [`OpenAiError::Dropped`]; an `error` data line yields
-    /// [`OpenAiError::Stream`]; no byte for the idle timeout yields [`OpenAiError::Timeout`].
+    /// The next event; `None` once `[DONE]` arrived (Responses: a terminal event). A
+    /// connection that closes before yields [`OpenAiError::Dropped`]; an `error` data line
+    /// (Responses: an `error` event or `response.failed`) yields [`OpenAiError::Stream`];
+    /// no byte for the idle timeout yields [`OpenAiError::Timeout`].
     pub async fn next(&mut self) -> Option<Result<StreamEvent, OpenAiError>> {
         loop {
             if let Some(event) = self.pending.pop_front() {
@@ -168,6 +218,11 @@ impl ChatStream {
         if data.is_empty() {
             return Ok(());
         }
+        if self.api == Api::Responses {
+            let event: ResponsesEvent =
+                serde_json::from_str(data).map_err(|e| OpenAiError::Decode(e.to_string()))?;
+            return self.accept_responses(event);
+        }
         if data == "[DONE]" {
             self.done = true;
             return Ok(());
@@ -200,6 +255,103 @@ impl ChatStream {
             self.pending.push_back(StreamEvent::Usage(usage));
         }
         Ok(())
+    }
+
+    fn push_text(&mut self, text: String) -> Result<(), OpenAiError> {
+        if text.is_empty() {
+            return Ok(());
+        }
+        self.reply_bytes += text.len();
+        if self.reply_bytes > MAX_REPLY_BYTES {
+            return Err(OpenAiError::TooLarge("a reply"));
+        }
+        self.pending.push_back(StreamEvent::Delta(text));
+        Ok(())
+    }
+
+    /// One Responses event: text as deltas; a terminal event as the finish reason and the
+    /// usage, then the end; a failure as an error.
+    fn accept_responses(&mut self, event: ResponsesEvent) -> Result<(), OpenAiError> {
+        match event {
+            ResponsesEvent::OutputTextDelta { delta } | ResponsesEvent::RefusalDelta { delta } => {
+                self.push_text(delta)?;
+            }
+            ResponsesEvent::ReasoningSummaryDelta { delta } => {
+                if self.thinking.len() + delta.len() > MAX_REPLY_BYTES {
+                    return Err(OpenAiError::TooLarge("the model's reasoning"));
+                }
+                self.thinking.push_str(&delta);
+            }
+            ResponsesEvent::OutputItemDone { item } => self.finished_item(item)?,
+            ResponsesEvent::Completed { response } => self.end(FinishReason::Stop, response),
+            ResponsesEvent::Incomplete { response } => {
+                let reason = response
+                    .incomplete_details
+                    .as_ref()
+                    .and_then(|d| d.reason.as_deref());
+                let finish = match reason {
+                    Some("content_filter") => FinishReason::ContentFilter,
+                    // `max_output_tokens`: the Responses form of a length cut.
+                    _ => FinishReason::Length,
+                };
+                self.end(finish, response);
+            }
+            ResponsesEvent::Failed { response } => {
+                let error = response.error.unwrap_or_default();
+                return Err(stream_error(error.code, None));
+            }
+            ResponsesEvent::Error { code, param, .. } => return Err(stream_error(code, param)),
+            ResponsesEvent::Other => {}
+        }
+        Ok(())
+    }
+
+    fn finished_item(&mut self, item: OutputItem) -> Result<(), OpenAiError> {
+        match item {
+            OutputItem::Reasoning {
+                id,
+                encrypted_content: Some(content),
+            } => {
+                if self.reasoning_items.len() >= MAX_REASONING_ITEMS
+                    || content.len() + id.len() > MAX_REASONING_ITEM_BYTES
+                {
+                    return Err(OpenAiError::TooLarge("the model's reasoning"));
+                }
+                self.reasoning_items.push(ReasoningItem {
+                    id,
+                    encrypted_content: content,
+                });
+            }
+            OutputItem::WebSearchCall {
+                action: Some(action),
+            } if action.kind == "search" => {
+                self.web_searches = self.web_searches.saturating_add(1);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn end(&mut self, finish: FinishReason, response: ResponseObject) {
+        self.pending.push_back(StreamEvent::Finished(finish));
+        if let Some(usage) = response.usage {
+            self.pending
+                .push_back(StreamEvent::Usage(Usage::from(usage)));
+        }
+        self.done = true;
+    }
+}
+
+fn stream_error(code: Option<String>, param: Option<String>) -> OpenAiError {
+    let detail = ApiErrorDetail {
+        message: None,
+        kind: None,
+        param,
+        code,
+    };
+    OpenAiError::Stream {
+        kind: classify_detail(None, &detail),
+        code: detail.code,
     }
 }
 

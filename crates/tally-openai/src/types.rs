@@ -177,6 +177,13 @@ impl Usage {
             .unwrap_or(0)
     }
 
+    /// Prompt tokens this request wrote to the cache (2026 usage objects carry it).
+    pub fn cache_write_tokens(&self) -> u64 {
+        self.prompt_tokens_details
+            .and_then(|d| d.cache_write_tokens)
+            .unwrap_or(0)
+    }
+
     pub fn reasoning_tokens(&self) -> u64 {
         self.completion_tokens_details
             .and_then(|d| d.reasoning_tokens)
@@ -188,6 +195,8 @@ impl Usage {
 pub struct PromptTokensDetails {
     #[serde(default)]
     pub cached_tokens: Option<u64>,
+    #[serde(default)]
+    pub cache_write_tokens: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -207,4 +216,28 @@ pub struct ModelInfo {
     pub id: String,
     #[serde(default)]
     pub owned_by: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Usage;
+
+    #[test]
+    fn usage_reads_cache_writes_where_reported_and_none_where_not() {
+        let with: Usage = serde_json::from_str(
+            r#"{"prompt_tokens":9000,"completion_tokens":96,"total_tokens":9096,
+                "prompt_tokens_details":{"cached_tokens":512,"cache_write_tokens":8192}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (with.cached_tokens(), with.cache_write_tokens()),
+            (512, 8192)
+        );
+        let without: Usage = serde_json::from_str(
+            r#"{"prompt_tokens":9,"completion_tokens":3,"total_tokens":12,
+                "prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0}}"#,
+        )
+        .unwrap();
+        assert_eq!(without.cache_write_tokens(), 0);
+    }
 }

@@ -227,12 +227,13 @@ fn previous_month(year: i16, month: i8) -> (i16, i8) {
 }
 
 /// The most a request can cost: its whole prompt uncached, plus every output token it is
-/// allowed.
+/// allowed, at the long-prompt tier when the prompt is past the model's line.
 pub fn worst_case_cost(prompt_tokens: u64, max_output_tokens: u64, price: &ModelPrice) -> NanoUsd {
     cost(
         &TokenUsage {
             prompt: prompt_tokens,
             cached_prompt: 0,
+            cache_write: 0,
             completion: max_output_tokens,
             reasoning: 0,
         },
@@ -490,7 +491,7 @@ mod tests {
 
     #[test]
     fn worst_case_is_the_whole_prompt_and_every_output_token() {
-        let catalog = crate::PriceCatalog::builtin();
+        let catalog = crate::ModelCatalog::builtin();
         let mini = catalog.lookup("gpt-4o-mini").unwrap();
         // 1000 × $0.15/M + 16384 × $0.60/M
         assert_eq!(worst_case_cost(1000, 16_384, mini), 150_000 + 9_830_400);

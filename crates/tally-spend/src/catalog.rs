@@ -1,6 +1,66 @@
-use serde::Deserialize;
+//! What Tally knows about each model, in one place: its price (and the price rules that
+//! change it), its context window and output limit, the encoding its tokens are counted
+//! in, whether it reasons first and at which efforts, and the endpoints that serve it.
+//! The data is `models.json`, dated and sourced; everything else in Tally asks this
+//! catalog. For a model it does not know, [`ModelCatalog::traits`] gives its best guess
+//! from the id (and says it is a guess), and [`ModelCatalog::lookup`] no price.
 
-use crate::{NanoUsd, SpendError, parse_usd};
+use serde::{Deserialize, Serialize};
+
+use crate::{Encoding, NanoUsd, SpendError, parse_usd};
+
+/// The APIs that can answer a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Endpoint {
+    /// `POST /chat/completions`
+    Chat,
+    /// `POST /responses`
+    Responses,
+}
+
+/// How long a reasoning model may think, from least to most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effort {
+    None,
+    Minimal,
+    Low,
+    Medium,
+    High,
+    Xhigh,
+}
+
+impl Effort {
+    /// The word the API takes (`reasoning_effort` / `reasoning.effort`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Minimal => "minimal",
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+            Self::Xhigh => "xhigh",
+        }
+    }
+}
+
+/// A price tier for long prompts: a request whose input is over `over_input_tokens` is
+/// billed, as a whole, at `input_percent` of the input rates and `output_percent` of the
+/// output rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LongPrompt {
+    pub over_input_tokens: u64,
+    pub input_percent: u32,
+    pub output_percent: u32,
+}
+
+impl LongPrompt {
+    /// Whether a request with `prompt_tokens` of input is billed at this tier.
+    pub fn applies_to(&self, prompt_tokens: u64) -> bool {
+        prompt_tokens > self.over_input_tokens
+    }
+}
 
 /// List prices of one model family, in nano-USD per 1M tokens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,9 +69,13 @@ pub struct ModelPrice {
     pub input: NanoUsd,
     /// `None` where the model has no discounted rate for cached prompt tokens.
     pub cached_input: Option<NanoUsd>,
+    /// Prompt tokens written to the cache; `None`: billed at the input rate.
+    pub cache_write: Option<NanoUsd>,
     pub output: NanoUsd,
     pub context_window: u32,
     pub max_output: u32,
+    /// The long-prompt tier, on the models that have one.
+    pub long_prompt: Option<LongPrompt>,
     /// Set or added by the user rather than shipped.
     pub user_set: bool,
 }
@@ -48,65 +112,150 @@ impl ModelPrice {
             family: model.to_string(),
             input,
             cached_input,
+            cache_write: None,
             output,
             context_window,
             max_output: max_output.min(context_window),
+            long_prompt: None,
             user_set: true,
         })
     }
 }
 
-/// The prices Tally knows, and the day they were checked.
+/// How a model is asked: what Tally knows (or, for a model it does not know, guesses from
+/// the id) beside its price.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelTraits {
+    /// In the catalog; `false`: every other field is a guess from the id.
+    pub known: bool,
+    pub encoding: Encoding,
+    /// Thinks before it answers: takes `max_completion_tokens`, no sampling parameters,
+    /// and may be silent for minutes before its first token.
+    pub reasoning: bool,
+    /// The reasoning efforts it accepts, least first (empty: none known).
+    pub efforts: Vec<Effort>,
+    /// The APIs that serve it, preferred first.
+    pub endpoints: Vec<Endpoint>,
+}
+
+impl ModelTraits {
+    /// The guess for a model the catalog does not know: the o-series and gpt-5 and later
+    /// reason; gpt-4 (not 4o or 4.1) and gpt-3.5 count in cl100k_base, everything
+    /// else in o200k_base; Chat Completions is tried first.
+    pub fn guess(model: &str) -> Self {
+        let model = model.trim().rsplit('/').next().unwrap_or(model);
+        Self {
+            known: false,
+            encoding: Encoding::guess(model),
+            reasoning: looks_like_reasoning(model),
+            efforts: Vec::new(),
+            endpoints: vec![Endpoint::Chat, Endpoint::Responses],
+        }
+    }
+
+    /// Served only by the Responses API.
+    pub fn responses_only(&self) -> bool {
+        !self.endpoints.contains(&Endpoint::Chat)
+    }
+}
+
+/// The o-series, and gpt-5 and every later generation.
+fn looks_like_reasoning(model: &str) -> bool {
+    let o_series = model.starts_with('o') && model[1..].starts_with(|c: char| c.is_ascii_digit());
+    let generation = model.strip_prefix("gpt-").map(|rest| {
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        rest[..digits].parse::<u32>().unwrap_or(0)
+    });
+    o_series || generation.is_some_and(|g| g >= 5)
+}
+
+/// Everything Tally knows about models, and the day it was checked.
 #[derive(Debug, Clone)]
-pub struct PriceCatalog {
+pub struct ModelCatalog {
     pub checked_on: String,
+    /// Where the figures come from.
+    pub source: String,
+    /// The fee for one web search call, in nano-USD.
+    pub web_search_call: NanoUsd,
     models: Vec<ModelPrice>,
+    traits: Vec<(String, ModelTraits)>,
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CatalogFile {
     checked_on: String,
+    source: String,
+    web_search_call: String,
     models: Vec<CatalogEntry>,
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CatalogEntry {
     family: String,
     input: String,
     cached_input: Option<String>,
+    #[serde(default)]
+    cache_write: Option<String>,
     output: String,
     context_window: u32,
     max_output: u32,
+    endpoints: Vec<Endpoint>,
+    /// `null` for a model that does not reason.
+    reasoning_efforts: Option<Vec<Effort>>,
+    #[serde(default)]
+    long_prompt: Option<LongPrompt>,
+    #[serde(default)]
+    encoding: Option<Encoding>,
 }
 
-impl PriceCatalog {
+impl ModelCatalog {
     /// The catalog shipped with this build of Tally.
     pub fn builtin() -> Self {
-        Self::from_json(include_str!("prices.json")).expect("the shipped price catalog parses")
+        Self::from_json(include_str!("models.json")).expect("the shipped model catalog parses")
     }
 
     /// Parses a catalog in the shipped JSON format (prices as decimal dollar strings).
     pub fn from_json(json: &str) -> Result<Self, SpendError> {
-        let file: CatalogFile =
-            serde_json::from_str(json).map_err(|e| SpendError::Catalog(e.to_string()))?;
-        let models = file
-            .models
-            .into_iter()
-            .map(|entry| {
-                Ok(ModelPrice {
-                    input: parse_usd(&entry.input)?,
-                    cached_input: entry.cached_input.as_deref().map(parse_usd).transpose()?,
-                    output: parse_usd(&entry.output)?,
-                    family: entry.family,
-                    context_window: entry.context_window,
-                    max_output: entry.max_output,
-                    user_set: false,
-                })
-            })
-            .collect::<Result<Vec<_>, SpendError>>()?;
+        let damaged = |why: String| SpendError::Catalog(why);
+        let file: CatalogFile = serde_json::from_str(json).map_err(|e| damaged(e.to_string()))?;
+        let mut models = Vec::with_capacity(file.models.len());
+        let mut traits = Vec::with_capacity(file.models.len());
+        for entry in file.models {
+            if entry.endpoints.is_empty() {
+                return Err(damaged(format!("{} has no endpoint", entry.family)));
+            }
+            traits.push((
+                entry.family.clone(),
+                ModelTraits {
+                    known: true,
+                    encoding: entry.encoding.unwrap_or(Encoding::O200kBase),
+                    reasoning: entry.reasoning_efforts.is_some(),
+                    efforts: entry.reasoning_efforts.unwrap_or_default(),
+                    endpoints: entry.endpoints,
+                },
+            ));
+            models.push(ModelPrice {
+                input: parse_usd(&entry.input)?,
+                cached_input: entry.cached_input.as_deref().map(parse_usd).transpose()?,
+                cache_write: entry.cache_write.as_deref().map(parse_usd).transpose()?,
+                output: parse_usd(&entry.output)?,
+                family: entry.family,
+                context_window: entry.context_window,
+                max_output: entry.max_output,
+                long_prompt: entry.long_prompt,
+                user_set: false,
+            });
+        }
         Ok(Self {
             checked_on: file.checked_on,
+            source: file.source,
+            web_search_call: parse_usd(&file.web_search_call)?,
             models,
+            traits,
         })
     }
 
@@ -121,25 +270,71 @@ impl PriceCatalog {
             .or_else(|| self.models.iter().find(|m| m.family == family))
     }
 
+    /// How `model` is asked: the catalog's entry for its family, else a guess.
+    pub fn traits(&self, model: &str) -> ModelTraits {
+        let family = family_of(model);
+        self.traits
+            .iter()
+            .find(|(known, _)| known == family)
+            .map(|(_, traits)| traits.clone())
+            .unwrap_or_else(|| ModelTraits::guess(model))
+    }
+
     /// Every priced model, shipped and the user's, by name.
     pub fn models(&self) -> &[ModelPrice] {
         &self.models
     }
 
+    /// The families the catalog describes, in its order (newest first).
+    pub fn families(&self) -> impl Iterator<Item = &str> {
+        self.traits.iter().map(|(family, _)| family.as_str())
+    }
+
+    /// Whether `id`, as `GET /models` lists it, is a model one can chat with (the list
+    /// also holds embedding, audio, image and moderation models).
+    pub fn is_chat_model(&self, id: &str) -> bool {
+        if self
+            .traits
+            .iter()
+            .any(|(family, _)| family == family_of(id))
+        {
+            return true;
+        }
+        let chat_family = id.starts_with("gpt-") || looks_like_reasoning(id);
+        let not_chat = [
+            "embedding",
+            "whisper",
+            "tts",
+            "dall-e",
+            "audio",
+            "realtime",
+            "transcribe",
+            "image",
+            "moderation",
+            "search",
+        ];
+        chat_family && !not_chat.iter().any(|w| id.contains(w))
+    }
+
     /// This catalog with the user's prices: each replaces the shipped entry of the same
-    /// name, or adds a model.
+    /// name, or adds a model. A shipped long-prompt tier and cache-write rate stay: they
+    /// are rules of the model, not the rates the user corrects.
     pub fn with_overrides(&self, overrides: impl IntoIterator<Item = ModelPrice>) -> Self {
         let mut models = self.models.clone();
-        for price in overrides {
+        for mut price in overrides {
             match models.iter_mut().find(|m| m.family == price.family) {
-                Some(existing) => *existing = price,
+                Some(existing) => {
+                    price.long_prompt = price.long_prompt.or(existing.long_prompt);
+                    price.cache_write = price.cache_write.or(existing.cache_write);
+                    *existing = price;
+                }
                 None => models.push(price),
             }
         }
         models.sort_by(|a, b| a.family.cmp(&b.family));
         Self {
-            checked_on: self.checked_on.clone(),
             models,
+            ..self.clone()
         }
     }
 }
@@ -178,7 +373,7 @@ mod tests {
 
     #[test]
     fn dated_ids_map_to_their_family() {
-        let catalog = PriceCatalog::builtin();
+        let catalog = ModelCatalog::builtin();
         let cases = [
             ("gpt-4o-mini-2024-07-18", Some("gpt-4o-mini")),
             ("gpt-4o-2024-08-06", Some("gpt-4o")),
@@ -186,6 +381,8 @@ mod tests {
             ("gpt-3.5-turbo-0125", Some("gpt-3.5-turbo")),
             ("gpt-5-mini", Some("gpt-5-mini")),
             ("o3-mini-2025-01-31", Some("o3-mini")),
+            ("gpt-5.4-mini-2026-03-17", Some("gpt-5.4-mini")),
+            ("gpt-5.5-pro", Some("gpt-5.5-pro")),
             ("gpt-9-turbo", None),
             ("llama3", None),
         ];
@@ -199,19 +396,128 @@ mod tests {
     }
 
     #[test]
-    fn shipped_catalog_is_dated_and_exact() {
-        let catalog = PriceCatalog::builtin();
-        assert!(!catalog.checked_on.is_empty());
+    fn shipped_catalog_is_dated_sourced_and_exact() {
+        let catalog = ModelCatalog::builtin();
+        assert_eq!(catalog.checked_on.len(), "2026-11-29".len());
+        assert!(catalog.source.contains("prices.md"));
+        assert_eq!(catalog.web_search_call, 10_000_000, "$10 per 1,000 calls");
         let mini = catalog.lookup("gpt-4o-mini").unwrap();
         assert_eq!(mini.input, 150_000_000);
         assert_eq!(mini.cached_input, Some(75_000_000));
         assert_eq!(mini.output, 600_000_000);
         assert!(!mini.user_set);
+        let big = catalog.lookup("gpt-5.4").unwrap();
+        assert_eq!(big.context_window, 1_050_000);
+        assert_eq!(
+            big.long_prompt,
+            Some(LongPrompt {
+                over_input_tokens: 272_000,
+                input_percent: 200,
+                output_percent: 150
+            })
+        );
+        assert_eq!(catalog.lookup("gpt-5.4-mini").unwrap().long_prompt, None);
+    }
+
+    #[test]
+    fn every_entry_is_complete() {
+        let catalog = ModelCatalog::builtin();
+        assert_eq!(catalog.families().count(), catalog.models().len());
+        for price in catalog.models() {
+            let traits = catalog.traits(&price.family);
+            assert!(traits.known, "{}", price.family);
+            assert!(price.max_output <= price.context_window, "{}", price.family);
+            assert!(
+                price.input > 0 && price.output >= price.input,
+                "{}",
+                price.family
+            );
+            assert!(
+                price.cached_input.is_none_or(|c| c < price.input),
+                "{}",
+                price.family
+            );
+            let mut sorted = traits.efforts.clone();
+            sorted.sort();
+            assert_eq!(
+                sorted, traits.efforts,
+                "{}: efforts least first",
+                price.family
+            );
+            assert!(catalog.is_chat_model(&price.family), "{}", price.family);
+        }
+    }
+
+    #[test]
+    fn traits_of_known_and_unknown_models() {
+        let catalog = ModelCatalog::builtin();
+        // (model, known, reasoning, responses only, encoding)
+        let cases = [
+            ("gpt-4o-mini", true, false, false, Encoding::O200kBase),
+            ("gpt-4o-2024-08-06", true, false, false, Encoding::O200kBase),
+            ("o4-mini", true, true, false, Encoding::O200kBase),
+            ("gpt-5.4-nano", true, true, false, Encoding::O200kBase),
+            ("gpt-5.5-pro", true, true, true, Encoding::O200kBase),
+            ("gpt-5.2-codex", true, true, true, Encoding::O200kBase),
+            ("o3-pro", true, true, true, Encoding::O200kBase),
+            ("gpt-4-turbo", true, false, false, Encoding::Cl100kBase),
+            (
+                "gpt-3.5-turbo-0125",
+                true,
+                false,
+                false,
+                Encoding::Cl100kBase,
+            ),
+            // Guesses from the id alone:
+            ("gpt-7-mini", false, true, false, Encoding::O200kBase),
+            ("o9", false, true, false, Encoding::O200kBase),
+            ("gpt-4-0613", false, false, false, Encoding::Cl100kBase),
+            ("openai/gpt-5.9", false, true, false, Encoding::O200kBase),
+            ("llama3", false, false, false, Encoding::O200kBase),
+            (
+                "omni-moderation-latest",
+                false,
+                false,
+                false,
+                Encoding::O200kBase,
+            ),
+        ];
+        for (model, known, reasoning, responses_only, encoding) in cases {
+            let traits = catalog.traits(model);
+            assert_eq!(traits.known, known, "{model} known");
+            assert_eq!(traits.reasoning, reasoning, "{model} reasoning");
+            assert_eq!(traits.responses_only(), responses_only, "{model} endpoints");
+            assert_eq!(traits.encoding, encoding, "{model} encoding");
+        }
+        let efforts = catalog.traits("gpt-5.4").efforts;
+        assert_eq!(efforts.first(), Some(&Effort::None));
+        assert_eq!(efforts.last(), Some(&Effort::Xhigh));
+        assert!(catalog.traits("gpt-4o").efforts.is_empty());
+    }
+
+    #[test]
+    fn chat_models_are_told_apart() {
+        let catalog = ModelCatalog::builtin();
+        for (id, chat) in [
+            ("gpt-4o-mini", true),
+            ("o4-mini", true),
+            ("gpt-5", true),
+            ("gpt-5.5-pro", true),
+            ("gpt-6-preview", true),
+            ("text-embedding-3-small", false),
+            ("whisper-1", false),
+            ("gpt-4o-realtime-preview", false),
+            ("gpt-4o-mini-search-preview", false),
+            ("omni-moderation-latest", false),
+            ("dall-e-3", false),
+        ] {
+            assert_eq!(catalog.is_chat_model(id), chat, "{id}");
+        }
     }
 
     #[test]
     fn user_prices_replace_or_add() {
-        let builtin = PriceCatalog::builtin();
+        let builtin = ModelCatalog::builtin();
         let cheaper = ModelPrice::user("gpt-4o", 1, None, 2, 128_000, 16_384).unwrap();
         let local = ModelPrice::user("llama3", 0, None, 0, 8_192, 100_000).unwrap();
         let dated = ModelPrice::user("gpt-4o-2024-05-13", 5, None, 15, 128_000, 4_096).unwrap();
@@ -227,6 +533,19 @@ mod tests {
     }
 
     #[test]
+    fn a_corrected_price_keeps_the_models_long_prompt_rule() {
+        let builtin = ModelCatalog::builtin();
+        let corrected = ModelPrice::user("gpt-5.4", 1, None, 2, 1_050_000, 128_000).unwrap();
+        let catalog = builtin.with_overrides([corrected]);
+        let price = catalog.lookup("gpt-5.4").unwrap();
+        assert_eq!(price.input, 1);
+        assert_eq!(
+            price.long_prompt,
+            builtin.lookup("gpt-5.4").unwrap().long_prompt
+        );
+    }
+
+    #[test]
     fn user_prices_are_checked() {
         for (model, input, context) in [
             ("", 1, 1),
@@ -239,6 +558,18 @@ mod tests {
                 ModelPrice::user(model, input, None, 1, context, 1).is_err(),
                 "{model} {input} {context}"
             );
+        }
+    }
+
+    #[test]
+    fn a_damaged_catalog_is_refused() {
+        for json in [
+            "{",
+            r#"{"checked_on":"x","source":"y","web_search_call":"0.01","models":[{"family":"m","input":"1","cached_input":null,"output":"1","context_window":1,"max_output":1,"endpoints":[],"reasoning_efforts":null}]}"#,
+            r#"{"checked_on":"x","source":"y","web_search_call":"0.01","models":[{"family":"m","input":"one","cached_input":null,"output":"1","context_window":1,"max_output":1,"endpoints":["chat"],"reasoning_efforts":null}]}"#,
+            r#"{"checked_on":"x","source":"y","web_search_call":"0.01","models":[{"family":"m","input":"1","cached_input":null,"output":"1","context_window":1,"max_output":1,"endpoints":["fax"],"reasoning_efforts":null}]}"#,
+        ] {
+            assert!(ModelCatalog::from_json(json).is_err(), "{json}");
         }
     }
 }

@@ -1,25 +1,27 @@
 use tiktoken_rs::CoreBPE;
 
 /// The byte-pair encodings OpenAI chat models use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Encoding {
     O200kBase,
     Cl100kBase,
 }
 
-/// The encoding of `model`: o200k_base for the gpt-4o, gpt-4.1, gpt-5 and o-series
-/// families (and, as the best guess, for models Tally does not know), cl100k_base for
-/// gpt-4 and gpt-3.5.
-pub fn encoding_for_model(model: &str) -> Encoding {
-    let model = model.trim();
-    let legacy = (model.starts_with("gpt-4")
-        && !model.starts_with("gpt-4o")
-        && !model.starts_with("gpt-4.1"))
-        || model.starts_with("gpt-3.5");
-    if legacy {
-        Encoding::Cl100kBase
-    } else {
-        Encoding::O200kBase
+impl Encoding {
+    /// The encoding a model probably uses, from its id alone (the catalog knows better):
+    /// cl100k_base for gpt-4 (not 4o or 4.1) and gpt-3.5, o200k_base for the rest.
+    pub fn guess(model: &str) -> Self {
+        let model = model.trim().rsplit('/').next().unwrap_or(model);
+        let legacy = (model.starts_with("gpt-4")
+            && !model.starts_with("gpt-4o")
+            && !model.starts_with("gpt-4.1"))
+            || model.starts_with("gpt-3.5");
+        if legacy {
+            Self::Cl100kBase
+        } else {
+            Self::O200kBase
+        }
     }
 }
 
@@ -63,12 +65,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn encodings_by_family() {
-        assert_eq!(encoding_for_model("gpt-4o-mini"), Encoding::O200kBase);
-        assert_eq!(encoding_for_model("gpt-4.1"), Encoding::O200kBase);
-        assert_eq!(encoding_for_model("o4-mini"), Encoding::O200kBase);
-        assert_eq!(encoding_for_model("gpt-4-turbo"), Encoding::Cl100kBase);
-        assert_eq!(encoding_for_model("gpt-3.5-turbo"), Encoding::Cl100kBase);
+    fn encodings_guessed_by_family() {
+        for (model, encoding) in [
+            ("gpt-4o-mini", Encoding::O200kBase),
+            ("gpt-4.1", Encoding::O200kBase),
+            ("o4-mini", Encoding::O200kBase),
+            ("gpt-4-turbo", Encoding::Cl100kBase),
+            ("gpt-3.5-turbo", Encoding::Cl100kBase),
+        ] {
+            assert_eq!(Encoding::guess(model), encoding, "{model}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ const BUCKET_MS: i64 = 900_000;
 pub(crate) const LEDGER_COLUMNS: &str = "l.id, c.title, l.created_at, l.conversation_id, l.message_id, \
     l.purpose, l.model, l.prompt_tokens, l.cached_tokens, l.completion_tokens, \
     l.reasoning_tokens, l.cost_nanos, l.estimated, l.request_id, l.status, l.first_token_ms, \
-    l.duration_ms";
+    l.duration_ms, l.cache_write_tokens";
 
 impl Store {
     pub fn record_usage(&self, row: &UsageRow) -> Result<i64> {
@@ -359,6 +359,7 @@ pub(crate) fn ledger_entry(r: &Row<'_>) -> rusqlite::Result<Result<LedgerEntry>>
             model: r.get(6)?,
             prompt_tokens: count(7)?,
             cached_tokens: count(8)?,
+            cache_write_tokens: count(17)?,
             completion_tokens: count(9)?,
             reasoning_tokens: count(10)?,
             cost_nanos: r.get(11)?,
@@ -376,8 +377,8 @@ pub(crate) fn insert_usage(conn: &rusqlite::Connection, row: &UsageRow) -> Resul
     conn.prepare_cached(
         "INSERT INTO usage_ledger (created_at, conversation_id, message_id, purpose, model,
              prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens, cost_nanos,
-             estimated, request_id, status, first_token_ms, duration_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+             estimated, request_id, status, first_token_ms, duration_ms, cache_write_tokens)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?
     .execute(params![
         row.created_at,
@@ -395,6 +396,7 @@ pub(crate) fn insert_usage(conn: &rusqlite::Connection, row: &UsageRow) -> Resul
         row.status,
         row.first_token_ms,
         row.duration_ms,
+        to_sql_count(row.cache_write_tokens),
     ])?;
     Ok(conn.last_insert_rowid())
 }

@@ -302,6 +302,32 @@ BEGIN
 END;
 "#,
         ),
+        M::up(
+            r#"
+-- Prompt tokens a request wrote to the cache (2026 usage objects report them; the catalog
+-- prices them). Rows from before are 0: nothing was reported. The range checks cover it.
+ALTER TABLE usage_ledger ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0
+    CHECK (cache_write_tokens >= 0);
+DROP TRIGGER usage_ledger_in_range_insert;
+DROP TRIGGER usage_ledger_in_range_update;
+CREATE TRIGGER usage_ledger_in_range_insert BEFORE INSERT ON usage_ledger
+WHEN NEW.cost_nanos < 0 OR NEW.cost_nanos > 100000000000000
+    OR NEW.status NOT IN ('streaming', 'complete', 'stopped', 'interrupted', 'error')
+    OR max(NEW.prompt_tokens, NEW.cached_tokens, NEW.completion_tokens,
+           NEW.reasoning_tokens, NEW.cache_write_tokens) > 1000000000
+BEGIN
+    SELECT RAISE(ABORT, 'a ledger row out of any real range');
+END;
+CREATE TRIGGER usage_ledger_in_range_update BEFORE UPDATE ON usage_ledger
+WHEN NEW.cost_nanos < 0 OR NEW.cost_nanos > 100000000000000
+    OR NEW.status NOT IN ('streaming', 'complete', 'stopped', 'interrupted', 'error')
+    OR max(NEW.prompt_tokens, NEW.cached_tokens, NEW.completion_tokens,
+           NEW.reasoning_tokens, NEW.cache_write_tokens) > 1000000000
+BEGIN
+    SELECT RAISE(ABORT, 'a ledger row out of any real range');
+END;
+"#,
+        ),
     ])
 });
 

@@ -165,6 +165,8 @@ pub struct UsageRow {
     pub model: String,
     pub prompt_tokens: u64,
     pub cached_tokens: u64,
+    /// Prompt tokens written to the cache (part of `prompt_tokens`).
+    pub cache_write_tokens: u64,
     pub completion_tokens: u64,
     pub reasoning_tokens: u64,
     /// nano-USD; `None` when the price of the model is unknown.

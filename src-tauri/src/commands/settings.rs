@@ -1,6 +1,12 @@
-use tally_core::api::{PersonaInput, PersonaView, SettingsUpdate, SettingsView};
+use tally_core::api::{ModelsView, PersonaInput, PersonaView, SettingsUpdate, SettingsView};
 
 use super::{CommandResult, EngineState, blocking};
+
+/// The models the pickers offer, with what the catalog knows of each.
+#[tauri::command]
+pub async fn models_list(engine: EngineState<'_>) -> CommandResult<ModelsView> {
+    blocking(&engine, move |engine| engine.models_list()).await
+}
 
 #[tauri::command]
 pub async fn settings_get(engine: EngineState<'_>) -> CommandResult<SettingsView> {

@@ -6,9 +6,17 @@ use crate::{KEY, Shell, no_args};
 fn settings_round_trip_and_refuse_bad_values() {
     let shell = Shell::start();
     let settings = shell.invoke("settings_get", no_args()).unwrap();
-    assert_eq!(settings["defaultModel"], "gpt-4o-mini");
+    assert_eq!(settings["defaultModel"], "gpt-5.4-mini");
     assert_eq!(settings["onboarded"], false);
     assert_eq!(settings["apiBaseFromEnv"], true);
+    // Before a key test the pickers offer the catalog's models, with prices in words.
+    let models = shell.invoke("models_list", no_args()).unwrap();
+    assert_eq!(models["fromKey"], false);
+    assert_eq!(models["models"][0]["id"], "gpt-5.5");
+    assert_eq!(
+        models["models"][0]["priceWords"],
+        "$5.00 in, $30.00 out per million tokens"
+    );
 
     let updated = shell
         .invoke(
@@ -234,7 +242,7 @@ fn budget_meter_estimate_and_events_cross_ipc() {
             json!({"draft": {"conversationId": null, "text": "hello world"}}),
         )
         .unwrap();
-    assert_eq!(estimate["model"], "gpt-4o-mini");
+    assert_eq!(estimate["model"], "gpt-5.4-mini");
     // 3 framing + 1 role + 2 text + 3 reply priming.
     assert_eq!(estimate["inputTokens"], 9);
 

@@ -7,7 +7,7 @@
 //! `x-mock-scenario` header or a `[mock:NAME]` marker in the last user message (`NAME*N`
 //! for the first N requests only; `stall` and `silent` hang mid-stream; `echo` streams
 //! the user's message back;
-//! `usage:P/C/K/R` reports that usage). Usage is counted with the model's real tokenizer
+//! `usage:P/C/K/R[/W]` reports that usage, W being cache writes). Usage is counted with the model's real tokenizer
 //! (reasoning models add reasoning tokens) and summed in its stats, so tests can check
 //! the ledger against what the server billed. It counts streams that the client dropped,
 //! so tests can prove that Stop really closes the connection. A request for a title (a

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use futures_util::stream;
 use serde::{Deserialize, Serialize};
-use tally_spend::{count_chat_prompt, count_text, encoding_for_model};
+use tally_spend::{Encoding, count_chat_prompt, count_text};
 use tokio::sync::{Notify, oneshot};
 
 use crate::wire::{WireFile, wire_file};
@@ -108,6 +108,7 @@ pub struct UsageTotals {
     pub replies: u64,
     pub prompt: u64,
     pub cached: u64,
+    pub cache_write: u64,
     pub completion: u64,
     pub reasoning: u64,
 }
@@ -405,7 +406,8 @@ enum Step {
     Slow(u64),
     /// The recorded 429 rate limit, but asking for a wait of this many seconds.
     RetryAfter(u64),
-    /// A normal reply reporting this usage: `usage:PROMPT/CACHED/COMPLETION/REASONING`.
+    /// A normal reply reporting this usage:
+    /// `usage:PROMPT/CACHED/COMPLETION/REASONING[/CACHE_WRITES]`.
     Usage(Usage),
     /// The recorded 429, with this exact `retry-after` value (`retry-after-raw:1e300`).
     RetryAfterRaw(String),
@@ -826,6 +828,14 @@ struct Usage {
 struct PromptDetails {
     cached_tokens: u64,
     audio_tokens: u64,
+    /// Only where a scenario reports cache writes (`usage:…/W`): the recorded streams
+    /// carry no such field.
+    #[serde(skip_serializing_if = "is_zero")]
+    cache_write_tokens: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Debug, Serialize, Clone, Copy, PartialEq, Eq)]
@@ -857,6 +867,7 @@ impl Usage {
             prompt_tokens_details: PromptDetails {
                 cached_tokens: cached,
                 audio_tokens: 0,
+                cache_write_tokens: 0,
             },
             completion_tokens_details: CompletionDetails {
                 reasoning_tokens: reasoning,
@@ -867,21 +878,24 @@ impl Usage {
         }
     }
 
-    /// `PROMPT/CACHED/COMPLETION/REASONING`; cached within prompt, reasoning within
-    /// completion, as the API reports them.
+    /// `PROMPT/CACHED/COMPLETION/REASONING[/CACHE_WRITES]`; cached and cache writes
+    /// within prompt, reasoning within completion, as the API reports them.
     fn parse(text: &str) -> Option<Self> {
         let numbers: Vec<u64> = text
             .split('/')
             .map(|n| n.trim().parse().ok())
             .collect::<Option<_>>()?;
-        match numbers[..] {
-            [prompt, cached, completion, reasoning]
-                if cached <= prompt && reasoning <= completion =>
-            {
-                Some(Self::new(prompt, cached, completion, reasoning))
-            }
-            _ => None,
+        let (prompt, cached, completion, reasoning, writes) = match numbers[..] {
+            [p, c, k, r] => (p, c, k, r, 0),
+            [p, c, k, r, w] => (p, c, k, r, w),
+            _ => return None,
+        };
+        if cached.saturating_add(writes) > prompt || reasoning > completion {
+            return None;
         }
+        let mut usage = Self::new(prompt, cached, completion, reasoning);
+        usage.prompt_tokens_details.cache_write_tokens = writes;
+        Some(usage)
     }
 }
 
@@ -891,12 +905,13 @@ fn count_usage(shared: &Shared, usage: &Usage) {
     totals.replies += 1;
     totals.prompt += usage.prompt_tokens;
     totals.cached += usage.prompt_tokens_details.cached_tokens;
+    totals.cache_write += usage.prompt_tokens_details.cache_write_tokens;
     totals.completion += usage.completion_tokens;
     totals.reasoning += usage.completion_tokens_details.reasoning_tokens;
 }
 
 fn usage_for(request: &ReceivedRequest, reply: &str) -> Usage {
-    let encoding = encoding_for_model(&request.model);
+    let encoding = Encoding::guess(&request.model);
     let prompt = count_chat_prompt(
         encoding,
         request

@@ -15,14 +15,19 @@ import type {
   KeyStatusView,
   LedgerRowView,
   MessageView,
+  ModelsView,
   PersonaView,
   PriceView,
+  PricesView,
   SearchView,
   SettingsView,
   SpendView,
   UsageReport,
 } from "../../src/lib/ipc/bindings";
 import { DEFAULT_CHAT_SETTINGS } from "../../src/features/chat/testing";
+import catalogJson from "./catalog.json";
+
+const catalog = catalogJson as { prices: PricesView; models: ModelsView };
 
 const DAY = 86_400_000;
 const NOW = Date.now();
@@ -53,33 +58,9 @@ export type FakeControl = {
 
 const chatDefaults: ConversationSettings = structuredClone(DEFAULT_CHAT_SETTINGS);
 
-const prices: PriceView[] = [
-  price("gpt-4o-mini", 150, 75, 600, 128_000, 16_384),
-  price("gpt-4o", 2_500, 1_250, 10_000, 128_000, 16_384),
-  price("gpt-4.1-mini", 400, 100, 1_600, 1_047_576, 32_768),
-  price("o4-mini", 1_100, 275, 4_400, 200_000, 100_000),
-];
-
-/** Prices in thousandths of a dollar per million tokens, as nano-USD per million. */
-function price(
-  model: string,
-  input: number,
-  cached: number,
-  output: number,
-  contextWindow: number,
-  maxOutput: number,
-): PriceView {
-  const nanos = (milliDollars: number) => milliDollars * 1_000_000;
-  return {
-    model,
-    inputNanos: nanos(input),
-    cachedInputNanos: nanos(cached),
-    outputNanos: nanos(output),
-    contextWindow,
-    maxOutput,
-    userSet: false,
-  };
-}
+// What the real engine answers for the shipped catalog (written by a tally-core test).
+const prices: PriceView[] = catalog.prices.models;
+const models: ModelsView = catalog.models;
 
 const DEMO_REPLY = [
   "Here is a **short** answer with a few parts.\n\n",
@@ -283,6 +264,7 @@ class Engine {
       model: "gpt-4o-mini",
       promptTokens: 900 + i * 10,
       cachedTokens: 0,
+      cacheWriteTokens: 0,
       completionTokens: 300 + i,
       reasoningTokens: 0,
       costNanos: 315_000 + i * 1_000,
@@ -354,6 +336,7 @@ class Engine {
       minCostNanos: inputTokens * 150,
       maxCostNanos: inputTokens * 150 + 16_384 * 600,
       unusual: false,
+      longPrompt: null,
     };
   }
 
@@ -464,7 +447,9 @@ class Engine {
         this.control.keySaved = false;
         return { source: "none", lastFour: null, keychainProblem: null };
       case "key_test":
-        return { models: prices.map((p) => p.model) };
+        return { models: models.models.map((m) => m.id) };
+      case "models_list":
+        return models;
       case "conversation_list":
         return {
           pinned: this.summaries().filter((c) => c.pinned && !c.deletedAt),
@@ -553,7 +538,7 @@ class Engine {
       case "prices_list":
       case "price_set":
       case "price_reset":
-        return { checkedOn: "2026-11-01", models: prices, unpricedModels: [] };
+        return { checkedOn: catalog.prices.checkedOn, models: prices, unpricedModels: [] };
       case "cost_estimate": {
         const draft = args.draft as { text: string; conversationId: number | null };
         return this.estimate(draft.text, draft.conversationId);

@@ -9,7 +9,7 @@ use tally_core::api::{
     BudgetInput, DraftRequest, ErrorCode, LedgerQuery, MeterLevel, PriceInput, SendRequest,
 };
 use tally_core::{ChatEvent, Engine, Notice};
-use tally_spend::{NANOS_PER_USD, PriceCatalog, TokenUsage, cost, worst_case_cost};
+use tally_spend::{ModelCatalog, NANOS_PER_USD, TokenUsage, cost, worst_case_cost};
 
 use crate::{DAY, Events, NOV_23, Setup, ask, mock};
 
@@ -42,15 +42,16 @@ fn alerts(seen: &Mutex<Vec<Notice>>) -> Vec<u16> {
         .collect()
 }
 
-/// 1,000 requests with scripted usage (cached and reasoning tokens included) across
-/// several models: the ledger's token totals equal what the server reported, and its cost
-/// equals the catalog's price of each reported usage, to the nano-USD.
+/// 1,000 requests with scripted usage (cached, cache-write and reasoning tokens included)
+/// across several models, one of them with a long-prompt tier that some prompts cross:
+/// the ledger's token totals equal what the server reported, and its cost equals the
+/// catalog's price of each reported usage, to the nano-USD.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ledger_totals_equal_what_the_server_billed() {
     let server = mock("ok", 100, 0).await;
     let setup = Setup::new(&server);
     let engine = setup.open();
-    let catalog = PriceCatalog::builtin();
+    let catalog = ModelCatalog::builtin();
     let mut rng = fastrand::Rng::with_seed(5);
     let models = [
         "gpt-4o-mini",
@@ -58,8 +59,10 @@ async fn ledger_totals_equal_what_the_server_billed() {
         "gpt-4.1-nano",
         "o4-mini",
         "gpt-5-mini",
+        "gpt-5.4",
     ];
     let mut expected_cost = 0_i64;
+    let mut long_prompts = 0;
     let mut conversations = Vec::new();
     for model in models {
         let events = Events::default();
@@ -72,17 +75,19 @@ async fn ledger_totals_equal_what_the_server_billed() {
         expected_cost += cost(&usage(10, 0, 5, 0), price);
         conversations.push((model, started_conversation(&events)));
     }
-    for i in 0..995 {
+    for i in 0..1_000 - models.len() {
         let (model, conversation) = conversations[i % conversations.len()];
-        let prompt = rng.u64(1..200_000);
+        let prompt = rng.u64(1..400_000);
         let cached = rng.u64(0..=prompt) / 128 * 128;
+        let writes = rng.u64(0..=prompt - cached) / 128 * 128;
         let completion = rng.u64(1..30_000);
         let reasoning = if model.starts_with('o') || model.starts_with("gpt-5") {
             rng.u64(0..=completion)
         } else {
             0
         };
-        let marker = format!("[mock:usage:{prompt}/{cached}/{completion}/{reasoning}] #{i}");
+        let marker =
+            format!("[mock:usage:{prompt}/{cached}/{completion}/{reasoning}/{writes}] #{i}");
         let events = Events::default();
         engine
             .send(ask(Some(conversation), &marker), events.sink())
@@ -96,8 +101,17 @@ async fn ledger_totals_equal_what_the_server_billed() {
             }
         ));
         let price = catalog.lookup(model).unwrap();
-        expected_cost += cost(&usage(prompt, cached, completion, reasoning), price);
+        let reported = TokenUsage {
+            cache_write: writes,
+            ..usage(prompt, cached, completion, reasoning)
+        };
+        expected_cost += cost(&reported, price);
+        long_prompts += u64::from(price.long_prompt.is_some_and(|t| t.applies_to(prompt)));
     }
+    assert!(
+        long_prompts > 30,
+        "only {long_prompts} prompts over the line"
+    );
     let billed = server.stats().usage_reported;
     assert_eq!(billed.replies, 1_000);
     let rows = engine.ledger_page(&LedgerQuery {
@@ -109,6 +123,8 @@ async fn ledger_totals_equal_what_the_server_billed() {
     let sum = |f: fn(&tally_core::api::LedgerRowView) -> u64| rows.iter().map(f).sum::<u64>();
     assert_eq!(sum(|r| r.prompt_tokens), billed.prompt);
     assert_eq!(sum(|r| r.cached_tokens), billed.cached);
+    assert_eq!(sum(|r| r.cache_write_tokens), billed.cache_write);
+    assert!(billed.cache_write > 0);
     assert_eq!(sum(|r| r.completion_tokens), billed.completion);
     assert_eq!(sum(|r| r.reasoning_tokens), billed.reasoning);
     let ledger_cost: i64 = rows.iter().map(|r| r.cost_nanos.unwrap()).sum();
@@ -147,6 +163,7 @@ fn usage(prompt: u64, cached: u64, completion: u64, reasoning: u64) -> TokenUsag
     TokenUsage {
         prompt,
         cached_prompt: cached,
+        cache_write: 0,
         completion,
         reasoning,
     }
@@ -170,7 +187,7 @@ async fn hard_stop_holds_under_concurrent_sends() {
     let server = mock(&"word ".repeat(40), 20, 20).await;
     let setup = Setup::new(&server);
     let engine = setup.open();
-    let price = PriceCatalog::builtin()
+    let price = ModelCatalog::builtin()
         .lookup("gpt-4o-mini")
         .unwrap()
         .clone();
@@ -255,7 +272,7 @@ async fn each_threshold_alerts_once_per_month_across_restarts() {
     let setup = Setup::new(&server);
     let engine = setup.open();
     let seen = notices(&engine);
-    let price = PriceCatalog::builtin()
+    let price = ModelCatalog::builtin()
         .lookup("gpt-4o-mini")
         .unwrap()
         .clone();
@@ -426,7 +443,7 @@ async fn pre_send_estimate_is_exact_and_incremental() {
             })
             .unwrap();
         assert_eq!(estimate.input_tokens, prompt_tokens, "{text}");
-        let price = PriceCatalog::builtin()
+        let price = ModelCatalog::builtin()
             .lookup("gpt-4o-mini")
             .unwrap()
             .clone();
@@ -449,6 +466,54 @@ async fn pre_send_estimate_is_exact_and_incremental() {
     let estimate = engine.estimate_draft(paste).await.unwrap();
     assert!(estimate.input_tokens > 1_000_000, "{estimate:?}");
     assert!(estimate.unusual);
+}
+
+#[tokio::test]
+async fn the_estimate_shows_the_long_prompt_jump_before_it_is_sent() {
+    let server = mock("ok", 100, 0).await;
+    let setup = Setup::new(&server);
+    let engine = setup.open();
+    let estimate = |model: &str, text: String| {
+        engine.estimate_draft_now(&DraftRequest {
+            conversation_id: None,
+            model: Some(model.into()),
+            text,
+        })
+    };
+    let price = ModelCatalog::builtin().lookup("gpt-5.4").unwrap().clone();
+    let short = estimate("gpt-5.4", "A short question.".into()).unwrap();
+    let tier = short
+        .long_prompt
+        .clone()
+        .expect("gpt-5.4 has a long-prompt tier");
+    assert_eq!(
+        (
+            tier.over_input_tokens,
+            tier.input_percent,
+            tier.output_percent
+        ),
+        (272_000, 200, 150)
+    );
+    assert!(!tier.crossed);
+    // Under the line: the usual $2.50 per million input tokens.
+    assert_eq!(
+        short.min_cost_nanos,
+        Some(short.input_tokens as i64 * 2_500)
+    );
+
+    let long = estimate("gpt-5.4", "a ".repeat(300_000)).unwrap();
+    assert!(long.input_tokens > 272_000, "{}", long.input_tokens);
+    assert!(long.long_prompt.as_ref().unwrap().crossed);
+    // Over it: the whole request at twice the input rate ($5 per million: 5,000 nano-USD
+    // a token), as the ledger will bill it.
+    assert_eq!(
+        long.min_cost_nanos,
+        Some(worst_case_cost(long.input_tokens, 0, &price))
+    );
+    assert_eq!(long.min_cost_nanos, Some(long.input_tokens as i64 * 5_000));
+
+    let mini = estimate("gpt-5.4-mini", "a ".repeat(300_000)).unwrap();
+    assert_eq!(mini.long_prompt, None, "gpt-5.4-mini has no tier");
 }
 
 #[tokio::test]

@@ -179,7 +179,7 @@ fn the_key_goes_to_another_host_only_after_the_person_says_yes() {
             config.api_base_override = Some(base.into());
             config.env_api_key = Some(tally_core::SecretString::from(KEY));
             config.keychain_service = format!("Tally-test-{}", std::process::id());
-            crate::without_titles(tally_core::Engine::open(config).unwrap())
+            crate::prepared(tally_core::Engine::open(config).unwrap())
         };
         let asked = Arc::new(Mutex::new(Vec::<String>::new()));
         let answering = |yes: bool| {

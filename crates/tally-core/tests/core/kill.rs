@@ -65,6 +65,7 @@ fn usage(conversation_id: i64, i: usize, model: &str, cost: Option<i64>) -> Usag
         model: model.into(),
         prompt_tokens: 100,
         cached_tokens: 0,
+        cache_write_tokens: 0,
         completion_tokens: 50,
         reasoning_tokens: 0,
         cost_nanos: cost,

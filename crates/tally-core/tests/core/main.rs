@@ -34,15 +34,21 @@ pub fn engine(server: &MockServer, key: Option<&str>) -> (tempfile::TempDir, Arc
     config.env_api_key = key.map(tally_core::SecretString::from);
     config.keychain_service = format!("Tally-test-{}", std::process::id());
     config.flush_interval = Duration::from_millis(100);
-    (dir, without_titles(Engine::open(config).unwrap()))
+    (dir, prepared(Engine::open(config).unwrap()))
 }
 
-/// Most tests count requests and ledger rows: the background title request would add
-/// one after every new conversation. `titles.rs` tests it on its own.
-pub fn without_titles(engine: Arc<Engine>) -> Arc<Engine> {
+/// The model the tests' conversations start with: one without reasoning, whose usage the
+/// mock reports without reasoning tokens, so expected costs are worked out from the text.
+pub const MODEL: &str = "gpt-4o-mini";
+
+/// An engine as most tests want it. They count requests and ledger rows: the background
+/// title request would add one after every new conversation (`titles.rs` tests it on its
+/// own). And they work out costs: new chats use [`MODEL`], not the shipped default.
+pub fn prepared(engine: Arc<Engine>) -> Arc<Engine> {
     engine
         .settings_set(tally_core::api::SettingsUpdate {
             auto_titles: Some(false),
+            default_model: Some(MODEL.into()),
             ..Default::default()
         })
         .unwrap();
@@ -78,7 +84,7 @@ impl Setup {
         config.time_zone = TimeZone::get("Europe/Berlin").unwrap();
         let now = self.now.clone();
         config.clock = Clock::from_fn(move || now.load(Ordering::SeqCst));
-        without_titles(Engine::open(config).unwrap())
+        prepared(Engine::open(config).unwrap())
     }
 }
 

@@ -63,10 +63,11 @@ async fn a_reply_streams_in_and_is_saved_with_its_cost() {
                 [("user", "Say hello")],
             ),
             cached_prompt: 0,
+            cache_write: 0,
             completion: tally_spend::count_text(tally_spend::Encoding::O200kBase, reply),
             reasoning: 0,
         },
-        tally_spend::PriceCatalog::builtin()
+        tally_spend::ModelCatalog::builtin()
             .lookup("gpt-4o-mini")
             .unwrap(),
     );

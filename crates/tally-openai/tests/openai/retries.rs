@@ -178,7 +178,7 @@ async fn a_refused_parameter_is_adapted_once_and_reported() {
         temperature: Some(0.7),
         ..RequestOptions::default()
     };
-    let request = ask("hi").with_options(&options, Capabilities::for_model("gpt-4o"));
+    let request = ask("hi").with_options(&options, Capabilities::for_reasoning(false));
     let request = tally_openai::ChatRequest {
         model: "o4-mini".into(),
         ..request
@@ -211,7 +211,7 @@ async fn a_refused_parameter_is_adapted_once_and_reported() {
     );
 
     // With the table's capabilities, the first request is already right.
-    let right = ask("hi").with_options(&options, Capabilities::for_model("o4-mini"));
+    let right = ask("hi").with_options(&options, Capabilities::for_reasoning(true));
     let right = tally_openai::ChatRequest {
         model: "o4-mini".into(),
         ..right

@@ -128,6 +128,7 @@ fn deleting_for_good_keeps_the_money_spent() {
             model: "gpt-4o".into(),
             prompt_tokens: 10,
             cached_tokens: 0,
+            cache_write_tokens: 0,
             completion_tokens: 5,
             reasoning_tokens: 0,
             cost_nanos: Some(75_000),

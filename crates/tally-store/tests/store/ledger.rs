@@ -9,6 +9,7 @@ pub fn row(conversation_id: i64, cost: Option<i64>) -> UsageRow {
         model: "gpt-4o-mini".into(),
         prompt_tokens: 24,
         cached_tokens: 0,
+        cache_write_tokens: 0,
         completion_tokens: 12,
         reasoning_tokens: 0,
         cost_nanos: cost,

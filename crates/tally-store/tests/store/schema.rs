@@ -64,6 +64,7 @@ const DATA_AT_VERSION: &[&str] = &[
     "INSERT INTO conversations (id, title, model, created_at, updated_at, uid)
          VALUES (4, 'Imported at v7', 'gpt-4o', 8, 8, 'chatgpt:abc');",
     "INSERT INTO settings (key, value) VALUES ('written_at', 'v8');",
+    "INSERT INTO settings (key, value) VALUES ('written_at_v9', 'v9');",
 ];
 
 /// Rows an import of an earlier version could write (a negative cost, a cost that would
@@ -98,6 +99,7 @@ fn the_ledger_refuses_rows_out_of_any_real_range() {
         ("cost_nanos", "100000000000001"),
         ("status", "'=1+1'"),
         ("prompt_tokens", "1000000001"),
+        ("cache_write_tokens", "1000000001"),
     ] {
         let refused = conn.execute(
             &format!("UPDATE usage_ledger SET {column} = {value} WHERE cost_nanos = 800"),
@@ -112,7 +114,7 @@ fn the_ledger_refuses_rows_out_of_any_real_range() {
                 _ => "1, 0, 'complete'".into(),
             },
         );
-        if column != "prompt_tokens" {
+        if !column.ends_with("_tokens") {
             let first_row = sql.split("),").next().unwrap().to_string() + ");";
             assert!(conn.execute_batch(&first_row).is_err(), "{first_row}");
         }
@@ -147,6 +149,11 @@ fn upgrades_from_every_earlier_version_with_data() {
         assert_eq!(store.current_branch(1).unwrap()[0].content, "hello from v1");
         let rows = store.usage_rows().unwrap();
         assert_eq!(rows.len(), 3, "from v{from}");
+        // Rows from before cache writes were reported wrote none.
+        assert!(
+            rows.iter().all(|r| r.cache_write_tokens == 0),
+            "from v{from}"
+        );
         // The quarter-hour sums are filled from the rows that were already there.
         let totals = store.spend_between(0, 2_000_000).unwrap();
         assert_eq!(totals, store.spend_of_rows(0, 2_000_000).unwrap());

@@ -18,6 +18,7 @@ fn usage(conversation_id: i64, message_id: i64, cost: i64) -> UsageRow {
         model: "gpt-4o".into(),
         prompt_tokens: 10,
         cached_tokens: 2,
+        cache_write_tokens: 3,
         completion_tokens: 5,
         reasoning_tokens: 0,
         cost_nanos: Some(cost),

@@ -16,6 +16,7 @@ function estimate(inputTokens: number, contextWindow: number | null): DraftEstim
     minCostNanos: 1,
     maxCostNanos: 2,
     unusual: false,
+    longPrompt: null,
   };
 }
 

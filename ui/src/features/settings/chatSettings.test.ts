@@ -1,6 +1,6 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import type { IpcError, PersonaView } from "../../lib/ipc";
+import type { IpcError, ModelView, PersonaView } from "../../lib/ipc";
 import ChatSettingsDialog from "../chat/ChatSettingsDialog.svelte";
 import { DEFAULT_CHAT_SETTINGS, newChatState } from "../chat/testing";
 import Personas from "./Personas.svelte";
@@ -10,6 +10,7 @@ const ipc = vi.hoisted(() => ({
   conversationGet: vi.fn(),
   conversationList: vi.fn(async () => ({ pinned: [], recent: [], next: null })),
   conversationSettingsSet: vi.fn(),
+  modelsList: vi.fn(),
   personaList: vi.fn(),
   personaSave: vi.fn(),
   personaDelete: vi.fn(),
@@ -24,12 +25,48 @@ const personas: PersonaView[] = [
 
 const defaults = DEFAULT_CHAT_SETTINGS;
 
+const listed: ModelView[] = [
+  {
+    id: "gpt-5.4-mini",
+    known: true,
+    priceWords: "$0.75 in, $4.50 out per million tokens",
+    reasoning: true,
+    efforts: ["none", "low", "medium", "high", "xhigh"],
+    responsesOnly: false,
+    contextWindow: 400_000,
+  },
+  {
+    id: "tomorrows-model",
+    known: false,
+    priceWords: null,
+    reasoning: false,
+    efforts: [],
+    responsesOnly: false,
+    contextWindow: null,
+  },
+];
+
 beforeEach(() => {
   vi.clearAllMocks();
   ipc.personaList.mockResolvedValue(personas);
+  ipc.modelsList.mockResolvedValue({ models: listed, fromKey: true, checkedOn: "2026-11-29" });
 });
 
 describe("chat settings", () => {
+  it("offers the engine's models: known ones with their price, the others apart", async () => {
+    render(ChatSettingsDialog, { chat: newChatState(), defaults, onClose: () => {} });
+    const picker = (await screen.findByTestId("chat-model")) as HTMLSelectElement;
+    await waitFor(() => expect(picker.options.length).toBe(3));
+    const options = [...picker.options].map((o) => [o.value, o.textContent?.trim()]);
+    expect(options).toEqual([
+      ["gpt-5.4-mini", "gpt-5.4-mini — $0.75 in, $4.50 out per million tokens"],
+      ["tomorrows-model", "tomorrows-model"],
+      [defaults.model, defaults.model],
+    ]);
+    expect(picker.querySelector("optgroup")?.label).toBe("Other models (price unknown)");
+    expect(picker.value).toBe(defaults.model);
+  });
+
   it("a new chat takes the persona and options chosen before its first message", async () => {
     const chat = newChatState();
     render(ChatSettingsDialog, { chat, defaults, onClose: () => {} });

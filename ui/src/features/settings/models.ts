@@ -1,7 +1,31 @@
-// The models offered in a picker: the key's own list once tested, else a few common ones,
-// always with the current choice first.
-const FALLBACK = ["gpt-4o-mini", "gpt-4o", "gpt-4.1-mini", "gpt-4.1", "gpt-5-mini", "o4-mini"];
+import type { ModelView } from "../../lib/ipc";
 
-export function modelChoices(current: string, models: string[]): string[] {
-  return [...new Set([current, ...(models.length ? models : FALLBACK)])];
+/** A picker's options: the models Tally knows (with their price), then the rest apart. */
+export type ModelGroups = { known: ModelView[]; other: ModelView[] };
+
+/**
+ * Groups the engine's list of models for a picker. The current choice is always an
+ * option, even when the list lacks it (a model typed before, or a key that lost it).
+ */
+export function modelGroups(current: string, models: ModelView[]): ModelGroups {
+  const listed = !current || models.some((m) => m.id === current);
+  const all = listed ? models : [...models, unlisted(current)];
+  return { known: all.filter((m) => m.known), other: all.filter((m) => !m.known) };
+}
+
+/** What an option reads: the id, and for a known model its price in words. */
+export function optionLabel(model: ModelView): string {
+  return model.priceWords ? `${model.id} — ${model.priceWords}` : model.id;
+}
+
+function unlisted(id: string): ModelView {
+  return {
+    id,
+    known: false,
+    priceWords: null,
+    reasoning: false,
+    efforts: [],
+    responsesOnly: false,
+    contextWindow: null,
+  };
 }

@@ -4,6 +4,7 @@ import type { DraftEstimate, IpcError } from "../../lib/ipc";
 import { newChatState } from "../chat/testing";
 import Composer from "../chat/Composer.svelte";
 import CostEstimate from "./CostEstimate.svelte";
+import { longPromptText } from "./money";
 
 const ipc = vi.hoisted(() => ({ costEstimate: vi.fn() }));
 vi.mock("../../lib/ipc", () => ({ ipc, asIpcError: (e: unknown) => e as IpcError }));
@@ -16,6 +17,7 @@ const estimate = (overrides: Partial<DraftEstimate> = {}): DraftEstimate => ({
   minCostNanos: 1_350,
   maxCostNanos: 9_831_750,
   unusual: false,
+  longPrompt: null,
   ...overrides,
 });
 
@@ -88,5 +90,49 @@ describe("a large paste", () => {
     await fireEvent.click(await screen.findByTestId("paste-cancel"));
     expect(chat.draft).toBe("");
     expect(screen.queryByTestId("paste-warning")).toBeNull();
+  });
+});
+
+describe("the long-prompt jump", () => {
+  const tier = (crossed: boolean) => ({
+    overInputTokens: 272_000,
+    inputPercent: 200,
+    outputPercent: 150,
+    crossed,
+  });
+
+  it.each([
+    ["no tier", 250_000, null, null],
+    ["far below the line", 200_000, tier(false), null],
+    [
+      "near the line",
+      250_000,
+      tier(false),
+      "22,000 tokens more and the whole request costs twice as much for what is sent and 1.5 times as much for the reply.",
+    ],
+    [
+      "past the line",
+      272_001,
+      tier(true),
+      "Over 272,000 tokens, this message makes the whole request cost twice as much for what is sent and 1.5 times as much for the reply.",
+    ],
+  ])("%s", (_case, inputTokens, longPrompt, text) => {
+    expect(longPromptText(estimate({ inputTokens, longPrompt }))).toBe(text);
+  });
+
+  it("is shown under the estimate before the message is sent", async () => {
+    ipc.costEstimate.mockResolvedValue(
+      estimate({
+        model: "gpt-5.4",
+        inputTokens: 300_000,
+        contextWindow: 1_050_000,
+        longPrompt: tier(true),
+      }),
+    );
+    const chat = newChatState();
+    render(CostEstimate, { chat });
+    chat.draft = "a very long paste";
+    const warning = await screen.findByTestId("long-prompt-warning");
+    expect(warning.textContent).toContain("makes the whole request cost twice as much");
   });
 });

@@ -88,6 +88,7 @@ describe("money for people", () => {
       minCostNanos: 185_100,
       maxCostNanos: 10_015_500,
       unusual: false,
+      longPrompt: null,
     };
     expect(estimateText(estimate)).toBe("1,234 tokens to send · $0.00019 to $0.01");
     expect(tooLong(estimate)).toBe(false);

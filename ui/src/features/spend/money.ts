@@ -113,6 +113,28 @@ export function estimateText(estimate: DraftEstimate): string {
   return `${tokens} · ${formatUsd(estimate.minCostNanos)} to ${formatUsd(estimate.maxCostNanos)}`;
 }
 
+/** How much nearer than the line a draft must be for the estimate to warn of it. */
+const LONG_PROMPT_WARNING_SHARE = 0.9;
+
+/**
+ * The long-prompt jump in words, once the draft is near the line or past it: past it the
+ * whole request, not only the part over the line, costs more. `null` when far from it.
+ */
+export function longPromptText(estimate: DraftEstimate): string | null {
+  const tier = estimate.longPrompt;
+  if (!tier) return null;
+  const times = (percent: number) =>
+    percent === 200 ? "twice as much" : `${(percent / 100).toLocaleString("en-US")} times as much`;
+  const rates = `${times(tier.inputPercent)} for what is sent and ${times(tier.outputPercent)} for the reply`;
+  const line = formatTokens(tier.overInputTokens);
+  if (tier.crossed) {
+    return `Over ${line} tokens, this message makes the whole request cost ${rates}.`;
+  }
+  if (estimate.inputTokens < tier.overInputTokens * LONG_PROMPT_WARNING_SHARE) return null;
+  const left = formatTokens(tier.overInputTokens - estimate.inputTokens);
+  return `${left} tokens more and the whole request costs ${rates}.`;
+}
+
 /** Whether the draft is longer than the model can read. */
 export function tooLong(estimate: DraftEstimate): boolean {
   return estimate.contextWindow !== null && estimate.inputTokens > estimate.contextWindow;

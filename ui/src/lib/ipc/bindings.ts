@@ -246,6 +246,46 @@ export type PricesView = { checkedOn: string, models: Array<PriceView>,
  */
 unpricedModels: Array<string>, };
 
+export type ModelView = { 
+/**
+ * The id the API takes (the option's value).
+ */
+id: string, 
+/**
+ * In the catalog or priced by the user; `false`: price unknown, metered in tokens.
+ */
+known: boolean, 
+/**
+ * Its price in words, e.g. "$0.75 in, $4.50 out per million tokens".
+ */
+priceWords: string | null, 
+/**
+ * Thinks before it answers.
+ */
+reasoning: boolean, 
+/**
+ * The reasoning efforts it accepts, least first (`none` … `xhigh`).
+ */
+efforts: Array<string>, 
+/**
+ * Served only by the Responses API.
+ */
+responsesOnly: boolean, contextWindow: number | null, };
+
+export type ModelsView = { 
+/**
+ * Known models first (newest first), then the ones the catalog does not know.
+ */
+models: Array<ModelView>, 
+/**
+ * The list is the one `GET /models` gave for the key.
+ */
+fromKey: boolean, 
+/**
+ * The day the catalog was checked.
+ */
+checkedOn: string, };
+
 export type PriceInput = { model: string, input: string, 
 /**
  * Empty: no cached rate (cached tokens billed at the input rate).
@@ -270,7 +310,25 @@ minCostNanos: number | null, maxCostNanos: number | null,
 /**
  * Costly enough that the user should confirm (a large paste, say).
  */
-unusual: boolean, };
+unusual: boolean, 
+/**
+ * The model's long-prompt tier, on the models that have one.
+ */
+longPrompt: LongPromptView | null, };
+
+export type LongPromptView = { 
+/**
+ * Past this many input tokens the whole request bills at the higher tier.
+ */
+overInputTokens: number, 
+/**
+ * The higher tier's rates, in percent of the usual ones (200: twice as much).
+ */
+inputPercent: number, outputPercent: number, 
+/**
+ * This request is past the line: the costs above are at the higher tier.
+ */
+crossed: boolean, };
 
 export type DraftRequest = { conversationId: number | null, 
 /**
@@ -292,7 +350,11 @@ export type UsageReport = { spend: SpendView, days: Array<SpendBar>, months: Arr
 
 export type LedgerQuery = { from?: number, to?: number, model?: string, purpose?: string, status?: string, limit?: number, offset?: number, };
 
-export type LedgerRowView = { id: number, createdAt: number, conversationId: number | null, conversationTitle: string | null, purpose: string, model: string, promptTokens: number, cachedTokens: number, completionTokens: number, reasoningTokens: number, costNanos: number | null, estimated: boolean, status: string, requestId: string | null, firstTokenMs: number | null, durationMs: number | null, };
+export type LedgerRowView = { id: number, createdAt: number, conversationId: number | null, conversationTitle: string | null, purpose: string, model: string, promptTokens: number, cachedTokens: number, 
+/**
+ * Prompt tokens written to the cache.
+ */
+cacheWriteTokens: number, completionTokens: number, reasoningTokens: number, costNanos: number | null, estimated: boolean, status: string, requestId: string | null, firstTokenMs: number | null, durationMs: number | null, };
 
 export type ExportResult = { path: string, rows: number, };
 

@@ -1,0 +1,317 @@
+//! The Responses API (`POST /responses`), beside Chat Completions: the request, built from
+//! the same [`ChatRequest`] the rest of Tally makes, and the typed events of its stream.
+//! Its stream has named events and no `[DONE]`: it ends with `response.completed`,
+//! `response.incomplete` or `response.failed`, or an `error` event.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ChatRequest, Role, Usage};
+
+/// The API a request goes to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Api {
+    /// `POST /chat/completions`: every OpenAI-compatible server speaks it.
+    #[default]
+    ChatCompletions,
+    /// `POST /responses`: OpenAI's newer API, the only one some models answer on.
+    Responses,
+}
+
+impl Api {
+    /// The path under the base URL.
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::ChatCompletions => "chat/completions",
+            Self::Responses => "responses",
+        }
+    }
+}
+
+/// A streaming `POST /responses` body.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResponsesRequest {
+    pub model: String,
+    /// The system prompt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<String>,
+    pub input: Vec<InputItem>,
+    pub stream: bool,
+    /// `false`: OpenAI keeps nothing, so each turn sends the conversation again.
+    pub store: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_output_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_p: Option<f32>,
+    /// What a reasoning model's reasoning items carry back (their encrypted content, which
+    /// a later turn sends again since nothing is stored).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
+}
+
+/// One item of a request's `input`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum InputItem {
+    /// A message in its short form: a role and its text.
+    Message { role: Role, content: String },
+}
+
+impl ResponsesRequest {
+    /// `request` as the Responses API takes it: system messages become `instructions`,
+    /// the others input messages; the output limit is `max_output_tokens` whichever name
+    /// the chat request used; penalties, which Responses does not take, are left out.
+    pub fn from_chat(request: &ChatRequest) -> Self {
+        let instructions: Vec<&str> = request
+            .messages
+            .iter()
+            .filter(|m| matches!(m.role, Role::System | Role::Developer))
+            .map(|m| m.content.as_str())
+            .collect();
+        let input = request
+            .messages
+            .iter()
+            .filter(|m| matches!(m.role, Role::User | Role::Assistant))
+            .map(|m| InputItem::Message {
+                role: m.role,
+                content: m.content.clone(),
+            })
+            .collect();
+        Self {
+            model: request.model.clone(),
+            instructions: (!instructions.is_empty()).then(|| instructions.join("\n\n")),
+            input,
+            stream: true,
+            store: false,
+            max_output_tokens: request.max_completion_tokens.or(request.max_tokens),
+            temperature: request.temperature,
+            top_p: request.top_p,
+            include: vec!["reasoning.encrypted_content".into()],
+        }
+    }
+}
+
+/// One event of a Responses stream. Events Tally does not use are read as [`Other`].
+///
+/// [`Other`]: ResponsesEvent::Other
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "type")]
+pub enum ResponsesEvent {
+    #[serde(rename = "response.output_text.delta")]
+    OutputTextDelta { delta: String },
+    #[serde(rename = "response.refusal.delta")]
+    RefusalDelta { delta: String },
+    /// A piece of the model's summary of its reasoning.
+    #[serde(rename = "response.reasoning_summary_text.delta")]
+    ReasoningSummaryDelta { delta: String },
+    #[serde(rename = "response.output_item.done")]
+    OutputItemDone { item: OutputItem },
+    #[serde(rename = "response.completed")]
+    Completed { response: ResponseObject },
+    #[serde(rename = "response.incomplete")]
+    Incomplete { response: ResponseObject },
+    #[serde(rename = "response.failed")]
+    Failed { response: ResponseObject },
+    #[serde(rename = "error")]
+    Error {
+        #[serde(default)]
+        code: Option<String>,
+        #[serde(default)]
+        message: Option<String>,
+        #[serde(default)]
+        param: Option<String>,
+    },
+    #[serde(other)]
+    Other,
+}
+
+/// A finished output item, as far as Tally reads it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "type")]
+pub enum OutputItem {
+    /// The model's reasoning: opaque, but sent back on the next turn.
+    #[serde(rename = "reasoning")]
+    Reasoning {
+        #[serde(default)]
+        id: String,
+        #[serde(default)]
+        encrypted_content: Option<String>,
+    },
+    /// One web search; with a `search` action it is one billed call.
+    #[serde(rename = "web_search_call")]
+    WebSearchCall {
+        #[serde(default)]
+        action: Option<WebSearchAction>,
+    },
+    #[serde(other)]
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct WebSearchAction {
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// The response object of a terminal event.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct ResponseObject {
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub error: Option<ResponseError>,
+    #[serde(default)]
+    pub incomplete_details: Option<IncompleteDetails>,
+    #[serde(default)]
+    pub usage: Option<ResponsesUsage>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ResponseError {
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct IncompleteDetails {
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Token usage as the Responses API reports it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub struct ResponsesUsage {
+    #[serde(default)]
+    pub input_tokens: u64,
+    #[serde(default)]
+    pub input_tokens_details: Option<InputTokensDetails>,
+    #[serde(default)]
+    pub output_tokens: u64,
+    #[serde(default)]
+    pub output_tokens_details: Option<OutputTokensDetails>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub struct InputTokensDetails {
+    #[serde(default)]
+    pub cached_tokens: Option<u64>,
+    #[serde(default)]
+    pub cache_write_tokens: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub struct OutputTokensDetails {
+    #[serde(default)]
+    pub reasoning_tokens: Option<u64>,
+}
+
+impl From<ResponsesUsage> for Usage {
+    /// The same counts under Chat Completions' names, which the ledger reads.
+    fn from(usage: ResponsesUsage) -> Self {
+        let input = usage.input_tokens_details.unwrap_or_default();
+        let output = usage.output_tokens_details.unwrap_or_default();
+        Usage {
+            prompt_tokens: usage.input_tokens,
+            completion_tokens: usage.output_tokens,
+            total_tokens: usage.input_tokens.saturating_add(usage.output_tokens),
+            prompt_tokens_details: Some(crate::PromptTokensDetails {
+                cached_tokens: input.cached_tokens,
+                cache_write_tokens: input.cache_write_tokens,
+            }),
+            completion_tokens_details: Some(crate::CompletionTokensDetails {
+                reasoning_tokens: output.reasoning_tokens,
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ChatMessage, RequestOptions};
+
+    #[test]
+    fn a_chat_request_becomes_a_responses_request_that_stores_nothing() {
+        let options = RequestOptions {
+            max_output_tokens: Some(500),
+            temperature: Some(0.5),
+            presence_penalty: Some(1.0),
+            ..Default::default()
+        };
+        let chat = ChatRequest::streaming(
+            "gpt-5.5-pro",
+            vec![
+                ChatMessage {
+                    role: Role::System,
+                    content: "Answer in French.".into(),
+                },
+                ChatMessage {
+                    role: Role::User,
+                    content: "Hello".into(),
+                },
+                ChatMessage {
+                    role: Role::Assistant,
+                    content: "Bonjour".into(),
+                },
+            ],
+        )
+        .with_options(&options, crate::Capabilities::for_reasoning(true));
+        let request = ResponsesRequest::from_chat(&chat);
+        let json = serde_json::to_value(&request).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "model": "gpt-5.5-pro",
+                "instructions": "Answer in French.",
+                "input": [
+                    {"role": "user", "content": "Hello"},
+                    {"role": "assistant", "content": "Bonjour"}
+                ],
+                "stream": true,
+                "store": false,
+                "max_output_tokens": 500,
+                "include": ["reasoning.encrypted_content"]
+            })
+        );
+    }
+
+    #[test]
+    fn events_tally_does_not_use_are_read_as_other() {
+        for (data, expected) in [
+            (
+                r#"{"type":"response.output_text.delta","sequence_number":6,"item_id":"m","output_index":1,"content_index":0,"delta":"Hi","logprobs":[]}"#,
+                ResponsesEvent::OutputTextDelta { delta: "Hi".into() },
+            ),
+            (
+                r#"{"type":"response.in_progress","sequence_number":1,"response":{}}"#,
+                ResponsesEvent::Other,
+            ),
+            (
+                r#"{"type":"response.web_search_call.searching","sequence_number":4,"item_id":"ws","output_index":0}"#,
+                ResponsesEvent::Other,
+            ),
+        ] {
+            assert_eq!(
+                serde_json::from_str::<ResponsesEvent>(data).unwrap(),
+                expected
+            );
+        }
+    }
+
+    #[test]
+    fn responses_usage_reads_as_chat_usage() {
+        let usage: ResponsesUsage = serde_json::from_str(
+            r#"{"input_tokens":8412,"input_tokens_details":{"cached_tokens":100,"cache_write_tokens":8192},"output_tokens":96,"output_tokens_details":{"reasoning_tokens":40},"total_tokens":8508}"#,
+        )
+        .unwrap();
+        let usage = Usage::from(usage);
+        assert_eq!((usage.prompt_tokens, usage.completion_tokens), (8412, 96));
+        assert_eq!(usage.cached_tokens(), 100);
+        assert_eq!(usage.cache_write_tokens(), 8192);
+        assert_eq!(usage.reasoning_tokens(), 40);
+    }
+}
