@@ -145,6 +145,10 @@ pub fn test() -> Result {
                     .collect();
             scenarios.sort();
             scenarios.push("ok".into());
+            // The generated streams and the faults over the Responses API too.
+            for fault in ["ok", "drop-after:3", "error-500", "error-429-rate-limit"] {
+                scenarios.push(format!("responses:{fault}"));
+            }
             let tally = Command::new(target.join("examples/parse_scenarios"))
                 .arg(&base)
                 .args(&scenarios)

@@ -27,6 +27,8 @@ pub enum ChatEvent {
     },
     /// More reply text.
     Delta { text: String },
+    /// A piece of the model's summary of its reasoning (Responses), shown as "Thinking".
+    Thinking { text: String },
     /// Waiting before another attempt.
     Retrying {
         attempt: u32,
@@ -53,6 +55,8 @@ pub enum ChatEvent {
         /// nano-USD; `null` when the model's price is unknown.
         cost: Option<i64>,
         estimated: bool,
+        /// The API that wrote the reply: `chat` or `responses`.
+        endpoint: String,
     },
     /// The reply failed; any text received so far is kept with `status`.
     Failed {
@@ -199,6 +203,10 @@ pub struct MessageView {
     /// This message and its siblings (regenerated replies, edited versions), oldest
     /// first, for the `‹ 2/3 ›` switcher; empty when it has none.
     pub sibling_ids: Vec<i64>,
+    /// A reply's API: `chat` or `responses` (none for older replies).
+    pub endpoint: Option<String>,
+    /// The model's summary of its reasoning, when it gave one.
+    pub thinking: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
@@ -857,6 +865,8 @@ impl From<tally_store::Message> for MessageView {
             cost_nanos: None,
             price_unknown: false,
             sibling_ids: Vec::new(),
+            endpoint: m.endpoint,
+            thinking: m.thinking,
         }
     }
 }

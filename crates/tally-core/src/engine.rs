@@ -3,7 +3,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use tally_keychain::ApiKeyStore;
-use tally_openai::{Adaptation, Capabilities, ClientConfig, OpenAiClient};
+use tally_openai::{Adaptation, Api, Capabilities, ClientConfig, OpenAiClient};
 use tally_spend::TimeZone;
 use tally_store::Store;
 
@@ -388,6 +388,24 @@ impl Engine {
         Ok(settings::learned_capabilities(model)
             .get(&self.store())?
             .unwrap_or_else(|| Capabilities::for_reasoning(self.meter.traits(model).reasoning)))
+    }
+
+    /// The API `model` is asked on: the one the server taught Tally it answers on
+    /// (remembered per model), else the catalog's preferred endpoint for it; Chat
+    /// Completions for a model the catalog does not know, which every server speaks.
+    pub fn api_for(&self, model: &str) -> Result<Api, CoreError> {
+        if let Some(api) = settings::learned_api(model).get(&self.store())? {
+            return Ok(api);
+        }
+        Ok(match self.meter.traits(model).endpoints.first() {
+            Some(tally_spend::Endpoint::Responses) => Api::Responses,
+            _ => Api::ChatCompletions,
+        })
+    }
+
+    /// Remembers that `model` answers only on `api`.
+    pub(crate) fn learn_api(&self, model: &str, api: Api) -> Result<(), CoreError> {
+        settings::learned_api(model).set(&self.store(), &api)
     }
 
     /// Remembers that the API refused a parameter of `model`.

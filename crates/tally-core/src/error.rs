@@ -158,7 +158,9 @@ pub(crate) fn code_of(kind: ErrorKind) -> ErrorCode {
         ErrorKind::QuotaExhausted => ErrorCode::QuotaExhausted,
         ErrorKind::RateLimited => ErrorCode::RateLimited,
         ErrorKind::ContextTooLong => ErrorCode::ContextTooLong,
-        ErrorKind::ModelNotFound | ErrorKind::UnsupportedParameter => ErrorCode::ModelNotFound,
+        ErrorKind::ModelNotFound | ErrorKind::UnsupportedParameter | ErrorKind::ResponsesOnly => {
+            ErrorCode::ModelNotFound
+        }
         ErrorKind::BadRequest => ErrorCode::InvalidInput,
         ErrorKind::ServerError | ErrorKind::InvalidResponse => ErrorCode::ServerError,
         ErrorKind::Network => ErrorCode::Network,
@@ -186,6 +188,9 @@ fn message_of(kind: ErrorKind) -> &'static str {
         }
         ErrorKind::ModelNotFound | ErrorKind::UnsupportedParameter => {
             "This model is not available to your key. Pick another model."
+        }
+        ErrorKind::ResponsesOnly => {
+            "This model answers only on OpenAI's newer Responses API, which this server does not offer. Pick another model."
         }
         ErrorKind::BadRequest => {
             "OpenAI could not process this request. Try rephrasing your message, or pick another model."

@@ -4,7 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tally_openai::{
-    Attempt, ChatMessage, ChatRequest, ChatStream, ClientEvent, OpenAiError, StreamEvent, Usage,
+    Api, Attempt, ChatMessage, ChatRequest, ChatStream, ClientEvent, OpenAiError, StreamEvent,
+    Usage,
 };
 use tally_spend::TokenUsage;
 use tally_store::{Message, MessageOutcome, MessageStatus, Purpose, RequestLogRow, Role, UsageRow};
@@ -520,14 +521,17 @@ impl Engine {
         let mut stream_state = StreamState {
             prefix_len: reply.content.len(),
             text: reply.content.clone(),
+            // A continued reply's thinking goes on from what it had.
+            thinking: reply.thinking.clone().unwrap_or_default(),
             ..StreamState::default()
         };
         let mut dropped = dropped;
+        let mut api = self.api_for(&conversation.model)?;
         let ending = loop {
             let opened = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => break Ending::Stopped,
-                opened = client.stream_chat(key.secret(), &chat_request, |event| match event {
+                opened = client.stream(key.secret(), api, &chat_request, |event| match event {
                     ClientEvent::Retrying(notice) => sink.send(ChatEvent::Retrying {
                         attempt: notice.attempt,
                         in_ms: notice.delay.as_millis() as u64,
@@ -567,6 +571,17 @@ impl Engine {
                     sink.send(ChatEvent::Trimmed {
                         dropped_messages: dropped,
                     });
+                }
+                // A model served only on the Responses API (one the catalog does not know):
+                // asked there at once, and from now on. Nothing was billed.
+                Err(e)
+                    if e.kind() == tally_openai::ErrorKind::ResponsesOnly
+                        && api == tally_openai::Api::ChatCompletions =>
+                {
+                    api = tally_openai::Api::Responses;
+                    if let Err(e) = self.learn_api(&conversation.model, api) {
+                        tracing::warn!(error = %e, "could not remember a model's API");
+                    }
                 }
                 Err(e) => {
                     stream_state.api_error_before_stream = true;
@@ -627,6 +642,8 @@ impl Engine {
         let mut flush = tokio::time::interval(self.flush_interval);
         flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut dirty = false;
+        let mut thinking_dirty = false;
+        state.api = stream.api();
         let ending = loop {
             tokio::select! {
                 biased;
@@ -636,6 +653,10 @@ impl Engine {
                         self.save_partial(reply.id, &state.text);
                         dirty = false;
                     }
+                    if thinking_dirty {
+                        self.save_partial_thinking(reply.id, &state.thinking);
+                        thinking_dirty = false;
+                    }
                 }
                 event = stream.next() => match event {
                     None => break Ending::Complete,
@@ -643,6 +664,11 @@ impl Engine {
                         state.text.push_str(&text);
                         dirty = true;
                         sink.send(ChatEvent::Delta { text });
+                    }
+                    Some(Ok(StreamEvent::Thinking(text))) => {
+                        state.thinking.push_str(&text);
+                        thinking_dirty = true;
+                        sink.send(ChatEvent::Thinking { text });
                     }
                     Some(Ok(StreamEvent::Finished(reason))) => {
                         state.finish_reason = Some(reason.as_str().to_string());
@@ -666,6 +692,7 @@ impl Engine {
                 },
             }
         };
+        state.reasoning_items = stream.reasoning_items().to_vec();
         state.attempt = Some(AttemptTiming {
             attempt: stream.attempt().clone(),
             first_token: stream.first_token_after(),
@@ -721,6 +748,12 @@ impl Engine {
         }
     }
 
+    fn save_partial_thinking(&self, reply_id: i64, thinking: &str) {
+        if let Err(e) = self.store().save_partial_thinking(reply_id, thinking) {
+            tracing::warn!(error = %e, "could not save the model's thinking");
+        }
+    }
+
     /// Gives the reply its final state, writes its ledger row, and tells the UI.
     async fn finish(
         &self,
@@ -760,6 +793,9 @@ impl Engine {
             .finish_reply(reply.id, &state.text, &outcome, now)
         {
             tracing::error!(error = %e, "could not save the final reply");
+        }
+        if let Err(e) = self.save_reply_details(reply.id, &state) {
+            tracing::error!(error = %e, "could not save how the reply was written");
         }
 
         let (tokens, estimated) = match (state.usage, state.api_error_before_stream) {
@@ -815,6 +851,7 @@ impl Engine {
                 finish_reason: state.finish_reason,
                 cost,
                 estimated,
+                endpoint: endpoint_name(state.api).into(),
             },
             Some(error) => ChatEvent::Failed {
                 status: status.into(),
@@ -828,6 +865,11 @@ impl Engine {
 #[derive(Default)]
 struct StreamState {
     text: String,
+    /// The model's summary of its reasoning, as it streamed (Responses).
+    thinking: String,
+    /// The API the reply came from, and (Responses) its reasoning items.
+    api: Api,
+    reasoning_items: Vec<tally_openai::ReasoningItem>,
     /// Bytes of `text` that were there before this stream (a continued reply).
     prefix_len: usize,
     finish_reason: Option<String>,
@@ -849,6 +891,30 @@ fn code_name(code: api::ErrorCode) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
+}
+
+impl Engine {
+    /// The reply's API, and on Responses its thinking and its reasoning items (to send
+    /// back on the next turn).
+    fn save_reply_details(&self, reply_id: i64, state: &StreamState) -> Result<(), CoreError> {
+        let endpoint = endpoint_name(state.api);
+        let thinking = (!state.thinking.is_empty()).then_some(state.thinking.as_str());
+        let items = (!state.reasoning_items.is_empty())
+            .then(|| serde_json::to_string(&state.reasoning_items))
+            .transpose()
+            .map_err(|e| CoreError::Internal(e.to_string()))?;
+        self.store()
+            .set_reply_details(reply_id, endpoint, thinking, items.as_deref())?;
+        Ok(())
+    }
+}
+
+/// How a reply's API is written in the database and shown (`data-endpoint`).
+fn endpoint_name(api: Api) -> &'static str {
+    match api {
+        Api::ChatCompletions => "chat",
+        Api::Responses => "responses",
+    }
 }
 
 /// Why Tally is waiting, in words for the "Retrying in 2 s…" line.

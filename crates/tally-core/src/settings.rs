@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::marker::PhantomData;
 
 use serde::{Deserialize, Serialize};
-use tally_openai::Capabilities;
+use tally_openai::{Api, Capabilities};
 use tally_store::Store;
 
 use crate::CoreError;
@@ -43,6 +43,14 @@ pub(crate) const RECOVERY_NOTICE: Setting<StoredRecovery> = Setting::new("recove
 pub(crate) fn learned_capabilities(model: &str) -> Setting<Capabilities> {
     Setting {
         key: Cow::Owned(format!("capabilities:{}", model.trim())),
+        value: PhantomData,
+    }
+}
+
+/// The API `model` turned out to answer on (it refused the other one).
+pub(crate) fn learned_api(model: &str) -> Setting<Api> {
+    Setting {
+        key: Cow::Owned(format!("api:{}", model.trim())),
         value: PhantomData,
     }
 }
@@ -149,6 +157,7 @@ json_values!(
     Vec<String>,
     StoredRecovery,
     Capabilities,
+    Api,
 );
 
 #[cfg(test)]

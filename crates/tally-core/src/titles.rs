@@ -97,7 +97,7 @@ impl Engine {
             .with_options(&options, self.capabilities(&model)?);
         let client = self.client_for(&key, Some(&model))?;
         let mut stream = client
-            .stream_chat(key.secret(), &request, |_| {})
+            .stream(key.secret(), self.api_for(&model)?, &request, |_| {})
             .await
             .map_err(|e| key.refusal(e))?;
         drop(key);
@@ -115,7 +115,8 @@ impl Engine {
                     }
                 }
                 Ok(StreamEvent::Usage(reported)) => usage = Some(reported),
-                Ok(StreamEvent::Finished(_)) => {}
+                // A title is its text; the model's reasoning about it is not kept.
+                Ok(StreamEvent::Finished(_) | StreamEvent::Thinking(_)) => {}
                 Err(e) => {
                     failed = Some(e);
                     break;

@@ -372,6 +372,23 @@ struct TallyMessage {
     error_message: Option<String>,
     created_at: i64,
     updated_at: i64,
+    /// A reply's API, `chat` or `responses` (absent in older files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    endpoint: Option<String>,
+    /// The model's summary of its reasoning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    thinking: Option<String>,
+    /// The reply's reasoning items (opaque JSON, sent back on the next turn).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reasoning_items: Option<String>,
+}
+
+/// The most a reply's thinking or reasoning items may hold in an imported file.
+const MAX_IMPORTED_DETAIL_BYTES: usize = 8 << 20;
+
+/// An imported reply detail, dropped when it is larger than any real one.
+fn bounded(detail: Option<String>) -> Option<String> {
+    detail.filter(|d| d.len() <= MAX_IMPORTED_DETAIL_BYTES)
 }
 
 /// The sum of the known costs of `usage`; saturating, never wrapping or panicking.
@@ -447,6 +464,9 @@ impl From<&ConversationTree> for TallyConversation {
                     error_message: m.error_message.clone(),
                     created_at: m.created_at,
                     updated_at: m.updated_at,
+                    endpoint: m.endpoint.clone(),
+                    thinking: m.thinking.clone(),
+                    reasoning_items: m.reasoning_items.clone(),
                 })
                 .collect(),
             usage: tree
@@ -499,6 +519,11 @@ impl TallyConversation {
                 error_message: m.error_message,
                 created_at: m.created_at,
                 updated_at: m.updated_at,
+                endpoint: m
+                    .endpoint
+                    .filter(|e| matches!(e.as_str(), "chat" | "responses")),
+                thinking: bounded(m.thinking),
+                reasoning_items: bounded(m.reasoning_items),
             });
         }
         let usage = self
@@ -727,6 +752,9 @@ impl GptConversation {
                     error_message: None,
                     created_at: at,
                     updated_at: at,
+                    endpoint: None,
+                    thinking: None,
+                    reasoning_items: None,
                 });
                 new_ids.insert(id.as_str(), new_id);
                 parent_for_children = Some(new_id);

@@ -3,9 +3,12 @@
 //! the official `openai` SDK's results with these.
 //!
 //! `cargo run -p tally-openai --example parse_scenarios -- BASE_URL SCENARIO...`
+//!
+//! A scenario named `responses-…` (a recorded Responses stream) or prefixed `responses:`
+//! goes to the Responses API, as `gpt-5.4-mini`; the others to Chat Completions.
 
 use tally_openai::{
-    ChatMessage, ChatRequest, ClientConfig, OpenAiClient, OpenAiError, Role, SecretString,
+    Api, ChatMessage, ChatRequest, ClientConfig, OpenAiClient, OpenAiError, Role, SecretString,
     StreamEvent,
 };
 
@@ -20,22 +23,31 @@ async fn main() {
     let client = OpenAiClient::new(config).expect("valid base URL");
     let key = SecretString::from("sk-proj-SdkCheckKeyNotReal0000000000abcd".to_string());
     for scenario in args {
+        let (api, model, marker) = match scenario.strip_prefix("responses:") {
+            Some(marker) => (Api::Responses, "gpt-5.4-mini", marker),
+            None if scenario.starts_with("responses-") => {
+                (Api::Responses, "gpt-5.4-mini", scenario.as_str())
+            }
+            None => (Api::ChatCompletions, "gpt-4o-mini", scenario.as_str()),
+        };
         let request = ChatRequest::streaming(
-            "gpt-4o-mini",
+            model,
             vec![ChatMessage {
                 role: Role::User,
-                content: format!("[mock:{scenario}]"),
+                content: format!("[mock:{marker}]"),
             }],
         );
         let (mut text, mut finish, mut usage, mut error) = (String::new(), None, None, None);
         let mut tools = Vec::new();
-        match client.stream_chat(Some(&key), &request, |_| {}).await {
+        match client.stream(Some(&key), api, &request, |_| {}).await {
             Err(e) => error = Some(describe(&e)),
             Ok(mut stream) => {
                 while let Some(event) = stream.next().await {
                     match event {
                         Ok(StreamEvent::Delta(t)) => text.push_str(&t),
                         Ok(StreamEvent::Finished(r)) => finish = Some(r.as_str().to_string()),
+                        // Compared through the final text; the SDK check reads no thinking.
+                        Ok(StreamEvent::Thinking(_)) => {}
                         Ok(StreamEvent::Usage(u)) => {
                             usage = Some(serde_json::json!([
                                 u.prompt_tokens,
@@ -57,6 +69,7 @@ async fn main() {
         }
         let line = serde_json::json!({
             "scenario": scenario,
+            "api": api,
             "text": text,
             "finish_reason": finish,
             "usage": usage,

@@ -17,6 +17,9 @@ pub enum ErrorKind {
     ContextTooLong,
     /// The model does not exist or this key cannot use it.
     ModelNotFound,
+    /// The model answers only on the Responses API, not on Chat Completions (404 "This is
+    /// not a chat model…"): the request belongs there.
+    ResponsesOnly,
     /// A request parameter this model does not accept.
     UnsupportedParameter,
     /// Any other request the API refused (4xx).
@@ -149,6 +152,11 @@ pub(crate) fn classify_detail(status: Option<u16>, detail: &ApiErrorDetail) -> E
         "unsupported_parameter" | "unsupported_value" => return ErrorKind::UnsupportedParameter,
         "rate_limit_exceeded" => return ErrorKind::RateLimited,
         _ => {}
+    }
+    // The API gives this refusal no code: its words are the only sign.
+    let message = detail.message.as_deref().unwrap_or("");
+    if status == Some(404) && message.contains("not a chat model") {
+        return ErrorKind::ResponsesOnly;
     }
     match status {
         Some(401) => ErrorKind::InvalidKey,

@@ -15,6 +15,9 @@ use crate::{Api, ChatChunk, FinishReason, OpenAiError, ToolCall, Usage};
 #[derive(Debug, Clone, PartialEq)]
 pub enum StreamEvent {
     Delta(String),
+    /// Responses: a piece of the model's summary of its reasoning, before or between the
+    /// pieces of the reply.
+    Thinking(String),
     Finished(FinishReason),
     Usage(Usage),
 }
@@ -32,7 +35,7 @@ pub const MAX_REASONING_ITEMS: usize = 128;
 pub const MAX_REASONING_ITEM_BYTES: usize = 1 << 20;
 
 /// A reasoning item of a Responses reply: opaque, kept to be sent back on the next turn.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReasoningItem {
     pub id: String,
     pub encrypted_content: String,
@@ -281,6 +284,9 @@ impl ChatStream {
                     return Err(OpenAiError::TooLarge("the model's reasoning"));
                 }
                 self.thinking.push_str(&delta);
+                if !delta.is_empty() {
+                    self.pending.push_back(StreamEvent::Thinking(delta));
+                }
             }
             ResponsesEvent::OutputItemDone { item } => self.finished_item(item)?,
             ResponsesEvent::Completed { response } => self.end(FinishReason::Stop, response),

@@ -328,6 +328,15 @@ BEGIN
 END;
 "#,
         ),
+        M::up(
+            r#"
+-- A reply's API ('chat' or 'responses'), the model's summary of its reasoning (shown as
+-- "Thinking"), and its reasoning items as JSON (opaque; a later turn sends them back).
+ALTER TABLE messages ADD COLUMN endpoint TEXT;
+ALTER TABLE messages ADD COLUMN thinking TEXT;
+ALTER TABLE messages ADD COLUMN reasoning_items TEXT;
+"#,
+        ),
     ])
 });
 

@@ -115,6 +115,12 @@ pub struct Message {
     pub error_message: Option<String>,
     pub created_at: EpochMillis,
     pub updated_at: EpochMillis,
+    /// A reply's API: `chat` or `responses` (none for older replies and user messages).
+    pub endpoint: Option<String>,
+    /// The model's summary of its reasoning, when it gave one.
+    pub thinking: Option<String>,
+    /// The reply's reasoning items as JSON, kept to be sent back; never shown.
+    pub reasoning_items: Option<String>,
 }
 
 /// How an assistant message ended.

@@ -16,7 +16,8 @@ pub struct Store {
 }
 
 pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, parent_id, role, content, status, \
-    finish_reason, model, error_code, error_message, created_at, updated_at";
+    finish_reason, model, error_code, error_message, created_at, updated_at, endpoint, thinking, \
+    reasoning_items";
 pub(crate) const CONVERSATION_COLUMNS: &str = "id, title, model, system_prompt, current_leaf_id, \
     created_at, updated_at, pinned_at, deleted_at, temperature, top_p, max_output_tokens, \
     presence_penalty, frequency_penalty";
@@ -295,6 +296,34 @@ impl Store {
         Ok(())
     }
 
+    /// Saves the model's summary of its reasoning so far into a reply still streaming.
+    pub fn save_partial_thinking(&self, id: i64, thinking: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE messages SET thinking = ?2 WHERE id = ?1 AND status = 'streaming'",
+            params![id, thinking],
+        )?;
+        Ok(())
+    }
+
+    /// Records how a reply was written: its API, the model's summary of its reasoning
+    /// and its reasoning items (JSON).
+    pub fn set_reply_details(
+        &self,
+        id: i64,
+        endpoint: &str,
+        thinking: Option<&str>,
+        reasoning_items: Option<&str>,
+    ) -> Result<()> {
+        let changed = self.conn.execute(
+            "UPDATE messages SET endpoint = ?2, thinking = ?3, reasoning_items = ?4 WHERE id = ?1",
+            params![id, endpoint, thinking, reasoning_items],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoMessage(id));
+        }
+        Ok(())
+    }
+
     /// Gives a reply its final text and status.
     pub fn finish_reply(
         &self,
@@ -506,5 +535,8 @@ pub(crate) fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Result<Message>>
         error_message: r.get(9)?,
         created_at: r.get(10)?,
         updated_at: r.get(11)?,
+        endpoint: r.get(12)?,
+        thinking: r.get(13)?,
+        reasoning_items: r.get(14)?,
     }))
 }

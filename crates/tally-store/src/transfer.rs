@@ -96,8 +96,9 @@ impl Store {
         {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO messages (conversation_id, parent_id, role, content, status,
-                     finish_reason, model, error_code, error_message, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                     finish_reason, model, error_code, error_message, created_at, updated_at,
+                     endpoint, thinking, reasoning_items)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )?;
             for m in &tree.messages {
                 let parent = match m.parent_id {
@@ -121,6 +122,9 @@ impl Store {
                     m.error_message,
                     m.created_at,
                     m.updated_at,
+                    m.endpoint,
+                    m.thinking,
+                    m.reasoning_items,
                 ])?;
                 new_ids.insert(m.id, tx.last_insert_rowid());
             }

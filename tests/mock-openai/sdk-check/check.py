@@ -154,8 +154,81 @@ def _():
     raise AssertionError("accepted")
 
 
+def responses_events(marker, accumulate):
+    """The SDK's typed events of a Responses scenario: through the `responses.stream()`
+    helper, which also rebuilds the whole response and refuses a stream whose events do
+    not fit together, or (`accumulate=False`) as the plain event stream."""
+    request = dict(
+        model="gpt-5.4-mini",
+        input=[{"role": "user", "content": f"[mock:{marker}]"}],
+        store=False,
+        include=["reasoning.encrypted_content"],
+    )
+    if not accumulate:
+        yield from client().responses.create(stream=True, **request)
+        return
+    with client().responses.stream(**request) as events:
+        yield from events
+
+
+def responses_parse(scenario, marker, accumulate):
+    """A Responses scenario read with the SDK, in the shape tally-openai's
+    parse_scenarios example prints."""
+    text, finish, usage, error = "", None, None, None
+    try:
+        for event in responses_events(marker, accumulate):
+            if event.type == "response.output_text.delta":
+                text += event.delta
+            elif event.type == "error":
+                error = [None, event.code]
+                break
+            elif event.type == "response.failed":
+                error = [None, event.response.error.code if event.response.error else None]
+                break
+            elif event.type in ("response.completed", "response.incomplete"):
+                done = event.response
+                details = done.incomplete_details
+                if event.type == "response.completed":
+                    finish = "stop"
+                elif details and details.reason == "content_filter":
+                    finish = "content_filter"
+                else:
+                    finish = "length"
+                u = done.usage
+                if u:
+                    usage = [
+                        u.input_tokens,
+                        u.output_tokens,
+                        u.total_tokens,
+                        u.input_tokens_details.cached_tokens or 0,
+                        u.output_tokens_details.reasoning_tokens or 0,
+                    ]
+    except openai.APIStatusError as e:
+        error = [e.status_code, e.code]
+    except openai.APIError as e:
+        error = [None, e.code] if e.body is not None else "dropped"
+    except Exception:
+        error = "dropped"
+    return {
+        "scenario": scenario,
+        "api": "responses",
+        "text": text,
+        "finish_reason": finish,
+        "usage": usage,
+        "tool_calls": [],
+        "error": error,
+    }
+
+
 def sdk_parse(scenario):
     """The same shape as tally-openai's parse_scenarios example prints."""
+    # The mock's own streams must satisfy the SDK's accumulating helper. The recorded ones
+    # are read as plain typed events: `responses-stream-error-event` has no
+    # `content_part.added` before its delta, which the helper cannot accumulate.
+    if scenario.startswith("responses:"):
+        return responses_parse(scenario, scenario.removeprefix("responses:"), True)
+    if scenario.startswith("responses-"):
+        return responses_parse(scenario, scenario, False)
     text, finish, usage, tools, error = "", None, None, {}, None
     try:
         for chunk in stream(f"[mock:{scenario}]"):
@@ -187,6 +260,7 @@ def sdk_parse(scenario):
         error = "dropped"
     return {
         "scenario": scenario,
+        "api": "chat_completions",
         "text": text,
         "finish_reason": finish,
         "usage": usage,

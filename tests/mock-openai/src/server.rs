@@ -17,6 +17,8 @@ use tokio::sync::{Notify, oneshot};
 
 use crate::wire::{WireFile, wire_file};
 
+mod responses;
+
 const DEFAULT_REPLY: &str = "Hello! I am the **mock** OpenAI server.\n\n\
 Here is what I can do:\n\n\
 - stream a reply in small pieces\n\
@@ -53,9 +55,20 @@ impl Default for MockConfig {
     }
 }
 
-/// A chat request as the server received it (without the key).
+/// A chat request as the server received it (without the key). A Responses request is
+/// kept in the same form: its `instructions` as a system message, its input messages as
+/// messages, `max_output_tokens` as `max_completion_tokens`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ReceivedRequest {
+    /// It came to `POST /v1/responses`.
+    #[serde(skip)]
+    pub responses: bool,
+    /// Responses: whether OpenAI was asked to keep it (`store`; the API's default is yes).
+    #[serde(skip)]
+    pub store: Option<bool>,
+    /// Responses: what the reply should carry back (`include`).
+    #[serde(skip)]
+    pub include: Vec<String>,
     pub model: String,
     pub messages: Vec<ReceivedMessage>,
     #[serde(default)]
@@ -163,6 +176,7 @@ impl MockServer {
         });
         let app = Router::new()
             .route("/v1/chat/completions", post(chat))
+            .route("/v1/responses", post(responses::respond))
             .route("/v1/models", get(models))
             // Not OpenAI's: for benchmarks that compare the app's clock with the server's.
             .route("/_mock/first-content-sent", get(first_content_sent))
@@ -304,80 +318,105 @@ async fn chat(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
         .map(str::to_string)
         .or_else(|| marker_in(&request));
     let step = scenario.map(|s| step_for(&shared, &s));
-    // Reasoning models refuse what the real API refuses them.
-    let step = match (step, refusal_for(&request)) {
+    // Reasoning models refuse what the real API refuses them; the Responses API's models
+    // are not served here at all.
+    let refusal = if responses::only_on_responses(&request.model) {
+        Some("error-404-responses-only-model")
+    } else {
+        refusal_for(&request)
+    };
+    let step = match (step, refusal) {
         (None | Some(Step::Ok), Some(refusal)) => Some(Step::Wire(refusal.to_string())),
         (step, _) => step,
     };
+    if !request.stream && matches!(step, None | Some(Step::Ok)) {
+        return completion(&shared, &request);
+    }
+    answer(&shared, &request, step.unwrap_or(Step::Ok))
+}
+
+/// A reply to `request` as `step` says, in the stream shape of the API it came to.
+fn answer(shared: &Arc<Shared>, request: &ReceivedRequest, step: Step) -> Response {
+    let generated = if request.responses {
+        responses::generated
+    } else {
+        generated
+    };
     let plain = Generated::plain(shared.config.delay);
     match step {
-        None | Some(Step::Ok) if !request.stream => completion(&shared, &request),
-        None | Some(Step::Ok) => generated(&shared, &request, plain),
-        Some(Step::Stall) => generated(
-            &shared,
-            &request,
+        Step::Ok => generated(shared, request, plain),
+        Step::Stall => generated(
+            shared,
+            request,
             Generated {
                 stall: Stall::AfterTwoChunks,
                 ..plain
             },
         ),
-        Some(Step::Silent) => generated(
-            &shared,
-            &request,
+        Step::Silent => generated(
+            shared,
+            request,
             Generated {
                 stall: Stall::AfterRole,
                 ..plain
             },
         ),
-        Some(Step::DropAfter(n)) => generated(
-            &shared,
-            &request,
+        Step::DropAfter(n) => generated(
+            shared,
+            request,
             Generated {
                 drop_after: Some(n),
                 ..plain
             },
         ),
-        Some(Step::Garbage) => generated(
-            &shared,
-            &request,
+        Step::Garbage => generated(
+            shared,
+            request,
             Generated {
                 garbage_after: Some(2),
                 ..plain
             },
         ),
-        Some(Step::Echo) => generated(
-            &shared,
-            &request,
+        Step::Echo => generated(
+            shared,
+            request,
             Generated {
-                reply: echoed(&request),
+                reply: echoed(request),
                 ..plain
             },
         ),
-        Some(Step::Slow(ms)) => generated(
-            &shared,
-            &request,
+        Step::Slow(ms) => generated(
+            shared,
+            request,
             Generated {
                 delay: Duration::from_millis(ms),
                 ..plain
             },
         ),
-        Some(Step::RetryAfter(seconds)) => rate_limited_for(seconds.to_string()),
-        Some(Step::RetryAfterRaw(value)) => rate_limited_for(value),
-        Some(Step::EndlessLine) => hostile::endless_line(),
-        Some(Step::EndlessReply) => hostile::endless_reply(&request.model),
-        Some(Step::HugeError) => hostile::huge_error(),
-        Some(Step::EndlessError) => hostile::endless_error(),
-        Some(Step::Redirect) => hostile::redirect(),
-        Some(Step::Usage(usage)) => generated(
-            &shared,
-            &request,
+        Step::RetryAfter(seconds) => rate_limited_for(seconds.to_string()),
+        Step::RetryAfterRaw(value) => rate_limited_for(value),
+        Step::EndlessLine => hostile::endless_line(),
+        Step::EndlessReply => hostile::endless_reply(&request.model),
+        Step::HugeError => hostile::huge_error(),
+        Step::EndlessError => hostile::endless_error(),
+        Step::Redirect => hostile::redirect(),
+        Step::Usage(usage) => generated(
+            shared,
+            request,
             Generated {
                 usage: Some(usage),
                 ..plain
             },
         ),
-        Some(Step::Wire(name)) => match wire_file(&name) {
-            Some(file) if file.is_stream() => replay_stream(&shared, file),
+        Step::Wire(name) => match wire_file(&name) {
+            // A stream answers only on the API whose stream it is.
+            Some(file)
+                if file.is_stream()
+                    && responses::is_responses_stream(&name) != request.responses =>
+            {
+                invalid_body(&format!("{name} is not a stream of this endpoint"))
+            }
+            Some(file) if file.is_stream() => replay_stream(shared, file),
             Some(file) => replay_whole(&file),
             None => invalid_body(&format!("unknown mock scenario {name}")),
         },

@@ -51,6 +51,10 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../wire/error-404-model.http"),
     ),
     (
+        "error-404-responses-only-model",
+        include_str!("../wire/error-404-responses-only-model.http"),
+    ),
+    (
         "error-429-insufficient-quota",
         include_str!("../wire/error-429-insufficient-quota.http"),
     ),
@@ -69,6 +73,34 @@ const FILES: &[(&str, &str)] = &[
     ),
     ("error-503", include_str!("../wire/error-503.http")),
     ("models", include_str!("../wire/models.http")),
+    (
+        "responses-stream-basic",
+        include_str!("../wire/responses-stream-basic.http"),
+    ),
+    (
+        "responses-stream-error-event",
+        include_str!("../wire/responses-stream-error-event.http"),
+    ),
+    (
+        "responses-stream-failed",
+        include_str!("../wire/responses-stream-failed.http"),
+    ),
+    (
+        "responses-stream-function-call",
+        include_str!("../wire/responses-stream-function-call.http"),
+    ),
+    (
+        "responses-stream-incomplete",
+        include_str!("../wire/responses-stream-incomplete.http"),
+    ),
+    (
+        "responses-stream-reasoning-summary",
+        include_str!("../wire/responses-stream-reasoning-summary.http"),
+    ),
+    (
+        "responses-stream-web-search",
+        include_str!("../wire/responses-stream-web-search.http"),
+    ),
     ("stream-basic", include_str!("../wire/stream-basic.http")),
     (
         "stream-error-midstream",

@@ -153,6 +153,8 @@ class Engine {
       costNanos: role === "assistant" ? 42_000 : null,
       priceUnknown: false,
       siblingIds: [],
+      endpoint: role === "assistant" ? "chat" : null,
+      thinking: null,
     };
   }
 
@@ -413,7 +415,14 @@ class Engine {
       completionTokens: 60,
       reasoningTokens: 0,
     });
-    post({ type: "done", status, finishReason: "stop", cost: 42_000, estimated: false });
+    post({
+      type: "done",
+      status,
+      finishReason: "stop",
+      cost: 42_000,
+      estimated: false,
+      endpoint: "chat",
+    });
     window.__TAURI_INTERNALS__.runCallback(channel.id, { index: index++, end: true });
     void emit("spend_updated", this.spend());
   }

@@ -9,6 +9,7 @@ mod history;
 mod keys;
 mod kill;
 mod redo;
+mod responses;
 mod scenarios;
 mod send;
 mod settings;

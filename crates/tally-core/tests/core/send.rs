@@ -34,6 +34,7 @@ async fn a_reply_streams_in_and_is_saved_with_its_cost() {
         finish_reason,
         cost,
         estimated,
+        endpoint,
     } = events.last()
     else {
         panic!("{:?}", events.last())
@@ -41,6 +42,7 @@ async fn a_reply_streams_in_and_is_saved_with_its_cost() {
     assert_eq!(status, MessageStatus::Complete);
     assert_eq!(finish_reason.as_deref(), Some("stop"));
     assert!(!estimated);
+    assert_eq!(endpoint, "chat");
 
     // The request asked for usage; the ledger holds exactly the cost from it.
     assert!(server.requests()[0].stream_options.unwrap().include_usage);

@@ -24,6 +24,7 @@ fn classify_every_recorded_error() {
         ),
         ("error-401-invalid-key", ErrorKind::InvalidKey),
         ("error-404-model", ErrorKind::ModelNotFound),
+        ("error-404-responses-only-model", ErrorKind::ResponsesOnly),
         ("error-429-insufficient-quota", ErrorKind::QuotaExhausted),
         ("error-429-rate-limit", ErrorKind::RateLimited),
         ("error-429-spend-limit", ErrorKind::QuotaExhausted),

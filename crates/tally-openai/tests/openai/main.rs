@@ -3,6 +3,7 @@
 mod errors;
 mod hostile;
 mod parsing;
+mod responses;
 mod retries;
 mod streaming;
 

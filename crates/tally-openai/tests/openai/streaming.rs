@@ -24,6 +24,7 @@ async fn drain(
             }
             Ok(StreamEvent::Finished(r)) => finish = Some(r),
             Ok(StreamEvent::Usage(u)) => usage = Some(u),
+            Ok(StreamEvent::Thinking(t)) => panic!("Chat Completions brought thinking: {t}"),
             Err(e) => return (text, finish, usage, Some(e), deltas),
         }
     }

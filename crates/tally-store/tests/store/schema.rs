@@ -65,6 +65,7 @@ const DATA_AT_VERSION: &[&str] = &[
          VALUES (4, 'Imported at v7', 'gpt-4o', 8, 8, 'chatgpt:abc');",
     "INSERT INTO settings (key, value) VALUES ('written_at', 'v8');",
     "INSERT INTO settings (key, value) VALUES ('written_at_v9', 'v9');",
+    "INSERT INTO settings (key, value) VALUES ('written_at_v10', 'v10');",
 ];
 
 /// Rows an import of an earlier version could write (a negative cost, a cost that would
@@ -146,7 +147,13 @@ fn upgrades_from_every_earlier_version_with_data() {
             latest,
             "from v{from}"
         );
-        assert_eq!(store.current_branch(1).unwrap()[0].content, "hello from v1");
+        let first = &store.current_branch(1).unwrap()[0];
+        assert_eq!(first.content, "hello from v1");
+        // Messages from before Responses have no API, thinking or reasoning items.
+        assert_eq!(
+            (&first.endpoint, &first.thinking, &first.reasoning_items),
+            (&None, &None, &None)
+        );
         let rows = store.usage_rows().unwrap();
         assert_eq!(rows.len(), 3, "from v{from}");
         // Rows from before cache writes were reported wrote none.

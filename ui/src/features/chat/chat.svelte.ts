@@ -356,6 +356,8 @@ export class ChatState {
           costNanos: null,
           priceUnknown: false,
           siblingIds: [],
+          endpoint: null,
+          thinking: null,
         };
         const reply = {
           ...base,
@@ -431,6 +433,13 @@ export class ChatState {
           this.#frame ??= requestAnimationFrame(() => this.flush());
         }
         break;
+      case "thinking": {
+        // The model's summary of its reasoning: shown as it comes, in the reply's
+        // "Thinking" part, without waiting for a frame (it is far less frequent than text).
+        const reply = this.reply();
+        if (reply) reply.thinking = (reply.thinking ?? "") + event.text;
+        break;
+      }
       case "done": {
         this.retry = null;
         this.flush();
@@ -439,6 +448,7 @@ export class ChatState {
           this.announcement = reply.content;
           reply.status = event.status;
           reply.finishReason = event.finishReason;
+          reply.endpoint = event.endpoint;
           if (event.cost !== null) reply.costNanos = (reply.costNanos ?? 0) + event.cost;
           else reply.priceUnknown = true;
         }

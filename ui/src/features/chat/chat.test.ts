@@ -17,6 +17,26 @@ function started(state: ChatState) {
 }
 
 describe("ChatState", () => {
+  it("shows a reply's thinking as it streams, and its API once it is done", () => {
+    const state = newChatState();
+    started(state);
+    state.apply({ type: "thinking", text: "**Checking** " });
+    state.apply({ type: "thinking", text: "the dates" });
+    expect(state.messages[1].thinking).toBe("**Checking** the dates");
+    state.apply({ type: "delta", text: "Monday." });
+    state.apply({
+      type: "done",
+      status: "complete",
+      finishReason: "stop",
+      cost: 10,
+      estimated: false,
+      endpoint: "responses",
+    });
+    expect(state.messages[1].content).toBe("Monday.");
+    expect(state.messages[1].endpoint).toBe("responses");
+    expect(state.messages[1].thinking).toBe("**Checking** the dates");
+  });
+
   it("builds the exchange from events; the composer gives up the message once it is saved", () => {
     const { chat: state, history } = chatWithHistory();
     started(state);
@@ -52,6 +72,7 @@ describe("ChatState", () => {
       finishReason: "stop",
       cost: 10,
       estimated: false,
+      endpoint: "chat",
     });
     expect(state.messages[1].status).toBe("complete");
     expect(state.draft).toBe("And then?");
@@ -124,7 +145,14 @@ describe("ChatState", () => {
     });
     expect(state.messages.map((m) => m.id)).toEqual([1, 3]);
     state.apply({ type: "delta", text: "Whole" });
-    state.apply({ type: "done", status: "stopped", finishReason: null, cost: 1, estimated: true });
+    state.apply({
+      type: "done",
+      status: "stopped",
+      finishReason: null,
+      cost: 1,
+      estimated: true,
+      endpoint: "chat",
+    });
     expect(state.draft).toBe("typing the next question");
 
     state.apply({
@@ -147,6 +175,7 @@ describe("ChatState", () => {
       finishReason: "stop",
       cost: 1,
       estimated: false,
+      endpoint: "chat",
     });
     expect(state.redo).toEqual({ retry: false, continue: false });
   });

@@ -48,6 +48,8 @@ export function message(
     costNanos: null,
     priceUnknown: false,
     siblingIds: [],
+    endpoint: role === "assistant" ? "chat" : null,
+    thinking: null,
     ...extra,
   };
 }

@@ -118,6 +118,26 @@ describe("the message tree in ChatState", () => {
 });
 
 describe("Message actions", () => {
+  it("a reply's thinking is a folded part above it, rendered safely, and its API is marked", () => {
+    render(Message, {
+      message: message(2, "assistant", "Monday.", {
+        endpoint: "responses",
+        thinking: "**Checking** the dates <img src=x onerror=alert(1)>",
+      }),
+    });
+    const thinking = screen.getByTestId("message-thinking") as HTMLDetailsElement;
+    expect(thinking.open).toBe(false);
+    expect(thinking.querySelector("strong")?.textContent).toBe("Checking");
+    expect(thinking.querySelector("img[onerror]")).toBeNull();
+    expect(screen.getByTestId("message").dataset.endpoint).toBe("responses");
+  });
+
+  it("a reply without thinking has no such part", () => {
+    render(Message, { message: message(2, "assistant", "Hi.") });
+    expect(screen.queryByTestId("message-thinking")).toBeNull();
+    expect(screen.getByTestId("message").dataset.endpoint).toBe("chat");
+  });
+
   it("the ‹ 2/3 › switcher moves between versions", async () => {
     const onSwitch = vi.fn();
     render(Message, {

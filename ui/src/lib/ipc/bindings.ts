@@ -9,7 +9,7 @@ userText: string | null,
 /**
  * The oldest messages left out so the request fits the model's context window.
  */
-droppedMessages: number, } | { "type": "delta", text: string, } | { "type": "retrying", attempt: number, inMs: number, reason: string, } | { "type": "trimmed", 
+droppedMessages: number, } | { "type": "delta", text: string, } | { "type": "thinking", text: string, } | { "type": "retrying", attempt: number, inMs: number, reason: string, } | { "type": "trimmed", 
 /**
  * All the messages now left out (those of `Started` included).
  */
@@ -17,7 +17,11 @@ droppedMessages: number, } | { "type": "usage", promptTokens: number, cachedToke
 /**
  * nano-USD; `null` when the model's price is unknown.
  */
-cost: number | null, estimated: boolean, } | { "type": "failed", status: MessageStatus, code: ErrorCode, message: string, };
+cost: number | null, estimated: boolean, 
+/**
+ * The API that wrote the reply: `chat` or `responses`.
+ */
+endpoint: string, } | { "type": "failed", status: MessageStatus, code: ErrorCode, message: string, };
 
 export type StartKind = "send" | "retry" | "continue" | "edit" | "summary";
 
@@ -74,7 +78,15 @@ priceUnknown: boolean,
  * This message and its siblings (regenerated replies, edited versions), oldest
  * first, for the `‹ 2/3 ›` switcher; empty when it has none.
  */
-siblingIds: Array<number>, };
+siblingIds: Array<number>, 
+/**
+ * A reply's API: `chat` or `responses` (none for older replies).
+ */
+endpoint: string | null, 
+/**
+ * The model's summary of its reasoning, when it gave one.
+ */
+thinking: string | null, };
 
 export type ConversationView = { conversation: ConversationSummary, 
 /**

@@ -1,0 +1,194 @@
+//! Models served on the Responses API: asked there because the catalog says so, or
+//! because Chat Completions refused them, which is then remembered.
+
+use tally_core::ChatEvent;
+use tally_core::api::{LedgerQuery, MessageStatus, SendRequest};
+
+use crate::{Events, Setup, ask, mock};
+
+fn started(events: &Events) -> i64 {
+    match events.all()[0] {
+        ChatEvent::Started {
+            conversation_id, ..
+        } => conversation_id,
+        ref other => panic!("expected Started, got {other:?}"),
+    }
+}
+
+fn done(events: &Events) -> (MessageStatus, Option<i64>) {
+    match events.last() {
+        ChatEvent::Done { status, cost, .. } => (status, cost),
+        other => panic!("expected Done, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_model_the_catalog_serves_on_responses_is_asked_there_and_billed_at_its_price() {
+    let reply = "A considered answer from a pro model.";
+    let server = mock(reply, 6, 0).await;
+    let setup = Setup::new(&server);
+    let engine = setup.open();
+    let events = Events::default();
+    let request = SendRequest {
+        model: Some("gpt-5.5-pro".into()),
+        ..ask(None, "Think hard about this.")
+    };
+    engine.send(request, events.sink()).await.unwrap();
+    let (status, cost) = done(&events);
+    assert_eq!(status, MessageStatus::Complete);
+    assert_eq!(events.deltas().concat(), reply);
+    let received = server.requests();
+    assert_eq!(
+        received.len(),
+        1,
+        "no request went to Chat Completions first"
+    );
+    assert!(received[0].responses);
+    assert_eq!(received[0].store, Some(false), "nothing kept at OpenAI");
+    // The ledger bills what the server reported, at the catalog's gpt-5.5-pro price.
+    let rows = engine.ledger_page(&LedgerQuery::default()).unwrap();
+    let row = &rows[0];
+    let price = tally_spend::ModelCatalog::builtin()
+        .lookup("gpt-5.5-pro")
+        .unwrap()
+        .clone();
+    let billed = server.stats().usage_reported;
+    let expected = tally_spend::cost(
+        &tally_spend::TokenUsage {
+            prompt: billed.prompt,
+            cached_prompt: billed.cached,
+            cache_write: billed.cache_write,
+            completion: billed.completion,
+            reasoning: billed.reasoning,
+        },
+        &price,
+    );
+    assert_eq!((row.cost_nanos, cost), (Some(expected), Some(expected)));
+    assert!(row.reasoning_tokens > 0);
+}
+
+/// A model released after this version, whose name appears nowhere in the code: Chat
+/// Completions refuses it with the real 404, it is asked on Responses at once (the user
+/// sees one reply, metered in tokens at an unknown price), and from then on, across a
+/// restart, it goes straight to Responses.
+#[tokio::test]
+async fn a_model_chat_completions_refuses_is_switched_to_responses_and_remembered() {
+    let model = format!("gpt-{}-pro", std::process::id() % 1000 + 1000);
+    let server = mock("Hello from tomorrow's model.", 6, 0).await;
+    let setup = Setup::new(&server);
+    let engine = setup.open();
+    let events = Events::default();
+    let request = SendRequest {
+        model: Some(model.clone()),
+        ..ask(None, "Hello?")
+    };
+    engine.send(request, events.sink()).await.unwrap();
+    let (status, cost) = done(&events);
+    assert_eq!(status, MessageStatus::Complete);
+    assert_eq!(events.deltas().concat(), "Hello from tomorrow's model.");
+    assert_eq!(cost, None, "price unknown: metered in tokens");
+    let apis: Vec<bool> = server.requests().iter().map(|r| r.responses).collect();
+    assert_eq!(apis, [false, true]);
+    let rows = engine.ledger_page(&LedgerQuery::default()).unwrap();
+    assert_eq!(rows.len(), 1, "the refused request billed nothing");
+    assert!(rows[0].prompt_tokens > 0);
+
+    let conversation = started(&events);
+    drop(engine);
+    let engine = setup.open();
+    let again = Events::default();
+    engine
+        .send(ask(Some(conversation), "And again?"), again.sink())
+        .await
+        .unwrap();
+    assert_eq!(done(&again).0, MessageStatus::Complete);
+    let apis: Vec<bool> = server.requests().iter().map(|r| r.responses).collect();
+    assert_eq!(apis, [false, true, true], "remembered across a restart");
+    // The whole conversation went again: nothing is stored at OpenAI.
+    let last = server.requests().last().unwrap().clone();
+    let texts: Vec<&str> = last.messages.iter().map(|m| m.content.as_str()).collect();
+    assert_eq!(
+        texts,
+        ["Hello?", "Hello from tomorrow's model.", "And again?"]
+    );
+}
+
+/// A Responses reply cut by the output limit (`response.incomplete`, reason
+/// `max_output_tokens`) is a length cut: its text is kept and it can be continued.
+#[tokio::test]
+async fn an_incomplete_responses_reply_is_a_length_cut() {
+    let server = mock("unused", 6, 0).await;
+    let setup = Setup::new(&server);
+    let engine = setup.open();
+    let events = Events::default();
+    let request = SendRequest {
+        model: Some("gpt-5.5-pro".into()),
+        ..ask(None, "[mock:responses-stream-incomplete] Tell me a story")
+    };
+    engine.send(request, events.sink()).await.unwrap();
+    let ChatEvent::Done {
+        status,
+        finish_reason,
+        ..
+    } = events.last()
+    else {
+        panic!("{:?}", events.last())
+    };
+    assert_eq!(status, MessageStatus::Complete);
+    assert_eq!(finish_reason.as_deref(), Some("length"));
+    assert_eq!(
+        events.deltas().concat(),
+        "Once upon a time in a small town by the sea, there"
+    );
+}
+
+/// The model's summary of its reasoning streams as `Thinking` events, is saved with the
+/// reply with its API and reasoning items, and is shown when the conversation opens again;
+/// a Chat Completions reply has none.
+#[tokio::test]
+async fn a_replys_thinking_streams_and_is_saved_with_it() {
+    let server = mock("A plain reply.", 6, 0).await;
+    let setup = Setup::new(&server);
+    let engine = setup.open();
+    let events = Events::default();
+    let request = SendRequest {
+        model: Some("gpt-5.5-pro".into()),
+        ..ask(
+            None,
+            "[mock:responses-stream-reasoning-summary] Which weekday?",
+        )
+    };
+    engine.send(request, events.sink()).await.unwrap();
+    let thinking: String = events
+        .all()
+        .into_iter()
+        .filter_map(|e| match e {
+            ChatEvent::Thinking { text } => Some(text),
+            _ => None,
+        })
+        .collect();
+    let expected = "**Checking the dates**\n\nThe user asks which weekday 1 March 2027 falls on.";
+    assert_eq!(thinking, expected);
+    let conversation = started(&events);
+    let chat = Events::default();
+    engine
+        .send(
+            SendRequest {
+                model: Some("gpt-4o-mini".into()),
+                ..ask(None, "And on Chat Completions?")
+            },
+            chat.sink(),
+        )
+        .await
+        .unwrap();
+    drop(engine);
+    let engine = setup.open();
+    let view = engine.conversation_get(conversation).unwrap();
+    let reply = &view.messages[1];
+    assert_eq!(reply.content, "1 March 2027 is a Monday.");
+    assert_eq!(reply.thinking.as_deref(), Some(expected));
+    assert_eq!(reply.endpoint.as_deref(), Some("responses"));
+    let plain = engine.conversation_get(started(&chat)).unwrap();
+    assert_eq!(plain.messages[1].endpoint.as_deref(), Some("chat"));
+    assert_eq!(plain.messages[1].thinking, None);
+}

@@ -1,0 +1,268 @@
+//! The Responses API against the mock: the shared transcripts replayed byte for byte, and
+//! generated streams in the same shapes with the faults of Chat Completions.
+
+use std::time::Duration;
+
+use mock_openai::MockConfig;
+use tally_openai::{
+    Api, ChatStream, ClientConfig, ErrorKind, FinishReason, OpenAiClient, OpenAiError, StreamEvent,
+    Usage,
+};
+
+use crate::{ask, client, key, server};
+
+/// Everything a stream brought, and the error that ended it.
+#[derive(Debug, Default)]
+struct Drained {
+    text: String,
+    thinking: String,
+    finish: Option<FinishReason>,
+    usage: Option<Usage>,
+    error: Option<OpenAiError>,
+}
+
+async fn drain(stream: &mut ChatStream) -> Drained {
+    let mut drained = Drained::default();
+    while let Some(event) = stream.next().await {
+        match event {
+            Ok(StreamEvent::Delta(text)) => drained.text.push_str(&text),
+            Ok(StreamEvent::Thinking(text)) => drained.thinking.push_str(&text),
+            Ok(StreamEvent::Finished(reason)) => drained.finish = Some(reason),
+            Ok(StreamEvent::Usage(usage)) => drained.usage = Some(usage),
+            Err(error) => {
+                drained.error = Some(error);
+                break;
+            }
+        }
+    }
+    drained
+}
+
+async fn stream_of(client: &OpenAiClient, model: &str, text: &str) -> ChatStream {
+    let mut request = ask(text);
+    request.model = model.into();
+    client
+        .stream(Some(&key()), Api::Responses, &request, |_| {})
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_generated_reply_streams_in_pieces_and_nothing_is_stored() {
+    let reply = "Hello over Responses! Привет 👋 — in several pieces.";
+    let server = server(MockConfig {
+        reply: reply.into(),
+        chunk_chars: 5,
+        delay: Duration::ZERO,
+        ..Default::default()
+    })
+    .await;
+    let mut stream = stream_of(&client(&server), "gpt-5.4-mini", "hi").await;
+    assert_eq!(stream.api(), Api::Responses);
+    let drained = drain(&mut stream).await;
+    assert!(drained.error.is_none(), "{:?}", drained.error);
+    assert_eq!(drained.text, reply);
+    assert_eq!(drained.finish, Some(FinishReason::Stop));
+    let usage = drained.usage.expect("usage in response.completed");
+    assert!(usage.prompt_tokens > 0 && usage.reasoning_tokens() > 0);
+    // A reasoning model's item comes back with its encrypted content, to send again.
+    assert_eq!(stream.reasoning_items().len(), 1);
+    assert!(!stream.reasoning_items()[0].encrypted_content.is_empty());
+    let received = &server.requests()[0];
+    assert!(received.responses);
+    assert_eq!(received.store, Some(false));
+    assert_eq!(received.include, ["reasoning.encrypted_content"]);
+    assert_eq!(server.stats().streams_completed, 1);
+}
+
+/// Each shared transcript: (name, text, finish reason, error kind, usage as
+/// (input, cached, cache writes, output, reasoning), reasoning items, web searches).
+#[tokio::test]
+async fn every_recorded_responses_stream_reads_as_the_api_meant_it() {
+    type Case = (
+        &'static str,
+        &'static str,
+        Option<FinishReason>,
+        Option<ErrorKind>,
+        Option<(u64, u64, u64, u64, u64)>,
+        usize,
+        u32,
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "responses-stream-basic",
+            "Hello! How can I help you today? Привет 👋",
+            Some(FinishReason::Stop),
+            None,
+            Some((31, 0, 0, 77, 64)),
+            1,
+            0,
+        ),
+        (
+            "responses-stream-reasoning-summary",
+            "1 March 2027 is a Monday.",
+            Some(FinishReason::Stop),
+            None,
+            Some((2140, 2048, 0, 412, 380)),
+            1,
+            0,
+        ),
+        (
+            "responses-stream-web-search",
+            "Tram 28 runs every 10–12 minutes from about 06:00 to 23:00 ([carris.pt](https://www.carris.pt/)).",
+            Some(FinishReason::Stop),
+            None,
+            Some((8412, 0, 8192, 96, 0)),
+            0,
+            1,
+        ),
+        (
+            "responses-stream-function-call",
+            "",
+            Some(FinishReason::Stop),
+            None,
+            Some((118, 0, 0, 40, 18)),
+            1,
+            0,
+        ),
+        (
+            "responses-stream-incomplete",
+            "Once upon a time in a small town by the sea, there",
+            Some(FinishReason::Length),
+            None,
+            Some((22, 0, 0, 16, 0)),
+            0,
+            0,
+        ),
+        (
+            "responses-stream-failed",
+            "The first part of the answer",
+            None,
+            Some(ErrorKind::ServerError),
+            None,
+            0,
+            0,
+        ),
+        (
+            "responses-stream-error-event",
+            "Partial",
+            None,
+            Some(ErrorKind::ServerError),
+            None,
+            0,
+            0,
+        ),
+    ];
+    let recorded = mock_openai::wire_names()
+        .filter(|n| n.starts_with("responses-stream-"))
+        .count();
+    assert_eq!(recorded, cases.len(), "a recorded stream has no case");
+    let server = server(MockConfig {
+        delay: Duration::ZERO,
+        ..Default::default()
+    })
+    .await;
+    let client = client(&server);
+    for (name, text, finish, error, usage, items, searches) in cases {
+        let mut stream = stream_of(&client, "gpt-5.4-mini", &format!("[mock:{name}]")).await;
+        let drained = drain(&mut stream).await;
+        assert_eq!(drained.text, text, "{name}");
+        assert_eq!(drained.finish, finish, "{name}");
+        assert_eq!(
+            drained.error.as_ref().map(OpenAiError::kind),
+            error,
+            "{name}"
+        );
+        let counts = drained.usage.map(|u| {
+            (
+                u.prompt_tokens,
+                u.cached_tokens(),
+                u.cache_write_tokens(),
+                u.completion_tokens,
+                u.reasoning_tokens(),
+            )
+        });
+        assert_eq!(counts, usage, "{name}");
+        assert_eq!(stream.reasoning_items().len(), items, "{name}");
+        assert_eq!(stream.web_searches(), searches, "{name}");
+    }
+    let mut summary = stream_of(
+        &client,
+        "gpt-5.4-mini",
+        "[mock:responses-stream-reasoning-summary]",
+    )
+    .await;
+    let streamed = drain(&mut summary).await;
+    let thinking = "**Checking the dates**\n\nThe user asks which weekday 1 March 2027 falls on.";
+    assert_eq!(streamed.thinking, thinking, "streamed as it came");
+    assert_eq!(summary.thinking(), thinking);
+}
+
+#[tokio::test]
+async fn chat_completions_refuses_a_responses_only_model_with_the_real_404() {
+    let server = server(MockConfig::default()).await;
+    let mut request = ask("hello");
+    request.model = "gpt-5.5-pro".into();
+    let error = client(&server)
+        .stream_chat(Some(&key()), &request, |_| {})
+        .await
+        .err()
+        .expect("refused");
+    assert_eq!(error.kind(), ErrorKind::ResponsesOnly);
+    // The same model over Responses answers.
+    let mut stream = stream_of(&client(&server), "gpt-5.5-pro", "hello").await;
+    assert!(drain(&mut stream).await.error.is_none());
+}
+
+/// The faults of Chat Completions, over Responses: a retried rate limit, a dropped
+/// connection, a line that is not JSON, and silence, each ending as it should with the
+/// text that came before it kept.
+#[tokio::test]
+async fn the_fault_matrix_holds_for_responses() {
+    let server = server(MockConfig {
+        reply: "one two three four five six seven".into(),
+        chunk_chars: 4,
+        // Pieces a moment apart, so the headers are out before a connection breaks.
+        delay: Duration::from_millis(5),
+        ..Default::default()
+    })
+    .await;
+    let retrying = crate::quick_retrying_client(&server);
+    let mut stream = stream_of(&retrying, "gpt-4o-mini", "[mock:error-429-rate-limit*1] hi").await;
+    assert_eq!(
+        drain(&mut stream).await.text,
+        "one two three four five six seven"
+    );
+
+    let client = client(&server);
+    let dropped = drain(&mut stream_of(&client, "gpt-4o-mini", "[mock:drop-after:2]").await).await;
+    assert_eq!(dropped.text, "one two ");
+    assert!(
+        matches!(dropped.error, Some(OpenAiError::Dropped)),
+        "{dropped:?}"
+    );
+
+    let garbage = drain(&mut stream_of(&client, "gpt-4o-mini", "[mock:garbage]").await).await;
+    assert_eq!(garbage.text, "one two ");
+    assert_eq!(
+        garbage.error.map(|e| e.kind()),
+        Some(ErrorKind::InvalidResponse)
+    );
+
+    let mut config = ClientConfig::new(server.base_url());
+    config.idle_timeout = Duration::from_millis(200);
+    config.first_token_timeout = Duration::from_millis(200);
+    let impatient = OpenAiClient::new(config).unwrap();
+    let stalled = drain(&mut stream_of(&impatient, "gpt-4o-mini", "[mock:stall]").await).await;
+    assert_eq!(stalled.text, "one two ");
+    assert!(
+        matches!(stalled.error, Some(OpenAiError::Timeout(_))),
+        "{stalled:?}"
+    );
+    let silent = drain(&mut stream_of(&impatient, "gpt-5.4-mini", "[mock:silent]").await).await;
+    assert_eq!(silent.text, "");
+    assert!(
+        matches!(silent.error, Some(OpenAiError::Timeout(_))),
+        "{silent:?}"
+    );
+}

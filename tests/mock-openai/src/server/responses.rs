@@ -1,0 +1,323 @@
+//! `POST /v1/responses`: the Responses API, in the event shapes of the shared
+//! `responses-*` transcripts (named SSE events with a rising `sequence_number`, no
+//! `[DONE]`, usage in the final response object). Every scenario of Chat Completions is
+//! served here too; the recorded `responses-*` streams are replayed byte for byte.
+
+use serde_json::json;
+
+use super::*;
+
+/// A Responses request as far as the mock reads it.
+#[derive(Debug, Deserialize)]
+struct ReceivedResponses {
+    model: String,
+    #[serde(default)]
+    instructions: Option<String>,
+    #[serde(default)]
+    input: Input,
+    #[serde(default)]
+    stream: bool,
+    #[serde(default)]
+    store: Option<bool>,
+    #[serde(default)]
+    max_output_tokens: Option<u32>,
+    #[serde(default)]
+    temperature: Option<f32>,
+    #[serde(default)]
+    top_p: Option<f32>,
+    #[serde(default)]
+    include: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Input {
+    Text(String),
+    Items(Vec<InputItem>),
+}
+
+impl Default for Input {
+    fn default() -> Self {
+        Self::Items(Vec::new())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum InputItem {
+    Message {
+        role: String,
+        content: Content,
+    },
+    /// Reasoning items, function calls and their outputs: kept by the model, not read here.
+    Other(serde::de::IgnoredAny),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Content {
+    Text(String),
+    Parts(Vec<Part>),
+}
+
+#[derive(Debug, Deserialize)]
+struct Part {
+    #[serde(default)]
+    text: Option<String>,
+}
+
+impl ReceivedResponses {
+    fn into_request(self) -> ReceivedRequest {
+        let mut messages: Vec<ReceivedMessage> = self
+            .instructions
+            .map(|content| ReceivedMessage {
+                role: "system".into(),
+                content,
+            })
+            .into_iter()
+            .collect();
+        match self.input {
+            Input::Text(content) => messages.push(ReceivedMessage {
+                role: "user".into(),
+                content,
+            }),
+            Input::Items(items) => {
+                messages.extend(items.into_iter().filter_map(|item| match item {
+                    InputItem::Message { role, content } => Some(ReceivedMessage {
+                        role,
+                        content: match content {
+                            Content::Text(text) => text,
+                            Content::Parts(parts) => {
+                                parts.into_iter().filter_map(|p| p.text).collect()
+                            }
+                        },
+                    }),
+                    InputItem::Other(_) => None,
+                }))
+            }
+        }
+        ReceivedRequest {
+            responses: true,
+            store: self.store,
+            include: self.include,
+            model: self.model,
+            messages,
+            stream: self.stream,
+            stream_options: None,
+            max_tokens: None,
+            max_completion_tokens: self.max_output_tokens,
+            temperature: self.temperature,
+            top_p: self.top_p,
+            presence_penalty: None,
+            frequency_penalty: None,
+        }
+    }
+}
+
+/// Models OpenAI serves only on Responses (the mock's own knowledge: the pro and codex
+/// models), which Chat Completions refuses with `error-404-responses-only-model`.
+pub(super) fn only_on_responses(model: &str) -> bool {
+    let model = model.trim().rsplit('/').next().unwrap_or(model);
+    model.ends_with("-pro") || model.contains("-pro-") || model.contains("codex")
+}
+
+/// Whether the recorded transcript `name` is a Responses stream.
+pub(super) fn is_responses_stream(name: &str) -> bool {
+    name.starts_with("responses-")
+}
+
+pub(super) async fn respond(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    shared.chat_requests.fetch_add(1, Ordering::SeqCst);
+    shared.changed.notify_waiters();
+    if !authorized(&shared, &headers) {
+        return replay_whole(&wire_file("error-401-invalid-key").expect("recorded file"));
+    }
+    let request = match serde_json::from_slice::<ReceivedResponses>(&body) {
+        Ok(r) => r.into_request(),
+        Err(e) => return invalid_body(&e.to_string()),
+    };
+    shared.requests.lock().unwrap().push(request.clone());
+    if !request.stream {
+        return invalid_body("the mock serves the Responses API as a stream only");
+    }
+    let scenario = headers
+        .get("x-mock-scenario")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| marker_in(&request));
+    let step = scenario.map(|s| step_for(&shared, &s));
+    let step = match (step, refusal_for(&request)) {
+        (None | Some(Step::Ok), Some(refusal)) => Step::Wire(refusal.to_string()),
+        (step, _) => step.unwrap_or(Step::Ok),
+    };
+    answer(&shared, &request, step)
+}
+
+/// One named SSE event.
+fn event(kind: &str, sequence: &mut u64, mut data: serde_json::Value) -> String {
+    if let serde_json::Value::Object(fields) = &mut data {
+        let mut ordered = serde_json::Map::new();
+        ordered.insert("type".into(), kind.into());
+        ordered.insert("sequence_number".into(), (*sequence).into());
+        ordered.extend(std::mem::take(fields));
+        data = ordered.into();
+    }
+    *sequence += 1;
+    format!("event: {kind}\ndata: {data}\n\n")
+}
+
+/// A generated reply in the Responses API's event shapes (`responses-stream-basic.http`).
+pub(super) fn generated(
+    shared: &Arc<Shared>,
+    request: &ReceivedRequest,
+    how: Generated,
+) -> Response {
+    let n = shared.next_id.fetch_add(1, Ordering::SeqCst);
+    let id = format!("resp_mock{n:06}");
+    let message_id = format!("msg_mock{n:06}");
+    let request_id = format!("req_mock{n:024x}");
+    let model = served_model(&request.model);
+    let title = title_for(request);
+    let reply = title
+        .as_deref()
+        .or(how.reply.as_deref())
+        .unwrap_or(shared.config.reply.as_str());
+    let reasoning = is_reasoning_model(&request.model);
+    let response = |status: &str, output: serde_json::Value, usage: serde_json::Value| {
+        json!({
+            "id": id, "object": "response", "created_at": CREATED, "status": status,
+            "background": false, "error": null, "incomplete_details": null,
+            "instructions": request.messages.iter().find(|m| m.role == "system").map(|m| &m.content),
+            "max_output_tokens": request.max_completion_tokens, "max_tool_calls": null,
+            "model": model, "output": output, "parallel_tool_calls": true,
+            "previous_response_id": null, "prompt_cache_key": null,
+            "reasoning": {"effort": if reasoning { json!("medium") } else { json!(null) }, "summary": null},
+            "safety_identifier": null, "service_tier": "auto",
+            "store": request.store.unwrap_or(true), "temperature": request.temperature.unwrap_or(1.0),
+            "text": {"format": {"type": "text"}, "verbosity": "medium"},
+            "tool_choice": "auto", "tools": [], "top_logprobs": 0,
+            "top_p": request.top_p.unwrap_or(1.0), "truncation": "disabled",
+            "usage": usage, "user": null, "metadata": {}
+        })
+    };
+    let mut sequence = 0;
+    // Everything before the first delta leaves at once, as the real API sends it.
+    let mut head = vec![
+        event(
+            "response.created",
+            &mut sequence,
+            json!({"response": response("in_progress", json!([]), json!(null))}),
+        ),
+        event(
+            "response.in_progress",
+            &mut sequence,
+            json!({"response": response("in_progress", json!([]), json!(null))}),
+        ),
+    ];
+    let mut output = Vec::new();
+    if reasoning {
+        let encrypted = request
+            .include
+            .iter()
+            .any(|i| i == "reasoning.encrypted_content")
+            .then(|| format!("gAAAAABmock-reasoning-{n:06}"));
+        let item = json!({"id": format!("rs_mock{n:06}"), "type": "reasoning", "summary": [], "encrypted_content": encrypted});
+        for kind in ["response.output_item.added", "response.output_item.done"] {
+            head.push(event(
+                kind,
+                &mut sequence,
+                json!({"output_index": 0, "item": item}),
+            ));
+        }
+        output.push(item);
+    }
+    let index = output.len();
+    head.push(event(
+        "response.output_item.added",
+        &mut sequence,
+        json!({"output_index": index, "item": {"id": message_id, "type": "message", "status": "in_progress", "content": [], "role": "assistant"}}),
+    ));
+    let part = |text: &str| json!({"type": "output_text", "text": text, "annotations": [], "logprobs": []});
+    head.push(event(
+        "response.content_part.added",
+        &mut sequence,
+        json!({"item_id": message_id, "output_index": index, "content_index": 0, "part": part("")}),
+    ));
+    let mut pieces = vec![Piece::Send(head.concat())];
+    let parts = chunk_pieces(reply, shared.config.chunk_chars);
+    let cut = match (how.stall, how.drop_after.or(how.garbage_after)) {
+        (Stall::AfterTwoChunks, _) => 2,
+        (Stall::AfterRole, _) => 0,
+        (Stall::Never, Some(n)) => n,
+        (Stall::Never, None) => parts.len(),
+    };
+    let sent = &parts[..parts.len().min(cut)];
+    for delta in sent {
+        pieces.push(Piece::Send(event(
+            "response.output_text.delta",
+            &mut sequence,
+            json!({"item_id": message_id, "output_index": index, "content_index": 0, "delta": delta, "logprobs": [], "obfuscation": "q"}),
+        )));
+    }
+    if how.garbage_after.is_some() {
+        pieces.push(Piece::Send(
+            "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.de\n\n"
+                .into(),
+        ));
+    } else if how.drop_after.is_some() {
+        pieces.push(Piece::Abort);
+    } else if how.stall != Stall::Never {
+        pieces.push(Piece::Hang);
+    } else {
+        for (kind, data) in [
+            (
+                "response.output_text.done",
+                json!({"item_id": message_id, "output_index": index, "content_index": 0, "text": reply, "logprobs": []}),
+            ),
+            (
+                "response.content_part.done",
+                json!({"item_id": message_id, "output_index": index, "content_index": 0, "part": part(reply)}),
+            ),
+        ] {
+            pieces.push(Piece::Send(event(kind, &mut sequence, data)));
+        }
+        let message = json!({"id": message_id, "type": "message", "status": "completed", "content": [part(reply)], "role": "assistant"});
+        pieces.push(Piece::Send(event(
+            "response.output_item.done",
+            &mut sequence,
+            json!({"output_index": index, "item": message}),
+        )));
+        output.push(message);
+        let usage = how.usage.unwrap_or_else(|| usage_for(request, reply));
+        count_usage(shared, &usage);
+        pieces.push(Piece::Send(event(
+            "response.completed",
+            &mut sequence,
+            json!({"response": response("completed", output.into(), responses_usage(&usage))}),
+        )));
+    }
+    // Piece 0 is everything before the text; piece 1 the first delta, when there is any.
+    let first_content = (!sent.is_empty()).then_some(1);
+    sse_response(
+        paced_body(pieces, how.delay, shared, first_content),
+        &request_id,
+    )
+}
+
+/// Chat Completions' usage under the Responses API's names.
+fn responses_usage(usage: &Usage) -> serde_json::Value {
+    json!({
+        "input_tokens": usage.prompt_tokens,
+        "input_tokens_details": {
+            "cached_tokens": usage.prompt_tokens_details.cached_tokens,
+            "cache_write_tokens": usage.prompt_tokens_details.cache_write_tokens,
+        },
+        "output_tokens": usage.completion_tokens,
+        "output_tokens_details": {"reasoning_tokens": usage.completion_tokens_details.reasoning_tokens},
+        "total_tokens": usage.total_tokens,
+    })
+}
