@@ -3,7 +3,7 @@
 //! store, no server, no tokenizer here: token counts come from the caller (the meter
 //! counts them), so every rule is tested with plain numbers.
 
-use tally_openai::{ChatMessage, Role as ApiRole};
+use tally_openai::{ChatMessage, ReasoningItem, Role as ApiRole};
 use tally_store::Role;
 
 /// The longest message Tally sends, in characters (about 250k tokens of English: far
@@ -24,22 +24,22 @@ const REPLY_ROOM: u32 = 4_096;
 /// started) are left out.
 pub(crate) fn messages_of(
     system_prompt: Option<&str>,
-    branch: impl IntoIterator<Item = (Role, String)>,
+    branch: impl IntoIterator<Item = (Role, String, Vec<ReasoningItem>)>,
 ) -> Vec<ChatMessage> {
     let mut messages = Vec::new();
     if let Some(prompt) = system_prompt.filter(|p| !p.trim().is_empty()) {
-        messages.push(ChatMessage {
-            role: ApiRole::System,
-            content: prompt.to_string(),
-        });
+        messages.push(ChatMessage::new(ApiRole::System, prompt));
     }
-    for (role, content) in branch.into_iter().filter(|(_, text)| !text.is_empty()) {
+    for (role, content, reasoning) in branch.into_iter().filter(|(_, text, _)| !text.is_empty()) {
         let role = match role {
             Role::System => ApiRole::System,
             Role::User => ApiRole::User,
             Role::Assistant => ApiRole::Assistant,
         };
-        messages.push(ChatMessage { role, content });
+        messages.push(ChatMessage {
+            reasoning,
+            ..ChatMessage::new(role, content)
+        });
     }
     messages
 }
@@ -117,10 +117,7 @@ mod tests {
     use super::*;
 
     fn message(role: ApiRole, content: &str) -> ChatMessage {
-        ChatMessage {
-            role,
-            content: content.to_string(),
-        }
+        ChatMessage::new(role, content)
     }
 
     /// A system prompt and three turns, each message 100 tokens.
@@ -227,7 +224,7 @@ mod tests {
             (Role::Assistant, ""),
             (Role::User, "again"),
         ]
-        .map(|(role, text)| (role, text.to_string()));
+        .map(|(role, text)| (role, text.to_string(), Vec::new()));
         let messages = messages_of(Some("be brief"), branch);
         assert_eq!(contents(&messages), ["be brief", "hello", "again"]);
         assert_eq!(messages[0].role, ApiRole::System);

@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tally_openai::{
-    Api, Attempt, ChatMessage, ChatRequest, ChatStream, ClientEvent, OpenAiError, StreamEvent,
-    Usage,
+    Api, Attempt, ChatMessage, ChatRequest, ChatStream, ClientEvent, OpenAiError, ReasoningItem,
+    StreamEvent, Usage,
 };
 use tally_spend::TokenUsage;
 use tally_store::{Message, MessageOutcome, MessageStatus, Purpose, RequestLogRow, Role, UsageRow};
@@ -118,10 +118,7 @@ impl Engine {
         // What will be sent: the branch so far and the new message. The budget gate
         // decides before anything is written, so a refused message stays in the composer.
         let mut context = self.context_before(&destination)?;
-        context.push(ChatMessage {
-            role: tally_openai::Role::User,
-            content: text.to_string(),
-        });
+        context.push(ChatMessage::new(tally_openai::Role::User, text.to_string()));
         let dropped = self.meter.fit_to_window(&model, &mut context, max_output);
         let reservation = self
             .reserve(
@@ -345,10 +342,10 @@ impl Engine {
         let parent = last.parent_id.ok_or_else(nothing_to_redo)?;
         let mut context = self.context_for(&conversation, None)?;
         // The partial reply is the last message; a plain instruction asks for the rest.
-        context.push(ChatMessage {
-            role: tally_openai::Role::User,
-            content: CONTINUE_INSTRUCTION.into(),
-        });
+        context.push(ChatMessage::new(
+            tally_openai::Role::User,
+            CONTINUE_INSTRUCTION,
+        ));
         let max_output = crate::chat_settings::request_options(&conversation).max_output_tokens;
         let dropped = self
             .meter
@@ -394,10 +391,10 @@ impl Engine {
                 "There is nothing to summarize in this conversation yet.".into(),
             ));
         }
-        context.push(ChatMessage {
-            role: tally_openai::Role::User,
-            content: SUMMARY_INSTRUCTION.into(),
-        });
+        context.push(ChatMessage::new(
+            tally_openai::Role::User,
+            SUMMARY_INSTRUCTION,
+        ));
         let max_output = crate::chat_settings::request_options(&old).max_output_tokens;
         let dropped = self
             .meter
@@ -609,7 +606,7 @@ impl Engine {
         let branch = branch.into_iter().filter(|m| Some(m.id) != exclude);
         Ok(context::messages_of(
             conversation.system_prompt.as_deref(),
-            branch.map(|m| (m.role, m.content)),
+            branch.map(|m| reasoning_with(m, &conversation.model)),
         ))
     }
 
@@ -625,7 +622,9 @@ impl Engine {
         };
         Ok(context::messages_of(
             conversation.system_prompt.as_deref(),
-            branch.into_iter().map(|m| (m.role, m.content)),
+            branch
+                .into_iter()
+                .map(|m| reasoning_with(m, &conversation.model)),
         ))
     }
 
@@ -907,6 +906,19 @@ impl Engine {
             .set_reply_details(reply_id, endpoint, thinking, items.as_deref())?;
         Ok(())
     }
+}
+
+/// A message of the branch with the reasoning items to send back before it: those of a
+/// Responses reply by `model` itself (another model cannot read them). Items that no
+/// longer parse are left out rather than sent.
+fn reasoning_with(message: Message, model: &str) -> (Role, String, Vec<ReasoningItem>) {
+    let own =
+        message.endpoint.as_deref() == Some("responses") && message.model.as_deref() == Some(model);
+    let items = match (own, message.reasoning_items.as_deref()) {
+        (true, Some(json)) => serde_json::from_str(json).unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    (message.role, message.content, items)
 }
 
 /// How a reply's API is written in the database and shown (`data-endpoint`).

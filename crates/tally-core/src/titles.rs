@@ -70,14 +70,11 @@ impl Engine {
         };
         let excerpt = |text: &str| text.chars().take(EXCERPT_CHARS).collect::<String>();
         let context = vec![
-            ChatMessage {
-                role: tally_openai::Role::System,
-                content: TITLE_INSTRUCTION.into(),
-            },
-            ChatMessage {
-                role: tally_openai::Role::User,
-                content: format!("{}\n\n---\n\n{}", excerpt(&question), excerpt(&answer)),
-            },
+            ChatMessage::new(tally_openai::Role::System, TITLE_INSTRUCTION),
+            ChatMessage::new(
+                tally_openai::Role::User,
+                format!("{}\n\n---\n\n{}", excerpt(&question), excerpt(&answer)),
+            ),
         ];
         // A title is never worth going past the budget's hard stop.
         let reservation = match self

@@ -32,10 +32,7 @@ async fn main() {
         };
         let request = ChatRequest::streaming(
             model,
-            vec![ChatMessage {
-                role: Role::User,
-                content: format!("[mock:{marker}]"),
-            }],
+            vec![ChatMessage::new(Role::User, format!("[mock:{marker}]"))],
         );
         let (mut text, mut finish, mut usage, mut error) = (String::new(), None, None, None);
         let mut tools = Vec::new();

@@ -22,7 +22,8 @@ pub use capabilities::{Adaptation, Capabilities, RequestOptions, adapt};
 pub use client::{ClientConfig, OpenAiClient, is_loopback, parse_base_url};
 pub use error::{ApiErrorBody, ApiErrorDetail, ErrorKind, OpenAiError, classify};
 pub use responses::{
-    Api, InputItem, OutputItem, ResponseObject, ResponsesEvent, ResponsesRequest, ResponsesUsage,
+    Api, InputItem, OutputItem, ReasoningInput, ResponseObject, ResponsesEvent, ResponsesRequest,
+    ResponsesUsage,
 };
 pub use retry::{RetryNotice, RetryPolicy, is_retryable};
 pub use stream::{

@@ -57,6 +57,18 @@ pub struct ResponsesRequest {
 pub enum InputItem {
     /// A message in its short form: a role and its text.
     Message { role: Role, content: String },
+    /// A reasoning item of an earlier reply, sent back as it came.
+    Reasoning(ReasoningInput),
+}
+
+/// A reasoning item as a request carries it back.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename = "reasoning")]
+pub struct ReasoningInput {
+    pub id: String,
+    /// Its summary is not sent back (the API takes it empty).
+    pub summary: Vec<String>,
+    pub encrypted_content: String,
 }
 
 impl ResponsesRequest {
@@ -74,9 +86,18 @@ impl ResponsesRequest {
             .messages
             .iter()
             .filter(|m| matches!(m.role, Role::User | Role::Assistant))
-            .map(|m| InputItem::Message {
-                role: m.role,
-                content: m.content.clone(),
+            .flat_map(|m| {
+                let reasoning = m.reasoning.iter().map(|item| {
+                    InputItem::Reasoning(ReasoningInput {
+                        id: item.id.clone(),
+                        summary: Vec::new(),
+                        encrypted_content: item.encrypted_content.clone(),
+                    })
+                });
+                reasoning.chain(std::iter::once(InputItem::Message {
+                    role: m.role,
+                    content: m.content.clone(),
+                }))
             })
             .collect();
         Self {
@@ -235,7 +256,7 @@ mod tests {
     use crate::{ChatMessage, RequestOptions};
 
     #[test]
-    fn a_chat_request_becomes_a_responses_request_that_stores_nothing() {
+    fn a_chat_request_becomes_a_responses_request_that_stores_nothing_and_carries_reasoning_back() {
         let options = RequestOptions {
             max_output_tokens: Some(500),
             temperature: Some(0.5),
@@ -245,17 +266,14 @@ mod tests {
         let chat = ChatRequest::streaming(
             "gpt-5.5-pro",
             vec![
+                ChatMessage::new(Role::System, "Answer in French."),
+                ChatMessage::new(Role::User, "Hello"),
                 ChatMessage {
-                    role: Role::System,
-                    content: "Answer in French.".into(),
-                },
-                ChatMessage {
-                    role: Role::User,
-                    content: "Hello".into(),
-                },
-                ChatMessage {
-                    role: Role::Assistant,
-                    content: "Bonjour".into(),
+                    reasoning: vec![crate::ReasoningItem {
+                        id: "rs_1".into(),
+                        encrypted_content: "gAAAA-opaque".into(),
+                    }],
+                    ..ChatMessage::new(Role::Assistant, "Bonjour")
                 },
             ],
         )
@@ -269,6 +287,7 @@ mod tests {
                 "instructions": "Answer in French.",
                 "input": [
                     {"role": "user", "content": "Hello"},
+                    {"type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": "gAAAA-opaque"},
                     {"role": "assistant", "content": "Bonjour"}
                 ],
                 "stream": true,

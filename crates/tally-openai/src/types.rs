@@ -17,6 +17,20 @@ pub enum Role {
 pub struct ChatMessage {
     pub role: Role,
     pub content: String,
+    /// Responses only: the reasoning items that came with this (assistant) message, sent
+    /// back before it. Chat Completions has no place for them.
+    #[serde(skip)]
+    pub reasoning: Vec<crate::ReasoningItem>,
+}
+
+impl ChatMessage {
+    pub fn new(role: Role, content: impl Into<String>) -> Self {
+        Self {
+            role,
+            content: content.into(),
+            reasoning: Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -69,6 +69,9 @@ pub struct ReceivedRequest {
     /// Responses: what the reply should carry back (`include`).
     #[serde(skip)]
     pub include: Vec<String>,
+    /// Responses: the encrypted content of each reasoning item sent back, in order.
+    #[serde(skip)]
+    pub reasoning_items: Vec<String>,
     pub model: String,
     pub messages: Vec<ReceivedMessage>,
     #[serde(default)]

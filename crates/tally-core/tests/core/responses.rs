@@ -192,3 +192,48 @@ async fn a_replys_thinking_streams_and_is_saved_with_it() {
     assert_eq!(plain.messages[1].endpoint.as_deref(), Some("chat"));
     assert_eq!(plain.messages[1].thinking, None);
 }
+
+/// Nothing is stored at OpenAI, so the next turn sends each earlier reply's reasoning items
+/// back with it, as they came; a conversation moved to another model sends none (that
+/// model cannot read them).
+#[tokio::test]
+async fn the_next_turn_sends_the_reasoning_back_to_the_same_model_only() {
+    let server = mock("Thought about it.", 6, 0).await;
+    let setup = Setup::new(&server);
+    let engine = setup.open();
+    let first = Events::default();
+    let request = SendRequest {
+        model: Some("gpt-5.5-pro".into()),
+        ..ask(None, "First question")
+    };
+    engine.send(request, first.sink()).await.unwrap();
+    let conversation = started(&first);
+    let second = Events::default();
+    engine
+        .send(ask(Some(conversation), "Second question"), second.sink())
+        .await
+        .unwrap();
+    let requests = server.requests();
+    assert!(requests[0].reasoning_items.is_empty());
+    assert_eq!(requests[1].reasoning_items.len(), 1);
+    assert!(requests[1].reasoning_items[0].starts_with("gAAAAABmock-reasoning-"));
+
+    // The same conversation on another model: no reasoning goes with its history.
+    let mut settings = engine.conversation_get(conversation).unwrap().settings;
+    settings.model = "gpt-5.4-pro".into();
+    engine
+        .conversation_settings_set(conversation, settings)
+        .unwrap();
+    let third = Events::default();
+    engine
+        .send(ask(Some(conversation), "Third question"), third.sink())
+        .await
+        .unwrap();
+    let last = server.requests().last().unwrap().clone();
+    assert!(last.responses);
+    assert!(
+        last.reasoning_items.is_empty(),
+        "{:?}",
+        last.reasoning_items
+    );
+}

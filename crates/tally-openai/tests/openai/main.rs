@@ -18,13 +18,7 @@ pub const KEY: &str = "sk-proj-TestKeyForTallyOnly0000000000abcd";
 
 /// A streaming request with one user message.
 pub fn ask(text: &str) -> ChatRequest {
-    ChatRequest::streaming(
-        "gpt-4o-mini",
-        vec![ChatMessage {
-            role: Role::User,
-            content: text.into(),
-        }],
-    )
+    ChatRequest::streaming("gpt-4o-mini", vec![ChatMessage::new(Role::User, text)])
 }
 
 pub fn key() -> SecretString {

@@ -49,7 +49,14 @@ enum InputItem {
         role: String,
         content: Content,
     },
-    /// Reasoning items, function calls and their outputs: kept by the model, not read here.
+    /// A typed item: a reasoning item sent back (its encrypted content is recorded), a
+    /// function call or its output (not read here).
+    Typed {
+        #[serde(rename = "type")]
+        kind: String,
+        #[serde(default)]
+        encrypted_content: Option<String>,
+    },
     Other(serde::de::IgnoredAny),
 }
 
@@ -68,6 +75,7 @@ struct Part {
 
 impl ReceivedResponses {
     fn into_request(self) -> ReceivedRequest {
+        let mut reasoning_items = Vec::new();
         let mut messages: Vec<ReceivedMessage> = self
             .instructions
             .map(|content| ReceivedMessage {
@@ -82,6 +90,16 @@ impl ReceivedResponses {
                 content,
             }),
             Input::Items(items) => {
+                for item in &items {
+                    if let InputItem::Typed {
+                        kind,
+                        encrypted_content: Some(content),
+                    } = item
+                        && kind == "reasoning"
+                    {
+                        reasoning_items.push(content.clone());
+                    }
+                }
                 messages.extend(items.into_iter().filter_map(|item| match item {
                     InputItem::Message { role, content } => Some(ReceivedMessage {
                         role,
@@ -92,12 +110,13 @@ impl ReceivedResponses {
                             }
                         },
                     }),
-                    InputItem::Other(_) => None,
+                    InputItem::Typed { .. } | InputItem::Other(_) => None,
                 }))
             }
         }
         ReceivedRequest {
             responses: true,
+            reasoning_items,
             store: self.store,
             include: self.include,
             model: self.model,
