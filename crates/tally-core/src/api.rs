@@ -295,6 +295,49 @@ pub struct ChatOptions {
     pub presence_penalty: Option<f64>,
     /// −2 to 2.
     pub frequency_penalty: Option<f64>,
+    /// How long a reasoning model may think; `null`: the model's default.
+    #[serde(default)]
+    pub reasoning_effort: Option<ReasoningEffort>,
+}
+
+/// How long a reasoning model may think, least first. Which ones a model takes is the
+/// catalog's to say (`ModelView::efforts`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum ReasoningEffort {
+    None,
+    Minimal,
+    Low,
+    Medium,
+    High,
+    Xhigh,
+}
+
+impl ReasoningEffort {
+    const ALL: [Self; 6] = [
+        Self::None,
+        Self::Minimal,
+        Self::Low,
+        Self::Medium,
+        Self::High,
+        Self::Xhigh,
+    ];
+
+    /// The word the API takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Minimal => "minimal",
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+            Self::Xhigh => "xhigh",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|e| e.as_str() == word)
+    }
 }
 
 /// What a conversation is sent with: model, system prompt, options.
@@ -765,6 +808,7 @@ pub fn bindings_file() -> String {
         SettingsView::decl(&cfg),
         SettingsUpdate::decl(&cfg),
         ChatOptions::decl(&cfg),
+        ReasoningEffort::decl(&cfg),
         ConversationSettings::decl(&cfg),
         PersonaView::decl(&cfg),
         PersonaInput::decl(&cfg),

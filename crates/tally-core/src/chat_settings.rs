@@ -5,7 +5,9 @@
 use tally_openai::RequestOptions;
 use tally_store::ConversationOptions;
 
-use crate::api::{ChatOptions, ConversationSettings, ConversationView, PersonaInput, PersonaView};
+use crate::api::{
+    ChatOptions, ConversationSettings, ConversationView, PersonaInput, PersonaView, ReasoningEffort,
+};
 use crate::settings::{self, StoredDefaults};
 use crate::{CoreError, Engine};
 
@@ -158,6 +160,7 @@ pub(crate) fn to_store(options: &ChatOptions) -> ConversationOptions {
         max_output_tokens: options.max_output_tokens.map(i64::from),
         presence_penalty: options.presence_penalty,
         frequency_penalty: options.frequency_penalty,
+        reasoning_effort: options.reasoning_effort.map(|e| e.as_str().to_string()),
     }
 }
 
@@ -170,6 +173,10 @@ pub(crate) fn from_store(options: &ConversationOptions) -> ChatOptions {
             .and_then(|n| u32::try_from(n).ok()),
         presence_penalty: options.presence_penalty,
         frequency_penalty: options.frequency_penalty,
+        reasoning_effort: options
+            .reasoning_effort
+            .as_deref()
+            .and_then(ReasoningEffort::parse),
     }
 }
 
@@ -182,6 +189,7 @@ pub(crate) fn request_options(conversation: &tally_store::Conversation) -> Reque
         top_p: options.top_p.map(|v| v as f32),
         presence_penalty: options.presence_penalty.map(|v| v as f32),
         frequency_penalty: options.frequency_penalty.map(|v| v as f32),
+        reasoning_effort: options.reasoning_effort.map(ReasoningEffort::as_str),
     }
 }
 

@@ -345,6 +345,9 @@ struct TallyConversation {
     max_output_tokens: Option<i64>,
     presence_penalty: Option<f64>,
     frequency_penalty: Option<f64>,
+    /// A reasoning model's effort (absent in older files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reasoning_effort: Option<String>,
     created_at: i64,
     updated_at: i64,
     pinned_at: Option<i64>,
@@ -445,6 +448,7 @@ impl From<&ConversationTree> for TallyConversation {
             max_output_tokens: c.options.max_output_tokens,
             presence_penalty: c.options.presence_penalty,
             frequency_penalty: c.options.frequency_penalty,
+            reasoning_effort: c.options.reasoning_effort.clone(),
             created_at: c.created_at,
             updated_at: c.updated_at,
             pinned_at: c.pinned_at,
@@ -596,6 +600,10 @@ impl TallyConversation {
                     max_output_tokens: self.max_output_tokens,
                     presence_penalty: self.presence_penalty,
                     frequency_penalty: self.frequency_penalty,
+                    // Only an effort this version knows; anything else is the default.
+                    reasoning_effort: self
+                        .reasoning_effort
+                        .filter(|e| crate::api::ReasoningEffort::parse(e).is_some()),
                 },
             },
             uid: self.uid,

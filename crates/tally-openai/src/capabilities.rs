@@ -14,6 +14,14 @@ pub struct Capabilities {
     /// Whether `temperature`, `top_p` and the penalties may be set (reasoning models take
     /// only defaults).
     pub sampling: bool,
+    /// Whether a summary of the reasoning may be asked for (Responses; OpenAI refuses it
+    /// to organisations it has not verified). Absent in what older versions learned: yes.
+    #[serde(default = "yes")]
+    pub reasoning_summary: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Capabilities {
@@ -21,16 +29,10 @@ impl Capabilities {
     /// others take `max_tokens`, which every OpenAI-compatible server understands, and
     /// sampling. (Which models reason is the model catalog's to say, in tally-spend.)
     pub fn for_reasoning(reasoning: bool) -> Self {
-        if reasoning {
-            Self {
-                max_completion_tokens: true,
-                sampling: false,
-            }
-        } else {
-            Self {
-                max_completion_tokens: false,
-                sampling: true,
-            }
+        Self {
+            max_completion_tokens: reasoning,
+            sampling: !reasoning,
+            reasoning_summary: reasoning,
         }
     }
 }
@@ -43,14 +45,19 @@ pub struct RequestOptions {
     pub top_p: Option<f32>,
     pub presence_penalty: Option<f32>,
     pub frequency_penalty: Option<f32>,
+    /// A reasoning model's effort, as the API names it.
+    pub reasoning_effort: Option<&'static str>,
 }
 
 impl ChatRequest {
     /// Sets `options` in the form `capabilities` says the model takes; sampling
-    /// parameters a model cannot take are left out rather than sent to be refused.
+    /// parameters a model cannot take are left out rather than sent to be refused, and a
+    /// reasoning effort goes only to a model that reasons.
     pub fn with_options(mut self, options: &RequestOptions, capabilities: Capabilities) -> Self {
         if capabilities.max_completion_tokens {
             self.max_completion_tokens = options.max_output_tokens;
+            self.reasoning_effort = options.reasoning_effort.map(str::to_string);
+            self.reasoning_summary = capabilities.reasoning_summary;
         } else {
             self.max_tokens = options.max_output_tokens;
         }
@@ -70,6 +77,9 @@ pub enum Adaptation {
     UseMaxCompletionTokens,
     UseMaxTokens,
     NoSampling,
+    /// The effort asked for is not one this model takes: its default is used.
+    NoReasoningEffort,
+    NoReasoningSummary,
 }
 
 impl Capabilities {
@@ -86,6 +96,12 @@ impl Capabilities {
             },
             Adaptation::NoSampling => Self {
                 sampling: false,
+                ..self
+            },
+            // Learned per request, not per model: another effort may suit it.
+            Adaptation::NoReasoningEffort => self,
+            Adaptation::NoReasoningSummary => Self {
+                reasoning_summary: false,
                 ..self
             },
         }
@@ -131,6 +147,14 @@ pub fn adapt(request: &mut ChatRequest, error: &OpenAiError) -> Option<Adaptatio
             request.frequency_penalty = None;
             Some(Adaptation::NoSampling)
         }
+        "reasoning_effort" | "reasoning.effort" if request.reasoning_effort.is_some() => {
+            request.reasoning_effort = None;
+            Some(Adaptation::NoReasoningEffort)
+        }
+        "reasoning.summary" if request.reasoning_summary => {
+            request.reasoning_summary = false;
+            Some(Adaptation::NoReasoningSummary)
+        }
         _ => None,
     }
 }
@@ -158,6 +182,7 @@ mod tests {
             top_p: Some(0.9),
             presence_penalty: Some(0.5),
             frequency_penalty: Some(-0.5),
+            reasoning_effort: Some("high"),
         };
         ChatRequest::streaming(model, vec![])
             .with_options(&options, Capabilities::for_reasoning(reasoning))
@@ -179,6 +204,11 @@ mod tests {
             (Some(0.5), Some(-0.5))
         );
         assert_eq!((o4.presence_penalty, o4.frequency_penalty), (None, None));
+        assert_eq!(o4.reasoning_effort.as_deref(), Some("high"));
+        assert_eq!(
+            gpt4o.reasoning_effort, None,
+            "no effort for a model that does not reason"
+        );
         let json = serde_json::to_string(&request("gpt-5", true)).unwrap();
         assert!(json.contains("\"max_completion_tokens\":500") && !json.contains("temperature"));
     }
@@ -202,6 +232,26 @@ mod tests {
         assert_eq!((r.presence_penalty, r.frequency_penalty), (None, None));
         assert!(!caps.learn(Adaptation::NoSampling).sampling);
         assert_eq!(adapt(&mut r, &refused("presence_penalty")), None);
+
+        let mut thinking = request("o4-mini", true);
+        assert_eq!(
+            adapt(&mut thinking, &refused("reasoning_effort")),
+            Some(Adaptation::NoReasoningEffort)
+        );
+        assert_eq!(thinking.reasoning_effort, None);
+        assert_eq!(
+            adapt(&mut thinking, &refused("reasoning.summary")),
+            Some(Adaptation::NoReasoningSummary)
+        );
+        assert!(!thinking.reasoning_summary);
+        assert_eq!(adapt(&mut thinking, &refused("reasoning.summary")), None);
+        let thinker = Capabilities::for_reasoning(true);
+        assert!(
+            !thinker
+                .learn(Adaptation::NoReasoningSummary)
+                .reasoning_summary
+        );
+        assert_eq!(thinker.learn(Adaptation::NoReasoningEffort), thinker);
 
         let other = OpenAiError::Api {
             status: 400,

@@ -45,10 +45,21 @@ pub struct ResponsesRequest {
     pub temperature: Option<f32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub top_p: Option<f32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<ReasoningOptions>,
     /// What a reasoning model's reasoning items carry back (their encrypted content, which
     /// a later turn sends again since nothing is stored).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub include: Vec<String>,
+}
+
+/// How a reasoning model reasons: its effort, and whether to summarise its reasoning.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReasoningOptions {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effort: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<&'static str>,
 }
 
 /// One item of a request's `input`.
@@ -109,6 +120,12 @@ impl ResponsesRequest {
             max_output_tokens: request.max_completion_tokens.or(request.max_tokens),
             temperature: request.temperature,
             top_p: request.top_p,
+            reasoning: (request.reasoning_effort.is_some() || request.reasoning_summary).then(
+                || ReasoningOptions {
+                    effort: request.reasoning_effort.clone(),
+                    summary: request.reasoning_summary.then_some("auto"),
+                },
+            ),
             include: vec!["reasoning.encrypted_content".into()],
         }
     }
@@ -293,6 +310,7 @@ mod tests {
                 "stream": true,
                 "store": false,
                 "max_output_tokens": 500,
+                "reasoning": {"summary": "auto"},
                 "include": ["reasoning.encrypted_content"]
             })
         );

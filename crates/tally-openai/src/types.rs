@@ -58,6 +58,12 @@ pub struct ChatRequest {
     pub presence_penalty: Option<f32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub frequency_penalty: Option<f32>,
+    /// A reasoning model's effort (`none` … `xhigh`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_effort: Option<String>,
+    /// Responses only: ask for a summary of the model's reasoning (`reasoning.summary`).
+    #[serde(skip)]
+    pub reasoning_summary: bool,
 }
 
 impl ChatRequest {
@@ -76,6 +82,8 @@ impl ChatRequest {
             top_p: None,
             presence_penalty: None,
             frequency_penalty: None,
+            reasoning_effort: None,
+            reasoning_summary: false,
         }
     }
 }

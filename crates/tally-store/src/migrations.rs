@@ -337,6 +337,13 @@ ALTER TABLE messages ADD COLUMN thinking TEXT;
 ALTER TABLE messages ADD COLUMN reasoning_items TEXT;
 "#,
         ),
+        M::up(
+            r#"
+-- How long a reasoning model may think for this conversation ('none' … 'xhigh'; NULL:
+-- the model's default).
+ALTER TABLE conversations ADD COLUMN reasoning_effort TEXT;
+"#,
+        ),
     ])
 });
 

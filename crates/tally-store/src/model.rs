@@ -77,13 +77,15 @@ pub struct Conversation {
 }
 
 /// A conversation's request settings; `None` leaves each to the API's default.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConversationOptions {
     pub temperature: Option<f64>,
     pub top_p: Option<f64>,
     pub max_output_tokens: Option<i64>,
     pub presence_penalty: Option<f64>,
     pub frequency_penalty: Option<f64>,
+    /// A reasoning model's effort, as the API names it (`low`, `high`, …).
+    pub reasoning_effort: Option<String>,
 }
 
 /// A system-prompt preset.

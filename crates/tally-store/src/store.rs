@@ -20,7 +20,7 @@ pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, parent_id, role, 
     reasoning_items";
 pub(crate) const CONVERSATION_COLUMNS: &str = "id, title, model, system_prompt, current_leaf_id, \
     created_at, updated_at, pinned_at, deleted_at, temperature, top_p, max_output_tokens, \
-    presence_penalty, frequency_penalty";
+    presence_penalty, frequency_penalty, reasoning_effort";
 
 impl Store {
     /// Opens (creating if needed) `tally.sqlite3` in `data_dir` and migrates it.
@@ -106,8 +106,9 @@ impl Store {
     ) -> Result<Conversation> {
         self.conn.execute(
             "INSERT INTO conversations (title, model, system_prompt, temperature, top_p,
-                 max_output_tokens, presence_penalty, frequency_penalty, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+                 max_output_tokens, presence_penalty, frequency_penalty, created_at, updated_at,
+                 reasoning_effort)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
             params![
                 title,
                 model,
@@ -117,7 +118,8 @@ impl Store {
                 options.max_output_tokens,
                 options.presence_penalty,
                 options.frequency_penalty,
-                now
+                now,
+                options.reasoning_effort,
             ],
         )?;
         let id = self.conn.last_insert_rowid();
@@ -135,7 +137,7 @@ impl Store {
         let changed = self.conn.execute(
             "UPDATE conversations SET model = ?2, system_prompt = ?3, temperature = ?4,
                  top_p = ?5, max_output_tokens = ?6, presence_penalty = ?7,
-                 frequency_penalty = ?8
+                 frequency_penalty = ?8, reasoning_effort = ?9
              WHERE id = ?1",
             params![
                 id,
@@ -145,7 +147,8 @@ impl Store {
                 options.top_p,
                 options.max_output_tokens,
                 options.presence_penalty,
-                options.frequency_penalty
+                options.frequency_penalty,
+                options.reasoning_effort,
             ],
         )?;
         if changed == 0 {
@@ -502,6 +505,7 @@ pub(crate) fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversatio
             max_output_tokens: r.get(11)?,
             presence_penalty: r.get(12)?,
             frequency_penalty: r.get(13)?,
+            reasoning_effort: r.get(14)?,
         },
     })
 }

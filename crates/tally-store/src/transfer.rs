@@ -74,8 +74,8 @@ impl Store {
         tx.execute(
             "INSERT INTO conversations (title, model, system_prompt, temperature, top_p,
                  max_output_tokens, presence_penalty, frequency_penalty, created_at,
-                 updated_at, pinned_at, uid)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 updated_at, pinned_at, uid, reasoning_effort)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             params![
                 c.title,
                 c.model,
@@ -89,6 +89,7 @@ impl Store {
                 c.updated_at,
                 c.pinned_at,
                 tree.uid,
+                c.options.reasoning_effort,
             ],
         )?;
         let conversation_id = tx.last_insert_rowid();

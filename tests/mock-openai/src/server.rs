@@ -90,6 +90,13 @@ pub struct ReceivedRequest {
     pub presence_penalty: Option<f32>,
     #[serde(default)]
     pub frequency_penalty: Option<f32>,
+    /// A reasoning model's effort (Chat Completions: `reasoning_effort`; Responses:
+    /// `reasoning.effort`).
+    #[serde(default)]
+    pub reasoning_effort: Option<String>,
+    /// Responses: the reasoning summary asked for (`reasoning.summary`).
+    #[serde(skip)]
+    pub reasoning_summary: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

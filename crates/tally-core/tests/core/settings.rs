@@ -2,7 +2,8 @@
 //! ranges and carried by every request, defaults for new chats, and personas.
 
 use tally_core::api::{
-    ChatOptions, ConversationSettings, ErrorCode, PersonaInput, SendRequest, SettingsUpdate,
+    ChatOptions, ConversationSettings, ErrorCode, PersonaInput, ReasoningEffort, SendRequest,
+    SettingsUpdate,
 };
 
 use crate::{Events, KEY, engine, mock};
@@ -93,6 +94,7 @@ async fn every_request_carries_the_conversations_settings() {
                 max_output_tokens: Some(500),
                 presence_penalty: Some(0.5),
                 frequency_penalty: Some(-0.5),
+                reasoning_effort: Some(ReasoningEffort::High),
             },
         }),
         ..crate::ask(None, "Hello")
@@ -112,6 +114,7 @@ async fn every_request_carries_the_conversations_settings() {
         (sent.presence_penalty, sent.frequency_penalty),
         (Some(0.5), Some(-0.5))
     );
+    assert_eq!(sent.reasoning_effort, None, "gpt-4o does not reason");
     let id = crate::recent(&engine)[0].id;
     let view = engine.conversation_get(id).unwrap();
     assert_eq!(
@@ -135,6 +138,22 @@ async fn every_request_carries_the_conversations_settings() {
     );
     assert_eq!((sent.temperature, sent.top_p), (None, None));
     assert_eq!(sent.presence_penalty, None);
+    assert_eq!(sent.reasoning_effort.as_deref(), Some("high"));
+
+    // On a model served by Responses, the effort goes as `reasoning.effort`, with a
+    // summary of the reasoning asked for.
+    let mut changed = engine.conversation_get(id).unwrap().settings;
+    changed.model = "gpt-5.5-pro".into();
+    engine.conversation_settings_set(id, changed).unwrap();
+    engine
+        .send(crate::ask(Some(id), "And there?"), Events::default().sink())
+        .await
+        .unwrap();
+    let sent = server.requests().last().unwrap().clone();
+    assert!(sent.responses);
+    assert_eq!(sent.reasoning_effort.as_deref(), Some("high"));
+    assert_eq!(sent.reasoning_summary.as_deref(), Some("auto"));
+    assert_eq!(sent.max_completion_tokens, Some(500));
 }
 
 #[tokio::test]

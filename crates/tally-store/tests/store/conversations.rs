@@ -154,6 +154,7 @@ fn settings_and_personas_round_trip() {
         max_output_tokens: Some(800),
         presence_penalty: Some(-1.5),
         frequency_penalty: None,
+        reasoning_effort: Some("high".into()),
     };
     let c = store
         .create_conversation_with("Set", "gpt-4o", Some("Be kind."), &options, 1)

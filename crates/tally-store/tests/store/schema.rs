@@ -66,6 +66,7 @@ const DATA_AT_VERSION: &[&str] = &[
     "INSERT INTO settings (key, value) VALUES ('written_at', 'v8');",
     "INSERT INTO settings (key, value) VALUES ('written_at_v9', 'v9');",
     "INSERT INTO settings (key, value) VALUES ('written_at_v10', 'v10');",
+    "INSERT INTO settings (key, value) VALUES ('written_at_v11', 'v11');",
 ];
 
 /// Rows an import of an earlier version could write (a negative cost, a cost that would
@@ -182,7 +183,8 @@ fn upgrades_from_every_earlier_version_with_data() {
             "from v{from}"
         );
         assert_eq!(store.search("Old", 10).unwrap().hits[0].message_id, None);
-        // Conversations from before settings existed take the API's defaults.
+        // Conversations from before settings existed take the API's defaults (no effort
+        // before efforts existed).
         assert_eq!(store.conversation(1).unwrap().options, Default::default());
         assert!(store.personas().unwrap().len() >= 4, "the shipped personas");
         // Conversations from before pins and the Trash are in the list, neither.

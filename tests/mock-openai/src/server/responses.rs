@@ -27,6 +27,16 @@ struct ReceivedResponses {
     top_p: Option<f32>,
     #[serde(default)]
     include: Vec<String>,
+    #[serde(default)]
+    reasoning: Option<ReasoningParams>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ReasoningParams {
+    #[serde(default)]
+    effort: Option<String>,
+    #[serde(default)]
+    summary: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -129,6 +139,8 @@ impl ReceivedResponses {
             top_p: self.top_p,
             presence_penalty: None,
             frequency_penalty: None,
+            reasoning_effort: self.reasoning.as_ref().and_then(|r| r.effort.clone()),
+            reasoning_summary: self.reasoning.and_then(|r| r.summary),
         }
     }
 }
@@ -189,6 +201,10 @@ fn event(kind: &str, sequence: &mut u64, mut data: serde_json::Value) -> String 
     format!("event: {kind}\ndata: {data}\n\n")
 }
 
+/// What a reasoning model's generated reply says it thought, when asked to summarise.
+pub const MOCK_THINKING: &str =
+    "**Weighing the question**\n\nThe mock considers what was asked before it answers.";
+
 /// A generated reply in the Responses API's event shapes (`responses-stream-basic.http`).
 pub(super) fn generated(
     shared: &Arc<Shared>,
@@ -244,15 +260,59 @@ pub(super) fn generated(
             .iter()
             .any(|i| i == "reasoning.encrypted_content")
             .then(|| format!("gAAAAABmock-reasoning-{n:06}"));
-        let item = json!({"id": format!("rs_mock{n:06}"), "type": "reasoning", "summary": [], "encrypted_content": encrypted});
-        for kind in ["response.output_item.added", "response.output_item.done"] {
+        let id = format!("rs_mock{n:06}");
+        let item = |summary: serde_json::Value| json!({"id": id, "type": "reasoning", "summary": summary, "encrypted_content": encrypted});
+        head.push(event(
+            "response.output_item.added",
+            &mut sequence,
+            json!({"output_index": 0, "item": item(json!([]))}),
+        ));
+        // Asked for (`reasoning.summary`), the model summarises its reasoning first.
+        let mut parts = Vec::new();
+        if request.reasoning_summary.is_some() {
+            let text = MOCK_THINKING;
+            let part = |text: &str| json!({"type": "summary_text", "text": text});
+            let at = json!({"item_id": id, "output_index": 0, "summary_index": 0});
+            let with = |extra: serde_json::Value| {
+                let mut fields = at.clone();
+                if let (serde_json::Value::Object(f), serde_json::Value::Object(e)) =
+                    (&mut fields, extra)
+                {
+                    f.extend(e);
+                }
+                fields
+            };
             head.push(event(
-                kind,
+                "response.reasoning_summary_part.added",
                 &mut sequence,
-                json!({"output_index": 0, "item": item}),
+                with(json!({"part": part("")})),
             ));
+            for delta in text.split_inclusive("\n\n") {
+                head.push(event(
+                    "response.reasoning_summary_text.delta",
+                    &mut sequence,
+                    with(json!({"delta": delta, "obfuscation": "x1"})),
+                ));
+            }
+            head.push(event(
+                "response.reasoning_summary_text.done",
+                &mut sequence,
+                with(json!({"text": text})),
+            ));
+            head.push(event(
+                "response.reasoning_summary_part.done",
+                &mut sequence,
+                with(json!({"part": part(text)})),
+            ));
+            parts.push(part(text));
         }
-        output.push(item);
+        let done = item(parts.into());
+        head.push(event(
+            "response.output_item.done",
+            &mut sequence,
+            json!({"output_index": 0, "item": done}),
+        ));
+        output.push(done);
     }
     let index = output.len();
     head.push(event(

@@ -24,6 +24,7 @@ export const DEFAULT_CHAT_SETTINGS: ConversationSettings = {
     maxOutputTokens: null,
     presencePenalty: null,
     frequencyPenalty: null,
+    reasoningEffort: null,
   },
 };
 

@@ -53,6 +53,30 @@ beforeEach(() => {
 });
 
 describe("chat settings", () => {
+  it("a reasoning model's thinking effort is offered in words and saved", async () => {
+    const chat = newChatState();
+    render(ChatSettingsDialog, { chat, defaults, onClose: () => {} });
+    const picker = (await screen.findByTestId("chat-model")) as HTMLSelectElement;
+    await waitFor(() => expect(picker.options.length).toBe(3));
+    // gpt-4o-mini (the default here) does not reason: no effort to choose.
+    expect(screen.queryByTestId("reasoning-effort")).toBeNull();
+    await fireEvent.change(picker, { target: { value: "gpt-5.4-mini" } });
+    const effort = (await screen.findByTestId("reasoning-effort")) as HTMLSelectElement;
+    expect([...effort.options].map((o) => o.value)).toEqual([
+      "",
+      "none",
+      "low",
+      "medium",
+      "high",
+      "xhigh",
+    ]);
+    expect(effort.options[4].textContent).toBe("High: thinks longer, costs more");
+    await fireEvent.change(effort, { target: { value: "high" } });
+    await fireEvent.click(screen.getByTestId("chat-settings-save"));
+    await waitFor(() => expect(chat.pendingSettings?.options.reasoningEffort).toBe("high"));
+    expect(chat.pendingSettings?.model).toBe("gpt-5.4-mini");
+  });
+
   it("offers the engine's models: known ones with their price, the others apart", async () => {
     render(ChatSettingsDialog, { chat: newChatState(), defaults, onClose: () => {} });
     const picker = (await screen.findByTestId("chat-model")) as HTMLSelectElement;

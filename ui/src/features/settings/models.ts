@@ -18,6 +18,20 @@ export function optionLabel(model: ModelView): string {
   return model.priceWords ? `${model.id} — ${model.priceWords}` : model.id;
 }
 
+const EFFORT_WORDS: Record<string, string> = {
+  none: "None: answers at once, cheapest",
+  minimal: "Minimal: a moment's thought",
+  low: "Low: a little thinking, a little more cost",
+  medium: "Medium: thinks it through",
+  high: "High: thinks longer, costs more",
+  xhigh: "Extra high: thinks longest, costs most",
+};
+
+/** A reasoning effort in plain words, with what it means for the cost. */
+export function effortWords(effort: string): string {
+  return EFFORT_WORDS[effort] ?? effort;
+}
+
 function unlisted(id: string): ModelView {
   return {
     id,

@@ -161,7 +161,13 @@ presencePenalty: number | null,
 /**
  * −2 to 2.
  */
-frequencyPenalty: number | null, };
+frequencyPenalty: number | null, 
+/**
+ * How long a reasoning model may think; `null`: the model's default.
+ */
+reasoningEffort: ReasoningEffort | null, };
+
+export type ReasoningEffort = "none" | "minimal" | "low" | "medium" | "high" | "xhigh";
 
 export type ConversationSettings = { model: string, systemPrompt: string | null, options: ChatOptions, };
 
