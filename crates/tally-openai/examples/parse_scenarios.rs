@@ -30,10 +30,12 @@ async fn main() {
             }
             None => (Api::ChatCompletions, "gpt-4o-mini", scenario.as_str()),
         };
-        let request = ChatRequest::streaming(
+        let mut request = ChatRequest::streaming(
             model,
             vec![ChatMessage::new(Role::User, format!("[mock:{marker}]"))],
         );
+        // On Responses, with a summary of the reasoning asked for, as Tally asks.
+        request.reasoning_summary = api == Api::Responses;
         let (mut text, mut finish, mut usage, mut error) = (String::new(), None, None, None);
         let mut tools = Vec::new();
         match client.stream(Some(&key), api, &request, |_| {}).await {

@@ -163,6 +163,7 @@ def responses_events(marker, accumulate):
         input=[{"role": "user", "content": f"[mock:{marker}]"}],
         store=False,
         include=["reasoning.encrypted_content"],
+        reasoning={"summary": "auto"},
     )
     if not accumulate:
         yield from client().responses.create(stream=True, **request)
