@@ -138,6 +138,13 @@ const FIGURES: &[Figure] = &[
         target: "",
     },
     Figure {
+        name: "Responses SSE parse + deserialize",
+        id: "responses sse/tally_openai ChatStream, 1400-byte network pieces",
+        baseline: Some("responses sse/baseline: serde_json alone on pre-split lines"),
+        unit: Unit::ElementsPerSecond,
+        target: "",
+    },
+    Figure {
         name: "import ChatGPT: 1,000 conversations",
         id: "import ChatGPT's conversations.json/tally: 1,000 conversations, 11,000 messages",
         baseline: Some("import ChatGPT's conversations.json/baseline: only read the JSON"),

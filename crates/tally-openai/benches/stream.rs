@@ -1,5 +1,5 @@
-//! The reply-stream parser's speed: throughput in chunks per second against serde_json
-//! alone on pre-split lines (the floor), and the latency the client adds between a
+//! The reply-stream parser's speed: throughput in chunks (Chat Completions) and events
+//! (Responses) per second, each against serde_json alone on pre-split lines (the floor), and the latency the client adds between a
 //! chunk's bytes arriving and its `Delta` leaving (p50/p99 printed, mean by criterion).
 //!
 //! `cargo bench -p tally-openai --bench stream`
@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures_util::stream;
-use tally_openai::{ChatChunk, ChatStream, OpenAiError, StreamEvent, StreamTimeouts};
+use tally_openai::{
+    ChatChunk, ChatStream, OpenAiError, ResponsesEvent, StreamEvent, StreamTimeouts,
+};
 
 const CHUNKS: usize = 10_000;
 
@@ -34,13 +36,38 @@ fn body() -> Vec<u8> {
     body.into_bytes()
 }
 
+/// One text delta in the shape of `responses-stream-basic.http`.
+fn responses_line(i: usize) -> String {
+    format!(
+        "event: response.output_text.delta\ndata: {{\"type\":\"response.output_text.delta\",\"sequence_number\":{i},\"item_id\":\"msg_b01\",\"output_index\":1,\"content_index\":0,\"delta\":\" word{i}\",\"logprobs\":[],\"obfuscation\":\"q\"}}\n\n"
+    )
+}
+
+fn responses_body() -> Vec<u8> {
+    let mut body: String = (0..CHUNKS).map(responses_line).collect();
+    body.push_str("event: response.completed\ndata: {\"type\":\"response.completed\",\"sequence_number\":99999,\"response\":{\"status\":\"completed\",\"usage\":{\"input_tokens\":9,\"output_tokens\":10000,\"total_tokens\":10009}}}\n\n");
+    body.into_bytes()
+}
+
 fn parse_all(runtime: &tokio::runtime::Runtime, body: &[u8], piece: usize) -> usize {
+    parse_body(runtime, body, piece, false)
+}
+
+fn parse_body(
+    runtime: &tokio::runtime::Runtime,
+    body: &[u8],
+    piece: usize,
+    responses: bool,
+) -> usize {
     let pieces: Vec<Result<Bytes, OpenAiError>> = body
         .chunks(piece)
         .map(|c| Ok(Bytes::copy_from_slice(c)))
         .collect();
     runtime.block_on(async {
         let mut parsed = ChatStream::from_byte_stream(stream::iter(pieces), timeouts(), None);
+        if responses {
+            parsed = parsed.responses();
+        }
         let mut deltas = 0;
         while let Some(event) = parsed.next().await {
             if let StreamEvent::Delta(text) = event.unwrap() {
@@ -86,6 +113,39 @@ fn throughput(c: &mut Criterion) {
                         .len()
                 })
                 .sum::<usize>()
+        })
+    });
+    group.finish();
+
+    let body = responses_body();
+    assert_eq!(parse_body(&runtime, &body, 1400, true), CHUNKS);
+    let lines: Vec<String> = (0..CHUNKS)
+        .map(|i| {
+            let line = responses_line(i);
+            line[line.find("data: ").unwrap() + 6..]
+                .trim_end()
+                .to_string()
+        })
+        .collect();
+    let mut group = c.benchmark_group("responses sse");
+    group.throughput(Throughput::Elements(CHUNKS as u64));
+    group
+        .sample_size(20)
+        .warm_up_time(std::time::Duration::from_secs(1));
+    group.bench_function("tally_openai ChatStream, 1400-byte network pieces", |b| {
+        b.iter(|| parse_body(&runtime, &body, 1400, true))
+    });
+    group.bench_function("baseline: serde_json alone on pre-split lines", |b| {
+        b.iter(|| {
+            lines
+                .iter()
+                .filter(|line| {
+                    matches!(
+                        serde_json::from_str::<ResponsesEvent>(line).unwrap(),
+                        ResponsesEvent::OutputTextDelta { .. }
+                    )
+                })
+                .count()
         })
     });
     group.finish();
