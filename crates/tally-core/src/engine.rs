@@ -7,7 +7,7 @@ use tally_openai::{Adaptation, Api, Capabilities, ClientConfig, OpenAiClient};
 use tally_spend::TimeZone;
 use tally_store::Store;
 
-use crate::api::{KeyStatusView, KeyTestResult, SettingsUpdate, SettingsView};
+use crate::api::{KeyStatusView, KeyTestResult, ModelsView, SettingsUpdate, SettingsView};
 use crate::keys::Keys;
 use crate::meter::Meter;
 use crate::notices::{NoticeSink, Notices};
@@ -301,6 +301,18 @@ impl Engine {
         models.sort();
         self.remember_key_models(&models)?;
         Ok(KeyTestResult { models })
+    }
+
+    /// The models to offer in a picker: the chat models the key listed when it was last
+    /// tested, or the catalog's when it never was.
+    pub fn models_list(&self) -> Result<ModelsView, CoreError> {
+        let listed = settings::KEY_MODELS.get(&self.store())?;
+        Ok(models::models_view(&self.meter.catalog(), listed))
+    }
+
+    /// Keeps the chat models `GET /models` listed for the key, for the pickers.
+    fn remember_key_models(&self, models: &[String]) -> Result<(), CoreError> {
+        settings::KEY_MODELS.set(&self.store(), &models.to_vec())
     }
 
     // ----- settings -----

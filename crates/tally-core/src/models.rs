@@ -4,8 +4,8 @@
 
 use tally_spend::{ModelCatalog, format_usd};
 
+use crate::CoreError;
 use crate::api::{ModelView, ModelsView};
-use crate::{CoreError, Engine, settings};
 
 /// The model new conversations start with until the person picks another: a current
 /// small model, cheap enough for everyday chat.
@@ -22,23 +22,9 @@ pub(crate) fn checked_model(model: &str) -> Result<String, CoreError> {
     Ok(model.to_string())
 }
 
-impl Engine {
-    /// The models to offer in a picker: the chat models the key listed when it was last
-    /// tested, or the catalog's when it never was.
-    pub fn models_list(&self) -> Result<ModelsView, CoreError> {
-        let listed = settings::KEY_MODELS.get(&self.store())?;
-        Ok(models_view(&self.meter.catalog(), listed))
-    }
-
-    /// Keeps the chat models `GET /models` listed for the key, for the pickers.
-    pub(crate) fn remember_key_models(&self, models: &[String]) -> Result<(), CoreError> {
-        settings::KEY_MODELS.set(&self.store(), &models.to_vec())
-    }
-}
-
 /// `listed` (the key's models) or every catalog model, each with what the catalog knows:
 /// the known ones in the catalog's order (newest first), then the rest by name.
-fn models_view(catalog: &ModelCatalog, listed: Option<Vec<String>>) -> ModelsView {
+pub(crate) fn models_view(catalog: &ModelCatalog, listed: Option<Vec<String>>) -> ModelsView {
     let from_key = listed.is_some();
     let ids: Vec<String> = match listed {
         Some(ids) => ids,
