@@ -67,9 +67,10 @@ pub struct ChatStream {
     tool_calls: Vec<ToolCall>,
     /// Reply text handed out so far, in bytes, against [`MAX_REPLY_BYTES`].
     reply_bytes: usize,
-    /// Responses only: the model's summary of its reasoning, its reasoning items, and the
-    /// web searches it ran.
-    thinking: String,
+    /// Responses only: bytes of the model's reasoning summary handed out (against
+    /// [`MAX_REPLY_BYTES`]; the text itself goes out as `Thinking` events), its reasoning
+    /// items, and the web searches it ran.
+    thinking_bytes: usize,
     reasoning_items: Vec<ReasoningItem>,
     web_searches: u32,
 }
@@ -110,7 +111,7 @@ impl ChatStream {
             pending: Default::default(),
             tool_calls: Vec::new(),
             reply_bytes: 0,
-            thinking: String::new(),
+            thinking_bytes: 0,
             reasoning_items: Vec::new(),
             web_searches: 0,
         }
@@ -125,11 +126,6 @@ impl ChatStream {
     /// The API whose stream this is.
     pub fn api(&self) -> Api {
         self.api
-    }
-
-    /// Responses: the model's summary of its reasoning so far.
-    pub fn thinking(&self) -> &str {
-        &self.thinking
     }
 
     /// Responses: the reasoning items finished so far, to send back on the next turn.
@@ -280,10 +276,10 @@ impl ChatStream {
                 self.push_text(delta)?;
             }
             ResponsesEvent::ReasoningSummaryDelta { delta } => {
-                if self.thinking.len() + delta.len() > MAX_REPLY_BYTES {
+                self.thinking_bytes += delta.len();
+                if self.thinking_bytes > MAX_REPLY_BYTES {
                     return Err(OpenAiError::TooLarge("the model's reasoning"));
                 }
-                self.thinking.push_str(&delta);
                 if !delta.is_empty() {
                     self.pending.push_back(StreamEvent::Thinking(delta));
                 }
