@@ -19,6 +19,7 @@ const EMPTY = env("TALLY_BENCH_EMPTY");
 const MOCK = env("TALLY_BENCH_MOCK");
 const DRIVER = env("TALLY_BENCH_DRIVER");
 const EMPTY_DB = env("TALLY_BENCH_EMPTY_DB");
+const RESPONSES_DB = env("TALLY_BENCH_RESPONSES_DB");
 const BIG_DB = env("TALLY_BENCH_BIG_DB");
 // Messages in the long conversation of BIG_DB (the newest one).
 const LONG_MESSAGES = Number(env("TALLY_BENCH_LONG"));
@@ -220,7 +221,7 @@ async function rawClientLatency(base) {
  * command runs in the page while it is measured (a click, and polling for the result every
  * 30 ms, each keep the web process busy for some ms a person's click does not). Without it,
  * the method the peer figures were measured by. */
-async function appLatency(app, base, inPage) {
+async function appLatency(app, base, inPage, endpoint) {
   const shown = [];
   const channel = [];
   await app.waitFind('[data-testid="composer-input"]', 30_000);
@@ -274,6 +275,11 @@ async function appLatency(app, base, inPage) {
     await waitFor("reply complete", () =>
       app.run(`return !document.querySelector('[data-testid="stop-button"]')`),
     );
+    // The reply came over the API this run measures.
+    const came = await app.run(
+      `return [...document.querySelectorAll('[data-testid="message"][data-role="assistant"]')].at(-1)?.dataset.endpoint`,
+    );
+    if (came !== endpoint) throw new Error(`a reply came over ${came}, not ${endpoint}`);
     const sent = (await firstContentSent(base)).at(-1);
     shown.push(at - sent);
     if (reached !== null) channel.push(reached - sent);
@@ -359,16 +365,19 @@ async function timing() {
   results.open_long_conversation = open.painted;
   results.open_long_conversation_whole = open.whole;
   results.raw_client_first_token = await rawClientLatency(base);
-  for (const [name, inPage] of [
-    ["tally_first_token", false],
-    ["tally_first_token_in_page", true],
+  for (const [name, inPage, db, endpoint] of [
+    ["tally_first_token", false, EMPTY_DB, "chat"],
+    ["tally_first_token_in_page", true, EMPTY_DB, "chat"],
+    // New chats there start with a model served only on Responses: the same measure over
+    // that API's named events.
+    ["tally_first_token_responses", true, RESPONSES_DB, "responses"],
   ]) {
     const latency = await withDriver(
-      { TALLY_DATA_DIR: freshCopy(EMPTY_DB), TALLY_API_BASE: base, OPENAI_API_KEY: KEY },
+      { TALLY_DATA_DIR: freshCopy(db), TALLY_API_BASE: base, OPENAI_API_KEY: KEY },
       async (driver) => {
         const app = await driver.launch(APP);
         try {
-          return await appLatency(app, base, inPage);
+          return await appLatency(app, base, inPage, endpoint);
         } finally {
           await app.quit();
         }

@@ -359,6 +359,51 @@ async function main() {
     if (!label.includes("gpt-5.4-mini")) throw new Error(`model shown: ${label}`);
   });
 
+  await test("a chat that searches the web shows the model's thinking, its sources and the search's cost", async () => {
+    await app.click('[data-testid="new-chat-button"]');
+    await app.click('[data-testid="chat-settings-button"]');
+    await app.click('[data-testid="web-search-toggle"]');
+    await app.click('[data-testid="chat-settings-save"]');
+    await app.type('[data-testid="composer-input"]', "Where does tram 28 go in Lisbon?");
+    await app.click('[data-testid="send-button"]');
+    await waitFor("reply", async () => (await app.messages()).at(-1)?.status === "complete");
+    const reply = await app.run(`const m = [...document.querySelectorAll('[data-testid="message"]')].at(-1);
+      const thinking = m.querySelector('[data-testid="message-thinking"]');
+      return {
+        endpoint: m.dataset.endpoint,
+        thinking: thinking?.textContent ?? null,
+        sources: [...m.querySelectorAll('[data-testid="message-citation"]')].map((a) => [a.getAttribute("href"), a.textContent]),
+        cost: m.querySelector('[data-testid="message-cost"]')?.textContent ?? "",
+      };`);
+    // The default model reasons: asked on Responses with a summary of its thinking.
+    if (reply.endpoint !== "responses") throw new Error(`endpoint: ${reply.endpoint}`);
+    if (!reply.thinking?.includes("Weighing the question")) throw new Error(`thinking: ${reply.thinking}`);
+    const sources = JSON.stringify(reply.sources);
+    if (sources !== JSON.stringify([["https://example.org/mock-source", "Mock source — example.org"]])) {
+      throw new Error(`sources: ${sources}`);
+    }
+    if (!/1 web search/.test(reply.cost) || !/of them thinking/.test(reply.cost)) {
+      throw new Error(`cost breakdown: ${reply.cost}`);
+    }
+    // Unfolded as a person would, for the screenshot.
+    await app.click('[data-testid="message-thinking"] summary');
+    await waitFor("thinking unfolded", () =>
+      app.run(`return document.querySelector('[data-testid="message-thinking"]').open`),
+    );
+    await app.screenshot("3h-thinking-and-sources");
+    const [row] = JSON.parse(
+      execFileSync(
+        "sqlite3",
+        ["-json", join(DATA_DIR, "tally.sqlite3"), "SELECT web_search_calls, cost_nanos FROM usage_ledger WHERE purpose = 'chat' ORDER BY id DESC LIMIT 1"],
+        { encoding: "utf8" },
+      ),
+    );
+    // One search at $0.01, and the tokens on top.
+    if (row.web_search_calls !== 1 || !(row.cost_nanos > 10_000_000)) {
+      throw new Error(`ledger row: ${JSON.stringify(row)}`);
+    }
+  });
+
   await test("a rate limit is retried with a visible countdown", async () => {
     await app.click('[data-testid="new-chat-button"]');
     await app.type('[data-testid="composer-input"]', "[mock:error-429-rate-limit*1] Retry me");

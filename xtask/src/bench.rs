@@ -434,6 +434,9 @@ const BIG_HISTORY: (u32, u32) = (10_000, 1_000_000);
 const SMOKE_HISTORY: (u32, u32) = (100, 1_000);
 const LONG_CONVERSATION: u32 = 5_000;
 const SMOKE_LONG_CONVERSATION: u32 = 500;
+/// The model the first-token bench over the Responses API sends to: the catalog serves it
+/// only there.
+const RESPONSES_MODEL: &str = "gpt-5.4-pro";
 /// Raised whenever the generator writes a different history, so a kept one is not reused.
 /// 2: the long conversation is the newest (it was among the oldest).
 const HISTORY_LAYOUT: u32 = 2;
@@ -488,6 +491,8 @@ struct AppInputs {
     mock: PathBuf,
     driver: PathBuf,
     empty_db: PathBuf,
+    /// An empty database whose new chats start with a model served only on Responses.
+    responses_db: PathBuf,
     big_db: PathBuf,
 }
 
@@ -507,6 +512,7 @@ impl AppInputs {
             mock,
             driver,
             empty_db: data.join(format!("{profile}-empty")),
+            responses_db: data.join(format!("{profile}-empty-responses")),
             big_db: data.join(format!(
                 "{profile}-{conversations}-{messages}-{long}-v{HISTORY_LAYOUT}"
             )),
@@ -524,6 +530,7 @@ impl AppInputs {
     /// Writes the empty database and (unless kept from an earlier run) the large history.
     fn generate(&self, generator: &Path) -> Result {
         let _ = std::fs::remove_dir_all(&self.empty_db);
+        let _ = std::fs::remove_dir_all(&self.responses_db);
         let generate = |dir: &Path, conversations: u32, messages: u32, long: u32| {
             let mut generate = Command::new(generator);
             generate
@@ -531,15 +538,25 @@ impl AppInputs {
                 .arg(conversations.to_string())
                 .arg(messages.to_string())
                 .arg(long.to_string());
-            run_cmd(generate)
+            generate
         };
-        step("an empty database", || generate(&self.empty_db, 0, 0, 0))?;
+        step("an empty database", || {
+            run_cmd(generate(&self.empty_db, 0, 0, 0))
+        })?;
+        step(
+            &format!("an empty database whose chats start with {RESPONSES_MODEL}"),
+            || {
+                let mut generate = generate(&self.responses_db, 0, 0, 0);
+                generate.arg(RESPONSES_MODEL);
+                run_cmd(generate)
+            },
+        )?;
         // The large history is kept between runs (generating it takes a while); a kept one
         // is only upgraded to the current schema.
         let (conversations, messages, long) = self.history();
         step(
             &format!("a history of {conversations} conversations, {messages} messages"),
-            || generate(&self.big_db, conversations, messages, long),
+            || run_cmd(generate(&self.big_db, conversations, messages, long)),
         )
     }
 }
@@ -676,6 +693,7 @@ fn app_script(inputs: &AppInputs, part: &str, log: Option<&Path>) -> Result {
             ("TALLY_BENCH_MOCK", inputs.mock.clone()),
             ("TALLY_BENCH_DRIVER", inputs.driver.clone()),
             ("TALLY_BENCH_EMPTY_DB", inputs.empty_db.clone()),
+            ("TALLY_BENCH_RESPONSES_DB", inputs.responses_db.clone()),
             ("TALLY_BENCH_BIG_DB", inputs.big_db.clone()),
             ("TALLY_BENCH_LONG", inputs.history().2.to_string().into()),
             ("TALLY_BENCH_OUT", out),
@@ -764,6 +782,18 @@ fn print_app_table(app: &Value) -> Vec<Value> {
             "   of it, until the page has it (channel), p50",
             median("tally_first_token_in_page_channel"),
             None,
+            "",
+        ),
+        (
+            "first token over Responses, from the page, p50",
+            median("tally_first_token_responses"),
+            median("raw_client_first_token"),
+            "≤ 15 ms",
+        ),
+        (
+            "   p99",
+            p99("tally_first_token_responses"),
+            p99("raw_client_first_token"),
             "",
         ),
         (

@@ -149,6 +149,10 @@ pub fn test() -> Result {
             for fault in ["ok", "drop-after:3", "error-500", "error-429-rate-limit"] {
                 scenarios.push(format!("responses:{fault}"));
             }
+            // Web search offered: a search, then the reply with its cited source.
+            for fault in ["ok", "drop-after:3"] {
+                scenarios.push(format!("responses+search:{fault}"));
+            }
             let tally = Command::new(target.join("examples/parse_scenarios"))
                 .arg(&base)
                 .args(&scenarios)

@@ -24,11 +24,17 @@ pub enum ChatEvent {
         user_text: Option<String>,
         /// The oldest messages left out so the request fits the model's context window.
         dropped_messages: u32,
+        /// The model may think for many minutes before it answers (a pro model).
+        thinks_for_minutes: bool,
     },
     /// More reply text.
     Delta { text: String },
     /// A piece of the model's summary of its reasoning (Responses), shown as "Thinking".
     Thinking { text: String },
+    /// The model searches the web (Responses), for this query when it says.
+    Searching { query: Option<String> },
+    /// A web page the reply cites (each once), shown as a source under it.
+    Citation { url: String, title: String },
     /// Waiting before another attempt.
     Retrying {
         attempt: u32,
@@ -57,6 +63,8 @@ pub enum ChatEvent {
         estimated: bool,
         /// The API that wrote the reply: `chat` or `responses`.
         endpoint: String,
+        /// What this request used, as its ledger row has it.
+        usage: ReplyUsage,
     },
     /// The reply failed; any text received so far is kept with `status`.
     Failed {
@@ -207,6 +215,34 @@ pub struct MessageView {
     pub endpoint: Option<String>,
     /// The model's summary of its reasoning, when it gave one.
     pub thinking: Option<String>,
+    /// The web pages the reply cites.
+    pub citations: Vec<CitationView>,
+    /// What the requests for this reply used (`None` before any finished).
+    pub usage: Option<ReplyUsage>,
+}
+
+/// A web page a reply cites (an http(s) address, checked when it arrived).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct CitationView {
+    pub url: String,
+    pub title: String,
+}
+
+/// What the requests for a reply used: the figures of its cost breakdown.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplyUsage {
+    pub prompt_tokens: u64,
+    pub cached_tokens: u64,
+    /// Output tokens, the model's reasoning included.
+    pub completion_tokens: u64,
+    /// The part of `completion_tokens` the model spent thinking.
+    pub reasoning_tokens: u64,
+    /// Billed web search calls.
+    pub web_searches: u64,
+    /// Some of the figures were estimated (the API reported no usage).
+    pub estimated: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, TS)]
@@ -298,6 +334,10 @@ pub struct ChatOptions {
     /// How long a reasoning model may think; `null`: the model's default.
     #[serde(default)]
     pub reasoning_effort: Option<ReasoningEffort>,
+    /// Let the model search the web (Responses): up to `MAX_WEB_SEARCHES` billed calls
+    /// per reply.
+    #[serde(default)]
+    pub web_search: bool,
 }
 
 /// How long a reasoning model may think, least first. Which ones a model takes is the
@@ -535,6 +575,8 @@ pub struct ModelsView {
     pub from_key: bool,
     /// The day the catalog was checked.
     pub checked_on: String,
+    /// What a reply's web searches may cost: at most this many calls, each this fee.
+    pub web_search: WebSearchView,
 }
 
 /// A price as the user typed it: dollars per 1M tokens as text.
@@ -580,6 +622,17 @@ pub struct DraftEstimate {
     pub unusual: bool,
     /// The model's long-prompt tier, on the models that have one.
     pub long_prompt: Option<LongPromptView>,
+    /// With web search on: the searches a reply may run and the fee of each, counted in
+    /// `max_cost_nanos` (with what they may read).
+    pub web_search: Option<WebSearchView>,
+}
+
+/// The web searches a request may make, and what each costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct WebSearchView {
+    pub max_calls: u32,
+    pub fee_nanos: i64,
 }
 
 /// A price tier for long prompts, and where this request stands against its line.
@@ -618,6 +671,8 @@ pub struct ModelSpendView {
     pub reasoning_tokens: i64,
     pub cost_nanos: i64,
     pub unpriced: i64,
+    /// Web search calls (their fees are part of `cost_nanos`).
+    pub web_search_calls: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -639,6 +694,9 @@ pub struct UsageReport {
     pub months: Vec<SpendBar>,
     pub by_model: Vec<ModelSpendView>,
     pub top_conversations: Vec<ConversationSpendView>,
+    /// This month's web searches and their fees, shown apart (they are in the totals).
+    pub web_search_calls: i64,
+    pub web_search_fees_nanos: i64,
 }
 
 /// Which ledger rows the request log shows.
@@ -677,6 +735,7 @@ pub struct LedgerRowView {
     pub cache_write_tokens: u64,
     pub completion_tokens: u64,
     pub reasoning_tokens: u64,
+    pub web_search_calls: u64,
     pub cost_nanos: Option<i64>,
     pub estimated: bool,
     pub status: String,
@@ -801,6 +860,8 @@ pub fn bindings_file() -> String {
         ConversationListQuery::decl(&cfg),
         ConversationPage::decl(&cfg),
         MessageView::decl(&cfg),
+        CitationView::decl(&cfg),
+        ReplyUsage::decl(&cfg),
         ConversationView::decl(&cfg),
         KeySource::decl(&cfg),
         KeyStatusView::decl(&cfg),
@@ -827,6 +888,7 @@ pub fn bindings_file() -> String {
         PriceInput::decl(&cfg),
         DraftEstimate::decl(&cfg),
         LongPromptView::decl(&cfg),
+        WebSearchView::decl(&cfg),
         DraftRequest::decl(&cfg),
         SpendBar::decl(&cfg),
         ModelSpendView::decl(&cfg),
@@ -911,6 +973,13 @@ impl From<tally_store::Message> for MessageView {
             sibling_ids: Vec::new(),
             endpoint: m.endpoint,
             thinking: m.thinking,
+            // Sources that no longer parse are left out rather than shown broken.
+            citations: m
+                .citations
+                .as_deref()
+                .and_then(|json| serde_json::from_str(json).ok())
+                .unwrap_or_default(),
+            usage: None,
         }
     }
 }

@@ -15,6 +15,9 @@ const SYSTEM_PROMPT_MAX_CHARS: usize = 100_000;
 const PERSONA_NAME_MAX_CHARS: usize = 60;
 /// The reply limit allowed for a model whose own limit is unknown.
 const ANY_MODEL_MAX_OUTPUT: u32 = 1_000_000;
+/// The most web searches one reply may run (`max_tool_calls`), each a billed call: what
+/// the estimate's worst case and the hard stop count.
+pub const MAX_WEB_SEARCHES: u32 = 3;
 
 impl Engine {
     /// Changes an open conversation's model, system prompt and options (checked first).
@@ -161,6 +164,7 @@ pub(crate) fn to_store(options: &ChatOptions) -> ConversationOptions {
         presence_penalty: options.presence_penalty,
         frequency_penalty: options.frequency_penalty,
         reasoning_effort: options.reasoning_effort.map(|e| e.as_str().to_string()),
+        web_search: options.web_search,
     }
 }
 
@@ -177,12 +181,17 @@ pub(crate) fn from_store(options: &ConversationOptions) -> ChatOptions {
             .reasoning_effort
             .as_deref()
             .and_then(ReasoningEffort::parse),
+        web_search: options.web_search,
     }
 }
 
 /// The conversation's options as the request carries them.
 pub(crate) fn request_options(conversation: &tally_store::Conversation) -> RequestOptions {
-    let options = from_store(&conversation.options);
+    request_options_of(&from_store(&conversation.options))
+}
+
+/// `options` as the request carries them.
+pub(crate) fn request_options_of(options: &ChatOptions) -> RequestOptions {
     RequestOptions {
         max_output_tokens: options.max_output_tokens,
         temperature: options.temperature.map(|v| v as f32),
@@ -190,6 +199,7 @@ pub(crate) fn request_options(conversation: &tally_store::Conversation) -> Reque
         presence_penalty: options.presence_penalty.map(|v| v as f32),
         frequency_penalty: options.frequency_penalty.map(|v| v as f32),
         reasoning_effort: options.reasoning_effort.map(ReasoningEffort::as_str),
+        web_searches: options.web_search.then_some(MAX_WEB_SEARCHES),
     }
 }
 

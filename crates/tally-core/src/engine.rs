@@ -307,7 +307,9 @@ impl Engine {
     /// tested, or the catalog's when it never was.
     pub fn models_list(&self) -> Result<ModelsView, CoreError> {
         let listed = settings::KEY_MODELS.get(&self.store())?;
-        Ok(models::models_view(&self.meter.catalog(), listed))
+        // The model new chats start with is described even if the key's list lacks it.
+        let in_use = [self.default_model()?];
+        Ok(models::models_view(&self.meter.catalog(), listed, &in_use))
     }
 
     /// Keeps the chat models `GET /models` listed for the key, for the pickers.
@@ -350,7 +352,15 @@ impl Engine {
     ) -> Result<OpenAiClient, CoreError> {
         let client = self.client_at(&key.base)?;
         Ok(match model {
-            Some(model) => client.for_reasoning(self.meter.traits(model).reasoning),
+            Some(model) => {
+                let traits = self.meter.traits(model);
+                let client = client.for_reasoning(traits.reasoning);
+                if traits.thinks_for_minutes {
+                    client.for_long_thinking()
+                } else {
+                    client
+                }
+            }
             None => client,
         })
     }
@@ -413,6 +423,20 @@ impl Engine {
             Some(tally_spend::Endpoint::Responses) => Api::Responses,
             _ => Api::ChatCompletions,
         })
+    }
+
+    /// The API a reply is asked on: with web search, the Responses API (the only one with
+    /// the tool) for a model served there; otherwise as [`Engine::api_for`].
+    pub fn api_for_reply(&self, model: &str, web_search: bool) -> Result<Api, CoreError> {
+        let served = self
+            .meter
+            .traits(model)
+            .endpoints
+            .contains(&tally_spend::Endpoint::Responses);
+        if web_search && served {
+            return Ok(Api::Responses);
+        }
+        self.api_for(model)
     }
 
     /// Remembers that `model` answers only on `api`.

@@ -7,7 +7,7 @@ use tally_store::{Store, TRASH_KEEPS_FOR_MS};
 
 use crate::api::{
     ConversationCursor, ConversationListQuery, ConversationPage, ConversationSummary,
-    ConversationView, MessageView, SearchHitView, SearchView,
+    ConversationView, MessageView, ReplyUsage, SearchHitView, SearchView,
 };
 use crate::{CoreError, Engine};
 
@@ -67,10 +67,10 @@ impl Engine {
         let earlier = tail.map_or(0, |tail| messages.len().saturating_sub(tail as usize));
         messages.drain(..earlier);
         let mut siblings = store.siblings_on_branch(id, &messages)?;
-        let costs: HashMap<i64, (i64, bool)> = store
+        let costs: HashMap<i64, tally_store::MessageCost> = store
             .message_costs(id)?
             .into_iter()
-            .map(|(message, cost, unknown)| (message, (cost, unknown)))
+            .map(|cost| (cost.message_id, cost))
             .collect();
         Ok(ConversationView {
             settings: crate::chat_settings::settings_of(&conversation),
@@ -81,8 +81,16 @@ impl Engine {
                     let cost = costs.get(&m.id).copied();
                     let sibling_ids = siblings.remove(&m.id).unwrap_or_default();
                     let mut view = MessageView::from(m);
-                    view.cost_nanos = cost.map(|(nanos, _)| nanos);
-                    view.price_unknown = cost.is_some_and(|(_, unknown)| unknown);
+                    view.cost_nanos = cost.map(|c| c.cost_nanos);
+                    view.price_unknown = cost.is_some_and(|c| c.price_unknown);
+                    view.usage = cost.map(|c| ReplyUsage {
+                        prompt_tokens: c.prompt_tokens,
+                        cached_tokens: c.cached_tokens,
+                        completion_tokens: c.completion_tokens,
+                        reasoning_tokens: c.reasoning_tokens,
+                        web_searches: c.web_search_calls,
+                        estimated: c.estimated,
+                    });
                     view.sibling_ids = sibling_ids;
                     view
                 })

@@ -131,6 +131,8 @@ impl Meter {
                 context_window: o.context_window,
                 max_output: o.max_output,
                 long_prompt: None,
+                // The catalog's fee: `with_overrides` sets it.
+                web_search: Default::default(),
                 user_set: true,
             }));
         *self.catalog.write().unwrap_or_else(PoisonError::into_inner) = catalog;
@@ -300,6 +302,7 @@ pub(crate) fn token_usage(usage: &Usage) -> TokenUsage {
         cache_write: usage.cache_write_tokens(),
         completion: usage.completion_tokens,
         reasoning: usage.reasoning_tokens(),
+        web_searches: 0,
     }
 }
 
@@ -318,10 +321,8 @@ pub(crate) async fn estimate_usage(
     let reply_text = reply_text.to_string();
     tokio::task::spawn_blocking(move || TokenUsage {
         prompt: count_chat_prompt(encoding, messages.iter().map(|(r, c)| (*r, c.as_str()))),
-        cached_prompt: 0,
-        cache_write: 0,
         completion: count_text(encoding, &reply_text),
-        reasoning: 0,
+        ..TokenUsage::default()
     })
     .await
     .unwrap_or_default()

@@ -5,7 +5,7 @@
 use tally_spend::{ModelCatalog, format_usd};
 
 use crate::CoreError;
-use crate::api::{ModelView, ModelsView};
+use crate::api::{ModelView, ModelsView, WebSearchView};
 
 /// The model new conversations start with until the person picks another: a current
 /// small model, cheap enough for everyday chat.
@@ -22,14 +22,20 @@ pub(crate) fn checked_model(model: &str) -> Result<String, CoreError> {
     Ok(model.to_string())
 }
 
-/// `listed` (the key's models) or every catalog model, each with what the catalog knows:
-/// the known ones in the catalog's order (newest first), then the rest by name.
-pub(crate) fn models_view(catalog: &ModelCatalog, listed: Option<Vec<String>>) -> ModelsView {
+/// `listed` (the key's models) or every catalog model, and `also` (the models in use,
+/// which a key's list may lack), each with what the catalog knows: the known ones in the
+/// catalog's order (newest first), then the rest by name.
+pub(crate) fn models_view(
+    catalog: &ModelCatalog,
+    listed: Option<Vec<String>>,
+    also: &[String],
+) -> ModelsView {
     let from_key = listed.is_some();
-    let ids: Vec<String> = match listed {
+    let mut ids: Vec<String> = match listed {
         Some(ids) => ids,
         None => catalog.families().map(str::to_string).collect(),
     };
+    ids.extend(also.iter().filter(|id| !id.trim().is_empty()).cloned());
     let rank = |id: &str| {
         let family = catalog.lookup(id).map(|p| p.family.as_str());
         catalog
@@ -44,6 +50,10 @@ pub(crate) fn models_view(catalog: &ModelCatalog, listed: Option<Vec<String>>) -
         models,
         from_key,
         checked_on: catalog.checked_on.clone(),
+        web_search: WebSearchView {
+            max_calls: crate::chat_settings::MAX_WEB_SEARCHES,
+            fee_nanos: catalog.web_search.per_call,
+        },
     }
 }
 
@@ -96,8 +106,12 @@ mod tests {
     #[test]
     fn without_a_tested_key_the_catalog_is_offered_with_prices_in_words() {
         let catalog = ModelCatalog::builtin();
-        let view = models_view(&catalog, None);
+        let view = models_view(&catalog, None, &[]);
         assert!(!view.from_key);
+        assert_eq!(
+            (view.web_search.max_calls, view.web_search.fee_nanos),
+            (3, 10_000_000)
+        );
         assert_eq!(view.models.len(), catalog.families().count());
         assert!(
             view.models
@@ -128,12 +142,30 @@ mod tests {
         ]
         .map(String::from)
         .to_vec();
-        let view = models_view(&catalog, Some(listed));
+        let view = models_view(&catalog, Some(listed), &[]);
         assert!(view.from_key);
         let ids: Vec<&str> = view.models.iter().map(|m| m.id.as_str()).collect();
         assert_eq!(ids, ["gpt-5.4", "gpt-4o-mini", "aa-other", "zz-new-model"]);
         let unknown = &view.models[3];
         assert!(!unknown.known && unknown.price_words.is_none());
         assert_eq!(unknown.context_window, None);
+    }
+
+    #[test]
+    fn the_model_in_use_is_described_even_when_the_keys_list_lacks_it() {
+        let catalog = ModelCatalog::builtin();
+        let listed = vec!["gpt-4o-mini".to_string()];
+        let view = models_view(&catalog, Some(listed), &[DEFAULT_MODEL.to_string()]);
+        let ids: Vec<&str> = view.models.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, [DEFAULT_MODEL, "gpt-4o-mini"]);
+        let default = &view.models[0];
+        assert!(default.known && default.price_words.is_some() && !default.efforts.is_empty());
+        // Listed and in use: once.
+        let view = models_view(
+            &catalog,
+            Some(vec!["gpt-4o-mini".into()]),
+            &["gpt-4o-mini".into()],
+        );
+        assert_eq!(view.models.len(), 1);
     }
 }

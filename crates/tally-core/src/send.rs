@@ -4,11 +4,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tally_openai::{
-    Api, Attempt, ChatMessage, ChatRequest, ChatStream, ClientEvent, OpenAiError, ReasoningItem,
-    StreamEvent, Usage,
+    Api, Attempt, ChatMessage, ChatRequest, ChatStream, Citation, ClientEvent, OpenAiError,
+    ReasoningItem, RequestOptions, StreamEvent, Usage,
 };
 use tally_spend::TokenUsage;
-use tally_store::{Message, MessageOutcome, MessageStatus, Purpose, RequestLogRow, Role, UsageRow};
+use tally_store::{
+    Message, MessageOutcome, MessageStatus, Purpose, ReplyDetails, RequestLogRow, Role, UsageRow,
+};
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, ChatEvent, SendRequest, StartKind};
@@ -73,14 +75,17 @@ enum Destination {
 }
 
 impl Destination {
-    /// The model that answers, and the conversation's own reply limit if it sets one.
-    fn model_and_reply_limit(&self) -> (String, Option<u32>) {
+    /// The model that answers, and the options it is asked with.
+    fn model_and_options(&self) -> (String, RequestOptions) {
         match self {
             Self::Existing { conversation, .. } => (
                 conversation.model.clone(),
-                crate::chat_settings::request_options(conversation).max_output_tokens,
+                crate::chat_settings::request_options(conversation),
             ),
-            Self::New(settings) => (settings.model.clone(), settings.options.max_output_tokens),
+            Self::New(settings) => (
+                settings.model.clone(),
+                crate::chat_settings::request_options_of(&settings.options),
+            ),
         }
     }
 
@@ -114,17 +119,19 @@ impl Engine {
         }
         let (writing, key) = self.ready_to_send().await?;
         let destination = self.destination(&request)?;
-        let (model, max_output) = destination.model_and_reply_limit();
+        let (model, options) = destination.model_and_options();
         // What will be sent: the branch so far and the new message. The budget gate
         // decides before anything is written, so a refused message stays in the composer.
         let mut context = self.context_before(&destination)?;
         context.push(ChatMessage::new(tally_openai::Role::User, text.to_string()));
-        let dropped = self.meter.fit_to_window(&model, &mut context, max_output);
+        let dropped = self
+            .meter
+            .fit_to_window(&model, &mut context, options.max_output_tokens);
         let reservation = self
             .reserve(
                 &model,
                 &context,
-                max_output,
+                &options,
                 request.allow_over_budget.unwrap_or(false),
             )
             .await?;
@@ -301,12 +308,12 @@ impl Engine {
         };
         // The branch up to the user message, without the reply being replaced.
         let mut context = self.context_up_to(&conversation, Some(parent))?;
-        let max_output = crate::chat_settings::request_options(&conversation).max_output_tokens;
-        let dropped = self
-            .meter
-            .fit_to_window(&conversation.model, &mut context, max_output);
+        let options = crate::chat_settings::request_options(&conversation);
+        let dropped =
+            self.meter
+                .fit_to_window(&conversation.model, &mut context, options.max_output_tokens);
         let reservation = self
-            .reserve(&conversation.model, &context, max_output, allow_over_budget)
+            .reserve(&conversation.model, &context, &options, allow_over_budget)
             .await?;
         let reply =
             self.store()
@@ -346,12 +353,12 @@ impl Engine {
             tally_openai::Role::User,
             CONTINUE_INSTRUCTION,
         ));
-        let max_output = crate::chat_settings::request_options(&conversation).max_output_tokens;
-        let dropped = self
-            .meter
-            .fit_to_window(&conversation.model, &mut context, max_output);
+        let options = crate::chat_settings::request_options(&conversation);
+        let dropped =
+            self.meter
+                .fit_to_window(&conversation.model, &mut context, options.max_output_tokens);
         let reservation = self
-            .reserve(&conversation.model, &context, max_output, allow_over_budget)
+            .reserve(&conversation.model, &context, &options, allow_over_budget)
             .await?;
         let reply = self.store().resume_reply(last.id, self.now())?;
         let job = ReplyJob {
@@ -395,13 +402,13 @@ impl Engine {
             tally_openai::Role::User,
             SUMMARY_INSTRUCTION,
         ));
-        let max_output = crate::chat_settings::request_options(&old).max_output_tokens;
+        let options = crate::chat_settings::request_options(&old);
         let dropped = self
             .meter
-            .fit_to_window(&old.model, &mut context, max_output);
+            .fit_to_window(&old.model, &mut context, options.max_output_tokens);
         // Refused by the budget: nothing is written, not even the new conversation.
         let reservation = self
-            .reserve(&old.model, &context, max_output, allow_over_budget)
+            .reserve(&old.model, &context, &options, allow_over_budget)
             .await?;
         let asked = format!(
             "Summarize our conversation “{}” so that we can go on from it here.",
@@ -513,6 +520,7 @@ impl Engine {
             kind,
             user_text,
             dropped_messages: dropped,
+            thinks_for_minutes: self.meter.traits(&conversation.model).thinks_for_minutes,
         });
 
         let mut stream_state = StreamState {
@@ -520,10 +528,17 @@ impl Engine {
             text: reply.content.clone(),
             // A continued reply's thinking goes on from what it had.
             thinking: reply.thinking.clone().unwrap_or_default(),
+            // … and its sources.
+            citations: reply
+                .citations
+                .as_deref()
+                .and_then(|json| serde_json::from_str(json).ok())
+                .unwrap_or_default(),
             ..StreamState::default()
         };
         let mut dropped = dropped;
-        let mut api = self.api_for(&conversation.model)?;
+        let mut api =
+            self.api_for_reply(&conversation.model, chat_request.web_searches.is_some())?;
         let ending = loop {
             let opened = tokio::select! {
                 biased;
@@ -669,6 +684,16 @@ impl Engine {
                         thinking_dirty = true;
                         sink.send(ChatEvent::Thinking { text });
                     }
+                    Some(Ok(StreamEvent::Searching { query })) => {
+                        sink.send(ChatEvent::Searching { query });
+                    }
+                    Some(Ok(StreamEvent::Citation(citation))) => {
+                        sink.send(ChatEvent::Citation {
+                            url: citation.url.clone(),
+                            title: citation.title.clone(),
+                        });
+                        state.citations.push(citation);
+                    }
                     Some(Ok(StreamEvent::Finished(reason))) => {
                         state.finish_reason = Some(reason.as_str().to_string());
                     }
@@ -692,6 +717,8 @@ impl Engine {
             }
         };
         state.reasoning_items = stream.reasoning_items().to_vec();
+        // Searches run before a failure are billed all the same.
+        state.web_searches = stream.web_searches();
         state.attempt = Some(AttemptTiming {
             attempt: stream.attempt().clone(),
             first_token: stream.first_token_after(),
@@ -797,7 +824,7 @@ impl Engine {
             tracing::error!(error = %e, "could not save how the reply was written");
         }
 
-        let (tokens, estimated) = match (state.usage, state.api_error_before_stream) {
+        let (mut tokens, estimated) = match (state.usage, state.api_error_before_stream) {
             (Some(usage), _) => (token_usage(&usage), false),
             // The API bills nothing for a request it refused.
             (None, true) => (TokenUsage::default(), false),
@@ -811,6 +838,7 @@ impl Engine {
                 true,
             ),
         };
+        tokens.web_searches = u64::from(state.web_searches);
         let cost = self
             .meter
             .price_of(model)
@@ -826,6 +854,7 @@ impl Engine {
             cache_write_tokens: tokens.cache_write,
             completion_tokens: tokens.completion,
             reasoning_tokens: tokens.reasoning,
+            web_search_calls: tokens.web_searches,
             cost_nanos: cost,
             estimated,
             request_id: state.request_id.clone(),
@@ -851,6 +880,14 @@ impl Engine {
                 cost,
                 estimated,
                 endpoint: endpoint_name(state.api).into(),
+                usage: api::ReplyUsage {
+                    prompt_tokens: tokens.prompt,
+                    cached_tokens: tokens.cached_prompt,
+                    completion_tokens: tokens.completion,
+                    reasoning_tokens: tokens.reasoning,
+                    web_searches: tokens.web_searches,
+                    estimated,
+                },
             },
             Some(error) => ChatEvent::Failed {
                 status: status.into(),
@@ -869,6 +906,9 @@ struct StreamState {
     /// The API the reply came from, and (Responses) its reasoning items.
     api: Api,
     reasoning_items: Vec<tally_openai::ReasoningItem>,
+    /// Responses: the sources the reply cites, and the web searches it ran.
+    citations: Vec<Citation>,
+    web_searches: u32,
     /// Bytes of `text` that were there before this stream (a continued reply).
     prefix_len: usize,
     finish_reason: Option<String>,
@@ -893,19 +933,30 @@ fn code_name(code: api::ErrorCode) -> String {
 }
 
 impl Engine {
-    /// The reply's API, and on Responses its thinking and its reasoning items (to send
-    /// back on the next turn).
+    /// The reply's API, and on Responses its thinking, its reasoning items (to send back
+    /// on the next turn) and the sources it cites.
     fn save_reply_details(&self, reply_id: i64, state: &StreamState) -> Result<(), CoreError> {
-        let endpoint = endpoint_name(state.api);
-        let thinking = (!state.thinking.is_empty()).then_some(state.thinking.as_str());
         let items = (!state.reasoning_items.is_empty())
-            .then(|| serde_json::to_string(&state.reasoning_items))
-            .transpose()
-            .map_err(|e| CoreError::Internal(e.to_string()))?;
-        self.store()
-            .set_reply_details(reply_id, endpoint, thinking, items.as_deref())?;
+            .then(|| to_json(&state.reasoning_items))
+            .transpose()?;
+        let citations = (!state.citations.is_empty())
+            .then(|| to_json(&state.citations))
+            .transpose()?;
+        self.store().set_reply_details(
+            reply_id,
+            &ReplyDetails {
+                endpoint: endpoint_name(state.api),
+                thinking: (!state.thinking.is_empty()).then_some(state.thinking.as_str()),
+                reasoning_items: items.as_deref(),
+                citations: citations.as_deref(),
+            },
+        )?;
         Ok(())
     }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, CoreError> {
+    serde_json::to_string(value).map_err(|e| CoreError::Internal(e.to_string()))
 }
 
 /// A message of the branch with the reasoning items to send back before it: those of a

@@ -5,13 +5,13 @@
 
 use std::sync::Arc;
 
-use tally_openai::ChatMessage;
+use tally_openai::{ChatMessage, RequestOptions};
 use tally_spend::{Budget, ModelPrice, Period, format_usd, local_date, parse_usd, worst_case_cost};
 use tally_store::{LedgerEntry, PriceOverride, SpendTotals};
 
 use crate::api::{
     BudgetAlertView, BudgetInput, BudgetView, DraftEstimate, DraftRequest, LongPromptView,
-    MeterLevel, PriceInput, PriceView, PricesView, SpendView,
+    MeterLevel, PriceInput, PriceView, PricesView, SpendView, WebSearchView,
 };
 use crate::context::REPLY_PRIMING;
 use crate::meter::{BranchKey, Reservation};
@@ -169,9 +169,12 @@ impl Engine {
         self: &Arc<Self>,
         model: &str,
         context: &[ChatMessage],
-        max_output: Option<u32>,
+        options: &RequestOptions,
         allow_over_budget: bool,
     ) -> Result<Reservation, CoreError> {
+        let max_output = options.max_output_tokens;
+        // A search round is counted before it happens, up to the cap on its calls.
+        let searches = u64::from(options.web_searches.unwrap_or(0));
         let price = self.meter.price_of(model);
         let amount = match &price {
             Some(price) => {
@@ -185,7 +188,7 @@ impl Engine {
                 .map_err(|e| CoreError::Internal(format!("counting tokens: {e}")))?;
                 // The conversation's reply limit, when it sets one below the model's.
                 let output = max_output.map_or(price.max_output, |m| m.min(price.max_output));
-                worst_case_cost(prompt, u64::from(output), price)
+                worst_case_cost(prompt, u64::from(output), searches, price)
             }
             // Unknown price: nothing can be reserved; the request is metered in tokens.
             None => 0,
@@ -318,32 +321,39 @@ impl Engine {
 
     pub fn estimate_draft_now(&self, draft: &DraftRequest) -> Result<DraftEstimate, CoreError> {
         // The reply limit is the conversation's own (a new chat's defaults) when it has one.
-        let (model, branch, reply_limit) = match draft.conversation_id {
+        let (model, branch, options) = match draft.conversation_id {
             Some(id) => {
                 let (conversation, tokens) = self.branch_tokens(id)?;
-                let limit = crate::chat_settings::request_options(&conversation).max_output_tokens;
-                (conversation.model, tokens, limit)
+                let options = crate::chat_settings::request_options(&conversation);
+                (conversation.model, tokens, options)
             }
             None => {
                 let model = match draft.model.as_deref().map(str::trim) {
                     Some(m) if !m.is_empty() => m.to_string(),
                     _ => self.default_model()?,
                 };
-                let limit = self.chat_defaults()?.options.max_output_tokens;
-                (model, 0, limit)
+                let defaults = self.chat_defaults()?.options;
+                (
+                    model,
+                    0,
+                    crate::chat_settings::request_options_of(&defaults),
+                )
             }
         };
+        let reply_limit = options.max_output_tokens;
+        let searches = options.web_searches.unwrap_or(0);
         let draft = self.meter.draft_tokens(&model, draft.text.trim());
         let input_tokens = branch + draft.tokens + REPLY_PRIMING;
         let price = self.meter.price_of(&model);
         let max_output = price
             .as_ref()
             .map(|p| reply_limit.map_or(p.max_output, |limit| limit.min(p.max_output)));
-        let min_cost = price.as_ref().map(|p| worst_case_cost(input_tokens, 0, p));
-        let max_cost = price
+        let min_cost = price
             .as_ref()
-            .zip(max_output)
-            .map(|(p, max_output)| worst_case_cost(input_tokens, u64::from(max_output), p));
+            .map(|p| worst_case_cost(input_tokens, 0, 0, p));
+        let max_cost = price.as_ref().zip(max_output).map(|(p, max_output)| {
+            worst_case_cost(input_tokens, u64::from(max_output), u64::from(searches), p)
+        });
         let unusual_from = self.budget()?.map_or(UNUSUAL_INPUT_COST, |b| {
             UNUSUAL_INPUT_COST.min(b.monthly / 20)
         });
@@ -357,6 +367,10 @@ impl Engine {
                 crossed: tier.applies_to(input_tokens),
             });
         Ok(DraftEstimate {
+            web_search: (searches > 0).then(|| WebSearchView {
+                max_calls: searches,
+                fee_nanos: self.meter.catalog().web_search.per_call,
+            }),
             long_prompt,
             unusual: draft.too_long || min_cost.is_some_and(|c| c >= unusual_from),
             context_window: price.as_ref().map(|p| p.context_window),
@@ -445,5 +459,6 @@ fn token_usage(entry: &LedgerEntry) -> tally_spend::TokenUsage {
         cache_write: entry.row.cache_write_tokens,
         completion: entry.row.completion_tokens,
         reasoning: entry.row.reasoning_tokens,
+        web_searches: entry.row.web_search_calls,
     }
 }

@@ -76,20 +76,17 @@ impl Engine {
                 format!("{}\n\n---\n\n{}", excerpt(&question), excerpt(&answer)),
             ),
         ];
+        let options = RequestOptions {
+            max_output_tokens: Some(TITLE_MAX_TOKENS),
+            ..RequestOptions::default()
+        };
         // A title is never worth going past the budget's hard stop.
-        let reservation = match self
-            .reserve(&model, &context, Some(TITLE_MAX_TOKENS), false)
-            .await
-        {
+        let reservation = match self.reserve(&model, &context, &options, false).await {
             Ok(reservation) => reservation,
             Err(CoreError::BudgetExceeded { .. }) => return Ok(None),
             Err(e) => return Err(e),
         };
         let key = self.key_off_the_runtime().await?;
-        let options = RequestOptions {
-            max_output_tokens: Some(TITLE_MAX_TOKENS),
-            ..RequestOptions::default()
-        };
         let request = ChatRequest::streaming(model.clone(), context)
             .with_options(&options, self.capabilities(&model)?);
         let client = self.client_for(&key, Some(&model))?;
@@ -113,7 +110,12 @@ impl Engine {
                 }
                 Ok(StreamEvent::Usage(reported)) => usage = Some(reported),
                 // A title is its text; the model's reasoning about it is not kept.
-                Ok(StreamEvent::Finished(_) | StreamEvent::Thinking(_)) => {}
+                Ok(
+                    StreamEvent::Finished(_)
+                    | StreamEvent::Thinking(_)
+                    | StreamEvent::Searching { .. }
+                    | StreamEvent::Citation(_),
+                ) => {}
                 Err(e) => {
                     failed = Some(e);
                     break;
@@ -163,6 +165,7 @@ impl Engine {
             cache_write_tokens: tokens.cache_write,
             completion_tokens: tokens.completion,
             reasoning_tokens: tokens.reasoning,
+            web_search_calls: 0,
             cost_nanos: self
                 .meter
                 .price_of(model)

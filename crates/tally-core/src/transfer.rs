@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use tally_openai::Citation;
 use tally_store::{
     Conversation, ConversationOptions, ConversationTree, Message, MessageStatus, Purpose, Role,
     UsageRow,
@@ -121,6 +122,15 @@ impl Engine {
                 (Role::System, _) => "Instructions".to_string(),
             };
             text.push_str(&format!("\n## {who}\n\n{}\n", message.content.trim_end()));
+            let sources = exported_citations(message.citations.as_deref());
+            if !sources.is_empty() {
+                text.push_str("\nSources:\n");
+                for source in sources {
+                    // The title cannot close the link; the address (no spaces) is bracketed.
+                    let title = source.title.replace('[', "\\[").replace(']', "\\]");
+                    text.push_str(&format!("- [{title}](<{}>)\n", source.url));
+                }
+            }
         }
         Ok(text)
     }
@@ -348,6 +358,9 @@ struct TallyConversation {
     /// A reasoning model's effort (absent in older files).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     reasoning_effort: Option<String>,
+    /// Whether the model may search the web (absent in older files: no).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    web_search: bool,
     created_at: i64,
     updated_at: i64,
     pinned_at: Option<i64>,
@@ -384,6 +397,9 @@ struct TallyMessage {
     /// The reply's reasoning items (opaque JSON, sent back on the next turn).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     reasoning_items: Option<String>,
+    /// The web pages the reply cites.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    citations: Vec<Citation>,
 }
 
 /// The most a reply's thinking or reasoning items may hold in an imported file.
@@ -392,6 +408,26 @@ const MAX_IMPORTED_DETAIL_BYTES: usize = 8 << 20;
 /// An imported reply detail, dropped when it is larger than any real one.
 fn bounded(detail: Option<String>) -> Option<String> {
     detail.filter(|d| d.len() <= MAX_IMPORTED_DETAIL_BYTES)
+}
+
+/// A reply's sources as the database keeps them (JSON), from a file: only those Tally
+/// would have kept from the API (http(s) addresses, bounded), at most as many.
+fn imported_citations(citations: Vec<Citation>) -> Option<String> {
+    let kept: Vec<Citation> = citations
+        .into_iter()
+        .filter_map(|c| Citation::checked(c.url, Some(c.title)))
+        .take(tally_openai::MAX_CITATIONS)
+        .collect();
+    (!kept.is_empty())
+        .then(|| serde_json::to_string(&kept).ok())
+        .flatten()
+}
+
+/// What the database keeps (JSON) as a file writes it; sources that no longer parse are
+/// left out.
+fn exported_citations(json: Option<&str>) -> Vec<Citation> {
+    json.and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_default()
 }
 
 /// The sum of the known costs of `usage`; saturating, never wrapping or panicking.
@@ -406,6 +442,8 @@ fn known_cost(usage: &[UsageRow]) -> i64 {
 const MAX_IMPORTED_COST: i64 = 100_000 * 1_000_000_000;
 /// The most tokens of one kind one imported request may hold.
 const MAX_IMPORTED_TOKENS: u64 = 100_000_000;
+/// The most web searches one imported request may have run.
+const MAX_IMPORTED_SEARCHES: u64 = 1_000;
 /// Clocks differ a little between computers; more than a day ahead is not believed.
 const FUTURE_SLACK_MS: i64 = DAY_MS;
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -426,6 +464,9 @@ struct TallyUsage {
     cache_write_tokens: u64,
     completion_tokens: u64,
     reasoning_tokens: u64,
+    /// Absent in files from before web search: none.
+    #[serde(default)]
+    web_search_calls: u64,
     /// nano-USD; `null` when the model's price was unknown.
     cost_nanos: Option<i64>,
     estimated: bool,
@@ -449,6 +490,7 @@ impl From<&ConversationTree> for TallyConversation {
             presence_penalty: c.options.presence_penalty,
             frequency_penalty: c.options.frequency_penalty,
             reasoning_effort: c.options.reasoning_effort.clone(),
+            web_search: c.options.web_search,
             created_at: c.created_at,
             updated_at: c.updated_at,
             pinned_at: c.pinned_at,
@@ -471,6 +513,7 @@ impl From<&ConversationTree> for TallyConversation {
                     endpoint: m.endpoint.clone(),
                     thinking: m.thinking.clone(),
                     reasoning_items: m.reasoning_items.clone(),
+                    citations: exported_citations(m.citations.as_deref()),
                 })
                 .collect(),
             usage: tree
@@ -486,6 +529,7 @@ impl From<&ConversationTree> for TallyConversation {
                     cache_write_tokens: u.cache_write_tokens,
                     completion_tokens: u.completion_tokens,
                     reasoning_tokens: u.reasoning_tokens,
+                    web_search_calls: u.web_search_calls,
                     cost_nanos: u.cost_nanos,
                     estimated: u.estimated,
                     request_id: u.request_id.clone(),
@@ -528,6 +572,7 @@ impl TallyConversation {
                     .filter(|e| matches!(e.as_str(), "chat" | "responses")),
                 thinking: bounded(m.thinking),
                 reasoning_items: bounded(m.reasoning_items),
+                citations: imported_citations(m.citations),
             });
         }
         let usage = self
@@ -548,6 +593,7 @@ impl TallyConversation {
                     ]
                     .iter()
                     .all(|t| *t <= MAX_IMPORTED_TOKENS)
+                    && u.web_search_calls <= MAX_IMPORTED_SEARCHES
                     && (0..=now.saturating_add(FUTURE_SLACK_MS)).contains(&u.created_at)
                     && [u.first_token_ms, u.duration_ms]
                         .iter()
@@ -571,6 +617,7 @@ impl TallyConversation {
                     cache_write_tokens: u.cache_write_tokens,
                     completion_tokens: u.completion_tokens,
                     reasoning_tokens: u.reasoning_tokens,
+                    web_search_calls: u.web_search_calls,
                     cost_nanos: u.cost_nanos,
                     estimated: u.estimated,
                     request_id: u.request_id,
@@ -604,6 +651,7 @@ impl TallyConversation {
                     reasoning_effort: self
                         .reasoning_effort
                         .filter(|e| crate::api::ReasoningEffort::parse(e).is_some()),
+                    web_search: self.web_search,
                 },
             },
             uid: self.uid,
@@ -763,6 +811,7 @@ impl GptConversation {
                     endpoint: None,
                     thinking: None,
                     reasoning_items: None,
+                    citations: None,
                 });
                 new_ids.insert(id.as_str(), new_id);
                 parent_for_children = Some(new_id);

@@ -62,8 +62,12 @@ impl Engine {
                 reasoning_tokens: m.reasoning_tokens,
                 cost_nanos: m.cost_nanos,
                 unpriced: m.unpriced,
+                web_search_calls: m.web_search_calls,
             })
-            .collect();
+            .collect::<Vec<_>>();
+        let web_search_calls: i64 = by_model.iter().map(|m| m.web_search_calls).sum();
+        let web_search_fees_nanos =
+            web_search_calls.saturating_mul(self.meter.catalog().web_search.per_call);
         let top_conversations = store
             .top_conversations(period.start, period.end, 10)?
             .into_iter()
@@ -80,6 +84,8 @@ impl Engine {
             months,
             by_model,
             top_conversations,
+            web_search_calls,
+            web_search_fees_nanos,
         })
     }
 
@@ -119,6 +125,7 @@ impl Engine {
                 "cache_write_tokens",
                 "completion_tokens",
                 "reasoning_tokens",
+                "web_search_calls",
                 "cost_usd",
                 "estimated",
                 "status",
@@ -148,6 +155,7 @@ impl Engine {
                     row.cache_write_tokens.to_string(),
                     row.completion_tokens.to_string(),
                     row.reasoning_tokens.to_string(),
+                    row.web_search_calls.to_string(),
                     row.cost_nanos
                         .map(tally_spend::exact_usd)
                         .unwrap_or_default(),
@@ -201,6 +209,7 @@ fn ledger_row_view(entry: LedgerEntry) -> LedgerRowView {
         cache_write_tokens: row.cache_write_tokens,
         completion_tokens: row.completion_tokens,
         reasoning_tokens: row.reasoning_tokens,
+        web_search_calls: row.web_search_calls,
         cost_nanos: row.cost_nanos,
         estimated: row.estimated,
         status: row.status,

@@ -5,7 +5,8 @@
 //! `cargo run -p tally-openai --example parse_scenarios -- BASE_URL SCENARIO...`
 //!
 //! A scenario named `responses-…` (a recorded Responses stream) or prefixed `responses:`
-//! goes to the Responses API, as `gpt-5.4-mini`; the others to Chat Completions.
+//! goes to the Responses API, as `gpt-5.4-mini`; prefixed `responses+search:`, it goes
+//! there with web search offered (up to 3 calls); the others go to Chat Completions.
 
 use tally_openai::{
     Api, ChatMessage, ChatRequest, ClientConfig, OpenAiClient, OpenAiError, Role, SecretString,
@@ -23,7 +24,8 @@ async fn main() {
     let client = OpenAiClient::new(config).expect("valid base URL");
     let key = SecretString::from("sk-proj-SdkCheckKeyNotReal0000000000abcd".to_string());
     for scenario in args {
-        let (api, model, marker) = match scenario.strip_prefix("responses:") {
+        let searching = scenario.strip_prefix("responses+search:");
+        let (api, model, marker) = match scenario.strip_prefix("responses:").or(searching) {
             Some(marker) => (Api::Responses, "gpt-5.4-mini", marker),
             None if scenario.starts_with("responses-") => {
                 (Api::Responses, "gpt-5.4-mini", scenario.as_str())
@@ -36,8 +38,9 @@ async fn main() {
         );
         // On Responses, with a summary of the reasoning asked for, as Tally asks.
         request.reasoning_summary = api == Api::Responses;
+        request.web_searches = searching.map(|_| 3);
         let (mut text, mut finish, mut usage, mut error) = (String::new(), None, None, None);
-        let mut tools = Vec::new();
+        let (mut tools, mut sources, mut searches) = (Vec::new(), Vec::new(), 0);
         match client.stream(Some(&key), api, &request, |_| {}).await {
             Err(e) => error = Some(describe(&e)),
             Ok(mut stream) => {
@@ -46,7 +49,10 @@ async fn main() {
                         Ok(StreamEvent::Delta(t)) => text.push_str(&t),
                         Ok(StreamEvent::Finished(r)) => finish = Some(r.as_str().to_string()),
                         // Compared through the final text; the SDK check reads no thinking.
-                        Ok(StreamEvent::Thinking(_)) => {}
+                        Ok(StreamEvent::Thinking(_) | StreamEvent::Searching { .. }) => {}
+                        Ok(StreamEvent::Citation(c)) => {
+                            sources.push(serde_json::json!([c.url, c.title]));
+                        }
                         Ok(StreamEvent::Usage(u)) => {
                             usage = Some(serde_json::json!([
                                 u.prompt_tokens,
@@ -59,6 +65,7 @@ async fn main() {
                         Err(e) => error = Some(describe(&e)),
                     }
                 }
+                searches = stream.web_searches();
                 tools = stream
                     .tool_calls()
                     .iter()
@@ -73,6 +80,8 @@ async fn main() {
             "finish_reason": finish,
             "usage": usage,
             "tool_calls": tools,
+            "sources": sources,
+            "searches": searches,
             "error": error,
         });
         println!("{line}");

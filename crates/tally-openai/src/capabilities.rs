@@ -18,6 +18,9 @@ pub struct Capabilities {
     /// to organisations it has not verified). Absent in what older versions learned: yes.
     #[serde(default = "yes")]
     pub reasoning_summary: bool,
+    /// Whether the `web_search` tool may be offered (Responses). Absent: yes.
+    #[serde(default = "yes")]
+    pub web_search: bool,
 }
 
 fn yes() -> bool {
@@ -33,6 +36,7 @@ impl Capabilities {
             max_completion_tokens: reasoning,
             sampling: !reasoning,
             reasoning_summary: reasoning,
+            web_search: true,
         }
     }
 }
@@ -47,6 +51,8 @@ pub struct RequestOptions {
     pub frequency_penalty: Option<f32>,
     /// A reasoning model's effort, as the API names it.
     pub reasoning_effort: Option<&'static str>,
+    /// Web searches the model may run for one reply (Responses); `None`: none.
+    pub web_searches: Option<u32>,
 }
 
 impl ChatRequest {
@@ -60,6 +66,9 @@ impl ChatRequest {
             self.reasoning_summary = capabilities.reasoning_summary;
         } else {
             self.max_tokens = options.max_output_tokens;
+        }
+        if capabilities.web_search {
+            self.web_searches = options.web_searches;
         }
         if capabilities.sampling {
             self.temperature = options.temperature;
@@ -80,6 +89,8 @@ pub enum Adaptation {
     /// The effort asked for is not one this model takes: its default is used.
     NoReasoningEffort,
     NoReasoningSummary,
+    /// The server refused the `web_search` tool: the model answers without searching.
+    NoWebSearch,
 }
 
 impl Capabilities {
@@ -102,6 +113,10 @@ impl Capabilities {
             Adaptation::NoReasoningEffort => self,
             Adaptation::NoReasoningSummary => Self {
                 reasoning_summary: false,
+                ..self
+            },
+            Adaptation::NoWebSearch => Self {
+                web_search: false,
                 ..self
             },
         }
@@ -155,6 +170,13 @@ pub fn adapt(request: &mut ChatRequest, error: &OpenAiError) -> Option<Adaptatio
             request.reasoning_summary = false;
             Some(Adaptation::NoReasoningSummary)
         }
+        tools
+            if (tools == "tools" || tools.starts_with("tools[") || tools == "max_tool_calls")
+                && request.web_searches.is_some() =>
+        {
+            request.web_searches = None;
+            Some(Adaptation::NoWebSearch)
+        }
         _ => None,
     }
 }
@@ -183,6 +205,7 @@ mod tests {
             presence_penalty: Some(0.5),
             frequency_penalty: Some(-0.5),
             reasoning_effort: Some("high"),
+            web_searches: Some(3),
         };
         ChatRequest::streaming(model, vec![])
             .with_options(&options, Capabilities::for_reasoning(reasoning))
@@ -252,6 +275,31 @@ mod tests {
                 .reasoning_summary
         );
         assert_eq!(thinker.learn(Adaptation::NoReasoningEffort), thinker);
+
+        // A server that does not take the web_search tool: the model answers unsearched.
+        let mut searching = request("gpt-5.4-mini", true);
+        assert_eq!(searching.web_searches, Some(3));
+        for param in ["tools", "tools[0]", "max_tool_calls"] {
+            let mut again = searching.clone();
+            assert_eq!(
+                adapt(&mut again, &refused(param)),
+                Some(Adaptation::NoWebSearch),
+                "{param}"
+            );
+            assert_eq!(again.web_searches, None);
+        }
+        adapt(&mut searching, &refused("tools"));
+        assert_eq!(adapt(&mut searching, &refused("tools")), None);
+        let learned = thinker.learn(Adaptation::NoWebSearch);
+        assert!(!learned.web_search);
+        let unsearched = ChatRequest::streaming("m", vec![]).with_options(
+            &RequestOptions {
+                web_searches: Some(3),
+                ..RequestOptions::default()
+            },
+            learned,
+        );
+        assert_eq!(unsearched.web_searches, None);
 
         let other = OpenAiError::Api {
             status: 400,

@@ -24,6 +24,10 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
 }
 
+/// How long a model that may think for many minutes (OpenAI's pro models, at high effort)
+/// is given before its first token.
+pub const LONG_THINKING_FIRST_TOKEN: Duration = Duration::from_secs(30 * 60);
+
 impl ClientConfig {
     pub const OPENAI: &'static str = "https://api.openai.com/v1";
 
@@ -105,6 +109,14 @@ impl OpenAiClient {
                 ..self.config.clone()
             },
         }
+    }
+
+    /// This client with the time a model that may think for many minutes (a pro model)
+    /// needs before its first token: [`LONG_THINKING_FIRST_TOKEN`].
+    pub fn for_long_thinking(&self) -> Self {
+        let mut client = self.clone();
+        client.config.first_token_timeout = LONG_THINKING_FIRST_TOKEN;
+        client
     }
 
     /// Adds the key to `request`. Without one (a server on this computer that asks for
@@ -367,5 +379,8 @@ mod tests {
             client.for_reasoning(true).config().first_token_timeout,
             thinking.first_token_timeout
         );
+        let long = client.for_reasoning(true).for_long_thinking();
+        assert_eq!(long.config().first_token_timeout, LONG_THINKING_FIRST_TOKEN);
+        assert_eq!(long.config().idle_timeout, thinking.idle_timeout);
     }
 }

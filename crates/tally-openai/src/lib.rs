@@ -19,15 +19,18 @@ mod types;
 
 pub use attempt::{Attempt, ClientEvent, RateLimits};
 pub use capabilities::{Adaptation, Capabilities, RequestOptions, adapt};
-pub use client::{ClientConfig, OpenAiClient, is_loopback, parse_base_url};
+pub use client::{
+    ClientConfig, LONG_THINKING_FIRST_TOKEN, OpenAiClient, is_loopback, parse_base_url,
+};
 pub use error::{ApiErrorBody, ApiErrorDetail, ErrorKind, OpenAiError, classify};
 pub use responses::{
-    Api, InputItem, OutputItem, ReasoningInput, ResponseObject, ResponsesEvent, ResponsesRequest,
-    ResponsesUsage,
+    Annotation, Api, InputItem, OutputItem, ReasoningInput, ResponseObject, ResponsesEvent,
+    ResponsesRequest, ResponsesUsage, ToolSpec,
 };
 pub use retry::{RetryNotice, RetryPolicy, is_retryable};
 pub use stream::{
-    ChatStream, MAX_LINE_BYTES, MAX_REASONING_ITEM_BYTES, MAX_REASONING_ITEMS, MAX_REPLY_BYTES,
+    ChatStream, Citation, MAX_CITATION_TITLE_CHARS, MAX_CITATION_URL_BYTES, MAX_CITATIONS,
+    MAX_LINE_BYTES, MAX_REASONING_ITEM_BYTES, MAX_REASONING_ITEMS, MAX_REPLY_BYTES,
     MAX_TOOL_ARGUMENT_BYTES, ReasoningItem, StreamEvent, StreamTimeouts,
 };
 pub use types::*;

@@ -51,6 +51,20 @@ pub struct ResponsesRequest {
     /// a later turn sends again since nothing is stored).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub include: Vec<String>,
+    /// The built-in tools offered (web search).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<ToolSpec>,
+    /// The most tool calls (web searches) the model may make for this reply.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tool_calls: Option<u32>,
+}
+
+/// A tool a request offers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ToolSpec {
+    /// OpenAI's own web search: each search is billed as one call.
+    WebSearch,
 }
 
 /// How a reasoning model reasons: its effort, and whether to summarise its reasoning.
@@ -127,6 +141,11 @@ impl ResponsesRequest {
                 },
             ),
             include: vec!["reasoning.encrypted_content".into()],
+            tools: match request.web_searches {
+                Some(n) if n > 0 => vec![ToolSpec::WebSearch],
+                _ => Vec::new(),
+            },
+            max_tool_calls: request.web_searches.filter(|n| *n > 0),
         }
     }
 }
@@ -144,8 +163,14 @@ pub enum ResponsesEvent {
     /// A piece of the model's summary of its reasoning.
     #[serde(rename = "response.reasoning_summary_text.delta")]
     ReasoningSummaryDelta { delta: String },
+    /// An output item begins (Tally reads a web search's query here, to show it).
+    #[serde(rename = "response.output_item.added")]
+    OutputItemAdded { item: OutputItem },
     #[serde(rename = "response.output_item.done")]
     OutputItemDone { item: OutputItem },
+    /// A note on the reply's text: a web source it cites.
+    #[serde(rename = "response.output_text.annotation.added")]
+    AnnotationAdded { annotation: Annotation },
     #[serde(rename = "response.completed")]
     Completed { response: ResponseObject },
     #[serde(rename = "response.incomplete")]
@@ -191,6 +216,24 @@ pub enum OutputItem {
 pub struct WebSearchAction {
     #[serde(rename = "type")]
     pub kind: String,
+    /// What the model searched for (a `search` action).
+    #[serde(default)]
+    pub query: Option<String>,
+}
+
+/// An annotation on the reply's text, as far as Tally reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type")]
+pub enum Annotation {
+    /// A web page the text cites.
+    #[serde(rename = "url_citation")]
+    UrlCitation {
+        url: String,
+        #[serde(default)]
+        title: Option<String>,
+    },
+    #[serde(other)]
+    Other,
 }
 
 /// The response object of a terminal event.
@@ -317,6 +360,26 @@ mod tests {
     }
 
     #[test]
+    fn web_search_is_offered_as_the_built_in_tool_with_a_cap_on_its_calls() {
+        let options = RequestOptions {
+            web_searches: Some(3),
+            ..Default::default()
+        };
+        let chat = ChatRequest::streaming("gpt-5.4-mini", vec![ChatMessage::new(Role::User, "Hi")])
+            .with_options(&options, crate::Capabilities::for_reasoning(true));
+        let json = serde_json::to_value(ResponsesRequest::from_chat(&chat)).unwrap();
+        // The tool's shape is the one in shared/openai-wire/responses-request.json.
+        assert_eq!(json["tools"], serde_json::json!([{"type": "web_search"}]));
+        assert_eq!(json["max_tool_calls"], 3);
+        let unsearched = ChatRequest::streaming("gpt-5.4-mini", vec![]);
+        let json = serde_json::to_value(ResponsesRequest::from_chat(&unsearched)).unwrap();
+        assert!(json.get("tools").is_none() && json.get("max_tool_calls").is_none());
+        // Chat Completions has no such tool: nothing about it is sent there.
+        let chat_json = serde_json::to_string(&chat).unwrap();
+        assert!(!chat_json.contains("web_search") && !chat_json.contains("tools"));
+    }
+
+    #[test]
     fn events_tally_does_not_use_are_read_as_other() {
         for (data, expected) in [
             (
@@ -330,6 +393,12 @@ mod tests {
             (
                 r#"{"type":"response.web_search_call.searching","sequence_number":4,"item_id":"ws","output_index":0}"#,
                 ResponsesEvent::Other,
+            ),
+            (
+                r#"{"type":"response.output_text.annotation.added","sequence_number":12,"item_id":"m","output_index":1,"content_index":0,"annotation_index":0,"annotation":{"type":"file_citation","file_id":"f","filename":"a.pdf","index":3}}"#,
+                ResponsesEvent::AnnotationAdded {
+                    annotation: Annotation::Other,
+                },
             ),
         ] {
             assert_eq!(

@@ -7,7 +7,7 @@ use futures_util::{Stream, StreamExt, TryStreamExt};
 
 use crate::attempt::Attempt;
 use crate::error::{ApiErrorBody, ApiErrorDetail, classify_detail};
-use crate::responses::{OutputItem, ResponseObject, ResponsesEvent};
+use crate::responses::{Annotation, OutputItem, ResponseObject, ResponsesEvent};
 use crate::{Api, ChatChunk, FinishReason, OpenAiError, ToolCall, Usage};
 
 /// What a reply stream yields, in order: text deltas, then the finish reason, then (when
@@ -18,8 +18,61 @@ pub enum StreamEvent {
     /// Responses: a piece of the model's summary of its reasoning, before or between the
     /// pieces of the reply.
     Thinking(String),
+    /// Responses: the model starts a web search (for this query, when it says).
+    Searching {
+        query: Option<String>,
+    },
+    /// Responses: a web page the reply cites (each page once).
+    Citation(Citation),
     Finished(FinishReason),
     Usage(Usage),
+}
+
+impl StreamEvent {
+    /// A piece of what the model writes (its reply or its thinking), as opposed to news
+    /// about the reply: the first one marks the first token.
+    fn is_written(&self) -> bool {
+        !matches!(self, Self::Searching { .. } | Self::Citation(_))
+    }
+}
+
+/// A web page a reply cites: only http(s) addresses are kept, bounded in length.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Citation {
+    pub url: String,
+    pub title: String,
+}
+
+/// The most sources one reply may cite, the longest address kept, and the longest title
+/// (cut, not refused).
+pub const MAX_CITATIONS: usize = 64;
+pub const MAX_CITATION_URL_BYTES: usize = 2048;
+pub const MAX_CITATION_TITLE_CHARS: usize = 300;
+/// The longest search query shown.
+const MAX_QUERY_CHARS: usize = 300;
+
+impl Citation {
+    /// A citation Tally can show and open, or `None`: an address that is not http(s),
+    /// too long, or has spaces or control characters; a title cut to its bound (the
+    /// address stands in for a missing one).
+    pub fn checked(url: String, title: Option<String>) -> Option<Self> {
+        let lower = url.get(..8).unwrap_or(&url).to_ascii_lowercase();
+        let web = lower.starts_with("https://") || lower.starts_with("http://");
+        if !web
+            || url.len() > MAX_CITATION_URL_BYTES
+            || url.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return None;
+        }
+        let title = title
+            .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+            .filter(|t| !t.is_empty())
+            .unwrap_or_else(|| url.clone());
+        Some(Self {
+            title: title.chars().take(MAX_CITATION_TITLE_CHARS).collect(),
+            url,
+        })
+    }
 }
 
 /// The longest SSE line Tally reads. A real chunk is well under 10 KB; a line without
@@ -73,6 +126,8 @@ pub struct ChatStream {
     thinking_bytes: usize,
     reasoning_items: Vec<ReasoningItem>,
     web_searches: u32,
+    /// Responses: the addresses cited so far (each is handed out once).
+    cited: Vec<String>,
 }
 
 impl ChatStream {
@@ -114,6 +169,7 @@ impl ChatStream {
             thinking_bytes: 0,
             reasoning_items: Vec::new(),
             web_searches: 0,
+            cited: Vec::new(),
         }
     }
 
@@ -170,7 +226,7 @@ impl ChatStream {
     pub async fn next(&mut self) -> Option<Result<StreamEvent, OpenAiError>> {
         loop {
             if let Some(event) = self.pending.pop_front() {
-                if self.first_token_after.is_none() {
+                if self.first_token_after.is_none() && event.is_written() {
                     self.first_token_after = Some(self.began.elapsed());
                 }
                 return Some(Ok(event));
@@ -284,7 +340,21 @@ impl ChatStream {
                     self.pending.push_back(StreamEvent::Thinking(delta));
                 }
             }
+            ResponsesEvent::OutputItemAdded {
+                item: OutputItem::WebSearchCall { action },
+            } => {
+                let query = action
+                    .and_then(|a| a.query)
+                    .map(|q| q.chars().take(MAX_QUERY_CHARS).collect::<String>())
+                    .filter(|q| !q.trim().is_empty());
+                self.pending.push_back(StreamEvent::Searching { query });
+            }
+            ResponsesEvent::OutputItemAdded { .. } => {}
             ResponsesEvent::OutputItemDone { item } => self.finished_item(item)?,
+            ResponsesEvent::AnnotationAdded {
+                annotation: Annotation::UrlCitation { url, title },
+            } => self.cite(url, title),
+            ResponsesEvent::AnnotationAdded { .. } => {}
             ResponsesEvent::Completed { response } => self.end(FinishReason::Stop, response),
             ResponsesEvent::Incomplete { response } => {
                 let reason = response
@@ -332,6 +402,18 @@ impl ChatStream {
             _ => {}
         }
         Ok(())
+    }
+
+    /// A source the reply cites, handed out once; past [`MAX_CITATIONS`], or not an
+    /// address Tally would open, it is left out (the reply itself goes on).
+    fn cite(&mut self, url: String, title: Option<String>) {
+        if self.cited.len() >= MAX_CITATIONS || self.cited.contains(&url) {
+            return;
+        }
+        if let Some(citation) = Citation::checked(url, title) {
+            self.cited.push(citation.url.clone());
+            self.pending.push_back(StreamEvent::Citation(citation));
+        }
     }
 
     fn end(&mut self, finish: FinishReason, response: ResponseObject) {

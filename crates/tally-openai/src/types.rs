@@ -64,6 +64,10 @@ pub struct ChatRequest {
     /// Responses only: ask for a summary of the model's reasoning (`reasoning.summary`).
     #[serde(skip)]
     pub reasoning_summary: bool,
+    /// Responses only: let the model search the web, at most this many times
+    /// (`max_tool_calls`); `None`: no web search.
+    #[serde(skip)]
+    pub web_searches: Option<u32>,
 }
 
 impl ChatRequest {
@@ -84,6 +88,7 @@ impl ChatRequest {
             frequency_penalty: None,
             reasoning_effort: None,
             reasoning_summary: false,
+            web_searches: None,
         }
     }
 }

@@ -227,15 +227,21 @@ fn previous_month(year: i16, month: i8) -> (i16, i8) {
 }
 
 /// The most a request can cost: its whole prompt uncached, plus every output token it is
-/// allowed, at the long-prompt tier when the prompt is past the model's line.
-pub fn worst_case_cost(prompt_tokens: u64, max_output_tokens: u64, price: &ModelPrice) -> NanoUsd {
+/// allowed, at the long-prompt tier when the prompt is past the model's line; with web
+/// search, every call it may make, each with the fee and the content a search reads.
+pub fn worst_case_cost(
+    prompt_tokens: u64,
+    max_output_tokens: u64,
+    web_searches: u64,
+    price: &ModelPrice,
+) -> NanoUsd {
+    let searched = web_searches.saturating_mul(price.web_search.content_tokens);
     cost(
         &TokenUsage {
-            prompt: prompt_tokens,
-            cached_prompt: 0,
-            cache_write: 0,
+            prompt: prompt_tokens.saturating_add(searched),
             completion: max_output_tokens,
-            reasoning: 0,
+            web_searches,
+            ..TokenUsage::default()
         },
         price,
     )
@@ -244,7 +250,7 @@ pub fn worst_case_cost(prompt_tokens: u64, max_output_tokens: u64, price: &Model
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::NANOS_PER_USD;
+    use crate::{NANOS_PER_USD, parse_usd};
 
     fn tz(name: &str) -> TimeZone {
         TimeZone::get(name).unwrap()
@@ -494,6 +500,24 @@ mod tests {
         let catalog = crate::ModelCatalog::builtin();
         let mini = catalog.lookup("gpt-4o-mini").unwrap();
         // 1000 × $0.15/M + 16384 × $0.60/M
-        assert_eq!(worst_case_cost(1000, 16_384, mini), 150_000 + 9_830_400);
+        assert_eq!(worst_case_cost(1000, 16_384, 0, mini), 150_000 + 9_830_400);
+    }
+
+    #[test]
+    fn worst_case_counts_every_search_a_reply_may_make() {
+        let catalog = crate::ModelCatalog::builtin();
+        let mini = catalog.lookup("gpt-4o-mini").unwrap();
+        // Three searches: 3 × $0.01, and 3 × 8,000 tokens read, at $0.15/M.
+        assert_eq!(
+            worst_case_cost(1000, 16_384, 3, mini),
+            150_000 + 9_830_400 + 30_000_000 + 3_600_000
+        );
+        // What the searches read may carry a prompt over the long-prompt line.
+        let big = catalog.lookup("gpt-5.4").unwrap();
+        let under = worst_case_cost(270_000, 0, 0, big);
+        let over = worst_case_cost(270_000, 0, 1, big);
+        assert_eq!(under, parse_usd("0.675").unwrap());
+        // 278,000 × $2.50/M × 2 + $0.01
+        assert_eq!(over, parse_usd("1.40").unwrap());
     }
 }

@@ -76,8 +76,19 @@ pub struct ModelPrice {
     pub max_output: u32,
     /// The long-prompt tier, on the models that have one.
     pub long_prompt: Option<LongPrompt>,
+    /// What a web search costs with this model.
+    pub web_search: WebSearchPrice,
     /// Set or added by the user rather than shipped.
     pub user_set: bool,
+}
+
+/// The price of the Responses API's web search: a fee per call (not in the usage, so the
+/// ledger adds it), and the input tokens a worst case allows per call for what the search
+/// read (those arrive in the usage's input tokens, billed at the model's rate).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WebSearchPrice {
+    pub per_call: NanoUsd,
+    pub content_tokens: u64,
 }
 
 impl ModelPrice {
@@ -117,6 +128,8 @@ impl ModelPrice {
             context_window,
             max_output: max_output.min(context_window),
             long_prompt: None,
+            // The catalog's fee, set when the price joins a catalog.
+            web_search: WebSearchPrice::default(),
             user_set: true,
         })
     }
@@ -136,6 +149,8 @@ pub struct ModelTraits {
     pub efforts: Vec<Effort>,
     /// The APIs that serve it, preferred first.
     pub endpoints: Vec<Endpoint>,
+    /// May think for many minutes before its first token (the pro models).
+    pub thinks_for_minutes: bool,
 }
 
 impl ModelTraits {
@@ -150,6 +165,8 @@ impl ModelTraits {
             reasoning: looks_like_reasoning(model),
             efforts: Vec::new(),
             endpoints: vec![Endpoint::Chat, Endpoint::Responses],
+            // A pro model of a generation Tally does not know thinks as long as its elders.
+            thinks_for_minutes: looks_like_reasoning(model) && model.ends_with("-pro"),
         }
     }
 
@@ -177,8 +194,8 @@ pub struct ModelCatalog {
     pub checked_on: String,
     /// Where the figures come from.
     pub source: String,
-    /// The fee for one web search call, in nano-USD.
-    pub web_search_call: NanoUsd,
+    /// The price of a web search call (the same for every model).
+    pub web_search: WebSearchPrice,
     models: Vec<ModelPrice>,
     traits: Vec<(String, ModelTraits)>,
 }
@@ -189,6 +206,7 @@ struct CatalogFile {
     checked_on: String,
     source: String,
     web_search_call: String,
+    web_search_content_tokens: u64,
     models: Vec<CatalogEntry>,
 }
 
@@ -210,6 +228,8 @@ struct CatalogEntry {
     long_prompt: Option<LongPrompt>,
     #[serde(default)]
     encoding: Option<Encoding>,
+    #[serde(default)]
+    thinks_for_minutes: bool,
 }
 
 impl ModelCatalog {
@@ -222,6 +242,10 @@ impl ModelCatalog {
     pub fn from_json(json: &str) -> Result<Self, SpendError> {
         let damaged = |why: String| SpendError::Catalog(why);
         let file: CatalogFile = serde_json::from_str(json).map_err(|e| damaged(e.to_string()))?;
+        let web_search = WebSearchPrice {
+            per_call: parse_usd(&file.web_search_call)?,
+            content_tokens: file.web_search_content_tokens,
+        };
         let mut models = Vec::with_capacity(file.models.len());
         let mut traits = Vec::with_capacity(file.models.len());
         for entry in file.models {
@@ -236,6 +260,7 @@ impl ModelCatalog {
                     reasoning: entry.reasoning_efforts.is_some(),
                     efforts: entry.reasoning_efforts.unwrap_or_default(),
                     endpoints: entry.endpoints,
+                    thinks_for_minutes: entry.thinks_for_minutes,
                 },
             ));
             models.push(ModelPrice {
@@ -247,13 +272,14 @@ impl ModelCatalog {
                 context_window: entry.context_window,
                 max_output: entry.max_output,
                 long_prompt: entry.long_prompt,
+                web_search,
                 user_set: false,
             });
         }
         Ok(Self {
             checked_on: file.checked_on,
             source: file.source,
-            web_search_call: parse_usd(&file.web_search_call)?,
+            web_search,
             models,
             traits,
         })
@@ -322,6 +348,7 @@ impl ModelCatalog {
     pub fn with_overrides(&self, overrides: impl IntoIterator<Item = ModelPrice>) -> Self {
         let mut models = self.models.clone();
         for mut price in overrides {
+            price.web_search = self.web_search;
             match models.iter_mut().find(|m| m.family == price.family) {
                 Some(existing) => {
                     price.long_prompt = price.long_prompt.or(existing.long_prompt);
@@ -400,7 +427,20 @@ mod tests {
         let catalog = ModelCatalog::builtin();
         assert_eq!(catalog.checked_on.len(), "2026-11-29".len());
         assert!(catalog.source.contains("prices.md"));
-        assert_eq!(catalog.web_search_call, 10_000_000, "$10 per 1,000 calls");
+        assert_eq!(
+            catalog.web_search,
+            WebSearchPrice {
+                per_call: 10_000_000,
+                content_tokens: 8_000
+            },
+            "$10 per 1,000 calls; gpt-4o-mini's fixed 8,000 tokens a call"
+        );
+        assert!(
+            catalog
+                .models()
+                .iter()
+                .all(|m| m.web_search == catalog.web_search)
+        );
         let mini = catalog.lookup("gpt-4o-mini").unwrap();
         assert_eq!(mini.input, 150_000_000);
         assert_eq!(mini.cached_input, Some(75_000_000));
@@ -565,9 +605,9 @@ mod tests {
     fn a_damaged_catalog_is_refused() {
         for json in [
             "{",
-            r#"{"checked_on":"x","source":"y","web_search_call":"0.01","models":[{"family":"m","input":"1","cached_input":null,"output":"1","context_window":1,"max_output":1,"endpoints":[],"reasoning_efforts":null}]}"#,
-            r#"{"checked_on":"x","source":"y","web_search_call":"0.01","models":[{"family":"m","input":"one","cached_input":null,"output":"1","context_window":1,"max_output":1,"endpoints":["chat"],"reasoning_efforts":null}]}"#,
-            r#"{"checked_on":"x","source":"y","web_search_call":"0.01","models":[{"family":"m","input":"1","cached_input":null,"output":"1","context_window":1,"max_output":1,"endpoints":["fax"],"reasoning_efforts":null}]}"#,
+            r#"{"checked_on":"x","source":"y","web_search_call":"0.01","web_search_content_tokens":8000,"models":[{"family":"m","input":"1","cached_input":null,"output":"1","context_window":1,"max_output":1,"endpoints":[],"reasoning_efforts":null}]}"#,
+            r#"{"checked_on":"x","source":"y","web_search_call":"0.01","web_search_content_tokens":8000,"models":[{"family":"m","input":"one","cached_input":null,"output":"1","context_window":1,"max_output":1,"endpoints":["chat"],"reasoning_efforts":null}]}"#,
+            r#"{"checked_on":"x","source":"y","web_search_call":"0.01","web_search_content_tokens":8000,"models":[{"family":"m","input":"1","cached_input":null,"output":"1","context_window":1,"max_output":1,"endpoints":["fax"],"reasoning_efforts":null}]}"#,
         ] {
             assert!(ModelCatalog::from_json(json).is_err(), "{json}");
         }

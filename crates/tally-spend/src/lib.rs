@@ -20,7 +20,9 @@ pub use budget::{
     Budget, DEFAULT_THRESHOLDS, MeterLevel, Period, local_date, local_midnight, month_starts,
     worst_case_cost,
 };
-pub use catalog::{Effort, Endpoint, LongPrompt, ModelCatalog, ModelPrice, ModelTraits};
+pub use catalog::{
+    Effort, Endpoint, LongPrompt, ModelCatalog, ModelPrice, ModelTraits, WebSearchPrice,
+};
 pub use jiff::tz::TimeZone;
 pub use money::{FORMAT_CASES, NANOS_PER_USD, NanoUsd, exact_usd, format_usd, parse_usd};
 pub use tokens::{
@@ -40,7 +42,8 @@ pub enum SpendError {
     InvalidPrice(String),
 }
 
-/// Token counts of one request, as the API reports them (or as estimated).
+/// What one request used: token counts as the API reports them (or as estimated), and the
+/// web searches it ran.
 ///
 /// `prompt` includes `cached_prompt` and `cache_write`; `completion` includes `reasoning`
 /// (the API reports them that way, and bills reasoning tokens as output).
@@ -52,6 +55,8 @@ pub struct TokenUsage {
     pub cache_write: u64,
     pub completion: u64,
     pub reasoning: u64,
+    /// Web search calls (each billed at the catalog's fee; not in the API's usage).
+    pub web_searches: u64,
 }
 
 /// The cost of `usage` at `price`, in nano-USD, rounded half up to the nearest nano-USD.
@@ -59,7 +64,8 @@ pub struct TokenUsage {
 /// Cached prompt tokens are billed at the cached rate when the model has one, otherwise at
 /// the input rate; tokens written to the cache at the cache-write rate, otherwise the
 /// input rate. Reasoning tokens are part of `completion` and billed as output. A prompt
-/// past the model's long-prompt line bills the whole request at the higher tier.
+/// past the model's long-prompt line bills the whole request at the higher tier. Each
+/// web search adds the fee per call.
 pub fn cost(usage: &TokenUsage, price: &ModelPrice) -> NanoUsd {
     let cached = usage.cached_prompt.min(usage.prompt);
     let written = usage.cache_write.min(usage.prompt - cached);
@@ -76,7 +82,8 @@ pub fn cost(usage: &TokenUsage, price: &ModelPrice) -> NanoUsd {
         + i128::from(written) * i128::from(write_rate);
     let output = i128::from(usage.completion) * i128::from(price.output);
     let scaled = input * i128::from(input_percent) + output * i128::from(output_percent);
-    let nanos = (scaled + 50_000_000) / 100_000_000;
+    let nanos = (scaled + 50_000_000) / 100_000_000
+        + i128::from(usage.web_searches) * i128::from(price.web_search.per_call);
     NanoUsd::try_from(nanos).unwrap_or(NanoUsd::MAX)
 }
 
@@ -91,6 +98,7 @@ mod tests {
             cache_write: 0,
             completion,
             reasoning,
+            web_searches: 0,
         }
     }
 
@@ -211,8 +219,7 @@ mod tests {
             prompt: 1_000_000,
             cached_prompt: 200_000,
             cache_write: 300_000,
-            completion: 0,
-            reasoning: 0,
+            ..TokenUsage::default()
         };
         // 0.5M × $2.50 + 0.2M × $1.25 + 0.3M × $2.50 (no cache-write price: input rate)
         assert_eq!(cost(&tokens, &price), parse_usd("2.25").unwrap());
@@ -225,6 +232,35 @@ mod tests {
             ..tokens
         };
         assert_eq!(cost(&over, &price), parse_usd("2.75").unwrap());
+    }
+
+    #[test]
+    fn each_web_search_adds_the_fee_per_call() {
+        let catalog = ModelCatalog::builtin();
+        // responses-stream-web-search.http: one search, 8,412 input (8,192 of them cache
+        // writes, at the input rate) and 96 output tokens of gpt-5.4-mini.
+        let searched = TokenUsage {
+            prompt: 8_412,
+            cache_write: 8_192,
+            completion: 96,
+            web_searches: 1,
+            ..TokenUsage::default()
+        };
+        let mini = catalog.lookup("gpt-5.4-mini").unwrap();
+        // 8,412 × $0.75/M + 96 × $4.50/M + $0.01
+        assert_eq!(cost(&searched, mini), 6_309_000 + 432_000 + 10_000_000);
+        let three = TokenUsage {
+            web_searches: 3,
+            ..TokenUsage::default()
+        };
+        assert_eq!(cost(&three, mini), parse_usd("0.03").unwrap());
+        // The fee is the catalog's, the same for a model the user priced.
+        let user = ModelPrice::user("my-model", 1_000, None, 1_000, 1_000, 100).unwrap();
+        let priced = catalog.with_overrides([user]);
+        assert_eq!(
+            cost(&three, priced.lookup("my-model").unwrap()),
+            parse_usd("0.03").unwrap()
+        );
     }
 
     #[test]

@@ -13,7 +13,7 @@ const BUCKET_MS: i64 = 900_000;
 pub(crate) const LEDGER_COLUMNS: &str = "l.id, c.title, l.created_at, l.conversation_id, l.message_id, \
     l.purpose, l.model, l.prompt_tokens, l.cached_tokens, l.completion_tokens, \
     l.reasoning_tokens, l.cost_nanos, l.estimated, l.request_id, l.status, l.first_token_ms, \
-    l.duration_ms, l.cache_write_tokens";
+    l.duration_ms, l.cache_write_tokens, l.web_search_calls";
 
 impl Store {
     pub fn record_usage(&self, row: &UsageRow) -> Result<i64> {
@@ -136,7 +136,7 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT model, COUNT(*), SUM(prompt_tokens), SUM(cached_tokens),
                     SUM(completion_tokens), SUM(reasoning_tokens), COALESCE(SUM(cost_nanos), 0),
-                    SUM(cost_nanos IS NULL)
+                    SUM(cost_nanos IS NULL), SUM(web_search_calls)
              FROM usage_ledger WHERE created_at >= ?1 AND created_at < ?2
              GROUP BY model ORDER BY 7 DESC, 2 DESC, model",
         )?;
@@ -150,6 +150,7 @@ impl Store {
                 reasoning_tokens: r.get(5)?,
                 cost_nanos: r.get(6)?,
                 unpriced: r.get(7)?,
+                web_search_calls: r.get(8)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -189,13 +190,28 @@ impl Store {
     }
 
     /// Known cost per message of a conversation: `(message id, nano-USD, any unpriced)`.
-    pub fn message_costs(&self, conversation_id: i64) -> Result<Vec<(i64, i64, bool)>> {
+    pub fn message_costs(&self, conversation_id: i64) -> Result<Vec<MessageCost>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT message_id, COALESCE(SUM(cost_nanos), 0), MAX(cost_nanos IS NULL)
+            "SELECT message_id, COALESCE(SUM(cost_nanos), 0), MAX(cost_nanos IS NULL),
+                    SUM(prompt_tokens), SUM(cached_tokens), SUM(completion_tokens),
+                    SUM(reasoning_tokens), SUM(web_search_calls), MAX(estimated)
              FROM usage_ledger WHERE conversation_id = ?1 AND message_id IS NOT NULL
              GROUP BY message_id",
         )?;
-        let rows = stmt.query_map([conversation_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let rows = stmt.query_map([conversation_id], |r| {
+            let count = |i| r.get::<_, i64>(i).map(|n| n.max(0) as u64);
+            Ok(MessageCost {
+                message_id: r.get(0)?,
+                cost_nanos: r.get(1)?,
+                price_unknown: r.get(2)?,
+                prompt_tokens: count(3)?,
+                cached_tokens: count(4)?,
+                completion_tokens: count(5)?,
+                reasoning_tokens: count(6)?,
+                web_search_calls: count(7)?,
+                estimated: r.get(8)?,
+            })
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -362,6 +378,7 @@ pub(crate) fn ledger_entry(r: &Row<'_>) -> rusqlite::Result<Result<LedgerEntry>>
             cache_write_tokens: count(17)?,
             completion_tokens: count(9)?,
             reasoning_tokens: count(10)?,
+            web_search_calls: count(18)?,
             cost_nanos: r.get(11)?,
             estimated: r.get(12)?,
             request_id: r.get(13)?,
@@ -377,8 +394,9 @@ pub(crate) fn insert_usage(conn: &rusqlite::Connection, row: &UsageRow) -> Resul
     conn.prepare_cached(
         "INSERT INTO usage_ledger (created_at, conversation_id, message_id, purpose, model,
              prompt_tokens, cached_tokens, completion_tokens, reasoning_tokens, cost_nanos,
-             estimated, request_id, status, first_token_ms, duration_ms, cache_write_tokens)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+             estimated, request_id, status, first_token_ms, duration_ms, cache_write_tokens,
+             web_search_calls)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     )?
     .execute(params![
         row.created_at,
@@ -397,6 +415,7 @@ pub(crate) fn insert_usage(conn: &rusqlite::Connection, row: &UsageRow) -> Resul
         row.first_token_ms,
         row.duration_ms,
         to_sql_count(row.cache_write_tokens),
+        to_sql_count(row.web_search_calls),
     ])?;
     Ok(conn.last_insert_rowid())
 }

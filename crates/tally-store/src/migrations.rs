@@ -344,6 +344,18 @@ ALTER TABLE messages ADD COLUMN reasoning_items TEXT;
 ALTER TABLE conversations ADD COLUMN reasoning_effort TEXT;
 "#,
         ),
+        M::up(
+            r#"
+-- Web search (Responses): whether a conversation lets the model search; the sources a
+-- reply cites, as JSON ([{url, title}]); and each request's billed search calls (their
+-- fee is in cost_nanos; they are counted apart for the usage page).
+ALTER TABLE conversations ADD COLUMN web_search INTEGER NOT NULL DEFAULT 0
+    CHECK (web_search IN (0, 1));
+ALTER TABLE messages ADD COLUMN citations TEXT;
+ALTER TABLE usage_ledger ADD COLUMN web_search_calls INTEGER NOT NULL DEFAULT 0
+    CHECK (web_search_calls >= 0);
+"#,
+        ),
     ])
 });
 

@@ -86,6 +86,8 @@ pub struct ConversationOptions {
     pub frequency_penalty: Option<f64>,
     /// A reasoning model's effort, as the API names it (`low`, `high`, …).
     pub reasoning_effort: Option<String>,
+    /// Whether the model may search the web (Responses; each search is a billed call).
+    pub web_search: bool,
 }
 
 /// A system-prompt preset.
@@ -123,6 +125,20 @@ pub struct Message {
     pub thinking: Option<String>,
     /// The reply's reasoning items as JSON, kept to be sent back; never shown.
     pub reasoning_items: Option<String>,
+    /// The web pages the reply cites, as JSON (`[{"url", "title"}]`).
+    pub citations: Option<String>,
+}
+
+/// How a reply was written, recorded when it ends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReplyDetails<'a> {
+    /// `chat` or `responses`.
+    pub endpoint: &'a str,
+    pub thinking: Option<&'a str>,
+    /// JSON, as [`Message::reasoning_items`].
+    pub reasoning_items: Option<&'a str>,
+    /// JSON, as [`Message::citations`].
+    pub citations: Option<&'a str>,
 }
 
 /// How an assistant message ended.
@@ -177,6 +193,8 @@ pub struct UsageRow {
     pub cache_write_tokens: u64,
     pub completion_tokens: u64,
     pub reasoning_tokens: u64,
+    /// Web search calls (their fee is part of `cost_nanos`).
+    pub web_search_calls: u64,
     /// nano-USD; `None` when the price of the model is unknown.
     pub cost_nanos: Option<i64>,
     pub estimated: bool,
@@ -231,6 +249,25 @@ pub struct ModelSpend {
     pub reasoning_tokens: i64,
     pub cost_nanos: i64,
     pub unpriced: i64,
+    /// Web search calls (their fees are part of `cost_nanos`).
+    pub web_search_calls: i64,
+}
+
+/// What the requests for one message used and cost, summed over its ledger rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageCost {
+    pub message_id: i64,
+    /// Known cost in nano-USD.
+    pub cost_nanos: i64,
+    /// A request for it was of a model with no known price.
+    pub price_unknown: bool,
+    pub prompt_tokens: u64,
+    pub cached_tokens: u64,
+    pub completion_tokens: u64,
+    pub reasoning_tokens: u64,
+    pub web_search_calls: u64,
+    /// Some of it was estimated.
+    pub estimated: bool,
 }
 
 /// Spend of one conversation over a time range.

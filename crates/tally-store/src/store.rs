@@ -17,10 +17,10 @@ pub struct Store {
 
 pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, parent_id, role, content, status, \
     finish_reason, model, error_code, error_message, created_at, updated_at, endpoint, thinking, \
-    reasoning_items";
+    reasoning_items, citations";
 pub(crate) const CONVERSATION_COLUMNS: &str = "id, title, model, system_prompt, current_leaf_id, \
     created_at, updated_at, pinned_at, deleted_at, temperature, top_p, max_output_tokens, \
-    presence_penalty, frequency_penalty, reasoning_effort";
+    presence_penalty, frequency_penalty, reasoning_effort, web_search";
 
 impl Store {
     /// Opens (creating if needed) `tally.sqlite3` in `data_dir` and migrates it.
@@ -107,8 +107,8 @@ impl Store {
         self.conn.execute(
             "INSERT INTO conversations (title, model, system_prompt, temperature, top_p,
                  max_output_tokens, presence_penalty, frequency_penalty, created_at, updated_at,
-                 reasoning_effort)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
+                 reasoning_effort, web_search)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)",
             params![
                 title,
                 model,
@@ -120,6 +120,7 @@ impl Store {
                 options.frequency_penalty,
                 now,
                 options.reasoning_effort,
+                options.web_search,
             ],
         )?;
         let id = self.conn.last_insert_rowid();
@@ -137,7 +138,7 @@ impl Store {
         let changed = self.conn.execute(
             "UPDATE conversations SET model = ?2, system_prompt = ?3, temperature = ?4,
                  top_p = ?5, max_output_tokens = ?6, presence_penalty = ?7,
-                 frequency_penalty = ?8, reasoning_effort = ?9
+                 frequency_penalty = ?8, reasoning_effort = ?9, web_search = ?10
              WHERE id = ?1",
             params![
                 id,
@@ -149,6 +150,7 @@ impl Store {
                 options.presence_penalty,
                 options.frequency_penalty,
                 options.reasoning_effort,
+                options.web_search,
             ],
         )?;
         if changed == 0 {
@@ -308,18 +310,20 @@ impl Store {
         Ok(())
     }
 
-    /// Records how a reply was written: its API, the model's summary of its reasoning
-    /// and its reasoning items (JSON).
-    pub fn set_reply_details(
-        &self,
-        id: i64,
-        endpoint: &str,
-        thinking: Option<&str>,
-        reasoning_items: Option<&str>,
-    ) -> Result<()> {
+    /// Records how a reply was written: its API, the model's summary of its reasoning,
+    /// its reasoning items and the sources it cites.
+    pub fn set_reply_details(&self, id: i64, details: &ReplyDetails<'_>) -> Result<()> {
         let changed = self.conn.execute(
-            "UPDATE messages SET endpoint = ?2, thinking = ?3, reasoning_items = ?4 WHERE id = ?1",
-            params![id, endpoint, thinking, reasoning_items],
+            "UPDATE messages SET endpoint = ?2, thinking = ?3, reasoning_items = ?4,
+                 citations = ?5
+             WHERE id = ?1",
+            params![
+                id,
+                details.endpoint,
+                details.thinking,
+                details.reasoning_items,
+                details.citations
+            ],
         )?;
         if changed == 0 {
             return Err(StoreError::NoMessage(id));
@@ -506,6 +510,7 @@ pub(crate) fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversatio
             presence_penalty: r.get(12)?,
             frequency_penalty: r.get(13)?,
             reasoning_effort: r.get(14)?,
+            web_search: r.get(15)?,
         },
     })
 }
@@ -542,5 +547,6 @@ pub(crate) fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Result<Message>>
         endpoint: r.get(12)?,
         thinking: r.get(13)?,
         reasoning_items: r.get(14)?,
+        citations: r.get(15)?,
     }))
 }

@@ -74,8 +74,8 @@ impl Store {
         tx.execute(
             "INSERT INTO conversations (title, model, system_prompt, temperature, top_p,
                  max_output_tokens, presence_penalty, frequency_penalty, created_at,
-                 updated_at, pinned_at, uid, reasoning_effort)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                 updated_at, pinned_at, uid, reasoning_effort, web_search)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             params![
                 c.title,
                 c.model,
@@ -90,6 +90,7 @@ impl Store {
                 c.pinned_at,
                 tree.uid,
                 c.options.reasoning_effort,
+                c.options.web_search,
             ],
         )?;
         let conversation_id = tx.last_insert_rowid();
@@ -98,8 +99,8 @@ impl Store {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO messages (conversation_id, parent_id, role, content, status,
                      finish_reason, model, error_code, error_message, created_at, updated_at,
-                     endpoint, thinking, reasoning_items)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                     endpoint, thinking, reasoning_items, citations)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )?;
             for m in &tree.messages {
                 let parent = match m.parent_id {
@@ -126,6 +127,7 @@ impl Store {
                     m.endpoint,
                     m.thinking,
                     m.reasoning_items,
+                    m.citations,
                 ])?;
                 new_ids.insert(m.id, tx.last_insert_rowid());
             }

@@ -154,10 +154,11 @@ def _():
     raise AssertionError("accepted")
 
 
-def responses_events(marker, accumulate):
+def responses_events(marker, accumulate, search=False):
     """The SDK's typed events of a Responses scenario: through the `responses.stream()`
     helper, which also rebuilds the whole response and refuses a stream whose events do
-    not fit together, or (`accumulate=False`) as the plain event stream."""
+    not fit together, or (`accumulate=False`) as the plain event stream. With `search`,
+    the web_search tool is offered, as Tally offers it."""
     request = dict(
         model="gpt-5.4-mini",
         input=[{"role": "user", "content": f"[mock:{marker}]"}],
@@ -165,6 +166,8 @@ def responses_events(marker, accumulate):
         include=["reasoning.encrypted_content"],
         reasoning={"summary": "auto"},
     )
+    if search:
+        request.update(tools=[{"type": "web_search"}], max_tool_calls=3)
     if not accumulate:
         yield from client().responses.create(stream=True, **request)
         return
@@ -172,14 +175,23 @@ def responses_events(marker, accumulate):
         yield from events
 
 
-def responses_parse(scenario, marker, accumulate):
+def responses_parse(scenario, marker, accumulate, search=False):
     """A Responses scenario read with the SDK, in the shape tally-openai's
     parse_scenarios example prints."""
     text, finish, usage, error = "", None, None, None
+    sources, searches = [], 0
     try:
-        for event in responses_events(marker, accumulate):
+        for event in responses_events(marker, accumulate, search):
             if event.type == "response.output_text.delta":
                 text += event.delta
+            elif event.type == "response.output_text.annotation.added":
+                note = event.annotation
+                if note.type == "url_citation":
+                    sources.append([note.url, note.title or note.url])
+            elif event.type == "response.output_item.done":
+                item = event.item
+                if item.type == "web_search_call" and item.action and item.action.type == "search":
+                    searches += 1
             elif event.type == "error":
                 error = [None, event.code]
                 break
@@ -217,6 +229,8 @@ def responses_parse(scenario, marker, accumulate):
         "finish_reason": finish,
         "usage": usage,
         "tool_calls": [],
+        "sources": sources,
+        "searches": searches,
         "error": error,
     }
 
@@ -228,6 +242,9 @@ def sdk_parse(scenario):
     # `content_part.added` before its delta, which the helper cannot accumulate.
     if scenario.startswith("responses:"):
         return responses_parse(scenario, scenario.removeprefix("responses:"), True)
+    if scenario.startswith("responses+search:"):
+        marker = scenario.removeprefix("responses+search:")
+        return responses_parse(scenario, marker, True, search=True)
     if scenario.startswith("responses-"):
         return responses_parse(scenario, scenario, False)
     text, finish, usage, tools, error = "", None, None, {}, None
@@ -266,6 +283,8 @@ def sdk_parse(scenario):
         "finish_reason": finish,
         "usage": usage,
         "tool_calls": [tools[i] for i in sorted(tools)],
+        "sources": [],
+        "searches": 0,
         "error": error,
     }
 

@@ -17,7 +17,7 @@ use tokio::sync::{Notify, oneshot};
 
 use crate::wire::{WireFile, wire_file};
 
-mod responses;
+pub(crate) mod responses;
 
 const DEFAULT_REPLY: &str = "Hello! I am the **mock** OpenAI server.\n\n\
 Here is what I can do:\n\n\
@@ -97,6 +97,12 @@ pub struct ReceivedRequest {
     /// Responses: the reasoning summary asked for (`reasoning.summary`).
     #[serde(skip)]
     pub reasoning_summary: Option<String>,
+    /// Responses: the `web_search` tool was offered.
+    #[serde(skip)]
+    pub web_search: bool,
+    /// Responses: the most tool calls allowed (`max_tool_calls`).
+    #[serde(skip)]
+    pub max_tool_calls: Option<u32>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -155,6 +155,8 @@ class Engine {
       siblingIds: [],
       endpoint: role === "assistant" ? "chat" : null,
       thinking: null,
+      citations: [],
+      usage: null,
     };
   }
 
@@ -235,6 +237,7 @@ class Engine {
           reasoningTokens: 0,
           costNanos: 2_000_000_000,
           unpriced: 0,
+          webSearchCalls: 0,
         },
         {
           model: "gpt-4o",
@@ -245,6 +248,7 @@ class Engine {
           reasoningTokens: 0,
           costNanos: 1_420_000_000,
           unpriced: 0,
+          webSearchCalls: 0,
         },
       ],
       topConversations: [...this.conversations.values()].slice(0, 3).map((c, i) => ({
@@ -253,6 +257,8 @@ class Engine {
         requests: 10 - i,
         costNanos: (3 - i) * 300_000_000,
       })),
+      webSearchCalls: 0,
+      webSearchFeesNanos: 0,
     };
   }
 
@@ -269,6 +275,7 @@ class Engine {
       cacheWriteTokens: 0,
       completionTokens: 300 + i,
       reasoningTokens: 0,
+      webSearchCalls: 0,
       costNanos: 315_000 + i * 1_000,
       estimated: false,
       status: "complete",
@@ -339,6 +346,7 @@ class Engine {
       maxCostNanos: inputTokens * 150 + 16_384 * 600,
       unusual: false,
       longPrompt: null,
+      webSearch: null,
     };
   }
 
@@ -377,6 +385,7 @@ class Engine {
       title: conversation.title,
       kind,
       droppedMessages: this.control.dropped,
+      thinksForMinutes: false,
     });
     this.control.dropped = 0;
     const script = this.control.reply ?? this.control.defaultReply;
@@ -422,6 +431,14 @@ class Engine {
       cost: 42_000,
       estimated: false,
       endpoint: "chat",
+      usage: {
+        promptTokens: 120,
+        cachedTokens: 0,
+        completionTokens: 60,
+        reasoningTokens: 0,
+        webSearches: 0,
+        estimated: false,
+      },
     });
     window.__TAURI_INTERNALS__.runCallback(channel.id, { index: index++, end: true });
     void emit("spend_updated", this.spend());

@@ -166,6 +166,7 @@ fn usage(prompt: u64, cached: u64, completion: u64, reasoning: u64) -> TokenUsag
         cache_write: 0,
         completion,
         reasoning,
+        web_searches: 0,
     }
 }
 
@@ -192,7 +193,7 @@ async fn hard_stop_holds_under_concurrent_sends() {
         .unwrap()
         .clone();
     // One reply costs ~40 µUSD; the worst case of one request (16k output) ~0.01 USD.
-    let worst = worst_case_cost(100, u64::from(price.max_output), &price);
+    let worst = worst_case_cost(100, u64::from(price.max_output), 0, &price);
     let monthly = 3 * worst;
     engine
         .budget_set(budget(&tally_core_usd(monthly), true))
@@ -449,11 +450,11 @@ async fn pre_send_estimate_is_exact_and_incremental() {
             .clone();
         assert_eq!(
             estimate.min_cost_nanos,
-            Some(worst_case_cost(prompt_tokens, 0, &price))
+            Some(worst_case_cost(prompt_tokens, 0, 0, &price))
         );
         assert_eq!(
             estimate.max_cost_nanos,
-            Some(worst_case_cost(prompt_tokens, 16_384, &price))
+            Some(worst_case_cost(prompt_tokens, 16_384, 0, &price))
         );
         assert!(!estimate.unusual);
     }
@@ -508,7 +509,7 @@ async fn the_estimate_shows_the_long_prompt_jump_before_it_is_sent() {
     // a token), as the ledger will bill it.
     assert_eq!(
         long.min_cost_nanos,
-        Some(worst_case_cost(long.input_tokens, 0, &price))
+        Some(worst_case_cost(long.input_tokens, 0, 0, &price))
     );
     assert_eq!(long.min_cost_nanos, Some(long.input_tokens as i64 * 5_000));
 

@@ -68,6 +68,7 @@ fn usage(conversation_id: i64, i: usize, model: &str, cost: Option<i64>) -> Usag
         cache_write_tokens: 0,
         completion_tokens: 50,
         reasoning_tokens: 0,
+        web_search_calls: 0,
         cost_nanos: cost,
         estimated: false,
         request_id: Some(format!("req_{i}")),

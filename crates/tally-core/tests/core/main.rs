@@ -11,6 +11,7 @@ mod kill;
 mod redo;
 mod responses;
 mod scenarios;
+mod search;
 mod send;
 mod settings;
 mod titles;

@@ -60,6 +60,7 @@ async fn a_model_the_catalog_serves_on_responses_is_asked_there_and_billed_at_it
             cache_write: billed.cache_write,
             completion: billed.completion,
             reasoning: billed.reasoning,
+            web_searches: 0,
         },
         &price,
     );

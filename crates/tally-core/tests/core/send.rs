@@ -35,6 +35,7 @@ async fn a_reply_streams_in_and_is_saved_with_its_cost() {
         cost,
         estimated,
         endpoint,
+        usage,
     } = events.last()
     else {
         panic!("{:?}", events.last())
@@ -43,6 +44,8 @@ async fn a_reply_streams_in_and_is_saved_with_its_cost() {
     assert_eq!(finish_reason.as_deref(), Some("stop"));
     assert!(!estimated);
     assert_eq!(endpoint, "chat");
+    assert_eq!(usage.web_searches, 0);
+    assert!(usage.prompt_tokens > 0 && usage.completion_tokens > 0 && !usage.estimated);
 
     // The request asked for usage; the ledger holds exactly the cost from it.
     assert!(server.requests()[0].stream_options.unwrap().include_usage);
@@ -64,10 +67,8 @@ async fn a_reply_streams_in_and_is_saved_with_its_cost() {
                 tally_spend::Encoding::O200kBase,
                 [("user", "Say hello")],
             ),
-            cached_prompt: 0,
-            cache_write: 0,
             completion: tally_spend::count_text(tally_spend::Encoding::O200kBase, reply),
-            reasoning: 0,
+            ..Default::default()
         },
         tally_spend::ModelCatalog::builtin()
             .lookup("gpt-4o-mini")

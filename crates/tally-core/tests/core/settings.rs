@@ -95,6 +95,7 @@ async fn every_request_carries_the_conversations_settings() {
                 presence_penalty: Some(0.5),
                 frequency_penalty: Some(-0.5),
                 reasoning_effort: Some(ReasoningEffort::High),
+                web_search: false,
             },
         }),
         ..crate::ask(None, "Hello")

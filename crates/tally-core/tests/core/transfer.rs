@@ -25,6 +25,8 @@ async fn history(engine: &Arc<Engine>) -> (i64, i64) {
         options: ChatOptions {
             temperature: Some(0.7),
             max_output_tokens: Some(500),
+            // Its replies cite a source and bill a search call.
+            web_search: true,
             ..ChatOptions::default()
         },
     });
@@ -76,7 +78,7 @@ fn shape(engine: &Engine, id: i64) -> String {
     for m in &view.messages {
         let position = m.sibling_ids.iter().position(|s| *s == m.id);
         text.push_str(&format!(
-            "{:?} {:?} {:?} {:?} v{position:?}/{} {:?} {:?} {:?}\n",
+            "{:?} {:?} {:?} {:?} v{position:?}/{} {:?} {:?} {:?} {:?} {:?}\n",
             m.role,
             m.content,
             m.status,
@@ -84,7 +86,9 @@ fn shape(engine: &Engine, id: i64) -> String {
             m.sibling_ids.len(),
             m.model,
             m.cost_nanos,
-            m.created_at
+            m.created_at,
+            m.citations,
+            m.usage
         ));
         // The other versions too.
         for sibling in m.sibling_ids.iter().filter(|s| **s != m.id) {
@@ -167,7 +171,12 @@ async fn markdown_reads_like_the_conversation_on_screen() {
     );
     assert!(one.contains("**Instructions:** You are a travel agent."));
     assert!(one.contains("\n## You\n\nPlan a trip to Lisbon\n"));
-    assert!(one.contains("\n## Assistant (gpt-4o-mini)\n\nLisbon is lovely in spring.\n"));
+    assert!(one.contains("\n## Assistant (gpt-4o-mini)\n\nLisbon is lovely in spring."));
+    // A reply that searched lists its sources.
+    assert!(one.contains(&format!(
+        "\nSources:\n- [Mock source — example.org](<{}>)\n",
+        mock_openai::MOCK_SOURCE_URL
+    )));
     assert_eq!(
         one.matches("## You").count(),
         2,

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use mock_openai::MockConfig;
 use tally_openai::{
-    Api, ChatStream, ClientConfig, ErrorKind, FinishReason, OpenAiClient, OpenAiError, StreamEvent,
-    Usage,
+    Api, ChatStream, Citation, ClientConfig, ErrorKind, FinishReason, OpenAiClient, OpenAiError,
+    StreamEvent, Usage,
 };
 
 use crate::{ask, client, key, server};
@@ -16,6 +16,8 @@ use crate::{ask, client, key, server};
 struct Drained {
     text: String,
     thinking: String,
+    searches: Vec<Option<String>>,
+    citations: Vec<Citation>,
     finish: Option<FinishReason>,
     usage: Option<Usage>,
     error: Option<OpenAiError>,
@@ -27,6 +29,8 @@ async fn drain(stream: &mut ChatStream) -> Drained {
         match event {
             Ok(StreamEvent::Delta(text)) => drained.text.push_str(&text),
             Ok(StreamEvent::Thinking(text)) => drained.thinking.push_str(&text),
+            Ok(StreamEvent::Searching { query }) => drained.searches.push(query),
+            Ok(StreamEvent::Citation(citation)) => drained.citations.push(citation),
             Ok(StreamEvent::Finished(reason)) => drained.finish = Some(reason),
             Ok(StreamEvent::Usage(usage)) => drained.usage = Some(usage),
             Err(error) => {
@@ -195,6 +199,130 @@ async fn every_recorded_responses_stream_reads_as_the_api_meant_it() {
     let streamed = drain(&mut summary).await;
     let thinking = "**Checking the dates**\n\nThe user asks which weekday 1 March 2027 falls on.";
     assert_eq!(streamed.thinking, thinking, "streamed as it came");
+
+    let mut searched = stream_of(
+        &client,
+        "gpt-5.4-mini",
+        "[mock:responses-stream-web-search]",
+    )
+    .await;
+    let streamed = drain(&mut searched).await;
+    assert_eq!(
+        streamed.searches,
+        [Some("Lisbon tram 28 timetable 2026".to_string())]
+    );
+    assert_eq!(
+        streamed.citations,
+        [Citation {
+            url: "https://www.carris.pt/".into(),
+            title: "Carris — Lisbon public transport".into(),
+        }]
+    );
+    // The search is news, not the reply: the first token is the first piece of text.
+    assert!(searched.first_token_after().is_some());
+}
+
+#[tokio::test]
+async fn web_search_is_offered_capped_and_its_sources_come_with_the_reply() {
+    let server = server(MockConfig {
+        reply: "Here is what I found.".into(),
+        delay: Duration::ZERO,
+        ..Default::default()
+    })
+    .await;
+    let mut request = ask("What is new in Lisbon?");
+    request.model = "gpt-5.4-mini".into();
+    request.web_searches = Some(2);
+    let mut stream = client(&server)
+        .stream(Some(&key()), Api::Responses, &request, |_| {})
+        .await
+        .unwrap();
+    let drained = drain(&mut stream).await;
+    assert!(drained.error.is_none(), "{:?}", drained.error);
+    assert_eq!(
+        drained.searches,
+        [Some("What is new in Lisbon?".to_string())]
+    );
+    assert_eq!(stream.web_searches(), 1, "one billed call");
+    assert_eq!(
+        drained.citations,
+        [Citation {
+            url: mock_openai::MOCK_SOURCE_URL.into(),
+            title: mock_openai::MOCK_SOURCE_TITLE.into(),
+        }]
+    );
+    assert!(
+        drained
+            .text
+            .starts_with("Here is what I found. ([example.org](")
+    );
+    let usage = drained.usage.unwrap();
+    assert!(usage.prompt_tokens > mock_openai::SEARCH_CONTENT_TOKENS);
+    let received = &server.requests()[0];
+    assert!(received.web_search);
+    assert_eq!(received.max_tool_calls, Some(2));
+
+    // Without the switch, no tool is offered and nothing is searched.
+    let mut request = ask("What is new in Lisbon?");
+    request.model = "gpt-5.4-mini".into();
+    let mut stream = client(&server)
+        .stream(Some(&key()), Api::Responses, &request, |_| {})
+        .await
+        .unwrap();
+    let drained = drain(&mut stream).await;
+    assert!(drained.searches.is_empty() && drained.citations.is_empty());
+    assert_eq!(stream.web_searches(), 0);
+    assert!(!server.requests()[1].web_search);
+}
+
+/// What a hostile or careless server may cite: only an http(s) address Tally can open is
+/// kept, bounded; a missing title shows the address.
+#[test]
+fn only_web_addresses_are_kept_as_sources() {
+    let long_url = format!("https://example.org/{}", "a".repeat(3000));
+    let long_title = "t".repeat(1000);
+    /// (url, title, kept: the title's start and its length in characters)
+    type Case<'a> = (&'a str, Option<&'a str>, Option<(&'a str, usize)>);
+    let cases: &[Case] = &[
+        (
+            "https://example.org/",
+            Some("Example"),
+            Some(("Example", 7)),
+        ),
+        (
+            "HTTP://EXAMPLE.ORG/",
+            None,
+            Some(("HTTP://EXAMPLE.ORG/", 19)),
+        ),
+        (
+            "https://example.org/",
+            Some("  two\n words "),
+            Some(("two words", 9)),
+        ),
+        (
+            "https://example.org/",
+            Some(&long_title),
+            Some(("ttt", 300)),
+        ),
+        ("javascript:alert(1)", Some("x"), None),
+        ("file:///etc/passwd", Some("x"), None),
+        ("https://exa mple.org/", Some("x"), None),
+        ("https://example.org/\u{7}", Some("x"), None),
+        (&long_url, Some("x"), None),
+        ("", None, None),
+    ];
+    for (url, title, expected) in cases {
+        let kept = Citation::checked(url.to_string(), title.map(str::to_string));
+        match (kept, expected) {
+            (None, None) => {}
+            (Some(c), Some((starts, chars))) => {
+                assert!(c.title.starts_with(starts), "{url}: {}", c.title);
+                assert_eq!(c.title.chars().count(), *chars, "{url}");
+                assert_eq!(c.url, *url);
+            }
+            (kept, expected) => panic!("{url}: kept {kept:?}, expected {expected:?}"),
+        }
+    }
 }
 
 #[tokio::test]

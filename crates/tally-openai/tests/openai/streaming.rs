@@ -25,6 +25,9 @@ async fn drain(
             Ok(StreamEvent::Finished(r)) => finish = Some(r),
             Ok(StreamEvent::Usage(u)) => usage = Some(u),
             Ok(StreamEvent::Thinking(t)) => panic!("Chat Completions brought thinking: {t}"),
+            Ok(other @ (StreamEvent::Searching { .. } | StreamEvent::Citation(_))) => {
+                panic!("Chat Completions brought {other:?}")
+            }
             Err(e) => return (text, finish, usage, Some(e), deltas),
         }
     }

@@ -1,7 +1,8 @@
 //! Fills a data folder with a large, realistic history for benchmarks:
-//! `generate DIR CONVERSATIONS MESSAGES [LONG]` writes that many conversations (each a
-//! chain of alternating user and assistant messages of varied text, with ledger rows for
-//! the replies), then one more, the newest, of LONG messages (see `history::prepare_folder`).
+//! `generate DIR CONVERSATIONS MESSAGES [LONG [MODEL]]` writes that many conversations (each
+//! a chain of alternating user and assistant messages of varied text, with ledger rows for
+//! the replies), then one more, the newest, of LONG messages (see `history::prepare_folder`);
+//! with MODEL, new chats start with that model.
 //! `cargo xtask bench --smoke` uses it; a full run has the history bench write its data.
 
 mod history;
@@ -13,12 +14,29 @@ fn main() {
         args.get(2).and_then(|n| n.parse::<i64>().ok()),
         args.get(3).and_then(|n| n.parse::<i64>().ok()),
     ) else {
-        eprintln!("usage: generate DIR CONVERSATIONS MESSAGES [LONG]");
+        eprintln!("usage: generate DIR CONVERSATIONS MESSAGES [LONG [MODEL]]");
         std::process::exit(2);
     };
     let long = args.get(4).and_then(|n| n.parse::<i64>().ok()).unwrap_or(0);
+    let dir = std::path::Path::new(dir);
     println!(
         "{}",
-        history::prepare_folder(std::path::Path::new(dir), conversations, messages, long)
+        history::prepare_folder(dir, conversations, messages, long)
     );
+    if let Some(model) = args.get(5) {
+        if model.is_empty()
+            || !model
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+        {
+            eprintln!("a model id is letters, digits, '-', '.' and '_'");
+            std::process::exit(2);
+        }
+        // Settings are kept as JSON: a string in quotes.
+        tally_store::Store::open_in(dir)
+            .expect("open the database")
+            .set_setting("default_model", &format!("\"{model}\""))
+            .expect("settings");
+        println!("new chats start with {model}");
+    }
 }

@@ -131,6 +131,7 @@ fn deleting_for_good_keeps_the_money_spent() {
             cache_write_tokens: 0,
             completion_tokens: 5,
             reasoning_tokens: 0,
+            web_search_calls: 0,
             cost_nanos: Some(75_000),
             estimated: false,
             request_id: None,
@@ -155,6 +156,7 @@ fn settings_and_personas_round_trip() {
         presence_penalty: Some(-1.5),
         frequency_penalty: None,
         reasoning_effort: Some("high".into()),
+        web_search: true,
     };
     let c = store
         .create_conversation_with("Set", "gpt-4o", Some("Be kind."), &options, 1)

@@ -12,6 +12,7 @@ pub fn row(conversation_id: i64, cost: Option<i64>) -> UsageRow {
         cache_write_tokens: 0,
         completion_tokens: 12,
         reasoning_tokens: 0,
+        web_search_calls: 0,
         cost_nanos: cost,
         estimated: false,
         request_id: Some("req_1".into()),

@@ -67,6 +67,7 @@ const DATA_AT_VERSION: &[&str] = &[
     "INSERT INTO settings (key, value) VALUES ('written_at_v9', 'v9');",
     "INSERT INTO settings (key, value) VALUES ('written_at_v10', 'v10');",
     "INSERT INTO settings (key, value) VALUES ('written_at_v11', 'v11');",
+    "INSERT INTO settings (key, value) VALUES ('written_at_v12', 'v12');",
 ];
 
 /// Rows an import of an earlier version could write (a negative cost, a cost that would
@@ -102,6 +103,7 @@ fn the_ledger_refuses_rows_out_of_any_real_range() {
         ("status", "'=1+1'"),
         ("prompt_tokens", "1000000001"),
         ("cache_write_tokens", "1000000001"),
+        ("web_search_calls", "-1"),
     ] {
         let refused = conn.execute(
             &format!("UPDATE usage_ledger SET {column} = {value} WHERE cost_nanos = 800"),
@@ -116,7 +118,7 @@ fn the_ledger_refuses_rows_out_of_any_real_range() {
                 _ => "1, 0, 'complete'".into(),
             },
         );
-        if !column.ends_with("_tokens") {
+        if !column.ends_with("_tokens") && column != "web_search_calls" {
             let first_row = sql.split("),").next().unwrap().to_string() + ");";
             assert!(conn.execute_batch(&first_row).is_err(), "{first_row}");
         }
@@ -155,11 +157,13 @@ fn upgrades_from_every_earlier_version_with_data() {
             (&first.endpoint, &first.thinking, &first.reasoning_items),
             (&None, &None, &None)
         );
+        assert_eq!(first.citations, None, "no sources before web search");
         let rows = store.usage_rows().unwrap();
         assert_eq!(rows.len(), 3, "from v{from}");
         // Rows from before cache writes were reported wrote none.
         assert!(
-            rows.iter().all(|r| r.cache_write_tokens == 0),
+            rows.iter()
+                .all(|r| r.cache_write_tokens == 0 && r.web_search_calls == 0),
             "from v{from}"
         );
         // The quarter-hour sums are filled from the rows that were already there.

@@ -21,6 +21,7 @@ fn usage(conversation_id: i64, message_id: i64, cost: i64) -> UsageRow {
         cache_write_tokens: 3,
         completion_tokens: 5,
         reasoning_tokens: 0,
+        web_search_calls: 0,
         cost_nanos: Some(cost),
         estimated: false,
         request_id: Some("req_1".into()),

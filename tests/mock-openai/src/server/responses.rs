@@ -29,6 +29,16 @@ struct ReceivedResponses {
     include: Vec<String>,
     #[serde(default)]
     reasoning: Option<ReasoningParams>,
+    #[serde(default)]
+    tools: Vec<ToolParam>,
+    #[serde(default)]
+    max_tool_calls: Option<u32>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ToolParam {
+    #[serde(rename = "type")]
+    kind: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -141,6 +151,8 @@ impl ReceivedResponses {
             frequency_penalty: None,
             reasoning_effort: self.reasoning.as_ref().and_then(|r| r.effort.clone()),
             reasoning_summary: self.reasoning.and_then(|r| r.summary),
+            web_search: self.tools.iter().any(|t| t.kind == "web_search"),
+            max_tool_calls: self.max_tool_calls,
         }
     }
 }
@@ -201,6 +213,12 @@ fn event(kind: &str, sequence: &mut u64, mut data: serde_json::Value) -> String 
     format!("event: {kind}\ndata: {data}\n\n")
 }
 
+/// The page a generated reply cites when it searched the web.
+pub const MOCK_SOURCE_URL: &str = "https://example.org/mock-source";
+pub const MOCK_SOURCE_TITLE: &str = "Mock source — example.org";
+/// Input tokens a search adds to the usage (what gpt-4o-mini is billed per call).
+pub const SEARCH_CONTENT_TOKENS: u64 = 8_000;
+
 /// What a reasoning model's generated reply says it thought, when asked to summarise.
 pub const MOCK_THINKING: &str =
     "**Weighing the question**\n\nThe mock considers what was asked before it answers.";
@@ -221,20 +239,42 @@ pub(super) fn generated(
         .as_deref()
         .or(how.reply.as_deref())
         .unwrap_or(shared.config.reply.as_str());
+    // Offered the web_search tool (and allowed a call), the mock searches once and cites
+    // its source at the end of the reply, as `responses-stream-web-search.http` does.
+    let searches = u32::from(request.web_search && request.max_tool_calls != Some(0));
+    let cited;
+    let (reply, annotations) = if searches > 0 {
+        let link = format!("[example.org]({MOCK_SOURCE_URL})");
+        cited = format!("{reply} ({link})");
+        // Indexes count characters, as in the recorded transcript.
+        let start = reply.chars().count() + 2;
+        let end = start + link.chars().count();
+        let annotation = json!({"type": "url_citation", "start_index": start, "end_index": end, "url": MOCK_SOURCE_URL, "title": MOCK_SOURCE_TITLE});
+        (cited.as_str(), vec![annotation])
+    } else {
+        (reply, Vec::new())
+    };
     let reasoning = is_reasoning_model(&request.model);
+    let tools: Vec<serde_json::Value> = if request.web_search {
+        vec![
+            json!({"type": "web_search", "filters": null, "search_context_size": "medium", "user_location": null}),
+        ]
+    } else {
+        Vec::new()
+    };
     let response = |status: &str, output: serde_json::Value, usage: serde_json::Value| {
         json!({
             "id": id, "object": "response", "created_at": CREATED, "status": status,
             "background": false, "error": null, "incomplete_details": null,
             "instructions": request.messages.iter().find(|m| m.role == "system").map(|m| &m.content),
-            "max_output_tokens": request.max_completion_tokens, "max_tool_calls": null,
+            "max_output_tokens": request.max_completion_tokens, "max_tool_calls": request.max_tool_calls,
             "model": model, "output": output, "parallel_tool_calls": true,
             "previous_response_id": null, "prompt_cache_key": null,
             "reasoning": {"effort": if reasoning { json!("medium") } else { json!(null) }, "summary": null},
             "safety_identifier": null, "service_tier": "auto",
             "store": request.store.unwrap_or(true), "temperature": request.temperature.unwrap_or(1.0),
             "text": {"format": {"type": "text"}, "verbosity": "medium"},
-            "tool_choice": "auto", "tools": [], "top_logprobs": 0,
+            "tool_choice": "auto", "tools": tools, "top_logprobs": 0,
             "top_p": request.top_p.unwrap_or(1.0), "truncation": "disabled",
             "usage": usage, "user": null, "metadata": {}
         })
@@ -314,17 +354,47 @@ pub(super) fn generated(
         ));
         output.push(done);
     }
+    if searches > 0 {
+        let index = output.len();
+        let id = format!("ws_mock{n:06}");
+        let query: String = request
+            .messages
+            .iter()
+            .rev()
+            .find(|m| m.role == "user")
+            .map(|m| m.content.chars().take(60).collect())
+            .unwrap_or_default();
+        let item = |status: &str| json!({"id": id, "type": "web_search_call", "status": status, "action": {"type": "search", "query": query, "sources": null}});
+        head.push(event(
+            "response.output_item.added",
+            &mut sequence,
+            json!({"output_index": index, "item": item("in_progress")}),
+        ));
+        for kind in ["in_progress", "searching", "completed"] {
+            head.push(event(
+                &format!("response.web_search_call.{kind}"),
+                &mut sequence,
+                json!({"item_id": id, "output_index": index}),
+            ));
+        }
+        head.push(event(
+            "response.output_item.done",
+            &mut sequence,
+            json!({"output_index": index, "item": item("completed")}),
+        ));
+        output.push(item("completed"));
+    }
     let index = output.len();
     head.push(event(
         "response.output_item.added",
         &mut sequence,
         json!({"output_index": index, "item": {"id": message_id, "type": "message", "status": "in_progress", "content": [], "role": "assistant"}}),
     ));
-    let part = |text: &str| json!({"type": "output_text", "text": text, "annotations": [], "logprobs": []});
+    let part = |text: &str, annotations: &[serde_json::Value]| json!({"type": "output_text", "text": text, "annotations": annotations, "logprobs": []});
     head.push(event(
         "response.content_part.added",
         &mut sequence,
-        json!({"item_id": message_id, "output_index": index, "content_index": 0, "part": part("")}),
+        json!({"item_id": message_id, "output_index": index, "content_index": 0, "part": part("", &[])}),
     ));
     let mut pieces = vec![Piece::Send(head.concat())];
     let parts = chunk_pieces(reply, shared.config.chunk_chars);
@@ -352,6 +422,13 @@ pub(super) fn generated(
     } else if how.stall != Stall::Never {
         pieces.push(Piece::Hang);
     } else {
+        for (i, annotation) in annotations.iter().enumerate() {
+            pieces.push(Piece::Send(event(
+                "response.output_text.annotation.added",
+                &mut sequence,
+                json!({"item_id": message_id, "output_index": index, "content_index": 0, "annotation_index": i, "annotation": annotation}),
+            )));
+        }
         for (kind, data) in [
             (
                 "response.output_text.done",
@@ -359,19 +436,25 @@ pub(super) fn generated(
             ),
             (
                 "response.content_part.done",
-                json!({"item_id": message_id, "output_index": index, "content_index": 0, "part": part(reply)}),
+                json!({"item_id": message_id, "output_index": index, "content_index": 0, "part": part(reply, &annotations)}),
             ),
         ] {
             pieces.push(Piece::Send(event(kind, &mut sequence, data)));
         }
-        let message = json!({"id": message_id, "type": "message", "status": "completed", "content": [part(reply)], "role": "assistant"});
+        let message = json!({"id": message_id, "type": "message", "status": "completed", "content": [part(reply, &annotations)], "role": "assistant"});
         pieces.push(Piece::Send(event(
             "response.output_item.done",
             &mut sequence,
             json!({"output_index": index, "item": message}),
         )));
         output.push(message);
-        let usage = how.usage.unwrap_or_else(|| usage_for(request, reply));
+        // What a search read arrives as input tokens, at the model's rate.
+        let usage = how.usage.unwrap_or_else(|| {
+            let mut usage = usage_for(request, reply);
+            usage.prompt_tokens += u64::from(searches) * SEARCH_CONTENT_TOKENS;
+            usage.total_tokens += u64::from(searches) * SEARCH_CONTENT_TOKENS;
+            usage
+        });
         count_usage(shared, &usage);
         pieces.push(Piece::Send(event(
             "response.completed",

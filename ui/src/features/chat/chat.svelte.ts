@@ -7,6 +7,7 @@ import type {
   ConversationView,
   IpcError,
   MessageView,
+  ReplyUsage,
 } from "../../lib/ipc";
 
 /**
@@ -57,6 +58,15 @@ export class ChatState {
   error = $state<IpcError | null>(null);
   /** A wait before another attempt, for "Retrying in 2 s…". */
   retry = $state<{ attempt: number; reason: string; until: number } | null>(null);
+  /** The model is searching the web (for this query, when it said). */
+  searching = $state<{ query: string | null } | null>(null);
+  /** The reply's model may think for minutes (a pro model), and no text has come yet. */
+  thinksForMinutes = $state(false);
+
+  get longThinking(): boolean {
+    const reply = this.reply();
+    return this.thinksForMinutes && reply?.status === "streaming" && reply.content === "";
+  }
   /** A send the budget's hard stop refused; `again` repeats it (past the stop, or not). */
   blocked = $state<{ message: string; again: (overBudget: boolean) => Promise<void> } | null>(null);
   /** Older messages the last request left out to fit the model's context window. */
@@ -358,6 +368,8 @@ export class ChatState {
           siblingIds: [],
           endpoint: null,
           thinking: null,
+          citations: [],
+          usage: null,
         };
         const reply = {
           ...base,
@@ -398,11 +410,23 @@ export class ChatState {
           this.messages.push(reply);
         } else {
           const last = this.reply();
+          // A continued reply goes on from its thinking, its sources, its cost and usage
+          // (as the engine keeps and sums them); the new request's add to them.
           if (last)
-            Object.assign(last, { ...base, createdAt: last.createdAt, status: "streaming" });
+            Object.assign(last, {
+              ...base,
+              createdAt: last.createdAt,
+              thinking: last.thinking,
+              citations: last.citations,
+              costNanos: last.costNanos,
+              priceUnknown: last.priceUnknown,
+              usage: last.usage,
+              status: "streaming",
+            });
         }
         this.title = event.title;
         this.droppedMessages = event.droppedMessages;
+        this.thinksForMinutes = event.thinksForMinutes;
         this.#conversations.touch(event.conversationId, event.title, now);
         // The new chat was created with the settings chosen for it.
         if (event.kind === "send") this.pendingSettings = null;
@@ -420,6 +444,7 @@ export class ChatState {
         break;
       case "delta":
         this.retry = null;
+        this.searching = null;
         this.#pending += event.text;
         if (this.reply()?.content === "") {
           // The first text of a reply is shown at once: waiting for the next frame would
@@ -433,6 +458,15 @@ export class ChatState {
           this.#frame ??= requestAnimationFrame(() => this.flush());
         }
         break;
+      case "searching":
+        this.searching = { query: event.query };
+        break;
+      case "citation": {
+        const reply = this.reply();
+        if (reply && !reply.citations.some((c) => c.url === event.url))
+          reply.citations.push({ url: event.url, title: event.title });
+        break;
+      }
       case "thinking": {
         // The model's summary of its reasoning: shown as it comes, in the reply's
         // "Thinking" part, without waiting for a frame (it is far less frequent than text).
@@ -442,6 +476,7 @@ export class ChatState {
       }
       case "done": {
         this.retry = null;
+        this.searching = null;
         this.flush();
         const reply = this.reply();
         if (reply) {
@@ -449,6 +484,7 @@ export class ChatState {
           reply.status = event.status;
           reply.finishReason = event.finishReason;
           reply.endpoint = event.endpoint;
+          reply.usage = addUsage(reply.usage, event.usage);
           if (event.cost !== null) reply.costNanos = (reply.costNanos ?? 0) + event.cost;
           else reply.priceUnknown = true;
         }
@@ -456,6 +492,7 @@ export class ChatState {
       }
       case "failed": {
         this.retry = null;
+        this.searching = null;
         // The message is saved in the conversation, where Try again sends it again; the
         // composer gave it up when the send started, so Send cannot send it a second time.
         this.flush();
@@ -499,4 +536,17 @@ export class ChatState {
     const last = this.messages.at(-1);
     return last?.role === "assistant" ? last : undefined;
   }
+}
+
+/** The usage of a reply's requests so far, with one more request's. */
+export function addUsage(sum: ReplyUsage | null, more: ReplyUsage): ReplyUsage {
+  if (!sum) return { ...more };
+  return {
+    promptTokens: sum.promptTokens + more.promptTokens,
+    cachedTokens: sum.cachedTokens + more.cachedTokens,
+    completionTokens: sum.completionTokens + more.completionTokens,
+    reasoningTokens: sum.reasoningTokens + more.reasoningTokens,
+    webSearches: sum.webSearches + more.webSearches,
+    estimated: sum.estimated || more.estimated,
+  };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ChatState, FIRST_TEXT_MARK } from "./chat.svelte";
-import { chatWithHistory, newChatState } from "./testing";
+import { chatWithHistory, NO_USAGE, newChatState } from "./testing";
 
 function started(state: ChatState) {
   state.draft = "  Hello there ";
@@ -12,6 +12,7 @@ function started(state: ChatState) {
     assistantMessageId: 2,
     title: "Hello there",
     droppedMessages: 0,
+    thinksForMinutes: false,
     kind: "send",
   });
 }
@@ -31,10 +32,85 @@ describe("ChatState", () => {
       cost: 10,
       estimated: false,
       endpoint: "responses",
+      usage: NO_USAGE,
     });
     expect(state.messages[1].content).toBe("Monday.");
     expect(state.messages[1].endpoint).toBe("responses");
     expect(state.messages[1].thinking).toBe("**Checking** the dates");
+  });
+
+  it("shows a web search while it runs, the reply's sources as they come, and its usage", () => {
+    const state = newChatState();
+    started(state);
+    state.apply({ type: "searching", query: "Lisbon tram 28" });
+    expect(state.searching).toEqual({ query: "Lisbon tram 28" });
+    state.apply({ type: "delta", text: "Every 10 minutes." });
+    expect(state.searching).toBeNull();
+    const source = { url: "https://www.carris.pt/", title: "Carris" };
+    state.apply({ type: "citation", ...source });
+    state.apply({ type: "citation", ...source });
+    expect(state.messages[1].citations).toEqual([source]);
+    const usage = { ...NO_USAGE, promptTokens: 8_412, completionTokens: 96, webSearches: 1 };
+    state.apply({
+      type: "done",
+      status: "complete",
+      finishReason: "stop",
+      cost: 16_741_000,
+      estimated: false,
+      endpoint: "responses",
+      usage,
+    });
+    expect(state.messages[1].usage).toEqual(usage);
+
+    // Continue: the reply keeps its sources, cost and usage, and the new request adds to them.
+    state.apply({
+      type: "started",
+      userText: null,
+      conversationId: 7,
+      userMessageId: 1,
+      assistantMessageId: 2,
+      title: "Hello there",
+      droppedMessages: 0,
+      thinksForMinutes: false,
+      kind: "continue",
+    });
+    expect(state.messages[1].citations).toEqual([source]);
+    state.apply({
+      type: "done",
+      status: "complete",
+      finishReason: "stop",
+      cost: 1_000,
+      estimated: true,
+      endpoint: "responses",
+      usage: { ...NO_USAGE, promptTokens: 10, completionTokens: 4, estimated: true },
+    });
+    expect(state.messages[1].costNanos).toBe(16_742_000);
+    expect(state.messages[1].usage).toEqual({
+      ...usage,
+      promptTokens: 8_422,
+      completionTokens: 100,
+      estimated: true,
+    });
+  });
+
+  it("says a pro model may think for minutes, until its first text", () => {
+    const state = newChatState();
+    state.draft = "Prove it";
+    state.apply({
+      type: "started",
+      userText: null,
+      conversationId: 7,
+      userMessageId: 1,
+      assistantMessageId: 2,
+      title: "Prove it",
+      droppedMessages: 0,
+      thinksForMinutes: true,
+      kind: "send",
+    });
+    expect(state.longThinking).toBe(true);
+    state.apply({ type: "delta", text: "Here" });
+    state.flush();
+    expect(state.longThinking).toBe(false);
   });
 
   it("builds the exchange from events; the composer gives up the message once it is saved", () => {
@@ -73,6 +149,7 @@ describe("ChatState", () => {
       cost: 10,
       estimated: false,
       endpoint: "chat",
+      usage: NO_USAGE,
     });
     expect(state.messages[1].status).toBe("complete");
     expect(state.draft).toBe("And then?");
@@ -141,6 +218,7 @@ describe("ChatState", () => {
       assistantMessageId: 3,
       title: "Hello there",
       droppedMessages: 0,
+      thinksForMinutes: false,
       kind: "retry",
     });
     expect(state.messages.map((m) => m.id)).toEqual([1, 3]);
@@ -152,6 +230,7 @@ describe("ChatState", () => {
       cost: 1,
       estimated: true,
       endpoint: "chat",
+      usage: NO_USAGE,
     });
     expect(state.draft).toBe("typing the next question");
 
@@ -163,6 +242,7 @@ describe("ChatState", () => {
       assistantMessageId: 3,
       title: "Hello there",
       droppedMessages: 0,
+      thinksForMinutes: false,
       kind: "continue",
     });
     expect(state.messages[1].status).toBe("streaming");
@@ -176,6 +256,7 @@ describe("ChatState", () => {
       cost: 1,
       estimated: false,
       endpoint: "chat",
+      usage: NO_USAGE,
     });
     expect(state.redo).toEqual({ retry: false, continue: false });
   });
@@ -192,6 +273,7 @@ describe("ChatState", () => {
       assistantMessageId: 12,
       title: "Hello there (continued)",
       droppedMessages: 0,
+      thinksForMinutes: false,
       kind: "summary",
     });
     expect(state.currentId).toBe(9);
@@ -227,6 +309,7 @@ describe("ChatState", () => {
       assistantMessageId: 2,
       title: "Long",
       droppedMessages: 6,
+      thinksForMinutes: false,
       kind: "send",
     });
     expect(state.droppedMessages).toBe(6);

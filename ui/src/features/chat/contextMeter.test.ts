@@ -17,6 +17,7 @@ function estimate(inputTokens: number, contextWindow: number | null): DraftEstim
     maxCostNanos: 2,
     unusual: false,
     longPrompt: null,
+    webSearch: null,
   };
 }
 

@@ -1,5 +1,5 @@
 // Shared by the UI's unit tests: the IPC's shapes filled in as the engine fills them.
-import type { ConversationSettings, MessageView } from "../../lib/ipc";
+import type { ConversationSettings, MessageView, ReplyUsage } from "../../lib/ipc";
 import { HistoryState } from "../history/history.svelte";
 import { ChatState } from "./chat.svelte";
 
@@ -25,7 +25,18 @@ export const DEFAULT_CHAT_SETTINGS: ConversationSettings = {
     presencePenalty: null,
     frequencyPenalty: null,
     reasoningEffort: null,
+    webSearch: false,
   },
+};
+
+/** A request's usage when a test does not look at it. */
+export const NO_USAGE: ReplyUsage = {
+  promptTokens: 0,
+  cachedTokens: 0,
+  completionTokens: 0,
+  reasoningTokens: 0,
+  webSearches: 0,
+  estimated: false,
 };
 
 /** Message `id`, the reply to message `id - 1` (the first has no parent), complete. */
@@ -51,6 +62,8 @@ export function message(
     siblingIds: [],
     endpoint: role === "assistant" ? "chat" : null,
     thinking: null,
+    citations: [],
+    usage: null,
     ...extra,
   };
 }

@@ -60,6 +60,7 @@ describe("the message tree in ChatState", () => {
           assistantMessageId: 9,
           title: "T",
           droppedMessages: 0,
+          thinksForMinutes: false,
           kind: "retry",
         });
         expect(chat.messages.map((m) => m.id)).toEqual([1, 9]);
@@ -83,6 +84,7 @@ describe("the message tree in ChatState", () => {
         assistantMessageId: 11,
         title: "T",
         droppedMessages: 0,
+        thinksForMinutes: false,
         kind: "edit",
       });
       expect(chat.messages.map((m) => [m.id, m.content])).toEqual([
@@ -130,6 +132,44 @@ describe("Message actions", () => {
     expect(thinking.querySelector("strong")?.textContent).toBe("Checking");
     expect(thinking.querySelector("img[onerror]")).toBeNull();
     expect(screen.getByTestId("message").dataset.endpoint).toBe("responses");
+  });
+
+  it("a reply's sources are links the app opens safely; only web addresses link", () => {
+    render(Message, {
+      message: message(2, "assistant", "Tram 28 runs every 10 minutes.", {
+        endpoint: "responses",
+        citations: [
+          { url: "https://www.carris.pt/", title: "Carris — Lisbon public transport" },
+          { url: "javascript:alert(1)", title: "Not a page" },
+        ],
+      }),
+    });
+    const links = screen.getAllByTestId("message-citation") as HTMLAnchorElement[];
+    expect(links.map((a) => a.textContent)).toEqual([
+      "Carris — Lisbon public transport",
+      "Not a page",
+    ]);
+    expect(links[0].getAttribute("href")).toBe("https://www.carris.pt/");
+    expect(links[1].hasAttribute("href")).toBe(false);
+  });
+
+  it("a reply's cost shows what it is made of: tokens, thinking and searches", () => {
+    render(Message, {
+      message: message(2, "assistant", "Hi.", {
+        costNanos: 16_741_000,
+        usage: {
+          promptTokens: 8_412,
+          cachedTokens: 1_000,
+          completionTokens: 96,
+          reasoningTokens: 64,
+          webSearches: 1,
+          estimated: false,
+        },
+      }),
+    });
+    expect(screen.getByTestId("message-cost").textContent).toBe(
+      "Cost: $0.02 · 8,412 tokens in (1,000 cached) · 96 out, 64 of them thinking · 1 web search",
+    );
   });
 
   it("a reply without thinking has no such part", () => {

@@ -49,7 +49,12 @@ const listed: ModelView[] = [
 beforeEach(() => {
   vi.clearAllMocks();
   ipc.personaList.mockResolvedValue(personas);
-  ipc.modelsList.mockResolvedValue({ models: listed, fromKey: true, checkedOn: "2026-11-29" });
+  ipc.modelsList.mockResolvedValue({
+    models: listed,
+    fromKey: true,
+    checkedOn: "2026-11-29",
+    webSearch: { maxCalls: 3, feeNanos: 10_000_000 },
+  });
 });
 
 describe("chat settings", () => {
@@ -75,6 +80,19 @@ describe("chat settings", () => {
     await fireEvent.click(screen.getByTestId("chat-settings-save"));
     await waitFor(() => expect(chat.pendingSettings?.options.reasoningEffort).toBe("high"));
     expect(chat.pendingSettings?.model).toBe("gpt-5.4-mini");
+  });
+
+  it("web search is switched on per chat, with what each search costs in words", async () => {
+    const chat = newChatState();
+    render(ChatSettingsDialog, { chat, defaults, onClose: () => {} });
+    const toggle = (await screen.findByTestId("web-search-toggle")) as HTMLInputElement;
+    expect(toggle.checked).toBe(false);
+    await waitFor(() =>
+      expect(document.body.textContent).toContain("Up to 3 searches per reply, $0.01 each"),
+    );
+    await fireEvent.click(toggle);
+    await fireEvent.click(screen.getByTestId("chat-settings-save"));
+    await waitFor(() => expect(chat.pendingSettings?.options.webSearch).toBe(true));
   });
 
   it("offers the engine's models: known ones with their price, the others apart", async () => {

@@ -18,6 +18,7 @@ const estimate = (overrides: Partial<DraftEstimate> = {}): DraftEstimate => ({
   maxCostNanos: 9_831_750,
   unusual: false,
   longPrompt: null,
+  webSearch: null,
   ...overrides,
 });
 

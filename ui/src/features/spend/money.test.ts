@@ -11,8 +11,10 @@ import {
   meterDetails,
   meterText,
   projectionText,
+  replyCostText,
   tooLong,
   usdInput,
+  webSearchText,
 } from "./money";
 
 export function spendView(overrides: Partial<SpendView> = {}): SpendView {
@@ -89,6 +91,7 @@ describe("money for people", () => {
       maxCostNanos: 10_015_500,
       unusual: false,
       longPrompt: null,
+      webSearch: null,
     };
     expect(estimateText(estimate)).toBe("1,234 tokens to send · $0.00019 to $0.01");
     expect(tooLong(estimate)).toBe(false);
@@ -96,6 +99,49 @@ describe("money for people", () => {
     expect(
       estimateText({ ...estimate, minCostNanos: null, maxCostNanos: null, model: "llama3" }),
     ).toBe("1,234 tokens to send · price unknown for llama3");
+  });
+});
+
+describe("a reply's cost and what it is made of", () => {
+  const usage = {
+    promptTokens: 1_234,
+    cachedTokens: 0,
+    completionTokens: 456,
+    reasoningTokens: 0,
+    webSearches: 0,
+    estimated: false,
+  };
+  it.each([
+    [null, false, null, null],
+    [null, true, null, "Cost: price unknown (set it in Settings)"],
+    [42_000, false, null, "Cost: $0.00004"],
+    [42_000, false, usage, "Cost: $0.00004 · 1,234 tokens in · 456 out"],
+    [
+      42_000,
+      false,
+      { ...usage, cachedTokens: 1_000, reasoningTokens: 320, webSearches: 2, estimated: true },
+      "Cost: $0.00004 (estimated) · 1,234 tokens in (1,000 cached) · 456 out, 320 of them thinking · 2 web searches",
+    ],
+  ] as const)("%s nano-USD, unknown price %s, usage %o: %s", (cost, unknown, used, text) => {
+    expect(replyCostText(cost, unknown, used)).toBe(text);
+  });
+
+  it("the estimate says its upper end counts the searches a reply may run", () => {
+    const estimate: DraftEstimate = {
+      model: "gpt-5.4-mini",
+      inputTokens: 10,
+      contextWindow: 400_000,
+      maxOutputTokens: 128_000,
+      minCostNanos: 7_500,
+      maxCostNanos: 600_000_000,
+      unusual: false,
+      longPrompt: null,
+      webSearch: null,
+    };
+    expect(webSearchText(estimate)).toBeNull();
+    expect(webSearchText({ ...estimate, webSearch: { maxCalls: 3, feeNanos: 10_000_000 } })).toBe(
+      "The upper end includes up to 3 web searches at $0.01 each.",
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 // Money and token figures for people. Amounts arrive as integer nano-USD and are only
 // formatted here, never summed in floating point.
-import type { DraftEstimate, MeterLevel, SpendView } from "../../lib/ipc";
+import type { DraftEstimate, MeterLevel, ReplyUsage, SpendView } from "../../lib/ipc";
 
 const NANOS_PER_CENT = 10_000_000;
 
@@ -111,6 +111,52 @@ export function estimateText(estimate: DraftEstimate): string {
     return `${tokens} · price unknown for ${estimate.model}`;
   }
   return `${tokens} · ${formatUsd(estimate.minCostNanos)} to ${formatUsd(estimate.maxCostNanos)}`;
+}
+
+/**
+ * The web searches a reply may run, counted in the estimate's upper end:
+ * "Includes up to 3 web searches at $0.01 each." `null` without web search.
+ */
+export function webSearchText(estimate: DraftEstimate): string | null {
+  const search = estimate.webSearch;
+  if (!search) return null;
+  const calls = search.maxCalls === 1 ? "1 web search" : `${search.maxCalls} web searches`;
+  return `The upper end includes up to ${calls} at ${formatUsd(search.feeNanos)} each.`;
+}
+
+/** This month's web searches on the usage page; their fees are in the totals. */
+export function searchFeesText(calls: number, feesNanos: number): string {
+  const searches = calls === 1 ? "1 web search" : `${calls} web searches`;
+  return `${searches} this month: ${formatUsd(feesNanos)} in search fees (included above; what the model read from the pages is billed as input tokens).`;
+}
+
+/**
+ * A reply's cost and what it is made of: "Cost: $0.0123 · 1,234 tokens in (1,000 cached)
+ * · 456 out, 320 of them thinking · 1 web search". Reasoning tokens are billed as output,
+ * so they are shown inside it.
+ */
+export function replyCostText(
+  costNanos: number | null,
+  priceUnknown: boolean,
+  usage: ReplyUsage | null,
+): string | null {
+  const cost = priceUnknown
+    ? "Cost: price unknown (set it in Settings)"
+    : costNanos !== null
+      ? `Cost: ${formatUsd(costNanos)}${usage?.estimated ? " (estimated)" : ""}`
+      : null;
+  if (cost === null || !usage) return cost;
+  const parts = [cost];
+  const cached = usage.cachedTokens ? ` (${formatTokens(usage.cachedTokens)} cached)` : "";
+  parts.push(`${formatTokens(usage.promptTokens)} tokens in${cached}`);
+  const thinking = usage.reasoningTokens
+    ? `, ${formatTokens(usage.reasoningTokens)} of them thinking`
+    : "";
+  parts.push(`${formatTokens(usage.completionTokens)} out${thinking}`);
+  if (usage.webSearches) {
+    parts.push(usage.webSearches === 1 ? "1 web search" : `${usage.webSearches} web searches`);
+  }
+  return parts.join(" · ");
 }
 
 /** How much nearer than the line a draft must be for the estimate to warn of it. */

@@ -212,6 +212,7 @@ describe("the usage page", () => {
         reasoningTokens: 0,
         costNanos: 3_000_000_000,
         unpriced: 0,
+        webSearchCalls: 3,
       },
       {
         model: "llama3",
@@ -222,11 +223,14 @@ describe("the usage page", () => {
         reasoningTokens: 0,
         costNanos: 0,
         unpriced: 2,
+        webSearchCalls: 0,
       },
     ],
     topConversations: [
       { conversationId: 9, title: "Trip plan", requests: 4, costNanos: 2_000_000_000 },
     ],
+    webSearchCalls: 3,
+    webSearchFeesNanos: 30_000_000,
   };
 
   it("shows the meter's figures, charts, tables and the request log", async () => {
@@ -243,6 +247,7 @@ describe("the usage page", () => {
         cachedTokens: 0,
         completionTokens: 50,
         reasoningTokens: 0,
+        webSearchCalls: 2,
         costNanos: 750_000,
         estimated: true,
         status: "stopped",
@@ -270,12 +275,17 @@ describe("the usage page", () => {
     const byModel = screen.getByTestId("usage-by-model").textContent ?? "";
     expect(byModel).toContain("$3.00");
     expect(byModel).toContain("2 unpriced");
+    expect(byModel).toContain("3 web searches");
+    expect(screen.getByTestId("usage-web-search").textContent).toContain(
+      "3 web searches this month: $0.03 in search fees",
+    );
     await fireEvent.click(screen.getByRole("button", { name: "Trip plan" }));
     expect(opened).toEqual([9]);
     const row = await screen.findByTestId("request-log-row");
     expect(row.textContent).toContain("~$0.00075");
     expect(row.textContent).toContain("1.5 s");
     expect(row.textContent).toContain("req_1");
+    expect(row.textContent).toContain("2 web searches");
     await fireEvent.click(screen.getByTestId("ledger-export"));
     expect((await screen.findByTestId("ledger-export-result")).textContent).toContain(
       "tally-usage-2026-11-23.csv",

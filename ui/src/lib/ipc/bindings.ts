@@ -9,7 +9,11 @@ userText: string | null,
 /**
  * The oldest messages left out so the request fits the model's context window.
  */
-droppedMessages: number, } | { "type": "delta", text: string, } | { "type": "thinking", text: string, } | { "type": "retrying", attempt: number, inMs: number, reason: string, } | { "type": "trimmed", 
+droppedMessages: number, 
+/**
+ * The model may think for many minutes before it answers (a pro model).
+ */
+thinksForMinutes: boolean, } | { "type": "delta", text: string, } | { "type": "thinking", text: string, } | { "type": "searching", query: string | null, } | { "type": "citation", url: string, title: string, } | { "type": "retrying", attempt: number, inMs: number, reason: string, } | { "type": "trimmed", 
 /**
  * All the messages now left out (those of `Started` included).
  */
@@ -21,7 +25,11 @@ cost: number | null, estimated: boolean,
 /**
  * The API that wrote the reply: `chat` or `responses`.
  */
-endpoint: string, } | { "type": "failed", status: MessageStatus, code: ErrorCode, message: string, };
+endpoint: string, 
+/**
+ * What this request used, as its ledger row has it.
+ */
+usage: ReplyUsage, } | { "type": "failed", status: MessageStatus, code: ErrorCode, message: string, };
 
 export type StartKind = "send" | "retry" | "continue" | "edit" | "summary";
 
@@ -86,7 +94,35 @@ endpoint: string | null,
 /**
  * The model's summary of its reasoning, when it gave one.
  */
-thinking: string | null, };
+thinking: string | null, 
+/**
+ * The web pages the reply cites.
+ */
+citations: Array<CitationView>, 
+/**
+ * What the requests for this reply used (`None` before any finished).
+ */
+usage: ReplyUsage | null, };
+
+export type CitationView = { url: string, title: string, };
+
+export type ReplyUsage = { promptTokens: number, cachedTokens: number, 
+/**
+ * Output tokens, the model's reasoning included.
+ */
+completionTokens: number, 
+/**
+ * The part of `completion_tokens` the model spent thinking.
+ */
+reasoningTokens: number, 
+/**
+ * Billed web search calls.
+ */
+webSearches: number, 
+/**
+ * Some of the figures were estimated (the API reported no usage).
+ */
+estimated: boolean, };
 
 export type ConversationView = { conversation: ConversationSummary, 
 /**
@@ -165,7 +201,12 @@ frequencyPenalty: number | null,
 /**
  * How long a reasoning model may think; `null`: the model's default.
  */
-reasoningEffort: ReasoningEffort | null, };
+reasoningEffort: ReasoningEffort | null, 
+/**
+ * Let the model search the web (Responses): up to `MAX_WEB_SEARCHES` billed calls
+ * per reply.
+ */
+webSearch: boolean, };
 
 export type ReasoningEffort = "none" | "minimal" | "low" | "medium" | "high" | "xhigh";
 
@@ -302,7 +343,11 @@ fromKey: boolean,
 /**
  * The day the catalog was checked.
  */
-checkedOn: string, };
+checkedOn: string, 
+/**
+ * What a reply's web searches may cost: at most this many calls, each this fee.
+ */
+webSearch: WebSearchView, };
 
 export type PriceInput = { model: string, input: string, 
 /**
@@ -332,7 +377,12 @@ unusual: boolean,
 /**
  * The model's long-prompt tier, on the models that have one.
  */
-longPrompt: LongPromptView | null, };
+longPrompt: LongPromptView | null, 
+/**
+ * With web search on: the searches a reply may run and the fee of each, counted in
+ * `max_cost_nanos` (with what they may read).
+ */
+webSearch: WebSearchView | null, };
 
 export type LongPromptView = { 
 /**
@@ -348,6 +398,8 @@ inputPercent: number, outputPercent: number,
  */
 crossed: boolean, };
 
+export type WebSearchView = { maxCalls: number, feeNanos: number, };
+
 export type DraftRequest = { conversationId: number | null, 
 /**
  * The model of a new conversation; the default model when absent.
@@ -360,11 +412,19 @@ export type SpendBar = {
  */
 label: string, start: number, costNanos: number, requests: number, unpriced: number, };
 
-export type ModelSpendView = { model: string, requests: number, promptTokens: number, cachedTokens: number, completionTokens: number, reasoningTokens: number, costNanos: number, unpriced: number, };
+export type ModelSpendView = { model: string, requests: number, promptTokens: number, cachedTokens: number, completionTokens: number, reasoningTokens: number, costNanos: number, unpriced: number, 
+/**
+ * Web search calls (their fees are part of `cost_nanos`).
+ */
+webSearchCalls: number, };
 
 export type ConversationSpendView = { conversationId: number, title: string, requests: number, costNanos: number, };
 
-export type UsageReport = { spend: SpendView, days: Array<SpendBar>, months: Array<SpendBar>, byModel: Array<ModelSpendView>, topConversations: Array<ConversationSpendView>, };
+export type UsageReport = { spend: SpendView, days: Array<SpendBar>, months: Array<SpendBar>, byModel: Array<ModelSpendView>, topConversations: Array<ConversationSpendView>, 
+/**
+ * This month's web searches and their fees, shown apart (they are in the totals).
+ */
+webSearchCalls: number, webSearchFeesNanos: number, };
 
 export type LedgerQuery = { from?: number, to?: number, model?: string, purpose?: string, status?: string, limit?: number, offset?: number, };
 
@@ -372,7 +432,7 @@ export type LedgerRowView = { id: number, createdAt: number, conversationId: num
 /**
  * Prompt tokens written to the cache.
  */
-cacheWriteTokens: number, completionTokens: number, reasoningTokens: number, costNanos: number | null, estimated: boolean, status: string, requestId: string | null, firstTokenMs: number | null, durationMs: number | null, };
+cacheWriteTokens: number, completionTokens: number, reasoningTokens: number, webSearchCalls: number, costNanos: number | null, estimated: boolean, status: string, requestId: string | null, firstTokenMs: number | null, durationMs: number | null, };
 
 export type ExportResult = { path: string, rows: number, };
 
