@@ -65,6 +65,9 @@ pub enum ChatEvent {
         endpoint: String,
         /// What this request used, as its ledger row has it.
         usage: ReplyUsage,
+        /// The model Tally has no price for, whose price it asks under this reply (once
+        /// per model).
+        ask_price_of: Option<String>,
     },
     /// The reply failed; any text received so far is kept with `status`.
     Failed {

@@ -872,6 +872,13 @@ impl Engine {
         if let Err(e) = self.spend_changed() {
             tracing::warn!(error = %e, "could not update the spend meter");
         }
+        let ask_price = cost.is_none()
+            && error.is_none()
+            && self.ask_price_once(model).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "could not remember asking for a price");
+                false
+            });
+        let ask_price_of = ask_price.then(|| model.to_string());
 
         sink.send(match error {
             None => ChatEvent::Done {
@@ -888,6 +895,7 @@ impl Engine {
                     web_searches: tokens.web_searches,
                     estimated,
                 },
+                ask_price_of,
             },
             Some(error) => ChatEvent::Failed {
                 status: status.into(),

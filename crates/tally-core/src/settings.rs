@@ -36,6 +36,8 @@ pub(crate) const CHAT_DEFAULTS: Setting<StoredDefaults> = Setting::new("chat_def
 pub(crate) const CLEARED_HOSTS: Setting<Vec<String>> = Setting::new("key_cleared_hosts");
 /// The chat models `GET /models` listed for the key when it was last tested.
 pub(crate) const KEY_MODELS: Setting<Vec<String>> = Setting::new("key_models");
+/// The models without a price the person was asked to price in the chat (each once).
+pub(crate) const PRICE_ASKED: Setting<Vec<String>> = Setting::new("price_asked_models");
 /// The notice of a damaged database replaced at start, until dismissed.
 pub(crate) const RECOVERY_NOTICE: Setting<StoredRecovery> = Setting::new("recovery_notice");
 

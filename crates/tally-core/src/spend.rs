@@ -289,6 +289,23 @@ impl Engine {
         self.prices_list()
     }
 
+    /// Whether to ask, under a reply, for the price of `model` (one Tally has no price
+    /// for): the first time only; from then on its price is asked in Settings' table.
+    pub(crate) fn ask_price_once(&self, model: &str) -> Result<bool, CoreError> {
+        if self.meter.price_of(model).is_some() {
+            return Ok(false);
+        }
+        let store = self.store();
+        let mut asked = settings::PRICE_ASKED.get(&store)?.unwrap_or_default();
+        let model = model.trim().to_string();
+        if asked.contains(&model) {
+            return Ok(false);
+        }
+        asked.push(model);
+        settings::PRICE_ASKED.set(&store, &asked)?;
+        Ok(true)
+    }
+
     fn price_unpriced_rows(&self) -> Result<(), CoreError> {
         let catalog = self.meter.catalog();
         let mut store = self.store();

@@ -439,6 +439,7 @@ class Engine {
         webSearches: 0,
         estimated: false,
       },
+      askPriceOf: null,
     });
     window.__TAURI_INTERNALS__.runCallback(channel.id, { index: index++, end: true });
     void emit("spend_updated", this.spend());

@@ -2,7 +2,7 @@
 //! because Chat Completions refused them, which is then remembered.
 
 use tally_core::ChatEvent;
-use tally_core::api::{LedgerQuery, MessageStatus, SendRequest};
+use tally_core::api::{LedgerQuery, MessageStatus, PriceInput, SendRequest};
 
 use crate::{Events, Setup, ask, mock};
 
@@ -112,6 +112,39 @@ async fn a_model_chat_completions_refuses_is_switched_to_responses_and_remembere
         texts,
         ["Hello?", "Hello from tomorrow's model.", "And again?"]
     );
+
+    // Its price was asked under the first reply, once: not again after the restart.
+    assert_eq!(
+        (asks_price(&events), asks_price(&again)),
+        (Some(model.clone()), None)
+    );
+    // Priced now (as the user types it under the reply): its requests so far get their cost,
+    // and the next reply is billed at it.
+    engine
+        .price_set(PriceInput {
+            model: model.clone(),
+            input: "2".into(),
+            cached_input: String::new(),
+            output: "8".into(),
+            context_window: 128_000,
+            max_output: 16_384,
+        })
+        .unwrap();
+    let rows = engine.ledger_page(&LedgerQuery::default()).unwrap();
+    assert!(rows.iter().all(|r| r.cost_nanos.is_some()), "{rows:?}");
+    let third = Events::default();
+    engine
+        .send(ask(Some(conversation), "Priced now?"), third.sink())
+        .await
+        .unwrap();
+    assert!(done(&third).1.is_some() && asks_price(&third).is_none());
+}
+
+fn asks_price(events: &Events) -> Option<String> {
+    match events.last() {
+        ChatEvent::Done { ask_price_of, .. } => ask_price_of,
+        other => panic!("expected Done, got {other:?}"),
+    }
 }
 
 /// A Responses reply cut by the output limit (`response.incomplete`, reason

@@ -36,6 +36,7 @@ async fn a_reply_streams_in_and_is_saved_with_its_cost() {
         estimated,
         endpoint,
         usage,
+        ask_price_of,
     } = events.last()
     else {
         panic!("{:?}", events.last())
@@ -45,6 +46,7 @@ async fn a_reply_streams_in_and_is_saved_with_its_cost() {
     assert!(!estimated);
     assert_eq!(endpoint, "chat");
     assert_eq!(usage.web_searches, 0);
+    assert_eq!(ask_price_of, None, "a priced model's price is not asked");
     assert!(usage.prompt_tokens > 0 && usage.completion_tokens > 0 && !usage.estimated);
 
     // The request asked for usage; the ledger holds exactly the cost from it.

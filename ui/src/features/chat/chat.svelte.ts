@@ -60,6 +60,8 @@ export class ChatState {
   retry = $state<{ attempt: number; reason: string; until: number } | null>(null);
   /** The model is searching the web (for this query, when it said). */
   searching = $state<{ query: string | null } | null>(null);
+  /** A model whose price Tally asks for under the last reply (once per model). */
+  priceAsk = $state<string | null>(null);
   /** The reply's model may think for minutes (a pro model), and no text has come yet. */
   thinksForMinutes = $state(false);
 
@@ -103,6 +105,7 @@ export class ChatState {
       const view = await ipc.conversationGet(id, focusMessageId === null ? OPEN_TAIL : null);
       this.currentId = id;
       this.droppedMessages = 0;
+      this.priceAsk = null;
       this.title = view.conversation.title;
       this.settings = view.settings;
       this.messages = [];
@@ -121,6 +124,7 @@ export class ChatState {
     this.title = "New chat";
     this.settings = null;
     this.droppedMessages = 0;
+    this.priceAsk = null;
     this.messages = [];
     this.costNanos = 0;
     this.error = null;
@@ -345,6 +349,13 @@ export class ChatState {
     }
   }
 
+  /** The price asked under a reply was saved (the replies so far now have a cost) or put
+   * off: the question goes. */
+  async priceAnswered() {
+    this.priceAsk = null;
+    await this.reload();
+  }
+
   async stop() {
     if (this.currentId !== null) await ipc.chatStop(this.currentId);
   }
@@ -485,6 +496,7 @@ export class ChatState {
           reply.finishReason = event.finishReason;
           reply.endpoint = event.endpoint;
           reply.usage = addUsage(reply.usage, event.usage);
+          if (event.askPriceOf) this.priceAsk = event.askPriceOf;
           if (event.cost !== null) reply.costNanos = (reply.costNanos ?? 0) + event.cost;
           else reply.priceUnknown = true;
         }

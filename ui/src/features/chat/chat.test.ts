@@ -33,6 +33,7 @@ describe("ChatState", () => {
       estimated: false,
       endpoint: "responses",
       usage: NO_USAGE,
+      askPriceOf: null,
     });
     expect(state.messages[1].content).toBe("Monday.");
     expect(state.messages[1].endpoint).toBe("responses");
@@ -59,6 +60,7 @@ describe("ChatState", () => {
       estimated: false,
       endpoint: "responses",
       usage,
+      askPriceOf: null,
     });
     expect(state.messages[1].usage).toEqual(usage);
 
@@ -83,6 +85,7 @@ describe("ChatState", () => {
       estimated: true,
       endpoint: "responses",
       usage: { ...NO_USAGE, promptTokens: 10, completionTokens: 4, estimated: true },
+      askPriceOf: null,
     });
     expect(state.messages[1].costNanos).toBe(16_742_000);
     expect(state.messages[1].usage).toEqual({
@@ -150,6 +153,7 @@ describe("ChatState", () => {
       estimated: false,
       endpoint: "chat",
       usage: NO_USAGE,
+      askPriceOf: null,
     });
     expect(state.messages[1].status).toBe("complete");
     expect(state.draft).toBe("And then?");
@@ -231,6 +235,7 @@ describe("ChatState", () => {
       estimated: true,
       endpoint: "chat",
       usage: NO_USAGE,
+      askPriceOf: null,
     });
     expect(state.draft).toBe("typing the next question");
 
@@ -257,6 +262,7 @@ describe("ChatState", () => {
       estimated: false,
       endpoint: "chat",
       usage: NO_USAGE,
+      askPriceOf: null,
     });
     expect(state.redo).toEqual({ retry: false, continue: false });
   });

@@ -4,6 +4,10 @@ import type { DraftEstimate, MeterLevel, ReplyUsage, SpendView } from "../../lib
 
 const NANOS_PER_CENT = 10_000_000;
 
+/** What a model priced by hand is assumed to read and write at most, until the person says
+ * otherwise in Settings' price table. */
+export const NEW_MODEL_LIMITS = { contextWindow: 128_000, maxOutput: 16_384 } as const;
+
 /** The budget alerts a new budget gets: at half, 80 % and all of it. */
 export const DEFAULT_ALERT_THRESHOLDS: readonly number[] = [50, 80, 100];
 

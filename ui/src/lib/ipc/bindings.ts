@@ -29,7 +29,12 @@ endpoint: string,
 /**
  * What this request used, as its ledger row has it.
  */
-usage: ReplyUsage, } | { "type": "failed", status: MessageStatus, code: ErrorCode, message: string, };
+usage: ReplyUsage, 
+/**
+ * The model Tally has no price for, whose price it asks under this reply (once
+ * per model).
+ */
+askPriceOf: string | null, } | { "type": "failed", status: MessageStatus, code: ErrorCode, message: string, };
 
 export type StartKind = "send" | "retry" | "continue" | "edit" | "summary";
 
