@@ -649,7 +649,9 @@ fn prepare(app_only: bool) -> Result<AppInputs> {
                             .args(["--bench", "history"])
                             .env("TALLY_BENCH_PREPARE_ONLY", "1")
                             .env("TALLY_BENCH_HISTORY_DIR", &inputs.big_db)
-                            .env("TALLY_BENCH_EMPTY_DIR", &inputs.empty_db);
+                            .env("TALLY_BENCH_EMPTY_DIR", &inputs.empty_db)
+                            .env("TALLY_BENCH_RESPONSES_DIR", &inputs.responses_db)
+                            .env("TALLY_BENCH_RESPONSES_MODEL", RESPONSES_MODEL);
                         run_cmd(write)
                     },
                 )

@@ -15,9 +15,6 @@ const SYSTEM_PROMPT_MAX_CHARS: usize = 100_000;
 const PERSONA_NAME_MAX_CHARS: usize = 60;
 /// The reply limit allowed for a model whose own limit is unknown.
 const ANY_MODEL_MAX_OUTPUT: u32 = 1_000_000;
-/// The most web searches one reply may run (`max_tool_calls`), each a billed call: what
-/// the estimate's worst case and the hard stop count.
-pub const MAX_WEB_SEARCHES: u32 = 3;
 
 impl Engine {
     /// Changes an open conversation's model, system prompt and options (checked first).
@@ -199,7 +196,9 @@ pub(crate) fn request_options_of(options: &ChatOptions) -> RequestOptions {
         presence_penalty: options.presence_penalty.map(|v| v as f32),
         frequency_penalty: options.frequency_penalty.map(|v| v as f32),
         reasoning_effort: options.reasoning_effort.map(ReasoningEffort::as_str),
-        web_searches: options.web_search.then_some(MAX_WEB_SEARCHES),
+        web_searches: options
+            .web_search
+            .then_some(crate::models::MAX_WEB_SEARCHES),
     }
 }
 

@@ -11,6 +11,10 @@ use crate::api::{ModelView, ModelsView, WebSearchView};
 /// small model, cheap enough for everyday chat.
 pub(crate) const DEFAULT_MODEL: &str = "gpt-5.4-mini";
 
+/// The most web searches one reply may run (`max_tool_calls`), each a billed call: what
+/// the estimate's worst case and the hard stop count.
+pub const MAX_WEB_SEARCHES: u32 = 3;
+
 /// A model name as the user may type it: one word, not too long.
 pub(crate) fn checked_model(model: &str) -> Result<String, CoreError> {
     let model = model.trim();
@@ -51,7 +55,7 @@ pub(crate) fn models_view(
         from_key,
         checked_on: catalog.checked_on.clone(),
         web_search: WebSearchView {
-            max_calls: crate::chat_settings::MAX_WEB_SEARCHES,
+            max_calls: MAX_WEB_SEARCHES,
             fee_nanos: catalog.web_search.per_call,
         },
     }

@@ -537,6 +537,7 @@ impl Engine {
             ..StreamState::default()
         };
         let mut dropped = dropped;
+        let usual_api = self.api_for(&conversation.model)?;
         let mut api =
             self.api_for_reply(&conversation.model, chat_request.web_searches.is_some())?;
         let ending = loop {
@@ -594,6 +595,17 @@ impl Engine {
                     if let Err(e) = self.learn_api(&conversation.model, api) {
                         tracing::warn!(error = %e, "could not remember a model's API");
                     }
+                }
+                // Asked on Responses only to search, by a server that has no such API (an
+                // OpenAI-compatible one): the model answers on its usual API, unsearched.
+                // Nothing was billed.
+                Err(e)
+                    if e.kind() == tally_openai::ErrorKind::ModelNotFound
+                        && api == tally_openai::Api::Responses
+                        && usual_api == tally_openai::Api::ChatCompletions =>
+                {
+                    api = usual_api;
+                    chat_request.web_searches = None;
                 }
                 Err(e) => {
                     stream_state.api_error_before_stream = true;

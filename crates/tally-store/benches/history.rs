@@ -46,6 +46,16 @@ fn history_queries(c: &mut Criterion) {
         let _ = std::fs::remove_dir_all(empty);
         println!("{}", history::prepare_folder(empty, 0, 0, 0));
     }
+    // And an empty one whose new chats start with the model it names.
+    if let (Some(dir), Some(model)) = (
+        std::env::var_os("TALLY_BENCH_RESPONSES_DIR"),
+        std::env::var("TALLY_BENCH_RESPONSES_MODEL").ok(),
+    ) {
+        let dir = std::path::Path::new(&dir);
+        let _ = std::fs::remove_dir_all(dir);
+        println!("{}", history::prepare_folder(dir, 0, 0, 0));
+        println!("{}", history::start_chats_with(dir, &model));
+    }
     if std::env::var_os("TALLY_BENCH_PREPARE_ONLY").is_some() {
         return;
     }

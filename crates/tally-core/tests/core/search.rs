@@ -227,6 +227,35 @@ async fn the_estimate_and_the_hard_stop_count_every_search_a_reply_may_make() {
         .unwrap();
 }
 
+/// An OpenAI-compatible server without the Responses API answers 404 there: a chat that
+/// searches is answered on Chat Completions instead, unsearched, and nothing is billed
+/// for the refused request.
+#[tokio::test]
+async fn a_server_without_responses_answers_a_searching_chat_unsearched() {
+    let server = mock("Answered without a search.", 8, 0).await;
+    let engine = Setup::new(&server).open();
+    let events = Events::default();
+    engine
+        .send(
+            searching("[mock:error-404-model*1] look it up"),
+            events.sink(),
+        )
+        .await
+        .unwrap();
+    let ChatEvent::Done { status, usage, .. } = events.last() else {
+        panic!("{:?}", events.last())
+    };
+    assert_eq!((status, usage.web_searches), (MessageStatus::Complete, 0));
+    let received = server.requests();
+    let asked: Vec<(bool, bool)> = received
+        .iter()
+        .map(|r| (r.responses, r.web_search))
+        .collect();
+    assert_eq!(asked, [(true, true), (false, false)]);
+    let rows = engine.ledger_page(&LedgerQuery::default()).unwrap();
+    assert_eq!(rows.len(), 1, "the refused request billed nothing");
+}
+
 #[tokio::test]
 async fn searches_before_a_dropped_connection_are_billed_all_the_same() {
     let server = mock("one two three four five six", 4, 5).await;

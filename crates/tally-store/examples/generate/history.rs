@@ -100,6 +100,22 @@ pub fn prepare_folder(dir: &Path, conversations: i64, messages: i64, long: i64) 
     )
 }
 
+/// Makes new chats in the data folder `dir` start with `model` (an id of letters, digits,
+/// '-', '.' and '_'). Returns what it did, in a line.
+pub fn start_chats_with(dir: &Path, model: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-._".contains(c);
+    assert!(
+        !model.is_empty() && model.chars().all(plain),
+        "a model id: {model:?}"
+    );
+    // A text setting is kept as it is.
+    Store::open_in(dir)
+        .expect("open the database")
+        .set_setting("default_model", model)
+        .expect("settings");
+    format!("new chats in {} start with {model}", dir.display())
+}
+
 pub fn text(rng: &mut fastrand::Rng, words: usize) -> String {
     let mut out = String::with_capacity(words * 7);
     for i in 0..words {

@@ -24,19 +24,6 @@ fn main() {
         history::prepare_folder(dir, conversations, messages, long)
     );
     if let Some(model) = args.get(5) {
-        if model.is_empty()
-            || !model
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
-        {
-            eprintln!("a model id is letters, digits, '-', '.' and '_'");
-            std::process::exit(2);
-        }
-        // Settings are kept as JSON: a string in quotes.
-        tally_store::Store::open_in(dir)
-            .expect("open the database")
-            .set_setting("default_model", &format!("\"{model}\""))
-            .expect("settings");
-        println!("new chats start with {model}");
+        println!("{}", history::start_chats_with(dir, model));
     }
 }

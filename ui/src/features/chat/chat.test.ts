@@ -1,20 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { ChatState, FIRST_TEXT_MARK } from "./chat.svelte";
-import { chatWithHistory, NO_USAGE, newChatState } from "./testing";
+import { chatWithHistory, NO_USAGE, newChatState, startedEvent } from "./testing";
 
 function started(state: ChatState) {
   state.draft = "  Hello there ";
-  state.apply({
-    type: "started",
-    userText: null,
-    conversationId: 7,
-    userMessageId: 1,
-    assistantMessageId: 2,
-    title: "Hello there",
-    droppedMessages: 0,
-    thinksForMinutes: false,
-    kind: "send",
-  });
+  state.apply(startedEvent());
 }
 
 describe("ChatState", () => {
@@ -65,17 +55,7 @@ describe("ChatState", () => {
     expect(state.messages[1].usage).toEqual(usage);
 
     // Continue: the reply keeps its sources, cost and usage, and the new request adds to them.
-    state.apply({
-      type: "started",
-      userText: null,
-      conversationId: 7,
-      userMessageId: 1,
-      assistantMessageId: 2,
-      title: "Hello there",
-      droppedMessages: 0,
-      thinksForMinutes: false,
-      kind: "continue",
-    });
+    state.apply(startedEvent({ kind: "continue" }));
     expect(state.messages[1].citations).toEqual([source]);
     state.apply({
       type: "done",
@@ -99,17 +79,7 @@ describe("ChatState", () => {
   it("says a pro model may think for minutes, until its first text", () => {
     const state = newChatState();
     state.draft = "Prove it";
-    state.apply({
-      type: "started",
-      userText: null,
-      conversationId: 7,
-      userMessageId: 1,
-      assistantMessageId: 2,
-      title: "Prove it",
-      droppedMessages: 0,
-      thinksForMinutes: true,
-      kind: "send",
-    });
+    state.apply(startedEvent({ title: "Prove it", thinksForMinutes: true }));
     expect(state.longThinking).toBe(true);
     state.apply({ type: "delta", text: "Here" });
     state.flush();

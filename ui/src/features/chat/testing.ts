@@ -1,5 +1,5 @@
 // Shared by the UI's unit tests: the IPC's shapes filled in as the engine fills them.
-import type { ConversationSettings, MessageView, ReplyUsage } from "../../lib/ipc";
+import type { ChatEvent, ConversationSettings, MessageView, ReplyUsage } from "../../lib/ipc";
 import { HistoryState } from "../history/history.svelte";
 import { ChatState } from "./chat.svelte";
 
@@ -64,6 +64,24 @@ export function message(
     thinking: null,
     citations: [],
     usage: null,
+    ...extra,
+  };
+}
+
+/** The `started` event of a reply in conversation 7: message 2 answering message 1. */
+export function startedEvent(
+  extra: Partial<Extract<ChatEvent, { type: "started" }>> = {},
+): ChatEvent {
+  return {
+    type: "started",
+    userText: null,
+    conversationId: 7,
+    userMessageId: 1,
+    assistantMessageId: 2,
+    title: "Hello there",
+    droppedMessages: 0,
+    thinksForMinutes: false,
+    kind: "send",
     ...extra,
   };
 }

@@ -1,7 +1,7 @@
 import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { IpcError } from "../../lib/ipc";
-import { NO_USAGE, newChatState } from "../chat/testing";
+import { NO_USAGE, newChatState, startedEvent } from "../chat/testing";
 import PricePrompt from "./PricePrompt.svelte";
 
 const ipc = vi.hoisted(() => ({
@@ -51,17 +51,7 @@ describe("the price of a model Tally does not know, asked in the chat", () => {
   it("is asked when the engine says so, and goes once answered or when another chat opens", async () => {
     const chat = newChatState();
     chat.draft = "hi";
-    chat.apply({
-      type: "started",
-      userText: null,
-      conversationId: 7,
-      userMessageId: 1,
-      assistantMessageId: 2,
-      title: "hi",
-      droppedMessages: 0,
-      thinksForMinutes: false,
-      kind: "send",
-    });
+    chat.apply(startedEvent({ title: "hi" }));
     chat.apply({
       type: "done",
       status: "complete",
