@@ -699,13 +699,18 @@ impl Engine {
                     Some(Ok(StreamEvent::Searching { query })) => {
                         sink.send(ChatEvent::Searching { query });
                     }
-                    Some(Ok(StreamEvent::Citation(citation))) => {
+                    // Each page once, also across the parts of a continued reply.
+                    Some(Ok(StreamEvent::Citation(citation)))
+                        if state.citations.len() < tally_openai::MAX_CITATIONS
+                            && !state.citations.iter().any(|c| c.url == citation.url) =>
+                    {
                         sink.send(ChatEvent::Citation {
                             url: citation.url.clone(),
                             title: citation.title.clone(),
                         });
                         state.citations.push(citation);
                     }
+                    Some(Ok(StreamEvent::Citation(_))) => {}
                     Some(Ok(StreamEvent::Finished(reason))) => {
                         state.finish_reason = Some(reason.as_str().to_string());
                     }

@@ -411,13 +411,19 @@ fn bounded(detail: Option<String>) -> Option<String> {
 }
 
 /// A reply's sources as the database keeps them (JSON), from a file: only those Tally
-/// would have kept from the API (http(s) addresses, bounded), at most as many.
+/// would have kept from the API (http(s) addresses, bounded, each once), at most as many.
 fn imported_citations(citations: Vec<Citation>) -> Option<String> {
-    let kept: Vec<Citation> = citations
-        .into_iter()
-        .filter_map(|c| Citation::checked(c.url, Some(c.title)))
-        .take(tally_openai::MAX_CITATIONS)
-        .collect();
+    let mut kept: Vec<Citation> = Vec::new();
+    for citation in citations {
+        if kept.len() == tally_openai::MAX_CITATIONS {
+            break;
+        }
+        if let Some(c) = Citation::checked(citation.url, Some(citation.title))
+            && !kept.iter().any(|k| k.url == c.url)
+        {
+            kept.push(c);
+        }
+    }
     (!kept.is_empty())
         .then(|| serde_json::to_string(&kept).ok())
         .flatten()

@@ -300,7 +300,28 @@ async fn sources_travel_in_tally_files_and_a_hostile_file_cannot_plant_a_link() 
         1
     );
 
-    // A file whose sources are not web pages: they are left out, the reply is not.
+    // A file whose sources are not web pages: they are left out, the reply is not; and
+    // one that repeats a source: it is kept once.
+    let twice = serde_json::json!({"url": "https://example.org/twice", "title": "Twice"});
+    let repeated = file.replace(
+        "\"citations\": [",
+        &format!("\"citations\": [{twice},{twice},"),
+    );
+    assert_ne!(repeated, file, "the file lists sources");
+    let repeated = repeated.replace(&uid_of(&file), "a-uid-for-the-repeating-copy");
+    let d = Setup::new(&server).open();
+    d.import_text(&repeated, |_| {}).unwrap();
+    let view = d.conversation_get(crate::recent(&d)[0].id).unwrap();
+    let urls: Vec<&str> = view.messages[1]
+        .citations
+        .iter()
+        .map(|c| c.url.as_str())
+        .collect();
+    assert_eq!(
+        urls,
+        ["https://example.org/twice", mock_openai::MOCK_SOURCE_URL]
+    );
+
     let hostile = file.replace(mock_openai::MOCK_SOURCE_URL, "javascript:alert(1)");
     let hostile = hostile.replace(&uid_of(&file), "another-uid-for-the-hostile-copy");
     let c = Setup::new(&server).open();

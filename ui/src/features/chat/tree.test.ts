@@ -153,6 +153,14 @@ describe("Message actions", () => {
     expect(links[1].hasAttribute("href")).toBe(false);
   });
 
+  it("a source listed twice (an old or hand-made file) is shown, not a broken page", () => {
+    const source = { url: "https://example.org/", title: "Example" };
+    render(Message, {
+      message: message(2, "assistant", "Hi.", { citations: [source, source] }),
+    });
+    expect(screen.getAllByTestId("message-citation")).toHaveLength(2);
+  });
+
   it("a reply's cost shows what it is made of: tokens, thinking and searches", () => {
     render(Message, {
       message: message(2, "assistant", "Hi.", {
