@@ -426,17 +426,19 @@ impl Engine {
     }
 
     /// The API a reply is asked on: with web search, the Responses API (the only one with
-    /// the tool) for a model served there; otherwise as [`Engine::api_for`].
-    pub fn api_for_reply(&self, model: &str, web_search: bool) -> Result<Api, CoreError> {
-        let served = self
-            .meter
-            .traits(model)
-            .endpoints
-            .contains(&tally_spend::Endpoint::Responses);
-        if web_search && served {
-            return Ok(Api::Responses);
+    /// the tool) for a model served there; otherwise `usual`, its [`Engine::api_for`].
+    pub(crate) fn api_for_reply(&self, model: &str, usual: Api, web_search: bool) -> Api {
+        let served = || {
+            self.meter
+                .traits(model)
+                .endpoints
+                .contains(&tally_spend::Endpoint::Responses)
+        };
+        if web_search && served() {
+            Api::Responses
+        } else {
+            usual
         }
-        self.api_for(model)
     }
 
     /// Remembers that `model` answers only on `api`.

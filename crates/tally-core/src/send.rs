@@ -538,8 +538,11 @@ impl Engine {
         };
         let mut dropped = dropped;
         let usual_api = self.api_for(&conversation.model)?;
-        let mut api =
-            self.api_for_reply(&conversation.model, chat_request.web_searches.is_some())?;
+        let mut api = self.api_for_reply(
+            &conversation.model,
+            usual_api,
+            chat_request.web_searches.is_some(),
+        );
         let ending = loop {
             let opened = tokio::select! {
                 biased;
