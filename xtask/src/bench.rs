@@ -566,20 +566,7 @@ fn prepare_smoke() -> Result<AppInputs> {
     build_ui()?;
     step(
         "build the app, the empty window, the mock and the data generator",
-        || {
-            let mut build = cargo();
-            build.args([
-                "build",
-                "-p",
-                "tally-app",
-                "-p",
-                "empty-window",
-                "-p",
-                "mock-openai",
-            ]);
-            build.args(["-p", "tally-store", "--bins", "--example", "generate"]);
-            run_cmd(build)
-        },
+        || run_cmd(setup::debug_apps_build()),
     )?;
     let debug = root().join("target/debug");
     let inputs = AppInputs::new(

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::process::{Result, npm, root, run_cmd, run_logged, step};
+use crate::process::{Result, cargo, npm, root, run_cmd, run_logged, step};
 
 /// What Tauri needs to build and run on Debian/Ubuntu.
 const APP_PACKAGES: &[&str] = &[
@@ -108,6 +108,25 @@ pub fn node_modules() -> Result {
     std::fs::write(&stamp_path, stamp).map_err(|e| e.to_string())
 }
 
+/// The debug builds the app benchmarks' smoke run and the end-to-end tests start: the app,
+/// the empty window, the mock and the data generator. One selection for both, so the
+/// second build finds everything built (another selection would unify features
+/// differently and compile Tauri and its plugins again: a minute and a half).
+pub fn debug_apps_build() -> Command {
+    let mut build = cargo();
+    build.args([
+        "build",
+        "-p",
+        "tally-app",
+        "-p",
+        "empty-window",
+        "-p",
+        "mock-openai",
+    ]);
+    build.args(["-p", "tally-store", "--bins", "--example", "generate"]);
+    build
+}
+
 /// `tauri-driver` under `.tools/`, for the end-to-end tests.
 pub fn tauri_driver() -> Result<PathBuf> {
     cargo_tool("tauri-driver", "2.0.6", None)
@@ -150,17 +169,49 @@ fn cargo_tool(name: &str, version: &str, log: Option<&Path>) -> Result<PathBuf> 
 /// prove the mock server speaks the real wire format, and PyPI's `tiktoken`, the reference
 /// for Tally's token counts.
 pub fn python_sdk() -> Result<PathBuf> {
-    let venv = root().join(".tools/py");
+    python_venv(
+        &root().join(".tools/py"),
+        &root().join("tests/mock-openai/sdk-check/requirements.txt"),
+    )
+}
+
+/// The real MCP servers tally-tools' tests start, under `.tools/mcp`: `mcp-server-time` and
+/// the official `mcp` SDK (for the test's own Streamable HTTP and stdio servers) from PyPI,
+/// and `@modelcontextprotocol/server-everything` from npm, each at the exact version its
+/// file in `crates/tally-tools/tests/servers/` pins.
+pub fn mcp_test_servers() -> Result {
+    let servers = root().join("crates/tally-tools/tests/servers");
+    let tools = root().join(".tools/mcp");
+    python_venv(&tools, &servers.join("requirements.txt"))?;
+    let npm_dir = tools.join("npm");
+    let lock = std::fs::read(servers.join("package-lock.json")).map_err(|e| e.to_string())?;
+    let stamp_path = npm_dir.join("node_modules/.tally-lock-stamp");
+    let stamp = format!("{:x}", fnv1a(&lock));
+    if std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp.as_str()) {
+        return Ok(());
+    }
+    std::fs::create_dir_all(&npm_dir).map_err(|e| e.to_string())?;
+    for file in ["package.json", "package-lock.json"] {
+        std::fs::copy(servers.join(file), npm_dir.join(file)).map_err(|e| e.to_string())?;
+    }
+    let mut npm = Command::new("npm");
+    npm.args(["ci", "--no-audit", "--no-fund", "--silent"])
+        .current_dir(&npm_dir);
+    run_cmd(npm)?;
+    std::fs::write(&stamp_path, stamp).map_err(|e| e.to_string())
+}
+
+/// A virtual environment at `venv` with `requirements` installed, made anew when they change.
+fn python_venv(venv: &Path, requirements: &Path) -> Result<PathBuf> {
     let python = venv.join("bin/python");
-    let requirements = root().join("tests/mock-openai/sdk-check/requirements.txt");
     let wanted =
-        std::fs::read(&requirements).map_err(|e| format!("{}: {e}", requirements.display()))?;
+        std::fs::read(requirements).map_err(|e| format!("{}: {e}", requirements.display()))?;
     let stamp = venv.join(".tally-requirements");
     if python.is_file() && std::fs::read(&stamp).ok().as_deref() == Some(wanted.as_slice()) {
         return Ok(python);
     }
     let mut create = Command::new("python3");
-    create.args(["-m", "venv", "--clear"]).arg(&venv);
+    create.args(["-m", "venv", "--clear"]).arg(venv);
     run_cmd(create)?;
     let mut install = Command::new(&python);
     install
@@ -172,7 +223,7 @@ pub fn python_sdk() -> Result<PathBuf> {
             "--disable-pip-version-check",
             "-r",
         ])
-        .arg(&requirements);
+        .arg(requirements);
     run_cmd(install)?;
     std::fs::write(&stamp, wanted).map_err(|e| e.to_string())?;
     Ok(python)

@@ -14,7 +14,8 @@ pub fn setup() -> Result {
     build_ui()?;
     step("the Python oracles' virtual environment", || {
         setup::python_sdk().map(|_| ())
-    })
+    })?;
+    step("the MCP servers the tests start", setup::mcp_test_servers)
 }
 
 pub fn run(mock: bool) -> Result {
@@ -118,6 +119,7 @@ pub fn test() -> Result {
         ]);
         run_cmd(clippy)
     })?;
+    step("the MCP servers the tests start", setup::mcp_test_servers)?;
     step("Rust tests (unit, crate integration, shell)", || {
         let mut test = cargo();
         test.args(["test", "--workspace"]);
@@ -189,9 +191,7 @@ pub fn test() -> Result {
     step(
         "end-to-end tests (real app, Xvfb, WebDriver, private keychain)",
         || {
-            let mut build = cargo();
-            build.args(["build", "-p", "tally-app", "-p", "mock-openai"]);
-            run_cmd(build)?;
+            run_cmd(setup::debug_apps_build())?;
             e2e(&driver)
         },
     )?;
