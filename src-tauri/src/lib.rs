@@ -32,6 +32,8 @@ pub const BUDGET_ALERT: &str = "budget_alert";
 pub const CONVERSATION_TITLED: &str = "conversation_titled";
 /// The app-wide event when a check finds the stored data damaged (plain-language text).
 pub const STORAGE_PROBLEM: &str = "storage_problem";
+/// The app-wide event when an MCP server starts, is ready, fails or stops by itself.
+pub const MCP_SERVER_CHANGED: &str = "mcp_server_changed";
 
 /// The first background maintenance (daily backup, Trash) waits this long after start, so
 /// it never competes with launching; then it runs every hour (a backup at most daily).
@@ -83,6 +85,12 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
             commands::settings::persona_list,
             commands::settings::persona_save,
             commands::settings::persona_delete,
+            commands::mcp::mcp_server_list,
+            commands::mcp::mcp_server_save,
+            commands::mcp::mcp_server_remove,
+            commands::mcp::mcp_server_set_enabled,
+            commands::mcp::mcp_server_restart,
+            commands::mcp::mcp_import_json,
             commands::link::link_open,
             commands::spend::spend_summary,
             commands::spend::budget_set,
@@ -233,7 +241,28 @@ pub fn forward_notices<R: tauri::Runtime>(app: &tauri::AppHandle<R>, engine: &En
                 tracing::warn!(error = %e, "could not send the storage problem");
             }
         }
+        Notice::McpServerChanged(state) => {
+            if let Err(e) = app.emit(MCP_SERVER_CHANGED, state) {
+                tracing::warn!(error = %e, "could not send an MCP server's state");
+            }
+        }
     });
+}
+
+/// Starts the MCP servers the user turned on, in the background (a server that takes
+/// long to start does not hold the window up).
+pub fn start_mcp_servers(engine: Arc<Engine>) {
+    tauri::async_runtime::spawn(async move {
+        if let Err(e) = engine.mcp_start_enabled().await {
+            tracing::warn!(error = %e, "could not start the MCP servers");
+        }
+    });
+}
+
+/// Stops every MCP server and what its program started, so none outlives Tally (each is
+/// given a few seconds to exit, then its process group is killed).
+pub fn stop_mcp_servers(engine: &Engine) {
+    tauri::async_runtime::block_on(engine.mcp_shutdown());
 }
 
 /// Before the key first goes to a host other than OpenAI's or this computer's, asks the
@@ -416,13 +445,21 @@ pub fn run() {
             forward_notices(app.handle(), &engine);
             ask_before_sending_the_key(app.handle(), &engine);
             start_maintenance(engine.clone());
+            start_mcp_servers(engine.clone());
             app.manage(engine);
             Ok(())
         })
-        .run(tauri::generate_context!())
+        .build(tauri::generate_context!())
         .unwrap_or_else(|e| {
             eprintln!("Tally could not start: {e}");
             std::process::exit(1);
+        })
+        .run(|app, event| {
+            if let tauri::RunEvent::Exit = event
+                && let Some(engine) = app.try_state::<Arc<Engine>>()
+            {
+                stop_mcp_servers(&engine);
+            }
         });
 }
 

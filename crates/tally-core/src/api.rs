@@ -848,6 +848,100 @@ pub struct ImportSummary {
     pub unreadable: u32,
 }
 
+/// How to reach an MCP server: a program on this computer, or an address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum McpTransport {
+    Stdio {
+        command: String,
+        args: Vec<String>,
+        /// The server's own environment variables (shown to the user, kept in the database).
+        env: std::collections::BTreeMap<String, String>,
+        cwd: Option<String>,
+    },
+    Http {
+        url: String,
+    },
+}
+
+/// Where a server is: `off` (turned off by the user), `starting`, `ready`, `failed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum McpStatus {
+    Off,
+    Starting,
+    Ready,
+    Failed,
+}
+
+/// A tool a server offers, with its hints (the server's word, not a guarantee).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct McpToolView {
+    pub name: String,
+    pub title: Option<String>,
+    pub description: String,
+    pub read_only: bool,
+    pub destructive: bool,
+}
+
+/// What a server is doing now (also the payload of the `mcp-server-changed` event).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct McpServerStateView {
+    pub id: i64,
+    pub status: McpStatus,
+    pub tools: Vec<McpToolView>,
+    /// Why it failed, in words.
+    pub error: Option<String>,
+    /// The last lines its program wrote to stderr.
+    pub stderr: Vec<String>,
+}
+
+/// An MCP server in Settings. Its token never crosses IPC: `hasToken` says if there is one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct McpServerView {
+    pub id: i64,
+    pub name: String,
+    pub transport: McpTransport,
+    pub enabled: bool,
+    pub has_token: bool,
+    pub state: McpServerStateView,
+}
+
+/// A server to add (`id` absent) or change.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct McpServerInput {
+    #[ts(optional)]
+    pub id: Option<i64>,
+    pub name: String,
+    pub transport: McpTransport,
+    pub enabled: bool,
+    /// A remote server's bearer token, for the keychain: absent keeps the stored one, an
+    /// empty text removes it.
+    #[ts(optional)]
+    pub token: Option<String>,
+}
+
+/// An entry of a pasted `mcpServers` list that was not added, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct McpSkippedView {
+    pub name: String,
+    pub reason: String,
+}
+
+/// What an import of a pasted `mcpServers` list did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct McpImportView {
+    pub added: Vec<String>,
+    pub skipped: Vec<McpSkippedView>,
+    pub servers: Vec<McpServerView>,
+}
+
 /// The generated TypeScript for every type above.
 pub fn bindings_file() -> String {
     let cfg = ts_rs::Config::new().with_large_int("number");
@@ -909,6 +1003,14 @@ pub fn bindings_file() -> String {
         BackupKind::decl(&cfg),
         BackupView::decl(&cfg),
         RecoveryNotice::decl(&cfg),
+        McpTransport::decl(&cfg),
+        McpStatus::decl(&cfg),
+        McpToolView::decl(&cfg),
+        McpServerStateView::decl(&cfg),
+        McpServerView::decl(&cfg),
+        McpServerInput::decl(&cfg),
+        McpSkippedView::decl(&cfg),
+        McpImportView::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from crates/tally-core/src/api.rs by `cargo xtask bindings`. Do not edit.\n",

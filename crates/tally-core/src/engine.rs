@@ -9,6 +9,7 @@ use tally_store::Store;
 
 use crate::api::{KeyStatusView, KeyTestResult, ModelsView, SettingsUpdate, SettingsView};
 use crate::keys::Keys;
+use crate::mcp_hub::McpHub;
 use crate::meter::Meter;
 use crate::notices::{NoticeSink, Notices};
 use crate::replies::ActiveReplies;
@@ -116,6 +117,8 @@ pub struct Engine {
     /// The data folder (the database, its backups).
     pub(crate) data_dir: PathBuf,
     notices: Notices,
+    /// The MCP servers running (started from Settings' rows, stopped when Tally quits).
+    pub(crate) mcp: McpHub,
     /// Replies being written, by conversation: cancelling the token stops one.
     pub(crate) replies: ActiveReplies,
     /// The client for the last API address used (see `client_at`).
@@ -161,6 +164,7 @@ impl Engine {
                 "replies left unfinished by the last run are now interrupted"
             );
         }
+        let notices = Notices::default();
         let engine = Arc::new(Self {
             data_dir: config.data_dir,
             store: Mutex::new(store),
@@ -173,7 +177,8 @@ impl Engine {
             flush_interval: config.flush_interval.min(Duration::from_millis(500)),
             time_zone: config.time_zone,
             clock: config.clock,
-            notices: Notices::default(),
+            mcp: McpHub::new(notices.clone()),
+            notices,
             replies: ActiveReplies::default(),
             uploads: Uploads::default(),
             client: Mutex::default(),

@@ -24,6 +24,8 @@ mod error;
 mod files;
 mod history;
 mod keys;
+mod mcp;
+mod mcp_hub;
 mod meter;
 mod models;
 mod notices;

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::api::{BudgetAlertView, SpendView, TitleView};
+use crate::api::{BudgetAlertView, McpServerStateView, SpendView, TitleView};
 
 /// App-wide notices (the shell turns them into Tauri events and OS notifications).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +17,8 @@ pub enum Notice {
     StorageProblem(String),
     /// A conversation got its title from a model.
     ConversationTitled(TitleView),
+    /// An MCP server started, became ready, failed or stopped by itself.
+    McpServerChanged(McpServerStateView),
 }
 
 /// Where notices go.
@@ -31,9 +33,10 @@ impl<F: Fn(Notice) + Send + Sync + 'static> NoticeSink for F {
 }
 
 /// The sink notices go to; none until the shell sets one (notices before are dropped).
-#[derive(Default)]
+/// A clone sends to the same sink (the MCP servers' listener holds one).
+#[derive(Default, Clone)]
 pub(crate) struct Notices {
-    sink: Mutex<Option<Arc<dyn NoticeSink>>>,
+    sink: Arc<Mutex<Option<Arc<dyn NoticeSink>>>>,
 }
 
 impl Notices {

@@ -43,6 +43,14 @@ impl ApiKeyStore {
         }
     }
 
+    /// The slot of MCP server `id`'s bearer token, beside the API key under the same service.
+    pub fn for_mcp_server(&self, id: i64) -> Self {
+        Self {
+            account: format!("mcp-server-{id}"),
+            ..self.clone()
+        }
+    }
+
     /// How long to wait for the keychain before giving up.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;

@@ -15,6 +15,7 @@
 mod backup;
 mod conversations;
 mod ledger;
+mod mcp_servers;
 mod migrations;
 mod model;
 mod personas;
@@ -60,6 +61,8 @@ pub enum StoreError {
     NoBackup(String),
     #[error("no persona with id {0}")]
     NoPersona(i64),
+    #[error("no MCP server with id {0}")]
+    NoMcpServer(i64),
     #[error("the name {0:?} is taken")]
     DuplicateName(String),
     #[error("the backup {name} cannot be restored: {found}")]

@@ -356,6 +356,22 @@ ALTER TABLE usage_ledger ADD COLUMN web_search_calls INTEGER NOT NULL DEFAULT 0
     CHECK (web_search_calls >= 0);
 "#,
         ),
+        M::up(
+            r#"
+-- MCP servers the user added: how to reach one is JSON the engine writes and reads (a
+-- program with its arguments, environment and folder, or an address); a remote server's
+-- token is in the keychain, never here (has_token says whether there is one).
+CREATE TABLE mcp_servers (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE CHECK (length(name) BETWEEN 1 AND 64),
+    transport TEXT NOT NULL CHECK (json_valid(transport)),
+    enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+    has_token INTEGER NOT NULL DEFAULT 0 CHECK (has_token IN (0, 1)),
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+"#,
+        ),
     ])
 });
 

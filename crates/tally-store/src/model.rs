@@ -98,6 +98,16 @@ pub struct Persona {
     pub prompt: String,
 }
 
+/// An MCP server the user added. `transport` is the engine's JSON; the store keeps it whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct McpServerRow {
+    pub id: i64,
+    pub name: String,
+    pub transport: String,
+    pub enabled: bool,
+    pub has_token: bool,
+}
+
 /// Where a page of the sidebar ends: the next page starts after this conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ConversationCursor {

@@ -8,6 +8,7 @@ pub mod chat;
 pub mod conversation;
 pub mod key;
 pub mod link;
+pub mod mcp;
 pub mod settings;
 pub mod spend;
 pub mod transfer;

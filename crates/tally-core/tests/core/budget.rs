@@ -35,9 +35,10 @@ fn alerts(seen: &Mutex<Vec<Notice>>) -> Vec<u16> {
         .iter()
         .filter_map(|n| match n {
             Notice::BudgetAlert(a) => Some(a.threshold),
-            Notice::SpendUpdated(_) | Notice::StorageProblem(_) | Notice::ConversationTitled(_) => {
-                None
-            }
+            Notice::SpendUpdated(_)
+            | Notice::StorageProblem(_)
+            | Notice::ConversationTitled(_)
+            | Notice::McpServerChanged(_) => None,
         })
         .collect()
 }

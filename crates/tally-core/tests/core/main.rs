@@ -8,6 +8,7 @@ mod context;
 mod history;
 mod keys;
 mod kill;
+mod mcp;
 mod redo;
 mod responses;
 mod scenarios;

@@ -200,3 +200,42 @@ fn settings_and_personas_round_trip() {
     assert_eq!(store.personas().unwrap().len(), shipped);
     assert!(store.delete_persona(id).is_err());
 }
+
+#[test]
+fn mcp_servers_round_trip_with_unique_names_and_valid_json() {
+    let (_dir, store) = crate::open();
+    let mut row = tally_store::McpServerRow {
+        id: 0,
+        name: "Time".into(),
+        transport: r#"{"kind":"stdio","command":"uvx","args":["mcp-server-time"]}"#.into(),
+        enabled: true,
+        has_token: false,
+    };
+    row.id = store.save_mcp_server(&row, 1).unwrap();
+    let taken = tally_store::McpServerRow {
+        id: 0,
+        name: "time".into(),
+        ..row.clone()
+    };
+    assert!(matches!(
+        store.save_mcp_server(&taken, 2),
+        Err(tally_store::StoreError::DuplicateName(_))
+    ));
+    let broken = tally_store::McpServerRow {
+        name: "Other".into(),
+        transport: "{not json".into(),
+        ..taken.clone()
+    };
+    assert!(store.save_mcp_server(&broken, 2).is_err());
+    row.enabled = false;
+    row.has_token = true;
+    store.save_mcp_server(&row, 3).unwrap();
+    assert_eq!(store.mcp_servers().unwrap(), [row.clone()]);
+    assert_eq!(store.mcp_server(row.id).unwrap(), row);
+    store.delete_mcp_server(row.id).unwrap();
+    assert!(matches!(
+        store.delete_mcp_server(row.id),
+        Err(tally_store::StoreError::NoMcpServer(_))
+    ));
+    assert!(store.mcp_servers().unwrap().is_empty());
+}

@@ -68,6 +68,8 @@ const DATA_AT_VERSION: &[&str] = &[
     "INSERT INTO settings (key, value) VALUES ('written_at_v10', 'v10');",
     "INSERT INTO settings (key, value) VALUES ('written_at_v11', 'v11');",
     "INSERT INTO settings (key, value) VALUES ('written_at_v12', 'v12');",
+    "INSERT INTO mcp_servers (name, transport, created_at, updated_at)
+         VALUES ('time', '{\"kind\":\"stdio\",\"command\":\"uvx\"}', 1, 1);",
 ];
 
 /// Rows an import of an earlier version could write (a negative cost, a cost that would

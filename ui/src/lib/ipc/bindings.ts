@@ -498,3 +498,36 @@ message: string,
  * Where the damaged file was kept.
  */
 damagedCopy: string, };
+
+export type McpTransport = { "kind": "stdio", command: string, args: Array<string>, 
+/**
+ * The server's own environment variables (shown to the user, kept in the database).
+ */
+env: { [key in string]: string }, cwd: string | null, } | { "kind": "http", url: string, };
+
+export type McpStatus = "off" | "starting" | "ready" | "failed";
+
+export type McpToolView = { name: string, title: string | null, description: string, readOnly: boolean, destructive: boolean, };
+
+export type McpServerStateView = { id: number, status: McpStatus, tools: Array<McpToolView>, 
+/**
+ * Why it failed, in words.
+ */
+error: string | null, 
+/**
+ * The last lines its program wrote to stderr.
+ */
+stderr: Array<string>, };
+
+export type McpServerView = { id: number, name: string, transport: McpTransport, enabled: boolean, hasToken: boolean, state: McpServerStateView, };
+
+export type McpServerInput = { id?: number, name: string, transport: McpTransport, enabled: boolean, 
+/**
+ * A remote server's bearer token, for the keychain: absent keeps the stored one, an
+ * empty text removes it.
+ */
+token?: string, };
+
+export type McpSkippedView = { name: string, reason: string, };
+
+export type McpImportView = { added: Array<string>, skipped: Array<McpSkippedView>, servers: Array<McpServerView>, };

@@ -22,6 +22,10 @@ import type {
   KeyTestResult,
   LedgerQuery,
   LedgerRowView,
+  McpImportView,
+  McpServerInput,
+  McpServerStateView,
+  McpServerView,
   ModelsView,
   PriceInput,
   PersonaInput,
@@ -124,6 +128,15 @@ export const ipc = {
   personaList: () => call<PersonaView[]>("persona_list"),
   personaSave: (persona: PersonaInput) => call<PersonaView[]>("persona_save", { persona }),
   personaDelete: (id: number) => call<PersonaView[]>("persona_delete", { id }),
+  mcpServerList: () => call<McpServerView[]>("mcp_server_list"),
+  /** Adds or changes an MCP server (its token goes to the keychain); starts it when enabled. */
+  mcpServerSave: (server: McpServerInput) => call<McpServerView>("mcp_server_save", { server }),
+  mcpServerRemove: (id: number) => call<McpServerView[]>("mcp_server_remove", { id }),
+  mcpServerSetEnabled: (id: number, enabled: boolean) =>
+    call<McpServerView>("mcp_server_set_enabled", { id, enabled }),
+  mcpServerRestart: (id: number) => call<McpServerView>("mcp_server_restart", { id }),
+  /** Adds the servers of a pasted `mcpServers` list. */
+  mcpImportJson: (text: string) => call<McpImportView>("mcp_import_json", { text }),
   conversationSearch: (query: string) => call<SearchView>("conversation_search", { query }),
   /** Writes one conversation or all into the Downloads folder; returns the file. */
   conversationExport: (request: ExportRequest) =>
@@ -207,5 +220,9 @@ export const notices = {
   /** Damage found in the stored data while the app runs (plain-language text). */
   onStorageProblem(handler: (message: string) => void): Promise<() => void> {
     return listen<string>("storage_problem", (event) => handler(event.payload));
+  },
+  /** An MCP server started, became ready, failed or stopped by itself. */
+  onMcpServerChanged(handler: (state: McpServerStateView) => void): Promise<() => void> {
+    return listen<McpServerStateView>("mcp_server_changed", (event) => handler(event.payload));
   },
 };
