@@ -14,6 +14,8 @@ import type {
   IpcError,
   KeyStatusView,
   LedgerRowView,
+  McpServerInput,
+  McpServerView,
   MessageView,
   ModelsView,
   PersonaView,
@@ -84,6 +86,72 @@ class Engine {
   conversations = new Map<number, ConversationSummary>();
   messages = new Map<number, MessageView[]>();
   conversationSettings = new Map<number, ConversationSettings>();
+  /** Settings' MCP servers: one ready with its tools, one that failed, one off. */
+  mcpServers: McpServerView[] = [
+    {
+      id: 901,
+      name: "Files",
+      transport: {
+        kind: "stdio",
+        command: "npx",
+        args: ["-y", "server-filesystem"],
+        env: {},
+        cwd: null,
+      },
+      enabled: false,
+      hasToken: false,
+      state: { id: 901, status: "off", tools: [], error: null, stderr: [] },
+    },
+    {
+      id: 902,
+      name: "Notes",
+      transport: { kind: "http", url: "https://notes.example.com/mcp" },
+      enabled: true,
+      hasToken: true,
+      state: {
+        id: 902,
+        status: "failed",
+        tools: [],
+        error: "The server refused Tally: it needs a token, or the token given is wrong.",
+        stderr: [],
+      },
+    },
+    {
+      id: 903,
+      name: "Time",
+      transport: {
+        kind: "stdio",
+        command: "uvx",
+        args: ["mcp-server-time", "--local-timezone=Europe/Lisbon"],
+        env: {},
+        cwd: null,
+      },
+      enabled: true,
+      hasToken: false,
+      state: {
+        id: 903,
+        status: "ready",
+        tools: [
+          {
+            name: "get_current_time",
+            title: null,
+            description: "Get the current time in a time zone.",
+            readOnly: true,
+            destructive: false,
+          },
+          {
+            name: "convert_time",
+            title: null,
+            description: "Convert a time between time zones.",
+            readOnly: true,
+            destructive: false,
+          },
+        ],
+        error: null,
+        stderr: [],
+      },
+    },
+  ];
   personas: PersonaView[] = [
     { id: 1, name: "Plain English", prompt: "Answer in plain, friendly English." },
     { id: 2, name: "Editor", prompt: "Improve the text I give you; explain each change." },
@@ -535,6 +603,27 @@ class Engine {
       case "persona_delete":
         this.personas = this.personas.filter((p) => p.id !== args.id);
         return this.personas;
+      case "mcp_server_list":
+        return this.mcpServers;
+      case "mcp_server_save": {
+        const input = args.server as McpServerInput;
+        const id = input.id ?? this.id();
+        const saved: McpServerView = {
+          id,
+          name: input.name,
+          transport: input.transport,
+          enabled: input.enabled,
+          hasToken: input.transport.kind === "http" && Boolean(input.token),
+          state: { id, status: "ready", tools: [], error: null, stderr: [] },
+        };
+        this.mcpServers = [...this.mcpServers.filter((s) => s.id !== id), saved].sort((a, b) =>
+          a.name.localeCompare(b.name),
+        );
+        return saved;
+      }
+      case "mcp_server_remove":
+        this.mcpServers = this.mcpServers.filter((s) => s.id !== args.id);
+        return this.mcpServers;
       case "link_open":
         this.control.opened.push(String(args.url));
         return null;

@@ -337,6 +337,35 @@ async function main() {
     }
   });
 
+  await test("settings: MCP servers show their state, and one added there is listed", async () => {
+    const { page, context, problems } = await open();
+    try {
+      await page.click(testid("settings-button"));
+      await page.waitForSelector("dialog[open]");
+      const statuses = await page.$$eval(testid("mcp-server-item"), (items) =>
+        items.map((i) => `${i.dataset.server}:${i.dataset.status}`),
+      );
+      assert(
+        statuses.join(" ") === "Files:off Notes:failed Time:ready",
+        `servers: ${statuses.join(" ")}`,
+      );
+      await page.click(testid("mcp-server-add"));
+      await page.fill(testid("mcp-server-name-input"), "Fetch");
+      await page.fill(testid("mcp-server-command-input"), "uvx");
+      await page.fill(testid("mcp-server-args-input"), "mcp-server-fetch --ignore-robots-txt");
+      await page.click(testid("mcp-server-save"));
+      await page.waitForSelector(
+        `${testid("mcp-server-item")}[data-server="Fetch"][data-status="ready"]`,
+      );
+      const section = await page.$(testid("mcp-settings"));
+      await section.scrollIntoViewIfNeeded();
+      await section.screenshot({ path: join(SHOTS, "settings-mcp-servers.png") });
+      assert(problems.length === 0, problems.join("\n"));
+    } finally {
+      await context.close();
+    }
+  });
+
   await test("onboarding: key, a model with its price in words, a budget, then the first chat", async () => {
     const { page, context, problems } = await open({
       setup: () => Object.assign(window.__tallyFake, { onboarded: false, keySaved: false }),

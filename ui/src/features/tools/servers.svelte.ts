@@ -1,0 +1,109 @@
+// The MCP servers Settings shows: the list, kept up to date by the engine's
+// `mcp_server_changed` events, and what the user does to it.
+import { asIpcError, ipc, notices } from "../../lib/ipc";
+import type {
+  McpImportView,
+  McpServerInput,
+  McpServerStateView,
+  McpServerView,
+} from "../../lib/ipc";
+
+export class McpServersState {
+  servers = $state<McpServerView[]>([]);
+  /** The last action's failure, in the engine's words. */
+  problem = $state("");
+  #stopListening: (() => void) | null = null;
+
+  /** Reads the list and follows each server's changes until `close`. */
+  async open(): Promise<void> {
+    const stop = await notices.onMcpServerChanged((state) => this.changed(state));
+    this.#stopListening = stop;
+    await this.attempt(async () => {
+      this.servers = await ipc.mcpServerList();
+    });
+  }
+
+  close(): void {
+    this.#stopListening?.();
+    this.#stopListening = null;
+  }
+
+  /** A server started, became ready, failed or stopped by itself. */
+  changed(state: McpServerStateView): void {
+    this.servers = this.servers.map((server) =>
+      server.id === state.id && server.enabled ? { ...server, state } : server,
+    );
+  }
+
+  async save(input: McpServerInput): Promise<boolean> {
+    return this.attempt(async () => {
+      const saved = await ipc.mcpServerSave(input);
+      this.put(saved);
+    });
+  }
+
+  async remove(id: number): Promise<boolean> {
+    return this.attempt(async () => {
+      this.servers = await ipc.mcpServerRemove(id);
+    });
+  }
+
+  async setEnabled(id: number, enabled: boolean): Promise<boolean> {
+    return this.attempt(async () => this.put(await ipc.mcpServerSetEnabled(id, enabled)));
+  }
+
+  async restart(id: number): Promise<boolean> {
+    return this.attempt(async () => this.put(await ipc.mcpServerRestart(id)));
+  }
+
+  async importJson(text: string): Promise<McpImportView | null> {
+    let report: McpImportView | null = null;
+    await this.attempt(async () => {
+      report = await ipc.mcpImportJson(text);
+      this.servers = report.servers;
+    });
+    return report;
+  }
+
+  /** Adds or replaces one server, keeping the list in name order as the engine gives it. */
+  private put(server: McpServerView): void {
+    const others = this.servers.filter((s) => s.id !== server.id);
+    this.servers = [...others, server].sort((a, b) =>
+      a.name.localeCompare(b.name, undefined, { sensitivity: "base" }),
+    );
+  }
+
+  private async attempt(action: () => Promise<void>): Promise<boolean> {
+    try {
+      await action();
+      this.problem = "";
+      return true;
+    } catch (e) {
+      this.problem = asIpcError(e).message;
+      return false;
+    }
+  }
+}
+
+/** What a server is doing, in words. */
+export function statusText(server: McpServerView): string {
+  const { state } = server;
+  switch (state.status) {
+    case "off":
+      return "Off";
+    case "starting":
+      return "Starting…";
+    case "ready":
+      return `Ready · ${state.tools.length} ${state.tools.length === 1 ? "tool" : "tools"}`;
+    case "failed":
+      return `Failed: ${state.error ?? "it stopped."}`;
+  }
+}
+
+/** How the server is reached, in one line. */
+export function transportText(server: McpServerView): string {
+  const { transport } = server;
+  return transport.kind === "http"
+    ? transport.url
+    : [transport.command, ...transport.args].join(" ");
+}
