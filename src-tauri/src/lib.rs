@@ -259,6 +259,28 @@ pub fn start_mcp_servers(engine: Arc<Engine>) {
     });
 }
 
+/// SIGTERM (what a logout or a shutdown sends) and SIGINT end Tally as closing its window
+/// does, through `RunEvent::Exit`, so the MCP servers are stopped rather than left behind.
+#[cfg(unix)]
+fn quit_on_terminate<R: tauri::Runtime>(app: tauri::AppHandle<R>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    tauri::async_runtime::spawn(async move {
+        let (Ok(mut terminate), Ok(mut interrupt)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            tracing::warn!("could not listen for SIGTERM and SIGINT");
+            return;
+        };
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
+        }
+        tracing::info!("asked to quit by a signal");
+        app.exit(0);
+    });
+}
+
 /// Stops every MCP server and what its program started, so none outlives Tally (each is
 /// given a few seconds to exit, then its process group is killed).
 pub fn stop_mcp_servers(engine: &Engine) {
@@ -446,6 +468,8 @@ pub fn run() {
             ask_before_sending_the_key(app.handle(), &engine);
             start_maintenance(engine.clone());
             start_mcp_servers(engine.clone());
+            #[cfg(unix)]
+            quit_on_terminate(app.handle().clone());
             app.manage(engine);
             Ok(())
         })

@@ -404,6 +404,63 @@ async function main() {
     }
   });
 
+  await test("an MCP server added in Settings is ready, starts again at launch, and no process outlives Tally", async () => {
+    // mcp-server-time from PyPI (installed by the test command), with an argument no other
+    // process has, to find its processes by.
+    const TIME = join(import.meta.dirname, "../../.tools/mcp/bin/mcp-server-time");
+    const MARK = "--local-timezone=Pacific/Chatham";
+    const serverProcesses = () =>
+      readdirSync("/proc")
+        .filter((name) => /^\d+$/.test(name))
+        .filter((pid) => {
+          try {
+            return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes(MARK);
+          } catch {
+            return false; // Gone meanwhile.
+          }
+        });
+    const ready = '[data-testid="mcp-server-item"][data-server="Time"][data-status="ready"]';
+
+    await app.click('[data-testid="settings-button"]');
+    await app.click('[data-testid="mcp-server-add"]');
+    await app.fill('[data-testid="mcp-server-name-input"]', "Time");
+    await app.fill('[data-testid="mcp-server-command-input"]', TIME);
+    await app.fill('[data-testid="mcp-server-args-input"]', MARK);
+    await app.click('[data-testid="mcp-server-save"]');
+    await app.waitFind(ready, 60_000);
+    const tools = await app.text(ready);
+    if (!tools.includes("Ready · 2 tools")) throw new Error(`the server says: ${tools}`);
+    await app.run(`document.querySelector('[data-testid="mcp-settings"]').scrollIntoView()`);
+    await app.screenshot("3i-mcp-server-ready");
+    if (serverProcesses().length === 0) throw new Error("no mcp-server-time process runs");
+
+    // Tally killed (as WebDriver ends it): the server, its input closed, ends too.
+    await app.quit();
+    await waitFor("no server process after Tally was killed", () => serverProcesses().length === 0);
+
+    // Turned on, so it starts again when Tally opens.
+    app = await TallyApp.launch();
+    await app.click('[data-testid="settings-button"]');
+    await app.waitFind(ready, 60_000);
+
+    // Quitting as a logout does (SIGTERM): Tally stops the server before it exits.
+    for (const pid of processesOf(APP)) process.kill(pid, "SIGTERM");
+    await waitFor("Tally exited", () => processesOf(APP).length === 0, 30_000);
+    if (serverProcesses().length !== 0) {
+      throw new Error(`mcp-server-time outlived Tally: ${serverProcesses().join(", ")}`);
+    }
+    await app.quit().catch(() => {});
+
+    // Removed, so the tests after this one start no server.
+    app = await TallyApp.launch();
+    await app.click('[data-testid="settings-button"]');
+    await app.waitFind(ready, 60_000);
+    await app.click('[data-testid="mcp-server-remove"]');
+    await waitFor("removed", async () => !(await app.run(`return Boolean(document.querySelector('[data-testid="mcp-server-item"]'))`)));
+    await waitFor("its process ended", () => serverProcesses().length === 0);
+    await app.run(`document.querySelector("dialog").close()`);
+  });
+
   await test("a rate limit is retried with a visible countdown", async () => {
     await app.click('[data-testid="new-chat-button"]');
     await app.type('[data-testid="composer-input"]', "[mock:error-429-rate-limit*1] Retry me");
