@@ -60,11 +60,19 @@ pub struct ResponsesRequest {
 }
 
 /// A tool a request offers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ToolSpec {
     /// OpenAI's own web search: each search is billed as one call.
     WebSearch,
+    /// A function Tally runs (an MCP server's tool). Not strict: MCP's schemas are not
+    /// written for strict mode's rules.
+    Function {
+        name: String,
+        description: String,
+        parameters: serde_json::Map<String, serde_json::Value>,
+        strict: bool,
+    },
 }
 
 /// How a reasoning model reasons: its effort, and whether to summarise its reasoning.
@@ -81,9 +89,32 @@ pub struct ReasoningOptions {
 #[serde(untagged)]
 pub enum InputItem {
     /// A message in its short form: a role and its text.
-    Message { role: Role, content: String },
+    Message {
+        role: Role,
+        content: String,
+    },
     /// A reasoning item of an earlier reply, sent back as it came.
     Reasoning(ReasoningInput),
+    /// A call an earlier reply made, and what it returned.
+    FunctionCall(FunctionCallInput),
+    FunctionCallOutput(FunctionCallOutputInput),
+}
+
+/// A function call of an earlier reply, sent back as it came.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename = "function_call")]
+pub struct FunctionCallInput {
+    pub call_id: String,
+    pub name: String,
+    pub arguments: String,
+}
+
+/// What a function call returned (or why it did not run).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename = "function_call_output")]
+pub struct FunctionCallOutputInput {
+    pub call_id: String,
+    pub output: String,
 }
 
 /// A reasoning item as a request carries it back.
@@ -110,7 +141,6 @@ impl ResponsesRequest {
         let input = request
             .messages
             .iter()
-            .filter(|m| matches!(m.role, Role::User | Role::Assistant))
             .flat_map(|m| {
                 let reasoning = m.reasoning.iter().map(|item| {
                     InputItem::Reasoning(ReasoningInput {
@@ -119,10 +149,39 @@ impl ResponsesRequest {
                         encrypted_content: item.encrypted_content.clone(),
                     })
                 });
-                reasoning.chain(std::iter::once(InputItem::Message {
-                    role: m.role,
-                    content: m.content.clone(),
-                }))
+                // A reply that only called tools has no text to send back.
+                let message = match m.role {
+                    Role::User => Some(InputItem::Message {
+                        role: m.role,
+                        content: m.content.clone(),
+                    }),
+                    Role::Assistant if !m.content.is_empty() || m.tool_calls.is_empty() => {
+                        Some(InputItem::Message {
+                            role: m.role,
+                            content: m.content.clone(),
+                        })
+                    }
+                    Role::Tool => m.tool_call_id.as_ref().map(|call_id| {
+                        InputItem::FunctionCallOutput(FunctionCallOutputInput {
+                            call_id: call_id.clone(),
+                            output: m.content.clone(),
+                        })
+                    }),
+                    _ => None,
+                };
+                let calls = m.tool_calls.iter().map(|call| {
+                    InputItem::FunctionCall(FunctionCallInput {
+                        call_id: call.id.clone(),
+                        name: call.function.name.clone(),
+                        arguments: call.function.arguments.clone(),
+                    })
+                });
+                let reasoning: Vec<InputItem> = if m.role == Role::Assistant {
+                    reasoning.collect()
+                } else {
+                    Vec::new()
+                };
+                reasoning.into_iter().chain(message).chain(calls)
             })
             .collect();
         Self {
@@ -141,10 +200,18 @@ impl ResponsesRequest {
                 },
             ),
             include: vec!["reasoning.encrypted_content".into()],
-            tools: match request.web_searches {
-                Some(n) if n > 0 => vec![ToolSpec::WebSearch],
-                _ => Vec::new(),
-            },
+            tools: request
+                .web_searches
+                .filter(|n| *n > 0)
+                .map(|_| ToolSpec::WebSearch)
+                .into_iter()
+                .chain(request.tools.iter().map(|tool| ToolSpec::Function {
+                    name: tool.function.name.clone(),
+                    description: tool.function.description.clone(),
+                    parameters: tool.function.parameters.clone(),
+                    strict: false,
+                }))
+                .collect(),
             max_tool_calls: request.web_searches.filter(|n| *n > 0),
         }
     }
@@ -207,6 +274,14 @@ pub enum OutputItem {
     WebSearchCall {
         #[serde(default)]
         action: Option<WebSearchAction>,
+    },
+    /// A call of one of the request's functions, whole (its arguments as JSON text).
+    #[serde(rename = "function_call")]
+    FunctionCall {
+        call_id: String,
+        name: String,
+        #[serde(default)]
+        arguments: String,
     },
     #[serde(other)]
     Other,
@@ -356,6 +431,81 @@ mod tests {
                 "reasoning": {"summary": "auto"},
                 "include": ["reasoning.encrypted_content"]
             })
+        );
+    }
+
+    /// A conversation in which the model called a function: Chat Completions gets the
+    /// tools, the assistant's `tool_calls` and the `tool` answer in its shapes; Responses
+    /// gets `function` tools, then `function_call` and `function_call_output` items (the
+    /// shapes of shared/openai-wire's function-call transcripts).
+    #[test]
+    fn function_tools_their_calls_and_results_take_each_apis_shape() {
+        let parameters = serde_json::json!({
+            "type": "object",
+            "properties": {"timezone": {"type": "string"}},
+            "required": ["timezone"]
+        });
+        let call = crate::ToolCall {
+            index: 0,
+            id: "call_Q2xh8fVb1".into(),
+            name: "get_time".into(),
+            arguments: r#"{"timezone":"Europe/Lisbon"}"#.into(),
+        };
+        let mut chat = ChatRequest::streaming(
+            "gpt-5.4-mini",
+            vec![
+                ChatMessage::new(Role::System, "Be brief."),
+                ChatMessage::new(Role::User, "What time is it in Lisbon?"),
+                ChatMessage {
+                    tool_calls: vec![(&call).into()],
+                    ..ChatMessage::new(Role::Assistant, "")
+                },
+                ChatMessage::tool_result("call_Q2xh8fVb1", "14:05"),
+            ],
+        );
+        chat.tools = vec![crate::ChatTool {
+            function: crate::FunctionTool {
+                name: "get_time".into(),
+                description: "Current time in a time zone".into(),
+                parameters: parameters.as_object().unwrap().clone(),
+            },
+        }];
+
+        let json = serde_json::to_value(&chat).unwrap();
+        assert_eq!(
+            json["tools"],
+            serde_json::json!([{"type": "function", "function": {
+                "name": "get_time", "description": "Current time in a time zone",
+                "parameters": parameters}}])
+        );
+        assert_eq!(
+            json["messages"][2],
+            serde_json::json!({"role": "assistant", "content": "", "tool_calls": [
+                {"type": "function", "id": "call_Q2xh8fVb1", "function": {
+                    "name": "get_time", "arguments": r#"{"timezone":"Europe/Lisbon"}"#}}]})
+        );
+        assert_eq!(
+            json["messages"][3],
+            serde_json::json!({"role": "tool", "content": "14:05", "tool_call_id": "call_Q2xh8fVb1"})
+        );
+        assert!(json["messages"][1].get("tool_calls").is_none());
+
+        let json = serde_json::to_value(ResponsesRequest::from_chat(&chat)).unwrap();
+        assert_eq!(
+            json["tools"],
+            serde_json::json!([{"type": "function", "name": "get_time",
+                "description": "Current time in a time zone", "parameters": parameters,
+                "strict": false}])
+        );
+        assert_eq!(json["instructions"], "Be brief.");
+        assert_eq!(
+            json["input"],
+            serde_json::json!([
+                {"role": "user", "content": "What time is it in Lisbon?"},
+                {"type": "function_call", "call_id": "call_Q2xh8fVb1", "name": "get_time",
+                 "arguments": r#"{"timezone":"Europe/Lisbon"}"#},
+                {"type": "function_call_output", "call_id": "call_Q2xh8fVb1", "output": "14:05"}
+            ])
         );
     }
 

@@ -83,6 +83,8 @@ pub const MAX_LINE_BYTES: usize = 1 << 20;
 pub const MAX_REPLY_BYTES: usize = 8 << 20;
 /// The most a tool call's arguments may hold.
 pub const MAX_TOOL_ARGUMENT_BYTES: usize = 1 << 20;
+/// The most tool calls one reply may make.
+pub const MAX_TOOL_CALLS: usize = 128;
 /// The most reasoning items one reply may carry back, and the most each may hold.
 pub const MAX_REASONING_ITEMS: usize = 128;
 pub const MAX_REASONING_ITEM_BYTES: usize = 1 << 20;
@@ -355,7 +357,16 @@ impl ChatStream {
                 annotation: Annotation::UrlCitation { url, title },
             } => self.cite(url, title),
             ResponsesEvent::AnnotationAdded { .. } => {}
-            ResponsesEvent::Completed { response } => self.end(FinishReason::Stop, response),
+            // Responses has no finish reason: a reply that called functions waits for them,
+            // as Chat Completions' `tool_calls` says.
+            ResponsesEvent::Completed { response } => {
+                let finish = if self.tool_calls.is_empty() {
+                    FinishReason::Stop
+                } else {
+                    FinishReason::ToolCalls
+                };
+                self.end(finish, response)
+            }
             ResponsesEvent::Incomplete { response } => {
                 let reason = response
                     .incomplete_details
@@ -398,6 +409,25 @@ impl ChatStream {
                 action: Some(action),
             } if action.kind == "search" => {
                 self.web_searches = self.web_searches.saturating_add(1);
+            }
+            OutputItem::FunctionCall {
+                call_id,
+                name,
+                arguments,
+            } => {
+                if self.tool_calls.len() >= MAX_TOOL_CALLS {
+                    return Err(OpenAiError::TooLarge("too many tool calls"));
+                }
+                if name.len() + arguments.len() > MAX_TOOL_ARGUMENT_BYTES {
+                    return Err(OpenAiError::TooLarge("a tool call"));
+                }
+                let index = u32::try_from(self.tool_calls.len()).unwrap_or(u32::MAX);
+                self.tool_calls.push(ToolCall {
+                    index,
+                    id: call_id,
+                    name,
+                    arguments,
+                });
             }
             _ => {}
         }
@@ -467,14 +497,16 @@ fn bounded_lines(
 
 /// Adds one streamed fragment to the call with the same `index`: the first fragment names
 /// the call, later ones append to its arguments (at most [`MAX_TOOL_ARGUMENT_BYTES`], and
-/// at most 128 calls).
+/// at most [`MAX_TOOL_CALLS`] calls).
 fn merge_tool_call(
     calls: &mut Vec<ToolCall>,
     fragment: crate::ToolCallDelta,
 ) -> Result<(), OpenAiError> {
     let call = match calls.iter_mut().position(|c| c.index == fragment.index) {
         Some(i) => &mut calls[i],
-        None if calls.len() >= 128 => return Err(OpenAiError::TooLarge("too many tool calls")),
+        None if calls.len() >= MAX_TOOL_CALLS => {
+            return Err(OpenAiError::TooLarge("too many tool calls"));
+        }
         None => {
             calls.push(ToolCall {
                 index: fragment.index,

@@ -21,6 +21,12 @@ pub struct ChatMessage {
     /// back before it. Chat Completions has no place for them.
     #[serde(skip)]
     pub reasoning: Vec<crate::ReasoningItem>,
+    /// An assistant message's calls of the request's tools.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<MessageToolCall>,
+    /// A `tool` message: the call it answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_call_id: Option<String>,
 }
 
 impl ChatMessage {
@@ -29,8 +35,63 @@ impl ChatMessage {
             role,
             content: content.into(),
             reasoning: Vec::new(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
         }
     }
+
+    /// The answer to tool call `call_id`: what the tool returned, or why it did not run.
+    pub fn tool_result(call_id: impl Into<String>, output: impl Into<String>) -> Self {
+        Self {
+            tool_call_id: Some(call_id.into()),
+            ..Self::new(Role::Tool, output)
+        }
+    }
+}
+
+/// A tool call as a later request carries it back, in Chat Completions' shape
+/// (`{"id", "type": "function", "function": {"name", "arguments"}}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename = "function")]
+pub struct MessageToolCall {
+    pub id: String,
+    pub function: CalledFunction,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalledFunction {
+    pub name: String,
+    /// The arguments as the model wrote them (JSON text).
+    pub arguments: String,
+}
+
+impl From<&ToolCall> for MessageToolCall {
+    fn from(call: &ToolCall) -> Self {
+        Self {
+            id: call.id.clone(),
+            function: CalledFunction {
+                name: call.name.clone(),
+                arguments: call.arguments.clone(),
+            },
+        }
+    }
+}
+
+/// A function the model may call: its name, what it does, and the JSON Schema of its
+/// arguments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionTool {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub parameters: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A tool as Chat Completions takes it: `{"type": "function", "function": {…}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename = "function")]
+pub struct ChatTool {
+    pub function: FunctionTool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +129,9 @@ pub struct ChatRequest {
     /// (`max_tool_calls`); `None`: no web search.
     #[serde(skip)]
     pub web_searches: Option<u32>,
+    /// The functions the model may call (on Responses, sent in its own shape).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tools: Vec<ChatTool>,
 }
 
 impl ChatRequest {
@@ -89,6 +153,7 @@ impl ChatRequest {
             reasoning_effort: None,
             reasoning_summary: false,
             web_searches: None,
+            tools: Vec::new(),
         }
     }
 }

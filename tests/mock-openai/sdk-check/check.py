@@ -179,7 +179,7 @@ def responses_parse(scenario, marker, accumulate, search=False):
     """A Responses scenario read with the SDK, in the shape tally-openai's
     parse_scenarios example prints."""
     text, finish, usage, error = "", None, None, None
-    sources, searches = [], 0
+    sources, searches, calls = [], 0, []
     try:
         for event in responses_events(marker, accumulate, search):
             if event.type == "response.output_text.delta":
@@ -192,6 +192,8 @@ def responses_parse(scenario, marker, accumulate, search=False):
                 item = event.item
                 if item.type == "web_search_call" and item.action and item.action.type == "search":
                     searches += 1
+                elif item.type == "function_call":
+                    calls.append([item.call_id, item.name, item.arguments])
             elif event.type == "error":
                 error = [None, event.code]
                 break
@@ -201,8 +203,10 @@ def responses_parse(scenario, marker, accumulate, search=False):
             elif event.type in ("response.completed", "response.incomplete"):
                 done = event.response
                 details = done.incomplete_details
+                # A reply that called functions waits for them (Chat Completions' finish
+                # reason "tool_calls"); Responses says so by its output alone.
                 if event.type == "response.completed":
-                    finish = "stop"
+                    finish = "tool_calls" if calls else "stop"
                 elif details and details.reason == "content_filter":
                     finish = "content_filter"
                 else:
@@ -228,7 +232,7 @@ def responses_parse(scenario, marker, accumulate, search=False):
         "text": text,
         "finish_reason": finish,
         "usage": usage,
-        "tool_calls": [],
+        "tool_calls": calls,
         "sources": sources,
         "searches": searches,
         "error": error,

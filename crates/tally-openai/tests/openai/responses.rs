@@ -80,7 +80,8 @@ async fn a_generated_reply_streams_in_pieces_and_nothing_is_stored() {
 }
 
 /// Each shared transcript: (name, text, finish reason, error kind, usage as
-/// (input, cached, cache writes, output, reasoning), reasoning items, web searches).
+/// (input, cached, cache writes, output, reasoning), reasoning items, web searches, the
+/// function calls as (call id, name, arguments)).
 #[tokio::test]
 async fn every_recorded_responses_stream_reads_as_the_api_meant_it() {
     type Case = (
@@ -91,6 +92,7 @@ async fn every_recorded_responses_stream_reads_as_the_api_meant_it() {
         Option<(u64, u64, u64, u64, u64)>,
         usize,
         u32,
+        &'static [(&'static str, &'static str, &'static str)],
     );
     let cases: Vec<Case> = vec![
         (
@@ -101,6 +103,7 @@ async fn every_recorded_responses_stream_reads_as_the_api_meant_it() {
             Some((31, 0, 0, 77, 64)),
             1,
             0,
+            &[],
         ),
         (
             "responses-stream-reasoning-summary",
@@ -110,6 +113,7 @@ async fn every_recorded_responses_stream_reads_as_the_api_meant_it() {
             Some((2140, 2048, 0, 412, 380)),
             1,
             0,
+            &[],
         ),
         (
             "responses-stream-web-search",
@@ -119,15 +123,21 @@ async fn every_recorded_responses_stream_reads_as_the_api_meant_it() {
             Some((8412, 0, 8192, 96, 0)),
             0,
             1,
+            &[],
         ),
         (
             "responses-stream-function-call",
             "",
-            Some(FinishReason::Stop),
+            Some(FinishReason::ToolCalls),
             None,
             Some((118, 0, 0, 40, 18)),
             1,
             0,
+            &[(
+                "call_Q2xh8fVb1",
+                "get_time",
+                r#"{"timezone":"Europe/Lisbon"}"#,
+            )],
         ),
         (
             "responses-stream-incomplete",
@@ -137,6 +147,7 @@ async fn every_recorded_responses_stream_reads_as_the_api_meant_it() {
             Some((22, 0, 0, 16, 0)),
             0,
             0,
+            &[],
         ),
         (
             "responses-stream-failed",
@@ -146,6 +157,7 @@ async fn every_recorded_responses_stream_reads_as_the_api_meant_it() {
             None,
             0,
             0,
+            &[],
         ),
         (
             "responses-stream-error-event",
@@ -155,6 +167,7 @@ async fn every_recorded_responses_stream_reads_as_the_api_meant_it() {
             None,
             0,
             0,
+            &[],
         ),
     ];
     let recorded = mock_openai::wire_names()
@@ -167,7 +180,7 @@ async fn every_recorded_responses_stream_reads_as_the_api_meant_it() {
     })
     .await;
     let client = client(&server);
-    for (name, text, finish, error, usage, items, searches) in cases {
+    for (name, text, finish, error, usage, items, searches, calls) in cases {
         let mut stream = stream_of(&client, "gpt-5.4-mini", &format!("[mock:{name}]")).await;
         let drained = drain(&mut stream).await;
         assert_eq!(drained.text, text, "{name}");
@@ -188,6 +201,12 @@ async fn every_recorded_responses_stream_reads_as_the_api_meant_it() {
         });
         assert_eq!(counts, usage, "{name}");
         assert_eq!(stream.reasoning_items().len(), items, "{name}");
+        let made: Vec<_> = stream
+            .tool_calls()
+            .iter()
+            .map(|c| (c.id.as_str(), c.name.as_str(), c.arguments.as_str()))
+            .collect();
+        assert_eq!(made, calls, "{name}");
         assert_eq!(stream.web_searches(), searches, "{name}");
     }
     let mut summary = stream_of(
