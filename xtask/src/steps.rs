@@ -155,6 +155,16 @@ pub fn test() -> Result {
             for fault in ["ok", "drop-after:3"] {
                 scenarios.push(format!("responses+search:{fault}"));
             }
+            // Functions offered, on both APIs: two calls at once, a call of a function not
+            // offered (answered in text), and the round after a call, quoting its result.
+            for api in ["", "responses+"] {
+                let both = r#"call:get_time {"timezone":"Europe/Lisbon"} | add {"a":2,"b":3}"#;
+                scenarios.push(format!("{api}tools:{both}"));
+                scenarios.push(format!("{api}tools:call:delete_everything"));
+                scenarios.push(format!(
+                    r#"{api}tools+results:call:get_time {{"timezone":"UTC"}}"#
+                ));
+            }
             let tally = Command::new(target.join("examples/parse_scenarios"))
                 .arg(&base)
                 .args(&scenarios)

@@ -7,6 +7,9 @@
 //! A scenario named `responses-…` (a recorded Responses stream) or prefixed `responses:`
 //! goes to the Responses API, as `gpt-5.4-mini`; prefixed `responses+search:`, it goes
 //! there with web search offered (up to 3 calls); the others go to Chat Completions.
+//! Prefixed `tools:` (Chat Completions) or `responses+tools:`, the request offers two
+//! functions (`get_time`, `add`); with `+results` before the colon it also carries a call
+//! of `get_time` and its result, as the next round of a tool loop does.
 
 use tally_openai::{
     Api, ChatMessage, ChatRequest, ClientConfig, OpenAiClient, OpenAiError, Role, SecretString,
@@ -24,18 +27,41 @@ async fn main() {
     let client = OpenAiClient::new(config).expect("valid base URL");
     let key = SecretString::from("sk-proj-SdkCheckKeyNotReal0000000000abcd".to_string());
     for scenario in args {
+        let (tools, results, scenario_marker) = tool_prefix(&scenario);
         let searching = scenario.strip_prefix("responses+search:");
-        let (api, model, marker) = match scenario.strip_prefix("responses:").or(searching) {
+        let on_responses = scenario
+            .strip_prefix("responses:")
+            .or(searching)
+            .or(scenario_marker.filter(|_| scenario.starts_with("responses+")));
+        let (api, model, marker) = match on_responses {
             Some(marker) => (Api::Responses, "gpt-5.4-mini", marker),
             None if scenario.starts_with("responses-") => {
                 (Api::Responses, "gpt-5.4-mini", scenario.as_str())
             }
-            None => (Api::ChatCompletions, "gpt-4o-mini", scenario.as_str()),
+            None => (
+                Api::ChatCompletions,
+                "gpt-4o-mini",
+                scenario_marker.unwrap_or(scenario.as_str()),
+            ),
         };
-        let mut request = ChatRequest::streaming(
-            model,
-            vec![ChatMessage::new(Role::User, format!("[mock:{marker}]"))],
-        );
+        let mut messages = vec![ChatMessage::new(Role::User, format!("[mock:{marker}]"))];
+        if results {
+            let call = tally_openai::ToolCall {
+                index: 0,
+                id: "call_earlier".into(),
+                name: "get_time".into(),
+                arguments: r#"{"timezone":"Europe/Lisbon"}"#.into(),
+            };
+            messages.push(ChatMessage {
+                tool_calls: vec![(&call).into()],
+                ..ChatMessage::new(Role::Assistant, "")
+            });
+            messages.push(ChatMessage::tool_result("call_earlier", "14:05 in Lisbon"));
+        }
+        let mut request = ChatRequest::streaming(model, messages);
+        if tools {
+            request.tools = test_tools();
+        }
         // On Responses, with a summary of the reasoning asked for, as Tally asks.
         request.reasoning_summary = api == Api::Responses;
         request.web_searches = searching.map(|_| 3);
@@ -96,4 +122,41 @@ fn describe(error: &OpenAiError) -> serde_json::Value {
         OpenAiError::Dropped | OpenAiError::Connect => serde_json::json!("dropped"),
         other => serde_json::json!(format!("{other:?}")),
     }
+}
+
+/// Whether `scenario` offers the test functions, carries an earlier call's result, and
+/// its marker (what follows the prefix) when it has a tools prefix.
+fn tool_prefix(scenario: &str) -> (bool, bool, Option<&str>) {
+    let rest = scenario.strip_prefix("responses+").unwrap_or(scenario);
+    if let Some(marker) = rest.strip_prefix("tools+results:") {
+        (true, true, Some(marker))
+    } else if let Some(marker) = rest.strip_prefix("tools:") {
+        (true, false, Some(marker))
+    } else {
+        (false, false, None)
+    }
+}
+
+/// The functions a tools scenario offers (the SDK oracle offers the same).
+fn test_tools() -> Vec<tally_openai::ChatTool> {
+    let function =
+        |name: &str, description: &str, parameters: serde_json::Value| tally_openai::ChatTool {
+            function: tally_openai::FunctionTool {
+                name: name.into(),
+                description: description.into(),
+                parameters: parameters.as_object().cloned().unwrap_or_default(),
+            },
+        };
+    vec![
+        function(
+            "get_time",
+            "Current time in a time zone",
+            serde_json::json!({"type": "object", "properties": {"timezone": {"type": "string"}}, "required": ["timezone"]}),
+        ),
+        function(
+            "add",
+            "Adds two numbers",
+            serde_json::json!({"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}}, "required": ["a", "b"]}),
+        ),
+    ]
 }

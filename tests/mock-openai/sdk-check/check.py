@@ -154,11 +154,42 @@ def _():
     raise AssertionError("accepted")
 
 
-def responses_events(marker, accumulate, search=False):
+# The functions a tools scenario offers (parse_scenarios offers the same), and the earlier
+# call and result a `+results` scenario carries.
+TEST_FUNCTIONS = [
+    (
+        "get_time",
+        "Current time in a time zone",
+        {"type": "object", "properties": {"timezone": {"type": "string"}}, "required": ["timezone"]},
+    ),
+    (
+        "add",
+        "Adds two numbers",
+        {
+            "type": "object",
+            "properties": {"a": {"type": "number"}, "b": {"type": "number"}},
+            "required": ["a", "b"],
+        },
+    ),
+]
+EARLIER_CALL = ("call_earlier", "get_time", '{"timezone":"Europe/Lisbon"}', "14:05 in Lisbon")
+
+
+def tool_prefix(scenario):
+    """(offers the functions, carries an earlier result, the marker) of a scenario."""
+    rest = scenario.removeprefix("responses+")
+    for prefix, results in (("tools+results:", True), ("tools:", False)):
+        if rest.startswith(prefix):
+            return True, results, rest.removeprefix(prefix)
+    return False, False, None
+
+
+def responses_events(marker, accumulate, search=False, tools=False, results=False):
     """The SDK's typed events of a Responses scenario: through the `responses.stream()`
     helper, which also rebuilds the whole response and refuses a stream whose events do
     not fit together, or (`accumulate=False`) as the plain event stream. With `search`,
-    the web_search tool is offered, as Tally offers it."""
+    the web_search tool is offered, as Tally offers it; with `tools`, the test functions;
+    with `results`, an earlier call and its output follow the question."""
     request = dict(
         model="gpt-5.4-mini",
         input=[{"role": "user", "content": f"[mock:{marker}]"}],
@@ -168,6 +199,19 @@ def responses_events(marker, accumulate, search=False):
     )
     if search:
         request.update(tools=[{"type": "web_search"}], max_tool_calls=3)
+    if tools:
+        request.update(
+            tools=[
+                {"type": "function", "name": n, "description": d, "parameters": p, "strict": False}
+                for n, d, p in TEST_FUNCTIONS
+            ]
+        )
+    if results:
+        call_id, name, arguments, output = EARLIER_CALL
+        request["input"] += [
+            {"type": "function_call", "call_id": call_id, "name": name, "arguments": arguments},
+            {"type": "function_call_output", "call_id": call_id, "output": output},
+        ]
     if not accumulate:
         yield from client().responses.create(stream=True, **request)
         return
@@ -175,13 +219,13 @@ def responses_events(marker, accumulate, search=False):
         yield from events
 
 
-def responses_parse(scenario, marker, accumulate, search=False):
+def responses_parse(scenario, marker, accumulate, search=False, tools=False, results=False):
     """A Responses scenario read with the SDK, in the shape tally-openai's
     parse_scenarios example prints."""
     text, finish, usage, error = "", None, None, None
     sources, searches, calls = [], 0, []
     try:
-        for event in responses_events(marker, accumulate, search):
+        for event in responses_events(marker, accumulate, search, tools, results):
             if event.type == "response.output_text.delta":
                 text += event.delta
             elif event.type == "response.output_text.annotation.added":
@@ -249,11 +293,38 @@ def sdk_parse(scenario):
     if scenario.startswith("responses+search:"):
         marker = scenario.removeprefix("responses+search:")
         return responses_parse(scenario, marker, True, search=True)
+    offers, results, marker = tool_prefix(scenario)
+    if offers and scenario.startswith("responses+"):
+        return responses_parse(scenario, marker, True, tools=True, results=results)
     if scenario.startswith("responses-"):
         return responses_parse(scenario, scenario, False)
+    messages = ask(f"[mock:{marker if offers else scenario}]")
+    if results:
+        call_id, name, arguments, output = EARLIER_CALL
+        messages += [
+            {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [
+                    {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+                ],
+            },
+            {"role": "tool", "tool_call_id": call_id, "content": output},
+        ]
+    request = dict(
+        model="gpt-4o-mini",
+        messages=messages,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    if offers:
+        request["tools"] = [
+            {"type": "function", "function": {"name": n, "description": d, "parameters": p}}
+            for n, d, p in TEST_FUNCTIONS
+        ]
     text, finish, usage, tools, error = "", None, None, {}, None
     try:
-        for chunk in stream(f"[mock:{scenario}]"):
+        for chunk in client().chat.completions.create(**request):
             for choice in chunk.choices:
                 text += choice.delta.content or ""
                 finish = choice.finish_reason or finish

@@ -18,6 +18,7 @@ use tokio::sync::{Notify, oneshot};
 use crate::wire::{WireFile, wire_file};
 
 pub(crate) mod responses;
+mod tool_calls;
 
 const DEFAULT_REPLY: &str = "Hello! I am the **mock** OpenAI server.\n\n\
 Here is what I can do:\n\n\
@@ -103,12 +104,31 @@ pub struct ReceivedRequest {
     /// Responses: the most tool calls allowed (`max_tool_calls`).
     #[serde(skip)]
     pub max_tool_calls: Option<u32>,
+    /// The functions offered (Chat Completions' `tools`; Responses' `function` tools).
+    #[serde(
+        default,
+        rename = "tools",
+        deserialize_with = "tool_calls::functions_of_chat_tools"
+    )]
+    pub functions: Vec<ReceivedFunction>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct ReceivedMessage {
     pub role: String,
+    /// A message whose `content` is null (an assistant's calls alone) arrives empty.
+    #[serde(default, deserialize_with = "tool_calls::text_or_null")]
     pub content: String,
+}
+
+/// A function a request offers the model.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct ReceivedFunction {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub parameters: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -424,6 +444,7 @@ fn answer(shared: &Arc<Shared>, request: &ReceivedRequest, step: Step) -> Respon
                 ..plain
             },
         ),
+        Step::Call(calls) => tool_calls::answer(shared, request, &calls, plain),
         Step::Wire(name) => match wire_file(&name) {
             // A stream answers only on the API whose stream it is.
             Some(file)
@@ -476,6 +497,9 @@ enum Step {
     EndlessError,
     /// A 307 redirect to another address.
     Redirect,
+    /// The model calls the request's functions (`call:NAME {JSON} | NAME {JSON}`); once
+    /// the request carries their results, it answers quoting them.
+    Call(Vec<tool_calls::PlannedCall>),
 }
 
 impl Step {
@@ -515,6 +539,8 @@ impl Step {
             Step::EndlessError
         } else if text == "redirect" {
             Step::Redirect
+        } else if let Some(calls) = text.strip_prefix("call:") {
+            Step::Call(tool_calls::parse(calls))
         } else {
             Step::Wire(text.to_string())
         }
@@ -522,9 +548,14 @@ impl Step {
 }
 
 /// The step for this request of a scenario. A scenario is one step for every request
-/// (`stall`), `NAME*N` (N times NAME, then normal replies), or a sequence `A,B,C` (one
-/// per request, the last one repeating), e.g. `error-429-rate-limit,error-429-rate-limit,ok`.
+/// (`stall`, `call:…`), `NAME*N` (N times NAME, then normal replies), or a sequence `A,B,C`
+/// (one per request, the last one repeating), e.g.
+/// `error-429-rate-limit,error-429-rate-limit,ok`.
 fn step_for(shared: &Shared, scenario: &str) -> Step {
+    // A call's arguments are JSON, whose commas and stars are not separators here.
+    if scenario.trim_start().starts_with("call:") {
+        return Step::parse(scenario);
+    }
     let steps: Vec<Step> = match scenario.split_once('*') {
         Some((name, count)) => {
             let count: usize = count.trim().parse().unwrap_or(1);
@@ -967,13 +998,15 @@ fn count_usage(shared: &Shared, usage: &Usage) {
 
 fn usage_for(request: &ReceivedRequest, reply: &str) -> Usage {
     let encoding = Encoding::guess(&request.model);
+    // The functions offered are part of the prompt the model reads (the mock's own rule:
+    // each definition's JSON text).
     let prompt = count_chat_prompt(
         encoding,
         request
             .messages
             .iter()
             .map(|m| (m.role.as_str(), m.content.as_str())),
-    );
+    ) + tool_calls::definition_tokens(encoding, &request.functions);
     // Reasoning models think before they answer, and bill the thinking as output.
     let reasoning = if is_reasoning_model(&request.model) {
         REASONING_TOKENS

@@ -412,3 +412,72 @@ async fn the_fault_matrix_holds_for_responses() {
         "{silent:?}"
     );
 }
+
+/// A tool loop's two rounds on each API: offered a function, the model calls it (the mock
+/// as a scenario says); the call and its result sent back, the reply quotes the result.
+#[tokio::test]
+async fn a_function_call_and_its_result_make_a_round_trip_on_both_apis() {
+    let server = server(MockConfig {
+        delay: Duration::ZERO,
+        chunk_chars: 3,
+        ..Default::default()
+    })
+    .await;
+    let client = client(&server);
+    let tool = tally_openai::ChatTool {
+        function: tally_openai::FunctionTool {
+            name: "get_time".into(),
+            description: "Current time in a time zone".into(),
+            parameters: serde_json::json!({"type": "object", "properties": {"timezone": {"type": "string"}}})
+                .as_object()
+                .cloned()
+                .unwrap(),
+        },
+    };
+    for (api, model) in [
+        (Api::ChatCompletions, "gpt-4o-mini"),
+        (Api::Responses, "gpt-5.4-mini"),
+    ] {
+        let mut request = ask(r#"What time is it? [mock:call:get_time {"timezone":"UTC"}]"#);
+        request.model = model.into();
+        request.tools = vec![tool.clone()];
+        let mut stream = client
+            .stream(Some(&key()), api, &request, |_| {})
+            .await
+            .unwrap();
+        let first = drain(&mut stream).await;
+        assert!(first.error.is_none(), "{api:?}: {:?}", first.error);
+        assert_eq!(first.finish, Some(FinishReason::ToolCalls), "{api:?}");
+        assert_eq!(first.text, "", "{api:?}");
+        let calls = stream.tool_calls().to_vec();
+        assert_eq!(calls.len(), 1, "{api:?}");
+        assert_eq!(
+            (calls[0].name.as_str(), calls[0].arguments.as_str()),
+            ("get_time", r#"{"timezone":"UTC"}"#),
+            "{api:?}: the arguments, merged from their pieces"
+        );
+        let usage = first.usage.expect("a call round is billed");
+        assert!(usage.completion_tokens > 0, "{api:?}");
+
+        request.messages.push(tally_openai::ChatMessage {
+            tool_calls: calls.iter().map(Into::into).collect(),
+            ..tally_openai::ChatMessage::new(tally_openai::Role::Assistant, "")
+        });
+        request
+            .messages
+            .push(tally_openai::ChatMessage::tool_result(
+                &calls[0].id,
+                "12:00 UTC",
+            ));
+        let mut stream = client
+            .stream(Some(&key()), api, &request, |_| {})
+            .await
+            .unwrap();
+        let second = drain(&mut stream).await;
+        assert_eq!(second.text, "The tool answered: 12:00 UTC", "{api:?}");
+        assert_eq!(second.finish, Some(FinishReason::Stop), "{api:?}");
+        let received = server.requests().pop().unwrap();
+        assert_eq!(received.functions[0].name, "get_time", "{api:?}");
+        assert_eq!(received.messages.last().unwrap().role, "tool", "{api:?}");
+    }
+}

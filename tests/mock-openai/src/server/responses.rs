@@ -39,6 +39,13 @@ struct ReceivedResponses {
 struct ToolParam {
     #[serde(rename = "type")]
     kind: String,
+    /// A `function` tool's name, description and parameters.
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    parameters: serde_json::Value,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,12 +77,14 @@ enum InputItem {
         content: Content,
     },
     /// A typed item: a reasoning item sent back (its encrypted content is recorded), a
-    /// function call or its output (not read here).
+    /// function call (not read here) or its output (read as a `tool` message).
     Typed {
         #[serde(rename = "type")]
         kind: String,
         #[serde(default)]
         encrypted_content: Option<String>,
+        #[serde(default)]
+        output: Option<String>,
     },
     Other(serde::de::IgnoredAny),
 }
@@ -114,6 +123,7 @@ impl ReceivedResponses {
                     if let InputItem::Typed {
                         kind,
                         encrypted_content: Some(content),
+                        ..
                     } = item
                         && kind == "reasoning"
                     {
@@ -129,6 +139,14 @@ impl ReceivedResponses {
                                 parts.into_iter().filter_map(|p| p.text).collect()
                             }
                         },
+                    }),
+                    InputItem::Typed {
+                        kind,
+                        output: Some(output),
+                        ..
+                    } if kind == "function_call_output" => Some(ReceivedMessage {
+                        role: "tool".into(),
+                        content: output,
                     }),
                     InputItem::Typed { .. } | InputItem::Other(_) => None,
                 }))
@@ -153,6 +171,18 @@ impl ReceivedResponses {
             reasoning_summary: self.reasoning.and_then(|r| r.summary),
             web_search: self.tools.iter().any(|t| t.kind == "web_search"),
             max_tool_calls: self.max_tool_calls,
+            functions: self
+                .tools
+                .into_iter()
+                .filter(|t| t.kind == "function")
+                .filter_map(|t| {
+                    Some(ReceivedFunction {
+                        name: t.name?,
+                        description: t.description.unwrap_or_default(),
+                        parameters: t.parameters,
+                    })
+                })
+                .collect(),
         }
     }
 }
@@ -201,7 +231,7 @@ pub(super) async fn respond(
 }
 
 /// One named SSE event.
-fn event(kind: &str, sequence: &mut u64, mut data: serde_json::Value) -> String {
+pub(super) fn event(kind: &str, sequence: &mut u64, mut data: serde_json::Value) -> String {
     if let serde_json::Value::Object(fields) = &mut data {
         let mut ordered = serde_json::Map::new();
         ordered.insert("type".into(), kind.into());
@@ -255,29 +285,8 @@ pub(super) fn generated(
         (reply, Vec::new())
     };
     let reasoning = is_reasoning_model(&request.model);
-    let tools: Vec<serde_json::Value> = if request.web_search {
-        vec![
-            json!({"type": "web_search", "filters": null, "search_context_size": "medium", "user_location": null}),
-        ]
-    } else {
-        Vec::new()
-    };
     let response = |status: &str, output: serde_json::Value, usage: serde_json::Value| {
-        json!({
-            "id": id, "object": "response", "created_at": CREATED, "status": status,
-            "background": false, "error": null, "incomplete_details": null,
-            "instructions": request.messages.iter().find(|m| m.role == "system").map(|m| &m.content),
-            "max_output_tokens": request.max_completion_tokens, "max_tool_calls": request.max_tool_calls,
-            "model": model, "output": output, "parallel_tool_calls": true,
-            "previous_response_id": null, "prompt_cache_key": null,
-            "reasoning": {"effort": if reasoning { json!("medium") } else { json!(null) }, "summary": null},
-            "safety_identifier": null, "service_tier": "auto",
-            "store": request.store.unwrap_or(true), "temperature": request.temperature.unwrap_or(1.0),
-            "text": {"format": {"type": "text"}, "verbosity": "medium"},
-            "tool_choice": "auto", "tools": tools, "top_logprobs": 0,
-            "top_p": request.top_p.unwrap_or(1.0), "truncation": "disabled",
-            "usage": usage, "user": null, "metadata": {}
-        })
+        response_object(request, &id, &model, status, output, usage)
     };
     let mut sequence = 0;
     // Everything before the first delta leaves at once, as the real API sends it.
@@ -295,64 +304,7 @@ pub(super) fn generated(
     ];
     let mut output = Vec::new();
     if reasoning {
-        let encrypted = request
-            .include
-            .iter()
-            .any(|i| i == "reasoning.encrypted_content")
-            .then(|| format!("gAAAAABmock-reasoning-{n:06}"));
-        let id = format!("rs_mock{n:06}");
-        let item = |summary: serde_json::Value| json!({"id": id, "type": "reasoning", "summary": summary, "encrypted_content": encrypted});
-        head.push(event(
-            "response.output_item.added",
-            &mut sequence,
-            json!({"output_index": 0, "item": item(json!([]))}),
-        ));
-        // Asked for (`reasoning.summary`), the model summarises its reasoning first.
-        let mut parts = Vec::new();
-        if request.reasoning_summary.is_some() {
-            let text = MOCK_THINKING;
-            let part = |text: &str| json!({"type": "summary_text", "text": text});
-            let at = json!({"item_id": id, "output_index": 0, "summary_index": 0});
-            let with = |extra: serde_json::Value| {
-                let mut fields = at.clone();
-                if let (serde_json::Value::Object(f), serde_json::Value::Object(e)) =
-                    (&mut fields, extra)
-                {
-                    f.extend(e);
-                }
-                fields
-            };
-            head.push(event(
-                "response.reasoning_summary_part.added",
-                &mut sequence,
-                with(json!({"part": part("")})),
-            ));
-            for delta in text.split_inclusive("\n\n") {
-                head.push(event(
-                    "response.reasoning_summary_text.delta",
-                    &mut sequence,
-                    with(json!({"delta": delta, "obfuscation": "x1"})),
-                ));
-            }
-            head.push(event(
-                "response.reasoning_summary_text.done",
-                &mut sequence,
-                with(json!({"text": text})),
-            ));
-            head.push(event(
-                "response.reasoning_summary_part.done",
-                &mut sequence,
-                with(json!({"part": part(text)})),
-            ));
-            parts.push(part(text));
-        }
-        let done = item(parts.into());
-        head.push(event(
-            "response.output_item.done",
-            &mut sequence,
-            json!({"output_index": 0, "item": done}),
-        ));
-        output.push(done);
+        output.push(reasoning_item(request, n, &mut sequence, &mut head));
     }
     if searches > 0 {
         let index = output.len();
@@ -470,8 +422,110 @@ pub(super) fn generated(
     )
 }
 
+/// A reasoning model's reasoning item (summarised when the request asked), its events
+/// added to `head`; returns the finished item for the response's output.
+pub(super) fn reasoning_item(
+    request: &ReceivedRequest,
+    n: u64,
+    sequence: &mut u64,
+    head: &mut Vec<String>,
+) -> serde_json::Value {
+    let encrypted = request
+        .include
+        .iter()
+        .any(|i| i == "reasoning.encrypted_content")
+        .then(|| format!("gAAAAABmock-reasoning-{n:06}"));
+    let id = format!("rs_mock{n:06}");
+    let item = |summary: serde_json::Value| json!({"id": id, "type": "reasoning", "summary": summary, "encrypted_content": encrypted});
+    head.push(event(
+        "response.output_item.added",
+        sequence,
+        json!({"output_index": 0, "item": item(json!([]))}),
+    ));
+    // Asked for (`reasoning.summary`), the model summarises its reasoning first.
+    let mut parts = Vec::new();
+    if request.reasoning_summary.is_some() {
+        let text = MOCK_THINKING;
+        let part = |text: &str| json!({"type": "summary_text", "text": text});
+        let at = json!({"item_id": id, "output_index": 0, "summary_index": 0});
+        let with = |extra: serde_json::Value| {
+            let mut fields = at.clone();
+            if let (serde_json::Value::Object(f), serde_json::Value::Object(e)) =
+                (&mut fields, extra)
+            {
+                f.extend(e);
+            }
+            fields
+        };
+        head.push(event(
+            "response.reasoning_summary_part.added",
+            sequence,
+            with(json!({"part": part("")})),
+        ));
+        for delta in text.split_inclusive("\n\n") {
+            head.push(event(
+                "response.reasoning_summary_text.delta",
+                sequence,
+                with(json!({"delta": delta, "obfuscation": "x1"})),
+            ));
+        }
+        head.push(event(
+            "response.reasoning_summary_text.done",
+            sequence,
+            with(json!({"text": text})),
+        ));
+        head.push(event(
+            "response.reasoning_summary_part.done",
+            sequence,
+            with(json!({"part": part(text)})),
+        ));
+        parts.push(part(text));
+    }
+    let done = item(parts.into());
+    head.push(event(
+        "response.output_item.done",
+        sequence,
+        json!({"output_index": 0, "item": done}),
+    ));
+    done
+}
+
+/// The response object a generated stream's events carry, in the recorded shape.
+pub(super) fn response_object(
+    request: &ReceivedRequest,
+    id: &str,
+    model: &str,
+    status: &str,
+    output: serde_json::Value,
+    usage: serde_json::Value,
+) -> serde_json::Value {
+    let mut tools: Vec<serde_json::Value> = Vec::new();
+    if request.web_search {
+        tools.push(json!({"type": "web_search", "filters": null, "search_context_size": "medium", "user_location": null}));
+    }
+    tools.extend(request.functions.iter().map(|f| {
+        json!({"type": "function", "name": f.name, "description": f.description, "parameters": f.parameters, "strict": false})
+    }));
+    let reasoning = is_reasoning_model(&request.model);
+    json!({
+        "id": id, "object": "response", "created_at": CREATED, "status": status,
+        "background": false, "error": null, "incomplete_details": null,
+        "instructions": request.messages.iter().find(|m| m.role == "system").map(|m| &m.content),
+        "max_output_tokens": request.max_completion_tokens, "max_tool_calls": request.max_tool_calls,
+        "model": model, "output": output, "parallel_tool_calls": true,
+        "previous_response_id": null, "prompt_cache_key": null,
+        "reasoning": {"effort": if reasoning { json!("medium") } else { json!(null) }, "summary": null},
+        "safety_identifier": null, "service_tier": "auto",
+        "store": request.store.unwrap_or(true), "temperature": request.temperature.unwrap_or(1.0),
+        "text": {"format": {"type": "text"}, "verbosity": "medium"},
+        "tool_choice": "auto", "tools": tools, "top_logprobs": 0,
+        "top_p": request.top_p.unwrap_or(1.0), "truncation": "disabled",
+        "usage": usage, "user": null, "metadata": {}
+    })
+}
+
 /// Chat Completions' usage under the Responses API's names.
-fn responses_usage(usage: &Usage) -> serde_json::Value {
+pub(super) fn responses_usage(usage: &Usage) -> serde_json::Value {
     json!({
         "input_tokens": usage.prompt_tokens,
         "input_tokens_details": {
