@@ -5,20 +5,22 @@
 //! tiktoken-rs's tables in OpenAI's `.tiktoken` file format; the Python tokenizer loads
 //! them only if they hash to the exact files OpenAI publishes.
 //! `tiktoken_oracle count CORPUS.json` prints, as JSON, Tally's token count of every
-//! string in the corpus for both encodings.
+//! string in the corpus for both encodings; `tiktoken_oracle tools TOOLS.json`, its count
+//! of each list of function definitions (`[{name, description, parameters}]`).
 
 use std::io::Write;
 
 use base64::Engine;
-use tally_spend::{Encoding, count_text};
+use tally_spend::{Encoding, ToolDefinition, count_text, count_tools};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1..).unwrap_or_default() {
         [command, dir] if command == "vocab" => write_vocab(dir.as_ref()),
         [command, corpus] if command == "count" => count(corpus.as_ref()),
+        [command, corpus] if command == "tools" => tools(corpus.as_ref()),
         _ => {
-            eprintln!("usage: tiktoken_oracle vocab DIR | count CORPUS.json");
+            eprintln!("usage: tiktoken_oracle vocab DIR | count CORPUS.json | tools TOOLS.json");
             std::process::exit(2);
         }
     }
@@ -53,6 +55,39 @@ fn count(corpus: &std::path::Path) {
         corpus
             .iter()
             .map(|s| count_text(encoding, s))
+            .collect::<Vec<_>>()
+    };
+    let result = serde_json::json!({
+        "o200k_base": counts(Encoding::O200kBase),
+        "cl100k_base": counts(Encoding::Cl100kBase),
+    });
+    println!("{result}");
+}
+
+#[derive(serde::Deserialize)]
+struct Function {
+    name: String,
+    description: String,
+    parameters: serde_json::Map<String, serde_json::Value>,
+}
+
+fn tools(corpus: &std::path::Path) {
+    let text = std::fs::read_to_string(corpus).expect("read the tool lists");
+    let lists: Vec<Vec<Function>> = serde_json::from_str(&text).expect("a JSON list of tool lists");
+    let counts = |encoding| {
+        lists
+            .iter()
+            .map(|list| {
+                let definitions: Vec<ToolDefinition> = list
+                    .iter()
+                    .map(|f| ToolDefinition {
+                        name: &f.name,
+                        description: &f.description,
+                        parameters: &f.parameters,
+                    })
+                    .collect();
+                count_tools(encoding, &definitions)
+            })
             .collect::<Vec<_>>()
     };
     let result = serde_json::json!({

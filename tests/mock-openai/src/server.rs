@@ -998,8 +998,7 @@ fn count_usage(shared: &Shared, usage: &Usage) {
 
 fn usage_for(request: &ReceivedRequest, reply: &str) -> Usage {
     let encoding = Encoding::guess(&request.model);
-    // The functions offered are part of the prompt the model reads (the mock's own rule:
-    // each definition's JSON text).
+    // The functions offered are part of the prompt the model reads.
     let prompt = count_chat_prompt(
         encoding,
         request

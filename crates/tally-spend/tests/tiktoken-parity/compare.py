@@ -1,4 +1,7 @@
-"""Tally's token counts must equal PyPI tiktoken's, string for string.
+"""Tally's token counts must equal PyPI tiktoken's, string for string; and its count of
+function definitions must equal OpenAI's cookbook rule, transcribed below from the
+cookbook's `num_tokens_for_tools` (with Tally's addition for schemas the rule does not
+describe), over tiktoken's counts.
 
 Usage: compare.py ORACLE_BINARY WORK_DIR
 
@@ -81,6 +84,106 @@ def corpus():
     return texts
 
 
+def cookbook_tool_tokens(encoding, functions, legacy):
+    """OpenAI cookbook, "How to count tokens with tiktoken", `num_tokens_for_tools`: 7 per
+    function (10 on gpt-4 / gpt-3.5), `name:description`; 3 for properties, then 3 and
+    `name:type:description` each, an enum -3 and 3 plus the item per item; 12 at the end.
+    Tally adds the JSON text of what else a property holds (nested schemas)."""
+    func_init, prop_init, prop_key, enum_init, enum_item, func_end = (
+        (10 if legacy else 7), 3, 3, -3, 3, 12
+    )
+    count = 0
+    for function in functions:
+        count += func_init
+        description = function["description"].removesuffix(".")
+        count += len(encoding.encode_ordinary(function["name"] + ":" + description))
+        properties = function["parameters"].get("properties") or {}
+        if not isinstance(properties, dict) or not properties:
+            continue
+        count += prop_init
+        for key in sorted(properties):
+            prop = properties[key]
+            count += prop_key
+            kind = prop.get("type", "")
+            if isinstance(kind, list):
+                kind = ",".join(kind)
+            description = (prop.get("description") or "").removesuffix(".")
+            count += len(encoding.encode_ordinary(f"{key}:{kind}:{description}"))
+            if prop.get("enum"):
+                count += enum_init
+                for item in prop["enum"]:
+                    item = item if isinstance(item, str) else json.dumps(item, separators=(",", ":"))
+                    count += enum_item + len(encoding.encode_ordinary(item))
+            rest = {k: v for k, v in prop.items() if k not in ("type", "description", "enum")}
+            if rest:
+                count += len(encoding.encode_ordinary(json.dumps(rest, separators=(",", ":"), ensure_ascii=False)))
+    if functions:
+        count += func_end
+    return count
+
+
+def tool_corpus():
+    """Lists of function definitions: the cookbook's example, MCP servers' shapes, random."""
+    weather = {
+        "name": "get_current_weather",
+        "description": "Get the current weather in a given location.",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "location": {"type": "string", "description": "The city and state, e.g. San Francisco, CA"},
+                "format": {
+                    "type": "string",
+                    "description": "The temperature unit to use.",
+                    "enum": ["celsius", "fahrenheit"],
+                },
+            },
+            "required": ["location", "format"],
+        },
+    }
+    nested = {
+        "name": "files__write",
+        "description": "Write files. Overwrites!",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "files": {
+                    "type": "array",
+                    "items": {"type": "object", "properties": {"path": {"type": "string"}}},
+                    "description": "What to write",
+                },
+                "mode": {"type": ["string", "null"], "enum": ["a", "w", 3], "default": "w"},
+                "note": {},
+            },
+        },
+    }
+    empty = {"name": "ping", "description": "", "parameters": {"type": "object", "properties": {}}}
+    rng = random.Random(20261130)
+    lists = [[], [weather], [weather, nested, empty]]
+    for _ in range(200):
+        functions = []
+        for n in range(rng.randint(1, 4)):
+            properties = {}
+            for p in range(rng.randint(0, 4)):
+                prop = {"type": rng.choice(["string", "number", "integer", "boolean"])}
+                if rng.random() < 0.7:
+                    prop["description"] = "".join(rng.choice(POOLS[0] + " .") for _ in range(rng.randint(0, 40)))
+                if rng.random() < 0.3:
+                    prop["enum"] = ["".join(rng.choice(POOLS[0]) for _ in range(5)) for _ in range(rng.randint(1, 3))]
+                if rng.random() < 0.2:
+                    prop["minimum"] = rng.randint(0, 9)
+                properties[f"p{p}_{rng.choice(['x', 'name', 'città'])}"] = prop
+            description = "".join(rng.choice(rng.choice(POOLS)) for _ in range(rng.randint(0, 80)))
+            functions.append(
+                {
+                    "name": f"tool_{n}",
+                    "description": description,
+                    "parameters": {"type": "object", "properties": properties},
+                }
+            )
+        lists.append(functions)
+    return lists
+
+
 def main():
     oracle, work = Path(sys.argv[1]), Path(sys.argv[2])
     if work.exists():
@@ -113,8 +216,24 @@ def main():
                 if mismatches <= 10:
                     print(f"{name}: {text[:60]!r}: Tally {ours}, tiktoken {reference}")
         print(f"{name}: {len(texts)} strings, {sum(theirs)} tokens")
+    tool_lists = tool_corpus()
+    tools_file = work / "tools.json"
+    tools_file.write_text(json.dumps(tool_lists, ensure_ascii=False), encoding="utf-8")
+    tally_tools = json.loads(
+        subprocess.run([oracle, "tools", tools_file], check=True, capture_output=True).stdout
+    )
+    for name in ENCODINGS:
+        encoding = tiktoken.get_encoding(name)
+        theirs = [cookbook_tool_tokens(encoding, f, name == "cl100k_base") for f in tool_lists]
+        for functions, ours, reference in zip(tool_lists, tally_tools[name], theirs):
+            if ours != reference:
+                mismatches += 1
+                if mismatches <= 10:
+                    names = [f["name"] for f in functions]
+                    print(f"{name}: tools {names}: Tally {ours}, cookbook rule {reference}")
+        print(f"{name}: {len(tool_lists)} lists of functions, {sum(theirs)} tokens")
     if mismatches:
-        print(f"{mismatches} strings counted differently")
+        print(f"{mismatches} counts differ")
         sys.exit(1)
     print(f"tiktoken {tiktoken.__version__}: identical counts")
 

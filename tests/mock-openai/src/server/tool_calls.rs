@@ -82,17 +82,20 @@ pub(super) fn answer(
     }
 }
 
-/// The prompt tokens of the functions offered: the mock counts each definition's JSON text.
+/// The prompt tokens of the functions offered, by OpenAI's published rule (the cookbook's
+/// `num_tokens_for_tools`, which `tally_spend::count_tools` implements and the tiktoken
+/// parity check holds to a transcription of the cookbook's code).
 pub(super) fn definition_tokens(encoding: Encoding, functions: &[ReceivedFunction]) -> u64 {
-    functions
+    let empty = serde_json::Map::new();
+    let definitions: Vec<tally_spend::ToolDefinition> = functions
         .iter()
-        .map(|function| {
-            count_text(
-                encoding,
-                &serde_json::to_string(function).unwrap_or_default(),
-            )
+        .map(|function| tally_spend::ToolDefinition {
+            name: &function.name,
+            description: &function.description,
+            parameters: function.parameters.as_object().unwrap_or(&empty),
         })
-        .sum()
+        .collect();
+    tally_spend::count_tools(encoding, &definitions)
 }
 
 /// The usage of a reply that made `calls`: the prompt as any reply's, and what the model

@@ -160,3 +160,43 @@ async fn echo_streams_the_message_back_without_its_marker() {
         .collect();
     assert_eq!(text, "<b>bold</b> and $x$");
 }
+
+/// The functions a request offers are billed as prompt tokens by OpenAI's published rule
+/// (the messages by theirs), in what the stream reports after the calls.
+#[tokio::test]
+async fn offered_functions_are_billed_in_the_prompt_by_openais_rule() {
+    let server = server().await;
+    let parameters = serde_json::json!({
+        "type": "object",
+        "properties": {"timezone": {"type": "string", "description": "An IANA zone."}},
+        "required": ["timezone"]
+    });
+    let question = r#"Time? [mock:call:get_time {"timezone":"UTC"}]"#;
+    let body = serde_json::json!({
+        "model": "gpt-4o-mini",
+        "messages": [{"role": "user", "content": question}],
+        "stream": true,
+        "stream_options": {"include_usage": true},
+        "tools": [{"type": "function", "function": {
+            "name": "get_time", "description": "Current time in a time zone.",
+            "parameters": parameters}}]
+    });
+    let text = chat(&server, &body.to_string()).await.text().await.unwrap();
+    assert!(text.contains(r#""finish_reason":"tool_calls""#), "{text}");
+    let encoding = tally_spend::Encoding::O200kBase;
+    let messages = tally_spend::count_chat_prompt(encoding, [("user", question)]);
+    let tools = tally_spend::count_tools(
+        encoding,
+        &[tally_spend::ToolDefinition {
+            name: "get_time",
+            description: "Current time in a time zone.",
+            parameters: parameters.as_object().unwrap(),
+        }],
+    );
+    assert!(tools > 10, "{tools}");
+    assert!(
+        text.contains(&format!(r#""prompt_tokens":{}"#, messages + tools)),
+        "expected {messages} + {tools} prompt tokens in {text}"
+    );
+    assert_eq!(server.stats().usage_reported.prompt, messages + tools);
+}
