@@ -17,6 +17,7 @@ mod launch;
 mod output;
 mod servers;
 mod spec;
+mod stderr;
 
 pub use import::{ImportReport, ImportedServer, parse_mcp_servers_json};
 pub use launch::LaunchEnv;

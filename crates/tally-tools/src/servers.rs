@@ -1,6 +1,6 @@
 //! The running servers: each one's state, its tools, a call with a timeout, and stopping.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -14,12 +14,12 @@ use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
 use rmcp::{ServiceError, ServiceExt};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
-use tokio::io::AsyncReadExt;
 use tokio::task::JoinHandle;
 
 use crate::launch::LaunchEnv;
 use crate::output::ToolOutput;
 use crate::spec::{ServerSpec, Transport};
+use crate::stderr::StderrTail;
 use crate::{ToolsError, output};
 
 /// The caller's id of a server (Tally's database row).
@@ -31,9 +31,8 @@ const START_TIMEOUT: Duration = Duration::from_secs(90);
 /// How long a stopped server may take to exit after its input is closed and SIGTERM
 /// (rmcp's own graceful shutdown waits 3 s for each) before its whole group is killed.
 const STOP_TIMEOUT: Duration = Duration::from_secs(8);
-/// The last lines a program wrote to stderr, kept to say why it failed.
-const STDERR_LINES: usize = 20;
-const STDERR_LINE_CHARS: usize = 300;
+/// How long a failed program's last words are waited for once it has been stopped.
+const LAST_WORDS: Duration = Duration::from_secs(2);
 /// Bounds on what a server says about its tools.
 const MAX_TOOLS: usize = 256;
 const MAX_DESCRIPTION_BYTES: usize = 4096;
@@ -124,7 +123,7 @@ struct Running {
     task: JoinHandle<()>,
     cancel: Option<RunningServiceCancellationToken>,
     group: Arc<AtomicU32>,
-    stderr: Arc<Mutex<VecDeque<String>>>,
+    stderr: Arc<StderrTail>,
 }
 
 impl McpServers {
@@ -165,7 +164,7 @@ impl McpServers {
         self.stop(id).await;
         let generation = self.shared.generations.fetch_add(1, Ordering::Relaxed) + 1;
         let group = Arc::new(AtomicU32::new(0));
-        let stderr = Arc::new(Mutex::new(VecDeque::new()));
+        let stderr = StderrTail::new();
         let mut slots = self.shared.lock();
         let task = tokio::spawn(run(
             Run {
@@ -192,7 +191,13 @@ impl McpServers {
             },
         };
         (self.shared.listener)(id, &slot.state);
-        slots.insert(id, slot);
+        // A start of the same server at the same time (a double click on Restart, a save
+        // while Tally opens) put its own run there meanwhile: that one is stopped.
+        let overtaken = slots.insert(id, slot);
+        drop(slots);
+        if let Some(overtaken) = overtaken {
+            stop_running(overtaken.running).await;
+        }
     }
 
     /// The state of server `id`, if it was started.
@@ -258,7 +263,7 @@ impl McpServers {
             Ok(Err(ServiceError::TransportClosed | ServiceError::TransportSend(_))) => {
                 Err(ToolsError::CallFailed(format!(
                     "“{name}” stopped during the call.{}",
-                    tail_note(&stderr_lines(&stderr))
+                    tail_note(&stderr.lines_at_end(LAST_WORDS).await)
                 )))
             }
             Ok(Err(other)) => Err(ToolsError::CallFailed(format!(
@@ -305,7 +310,7 @@ struct Run {
     id: ServerId,
     generation: u64,
     group: Arc<AtomicU32>,
-    stderr: Arc<Mutex<VecDeque<String>>>,
+    stderr: Arc<StderrTail>,
 }
 
 /// One server's life: connect, list its tools, serve calls until it ends.
@@ -340,9 +345,12 @@ async fn run(run: Run, spec: ServerSpec, bearer: Option<SecretString>, start_tim
     let (service, tools) = match connected {
         Ok(connected) => connected,
         Err(error) => {
-            kill_group(group.load(Ordering::Relaxed));
+            match group.load(Ordering::Relaxed) {
+                0 => stderr.end(),
+                started => kill_group(started),
+            }
+            let lines = stderr.lines_at_end(LAST_WORDS).await;
             if let Some(shared) = shared.upgrade() {
-                let lines = stderr_lines(&stderr);
                 shared.update(id, generation, |slot| {
                     slot.state = ServerState::failed(error.to_string(), lines);
                 });
@@ -371,8 +379,8 @@ async fn run(run: Run, spec: ServerSpec, bearer: Option<SecretString>, start_tim
     }
     let quit = service.waiting().await;
     // Still current: nobody asked it to stop, so it stopped on its own.
+    let lines = stderr.lines_at_end(LAST_WORDS).await;
     if let Some(shared) = shared.upgrade() {
-        let lines = stderr_lines(&stderr);
         shared.update(id, generation, |slot| {
             slot.peer = None;
             slot.state =
@@ -386,7 +394,7 @@ async fn connect(
     spec: &ServerSpec,
     bearer: Option<SecretString>,
     group: &AtomicU32,
-    stderr: &Arc<Mutex<VecDeque<String>>>,
+    stderr: &Arc<StderrTail>,
 ) -> Result<RunningService<RoleClient, ClientConfig>, ToolsError> {
     let client = ClientConfig::new(
         ClientCapabilities::default(),
@@ -416,18 +424,20 @@ async fn connect(
                     ToolsError::ProgramMissing(format!("Tally could not start {command}: {e}."))
                 })?;
             group.store(transport.id().unwrap_or(0), Ordering::Relaxed);
-            if let Some(err) = err {
-                tokio::spawn(keep_tail(err, stderr.clone()));
+            match err {
+                Some(err) => stderr.read_from(err),
+                None => stderr.end(),
             }
             client.serve(transport).await.map_err(|e| {
                 ToolsError::CallFailed(format!(
                     "It started but did not answer as an MCP server: {}{}",
                     output::bounded(e.to_string(), 500).0,
-                    tail_note(&stderr_lines(stderr))
+                    tail_note(&stderr.lines())
                 ))
             })?
         }
         Transport::Http { url } => {
+            stderr.end();
             let mut config = StreamableHttpClientTransportConfig::with_uri(url.as_str());
             if let Some(token) = &bearer {
                 config = config.auth_header(token.expose_secret());
@@ -483,49 +493,6 @@ fn tools_of(tools: Vec<rmcp::model::Tool>) -> Vec<ToolInfo> {
                 destructive: !read_only && hints.destructive_hint.unwrap_or(true),
             }
         })
-        .collect()
-}
-
-/// Keeps the last lines of a program's stderr, each cut short, however much it writes.
-async fn keep_tail(mut err: tokio::process::ChildStderr, tail: Arc<Mutex<VecDeque<String>>>) {
-    let mut buffer = [0u8; 8192];
-    let mut line: Vec<u8> = Vec::new();
-    let push = |line: &mut Vec<u8>| {
-        let text: String = String::from_utf8_lossy(line)
-            .chars()
-            .filter(|c| !c.is_control() || *c == '\t')
-            .take(STDERR_LINE_CHARS)
-            .collect();
-        line.clear();
-        if text.trim().is_empty() {
-            return;
-        }
-        let mut tail = tail.lock().unwrap_or_else(|e| e.into_inner());
-        if tail.len() == STDERR_LINES {
-            tail.pop_front();
-        }
-        tail.push_back(text);
-    };
-    while let Ok(read) = err.read(&mut buffer).await {
-        if read == 0 {
-            break;
-        }
-        for &byte in &buffer[..read] {
-            if byte == b'\n' {
-                push(&mut line);
-            } else if line.len() < STDERR_LINE_CHARS * 4 {
-                line.push(byte);
-            }
-        }
-    }
-    push(&mut line);
-}
-
-fn stderr_lines(tail: &Mutex<VecDeque<String>>) -> Vec<String> {
-    tail.lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .iter()
-        .cloned()
         .collect()
 }
 

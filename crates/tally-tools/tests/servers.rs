@@ -81,6 +81,25 @@ async fn settled(
     }
 }
 
+/// The settled state of each of `ids`, whatever order they settle in.
+async fn all_settled(
+    rx: &mut mpsc::UnboundedReceiver<(ServerId, ServerState)>,
+    ids: &[ServerId],
+) -> Vec<ServerState> {
+    let mut states = std::collections::HashMap::new();
+    while states.len() < ids.len() {
+        match tokio::time::timeout(WAIT, rx.recv()).await {
+            Err(_) => panic!("servers {ids:?} did not all settle within {WAIT:?}: {states:?}"),
+            Ok(None) => panic!("the servers were dropped"),
+            Ok(Some((id, state))) if ids.contains(&id) && state.status != Status::Starting => {
+                states.insert(id, state);
+            }
+            Ok(Some(_)) => {}
+        }
+    }
+    ids.iter().map(|id| states.remove(id).unwrap()).collect()
+}
+
 fn stdio(name: &str, command: &str, args: &[&str]) -> ServerSpec {
     ServerSpec {
         name: name.into(),
@@ -393,8 +412,9 @@ async fn stopping_leaves_no_process_behind_not_even_a_grandchild() {
     );
     servers.start(10, spec.clone(), None).await;
     servers.start(11, spec, None).await;
-    assert_eq!(settled(&mut rx, 10).await.status, Status::Ready);
-    assert_eq!(settled(&mut rx, 11).await.status, Status::Ready);
+    for state in all_settled(&mut rx, &[10, 11]).await {
+        assert_eq!(state.status, Status::Ready, "{state:?}");
+    }
     let first = servers.process_group(10).unwrap();
     let second = servers.process_group(11).unwrap();
     assert!(group_alive(first) && group_alive(second));
@@ -416,4 +436,35 @@ async fn stopping_leaves_no_process_behind_not_even_a_grandchild() {
     let group = servers.process_group(12).unwrap();
     drop(servers);
     wait_until_gone(group).await;
+}
+
+/// Processes whose command line has `mark` among its arguments.
+fn processes_marked(mark: &str) -> usize {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|entry| {
+            std::fs::read(entry.path().join("cmdline"))
+                .is_ok_and(|line| line.split(|b| *b == 0).any(|arg| arg == mark.as_bytes()))
+        })
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_starts_of_one_server_at_once_leave_one_program_running() {
+    let (servers, mut rx) = servers(desktop_env(None));
+    let mark = format!("--mark=concurrent-{}", std::process::id());
+    let spec = stdio("twice", &python(), &[&script("stdio_server.py"), &mark]);
+    tokio::join!(
+        servers.start(13, spec.clone(), None),
+        servers.start(13, spec, None)
+    );
+    assert_eq!(settled(&mut rx, 13).await.status, Status::Ready);
+    assert_eq!(
+        processes_marked(&mark),
+        1,
+        "the overtaken start's program still runs"
+    );
+    servers.stop_all().await;
+    assert_eq!(processes_marked(&mark), 0);
 }
