@@ -165,36 +165,39 @@ impl McpServers {
         let generation = self.shared.generations.fetch_add(1, Ordering::Relaxed) + 1;
         let group = Arc::new(AtomicU32::new(0));
         let stderr = StderrTail::new();
-        let mut slots = self.shared.lock();
-        let task = tokio::spawn(run(
-            Run {
-                shared: Arc::downgrade(&self.shared),
-                id,
+        // The run's task is spawned under the lock, so its first change of state is told
+        // after `Starting`.
+        let overtaken = {
+            let mut slots = self.shared.lock();
+            let task = tokio::spawn(run(
+                Run {
+                    shared: Arc::downgrade(&self.shared),
+                    id,
+                    generation,
+                    group: group.clone(),
+                    stderr: stderr.clone(),
+                },
+                spec.clone(),
+                bearer,
+                self.start_timeout,
+            ));
+            let slot = Slot {
+                name: spec.name,
                 generation,
-                group: group.clone(),
-                stderr: stderr.clone(),
-            },
-            spec.clone(),
-            bearer,
-            self.start_timeout,
-        ));
-        let slot = Slot {
-            name: spec.name,
-            generation,
-            state: ServerState::starting(),
-            peer: None,
-            running: Running {
-                task,
-                cancel: None,
-                group,
-                stderr,
-            },
+                state: ServerState::starting(),
+                peer: None,
+                running: Running {
+                    task,
+                    cancel: None,
+                    group,
+                    stderr,
+                },
+            };
+            (self.shared.listener)(id, &slot.state);
+            slots.insert(id, slot)
         };
-        (self.shared.listener)(id, &slot.state);
         // A start of the same server at the same time (a double click on Restart, a save
         // while Tally opens) put its own run there meanwhile: that one is stopped.
-        let overtaken = slots.insert(id, slot);
-        drop(slots);
         if let Some(overtaken) = overtaken {
             stop_running(overtaken.running).await;
         }
