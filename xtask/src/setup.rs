@@ -94,16 +94,20 @@ pub fn system_packages(for_tests: bool) -> Result {
 
 /// `npm ci` when `node_modules` does not match the committed lockfile.
 pub fn node_modules() -> Result {
-    let ui = root().join("ui");
-    let lock = std::fs::read(ui.join("package-lock.json"))
-        .map_err(|e| format!("ui/package-lock.json: {e}"))?;
-    let stamp_path = ui.join("node_modules/.tally-lock-stamp");
+    npm_ci_when_changed(&root().join("ui"))
+}
+
+/// `npm ci` in `dir` unless its `node_modules` was installed from this very lockfile.
+fn npm_ci_when_changed(dir: &Path) -> Result {
+    let lock = std::fs::read(dir.join("package-lock.json"))
+        .map_err(|e| format!("{}: {e}", dir.join("package-lock.json").display()))?;
+    let stamp_path = dir.join("node_modules/.tally-lock-stamp");
     let stamp = format!("{:x}", fnv1a(&lock));
     if std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp.as_str()) {
         return Ok(());
     }
     let mut npm = Command::new("npm");
-    npm.args(["ci", "--no-audit", "--no-fund"]).current_dir(&ui);
+    npm.args(["ci", "--no-audit", "--no-fund"]).current_dir(dir);
     run_cmd(npm)?;
     std::fs::write(&stamp_path, stamp).map_err(|e| e.to_string())
 }
@@ -184,21 +188,11 @@ pub fn mcp_test_servers() -> Result {
     let tools = root().join(".tools/mcp");
     python_venv(&tools, &servers.join("requirements.txt"))?;
     let npm_dir = tools.join("npm");
-    let lock = std::fs::read(servers.join("package-lock.json")).map_err(|e| e.to_string())?;
-    let stamp_path = npm_dir.join("node_modules/.tally-lock-stamp");
-    let stamp = format!("{:x}", fnv1a(&lock));
-    if std::fs::read_to_string(&stamp_path).ok().as_deref() == Some(stamp.as_str()) {
-        return Ok(());
-    }
     std::fs::create_dir_all(&npm_dir).map_err(|e| e.to_string())?;
     for file in ["package.json", "package-lock.json"] {
         std::fs::copy(servers.join(file), npm_dir.join(file)).map_err(|e| e.to_string())?;
     }
-    let mut npm = Command::new("npm");
-    npm.args(["ci", "--no-audit", "--no-fund", "--silent"])
-        .current_dir(&npm_dir);
-    run_cmd(npm)?;
-    std::fs::write(&stamp_path, stamp).map_err(|e| e.to_string())
+    npm_ci_when_changed(&npm_dir)
 }
 
 /// A virtual environment at `venv` with `requirements` installed, made anew when they change.
