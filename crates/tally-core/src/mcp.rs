@@ -65,8 +65,9 @@ impl Engine {
             _ if had_token && !has_token => keychain(move || slot.delete()).await?,
             _ => {}
         }
-        self.mcp_apply(id).await?;
-        self.mcp_view(self.store().mcp_server(id)?)
+        let row = McpServerRow { id, ..row };
+        self.mcp_apply(&row).await?;
+        self.mcp_view(row)
     }
 
     /// Removes a server: stopped, its row deleted, its token out of the keychain.
@@ -90,14 +91,15 @@ impl Engine {
         let mut row = self.store().mcp_server(id)?;
         row.enabled = enabled;
         self.store().save_mcp_server(&row, self.now())?;
-        self.mcp_apply(id).await?;
-        self.mcp_view(self.store().mcp_server(id)?)
+        self.mcp_apply(&row).await?;
+        self.mcp_view(row)
     }
 
     /// Starts an enabled server again (after it failed, or to pick up a change outside Tally).
     pub async fn mcp_server_restart(&self, id: i64) -> Result<McpServerView, CoreError> {
-        self.mcp_apply(id).await?;
-        self.mcp_view(self.store().mcp_server(id)?)
+        let row = self.store().mcp_server(id)?;
+        self.mcp_apply(&row).await?;
+        self.mcp_view(row)
     }
 
     /// Adds the servers of a pasted `mcpServers` list (Claude Desktop's, Cursor's, VS
@@ -134,7 +136,7 @@ impl Engine {
                 let slot = self.keys.keychain.for_mcp_server(id);
                 keychain(move || slot.set(&token)).await?;
             }
-            self.mcp_apply(id).await?;
+            self.mcp_apply(&McpServerRow { id, ..row }).await?;
             added.push(name);
         }
         Ok(McpImportView {
@@ -148,7 +150,7 @@ impl Engine {
     pub async fn mcp_start_enabled(&self) -> Result<(), CoreError> {
         let rows = self.store().mcp_servers()?;
         for row in rows.into_iter().filter(|row| row.enabled) {
-            self.mcp_apply(row.id).await?;
+            self.mcp_apply(&row).await?;
         }
         Ok(())
     }
@@ -160,9 +162,10 @@ impl Engine {
         }
     }
 
-    /// Makes server `id` run as its row says: (re)started when enabled, stopped when not.
-    async fn mcp_apply(&self, id: i64) -> Result<(), CoreError> {
-        let row = self.store().mcp_server(id)?;
+    /// Makes a server run as its saved `row` says: (re)started when enabled, stopped when
+    /// not.
+    async fn mcp_apply(&self, row: &McpServerRow) -> Result<(), CoreError> {
+        let id = row.id;
         let servers = self.mcp.servers().await;
         if !row.enabled {
             servers.stop(id).await;
@@ -175,7 +178,7 @@ impl Engine {
             None
         };
         let spec = ServerSpec {
-            name: row.name,
+            name: row.name.clone(),
             transport: transport_from_json(&row.transport)?,
         };
         servers.start(id, spec, bearer).await;
