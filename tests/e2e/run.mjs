@@ -461,6 +461,93 @@ async function main() {
     await app.run(`document.querySelector("dialog").close()`);
   });
 
+  await test("a tool call in the real window: approved and used, denied, and its server killed mid-call", async () => {
+    // A stdio server built with the official Python SDK (installed by the test command),
+    // whose `sleep` tool waits as long as it is asked to.
+    const PYTHON = join(import.meta.dirname, "../../.tools/mcp/bin/python");
+    const SERVER = join(import.meta.dirname, "../../crates/tally-tools/tests/servers/stdio_server.py");
+    const serverProcesses = () =>
+      readdirSync("/proc")
+        .filter((name) => /^\d+$/.test(name))
+        .filter((pid) => {
+          try {
+            return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes(SERVER);
+          } catch {
+            return false;
+          }
+        });
+    const ready = '[data-testid="mcp-server-item"][data-server="Naps"][data-status="ready"]';
+    const lastCall = () =>
+      app.run(`const calls = document.querySelectorAll('[data-testid="tool-call"]');
+        const call = calls[calls.length - 1];
+        return call ? { status: call.dataset.status, text: call.textContent } : null`);
+    const lastReply = async () => (await app.messages()).filter((m) => m.role === "assistant").at(-1);
+    const ask = async (text) => {
+      await app.type('[data-testid="composer-input"]', text);
+      await app.click('[data-testid="send-button"]');
+    };
+
+    await app.click('[data-testid="settings-button"]');
+    await app.click('[data-testid="mcp-server-add"]');
+    await app.fill('[data-testid="mcp-server-name-input"]', "Naps");
+    await app.fill('[data-testid="mcp-server-command-input"]', PYTHON);
+    await app.fill('[data-testid="mcp-server-args-input"]', SERVER);
+    await app.click('[data-testid="mcp-server-save"]');
+    await app.waitFind(ready, 60_000);
+    await app.run(`document.querySelector("dialog").close()`);
+
+    // The chat offers the tool: chosen from the composer's Tools button.
+    await app.click('[data-testid="new-chat-button"]');
+    await app.click('[data-testid="tools-button"]');
+    await app.click('[data-testid="tool-toggle"][data-tool="sleep"]');
+    await app.click('[data-testid="tools-panel-close"]');
+
+    // Asked first; run once allowed; its result used in the reply.
+    await ask('Take a short nap [mock:call:sleep {"seconds":0.2}]');
+    await app.waitFind('[data-testid="tool-approval"][data-tool="sleep"]', 30_000);
+    const question = await app.text('[data-testid="tool-approval"]');
+    if (!question.includes("seconds") || !/at most \$/.test(question)) {
+      throw new Error(`the question: ${question}`);
+    }
+    await app.screenshot("3j-tool-approval");
+    await app.click('[data-testid="tool-approve-once"]');
+    await waitFor("the reply after the call", async () => (await lastReply())?.status === "complete", 30_000);
+    if ((await lastCall()).status !== "done") throw new Error(`the call: ${JSON.stringify(await lastCall())}`);
+    const used = (await lastReply()).text;
+    if (!used.includes("The tool answered:") || !used.includes("slept 0.2 s")) {
+      throw new Error(`the reply: ${used}`);
+    }
+    await app.run(`const calls = document.querySelectorAll('[data-testid="tool-call"]');
+      calls[calls.length - 1].open = true;`);
+    await app.screenshot("3k-tool-call-done");
+
+    // Denied: nothing runs, and the model is told.
+    await ask('Another nap [mock:call:sleep {"seconds":0.2}]');
+    await app.click('[data-testid="tool-deny"]');
+    await waitFor("the reply after the denial", async () => (await lastReply())?.status === "complete", 30_000);
+    if ((await lastCall()).status !== "denied") throw new Error(`the call: ${JSON.stringify(await lastCall())}`);
+    if (!(await lastReply()).text.includes("did not allow")) throw new Error(`the reply: ${(await lastReply()).text}`);
+
+    // The server killed while the call runs: the call fails in words, the reply goes on.
+    await ask('A long nap [mock:call:sleep {"seconds":120}]');
+    await app.click('[data-testid="tool-approve-once"]');
+    await waitFor("the call running", async () => (await lastCall())?.status === "running", 30_000);
+    for (const pid of serverProcesses()) process.kill(Number(pid), "SIGKILL");
+    await waitFor("the reply after the kill", async () => (await lastReply())?.status === "complete", 30_000);
+    const failed = await lastCall();
+    if (failed.status !== "error") throw new Error(`the call: ${JSON.stringify(failed)}`);
+    if (!(await lastReply()).text.includes("The tool answered:")) {
+      throw new Error(`the reply: ${(await lastReply()).text}`);
+    }
+
+    // Removed, so the tests after this one start no server.
+    await app.click('[data-testid="settings-button"]');
+    await app.click('[data-testid="mcp-server-remove"]');
+    await waitFor("removed", async () => !(await app.run(`return Boolean(document.querySelector('[data-testid="mcp-server-item"]'))`)));
+    await waitFor("its process ended", () => serverProcesses().length === 0);
+    await app.run(`document.querySelector("dialog").close()`);
+  });
+
   await test("a rate limit is retried with a visible countdown", async () => {
     await app.click('[data-testid="new-chat-button"]');
     await app.type('[data-testid="composer-input"]', "[mock:error-429-rate-limit*1] Retry me");

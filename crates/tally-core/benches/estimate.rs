@@ -54,6 +54,7 @@ fn keystroke(c: &mut Criterion) {
     let (id, messages) = conversation(dir.path(), tokens);
     let engine = Engine::open(EngineConfig::new(dir.path())).unwrap();
     let draft = |text: &str| DraftRequest {
+        tools: None,
         conversation_id: Some(id),
         model: None,
         text: text.into(),

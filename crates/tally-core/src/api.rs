@@ -54,6 +54,16 @@ pub enum ChatEvent {
         completion_tokens: u64,
         reasoning_tokens: u64,
     },
+    /// The model asked for a tool, or a call it asked for moved on (running, done…):
+    /// the call as it now is (the UI replaces the one with the same id).
+    ToolCall { call: ToolCallView },
+    /// Call `call_id` waits for the user's word (`tool_call_decide`). `at_most`: what the
+    /// next round can cost at most, in nano-USD, if this call runs and returns the most a
+    /// result may hold (`null` when the model's price is unknown).
+    ToolApproval {
+        call_id: String,
+        at_most: Option<i64>,
+    },
     /// The reply ended: completed, or stopped by the user.
     Done {
         status: MessageStatus,
@@ -123,6 +133,8 @@ pub enum ErrorCode {
     Busy,
     /// A fault inside Tally itself.
     Internal,
+    /// The model kept asking for tools past the most rounds a reply may take.
+    ToolRounds,
 }
 
 /// Every error that crosses IPC: a code to branch on and a plain-language message.
@@ -222,6 +234,8 @@ pub struct MessageView {
     pub citations: Vec<CitationView>,
     /// What the requests for this reply used (`None` before any finished).
     pub usage: Option<ReplyUsage>,
+    /// The tools the reply called, in order, with their results.
+    pub tool_calls: Vec<ToolCallView>,
 }
 
 /// A web page a reply cites (an http(s) address, checked when it arrived).
@@ -321,7 +335,7 @@ pub struct SettingsUpdate {
 }
 
 /// A conversation's request settings; `null` leaves each to the API's default.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, TS)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ChatOptions {
     /// 0 (focused) to 2 (most varied).
@@ -341,6 +355,115 @@ pub struct ChatOptions {
     /// per reply.
     #[serde(default)]
     pub web_search: bool,
+    /// The MCP tools the model may call (none: no tools).
+    #[serde(default)]
+    pub tools: Vec<ToolRef>,
+}
+
+/// A tool of an MCP server, by the server's name and the tool's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolRef {
+    pub server: String,
+    pub tool: String,
+}
+
+/// A tool the model called in a reply: what it asked, and what came of it. Kept with the
+/// reply as JSON in this form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolCallView {
+    /// The API's id for the call.
+    pub id: String,
+    /// Which request of the reply asked for it (0: the first).
+    pub round: u32,
+    /// Where in the reply's text the model asked (bytes of text written before).
+    pub text_offset: u32,
+    pub server: String,
+    pub tool: String,
+    /// The name the model called it by.
+    pub function: String,
+    /// The arguments as the model wrote them (JSON, though the model may get it wrong).
+    pub arguments: String,
+    pub status: ToolCallStatus,
+    /// What the tool returned, or why it did not run (also what the model was told).
+    pub result: Option<String>,
+    /// How long the tool took.
+    pub duration_ms: Option<u64>,
+    /// The server's hints about the tool.
+    #[serde(default)]
+    pub read_only: bool,
+    #[serde(default)]
+    pub destructive: bool,
+}
+
+/// What the model is told for a call that was asked for but never ran (Tally stopped or
+/// closed first).
+pub(crate) const NOT_RUN: &str = "This call did not run: the reply was stopped first.";
+
+impl ToolCallView {
+    /// A reply's calls from their JSON (none when there is none, or it no longer parses).
+    /// A call still pending or running in a reply that is not being written never will
+    /// run: shown, and sent back, as not run.
+    pub(crate) fn stored(
+        json: Option<&str>,
+        reply_status: tally_store::MessageStatus,
+    ) -> Vec<Self> {
+        let mut calls: Vec<Self> = json
+            .and_then(|json| serde_json::from_str(json).ok())
+            .unwrap_or_default();
+        if reply_status != tally_store::MessageStatus::Streaming {
+            for call in &mut calls {
+                if matches!(
+                    call.status,
+                    ToolCallStatus::Pending | ToolCallStatus::Running
+                ) {
+                    call.status = ToolCallStatus::Error;
+                    call.result = Some(NOT_RUN.into());
+                }
+            }
+        }
+        calls
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum ToolCallStatus {
+    /// Asked for; waiting for the user's word or its turn.
+    Pending,
+    Running,
+    Done,
+    /// It failed, timed out, or could not run; the model was told why.
+    Error,
+    /// The user said no; the model was told so.
+    Denied,
+}
+
+/// The user's word on a tool call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ToolDecision {
+    /// Run this call.
+    Once,
+    /// Run it, and this tool's calls in this conversation from now on.
+    AlwaysHere,
+    /// Run it, and this tool's calls everywhere from now on.
+    Always,
+    /// Do not run it; the model is told so.
+    Deny,
+}
+
+/// A tool call allowed for good, listed in Settings to be taken back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolPermissionView {
+    pub id: i64,
+    pub server: String,
+    pub tool: String,
+    /// The conversation it holds in; `null`: every conversation.
+    pub conversation_id: Option<i64>,
+    pub conversation_title: Option<String>,
 }
 
 /// How long a reasoning model may think, least first. Which ones a model takes is the
@@ -604,6 +727,10 @@ pub struct DraftRequest {
     #[ts(optional)]
     pub model: Option<String>,
     pub text: String,
+    /// The tools chosen for a new conversation; its defaults' when absent.
+    #[ts(optional)]
+    #[serde(default)]
+    pub tools: Option<Vec<ToolRef>>,
 }
 
 /// The pre-send estimate under the composer.
@@ -614,6 +741,9 @@ pub struct DraftEstimate {
     /// Exact input tokens of the conversation's branch and the draft, before any oldest
     /// turns are left out to fit the context window (the header shows it against it).
     pub input_tokens: u64,
+    /// Of `input_tokens`, what the definitions of the tools offered add to every request
+    /// ("tools add 2,140 tokens to every message").
+    pub tools_tokens: u64,
     pub context_window: Option<u32>,
     /// The longest reply allowed: the conversation's limit, or the model's most.
     pub max_output_tokens: Option<u32>,
@@ -1011,6 +1141,11 @@ pub fn bindings_file() -> String {
         McpServerInput::decl(&cfg),
         McpSkippedView::decl(&cfg),
         McpImportView::decl(&cfg),
+        ToolRef::decl(&cfg),
+        ToolCallView::decl(&cfg),
+        ToolCallStatus::decl(&cfg),
+        ToolDecision::decl(&cfg),
+        ToolPermissionView::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from crates/tally-core/src/api.rs by `cargo xtask bindings`. Do not edit.\n",
@@ -1085,6 +1220,7 @@ impl From<tally_store::Message> for MessageView {
                 .and_then(|json| serde_json::from_str(json).ok())
                 .unwrap_or_default(),
             usage: None,
+            tool_calls: ToolCallView::stored(m.tool_calls.as_deref(), m.status),
         }
     }
 }

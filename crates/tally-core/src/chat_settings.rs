@@ -15,6 +15,8 @@ const SYSTEM_PROMPT_MAX_CHARS: usize = 100_000;
 const PERSONA_NAME_MAX_CHARS: usize = 60;
 /// The reply limit allowed for a model whose own limit is unknown.
 const ANY_MODEL_MAX_OUTPUT: u32 = 1_000_000;
+/// The most tools a request may offer (the API's limit).
+const MAX_TOOLS: usize = 128;
 
 impl Engine {
     /// Changes an open conversation's model, system prompt and options (checked first).
@@ -53,7 +55,7 @@ impl Engine {
         let settings = self.checked(settings)?;
         let stored = StoredDefaults {
             system_prompt: settings.system_prompt.clone(),
-            options: settings.options,
+            options: settings.options.clone(),
         };
         settings::CHAT_DEFAULTS.set(&self.store(), &stored)?;
         Ok(settings)
@@ -82,6 +84,11 @@ impl Engine {
         let outside = |value: Option<f64>, low: f64, high: f64| {
             value.is_some_and(|v| !(low..=high).contains(&v) || v.is_nan())
         };
+        if options.tools.len() > MAX_TOOLS {
+            return invalid(format!(
+                "A conversation can offer the model at most {MAX_TOOLS} tools: turn some off."
+            ));
+        }
         if outside(options.temperature, 0.0, 2.0) {
             return invalid("Temperature goes from 0 (focused) to 2 (most varied).".into());
         }
@@ -162,6 +169,9 @@ pub(crate) fn to_store(options: &ChatOptions) -> ConversationOptions {
         frequency_penalty: options.frequency_penalty,
         reasoning_effort: options.reasoning_effort.map(|e| e.as_str().to_string()),
         web_search: options.web_search,
+        tools: (!options.tools.is_empty())
+            .then(|| serde_json::to_string(&options.tools).ok())
+            .flatten(),
     }
 }
 
@@ -179,6 +189,12 @@ pub(crate) fn from_store(options: &ConversationOptions) -> ChatOptions {
             .as_deref()
             .and_then(ReasoningEffort::parse),
         web_search: options.web_search,
+        // Tools that no longer parse are left off rather than offered broken.
+        tools: options
+            .tools
+            .as_deref()
+            .and_then(|json| serde_json::from_str(json).ok())
+            .unwrap_or_default(),
     }
 }
 

@@ -6,6 +6,9 @@
 use tally_openai::{ChatMessage, ReasoningItem, Role as ApiRole};
 use tally_store::Role;
 
+use crate::api::ToolCallView;
+use crate::tool_calls::reply_messages;
+
 /// The longest message Tally sends, in characters (about 250k tokens of English: far
 /// beyond any window).
 pub(crate) const MAX_MESSAGE_CHARS: usize = 1_000_000;
@@ -19,26 +22,47 @@ pub(crate) use tally_spend::{
 /// Room kept for the reply when a context is fitted to the window, at most.
 const REPLY_ROOM: u32 = 4_096;
 
+/// A message of a conversation's branch, as far as the request goes.
+pub(crate) struct Turn {
+    pub role: Role,
+    pub content: String,
+    /// Reasoning items to send back before the reply (Responses, the same model's).
+    pub reasoning: Vec<ReasoningItem>,
+    /// The tools the reply called, with their results.
+    pub tool_calls: Vec<ToolCallView>,
+}
+
 /// The messages sent to the API for a conversation with `system_prompt` whose branch
-/// (oldest first) holds these roles and texts. Empty messages (a reply that never
-/// started) are left out.
+/// (oldest first) holds these turns. Empty messages (a reply that never started) are left
+/// out; a reply that called tools becomes its rounds of calls and results, then its text.
 pub(crate) fn messages_of(
     system_prompt: Option<&str>,
-    branch: impl IntoIterator<Item = (Role, String, Vec<ReasoningItem>)>,
+    branch: impl IntoIterator<Item = Turn>,
 ) -> Vec<ChatMessage> {
     let mut messages = Vec::new();
     if let Some(prompt) = system_prompt.filter(|p| !p.trim().is_empty()) {
         messages.push(ChatMessage::new(ApiRole::System, prompt));
     }
-    for (role, content, reasoning) in branch.into_iter().filter(|(_, text, _)| !text.is_empty()) {
-        let role = match role {
+    for turn in branch {
+        if turn.role == Role::Assistant && !turn.tool_calls.is_empty() {
+            let mut expanded = reply_messages(&turn.content, &turn.tool_calls);
+            if let Some(last) = expanded.iter_mut().rfind(|m| m.role == ApiRole::Assistant) {
+                last.reasoning = turn.reasoning;
+            }
+            messages.extend(expanded);
+            continue;
+        }
+        if turn.content.is_empty() {
+            continue;
+        }
+        let role = match turn.role {
             Role::System => ApiRole::System,
             Role::User => ApiRole::User,
             Role::Assistant => ApiRole::Assistant,
         };
         messages.push(ChatMessage {
-            reasoning,
-            ..ChatMessage::new(role, content)
+            reasoning: turn.reasoning,
+            ..ChatMessage::new(role, turn.content)
         });
     }
     messages
@@ -103,7 +127,11 @@ fn drop_oldest_turns(context: &mut Vec<ChatMessage>, mut tokens: Vec<u64>, fits:
         context.remove(first);
         total -= tokens.remove(first);
         dropped += 1;
-        while context.len() > first + 1 && context[first].role == ApiRole::Assistant {
+        // A reply (its tool calls and their results too) never stays without the message
+        // it answered.
+        while context.len() > first + 1
+            && matches!(context[first].role, ApiRole::Assistant | ApiRole::Tool)
+        {
             context.remove(first);
             total -= tokens.remove(first);
             dropped += 1;
@@ -224,7 +252,12 @@ mod tests {
             (Role::Assistant, ""),
             (Role::User, "again"),
         ]
-        .map(|(role, text)| (role, text.to_string(), Vec::new()));
+        .map(|(role, text)| Turn {
+            role,
+            content: text.to_string(),
+            reasoning: Vec::new(),
+            tool_calls: Vec::new(),
+        });
         let messages = messages_of(Some("be brief"), branch);
         assert_eq!(contents(&messages), ["be brief", "hello", "again"]);
         assert_eq!(messages[0].role, ApiRole::System);

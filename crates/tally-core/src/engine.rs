@@ -8,6 +8,7 @@ use tally_spend::TimeZone;
 use tally_store::Store;
 
 use crate::api::{KeyStatusView, KeyTestResult, ModelsView, SettingsUpdate, SettingsView};
+use crate::approvals::Approvals;
 use crate::keys::Keys;
 use crate::mcp_hub::McpHub;
 use crate::meter::Meter;
@@ -121,6 +122,8 @@ pub struct Engine {
     pub(crate) mcp: McpHub,
     /// Replies being written, by conversation: cancelling the token stops one.
     pub(crate) replies: ActiveReplies,
+    /// Tool calls waiting for the user's word.
+    pub(crate) approvals: Approvals,
     /// The client for the last API address used (see `client_at`).
     client: Mutex<Option<OpenAiClient>>,
     /// Which hosts the key may go to, and who is asked about the others.
@@ -180,6 +183,7 @@ impl Engine {
             mcp: McpHub::new(notices.clone()),
             notices,
             replies: ActiveReplies::default(),
+            approvals: Approvals::default(),
             uploads: Uploads::default(),
             client: Mutex::default(),
             clearance: Default::default(),

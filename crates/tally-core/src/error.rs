@@ -51,6 +51,10 @@ pub enum CoreError {
         "You have reached your monthly budget: {spent} of {budget} spent. Raise the budget, or send this one anyway."
     )]
     BudgetExceeded { spent: String, budget: String },
+    #[error(
+        "The model asked for tools {0} times in a row, the most one reply may; Tally stopped it there. Send a message to let it go on."
+    )]
+    ToolRounds(u32),
 }
 
 impl CoreError {
@@ -68,6 +72,7 @@ impl CoreError {
             Self::Busy(_) => ErrorCode::Busy,
             Self::Internal(_) => ErrorCode::Internal,
             Self::BudgetExceeded { .. } => ErrorCode::BudgetExceeded,
+            Self::ToolRounds(_) => ErrorCode::ToolRounds,
         }
     }
 

@@ -14,6 +14,7 @@
 //! The whole project's map is `ARCHITECTURE.md` at the repository's root.
 
 pub mod api;
+mod approvals;
 mod array_splitter;
 mod backups;
 mod chat_settings;
@@ -30,10 +31,13 @@ mod meter;
 mod models;
 mod notices;
 mod replies;
+mod reply_stream;
 mod send;
 mod settings;
 mod spend;
 mod titles;
+mod tool_calls;
+mod tools;
 mod transfer;
 mod uploads;
 mod usage;

@@ -145,16 +145,24 @@ impl Meter {
         self.message_tokens(model, context).iter().sum::<u64>() + REPLY_PRIMING
     }
 
-    /// Each message's tokens as the API counts them (framing included).
+    /// Each message's tokens as the API counts them (framing included; a message's tool
+    /// calls are counted by their names and arguments).
     pub(crate) fn message_tokens(&self, model: &str, context: &[ChatMessage]) -> Vec<u64> {
+        let calls: Vec<String> = context.iter().map(calls_text).collect();
         let texts: Vec<&str> = context
             .iter()
-            .flat_map(|m| [role_name(m.role), m.content.as_str()])
+            .zip(&calls)
+            .flat_map(|(m, calls)| [role_name(m.role), m.content.as_str(), calls.as_str()])
             .collect();
         self.count_texts(self.encoding(model), &texts)
-            .chunks(2)
-            .map(|pair| PER_MESSAGE + pair.iter().sum::<u64>())
+            .chunks(3)
+            .map(|counts| PER_MESSAGE + counts.iter().sum::<u64>())
             .collect()
+    }
+
+    /// `text`'s tokens for `model` (not kept: for texts seen once, like a tool's result).
+    pub(crate) fn text_tokens(&self, model: &str, text: &str) -> u64 {
+        count_text(self.encoding(model), text)
     }
 
     /// Leaves out the oldest turns of `context` until it fits `model`'s window with room
@@ -316,16 +324,43 @@ pub(crate) async fn estimate_usage(
     let messages: Vec<(&'static str, String)> = request
         .messages
         .iter()
-        .map(|m| (role_name(m.role), m.content.clone()))
+        .map(|m| (role_name(m.role), format!("{}{}", m.content, calls_text(m))))
         .collect();
+    let tools = request.tools.clone();
     let reply_text = reply_text.to_string();
-    tokio::task::spawn_blocking(move || TokenUsage {
-        prompt: count_chat_prompt(encoding, messages.iter().map(|(r, c)| (*r, c.as_str()))),
-        completion: count_text(encoding, &reply_text),
-        ..TokenUsage::default()
+    tokio::task::spawn_blocking(move || {
+        let definitions: Vec<tally_spend::ToolDefinition<'_>> = tools
+            .iter()
+            .map(|t| tally_spend::ToolDefinition {
+                name: &t.function.name,
+                description: &t.function.description,
+                parameters: &t.function.parameters,
+            })
+            .collect();
+        let tools = if definitions.is_empty() {
+            0
+        } else {
+            tally_spend::count_tools(encoding, &definitions)
+        };
+        TokenUsage {
+            prompt: count_chat_prompt(encoding, messages.iter().map(|(r, c)| (*r, c.as_str())))
+                + tools,
+            completion: count_text(encoding, &reply_text),
+            ..TokenUsage::default()
+        }
     })
     .await
     .unwrap_or_default()
+}
+
+/// A message's tool calls as the tokenizer reads them: each name and its arguments.
+fn calls_text(message: &ChatMessage) -> String {
+    message
+        .tool_calls
+        .iter()
+        .map(|c| format!("{} {}", c.function.name, c.function.arguments))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// `text` up to `max` characters, cut at a character.

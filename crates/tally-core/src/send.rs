@@ -1,24 +1,24 @@
 //! Sending a message and streaming the reply: the data flow of ARCHITECTURE.md, steps 1–5.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use tally_openai::{
-    Api, Attempt, ChatMessage, ChatRequest, ChatStream, Citation, ClientEvent, OpenAiError,
-    ReasoningItem, RequestOptions, StreamEvent, Usage,
-};
-use tally_spend::TokenUsage;
-use tally_store::{
-    Message, MessageOutcome, MessageStatus, Purpose, ReplyDetails, RequestLogRow, Role, UsageRow,
-};
+use tally_openai::{Api, ChatMessage, ChatRequest, ClientEvent, OpenAiClient, RequestOptions};
+use tally_store::{Message, MessageStatus, Purpose, Role};
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, ChatEvent, SendRequest, StartKind};
-use crate::context::{self, MAX_MESSAGE_CHARS};
+use crate::context::{self, MAX_MESSAGE_CHARS, Turn};
 use crate::engine::KeyFor;
 use crate::error::code_of;
-use crate::meter::{Reservation, estimate_usage, token_usage};
+use crate::meter::Reservation;
+use crate::reply_stream::{Ending, Metered, StreamState, code_name};
+use crate::tool_calls::round_messages;
+use crate::tools::{MAX_ROUNDS, OfferedTools};
 use crate::{ChatSink, CoreError, Engine};
+
+/// What the model is told of the calls it asked for past the last round allowed.
+const NOT_RUN_PAST_ROUNDS: &str =
+    "This call did not run: the reply reached the most rounds of tool calls it may make.";
 
 /// What the model is told to continue a reply that was cut off.
 const CONTINUE_INSTRUCTION: &str =
@@ -48,15 +48,20 @@ struct ReplyJob {
     purpose: Purpose,
     /// Held against the budget until the ledger row is written.
     reservation: Reservation,
+    /// Whether later rounds (with tools) may pass the budget.
+    allow_over_budget: bool,
+    /// The tools the model may call.
+    offered: OfferedTools,
     /// A share of the writers' lock, from the first read until the reply is saved.
     writing: crate::engine::Writing,
 }
 
-/// How a reply stream ended.
-enum Ending {
-    Complete,
-    Stopped,
-    Failed(CoreError, MessageStatus),
+/// What every request of one reply is sent with.
+struct Sending<'a> {
+    client: &'a OpenAiClient,
+    key: &'a KeyFor,
+    /// The model's API when it does not search.
+    usual_api: Api,
 }
 
 /// Where a new message goes (see `Engine::destination`).
@@ -86,6 +91,16 @@ impl Destination {
                 settings.model.clone(),
                 crate::chat_settings::request_options_of(&settings.options),
             ),
+        }
+    }
+
+    /// The tools the model may call.
+    fn tools(&self) -> Vec<api::ToolRef> {
+        match self {
+            Self::Existing { conversation, .. } => {
+                crate::chat_settings::from_store(&conversation.options).tools
+            }
+            Self::New(settings) => settings.options.tools.clone(),
         }
     }
 
@@ -127,12 +142,15 @@ impl Engine {
         let dropped = self
             .meter
             .fit_to_window(&model, &mut context, options.max_output_tokens);
+        let offered = self.offered_tools(&destination.tools())?;
+        let allow_over_budget = request.allow_over_budget.unwrap_or(false);
         let reservation = self
             .reserve(
                 &model,
                 &context,
+                offered.tokens(self.meter.encoding(&model)),
                 &options,
-                request.allow_over_budget.unwrap_or(false),
+                allow_over_budget,
             )
             .await?;
         let kind = destination.start_kind();
@@ -147,6 +165,8 @@ impl Engine {
             dropped,
             purpose: Purpose::Chat,
             reservation,
+            allow_over_budget,
+            offered,
             writing,
         };
         let reply_id = job.reply.id;
@@ -312,8 +332,16 @@ impl Engine {
         let dropped =
             self.meter
                 .fit_to_window(&conversation.model, &mut context, options.max_output_tokens);
+        let offered =
+            self.offered_tools(&crate::chat_settings::from_store(&conversation.options).tools)?;
         let reservation = self
-            .reserve(&conversation.model, &context, &options, allow_over_budget)
+            .reserve(
+                &conversation.model,
+                &context,
+                offered.tokens(self.meter.encoding(&conversation.model)),
+                &options,
+                allow_over_budget,
+            )
             .await?;
         let reply =
             self.store()
@@ -328,6 +356,8 @@ impl Engine {
             dropped,
             purpose: Purpose::Chat,
             reservation,
+            allow_over_budget,
+            offered,
             writing,
         };
         self.run(job, key, sink).await
@@ -357,8 +387,16 @@ impl Engine {
         let dropped =
             self.meter
                 .fit_to_window(&conversation.model, &mut context, options.max_output_tokens);
+        let offered =
+            self.offered_tools(&crate::chat_settings::from_store(&conversation.options).tools)?;
         let reservation = self
-            .reserve(&conversation.model, &context, &options, allow_over_budget)
+            .reserve(
+                &conversation.model,
+                &context,
+                offered.tokens(self.meter.encoding(&conversation.model)),
+                &options,
+                allow_over_budget,
+            )
             .await?;
         let reply = self.store().resume_reply(last.id, self.now())?;
         let job = ReplyJob {
@@ -371,6 +409,8 @@ impl Engine {
             dropped,
             purpose: Purpose::Continue,
             reservation,
+            allow_over_budget,
+            offered,
             writing,
         };
         self.run(job, key, sink).await
@@ -408,7 +448,7 @@ impl Engine {
             .fit_to_window(&old.model, &mut context, options.max_output_tokens);
         // Refused by the budget: nothing is written, not even the new conversation.
         let reservation = self
-            .reserve(&old.model, &context, &options, allow_over_budget)
+            .reserve(&old.model, &context, 0, &options, allow_over_budget)
             .await?;
         let asked = format!(
             "Summarize our conversation “{}” so that we can go on from it here.",
@@ -437,6 +477,9 @@ impl Engine {
             dropped,
             purpose: Purpose::Summary,
             reservation,
+            allow_over_budget,
+            // A summary is the model's own words: no tools.
+            offered: OfferedTools::default(),
             writing,
         };
         self.run(job, key, sink).await
@@ -499,6 +542,8 @@ impl Engine {
             dropped,
             purpose,
             reservation,
+            allow_over_budget,
+            offered,
             writing: _writing,
         } = job;
         let client = self.client_for(&key, Some(&conversation.model))?;
@@ -509,6 +554,7 @@ impl Engine {
                 &crate::chat_settings::request_options(&conversation),
                 capabilities,
             );
+        chat_request.tools = offered.definitions();
         // One reply at a time per conversation: a new send stops the old one.
         let active = self.replies.begin(conversation.id);
         let cancel = active.cancelled().clone();
@@ -543,11 +589,165 @@ impl Engine {
             usual_api,
             chat_request.web_searches.is_some(),
         );
+        // A continued reply keeps the calls it made; its next round is numbered on.
+        let mut calls = crate::api::ToolCallView::stored(reply.tool_calls.as_deref(), reply.status);
+        let mut round = calls.last().map_or(0, |c| c.round + 1);
+        let mut earlier: Option<Metered> = None;
+        let options = crate::chat_settings::request_options(&conversation);
+        let tools_tokens = offered.tokens(self.meter.encoding(&conversation.model));
+        let mut reservation = Some(reservation);
         let ending = loop {
+            let sending = Sending {
+                client: &client,
+                key: &key,
+                usual_api,
+            };
+            let ending = self
+                .stream_request(
+                    &sending,
+                    &mut api,
+                    &mut chat_request,
+                    &reply,
+                    &cancel,
+                    &sink,
+                    &mut stream_state,
+                    &mut dropped,
+                )
+                .await;
+            if !matches!(ending, Ending::Complete) || stream_state.tool_calls.is_empty() {
+                break ending;
+            }
+            // The model asked for tools: this request is metered now, the calls run, and
+            // their results go back in the next request.
+            let metered = self
+                .record_request(
+                    &reply,
+                    purpose,
+                    &chat_request,
+                    &stream_state,
+                    MessageStatus::Complete,
+                    None,
+                )
+                .await;
+            earlier = Some(earlier.map_or(metered, |e| e.and(metered)));
+            let first = calls.len();
+            let offset = stream_state.text.len();
+            calls.extend(
+                stream_state
+                    .tool_calls
+                    .iter()
+                    .map(|c| offered.call_view(c, round, offset)),
+            );
+            self.save_partial(reply.id, &stream_state.text);
+            self.save_tool_calls(reply.id, &calls);
+            for call in &calls[first..] {
+                sink.send(ChatEvent::ToolCall { call: call.clone() });
+            }
+            let round_text = stream_state.text[stream_state.prefix_len..].to_string();
+            let reasoning = std::mem::take(&mut stream_state.reasoning_items);
+            stream_state.next_request();
+            if round >= MAX_ROUNDS {
+                self.not_run(&mut calls[first..], NOT_RUN_PAST_ROUNDS, &sink);
+                self.save_tool_calls(reply.id, &calls);
+                break Ending::Failed(CoreError::ToolRounds(MAX_ROUNDS), MessageStatus::Stopped);
+            }
+            // What the next request can cost at most: this one's messages, the calls, and
+            // each result as long as one may be.
+            let mut next = chat_request.messages.clone();
+            next.extend(round_messages(&round_text, &calls[first..], Vec::new()));
+            let results_at_most =
+                self.result_max_tokens(&conversation.model) * (calls.len() - first) as u64;
+            let at_most = self
+                .worst_case(
+                    &conversation.model,
+                    &next,
+                    tools_tokens + results_at_most,
+                    &options,
+                )
+                .await
+                .unwrap_or(None);
+            self.run_round(
+                conversation.id,
+                reply.id,
+                &offered,
+                &mut calls,
+                first,
+                at_most,
+                &conversation.model,
+                &cancel,
+                &sink,
+            )
+            .await;
+            if cancel.is_cancelled() {
+                break Ending::Stopped;
+            }
+            chat_request
+                .messages
+                .extend(round_messages(&round_text, &calls[first..], reasoning));
+            round += 1;
+            // Each round passes the budget gate like any request: the hard stop can end a
+            // reply between rounds. The last request's ledger row is written: what it held
+            // is released first.
+            drop(reservation.take());
+            reservation = match self
+                .reserve(
+                    &conversation.model,
+                    &chat_request.messages,
+                    tools_tokens,
+                    &options,
+                    allow_over_budget,
+                )
+                .await
+            {
+                Ok(held) => Some(held),
+                Err(e) => break Ending::Failed(e, MessageStatus::Stopped),
+            };
+        };
+        drop(key);
+        self.finish(
+            &reply,
+            purpose,
+            &chat_request,
+            stream_state,
+            ending,
+            earlier,
+            &sink,
+        )
+        .await;
+        // The ledger row now counts this request; release what it held against the budget.
+        drop(reservation);
+        drop(active);
+        Ok(())
+    }
+
+    /// Makes one request of a reply and reads its stream to the end: a request too long
+    /// for the model loses its oldest turns and is made again; a model served only on
+    /// Responses is asked there.
+    #[allow(clippy::too_many_arguments, reason = "one request's whole context")]
+    async fn stream_request(
+        &self,
+        sending: &Sending<'_>,
+        api: &mut Api,
+        request: &mut ChatRequest,
+        reply: &Message,
+        cancel: &CancellationToken,
+        sink: &impl ChatSink,
+        state: &mut StreamState,
+        dropped: &mut u32,
+    ) -> Ending {
+        let Sending {
+            client,
+            key,
+            usual_api,
+        } = *sending;
+        let model = request.model.clone();
+        let model = model.as_str();
+        state.unsent = false;
+        loop {
             let opened = tokio::select! {
                 biased;
                 _ = cancel.cancelled() => break Ending::Stopped,
-                opened = client.stream(key.secret(), api, &chat_request, |event| match event {
+                opened = client.stream(key.secret(), *api, request, |event| match event {
                     ClientEvent::Retrying(notice) => sink.send(ChatEvent::Retrying {
                         attempt: notice.attempt,
                         in_ms: notice.delay.as_millis() as u64,
@@ -556,10 +756,10 @@ impl Engine {
                     ClientEvent::AttemptFailed(attempt) => {
                         let since = attempt.started_at.elapsed().ok();
                         let code = attempt.error_kind.map(|k| code_name(code_of(k)));
-                        self.log_attempt(&reply, attempt, attempt.headers_after, since, code);
+                        self.log_attempt(reply, attempt, attempt.headers_after, since, code);
                     }
                     ClientEvent::Adapted(adaptation) => {
-                        if let Err(e) = self.learn(&conversation.model, adaptation) {
+                        if let Err(e) = self.learn(model, adaptation) {
                             tracing::warn!(error = %e, "could not remember a model's parameters");
                         }
                     }
@@ -567,35 +767,31 @@ impl Engine {
             };
             match opened {
                 Ok(stream) => {
-                    stream_state.request_id = stream.request_id().map(str::to_string);
-                    break self
-                        .pump(stream, &reply, &cancel, &sink, &mut stream_state)
-                        .await;
+                    state.request_id = stream.request_id().map(str::to_string);
+                    break self.pump(stream, reply, cancel, sink, state).await;
                 }
                 // Too long for the model after all (a window Tally does not know, or the
                 // server counts differently): the oldest turns go, as they would have if
                 // the window were known, and the request is made again. Nothing was billed.
                 Err(e) if e.kind() == tally_openai::ErrorKind::ContextTooLong => {
-                    let left_out = self
-                        .meter
-                        .trim_after_refusal(&conversation.model, &mut chat_request.messages);
+                    let left_out = self.meter.trim_after_refusal(model, &mut request.messages);
                     if left_out == 0 {
-                        stream_state.api_error_before_stream = true;
+                        state.api_error_before_stream = true;
                         break Ending::Failed(e.into(), MessageStatus::Error);
                     }
-                    dropped += left_out;
+                    *dropped += left_out;
                     sink.send(ChatEvent::Trimmed {
-                        dropped_messages: dropped,
+                        dropped_messages: *dropped,
                     });
                 }
                 // A model served only on the Responses API (one the catalog does not know):
                 // asked there at once, and from now on. Nothing was billed.
                 Err(e)
                     if e.kind() == tally_openai::ErrorKind::ResponsesOnly
-                        && api == tally_openai::Api::ChatCompletions =>
+                        && *api == tally_openai::Api::ChatCompletions =>
                 {
-                    api = tally_openai::Api::Responses;
-                    if let Err(e) = self.learn_api(&conversation.model, api) {
+                    *api = tally_openai::Api::Responses;
+                    if let Err(e) = self.learn_api(model, *api) {
                         tracing::warn!(error = %e, "could not remember a model's API");
                     }
                 }
@@ -604,25 +800,18 @@ impl Engine {
                 // Nothing was billed.
                 Err(e)
                     if e.kind() == tally_openai::ErrorKind::ModelNotFound
-                        && api == tally_openai::Api::Responses
+                        && *api == tally_openai::Api::Responses
                         && usual_api == tally_openai::Api::ChatCompletions =>
                 {
-                    api = usual_api;
-                    chat_request.web_searches = None;
+                    *api = usual_api;
+                    request.web_searches = None;
                 }
                 Err(e) => {
-                    stream_state.api_error_before_stream = true;
+                    state.api_error_before_stream = true;
                     break Ending::Failed(key.refusal(e), MessageStatus::Error);
                 }
             }
-        };
-        drop(key);
-        self.finish(&reply, purpose, &chat_request, stream_state, ending, &sink)
-            .await;
-        // The ledger row now counts this request; release what it held against the budget.
-        drop(reservation);
-        drop(active);
-        Ok(())
+        }
     }
 
     /// The messages sent to the API: the system prompt, then the branch on screen (less
@@ -636,7 +825,7 @@ impl Engine {
         let branch = branch.into_iter().filter(|m| Some(m.id) != exclude);
         Ok(context::messages_of(
             conversation.system_prompt.as_deref(),
-            branch.map(|m| reasoning_with(m, &conversation.model)),
+            branch.map(|m| turn_of(m, &conversation.model)),
         ))
     }
 
@@ -652,359 +841,26 @@ impl Engine {
         };
         Ok(context::messages_of(
             conversation.system_prompt.as_deref(),
-            branch
-                .into_iter()
-                .map(|m| reasoning_with(m, &conversation.model)),
+            branch.into_iter().map(|m| turn_of(m, &conversation.model)),
         ))
     }
-
-    /// Reads the stream to its end, forwarding deltas and saving the text at least every
-    /// `flush_interval`.
-    async fn pump(
-        &self,
-        mut stream: ChatStream,
-        reply: &Message,
-        cancel: &CancellationToken,
-        sink: &impl ChatSink,
-        state: &mut StreamState,
-    ) -> Ending {
-        let mut flush = tokio::time::interval(self.flush_interval);
-        flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut dirty = false;
-        let mut thinking_dirty = false;
-        state.api = stream.api();
-        let ending = loop {
-            tokio::select! {
-                biased;
-                _ = cancel.cancelled() => break Ending::Stopped,
-                _ = flush.tick() => {
-                    if dirty {
-                        self.save_partial(reply.id, &state.text);
-                        dirty = false;
-                    }
-                    if thinking_dirty {
-                        self.save_partial_thinking(reply.id, &state.thinking);
-                        thinking_dirty = false;
-                    }
-                }
-                event = stream.next() => match event {
-                    None => break Ending::Complete,
-                    Some(Ok(StreamEvent::Delta(text))) => {
-                        state.text.push_str(&text);
-                        dirty = true;
-                        sink.send(ChatEvent::Delta { text });
-                    }
-                    Some(Ok(StreamEvent::Thinking(text))) => {
-                        state.thinking.push_str(&text);
-                        thinking_dirty = true;
-                        sink.send(ChatEvent::Thinking { text });
-                    }
-                    Some(Ok(StreamEvent::Searching { query })) => {
-                        sink.send(ChatEvent::Searching { query });
-                    }
-                    // Each page once, also across the parts of a continued reply.
-                    Some(Ok(StreamEvent::Citation(citation)))
-                        if state.citations.len() < tally_openai::MAX_CITATIONS
-                            && !state.citations.iter().any(|c| c.url == citation.url) =>
-                    {
-                        sink.send(ChatEvent::Citation {
-                            url: citation.url.clone(),
-                            title: citation.title.clone(),
-                        });
-                        state.citations.push(citation);
-                    }
-                    Some(Ok(StreamEvent::Citation(_))) => {}
-                    Some(Ok(StreamEvent::Finished(reason))) => {
-                        state.finish_reason = Some(reason.as_str().to_string());
-                    }
-                    Some(Ok(StreamEvent::Usage(usage))) => {
-                        state.usage = Some(usage);
-                        sink.send(ChatEvent::Usage {
-                            prompt_tokens: usage.prompt_tokens,
-                            cached_tokens: usage.cached_tokens(),
-                            completion_tokens: usage.completion_tokens,
-                            reasoning_tokens: usage.reasoning_tokens(),
-                        });
-                    }
-                    Some(Err(error)) => {
-                        let status = match error {
-                            OpenAiError::Stream { .. } => MessageStatus::Error,
-                            _ => MessageStatus::Interrupted,
-                        };
-                        break Ending::Failed(error.into(), status);
-                    }
-                },
-            }
-        };
-        state.reasoning_items = stream.reasoning_items().to_vec();
-        // Searches run before a failure are billed all the same.
-        state.web_searches = stream.web_searches();
-        state.attempt = Some(AttemptTiming {
-            attempt: stream.attempt().clone(),
-            first_token: stream.first_token_after(),
-            total: stream.elapsed(),
-        });
-        // Dropping the stream here closes the HTTP connection (this is how Stop cancels).
-        drop(stream);
-        ending
-    }
-
-    /// Writes one HTTP attempt to the request log.
-    fn log_attempt(
-        &self,
-        reply: &Message,
-        attempt: &Attempt,
-        first_byte: Option<Duration>,
-        total: Option<Duration>,
-        error_code: Option<String>,
-    ) {
-        let millis = |d: Duration| d.as_millis() as i64;
-        let limits = &attempt.rate_limits;
-        let count = |n: Option<u64>| n.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
-        let row = RequestLogRow {
-            started_at: attempt
-                .started_at
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(millis)
-                .unwrap_or(0),
-            conversation_id: Some(reply.conversation_id),
-            message_id: Some(reply.id),
-            model: reply.model.clone().unwrap_or_default(),
-            attempt: attempt.number,
-            http_status: attempt.status,
-            request_id: attempt.request_id.clone(),
-            first_byte_ms: first_byte.map(millis),
-            total_ms: total.map(millis),
-            error_code,
-            ratelimit_limit_requests: count(limits.limit_requests),
-            ratelimit_remaining_requests: count(limits.remaining_requests),
-            ratelimit_reset_requests: limits.reset_requests.clone(),
-            ratelimit_limit_tokens: count(limits.limit_tokens),
-            ratelimit_remaining_tokens: count(limits.remaining_tokens),
-            ratelimit_reset_tokens: limits.reset_tokens.clone(),
-        };
-        if let Err(e) = self.store().record_request(&row) {
-            tracing::warn!(error = %e, "could not write the request log");
-        }
-    }
-
-    fn save_partial(&self, reply_id: i64, text: &str) {
-        if let Err(e) = self.store().save_partial_reply(reply_id, text, self.now()) {
-            tracing::warn!(error = %e, "could not save the partial reply");
-        }
-    }
-
-    fn save_partial_thinking(&self, reply_id: i64, thinking: &str) {
-        if let Err(e) = self.store().save_partial_thinking(reply_id, thinking) {
-            tracing::warn!(error = %e, "could not save the model's thinking");
-        }
-    }
-
-    /// Gives the reply its final state, writes its ledger row, and tells the UI.
-    async fn finish(
-        &self,
-        reply: &Message,
-        purpose: Purpose,
-        request: &ChatRequest,
-        state: StreamState,
-        ending: Ending,
-        sink: &impl ChatSink,
-    ) {
-        let model = request.model.as_str();
-        let conversation_id = reply.conversation_id;
-        let (status, error) = match ending {
-            Ending::Complete => (MessageStatus::Complete, None),
-            Ending::Stopped => (MessageStatus::Stopped, None),
-            Ending::Failed(error, status) => (status, Some(error)),
-        };
-        let outcome = MessageOutcome {
-            status,
-            finish_reason: state.finish_reason.clone(),
-            error_code: error.as_ref().map(|e| code_name(e.code())),
-            error_message: error.as_ref().map(ToString::to_string),
-        };
-        if let Some(timing) = &state.attempt {
-            let code = error.as_ref().map(|e| code_name(e.code()));
-            self.log_attempt(
-                reply,
-                &timing.attempt,
-                timing.first_token,
-                Some(timing.total),
-                code,
-            );
-        }
-        let now = self.now();
-        if let Err(e) = self
-            .store()
-            .finish_reply(reply.id, &state.text, &outcome, now)
-        {
-            tracing::error!(error = %e, "could not save the final reply");
-        }
-        if let Err(e) = self.save_reply_details(reply.id, &state) {
-            tracing::error!(error = %e, "could not save how the reply was written");
-        }
-
-        let (mut tokens, estimated) = match (state.usage, state.api_error_before_stream) {
-            (Some(usage), _) => (token_usage(&usage), false),
-            // The API bills nothing for a request it refused.
-            (None, true) => (TokenUsage::default(), false),
-            (None, false) => (
-                estimate_usage(
-                    self.meter.encoding(model),
-                    request,
-                    &state.text[state.prefix_len..],
-                )
-                .await,
-                true,
-            ),
-        };
-        tokens.web_searches = u64::from(state.web_searches);
-        let cost = self
-            .meter
-            .price_of(model)
-            .map(|price| tally_spend::cost(&tokens, &price));
-        let row = UsageRow {
-            created_at: now,
-            conversation_id: Some(conversation_id),
-            message_id: Some(reply.id),
-            purpose,
-            model: model.to_string(),
-            prompt_tokens: tokens.prompt,
-            cached_tokens: tokens.cached_prompt,
-            cache_write_tokens: tokens.cache_write,
-            completion_tokens: tokens.completion,
-            reasoning_tokens: tokens.reasoning,
-            web_search_calls: tokens.web_searches,
-            cost_nanos: cost,
-            estimated,
-            request_id: state.request_id.clone(),
-            status: status.as_str().to_string(),
-            first_token_ms: state
-                .attempt
-                .as_ref()
-                .and_then(|t| t.first_token)
-                .map(|d| d.as_millis() as i64),
-            duration_ms: state.attempt.as_ref().map(|t| t.total.as_millis() as i64),
-        };
-        if let Err(e) = self.store().record_usage(&row) {
-            tracing::error!(error = %e, "could not write the usage ledger row");
-        }
-        if let Err(e) = self.spend_changed() {
-            tracing::warn!(error = %e, "could not update the spend meter");
-        }
-        let ask_price = cost.is_none()
-            && error.is_none()
-            && self.ask_price_once(model).unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "could not remember asking for a price");
-                false
-            });
-        let ask_price_of = ask_price.then(|| model.to_string());
-
-        sink.send(match error {
-            None => ChatEvent::Done {
-                status: status.into(),
-                finish_reason: state.finish_reason,
-                cost,
-                estimated,
-                endpoint: endpoint_name(state.api).into(),
-                usage: api::ReplyUsage {
-                    prompt_tokens: tokens.prompt,
-                    cached_tokens: tokens.cached_prompt,
-                    completion_tokens: tokens.completion,
-                    reasoning_tokens: tokens.reasoning,
-                    web_searches: tokens.web_searches,
-                    estimated,
-                },
-                ask_price_of,
-            },
-            Some(error) => ChatEvent::Failed {
-                status: status.into(),
-                code: error.code(),
-                message: error.to_string(),
-            },
-        });
-    }
 }
 
-#[derive(Default)]
-struct StreamState {
-    text: String,
-    /// The model's summary of its reasoning, as it streamed (Responses).
-    thinking: String,
-    /// The API the reply came from, and (Responses) its reasoning items.
-    api: Api,
-    reasoning_items: Vec<tally_openai::ReasoningItem>,
-    /// Responses: the sources the reply cites, and the web searches it ran.
-    citations: Vec<Citation>,
-    web_searches: u32,
-    /// Bytes of `text` that were there before this stream (a continued reply).
-    prefix_len: usize,
-    finish_reason: Option<String>,
-    usage: Option<Usage>,
-    request_id: Option<String>,
-    api_error_before_stream: bool,
-    /// The attempt that streamed, for the request log.
-    attempt: Option<AttemptTiming>,
-}
-
-struct AttemptTiming {
-    attempt: Attempt,
-    first_token: Option<Duration>,
-    total: Duration,
-}
-
-fn code_name(code: api::ErrorCode) -> String {
-    serde_json::to_value(code)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
-impl Engine {
-    /// The reply's API, and on Responses its thinking, its reasoning items (to send back
-    /// on the next turn) and the sources it cites.
-    fn save_reply_details(&self, reply_id: i64, state: &StreamState) -> Result<(), CoreError> {
-        let items = (!state.reasoning_items.is_empty())
-            .then(|| to_json(&state.reasoning_items))
-            .transpose()?;
-        let citations = (!state.citations.is_empty())
-            .then(|| to_json(&state.citations))
-            .transpose()?;
-        self.store().set_reply_details(
-            reply_id,
-            &ReplyDetails {
-                endpoint: endpoint_name(state.api),
-                thinking: (!state.thinking.is_empty()).then_some(state.thinking.as_str()),
-                reasoning_items: items.as_deref(),
-                citations: citations.as_deref(),
-            },
-        )?;
-        Ok(())
-    }
-}
-
-fn to_json<T: serde::Serialize>(value: &T) -> Result<String, CoreError> {
-    serde_json::to_string(value).map_err(|e| CoreError::Internal(e.to_string()))
-}
-
-/// A message of the branch with the reasoning items to send back before it: those of a
-/// Responses reply by `model` itself (another model cannot read them). Items that no
-/// longer parse are left out rather than sent.
-fn reasoning_with(message: Message, model: &str) -> (Role, String, Vec<ReasoningItem>) {
+/// A message of the branch as the request goes: with the reasoning items to send back
+/// before it (those of a Responses reply by `model` itself: another model cannot read
+/// them; items that no longer parse are left out rather than sent) and its tool calls.
+fn turn_of(message: Message, model: &str) -> Turn {
     let own =
         message.endpoint.as_deref() == Some("responses") && message.model.as_deref() == Some(model);
-    let items = match (own, message.reasoning_items.as_deref()) {
+    let reasoning = match (own, message.reasoning_items.as_deref()) {
         (true, Some(json)) => serde_json::from_str(json).unwrap_or_default(),
         _ => Vec::new(),
     };
-    (message.role, message.content, items)
-}
-
-/// How a reply's API is written in the database and shown (`data-endpoint`).
-fn endpoint_name(api: Api) -> &'static str {
-    match api {
-        Api::ChatCompletions => "chat",
-        Api::Responses => "responses",
+    Turn {
+        tool_calls: crate::api::ToolCallView::stored(message.tool_calls.as_deref(), message.status),
+        role: message.role,
+        content: message.content,
+        reasoning,
     }
 }
 
@@ -1035,8 +891,6 @@ pub(crate) fn title_from(text: &str) -> String {
     format!("{}…", at_word.trim_end_matches([',', '.', ';', ':']))
 }
 
-/// The system prompt, then `branch` (less messages with no text: replies that failed
-/// before any came).
 #[cfg(test)]
 mod tests {
     use super::title_from;

@@ -162,37 +162,55 @@ impl Engine {
 
     // ----- the hard-stop gate -----
 
-    /// Holds the worst-case cost of a request against the budget before it leaves. With a
-    /// hard stop, a request is refused once the month's spend plus what requests in flight
-    /// may still cost reaches the budget, unless the user chose to send it anyway.
+    /// The most a request of `model` with `context` (and `extra_prompt` tokens more: tool
+    /// definitions, results to come) can cost, in nano-USD: its prompt, the longest reply
+    /// it may write, and every web search it may run. `None` when the price is unknown.
+    pub(crate) async fn worst_case(
+        self: &Arc<Self>,
+        model: &str,
+        context: &[ChatMessage],
+        extra_prompt: u64,
+        options: &RequestOptions,
+    ) -> Result<Option<i64>, CoreError> {
+        // A search round is counted before it happens, up to the cap on its calls.
+        let searches = u64::from(options.web_searches.unwrap_or(0));
+        let Some(price) = self.meter.price_of(model) else {
+            return Ok(None);
+        };
+        // Off the async threads: the first count loads the tokenizer's tables.
+        let engine = Arc::clone(self);
+        let (model, context) = (model.to_string(), context.to_vec());
+        let prompt =
+            tokio::task::spawn_blocking(move || engine.meter.context_tokens(&model, &context))
+                .await
+                .map_err(|e| CoreError::Internal(format!("counting tokens: {e}")))?;
+        // The conversation's reply limit, when it sets one below the model's.
+        let output = options
+            .max_output_tokens
+            .map_or(price.max_output, |m| m.min(price.max_output));
+        Ok(Some(worst_case_cost(
+            prompt + extra_prompt,
+            u64::from(output),
+            searches,
+            &price,
+        )))
+    }
+
+    /// Holds the worst case of a request (see [`Engine::worst_case`]) against the budget,
+    /// or refuses it when the budget would not allow it (unless `allow_over_budget`).
     pub(crate) async fn reserve(
         self: &Arc<Self>,
         model: &str,
         context: &[ChatMessage],
+        extra_prompt: u64,
         options: &RequestOptions,
         allow_over_budget: bool,
     ) -> Result<Reservation, CoreError> {
-        let max_output = options.max_output_tokens;
-        // A search round is counted before it happens, up to the cap on its calls.
-        let searches = u64::from(options.web_searches.unwrap_or(0));
-        let price = self.meter.price_of(model);
-        let amount = match &price {
-            Some(price) => {
-                // Off the async threads: the first count loads the tokenizer's tables.
-                let engine = Arc::clone(self);
-                let (model, context) = (model.to_string(), context.to_vec());
-                let prompt = tokio::task::spawn_blocking(move || {
-                    engine.meter.context_tokens(&model, &context)
-                })
-                .await
-                .map_err(|e| CoreError::Internal(format!("counting tokens: {e}")))?;
-                // The conversation's reply limit, when it sets one below the model's.
-                let output = max_output.map_or(price.max_output, |m| m.min(price.max_output));
-                worst_case_cost(prompt, u64::from(output), searches, price)
-            }
-            // Unknown price: nothing can be reserved; the request is metered in tokens.
-            None => 0,
-        };
+        // Unknown price: nothing can be reserved; the request is metered in tokens.
+        let amount = self
+            .worst_case(model, context, extra_prompt, options)
+            .await?
+            .unwrap_or(0);
         let budget = self.budget()?.filter(|_| !allow_over_budget);
         self.meter.reserve(amount, |in_flight| {
             let Some(budget) = budget else {
@@ -338,11 +356,12 @@ impl Engine {
 
     pub fn estimate_draft_now(&self, draft: &DraftRequest) -> Result<DraftEstimate, CoreError> {
         // The reply limit is the conversation's own (a new chat's defaults) when it has one.
-        let (model, branch, options) = match draft.conversation_id {
+        let (model, branch, options, tools) = match draft.conversation_id {
             Some(id) => {
                 let (conversation, tokens) = self.branch_tokens(id)?;
                 let options = crate::chat_settings::request_options(&conversation);
-                (conversation.model, tokens, options)
+                let tools = crate::chat_settings::from_store(&conversation.options).tools;
+                (conversation.model, tokens, options, tools)
             }
             None => {
                 let model = match draft.model.as_deref().map(str::trim) {
@@ -350,17 +369,18 @@ impl Engine {
                     _ => self.default_model()?,
                 };
                 let defaults = self.chat_defaults()?.options;
-                (
-                    model,
-                    0,
-                    crate::chat_settings::request_options_of(&defaults),
-                )
+                let options = crate::chat_settings::request_options_of(&defaults);
+                let tools = draft.tools.clone().unwrap_or(defaults.tools);
+                (model, 0, options, tools)
             }
         };
+        let tools_tokens = self
+            .offered_tools(&tools)?
+            .tokens(self.meter.encoding(&model));
         let reply_limit = options.max_output_tokens;
         let searches = options.web_searches.unwrap_or(0);
         let draft = self.meter.draft_tokens(&model, draft.text.trim());
-        let input_tokens = branch + draft.tokens + REPLY_PRIMING;
+        let input_tokens = branch + draft.tokens + tools_tokens + REPLY_PRIMING;
         let price = self.meter.price_of(&model);
         let max_output = price
             .as_ref()
@@ -395,6 +415,7 @@ impl Engine {
             min_cost_nanos: min_cost,
             max_cost_nanos: max_cost,
             input_tokens,
+            tools_tokens,
             model,
         })
     }

@@ -81,7 +81,7 @@ impl Engine {
             ..RequestOptions::default()
         };
         // A title is never worth going past the budget's hard stop.
-        let reservation = match self.reserve(&model, &context, &options, false).await {
+        let reservation = match self.reserve(&model, &context, 0, &options, false).await {
             Ok(reservation) => reservation,
             Err(CoreError::BudgetExceeded { .. }) => return Ok(None),
             Err(e) => return Err(e),

@@ -361,6 +361,9 @@ struct TallyConversation {
     /// Whether the model may search the web (absent in older files: no).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     web_search: bool,
+    /// The MCP tools the conversation lets the model call (absent in older files).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<crate::api::ToolRef>,
     created_at: i64,
     updated_at: i64,
     pinned_at: Option<i64>,
@@ -400,6 +403,23 @@ struct TallyMessage {
     /// The web pages the reply cites.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     citations: Vec<Citation>,
+    /// The tools the reply called, with their results.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    tool_calls: Vec<crate::api::ToolCallView>,
+}
+
+/// The most tools an imported conversation may offer, and tool calls a reply may hold.
+const MAX_IMPORTED_TOOLS: usize = 128;
+const MAX_IMPORTED_CALLS: usize = 8 * tally_openai::MAX_TOOL_CALLS;
+
+/// A reply's tool calls as the database keeps them (JSON), from a file: at most as many
+/// as a reply can make, their texts bounded like any reply detail.
+fn imported_calls(calls: Vec<crate::api::ToolCallView>) -> Option<String> {
+    let kept: Vec<_> = calls.into_iter().take(MAX_IMPORTED_CALLS).collect();
+    (!kept.is_empty())
+        .then(|| serde_json::to_string(&kept).ok())
+        .flatten()
+        .and_then(|json| bounded(Some(json)))
 }
 
 /// The most a reply's thinking or reasoning items may hold in an imported file.
@@ -497,6 +517,7 @@ impl From<&ConversationTree> for TallyConversation {
             frequency_penalty: c.options.frequency_penalty,
             reasoning_effort: c.options.reasoning_effort.clone(),
             web_search: c.options.web_search,
+            tools: crate::chat_settings::from_store(&c.options).tools,
             created_at: c.created_at,
             updated_at: c.updated_at,
             pinned_at: c.pinned_at,
@@ -520,6 +541,7 @@ impl From<&ConversationTree> for TallyConversation {
                     thinking: m.thinking.clone(),
                     reasoning_items: m.reasoning_items.clone(),
                     citations: exported_citations(m.citations.as_deref()),
+                    tool_calls: crate::api::ToolCallView::stored(m.tool_calls.as_deref(), m.status),
                 })
                 .collect(),
             usage: tree
@@ -579,6 +601,7 @@ impl TallyConversation {
                 thinking: bounded(m.thinking),
                 reasoning_items: bounded(m.reasoning_items),
                 citations: imported_citations(m.citations),
+                tool_calls: imported_calls(m.tool_calls),
             });
         }
         let usage = self
@@ -658,6 +681,11 @@ impl TallyConversation {
                         .reasoning_effort
                         .filter(|e| crate::api::ReasoningEffort::parse(e).is_some()),
                     web_search: self.web_search,
+                    tools: crate::chat_settings::to_store(&crate::api::ChatOptions {
+                        tools: self.tools.into_iter().take(MAX_IMPORTED_TOOLS).collect(),
+                        ..Default::default()
+                    })
+                    .tools,
                 },
             },
             uid: self.uid,
@@ -818,6 +846,7 @@ impl GptConversation {
                     thinking: None,
                     reasoning_items: None,
                     citations: None,
+                    tool_calls: None,
                 });
                 new_ids.insert(id.as_str(), new_id);
                 parent_for_children = Some(new_id);

@@ -31,7 +31,7 @@ pub use retry::{RetryNotice, RetryPolicy, is_retryable};
 pub use stream::{
     ChatStream, Citation, MAX_CITATION_TITLE_CHARS, MAX_CITATION_URL_BYTES, MAX_CITATIONS,
     MAX_LINE_BYTES, MAX_REASONING_ITEM_BYTES, MAX_REASONING_ITEMS, MAX_REPLY_BYTES,
-    MAX_TOOL_ARGUMENT_BYTES, ReasoningItem, StreamEvent, StreamTimeouts,
+    MAX_TOOL_ARGUMENT_BYTES, MAX_TOOL_CALLS, ReasoningItem, StreamEvent, StreamTimeouts,
 };
 pub use types::*;
 

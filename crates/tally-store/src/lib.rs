@@ -22,6 +22,7 @@ mod personas;
 mod recovery;
 mod search;
 mod store;
+mod tool_permissions;
 mod transfer;
 mod tree;
 

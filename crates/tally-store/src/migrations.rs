@@ -372,6 +372,25 @@ CREATE TABLE mcp_servers (
 );
 "#,
         ),
+        M::up(
+            r#"
+-- Tools: the MCP tools a conversation lets the model call, and the calls a reply made
+-- with their results (both JSON the engine writes and reads); and the calls the user
+-- allowed for good (a tool of a server, in one conversation or in all of them).
+ALTER TABLE conversations ADD COLUMN tools TEXT CHECK (tools IS NULL OR json_valid(tools));
+ALTER TABLE messages ADD COLUMN tool_calls TEXT
+    CHECK (tool_calls IS NULL OR json_valid(tool_calls));
+CREATE TABLE tool_permissions (
+    id INTEGER PRIMARY KEY,
+    server TEXT NOT NULL CHECK (length(server) BETWEEN 1 AND 64),
+    tool TEXT NOT NULL CHECK (length(tool) BETWEEN 1 AND 256),
+    conversation_id INTEGER REFERENCES conversations(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX tool_permissions_once
+    ON tool_permissions(server COLLATE NOCASE, tool, ifnull(conversation_id, 0));
+"#,
+        ),
     ])
 });
 

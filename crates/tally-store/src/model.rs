@@ -88,6 +88,21 @@ pub struct ConversationOptions {
     pub reasoning_effort: Option<String>,
     /// Whether the model may search the web (Responses; each search is a billed call).
     pub web_search: bool,
+    /// The MCP tools the model may call, as the engine's JSON (none: no tools).
+    pub tools: Option<String>,
+}
+
+/// A tool call the user allowed for good.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolPermission {
+    pub id: i64,
+    /// The server's name, as the user gave it.
+    pub server: String,
+    pub tool: String,
+    /// The conversation it holds in; `None`: every conversation.
+    pub conversation_id: Option<i64>,
+    pub conversation_title: Option<String>,
+    pub created_at: EpochMillis,
 }
 
 /// A system-prompt preset.
@@ -137,6 +152,8 @@ pub struct Message {
     pub reasoning_items: Option<String>,
     /// The web pages the reply cites, as JSON (`[{"url", "title"}]`).
     pub citations: Option<String>,
+    /// The tools the reply called and what they returned, as the engine's JSON.
+    pub tool_calls: Option<String>,
 }
 
 /// How a reply was written, recorded when it ends.

@@ -17,10 +17,10 @@ pub struct Store {
 
 pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, parent_id, role, content, status, \
     finish_reason, model, error_code, error_message, created_at, updated_at, endpoint, thinking, \
-    reasoning_items, citations";
+    reasoning_items, citations, tool_calls";
 pub(crate) const CONVERSATION_COLUMNS: &str = "id, title, model, system_prompt, current_leaf_id, \
     created_at, updated_at, pinned_at, deleted_at, temperature, top_p, max_output_tokens, \
-    presence_penalty, frequency_penalty, reasoning_effort, web_search";
+    presence_penalty, frequency_penalty, reasoning_effort, web_search, tools";
 
 impl Store {
     /// Opens (creating if needed) `tally.sqlite3` in `data_dir` and migrates it.
@@ -107,8 +107,8 @@ impl Store {
         self.conn.execute(
             "INSERT INTO conversations (title, model, system_prompt, temperature, top_p,
                  max_output_tokens, presence_penalty, frequency_penalty, created_at, updated_at,
-                 reasoning_effort, web_search)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11)",
+                 reasoning_effort, web_search, tools)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12)",
             params![
                 title,
                 model,
@@ -121,6 +121,7 @@ impl Store {
                 now,
                 options.reasoning_effort,
                 options.web_search,
+                options.tools,
             ],
         )?;
         let id = self.conn.last_insert_rowid();
@@ -138,7 +139,7 @@ impl Store {
         let changed = self.conn.execute(
             "UPDATE conversations SET model = ?2, system_prompt = ?3, temperature = ?4,
                  top_p = ?5, max_output_tokens = ?6, presence_penalty = ?7,
-                 frequency_penalty = ?8, reasoning_effort = ?9, web_search = ?10
+                 frequency_penalty = ?8, reasoning_effort = ?9, web_search = ?10, tools = ?11
              WHERE id = ?1",
             params![
                 id,
@@ -151,6 +152,7 @@ impl Store {
                 options.frequency_penalty,
                 options.reasoning_effort,
                 options.web_search,
+                options.tools,
             ],
         )?;
         if changed == 0 {
@@ -324,6 +326,18 @@ impl Store {
                 details.reasoning_items,
                 details.citations
             ],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NoMessage(id));
+        }
+        Ok(())
+    }
+
+    /// Records a reply's tool calls (the engine's JSON, kept whole), as they change.
+    pub fn set_tool_calls(&self, id: i64, tool_calls: Option<&str>) -> Result<()> {
+        let changed = self.conn.execute(
+            "UPDATE messages SET tool_calls = ?2 WHERE id = ?1",
+            params![id, tool_calls],
         )?;
         if changed == 0 {
             return Err(StoreError::NoMessage(id));
@@ -511,6 +525,7 @@ pub(crate) fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversatio
             frequency_penalty: r.get(13)?,
             reasoning_effort: r.get(14)?,
             web_search: r.get(15)?,
+            tools: r.get(16)?,
         },
     })
 }
@@ -548,5 +563,6 @@ pub(crate) fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Result<Message>>
         thinking: r.get(13)?,
         reasoning_items: r.get(14)?,
         citations: r.get(15)?,
+        tool_calls: r.get(16)?,
     }))
 }

@@ -1,6 +1,8 @@
-//! MCP servers in Settings.
+//! MCP servers in Settings, and the user's word on their tools' calls.
 
-use tally_core::api::{McpImportView, McpServerInput, McpServerView};
+use tally_core::api::{
+    McpImportView, McpServerInput, McpServerView, ToolDecision, ToolPermissionView,
+};
 
 use super::{CommandResult, EngineState, blocking, ipc};
 
@@ -50,4 +52,34 @@ pub async fn mcp_import_json(
     text: String,
 ) -> CommandResult<McpImportView> {
     engine.mcp_import_json(&text).await.map_err(ipc)
+}
+
+/// The user's word on a tool call a reply waits on.
+#[tauri::command]
+pub async fn tool_call_decide(
+    engine: EngineState<'_>,
+    conversation_id: i64,
+    call_id: String,
+    decision: ToolDecision,
+) -> CommandResult<()> {
+    blocking(&engine, move |engine| {
+        engine.tool_call_decide(conversation_id, &call_id, decision)
+    })
+    .await
+}
+
+/// The tool calls allowed for good, for Settings.
+#[tauri::command]
+pub async fn tool_permission_list(
+    engine: EngineState<'_>,
+) -> CommandResult<Vec<ToolPermissionView>> {
+    blocking(&engine, |engine| engine.tool_permission_list()).await
+}
+
+#[tauri::command]
+pub async fn tool_permission_revoke(
+    engine: EngineState<'_>,
+    id: i64,
+) -> CommandResult<Vec<ToolPermissionView>> {
+    blocking(&engine, move |engine| engine.tool_permission_revoke(id)).await
 }

@@ -19,5 +19,6 @@ mod server;
 mod wire;
 
 pub use server::responses::{MOCK_SOURCE_TITLE, MOCK_SOURCE_URL, SEARCH_CONTENT_TOKENS};
+pub use server::tool_calls::AFTER_CALLS;
 pub use server::{MockConfig, MockServer, REASONING_TOKENS, ReceivedRequest, Stats, UsageTotals};
 pub use wire::{WireFile, wire_file, wire_names};

@@ -18,7 +18,7 @@ use tokio::sync::{Notify, oneshot};
 use crate::wire::{WireFile, wire_file};
 
 pub(crate) mod responses;
-mod tool_calls;
+pub(crate) mod tool_calls;
 
 const DEFAULT_REPLY: &str = "Hello! I am the **mock** OpenAI server.\n\n\
 Here is what I can do:\n\n\

@@ -24,6 +24,9 @@ import type {
   SearchView,
   SettingsView,
   SpendView,
+  ToolCallView,
+  ToolDecision,
+  ToolPermissionView,
   UsageReport,
 } from "../../src/lib/ipc/bindings";
 import { DEFAULT_CHAT_SETTINGS } from "../../src/features/chat/testing";
@@ -56,6 +59,8 @@ export type FakeControl = {
   opened: string[];
   /** What the engine holds now, for tests to check what the UI saved. */
   saved: () => { settings: SettingsView; budget: SpendView["budget"] };
+  /** The next reply first calls this tool (asking the user), then writes its text. */
+  toolCall: { server: string; tool: string; arguments: string; result: string } | null;
 };
 
 const chatDefaults: ConversationSettings = structuredClone(DEFAULT_CHAT_SETTINGS);
@@ -165,6 +170,9 @@ class Engine {
   spentNanos = 3_420_000_000;
   nextId = 1;
   streams = new Map<number, { stop: () => void }>();
+  /** Tool calls waiting for the user's word, by `conversation:call`. */
+  decisions = new Map<string, (decision: ToolDecision) => void>();
+  permissions: ToolPermissionView[] = [];
 
   constructor(readonly control: FakeControl) {}
 
@@ -225,6 +233,7 @@ class Engine {
       thinking: null,
       citations: [],
       usage: null,
+      toolCalls: [],
     };
   }
 
@@ -408,6 +417,7 @@ class Engine {
     return {
       model: "gpt-4o-mini",
       inputTokens,
+      toolsTokens: 0,
       contextWindow: 128_000,
       maxOutputTokens: 16_384,
       minCostNanos: inputTokens * 150,
@@ -462,11 +472,16 @@ class Engine {
     const stopped = new Promise<void>((resolve) => (stop = resolve));
     this.streams.set(conversationId, { stop });
     let status: MessageView["status"] = "complete";
+    const planned = this.control.toolCall;
+    this.control.toolCall = null;
+    if (planned && (await this.callTool(conversationId, reply, planned, post, stopped))) {
+      status = "stopped";
+    }
     // On a schedule, as a network delivers: whatever is due when the page gets to it is
     // posted together, so the rate holds however busy the page is.
     const startedAt = performance.now();
     let next = 0;
-    while (next < script.chunks.length) {
+    while (status !== "stopped" && next < script.chunks.length) {
       const due = startedAt + next * script.intervalMs;
       const wait = new Promise((resolve) =>
         setTimeout(resolve, Math.max(0, due - performance.now())),
@@ -511,6 +526,70 @@ class Engine {
     });
     window.__TAURI_INTERNALS__.runCallback(channel.id, { index: index++, end: true });
     void emit("spend_updated", this.spend());
+  }
+
+  /** A tool call as the engine makes one: asked about, then run or denied. Returns
+   * whether the reply was stopped meanwhile. */
+  async callTool(
+    conversationId: number,
+    reply: MessageView,
+    planned: NonNullable<FakeControl["toolCall"]>,
+    post: (event: ChatEvent) => void,
+    stopped: Promise<void>,
+  ): Promise<boolean> {
+    const call: ToolCallView = {
+      id: `call_fake${this.id()}`,
+      round: 0,
+      textOffset: 0,
+      server: planned.server,
+      tool: planned.tool,
+      function: planned.tool,
+      arguments: planned.arguments,
+      status: "pending",
+      result: null,
+      durationMs: null,
+      readOnly: true,
+      destructive: false,
+    };
+    reply.toolCalls = [call];
+    post({ type: "toolCall", call: { ...call } });
+    const allowed = this.permissions.some(
+      (p) =>
+        p.tool === call.tool && (p.conversationId === null || p.conversationId === conversationId),
+    );
+    let decision: ToolDecision | "stop" = "once";
+    if (!allowed) {
+      post({ type: "toolApproval", callId: call.id, atMost: 1_250_000 });
+      const key = `${conversationId}:${call.id}`;
+      decision = await Promise.race([
+        new Promise<ToolDecision>((resolve) => this.decisions.set(key, resolve)),
+        stopped.then(() => "stop" as const),
+      ]);
+      this.decisions.delete(key);
+    }
+    if (decision === "stop") {
+      Object.assign(call, {
+        status: "error",
+        result: "This call did not run: the reply was stopped first.",
+      });
+    } else if (decision === "deny") {
+      Object.assign(call, { status: "denied", result: "The user did not allow this call." });
+    } else {
+      if (decision !== "once") {
+        this.permissions.push({
+          id: this.id(),
+          server: call.server,
+          tool: call.tool,
+          conversationId: decision === "always_here" ? conversationId : null,
+          conversationTitle:
+            decision === "always_here" ? this.conversations.get(conversationId)!.title : null,
+        });
+      }
+      post({ type: "toolCall", call: { ...call, status: "running" } });
+      Object.assign(call, { status: "done", result: planned.result, durationMs: 380 });
+    }
+    post({ type: "toolCall", call: { ...call } });
+    return decision === "stop";
   }
 
   handle(command: string, args: Record<string, unknown>): unknown {
@@ -605,6 +684,18 @@ class Engine {
         return this.personas;
       case "mcp_server_list":
         return this.mcpServers;
+      case "tool_call_decide": {
+        const key = `${args.conversationId}:${args.callId}`;
+        const decide = this.decisions.get(key);
+        if (!decide) throw { code: "not_found", message: "This tool call no longer waits." };
+        decide(args.decision as ToolDecision);
+        return null;
+      }
+      case "tool_permission_list":
+        return this.permissions;
+      case "tool_permission_revoke":
+        this.permissions = this.permissions.filter((p) => p.id !== args.id);
+        return this.permissions;
       case "mcp_server_save": {
         const input = args.server as McpServerInput;
         const id = input.id ?? this.id();
@@ -794,6 +885,7 @@ const control: FakeControl = {
   dropped: 0,
   imported: [],
   opened: [],
+  toolCall: null,
   saved: () => ({
     settings: { ...engine.settings, onboarded: control.onboarded },
     budget: engine.budget,

@@ -366,6 +366,42 @@ async function main() {
     }
   });
 
+  await test("tools: chosen for a chat, a call asks first, runs once allowed, and folds into the reply", async () => {
+    const { page, context, problems } = await open({
+      setup: () =>
+        (window.__tallyFake.toolCall = {
+          server: "Time",
+          tool: "get_current_time",
+          arguments: '{"timezone":"Europe/Lisbon"}',
+          result: '{"timezone": "Europe/Lisbon", "datetime": "2026-11-30T14:05:00+00:00"}',
+        }),
+    });
+    try {
+      await page.click(testid("tools-button"));
+      await page.click(`${testid("tool-toggle")}[data-tool="get_current_time"]`);
+      await page.waitForSelector(`${testid("tools-button")}[data-count="1"]`);
+      await page.click(testid("tools-panel-close"));
+      await page.fill(testid("composer-input"), "What time is it in Lisbon?");
+      await page.click(testid("send-button"));
+      const approval = await page.waitForSelector(testid("tool-approval"));
+      const words = await approval.textContent();
+      assert(words.includes("Europe/Lisbon") && !words.includes("{"), `approval: ${words}`);
+      assert(words.includes("at most $0.00"), `approval: ${words}`);
+      await approval.screenshot({ path: join(SHOTS, "tool-approval.png") });
+      await page.click(testid("tool-approve-once"));
+      const call = await page.waitForSelector(`${testid("tool-call")}[data-status="done"]`);
+      await page.waitForSelector(`${testid("message")}[data-status="complete"]`);
+      assert(!(await page.$(testid("tool-approval"))), "the question stays after the answer");
+      await call.click({ position: { x: 20, y: 10 } });
+      await page.waitForSelector(`${testid("tool-call-result")}:visible`);
+      const reply = await page.$(`${testid("message")}[data-role="assistant"]`);
+      await reply.screenshot({ path: join(SHOTS, "tool-call-done.png") });
+      assert(problems.length === 0, problems.join("\n"));
+    } finally {
+      await context.close();
+    }
+  });
+
   await test("onboarding: key, a model with its price in words, a budget, then the first chat", async () => {
     const { page, context, problems } = await open({
       setup: () => Object.assign(window.__tallyFake, { onboarded: false, keySaved: false }),

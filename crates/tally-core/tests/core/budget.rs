@@ -348,6 +348,7 @@ async fn unknown_models_are_metered_in_tokens_until_priced() {
     assert_eq!(prices.unpriced_models, ["llama3-local"]);
     let estimate = engine
         .estimate_draft(DraftRequest {
+            tools: None,
             conversation_id: Some(started_conversation(&events)),
             model: None,
             text: "next".into(),
@@ -425,6 +426,7 @@ async fn pre_send_estimate_is_exact_and_incremental() {
         "   lots   of   spaces\n\n\nand lines   ",
     ] {
         let draft = DraftRequest {
+            tools: None,
             conversation_id: conversation,
             model: None,
             text: text.into(),
@@ -461,6 +463,7 @@ async fn pre_send_estimate_is_exact_and_incremental() {
     }
     // A huge paste is unusual.
     let paste = DraftRequest {
+        tools: None,
         conversation_id: conversation,
         model: None,
         text: "lorem ipsum dolor sit amet ".repeat(200_000),
@@ -477,6 +480,7 @@ async fn the_estimate_shows_the_long_prompt_jump_before_it_is_sent() {
     let engine = setup.open();
     let estimate = |model: &str, text: String| {
         engine.estimate_draft_now(&DraftRequest {
+            tools: None,
             conversation_id: None,
             model: Some(model.into()),
             text,

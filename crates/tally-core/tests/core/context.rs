@@ -125,6 +125,7 @@ async fn the_estimate_holds_the_conversations_reply_limit() {
         .unwrap();
     let id = crate::recent(&engine)[0].id;
     let draft = DraftRequest {
+        tools: None,
         conversation_id: Some(id),
         model: None,
         text: "and then?".into(),

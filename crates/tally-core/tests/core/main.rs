@@ -16,6 +16,7 @@ mod search;
 mod send;
 mod settings;
 mod titles;
+mod tools;
 mod transfer;
 
 use std::sync::atomic::{AtomicI64, Ordering};

@@ -15,13 +15,13 @@ use tokio::sync::mpsc;
 
 use crate::{KEY, engine, mock};
 
-const WAIT: Duration = Duration::from_secs(60);
+pub const WAIT: Duration = Duration::from_secs(60);
 
 fn test_servers() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tally-tools/tests/servers")
 }
 
-fn tools_bin() -> PathBuf {
+pub fn tools_bin() -> PathBuf {
     let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools/mcp/bin");
     assert!(
         bin.join("mcp-server-time").is_file(),

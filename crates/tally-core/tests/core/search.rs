@@ -158,6 +158,7 @@ async fn the_estimate_and_the_hard_stop_count_every_search_a_reply_may_make() {
     let engine = setup.open();
     let plain = engine
         .estimate_draft(DraftRequest {
+            tools: None,
             conversation_id: None,
             model: None,
             text: "hello".into(),
@@ -177,6 +178,7 @@ async fn the_estimate_and_the_hard_stop_count_every_search_a_reply_may_make() {
         .unwrap();
     let estimate = engine
         .estimate_draft(DraftRequest {
+            tools: None,
             conversation_id: None,
             model: None,
             text: "hello".into(),

@@ -30,7 +30,7 @@ async fn settings_are_checked_with_a_plain_message() {
         f(&mut options);
         options
     };
-    let cases: [(ChatOptions, &str); 9] = [
+    let cases: [(ChatOptions, &str); 10] = [
         (
             option(|o| o.temperature = Some(2.1)),
             "Temperature goes from 0",
@@ -60,10 +60,21 @@ async fn settings_are_checked_with_a_plain_message() {
             option(|o| o.max_output_tokens = Some(20_000)),
             "gpt-4o-mini writes at most 16384 tokens",
         ),
+        (
+            option(|o| {
+                o.tools = (0..129)
+                    .map(|i| tally_core::api::ToolRef {
+                        server: "s".into(),
+                        tool: format!("t{i}"),
+                    })
+                    .collect()
+            }),
+            "at most 128 tools",
+        ),
         (option(|_| {}), ""),
     ];
     for (options, words) in cases {
-        let result = engine.conversation_settings_set(id, settings("gpt-4o-mini", options));
+        let result = engine.conversation_settings_set(id, settings("gpt-4o-mini", options.clone()));
         match (result, words) {
             (Ok(_), "") => {}
             (Err(e), words) if !words.is_empty() => {
@@ -96,6 +107,7 @@ async fn every_request_carries_the_conversations_settings() {
                 frequency_penalty: Some(-0.5),
                 reasoning_effort: Some(ReasoningEffort::High),
                 web_search: false,
+                tools: Vec::new(),
             },
         }),
         ..crate::ask(None, "Hello")

@@ -157,6 +157,7 @@ fn settings_and_personas_round_trip() {
         frequency_penalty: None,
         reasoning_effort: Some("high".into()),
         web_search: true,
+        tools: Some(r#"[{"server":"time","tool":"now"}]"#.into()),
     };
     let c = store
         .create_conversation_with("Set", "gpt-4o", Some("Be kind."), &options, 1)

@@ -6,6 +6,7 @@ mod ledger;
 mod messages;
 mod schema;
 mod search;
+mod tools;
 mod transfer;
 mod tree;
 

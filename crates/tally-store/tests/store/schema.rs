@@ -70,6 +70,7 @@ const DATA_AT_VERSION: &[&str] = &[
     "INSERT INTO settings (key, value) VALUES ('written_at_v12', 'v12');",
     "INSERT INTO mcp_servers (name, transport, created_at, updated_at)
          VALUES ('time', '{\"kind\":\"stdio\",\"command\":\"uvx\"}', 1, 1);",
+    "INSERT INTO tool_permissions (server, tool, created_at) VALUES ('time', 'now', 1);",
 ];
 
 /// Rows an import of an earlier version could write (a negative cost, a cost that would

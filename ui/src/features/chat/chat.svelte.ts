@@ -8,6 +8,8 @@ import type {
   IpcError,
   MessageView,
   ReplyUsage,
+  ToolDecision,
+  ToolRef,
 } from "../../lib/ipc";
 
 /**
@@ -64,6 +66,13 @@ export class ChatState {
   priceAsk = $state<string | null>(null);
   /** The reply's model may think for minutes (a pro model), and no text has come yet. */
   thinksForMinutes = $state(false);
+  /** A tool call the reply waits on, and what the next round can cost at most. */
+  approval = $state<{ callId: string; atMost: number | null } | null>(null);
+
+  /** The tools a new chat will offer, when chosen for it (else its defaults'). */
+  get newChatTools(): ToolRef[] | undefined {
+    return this.currentId === null ? this.pendingSettings?.options.tools : undefined;
+  }
 
   get longThinking(): boolean {
     const reply = this.reply();
@@ -360,6 +369,19 @@ export class ChatState {
     if (this.currentId !== null) await ipc.chatStop(this.currentId);
   }
 
+  /** The user's word on the tool call the reply waits on. */
+  async decide(decision: ToolDecision) {
+    const approval = this.approval;
+    const id = this.currentId;
+    if (!approval || id === null) return;
+    this.approval = null;
+    try {
+      await ipc.toolCallDecide(id, approval.callId, decision);
+    } catch (e) {
+      this.error = asIpcError(e);
+    }
+  }
+
   apply(event: ChatEvent) {
     switch (event.type) {
       case "started": {
@@ -381,6 +403,7 @@ export class ChatState {
           thinking: null,
           citations: [],
           usage: null,
+          toolCalls: [],
         };
         const reply = {
           ...base,
@@ -429,6 +452,7 @@ export class ChatState {
               createdAt: last.createdAt,
               thinking: last.thinking,
               citations: last.citations,
+              toolCalls: last.toolCalls,
               costNanos: last.costNanos,
               priceUnknown: last.priceUnknown,
               usage: last.usage,
@@ -439,8 +463,11 @@ export class ChatState {
         this.droppedMessages = event.droppedMessages;
         this.thinksForMinutes = event.thinksForMinutes;
         this.#conversations.touch(event.conversationId, event.title, now);
-        // The new chat was created with the settings chosen for it.
-        if (event.kind === "send") this.pendingSettings = null;
+        // The new chat was created with the settings chosen for it: they are its own now.
+        if (event.kind === "send" && this.pendingSettings) {
+          this.settings ??= this.pendingSettings;
+          this.pendingSettings = null;
+        }
         break;
       }
       case "trimmed":
@@ -472,6 +499,22 @@ export class ChatState {
       case "searching":
         this.searching = { query: event.query };
         break;
+      case "toolCall": {
+        // The text so far belongs before the call: shown now, not a frame later.
+        this.flush();
+        const reply = this.reply();
+        if (!reply) break;
+        const at = reply.toolCalls.findIndex((c) => c.id === event.call.id);
+        if (at >= 0) reply.toolCalls[at] = event.call;
+        else reply.toolCalls.push(event.call);
+        if (this.approval?.callId === event.call.id && event.call.status !== "pending") {
+          this.approval = null;
+        }
+        break;
+      }
+      case "toolApproval":
+        this.approval = { callId: event.callId, atMost: event.atMost };
+        break;
       case "citation": {
         const reply = this.reply();
         if (reply && !reply.citations.some((c) => c.url === event.url))
@@ -488,6 +531,7 @@ export class ChatState {
       case "done": {
         this.retry = null;
         this.searching = null;
+        this.approval = null;
         this.flush();
         const reply = this.reply();
         if (reply) {
@@ -505,6 +549,7 @@ export class ChatState {
       case "failed": {
         this.retry = null;
         this.searching = null;
+        this.approval = null;
         // The message is saved in the conversation, where Try again sends it again; the
         // composer gave it up when the send started, so Send cannot send it a second time.
         this.flush();

@@ -11,6 +11,7 @@ function estimate(inputTokens: number, contextWindow: number | null): DraftEstim
   return {
     model: "gpt-4o-mini",
     inputTokens,
+    toolsTokens: 0,
     contextWindow,
     maxOutputTokens: 16_384,
     minCostNanos: 1,

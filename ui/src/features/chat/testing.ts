@@ -26,6 +26,7 @@ export const DEFAULT_CHAT_SETTINGS: ConversationSettings = {
     frequencyPenalty: null,
     reasoningEffort: null,
     webSearch: false,
+    tools: [],
   },
 };
 
@@ -64,6 +65,7 @@ export function message(
     thinking: null,
     citations: [],
     usage: null,
+    toolCalls: [],
     ...extra,
   };
 }

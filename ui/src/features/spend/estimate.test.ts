@@ -12,6 +12,7 @@ vi.mock("../../lib/ipc", () => ({ ipc, asIpcError: (e: unknown) => e as IpcError
 const estimate = (overrides: Partial<DraftEstimate> = {}): DraftEstimate => ({
   model: "gpt-4o-mini",
   inputTokens: 9,
+  toolsTokens: 0,
   contextWindow: 128_000,
   maxOutputTokens: 16_384,
   minCostNanos: 1_350,

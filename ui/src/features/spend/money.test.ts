@@ -84,6 +84,7 @@ describe("money for people", () => {
   it("writes the pre-send estimate", () => {
     const estimate: DraftEstimate = {
       model: "gpt-4o-mini",
+      toolsTokens: 0,
       inputTokens: 1234,
       contextWindow: 128_000,
       maxOutputTokens: 16_384,
@@ -129,6 +130,7 @@ describe("a reply's cost and what it is made of", () => {
   it("the estimate says its upper end counts the searches a reply may run", () => {
     const estimate: DraftEstimate = {
       model: "gpt-5.4-mini",
+      toolsTokens: 0,
       inputTokens: 10,
       contextWindow: 400_000,
       maxOutputTokens: 128_000,

@@ -17,7 +17,7 @@ thinksForMinutes: boolean, } | { "type": "delta", text: string, } | { "type": "t
 /**
  * All the messages now left out (those of `Started` included).
  */
-droppedMessages: number, } | { "type": "usage", promptTokens: number, cachedTokens: number, completionTokens: number, reasoningTokens: number, } | { "type": "done", status: MessageStatus, finishReason: string | null, 
+droppedMessages: number, } | { "type": "usage", promptTokens: number, cachedTokens: number, completionTokens: number, reasoningTokens: number, } | { "type": "toolCall", call: ToolCallView, } | { "type": "toolApproval", callId: string, atMost: number | null, } | { "type": "done", status: MessageStatus, finishReason: string | null, 
 /**
  * nano-USD; `null` when the model's price is unknown.
  */
@@ -38,7 +38,7 @@ askPriceOf: string | null, } | { "type": "failed", status: MessageStatus, code: 
 
 export type StartKind = "send" | "retry" | "continue" | "edit" | "summary";
 
-export type ErrorCode = "missing_api_key" | "invalid_api_key" | "keychain_unavailable" | "key_not_sent" | "rate_limited" | "quota_exhausted" | "budget_exceeded" | "context_too_long" | "model_not_found" | "network" | "timeout" | "server_error" | "invalid_input" | "not_found" | "file_failed" | "storage" | "disk_full" | "busy" | "internal";
+export type ErrorCode = "missing_api_key" | "invalid_api_key" | "keychain_unavailable" | "key_not_sent" | "rate_limited" | "quota_exhausted" | "budget_exceeded" | "context_too_long" | "model_not_found" | "network" | "timeout" | "server_error" | "invalid_input" | "not_found" | "file_failed" | "storage" | "disk_full" | "busy" | "internal" | "tool_rounds";
 
 export type IpcError = { code: ErrorCode, message: string, };
 
@@ -107,7 +107,11 @@ citations: Array<CitationView>,
 /**
  * What the requests for this reply used (`None` before any finished).
  */
-usage: ReplyUsage | null, };
+usage: ReplyUsage | null, 
+/**
+ * The tools the reply called, in order, with their results.
+ */
+toolCalls: Array<ToolCallView>, };
 
 export type CitationView = { url: string, title: string, };
 
@@ -211,7 +215,11 @@ reasoningEffort: ReasoningEffort | null,
  * Let the model search the web (Responses): up to `MAX_WEB_SEARCHES` billed calls
  * per reply.
  */
-webSearch: boolean, };
+webSearch: boolean, 
+/**
+ * The MCP tools the model may call (none: no tools).
+ */
+tools: Array<ToolRef>, };
 
 export type ReasoningEffort = "none" | "minimal" | "low" | "medium" | "high" | "xhigh";
 
@@ -365,7 +373,12 @@ export type DraftEstimate = { model: string,
  * Exact input tokens of the conversation's branch and the draft, before any oldest
  * turns are left out to fit the context window (the header shows it against it).
  */
-inputTokens: number, contextWindow: number | null, 
+inputTokens: number, 
+/**
+ * Of `input_tokens`, what the definitions of the tools offered add to every request
+ * ("tools add 2,140 tokens to every message").
+ */
+toolsTokens: number, contextWindow: number | null, 
 /**
  * The longest reply allowed: the conversation's limit, or the model's most.
  */
@@ -409,7 +422,11 @@ export type DraftRequest = { conversationId: number | null,
 /**
  * The model of a new conversation; the default model when absent.
  */
-model?: string, text: string, };
+model?: string, text: string, 
+/**
+ * The tools chosen for a new conversation; its defaults' when absent.
+ */
+tools?: Array<ToolRef>, };
 
 export type SpendBar = { 
 /**
@@ -531,3 +548,49 @@ token?: string, };
 export type McpSkippedView = { name: string, reason: string, };
 
 export type McpImportView = { added: Array<string>, skipped: Array<McpSkippedView>, servers: Array<McpServerView>, };
+
+export type ToolRef = { server: string, tool: string, };
+
+export type ToolCallView = { 
+/**
+ * The API's id for the call.
+ */
+id: string, 
+/**
+ * Which request of the reply asked for it (0: the first).
+ */
+round: number, 
+/**
+ * Where in the reply's text the model asked (bytes of text written before).
+ */
+textOffset: number, server: string, tool: string, 
+/**
+ * The name the model called it by.
+ */
+function: string, 
+/**
+ * The arguments as the model wrote them (JSON, though the model may get it wrong).
+ */
+arguments: string, status: ToolCallStatus, 
+/**
+ * What the tool returned, or why it did not run (also what the model was told).
+ */
+result: string | null, 
+/**
+ * How long the tool took.
+ */
+durationMs: number | null, 
+/**
+ * The server's hints about the tool.
+ */
+readOnly: boolean, destructive: boolean, };
+
+export type ToolCallStatus = "pending" | "running" | "done" | "error" | "denied";
+
+export type ToolDecision = "once" | "always_here" | "always" | "deny";
+
+export type ToolPermissionView = { id: number, server: string, tool: string, 
+/**
+ * The conversation it holds in; `null`: every conversation.
+ */
+conversationId: number | null, conversationTitle: string | null, };

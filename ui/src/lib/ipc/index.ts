@@ -38,6 +38,8 @@ import type {
   SettingsView,
   SpendView,
   TitleView,
+  ToolDecision,
+  ToolPermissionView,
   UsageReport,
 } from "./bindings";
 
@@ -137,6 +139,12 @@ export const ipc = {
   mcpServerRestart: (id: number) => call<McpServerView>("mcp_server_restart", { id }),
   /** Adds the servers of a pasted `mcpServers` list. */
   mcpImportJson: (text: string) => call<McpImportView>("mcp_import_json", { text }),
+  /** The user's word on a tool call the reply in `conversationId` waits on. */
+  toolCallDecide: (conversationId: number, callId: string, decision: ToolDecision) =>
+    call<void>("tool_call_decide", { conversationId, callId, decision }),
+  toolPermissionList: () => call<ToolPermissionView[]>("tool_permission_list"),
+  toolPermissionRevoke: (id: number) =>
+    call<ToolPermissionView[]>("tool_permission_revoke", { id }),
   conversationSearch: (query: string) => call<SearchView>("conversation_search", { query }),
   /** Writes one conversation or all into the Downloads folder; returns the file. */
   conversationExport: (request: ExportRequest) =>
