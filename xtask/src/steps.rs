@@ -156,13 +156,18 @@ pub fn test() -> Result {
                 scenarios.push(format!("responses+search:{fault}"));
             }
             // Functions offered, on both APIs: two calls at once, a call of a function not
-            // offered (answered in text), and the round after a call, quoting its result.
+            // offered (answered in text), the round after a call, quoting its result, and a
+            // model that calls again after it.
             for api in ["", "responses+"] {
                 let both = r#"call:get_time {"timezone":"Europe/Lisbon"} | add {"a":2,"b":3}"#;
                 scenarios.push(format!("{api}tools:{both}"));
                 scenarios.push(format!("{api}tools:call:delete_everything"));
                 scenarios.push(format!(
                     r#"{api}tools+results:call:get_time {{"timezone":"UTC"}}"#
+                ));
+                // A model stuck in a loop: it calls again after the results.
+                scenarios.push(format!(
+                    r#"{api}tools+results:call-again:get_time {{"timezone":"UTC"}}"#
                 ));
             }
             let tally = Command::new(target.join("examples/parse_scenarios"))

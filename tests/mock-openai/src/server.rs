@@ -444,7 +444,7 @@ fn answer(shared: &Arc<Shared>, request: &ReceivedRequest, step: Step) -> Respon
                 ..plain
             },
         ),
-        Step::Call(calls) => tool_calls::answer(shared, request, &calls, plain),
+        Step::Call { calls, again } => tool_calls::answer(shared, request, &calls, again, plain),
         Step::Wire(name) => match wire_file(&name) {
             // A stream answers only on the API whose stream it is.
             Some(file)
@@ -498,8 +498,12 @@ enum Step {
     /// A 307 redirect to another address.
     Redirect,
     /// The model calls the request's functions (`call:NAME {JSON} | NAME {JSON}`); once
-    /// the request carries their results, it answers quoting them.
-    Call(Vec<tool_calls::PlannedCall>),
+    /// the request carries their results, it answers quoting them. With `call-again:` it
+    /// calls them again after every round of results (a model stuck in a loop).
+    Call {
+        calls: Vec<tool_calls::PlannedCall>,
+        again: bool,
+    },
 }
 
 impl Step {
@@ -540,7 +544,15 @@ impl Step {
         } else if text == "redirect" {
             Step::Redirect
         } else if let Some(calls) = text.strip_prefix("call:") {
-            Step::Call(tool_calls::parse(calls))
+            Step::Call {
+                calls: tool_calls::parse(calls),
+                again: false,
+            }
+        } else if let Some(calls) = text.strip_prefix("call-again:") {
+            Step::Call {
+                calls: tool_calls::parse(calls),
+                again: true,
+            }
         } else {
             Step::Wire(text.to_string())
         }
@@ -553,7 +565,9 @@ impl Step {
 /// `error-429-rate-limit,error-429-rate-limit,ok`.
 fn step_for(shared: &Shared, scenario: &str) -> Step {
     // A call's arguments are JSON, whose commas and stars are not separators here.
-    if scenario.trim_start().starts_with("call:") {
+    if scenario.trim_start().starts_with("call:")
+        || scenario.trim_start().starts_with("call-again:")
+    {
         return Step::parse(scenario);
     }
     let steps: Vec<Step> = match scenario.split_once('*') {

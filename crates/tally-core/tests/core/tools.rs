@@ -364,3 +364,111 @@ async fn the_estimate_counts_what_the_tools_add_to_every_message() {
     );
     engine.mcp_shutdown().await;
 }
+
+/// The `Failed` event's code, if the reply failed.
+fn failed_code(events: &Events) -> Option<tally_core::api::ErrorCode> {
+    events.all().into_iter().find_map(|e| match e {
+        ChatEvent::Failed { code, .. } => Some(code),
+        _ => None,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_that_keeps_calling_is_stopped_after_eight_rounds_each_metered() {
+    let mock = mock("It is noon.", 100, 0).await;
+    let (dir, engine) = with_time_server(&mock).await;
+    let looping = r#"[mock:call-again:get_current_time {"timezone":"UTC"}]"#;
+    let (events, task) = sending(&engine, with_time_tool(&format!("Time? {looping}")));
+    let (conversation, call_id, _) = asked(&events).await;
+    engine
+        .tool_call_decide(conversation, &call_id, ToolDecision::Always)
+        .unwrap();
+    task.await.unwrap().unwrap();
+
+    assert_eq!(
+        failed_code(&events),
+        Some(tally_core::api::ErrorCode::ToolRounds)
+    );
+    let (_, calls) = reply_calls(&engine, conversation);
+    let statuses: Vec<ToolCallStatus> = calls.iter().map(|c| c.status).collect();
+    assert_eq!(statuses[..8], [ToolCallStatus::Done; 8]);
+    assert_eq!(
+        statuses[8..],
+        [ToolCallStatus::Error],
+        "the ninth is not run"
+    );
+    assert!(calls[8].result.as_deref().unwrap().contains("most rounds"));
+    // Asked once ("Always"); nine requests, nine ledger rows.
+    let questions = events
+        .all()
+        .iter()
+        .filter(|e| matches!(e, ChatEvent::ToolApproval { .. }))
+        .count();
+    assert_eq!(questions, 1);
+    assert_eq!(mock.requests().len(), 9);
+    assert_eq!(ledger_rows(&dir, conversation).len(), 9);
+    let view = engine.conversation_get(conversation).unwrap();
+    assert_eq!(
+        view.messages.last().unwrap().status,
+        tally_core::api::MessageStatus::Stopped
+    );
+    engine.mcp_shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hard_stop_ends_a_reply_between_rounds() {
+    let mock = mock("It is noon.", 100, 0).await;
+    let (dir, engine) = with_time_server(&mock).await;
+    // Nothing spent yet lets the first request through; what it costs reaches the budget.
+    engine
+        .budget_set(tally_core::api::BudgetInput {
+            amount: "0.000001".into(),
+            reset_day: 1,
+            thresholds: vec![100],
+            hard_stop: true,
+        })
+        .unwrap();
+    let (events, task) = sending(&engine, with_time_tool(&format!("Time? {TIME_CALL}")));
+    let (conversation, call_id, _) = asked(&events).await;
+    engine
+        .tool_call_decide(conversation, &call_id, ToolDecision::Once)
+        .unwrap();
+    task.await.unwrap().unwrap();
+    assert_eq!(
+        failed_code(&events),
+        Some(tally_core::api::ErrorCode::BudgetExceeded)
+    );
+    let (_, calls) = reply_calls(&engine, conversation);
+    assert_eq!(calls[0].status, ToolCallStatus::Done, "the call ran");
+    assert_eq!(mock.requests().len(), 1, "the next round never left");
+    assert_eq!(ledger_rows(&dir, conversation).len(), 1);
+    engine.mcp_shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_responses_the_calls_and_results_go_back_as_items() {
+    let mock = mock("It is noon.", 100, 0).await;
+    let (_dir, engine) = with_time_server(&mock).await;
+    let mut request = with_time_tool(&format!("Time? {TIME_CALL}"));
+    request.settings.as_mut().unwrap().model = "gpt-5.1-codex".into();
+    let (events, task) = sending(&engine, request);
+    let (conversation, call_id, _) = asked(&events).await;
+    engine
+        .tool_call_decide(conversation, &call_id, ToolDecision::Once)
+        .unwrap();
+    task.await.unwrap().unwrap();
+    let (content, calls) = reply_calls(&engine, conversation);
+    assert_eq!(calls[0].status, ToolCallStatus::Done);
+    assert!(content.contains("UTC"), "{content}");
+    let requests = mock.requests();
+    assert!(requests.iter().all(|r| r.responses));
+    // The second request carries the call's output (a `function_call_output` item).
+    let roles: Vec<&str> = requests[1]
+        .messages
+        .iter()
+        .map(|m| m.role.as_str())
+        .collect();
+    assert_eq!(roles.last(), Some(&"tool"), "{roles:?}");
+    assert_eq!(requests[1].functions[0].name, "get_current_time");
+    engine.mcp_shutdown().await;
+}

@@ -3,7 +3,8 @@
 //! streamed in the shapes of `stream-tool-calls.http` (Chat Completions) and
 //! `responses-stream-function-call.http` (Responses). Once the request ends with the
 //! calls' results (`tool` messages, or `function_call_output` items), the model answers in
-//! text that quotes them, so a test sees each result used in the reply.
+//! text that quotes them, so a test sees each result used in the reply; with
+//! `[mock:call-again:…]` it calls them again after every round (a model stuck in a loop).
 
 use serde::Deserializer;
 use serde_json::json;
@@ -43,6 +44,7 @@ pub(super) fn answer(
     shared: &Arc<Shared>,
     request: &ReceivedRequest,
     calls: &[PlannedCall],
+    again: bool,
     how: Generated,
 ) -> Response {
     let text = |reply: String| {
@@ -64,7 +66,7 @@ pub(super) fn answer(
         .take_while(|m| m.role == "tool")
         .map(|m| m.content.as_str())
         .collect();
-    if !results.is_empty() {
+    if !results.is_empty() && !again {
         let quoted: Vec<&str> = results.into_iter().rev().collect();
         return text(format!("{AFTER_CALLS} {}", quoted.join(" / ")));
     }
