@@ -15,6 +15,7 @@ const COMMANDS: &[&str] = &[
     "conversation_switch",
     "message_delete",
     "conversation_settings_set",
+    "conversation_settings_check",
     "conversation_rename",
     "conversation_pin",
     "conversation_trash",

@@ -64,6 +64,7 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
             commands::conversation::conversation_switch,
             commands::conversation::message_delete,
             commands::conversation::conversation_settings_set,
+            commands::conversation::conversation_settings_check,
             commands::conversation::conversation_rename,
             commands::conversation::conversation_pin,
             commands::conversation::conversation_trash,

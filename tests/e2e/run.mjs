@@ -337,7 +337,7 @@ async function main() {
     await app.run(`const s = document.querySelector('[data-testid="chat-persona"]');
       s.value = [...s.options].find((o) => o.textContent === "Concise").value;
       s.dispatchEvent(new Event("change", { bubbles: true }));`);
-    await app.run(`document.querySelector('[data-testid="chat-settings-dialog"] details').open = true`);
+    await app.run(`document.querySelector('[data-testid="chat-settings-dialog"] [data-testid="chat-advanced"]').open = true`);
     await app.fill('[data-testid="chat-temperature"]', "0.3");
     await app.screenshot("3e-chat-settings");
     await app.click('[data-testid="chat-settings-save"]');
@@ -546,6 +546,38 @@ async function main() {
     await waitFor("removed", async () => !(await app.run(`return Boolean(document.querySelector('[data-testid="mcp-server-item"]'))`)));
     await waitFor("its process ended", () => serverProcesses().length === 0);
     await app.run(`document.querySelector("dialog").close()`);
+  });
+
+  await test("a JSON reply: a schema pasted in the chat's settings, checked first, the reply folded and checked", async () => {
+    const chooseSchema = async (schema) => {
+      await app.click('[data-testid="chat-settings-button"]');
+      await app.run(`const s = document.querySelector('[data-testid="response-format"]');
+        s.value = "json_schema";
+        s.dispatchEvent(new Event("change", { bubbles: true }));`);
+      await app.fill('[data-testid="json-schema-input"]', schema);
+      await app.click('[data-testid="chat-settings-save"]');
+    };
+    await app.click('[data-testid="new-chat-button"]');
+    // A schema that is not one is refused in words, and the dialog stays open.
+    await chooseSchema('{"type": "object", "properties": 5}');
+    const problem = await waitFor("the schema's problem", () =>
+      app.text('[data-testid="chat-settings-dialog"] [role="alert"]'),
+    );
+    if (!problem.includes("not a valid JSON Schema")) throw new Error(`the problem: ${problem}`);
+    await app.run(`document.querySelector('[data-testid="chat-settings-dialog"]').close()`);
+
+    await chooseSchema(
+      '{"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"], "additionalProperties": false}',
+    );
+    await app.type('[data-testid="composer-input"]', "The weather, please.");
+    await app.click('[data-testid="send-button"]');
+    await waitFor("the reply checked", () => app.text('[data-testid="json-check"]'), 30_000);
+    const verdict = await app.run(`const c = document.querySelector('[data-testid="json-check"]');
+      return { valid: c.dataset.valid, text: c.textContent }`);
+    if (verdict.valid !== "true") throw new Error(`the check: ${JSON.stringify(verdict)}`);
+    const shown = await app.text('[data-testid="json-reply"]');
+    if (!shown.includes("answer")) throw new Error(`the reply: ${shown}`);
+    await app.screenshot("3l-json-reply");
   });
 
   await test("a rate limit is retried with a visible countdown", async () => {

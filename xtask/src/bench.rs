@@ -16,6 +16,7 @@ const BENCHES: &[(&str, &str)] = &[
     ("tally-store", "history"),
     ("tally-core", "estimate"),
     ("tally-core", "import"),
+    ("tally-core", "tool_round"),
     ("tally-spend", "tokens"),
     ("tally-openai", "stream"),
 ];
@@ -152,6 +153,15 @@ const FIGURES: &[Figure] = &[
         target: "",
     },
     Figure {
+        name: "a round of one tool call (Tally's overhead: the difference)",
+        id: "a round of one tool call/tally: a new chat, one call, the answer",
+        baseline: Some(
+            "a round of one tool call/baseline: the two requests and the call, made directly",
+        ),
+        unit: Unit::Time,
+        target: "",
+    },
+    Figure {
         name: "client-added latency per chunk",
         id: "latency: chunk bytes in → Delta out",
         baseline: None,
@@ -169,6 +179,10 @@ pub fn bench(smoke: bool, app_only: bool) -> Result {
     let run_started = std::time::SystemTime::now();
     // A display, WebDriver, a keychain and Chromium, as the tests use.
     step("system packages", || setup::system_packages(true))?;
+    if !app_only {
+        // The tool-round bench calls mcp-server-time.
+        step("the MCP servers the benches start", setup::mcp_test_servers)?;
+    }
     let inputs = prepare(app_only)?;
     idle_memory_beside_criterion(&inputs, app_only)?;
     step("app timings (real windows under Xvfb)", || {

@@ -236,6 +236,8 @@ pub struct MessageView {
     pub usage: Option<ReplyUsage>,
     /// The tools the reply called, in order, with their results.
     pub tool_calls: Vec<ToolCallView>,
+    /// A reply asked for in JSON, checked when it ended (`null` for text replies).
+    pub json_check: Option<JsonCheckView>,
 }
 
 /// A web page a reply cites (an http(s) address, checked when it arrived).
@@ -358,6 +360,36 @@ pub struct ChatOptions {
     /// The MCP tools the model may call (none: no tools).
     #[serde(default)]
     pub tools: Vec<ToolRef>,
+    /// How the model writes its reply: text, or JSON (matching `json_schema`).
+    #[serde(default)]
+    pub reply_format: ReplyFormat,
+    /// The JSON Schema replies must match (as the user pasted it), with `json_schema`.
+    #[serde(default)]
+    pub json_schema: Option<String>,
+}
+
+/// How the model writes its replies.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyFormat {
+    /// Text (Markdown), as usual.
+    #[default]
+    Text,
+    /// Any JSON object.
+    Json,
+    /// JSON matching the conversation's schema.
+    JsonSchema,
+}
+
+/// A JSON reply checked when it ended: whether it is JSON, and whether it matches the
+/// schema it was asked for (`null`: none was).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct JsonCheckView {
+    pub is_json: bool,
+    pub matches_schema: Option<bool>,
+    /// What does not match, in the validator's words with where (at most 8).
+    pub problems: Vec<String>,
 }
 
 /// A tool of an MCP server, by the server's name and the tool's.
@@ -1142,6 +1174,8 @@ pub fn bindings_file() -> String {
         McpSkippedView::decl(&cfg),
         McpImportView::decl(&cfg),
         ToolRef::decl(&cfg),
+        ReplyFormat::decl(&cfg),
+        JsonCheckView::decl(&cfg),
         ToolCallView::decl(&cfg),
         ToolCallStatus::decl(&cfg),
         ToolDecision::decl(&cfg),
@@ -1221,6 +1255,10 @@ impl From<tally_store::Message> for MessageView {
                 .unwrap_or_default(),
             usage: None,
             tool_calls: ToolCallView::stored(m.tool_calls.as_deref(), m.status),
+            json_check: m
+                .json_check
+                .as_deref()
+                .and_then(|json| serde_json::from_str(json).ok()),
         }
     }
 }

@@ -6,7 +6,8 @@ use tally_openai::RequestOptions;
 use tally_store::ConversationOptions;
 
 use crate::api::{
-    ChatOptions, ConversationSettings, ConversationView, PersonaInput, PersonaView, ReasoningEffort,
+    ChatOptions, ConversationSettings, ConversationView, PersonaInput, PersonaView,
+    ReasoningEffort, ReplyFormat,
 };
 use crate::settings::{self, StoredDefaults};
 use crate::{CoreError, Engine};
@@ -33,6 +34,15 @@ impl Engine {
             &to_store(&settings.options),
         )?;
         self.conversation_get(id)
+    }
+
+    /// `settings` as a new chat would start with them: checked (a pasted schema too) and
+    /// tidied, or what is wrong in words. Nothing is saved.
+    pub fn conversation_settings_check(
+        &self,
+        settings: ConversationSettings,
+    ) -> Result<ConversationSettings, CoreError> {
+        self.checked(settings)
     }
 
     /// What a new chat starts with.
@@ -80,7 +90,21 @@ impl Engine {
                 "The system prompt is too long: keep it under 100,000 characters.".into(),
             );
         }
-        let options = settings.options;
+        let mut options = settings.options;
+        options.json_schema = options
+            .json_schema
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty());
+        if options.reply_format == ReplyFormat::JsonSchema {
+            crate::json_reply::checked_schema(options.json_schema.as_deref().unwrap_or(""))
+                .map_err(CoreError::InvalidInput)?;
+        } else if options
+            .json_schema
+            .as_ref()
+            .is_some_and(|s| s.chars().count() > crate::json_reply::SCHEMA_MAX_CHARS)
+        {
+            return invalid("This schema is too long: keep it under 100,000 characters.".into());
+        }
         let outside = |value: Option<f64>, low: f64, high: f64| {
             value.is_some_and(|v| !(low..=high).contains(&v) || v.is_nan())
         };
@@ -172,7 +196,23 @@ pub(crate) fn to_store(options: &ChatOptions) -> ConversationOptions {
         tools: (!options.tools.is_empty())
             .then(|| serde_json::to_string(&options.tools).ok())
             .flatten(),
+        reply_format: (options.reply_format != ReplyFormat::Text || options.json_schema.is_some())
+            .then(|| {
+                serde_json::to_string(&StoredReplyFormat {
+                    format: options.reply_format,
+                    schema: options.json_schema.clone(),
+                })
+                .ok()
+            })
+            .flatten(),
     }
+}
+
+/// How a conversation's replies are written, as its `reply_format` column keeps it.
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct StoredReplyFormat {
+    format: ReplyFormat,
+    schema: Option<String>,
 }
 
 pub(crate) fn from_store(options: &ConversationOptions) -> ChatOptions {
@@ -195,7 +235,18 @@ pub(crate) fn from_store(options: &ConversationOptions) -> ChatOptions {
             .as_deref()
             .and_then(|json| serde_json::from_str(json).ok())
             .unwrap_or_default(),
+        reply_format: stored_format(options).format,
+        json_schema: stored_format(options).schema,
     }
+}
+
+/// A conversation's reply format as kept (text when it no longer parses).
+fn stored_format(options: &ConversationOptions) -> StoredReplyFormat {
+    options
+        .reply_format
+        .as_deref()
+        .and_then(|json| serde_json::from_str(json).ok())
+        .unwrap_or_default()
 }
 
 /// The conversation's options as the request carries them.

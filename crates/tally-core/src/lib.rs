@@ -24,6 +24,7 @@ mod engine;
 mod error;
 mod files;
 mod history;
+mod json_reply;
 mod keys;
 mod mcp;
 mod mcp_hub;

@@ -381,6 +381,8 @@ pub(crate) struct StreamState {
     pub api_error_before_stream: bool,
     /// The attempt that streamed, for the request log.
     pub attempt: Option<AttemptTiming>,
+    /// A reply asked for in JSON, checked once it is complete.
+    pub json_check: Option<crate::api::JsonCheckView>,
     /// No request was made since the last was metered (a reply with tools stopped, or
     /// refused by the budget, between rounds): there is nothing to meter.
     pub unsent: bool,
@@ -425,6 +427,7 @@ impl Engine {
         let citations = (!state.citations.is_empty())
             .then(|| to_json(&state.citations))
             .transpose()?;
+        let json_check = state.json_check.as_ref().map(to_json).transpose()?;
         self.store().set_reply_details(
             reply_id,
             &ReplyDetails {
@@ -432,6 +435,7 @@ impl Engine {
                 thinking: (!state.thinking.is_empty()).then_some(state.thinking.as_str()),
                 reasoning_items: items.as_deref(),
                 citations: citations.as_deref(),
+                json_check: json_check.as_deref(),
             },
         )?;
         Ok(())

@@ -555,6 +555,34 @@ impl Engine {
                 capabilities,
             );
         chat_request.tools = offered.definitions();
+        // A reply in JSON, when the conversation asks for one.
+        let chat_options = crate::chat_settings::from_store(&conversation.options);
+        let schema = match chat_options.reply_format {
+            api::ReplyFormat::JsonSchema => chat_options
+                .json_schema
+                .as_deref()
+                .and_then(|s| crate::json_reply::checked_schema(s).ok()),
+            _ => None,
+        };
+        chat_request.response_format = crate::json_reply::response_format(
+            chat_options.reply_format,
+            chat_options.json_schema.as_deref(),
+        );
+        if chat_request.response_format.is_some()
+            && !chat_request
+                .messages
+                .iter()
+                .any(|m| m.content.to_lowercase().contains("json"))
+        {
+            // JSON mode is refused unless a message mentions JSON.
+            chat_request.messages.insert(
+                0,
+                ChatMessage::new(
+                    tally_openai::Role::System,
+                    crate::json_reply::JSON_INSTRUCTION,
+                ),
+            );
+        }
         // One reply at a time per conversation: a new send stops the old one.
         let active = self.replies.begin(conversation.id);
         let cancel = active.cancelled().clone();
@@ -657,15 +685,19 @@ impl Engine {
             next.extend(round_messages(&round_text, &calls[first..], Vec::new()));
             let results_at_most =
                 self.result_max_tokens(&conversation.model) * (calls.len() - first) as u64;
-            let at_most = self
-                .worst_case(
+            // Counted only when someone will be asked: calls allowed for good need no figure.
+            let at_most = if self.any_to_ask(conversation.id, &calls[first..]) {
+                self.worst_case(
                     &conversation.model,
                     &next,
                     tools_tokens + results_at_most,
                     &options,
                 )
                 .await
-                .unwrap_or(None);
+                .unwrap_or(None)
+            } else {
+                None
+            };
             self.run_round(
                 conversation.id,
                 reply.id,
@@ -704,6 +736,12 @@ impl Engine {
             };
         };
         drop(key);
+        if chat_request.response_format.is_some() && matches!(ending, Ending::Complete) {
+            stream_state.json_check = Some(crate::json_reply::check_reply(
+                &stream_state.text,
+                schema.as_ref(),
+            ));
+        }
         self.finish(
             &reply,
             purpose,

@@ -298,6 +298,25 @@ impl Engine {
         }
     }
 
+    /// Whether any pending call of `calls` will be asked about (none is allowed for good).
+    pub(crate) fn any_to_ask(&self, conversation_id: i64, calls: &[ToolCallView]) -> bool {
+        calls
+            .iter()
+            .filter(|c| c.status == ToolCallStatus::Pending)
+            .any(|c| !self.allowed(conversation_id, c))
+    }
+
+    /// Whether `call`'s tool may run unasked in `conversation_id` (a store that cannot be
+    /// read asks).
+    fn allowed(&self, conversation_id: i64, call: &ToolCallView) -> bool {
+        self.store()
+            .tool_allowed(&call.server, &call.tool, conversation_id)
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "could not read the tool permissions");
+                false
+            })
+    }
+
     /// Whether call `call` may run: allowed for good, or the user says so now.
     async fn word_on(
         &self,
@@ -307,13 +326,8 @@ impl Engine {
         cancel: &CancellationToken,
         sink: &impl ChatSink,
     ) -> Word {
-        let allowed = self
-            .store()
-            .tool_allowed(&call.server, &call.tool, conversation_id);
-        match allowed {
-            Ok(true) => return Word::Run,
-            Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e, "could not read the tool permissions"),
+        if self.allowed(conversation_id, call) {
+            return Word::Run;
         }
         let mut asked = self.approvals.ask(conversation_id, &call.id);
         sink.send(ChatEvent::ToolApproval {

@@ -364,6 +364,11 @@ struct TallyConversation {
     /// The MCP tools the conversation lets the model call (absent in older files).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     tools: Vec<crate::api::ToolRef>,
+    /// How replies are written when not as text, and the schema pasted for them.
+    #[serde(default, skip_serializing_if = "is_text")]
+    reply_format: crate::api::ReplyFormat,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    json_schema: Option<String>,
     created_at: i64,
     updated_at: i64,
     pinned_at: Option<i64>,
@@ -406,6 +411,13 @@ struct TallyMessage {
     /// The tools the reply called, with their results.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     tool_calls: Vec<crate::api::ToolCallView>,
+    /// A JSON reply's check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    json_check: Option<crate::api::JsonCheckView>,
+}
+
+fn is_text(format: &crate::api::ReplyFormat) -> bool {
+    *format == crate::api::ReplyFormat::Text
 }
 
 /// The most tools an imported conversation may offer, and tool calls a reply may hold.
@@ -518,6 +530,8 @@ impl From<&ConversationTree> for TallyConversation {
             reasoning_effort: c.options.reasoning_effort.clone(),
             web_search: c.options.web_search,
             tools: crate::chat_settings::from_store(&c.options).tools,
+            reply_format: crate::chat_settings::from_store(&c.options).reply_format,
+            json_schema: crate::chat_settings::from_store(&c.options).json_schema,
             created_at: c.created_at,
             updated_at: c.updated_at,
             pinned_at: c.pinned_at,
@@ -542,6 +556,10 @@ impl From<&ConversationTree> for TallyConversation {
                     reasoning_items: m.reasoning_items.clone(),
                     citations: exported_citations(m.citations.as_deref()),
                     tool_calls: crate::api::ToolCallView::stored(m.tool_calls.as_deref(), m.status),
+                    json_check: m
+                        .json_check
+                        .as_deref()
+                        .and_then(|json| serde_json::from_str(json).ok()),
                 })
                 .collect(),
             usage: tree
@@ -602,6 +620,9 @@ impl TallyConversation {
                 reasoning_items: bounded(m.reasoning_items),
                 citations: imported_citations(m.citations),
                 tool_calls: imported_calls(m.tool_calls),
+                json_check: m
+                    .json_check
+                    .and_then(|check| bounded(serde_json::to_string(&check).ok())),
             });
         }
         let usage = self
@@ -659,6 +680,15 @@ impl TallyConversation {
         if self.uid.trim().is_empty() {
             return None;
         }
+        // Tools and the reply format as this version keeps them (bounded like any input).
+        let imported = crate::chat_settings::to_store(&crate::api::ChatOptions {
+            tools: self.tools.into_iter().take(MAX_IMPORTED_TOOLS).collect(),
+            reply_format: self.reply_format,
+            json_schema: self
+                .json_schema
+                .filter(|s| s.chars().count() <= crate::json_reply::SCHEMA_MAX_CHARS),
+            ..Default::default()
+        });
         Some(ConversationTree {
             conversation: Conversation {
                 id: 0,
@@ -681,11 +711,8 @@ impl TallyConversation {
                         .reasoning_effort
                         .filter(|e| crate::api::ReasoningEffort::parse(e).is_some()),
                     web_search: self.web_search,
-                    tools: crate::chat_settings::to_store(&crate::api::ChatOptions {
-                        tools: self.tools.into_iter().take(MAX_IMPORTED_TOOLS).collect(),
-                        ..Default::default()
-                    })
-                    .tools,
+                    tools: imported.tools,
+                    reply_format: imported.reply_format,
                 },
             },
             uid: self.uid,
@@ -847,6 +874,7 @@ impl GptConversation {
                     reasoning_items: None,
                     citations: None,
                     tool_calls: None,
+                    json_check: None,
                 });
                 new_ids.insert(id.as_str(), new_id);
                 parent_for_children = Some(new_id);

@@ -57,6 +57,40 @@ pub struct ResponsesRequest {
     /// The most tool calls (web searches) the model may make for this reply.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_tool_calls: Option<u32>,
+    /// A reply in JSON (`{"format": {"type": "json_object"}}`, or a schema's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<TextOptions>,
+}
+
+/// Responses' `text` options: the reply's format.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TextOptions {
+    pub format: TextFormat,
+}
+
+/// The same formats as Chat Completions' `response_format`, the schema's fields flat.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TextFormat {
+    JsonObject,
+    JsonSchema {
+        name: String,
+        schema: serde_json::Map<String, serde_json::Value>,
+        strict: bool,
+    },
+}
+
+impl From<&crate::ResponseFormat> for TextFormat {
+    fn from(format: &crate::ResponseFormat) -> Self {
+        match format {
+            crate::ResponseFormat::JsonObject => Self::JsonObject,
+            crate::ResponseFormat::JsonSchema { json_schema } => Self::JsonSchema {
+                name: json_schema.name.clone(),
+                schema: json_schema.schema.clone(),
+                strict: json_schema.strict,
+            },
+        }
+    }
 }
 
 /// A tool a request offers.
@@ -213,6 +247,9 @@ impl ResponsesRequest {
                 }))
                 .collect(),
             max_tool_calls: request.web_searches.filter(|n| *n > 0),
+            text: request.response_format.as_ref().map(|format| TextOptions {
+                format: format.into(),
+            }),
         }
     }
 }
@@ -507,6 +544,58 @@ mod tests {
                 {"type": "function_call_output", "call_id": "call_Q2xh8fVb1", "output": "14:05"}
             ])
         );
+    }
+
+    #[test]
+    fn a_json_reply_is_asked_in_each_apis_shape() {
+        let schema: serde_json::Map<String, serde_json::Value> = serde_json::from_value(
+            serde_json::json!({"type": "object", "properties": {"city": {"type": "string"}},
+                "required": ["city"], "additionalProperties": false}),
+        )
+        .unwrap();
+        let mut chat =
+            ChatRequest::streaming("gpt-5.4-mini", vec![ChatMessage::new(Role::User, "Hi")]);
+        chat.response_format = Some(crate::ResponseFormat::JsonSchema {
+            json_schema: crate::JsonSchemaFormat {
+                name: "reply".into(),
+                schema: schema.clone(),
+                strict: true,
+            },
+        });
+        let json = serde_json::to_value(&chat).unwrap();
+        assert_eq!(
+            json["response_format"],
+            serde_json::json!({"type": "json_schema", "json_schema":
+                {"name": "reply", "schema": schema, "strict": true}})
+        );
+        let json = serde_json::to_value(ResponsesRequest::from_chat(&chat)).unwrap();
+        assert_eq!(
+            json["text"],
+            serde_json::json!({"format": {"type": "json_schema", "name": "reply",
+                "schema": schema, "strict": true}})
+        );
+
+        chat.response_format = Some(crate::ResponseFormat::JsonObject);
+        let json = serde_json::to_value(&chat).unwrap();
+        assert_eq!(
+            json["response_format"],
+            serde_json::json!({"type": "json_object"})
+        );
+        let json = serde_json::to_value(ResponsesRequest::from_chat(&chat)).unwrap();
+        assert_eq!(
+            json["text"],
+            serde_json::json!({"format": {"type": "json_object"}})
+        );
+
+        chat.response_format = None;
+        assert!(
+            serde_json::to_value(&chat)
+                .unwrap()
+                .get("response_format")
+                .is_none()
+        );
+        let json = serde_json::to_value(ResponsesRequest::from_chat(&chat)).unwrap();
+        assert!(json.get("text").is_none());
     }
 
     #[test]

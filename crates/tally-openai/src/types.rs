@@ -132,6 +132,31 @@ pub struct ChatRequest {
     /// The functions the model may call (on Responses, sent in its own shape).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tools: Vec<ChatTool>,
+    /// A reply in JSON: any object, or one that matches a schema.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<ResponseFormat>,
+}
+
+/// How the reply is written, when not as text: Chat Completions' `response_format`
+/// (`{"type": "json_object"}`, or `{"type": "json_schema", "json_schema": {…}}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ResponseFormat {
+    /// Any JSON object (the messages must say "JSON" somewhere: the API refuses otherwise).
+    JsonObject,
+    /// JSON matching a schema.
+    JsonSchema { json_schema: JsonSchemaFormat },
+}
+
+/// A schema a reply must match.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JsonSchemaFormat {
+    /// `^[a-zA-Z0-9_-]{1,64}$`.
+    pub name: String,
+    pub schema: serde_json::Map<String, serde_json::Value>,
+    /// Whether the API holds the reply to the schema exactly (only for schemas written to
+    /// strict mode's rules).
+    pub strict: bool,
 }
 
 impl ChatRequest {
@@ -154,6 +179,7 @@ impl ChatRequest {
             reasoning_summary: false,
             web_searches: None,
             tools: Vec::new(),
+            response_format: None,
         }
     }
 }

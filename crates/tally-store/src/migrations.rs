@@ -391,6 +391,16 @@ CREATE UNIQUE INDEX tool_permissions_once
     ON tool_permissions(server COLLATE NOCASE, tool, ifnull(conversation_id, 0));
 "#,
         ),
+        M::up(
+            r#"
+-- JSON replies: how a conversation's replies are written when not as text (the engine's
+-- JSON: the format and the pasted schema), and a JSON reply's check against it.
+ALTER TABLE conversations ADD COLUMN reply_format TEXT
+    CHECK (reply_format IS NULL OR json_valid(reply_format));
+ALTER TABLE messages ADD COLUMN json_check TEXT
+    CHECK (json_check IS NULL OR json_valid(json_check));
+"#,
+        ),
     ])
 });
 

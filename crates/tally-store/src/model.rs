@@ -90,6 +90,9 @@ pub struct ConversationOptions {
     pub web_search: bool,
     /// The MCP tools the model may call, as the engine's JSON (none: no tools).
     pub tools: Option<String>,
+    /// How replies are written when not as text, as the engine's JSON (its format and
+    /// schema).
+    pub reply_format: Option<String>,
 }
 
 /// A tool call the user allowed for good.
@@ -154,6 +157,8 @@ pub struct Message {
     pub citations: Option<String>,
     /// The tools the reply called and what they returned, as the engine's JSON.
     pub tool_calls: Option<String>,
+    /// A JSON reply's check against what was asked, as the engine's JSON.
+    pub json_check: Option<String>,
 }
 
 /// How a reply was written, recorded when it ends.
@@ -166,6 +171,8 @@ pub struct ReplyDetails<'a> {
     pub reasoning_items: Option<&'a str>,
     /// JSON, as [`Message::citations`].
     pub citations: Option<&'a str>,
+    /// JSON, as [`Message::json_check`].
+    pub json_check: Option<&'a str>,
 }
 
 /// How an assistant message ended.

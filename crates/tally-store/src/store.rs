@@ -17,10 +17,10 @@ pub struct Store {
 
 pub(crate) const MESSAGE_COLUMNS: &str = "id, conversation_id, parent_id, role, content, status, \
     finish_reason, model, error_code, error_message, created_at, updated_at, endpoint, thinking, \
-    reasoning_items, citations, tool_calls";
+    reasoning_items, citations, tool_calls, json_check";
 pub(crate) const CONVERSATION_COLUMNS: &str = "id, title, model, system_prompt, current_leaf_id, \
     created_at, updated_at, pinned_at, deleted_at, temperature, top_p, max_output_tokens, \
-    presence_penalty, frequency_penalty, reasoning_effort, web_search, tools";
+    presence_penalty, frequency_penalty, reasoning_effort, web_search, tools, reply_format";
 
 impl Store {
     /// Opens (creating if needed) `tally.sqlite3` in `data_dir` and migrates it.
@@ -107,8 +107,8 @@ impl Store {
         self.conn.execute(
             "INSERT INTO conversations (title, model, system_prompt, temperature, top_p,
                  max_output_tokens, presence_penalty, frequency_penalty, created_at, updated_at,
-                 reasoning_effort, web_search, tools)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12)",
+                 reasoning_effort, web_search, tools, reply_format)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10, ?11, ?12, ?13)",
             params![
                 title,
                 model,
@@ -122,6 +122,7 @@ impl Store {
                 options.reasoning_effort,
                 options.web_search,
                 options.tools,
+                options.reply_format,
             ],
         )?;
         let id = self.conn.last_insert_rowid();
@@ -139,7 +140,8 @@ impl Store {
         let changed = self.conn.execute(
             "UPDATE conversations SET model = ?2, system_prompt = ?3, temperature = ?4,
                  top_p = ?5, max_output_tokens = ?6, presence_penalty = ?7,
-                 frequency_penalty = ?8, reasoning_effort = ?9, web_search = ?10, tools = ?11
+                 frequency_penalty = ?8, reasoning_effort = ?9, web_search = ?10, tools = ?11,
+                 reply_format = ?12
              WHERE id = ?1",
             params![
                 id,
@@ -153,6 +155,7 @@ impl Store {
                 options.reasoning_effort,
                 options.web_search,
                 options.tools,
+                options.reply_format,
             ],
         )?;
         if changed == 0 {
@@ -317,14 +320,15 @@ impl Store {
     pub fn set_reply_details(&self, id: i64, details: &ReplyDetails<'_>) -> Result<()> {
         let changed = self.conn.execute(
             "UPDATE messages SET endpoint = ?2, thinking = ?3, reasoning_items = ?4,
-                 citations = ?5
+                 citations = ?5, json_check = ?6
              WHERE id = ?1",
             params![
                 id,
                 details.endpoint,
                 details.thinking,
                 details.reasoning_items,
-                details.citations
+                details.citations,
+                details.json_check,
             ],
         )?;
         if changed == 0 {
@@ -526,6 +530,7 @@ pub(crate) fn conversation_from_row(r: &Row<'_>) -> rusqlite::Result<Conversatio
             reasoning_effort: r.get(14)?,
             web_search: r.get(15)?,
             tools: r.get(16)?,
+            reply_format: r.get(17)?,
         },
     })
 }
@@ -564,5 +569,6 @@ pub(crate) fn message_from_row(r: &Row<'_>) -> rusqlite::Result<Result<Message>>
         reasoning_items: r.get(14)?,
         citations: r.get(15)?,
         tool_calls: r.get(16)?,
+        json_check: r.get(17)?,
     }))
 }

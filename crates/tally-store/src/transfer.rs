@@ -74,8 +74,8 @@ impl Store {
         tx.execute(
             "INSERT INTO conversations (title, model, system_prompt, temperature, top_p,
                  max_output_tokens, presence_penalty, frequency_penalty, created_at,
-                 updated_at, pinned_at, uid, reasoning_effort, web_search, tools)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                 updated_at, pinned_at, uid, reasoning_effort, web_search, tools, reply_format)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             params![
                 c.title,
                 c.model,
@@ -92,6 +92,7 @@ impl Store {
                 c.options.reasoning_effort,
                 c.options.web_search,
                 c.options.tools,
+                c.options.reply_format,
             ],
         )?;
         let conversation_id = tx.last_insert_rowid();
@@ -100,9 +101,9 @@ impl Store {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO messages (conversation_id, parent_id, role, content, status,
                      finish_reason, model, error_code, error_message, created_at, updated_at,
-                     endpoint, thinking, reasoning_items, citations, tool_calls)
+                     endpoint, thinking, reasoning_items, citations, tool_calls, json_check)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
-                     ?16)",
+                     ?16, ?17)",
             )?;
             for m in &tree.messages {
                 let parent = match m.parent_id {
@@ -131,6 +132,7 @@ impl Store {
                     m.reasoning_items,
                     m.citations,
                     m.tool_calls,
+                    m.json_check,
                 ])?;
                 new_ids.insert(m.id, tx.last_insert_rowid());
             }

@@ -71,6 +71,18 @@ pub async fn conversation_settings_set(
     .await
 }
 
+/// Checks what a new chat would start with (nothing is saved).
+#[tauri::command]
+pub async fn conversation_settings_check(
+    engine: EngineState<'_>,
+    settings: ConversationSettings,
+) -> CommandResult<ConversationSettings> {
+    blocking(&engine, move |engine| {
+        engine.conversation_settings_check(settings)
+    })
+    .await
+}
+
 #[tauri::command]
 pub async fn conversation_rename(
     engine: EngineState<'_>,

@@ -111,6 +111,34 @@ pub struct ReceivedRequest {
         deserialize_with = "tool_calls::functions_of_chat_tools"
     )]
     pub functions: Vec<ReceivedFunction>,
+    /// A reply in JSON was asked for (Chat Completions' `response_format`; Responses'
+    /// `text.format`), unless its type is `text`.
+    #[serde(default, rename = "response_format")]
+    pub reply_format: Option<ReceivedFormat>,
+}
+
+/// The format a request asks the reply in.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct ReceivedFormat {
+    /// `text`, `json_object` or `json_schema`.
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+impl ReceivedRequest {
+    /// Whether the reply must be JSON: then the mock answers `{"answer": <its reply>}`.
+    pub fn wants_json(&self) -> bool {
+        self.reply_format.as_ref().is_some_and(|f| f.kind != "text")
+    }
+}
+
+/// The reply as the request asks it: the text, or (JSON asked for) the text in an object.
+fn in_format(request: &ReceivedRequest, reply: &str) -> String {
+    if request.wants_json() {
+        serde_json::json!({ "answer": reply }).to_string()
+    } else {
+        reply.to_string()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -1096,6 +1124,8 @@ fn generated(shared: &Arc<Shared>, request: &ReceivedRequest, how: Generated) ->
         .as_deref()
         .or(how.reply.as_deref())
         .unwrap_or(shared.config.reply.as_str());
+    let formatted = in_format(request, reply);
+    let reply = formatted.as_str();
     let data = |chunk: &Chunk| format!("data: {}\n\n", serde_json::to_string(chunk).unwrap());
     let chunk = |choices, usage, obfuscation| Chunk {
         id: &id,

@@ -234,6 +234,7 @@ class Engine {
       citations: [],
       usage: null,
       toolCalls: [],
+      jsonCheck: null,
     };
   }
 
@@ -644,6 +645,8 @@ class Engine {
         }
         throw { code: "not_found", message: "This message no longer exists." };
       }
+      case "conversation_settings_check":
+        return args.settings;
       case "conversation_settings_set":
         this.conversationSettings.set(Number(args.id), args.settings as ConversationSettings);
         return this.view(Number(args.id));

@@ -6,6 +6,7 @@ mod bindings;
 mod budget;
 mod context;
 mod history;
+mod json;
 mod keys;
 mod kill;
 mod mcp;

@@ -108,6 +108,8 @@ async fn every_request_carries_the_conversations_settings() {
                 reasoning_effort: Some(ReasoningEffort::High),
                 web_search: false,
                 tools: Vec::new(),
+                reply_format: Default::default(),
+                json_schema: None,
             },
         }),
         ..crate::ask(None, "Hello")

@@ -158,6 +158,7 @@ fn settings_and_personas_round_trip() {
         reasoning_effort: Some("high".into()),
         web_search: true,
         tools: Some(r#"[{"server":"time","tool":"now"}]"#.into()),
+        reply_format: Some(r#"{"format":"json"}"#.into()),
     };
     let c = store
         .create_conversation_with("Set", "gpt-4o", Some("Be kind."), &options, 1)

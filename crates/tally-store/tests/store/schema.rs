@@ -71,6 +71,7 @@ const DATA_AT_VERSION: &[&str] = &[
     "INSERT INTO mcp_servers (name, transport, created_at, updated_at)
          VALUES ('time', '{\"kind\":\"stdio\",\"command\":\"uvx\"}', 1, 1);",
     "INSERT INTO tool_permissions (server, tool, created_at) VALUES ('time', 'now', 1);",
+    "UPDATE conversations SET tools = '[{\"server\":\"time\",\"tool\":\"now\"}]' WHERE id = 2;",
 ];
 
 /// Rows an import of an earlier version could write (a negative cost, a cost that would

@@ -1,4 +1,5 @@
-//! Tools: the permissions the user gave, and a reply's calls kept with it.
+//! Tools and JSON replies: the permissions the user gave, a reply's calls and its JSON
+//! check kept with it.
 
 use tally_store::ConversationOptions;
 
@@ -53,5 +54,22 @@ fn a_replys_tool_calls_are_kept_with_it_and_a_conversations_tools_with_it() {
         Some(calls)
     );
     assert!(store.set_tool_calls(reply.id, Some("not json")).is_err());
+    // A JSON reply's check is kept with it, as the engine wrote it.
+    let check =
+        r#"{"isJson":true,"matchesSchema":false,"problems":["At /city: 7 is not a string"]}"#;
+    store
+        .set_reply_details(
+            reply.id,
+            &tally_store::ReplyDetails {
+                endpoint: "chat",
+                json_check: Some(check),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        store.message(reply.id).unwrap().json_check.as_deref(),
+        Some(check)
+    );
     assert!(store.set_tool_calls(reply.id + 100, None).is_err());
 }

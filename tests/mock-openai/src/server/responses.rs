@@ -33,6 +33,15 @@ struct ReceivedResponses {
     tools: Vec<ToolParam>,
     #[serde(default)]
     max_tool_calls: Option<u32>,
+    #[serde(default)]
+    text: Option<TextParam>,
+}
+
+/// Responses' `text` options: the reply's format.
+#[derive(Debug, Deserialize)]
+struct TextParam {
+    #[serde(default)]
+    format: Option<ReceivedFormat>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -183,6 +192,7 @@ impl ReceivedResponses {
                     })
                 })
                 .collect(),
+            reply_format: self.text.and_then(|t| t.format),
         }
     }
 }
@@ -269,6 +279,8 @@ pub(super) fn generated(
         .as_deref()
         .or(how.reply.as_deref())
         .unwrap_or(shared.config.reply.as_str());
+    let formatted = in_format(request, reply);
+    let reply = formatted.as_str();
     // Offered the web_search tool (and allowed a call), the mock searches once and cites
     // its source at the end of the reply, as `responses-stream-web-search.http` does.
     let searches = u32::from(request.web_search && request.max_tool_calls != Some(0));

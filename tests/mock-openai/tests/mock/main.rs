@@ -200,3 +200,33 @@ async fn offered_functions_are_billed_in_the_prompt_by_openais_rule() {
     );
     assert_eq!(server.stats().usage_reported.prompt, messages + tools);
 }
+
+/// Asked for a JSON reply (any object, or a schema's), the model answers in a JSON object
+/// that carries its reply, on both APIs.
+#[tokio::test]
+async fn a_json_reply_asked_for_comes_as_an_object() {
+    let server = server().await;
+    let body = serde_json::json!({
+        "model": "gpt-4o-mini",
+        "messages": [{"role": "user", "content": "In JSON, please."}],
+        "stream": true,
+        "response_format": {"type": "json_schema", "json_schema": {
+            "name": "reply", "strict": false, "schema": {"type": "object"}}}
+    });
+    let text = chat(&server, &body.to_string()).await.text().await.unwrap();
+    assert!(text.contains(r#""content":"{\"answ"#), "{text}");
+    let plain = serde_json::json!({
+        "model": "gpt-4o-mini",
+        "messages": [{"role": "user", "content": "Plain, please."}],
+        "stream": true,
+        "response_format": {"type": "text"}
+    });
+    let text = chat(&server, &plain.to_string())
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!text.contains(r#"{\"answ"#), "{text}");
+    let received = server.requests();
+    assert!(received[0].wants_json() && !received[1].wants_json());
+}

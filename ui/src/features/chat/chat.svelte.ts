@@ -214,8 +214,13 @@ export class ChatState {
   async saveSettings(settings: ConversationSettings): Promise<string | null> {
     const id = this.currentId;
     if (id === null) {
-      this.pendingSettings = settings;
-      return null;
+      try {
+        // Checked now (a pasted schema too), so a problem is said here, not at Send.
+        this.pendingSettings = await ipc.conversationSettingsCheck(settings);
+        return null;
+      } catch (e) {
+        return asIpcError(e).message;
+      }
     }
     try {
       const view = await ipc.conversationSettingsSet(id, settings);
@@ -404,6 +409,7 @@ export class ChatState {
           citations: [],
           usage: null,
           toolCalls: [],
+          jsonCheck: null,
         };
         const reply = {
           ...base,

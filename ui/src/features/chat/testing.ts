@@ -27,6 +27,8 @@ export const DEFAULT_CHAT_SETTINGS: ConversationSettings = {
     reasoningEffort: null,
     webSearch: false,
     tools: [],
+    replyFormat: "text",
+    jsonSchema: null,
   },
 };
 
@@ -66,6 +68,7 @@ export function message(
     citations: [],
     usage: null,
     toolCalls: [],
+    jsonCheck: null,
     ...extra,
   };
 }

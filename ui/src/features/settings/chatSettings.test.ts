@@ -10,6 +10,8 @@ const ipc = vi.hoisted(() => ({
   conversationGet: vi.fn(),
   conversationList: vi.fn(async () => ({ pinned: [], recent: [], next: null })),
   conversationSettingsSet: vi.fn(),
+  // The engine's check of a new chat's settings: these tests' settings are all good.
+  conversationSettingsCheck: vi.fn(async (settings: unknown) => settings),
   modelsList: vi.fn(),
   personaList: vi.fn(),
   personaSave: vi.fn(),

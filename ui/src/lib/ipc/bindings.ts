@@ -111,7 +111,11 @@ usage: ReplyUsage | null,
 /**
  * The tools the reply called, in order, with their results.
  */
-toolCalls: Array<ToolCallView>, };
+toolCalls: Array<ToolCallView>, 
+/**
+ * A reply asked for in JSON, checked when it ended (`null` for text replies).
+ */
+jsonCheck: JsonCheckView | null, };
 
 export type CitationView = { url: string, title: string, };
 
@@ -219,7 +223,15 @@ webSearch: boolean,
 /**
  * The MCP tools the model may call (none: no tools).
  */
-tools: Array<ToolRef>, };
+tools: Array<ToolRef>, 
+/**
+ * How the model writes its reply: text, or JSON (matching `json_schema`).
+ */
+replyFormat: ReplyFormat, 
+/**
+ * The JSON Schema replies must match (as the user pasted it), with `json_schema`.
+ */
+jsonSchema: string | null, };
 
 export type ReasoningEffort = "none" | "minimal" | "low" | "medium" | "high" | "xhigh";
 
@@ -550,6 +562,14 @@ export type McpSkippedView = { name: string, reason: string, };
 export type McpImportView = { added: Array<string>, skipped: Array<McpSkippedView>, servers: Array<McpServerView>, };
 
 export type ToolRef = { server: string, tool: string, };
+
+export type ReplyFormat = "text" | "json" | "json_schema";
+
+export type JsonCheckView = { isJson: boolean, matchesSchema: boolean | null, 
+/**
+ * What does not match, in the validator's words with where (at most 8).
+ */
+problems: Array<string>, };
 
 export type ToolCallView = { 
 /**

@@ -127,6 +127,9 @@ export const ipc = {
   messageDelete: (messageId: number) => call<ConversationView>("message_delete", { messageId }),
   conversationSettingsSet: (id: number, settings: ConversationSettings) =>
     call<ConversationView>("conversation_settings_set", { id, settings }),
+  /** Checks what a new chat would start with; nothing is saved. */
+  conversationSettingsCheck: (settings: ConversationSettings) =>
+    call<ConversationSettings>("conversation_settings_check", { settings }),
   personaList: () => call<PersonaView[]>("persona_list"),
   personaSave: (persona: PersonaInput) => call<PersonaView[]>("persona_save", { persona }),
   personaDelete: (id: number) => call<PersonaView[]>("persona_delete", { id }),
