@@ -162,6 +162,13 @@ const FIGURES: &[Figure] = &[
         target: "",
     },
     Figure {
+        name: "the same new chat without tools (what any reply costs Tally)",
+        id: "a round of one tool call/tally: a new chat answered without tools",
+        baseline: Some("a round of one tool call/baseline: its one request, made directly"),
+        unit: Unit::Time,
+        target: "",
+    },
+    Figure {
         name: "client-added latency per chunk",
         id: "latency: chunk bytes in → Delta out",
         baseline: None,

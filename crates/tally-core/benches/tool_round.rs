@@ -2,8 +2,10 @@
 //! whose model calls `mcp-server-time` once (allowed for good, so nobody is asked) and then
 //! answers with the result, through the engine (two requests to the mock, the call, every
 //! save, the two ledger rows, the events), against the baseline of the same two requests
-//! and the same call made directly with tally-openai's client and tally-tools. The
-//! difference of the two medians is Tally's overhead of a round.
+//! and the same call made directly with tally-openai's client and tally-tools. The same
+//! pair without tools (a new chat answered at once; its one request made directly) says
+//! what any reply costs Tally, so the round's own overhead is the difference of the two
+//! differences.
 //!
 //! Needs the MCP test servers (`cargo xtask setup`). `cargo bench -p tally-core --bench tool_round`
 
@@ -27,6 +29,7 @@ use tally_tools::{LaunchEnv, McpServers, ServerSpec, Status, Transport};
 const KEY: &str = "sk-proj-TestKeyForTallyOnly0000000000abcd";
 const MODEL: &str = "gpt-4o-mini";
 const ASK: &str = r#"What time is it? [mock:call:get_current_time {"timezone":"UTC"}]"#;
+const PLAIN: &str = "What time is it?";
 const WAIT: Duration = Duration::from_secs(60);
 
 fn time_server() -> PathBuf {
@@ -194,15 +197,7 @@ impl Direct {
         let mut request =
             ChatRequest::streaming(MODEL.to_string(), vec![ChatMessage::new(Role::User, ASK)]);
         request.tools = self.tools.clone();
-        let mut stream = self
-            .client
-            .stream(Some(&self.key), Api::ChatCompletions, &request, |_| {})
-            .await
-            .unwrap();
-        while let Some(event) = stream.next().await {
-            event.unwrap();
-        }
-        let calls = stream.tool_calls().to_vec();
+        let calls = self.streamed(&request).await.tool_calls().to_vec();
         assert_eq!(calls.len(), 1);
         let arguments = serde_json::from_str(&calls[0].arguments).unwrap();
         let output = self
@@ -217,14 +212,26 @@ impl Direct {
         request
             .messages
             .push(ChatMessage::tool_result(&calls[0].id, output.text));
+        self.streamed(&request).await;
+    }
+
+    async fn plain(&self) {
+        let request =
+            ChatRequest::streaming(MODEL.to_string(), vec![ChatMessage::new(Role::User, PLAIN)]);
+        self.streamed(&request).await;
+    }
+
+    /// `request`'s reply, read to its end.
+    async fn streamed(&self, request: &ChatRequest) -> tally_openai::ChatStream {
         let mut stream = self
             .client
-            .stream(Some(&self.key), Api::ChatCompletions, &request, |_| {})
+            .stream(Some(&self.key), Api::ChatCompletions, request, |_| {})
             .await
             .unwrap();
         while let Some(event) = stream.next().await {
             event.unwrap();
         }
+        stream
     }
 }
 
@@ -268,6 +275,18 @@ fn tool_round(c: &mut Criterion) {
         "baseline: the two requests and the call, made directly",
         |b| b.iter(|| runtime.block_on(direct.round())),
     );
+    group.bench_function("tally: a new chat answered without tools", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                let mut request = new_chat_with_the_tool();
+                request.text = PLAIN.into();
+                engine.send(request, |_: ChatEvent| {}).await.unwrap()
+            })
+        })
+    });
+    group.bench_function("baseline: its one request, made directly", |b| {
+        b.iter(|| runtime.block_on(direct.plain()))
+    });
     group.finish();
     runtime.block_on(async {
         engine.mcp_shutdown().await;

@@ -8,17 +8,22 @@ use tally_core::api::{
 
 use crate::{Events, KEY, MODEL, ask, engine, mock};
 
+/// Settings that ask `model` for replies in `format` (matching `schema`).
+fn json_settings(model: &str, format: ReplyFormat, schema: Option<&str>) -> ConversationSettings {
+    ConversationSettings {
+        model: model.into(),
+        system_prompt: None,
+        options: ChatOptions {
+            reply_format: format,
+            json_schema: schema.map(str::to_string),
+            ..ChatOptions::default()
+        },
+    }
+}
+
 fn in_json(model: &str, format: ReplyFormat, schema: Option<&str>, text: &str) -> SendRequest {
     SendRequest {
-        settings: Some(ConversationSettings {
-            model: model.into(),
-            system_prompt: None,
-            options: ChatOptions {
-                reply_format: format,
-                json_schema: schema.map(str::to_string),
-                ..ChatOptions::default()
-            },
-        }),
+        settings: Some(json_settings(model, format, schema)),
         ..ask(None, text)
     }
 }
@@ -121,35 +126,17 @@ async fn a_text_reply_has_no_check_and_a_bad_schema_is_refused_in_words() {
         (Some(r#"{"type": 5}"#), "not a valid JSON Schema"),
     ] {
         let error = engine
-            .conversation_settings_set(
-                id,
-                ConversationSettings {
-                    model: MODEL.into(),
-                    system_prompt: None,
-                    options: ChatOptions {
-                        reply_format: ReplyFormat::JsonSchema,
-                        json_schema: schema.map(str::to_string),
-                        ..ChatOptions::default()
-                    },
-                },
-            )
+            .conversation_settings_set(id, json_settings(MODEL, ReplyFormat::JsonSchema, schema))
             .unwrap_err();
         assert_eq!(error.code(), ErrorCode::InvalidInput);
         assert!(error.to_string().contains(words), "{schema:?}: {error}");
     }
     // A good schema is kept with the conversation, as pasted.
+    let pasted = format!("  {CITY}  ");
     let saved = engine
         .conversation_settings_set(
             id,
-            ConversationSettings {
-                model: MODEL.into(),
-                system_prompt: None,
-                options: ChatOptions {
-                    reply_format: ReplyFormat::JsonSchema,
-                    json_schema: Some(format!("  {CITY}  ")),
-                    ..ChatOptions::default()
-                },
-            },
+            json_settings(MODEL, ReplyFormat::JsonSchema, Some(&pasted)),
         )
         .unwrap();
     assert_eq!(saved.settings.options.reply_format, ReplyFormat::JsonSchema);

@@ -116,6 +116,27 @@ async fn asked(events: &Events) -> (i64, String, Option<i64>) {
     (conversation, id, at_most)
 }
 
+/// Sends `request`, gives `decision` to the first call asked about, and waits for the
+/// reply to end. Returns its events and its conversation.
+async fn answered(
+    engine: &Arc<Engine>,
+    request: SendRequest,
+    decision: ToolDecision,
+) -> (Events, i64) {
+    let (events, task) = sending(engine, request);
+    let (conversation, call_id, _) = asked(&events).await;
+    engine
+        .tool_call_decide(conversation, &call_id, decision)
+        .unwrap();
+    task.await.unwrap().unwrap();
+    (events, conversation)
+}
+
+/// A new chat offering the time tool, whose model calls it.
+fn time_question() -> SendRequest {
+    with_time_tool(&format!("Time? {TIME_CALL}"))
+}
+
 fn last_call(events: &Events) -> ToolCallView {
     events
         .all()
@@ -216,18 +237,13 @@ async fn an_approved_call_runs_its_result_is_used_and_each_round_is_metered() {
 async fn a_denied_call_does_not_run_and_the_model_is_told() {
     let mock = mock("It is noon.", 100, 0).await;
     let (_dir, engine) = with_time_server(&mock).await;
-    let (events, task) = sending(&engine, with_time_tool(&format!("Time? {TIME_CALL}")));
-    let (conversation, call_id, _) = asked(&events).await;
-    engine
-        .tool_call_decide(conversation, &call_id, ToolDecision::Deny)
-        .unwrap();
-    task.await.unwrap().unwrap();
+    let (_, conversation) = answered(&engine, time_question(), ToolDecision::Deny).await;
     let (content, calls) = reply_calls(&engine, conversation);
     assert_eq!(calls[0].status, ToolCallStatus::Denied);
     assert!(content.contains("did not allow"), "{content}");
     // An answer after the reply ended finds no one waiting, and says so.
     let late = engine
-        .tool_call_decide(conversation, &call_id, ToolDecision::Once)
+        .tool_call_decide(conversation, &calls[0].id, ToolDecision::Once)
         .unwrap_err();
     assert_eq!(late.code(), tally_core::api::ErrorCode::NotFound);
     engine.mcp_shutdown().await;
@@ -237,12 +253,7 @@ async fn a_denied_call_does_not_run_and_the_model_is_told() {
 async fn always_here_runs_the_tool_unasked_in_that_conversation_until_revoked() {
     let mock = mock("It is noon.", 100, 0).await;
     let (_dir, engine) = with_time_server(&mock).await;
-    let (events, task) = sending(&engine, with_time_tool(&format!("Time? {TIME_CALL}")));
-    let (conversation, call_id, _) = asked(&events).await;
-    engine
-        .tool_call_decide(conversation, &call_id, ToolDecision::AlwaysHere)
-        .unwrap();
-    task.await.unwrap().unwrap();
+    let (_, conversation) = answered(&engine, time_question(), ToolDecision::AlwaysHere).await;
     let permissions = engine.tool_permission_list().unwrap();
     assert_eq!(permissions.len(), 1);
     assert_eq!(
@@ -266,7 +277,7 @@ async fn always_here_runs_the_tool_unasked_in_that_conversation_until_revoked() 
     assert_eq!(last_call(&again).status, ToolCallStatus::Done);
 
     // In another conversation it asks; revoked, it asks here too.
-    let (elsewhere, task) = sending(&engine, with_time_tool(&format!("Time? {TIME_CALL}")));
+    let (elsewhere, task) = sending(&engine, time_question());
     let (other, call_id, _) = asked(&elsewhere).await;
     engine
         .tool_call_decide(other, &call_id, ToolDecision::Deny)
@@ -294,7 +305,7 @@ async fn always_here_runs_the_tool_unasked_in_that_conversation_until_revoked() 
 async fn stop_while_a_call_waits_ends_the_reply_with_the_call_not_run_and_one_ledger_row() {
     let mock = mock("It is noon.", 100, 0).await;
     let (dir, engine) = with_time_server(&mock).await;
-    let (events, task) = sending(&engine, with_time_tool(&format!("Time? {TIME_CALL}")));
+    let (events, task) = sending(&engine, time_question());
     let (conversation, _, _) = asked(&events).await;
     assert!(engine.stop(conversation));
     task.await.unwrap().unwrap();
@@ -317,7 +328,7 @@ async fn a_tool_no_server_offers_is_not_offered_and_a_call_of_it_is_refused_in_w
     let (_dir, engine) = engine(&mock, Some(KEY));
     // The conversation wants a tool of a server that is not there: nothing is offered, and
     // the model's call of an unknown function is answered without running anything.
-    let (events, task) = sending(&engine, with_time_tool(&format!("Time? {TIME_CALL}")));
+    let (events, task) = sending(&engine, time_question());
     task.await.unwrap().unwrap();
     assert!(mock.requests()[0].functions.is_empty());
     assert!(
@@ -378,12 +389,12 @@ async fn a_model_that_keeps_calling_is_stopped_after_eight_rounds_each_metered()
     let mock = mock("It is noon.", 100, 0).await;
     let (dir, engine) = with_time_server(&mock).await;
     let looping = r#"[mock:call-again:get_current_time {"timezone":"UTC"}]"#;
-    let (events, task) = sending(&engine, with_time_tool(&format!("Time? {looping}")));
-    let (conversation, call_id, _) = asked(&events).await;
-    engine
-        .tool_call_decide(conversation, &call_id, ToolDecision::Always)
-        .unwrap();
-    task.await.unwrap().unwrap();
+    let (events, conversation) = answered(
+        &engine,
+        with_time_tool(&format!("Time? {looping}")),
+        ToolDecision::Always,
+    )
+    .await;
 
     assert_eq!(
         failed_code(&events),
@@ -428,12 +439,7 @@ async fn the_hard_stop_ends_a_reply_between_rounds() {
             hard_stop: true,
         })
         .unwrap();
-    let (events, task) = sending(&engine, with_time_tool(&format!("Time? {TIME_CALL}")));
-    let (conversation, call_id, _) = asked(&events).await;
-    engine
-        .tool_call_decide(conversation, &call_id, ToolDecision::Once)
-        .unwrap();
-    task.await.unwrap().unwrap();
+    let (events, conversation) = answered(&engine, time_question(), ToolDecision::Once).await;
     assert_eq!(
         failed_code(&events),
         Some(tally_core::api::ErrorCode::BudgetExceeded)
@@ -451,12 +457,7 @@ async fn on_responses_the_calls_and_results_go_back_as_items() {
     let (_dir, engine) = with_time_server(&mock).await;
     let mut request = with_time_tool(&format!("Time? {TIME_CALL}"));
     request.settings.as_mut().unwrap().model = "gpt-5.1-codex".into();
-    let (events, task) = sending(&engine, request);
-    let (conversation, call_id, _) = asked(&events).await;
-    engine
-        .tool_call_decide(conversation, &call_id, ToolDecision::Once)
-        .unwrap();
-    task.await.unwrap().unwrap();
+    let (_, conversation) = answered(&engine, request, ToolDecision::Once).await;
     let (content, calls) = reply_calls(&engine, conversation);
     assert_eq!(calls[0].status, ToolCallStatus::Done);
     assert!(content.contains("UTC"), "{content}");
@@ -471,4 +472,41 @@ async fn on_responses_the_calls_and_results_go_back_as_items() {
     assert_eq!(roles.last(), Some(&"tool"), "{roles:?}");
     assert_eq!(requests[1].functions[0].name, "get_current_time");
     engine.mcp_shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replys_tool_calls_go_out_in_tally_json_and_come_back_whole() {
+    let mock = mock("It is noon.", 100, 0).await;
+    let (_dir, tally) = with_time_server(&mock).await;
+    let (_, conversation) = answered(&tally, time_question(), ToolDecision::Once).await;
+    let (content, calls) = reply_calls(&tally, conversation);
+
+    let folder = tempfile::tempdir().unwrap();
+    let file = tally
+        .export_conversations(
+            &tally_core::api::ExportRequest {
+                conversation_id: Some(conversation),
+                format: tally_core::api::ExportFormat::Json,
+            },
+            folder.path(),
+        )
+        .unwrap();
+    let text = std::fs::read_to_string(&file.path).unwrap();
+    // Another computer's Tally, without the server.
+    let (_other_dir, other) = engine(&mock, Some(KEY));
+    other.import_text(&text, |_| {}).unwrap();
+    let imported = crate::recent(&other)[0].id;
+    assert_eq!(reply_calls(&other, imported), (content, calls.clone()));
+    // The chat's choice of tools came along too.
+    let settings = other.conversation_get(imported).unwrap().settings;
+    assert_eq!(settings.options.tools[0].tool, "get_current_time");
+    // …and the calls go back to the model when the conversation goes on there.
+    other
+        .send(ask(Some(imported), "Thanks"), Events::default().sink())
+        .await
+        .unwrap();
+    let last = mock.requests().pop().unwrap();
+    let roles: Vec<&str> = last.messages.iter().map(|m| m.role.as_str()).collect();
+    assert_eq!(roles, ["user", "assistant", "tool", "assistant", "user"]);
+    tally.mcp_shutdown().await;
 }

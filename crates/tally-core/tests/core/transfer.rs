@@ -41,10 +41,18 @@ async fn history(engine: &Arc<Engine>) -> (i64, i64) {
         .await
         .unwrap();
     engine.conversation_pin(trip, true).unwrap();
-    engine
-        .send(ask(None, "A haiku about tea"), Events::default().sink())
-        .await
-        .unwrap();
+    // Replies in JSON, checked against a schema.
+    let mut tea = ask(None, "A haiku about tea");
+    tea.settings = Some(ConversationSettings {
+        model: "gpt-4o-mini".into(),
+        system_prompt: None,
+        options: ChatOptions {
+            reply_format: tally_core::api::ReplyFormat::JsonSchema,
+            json_schema: Some(r#"{"type": "object", "required": ["haiku"]}"#.into()),
+            ..ChatOptions::default()
+        },
+    });
+    engine.send(tea, Events::default().sink()).await.unwrap();
     let tea = crate::recent(engine)[0].id;
     (trip, tea)
 }
@@ -78,7 +86,7 @@ fn shape(engine: &Engine, id: i64) -> String {
     for m in &view.messages {
         let position = m.sibling_ids.iter().position(|s| *s == m.id);
         text.push_str(&format!(
-            "{:?} {:?} {:?} {:?} v{position:?}/{} {:?} {:?} {:?} {:?} {:?}\n",
+            "{:?} {:?} {:?} {:?} v{position:?}/{} {:?} {:?} {:?} {:?} {:?} {:?} {:?}\n",
             m.role,
             m.content,
             m.status,
@@ -88,7 +96,9 @@ fn shape(engine: &Engine, id: i64) -> String {
             m.cost_nanos,
             m.created_at,
             m.citations,
-            m.usage
+            m.usage,
+            m.tool_calls,
+            m.json_check
         ));
         // The other versions too.
         for sibling in m.sibling_ids.iter().filter(|s| **s != m.id) {

@@ -1,24 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { ToolCallView } from "../../lib/ipc";
 import { durationText, hintText, readableArguments, statusText } from "./calls";
+import { toolCall } from "./testing";
 
-function call(over: Partial<ToolCallView> = {}): ToolCallView {
-  return {
-    id: "call_1",
-    round: 0,
-    textOffset: 0,
-    server: "time",
-    tool: "get_current_time",
-    function: "get_current_time",
-    arguments: "{}",
-    status: "pending",
-    result: null,
-    durationMs: null,
-    readOnly: false,
-    destructive: true,
-    ...over,
-  };
-}
+const call = toolCall;
 
 describe("a tool call in words", () => {
   it.each([

@@ -4,6 +4,7 @@ import type { IpcError, McpServerView, ToolCallView } from "../../lib/ipc";
 import Message from "../chat/Message.svelte";
 import { message, newChatState, startedEvent } from "../chat/testing";
 import ToolsButton from "./ToolsButton.svelte";
+import { toolCall } from "./testing";
 
 const ipc = vi.hoisted(() => ({
   toolCallDecide: vi.fn(async () => undefined),
@@ -18,22 +19,14 @@ vi.mock("../../lib/ipc", () => ({
   asIpcError: (e: unknown) => e as IpcError,
 }));
 
+/** A pending call of `get_current_time` in Oslo, read-only as its server says. */
 function call(over: Partial<ToolCallView> = {}): ToolCallView {
-  return {
-    id: "call_1",
-    round: 0,
-    textOffset: 0,
-    server: "time",
-    tool: "get_current_time",
-    function: "get_current_time",
+  return toolCall({
     arguments: '{"timezone":"Europe/Oslo"}',
-    status: "pending",
-    result: null,
-    durationMs: null,
     readOnly: true,
     destructive: false,
     ...over,
-  };
+  });
 }
 
 beforeEach(() => vi.clearAllMocks());
