@@ -142,7 +142,7 @@ impl Engine {
         let dropped = self
             .meter
             .fit_to_window(&model, &mut context, options.max_output_tokens);
-        let offered = self.offered_tools(&destination.tools())?;
+        let offered = self.offered_tools_when_ready(&destination.tools()).await?;
         let allow_over_budget = request.allow_over_budget.unwrap_or(false);
         let reservation = self
             .reserve(
@@ -332,8 +332,11 @@ impl Engine {
         let dropped =
             self.meter
                 .fit_to_window(&conversation.model, &mut context, options.max_output_tokens);
-        let offered =
-            self.offered_tools(&crate::chat_settings::from_store(&conversation.options).tools)?;
+        let offered = self
+            .offered_tools_when_ready(
+                &crate::chat_settings::from_store(&conversation.options).tools,
+            )
+            .await?;
         let reservation = self
             .reserve(
                 &conversation.model,
@@ -387,8 +390,11 @@ impl Engine {
         let dropped =
             self.meter
                 .fit_to_window(&conversation.model, &mut context, options.max_output_tokens);
-        let offered =
-            self.offered_tools(&crate::chat_settings::from_store(&conversation.options).tools)?;
+        let offered = self
+            .offered_tools_when_ready(
+                &crate::chat_settings::from_store(&conversation.options).tools,
+            )
+            .await?;
         let reservation = self
             .reserve(
                 &conversation.model,

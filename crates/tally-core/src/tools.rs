@@ -19,6 +19,9 @@ use crate::{ChatSink, CoreError, Engine};
 /// How long one call may take before the model is told it timed out.
 pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How long a send waits for a server its chat uses that is still starting.
+const START_WAIT: Duration = Duration::from_secs(20);
+
 /// The most requests one reply may make for tools before Tally stops it.
 pub(crate) const MAX_ROUNDS: u32 = 8;
 
@@ -166,6 +169,32 @@ impl Engine {
                 })
                 .collect(),
         })
+    }
+
+    /// [`Engine::offered_tools`], once the servers of `wanted` that are still starting (Tally
+    /// just opened, a server just added) are ready or failed, or [`START_WAIT`] has passed.
+    pub(crate) async fn offered_tools_when_ready(
+        &self,
+        wanted: &[ToolRef],
+    ) -> Result<OfferedTools, CoreError> {
+        if let Some(servers) = self.mcp.running().filter(|_| !wanted.is_empty()) {
+            let ids: Vec<i64> = self
+                .store()
+                .mcp_servers()?
+                .into_iter()
+                .filter(|r| {
+                    r.enabled
+                        && wanted
+                            .iter()
+                            .any(|w| w.server.eq_ignore_ascii_case(&r.name))
+                })
+                .map(|r| r.id)
+                .collect();
+            for id in ids {
+                servers.settled(id, START_WAIT).await;
+            }
+        }
+        self.offered_tools(wanted)
     }
 
     /// The user's answer to a call waiting in `conversation_id`'s reply. "Always" answers

@@ -106,6 +106,8 @@ struct Shared {
     /// Told of every change of a server's state, in order, while the state is locked: it
     /// must not call back into `McpServers`.
     listener: Listener,
+    /// Wakes whoever waits for a server to settle ([`McpServers::settled`]).
+    changed: tokio::sync::Notify,
     generations: AtomicU64,
 }
 
@@ -137,6 +139,7 @@ impl McpServers {
                 launch,
                 slots: Mutex::new(HashMap::new()),
                 listener: Box::new(listener),
+                changed: tokio::sync::Notify::new(),
                 generations: AtomicU64::new(0),
             }),
             start_timeout: START_TIMEOUT,
@@ -208,10 +211,32 @@ impl McpServers {
         self.shared.lock().get(&id).map(|slot| slot.state.clone())
     }
 
+    /// Server `id`'s state once it is no longer starting (ready or failed), waiting for at
+    /// most `within`; `None` for a server that is not there. A server still starting then
+    /// is returned as it is.
+    pub async fn settled(&self, id: ServerId, within: Duration) -> Option<ServerState> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let changed = self.shared.changed.notified();
+            tokio::pin!(changed);
+            // Registered before looking, so a change between the look and the wait wakes it.
+            changed.as_mut().enable();
+            let state = self.state(id)?;
+            if state.status != Status::Starting {
+                return Some(state);
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                return self.state(id);
+            }
+        }
+    }
+
     /// Stops server `id` and forgets it: its input is closed, then SIGTERM, then its whole
     /// process group is killed. Nothing happens for an id that is not running.
     pub async fn stop(&self, id: ServerId) {
         let slot = self.shared.lock().remove(&id);
+        // Whoever waits for it to settle waits no longer.
+        self.shared.changed.notify_waiters();
         if let Some(slot) = slot {
             stop_running(slot.running).await;
         }
@@ -291,6 +316,7 @@ impl Shared {
             Some(slot) if slot.generation == generation => {
                 change(slot);
                 (self.listener)(id, &slot.state);
+                self.changed.notify_waiters();
                 true
             }
             _ => false,

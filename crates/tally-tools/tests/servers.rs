@@ -158,6 +158,24 @@ async fn mcp_server_time_found_on_the_login_shells_path_lists_its_tools_and_answ
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn settled_waits_for_a_starting_server_and_knows_none_that_is_not_there() {
+    let bin = tools_dir().join("bin");
+    let (servers, _rx) = servers(desktop_env(Some(bin)));
+    servers
+        .start(
+            1,
+            stdio("time", "mcp-server-time", &["--local-timezone=UTC"]),
+            None,
+        )
+        .await;
+    let state = servers.settled(1, Duration::from_secs(60)).await.unwrap();
+    assert_eq!(state.status, Status::Ready, "{state:?}");
+    assert!(servers.settled(2, Duration::from_secs(60)).await.is_none());
+    servers.stop_all().await;
+    assert!(servers.settled(1, Duration::from_secs(60)).await.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_everything_from_npm_gets_its_own_env_but_none_of_tallys_secrets() {
     let everything = tools_dir().join("npm/node_modules/.bin/mcp-server-everything");
     let (servers, mut rx) = servers(desktop_env(None));

@@ -3,6 +3,7 @@
 //! calls kept with the reply and sent back when the conversation goes on.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use tally_core::ChatEvent;
@@ -16,6 +17,23 @@ use crate::{Events, KEY, MODEL, ask, engine, mock};
 
 const TIME_CALL: &str = r#"[mock:call:get_current_time {"timezone":"UTC"}]"#;
 
+/// `mcp-server-time` from PyPI, as Settings adds it.
+fn time_server() -> McpServerInput {
+    let program = crate::mcp::tools_bin().join("mcp-server-time");
+    McpServerInput {
+        id: None,
+        name: "time".into(),
+        transport: McpTransport::Stdio {
+            command: program.display().to_string(),
+            args: vec!["--local-timezone=UTC".into()],
+            env: BTreeMap::new(),
+            cwd: None,
+        },
+        enabled: true,
+        token: None,
+    }
+}
+
 /// An engine with `mcp-server-time` added and ready.
 async fn with_time_server(mock: &mock_openai::MockServer) -> (tempfile::TempDir, Arc<Engine>) {
     let (dir, engine) = engine(mock, Some(KEY));
@@ -25,22 +43,7 @@ async fn with_time_server(mock: &mock_openai::MockServer) -> (tempfile::TempDir,
             let _ = tx.send(state);
         }
     });
-    let program = crate::mcp::tools_bin().join("mcp-server-time");
-    let view = engine
-        .mcp_server_save(McpServerInput {
-            id: None,
-            name: "time".into(),
-            transport: McpTransport::Stdio {
-                command: program.display().to_string(),
-                args: vec!["--local-timezone=UTC".into()],
-                env: BTreeMap::new(),
-                cwd: None,
-            },
-            enabled: true,
-            token: None,
-        })
-        .await
-        .unwrap();
+    let view = engine.mcp_server_save(time_server()).await.unwrap();
     let state = tokio::time::timeout(crate::mcp::WAIT, async {
         loop {
             let state = rx.recv().await.expect("the engine is alive");
@@ -509,4 +512,80 @@ async fn a_replys_tool_calls_go_out_in_tally_json_and_come_back_whole() {
     let roles: Vec<&str> = last.messages.iter().map(|m| m.role.as_str()).collect();
     assert_eq!(roles, ["user", "assistant", "tool", "assistant", "user"]);
     tally.mcp_shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_result_too_long_for_the_window_is_cut_with_a_note() {
+    let mock = mock("Done.", 100, 0).await;
+    let (_dir, engine) = engine(&mock, Some(KEY));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    engine.on_notice(move |notice| {
+        if let Notice::McpServerChanged(state) = notice {
+            let _ = tx.send(state);
+        }
+    });
+    // The official Python SDK's stdio server, whose `words` tool returns as many as asked.
+    let server = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tally-tools/tests/servers/stdio_server.py");
+    let python = crate::mcp::tools_bin().join("python");
+    let view = engine
+        .mcp_server_save(McpServerInput {
+            id: None,
+            name: "filler".into(),
+            transport: McpTransport::Stdio {
+                command: python.display().to_string(),
+                args: vec![server.display().to_string()],
+                env: BTreeMap::new(),
+                cwd: None,
+            },
+            enabled: true,
+            token: None,
+        })
+        .await
+        .unwrap();
+    tokio::time::timeout(crate::mcp::WAIT, async {
+        while let Some(state) = rx.recv().await {
+            if state.id == view.id && state.status == McpStatus::Ready {
+                return;
+            }
+        }
+    })
+    .await
+    .expect("the filler server did not start");
+    let mut request = with_time_tool(r#"Words? [mock:call:words {"count":40000}]"#);
+    request.settings.as_mut().unwrap().options.tools = vec![ToolRef {
+        server: "filler".into(),
+        tool: "words".into(),
+    }];
+    let (_, conversation) = answered(&engine, request, ToolDecision::Once).await;
+    let (_, calls) = reply_calls(&engine, conversation);
+    let result = calls[0].result.as_deref().unwrap();
+    assert!(
+        result.contains("[Tally cut this result here"),
+        "{}",
+        &result[result.len() - 300..]
+    );
+    // gpt-4o-mini's window of 128k tokens gives one result at most 16,000 of them.
+    let tokens = tally_spend::count_text(tally_spend::Encoding::O200kBase, result);
+    assert!((10_000..=16_000).contains(&tokens), "{tokens} tokens");
+    // What the model got is what is kept.
+    let sent = mock.requests().pop().unwrap();
+    assert_eq!(sent.messages.last().unwrap().content, result);
+    engine.mcp_shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_send_right_after_a_server_is_added_waits_for_it_to_start() {
+    let mock = mock("It is noon.", 100, 0).await;
+    let (_dir, engine) = engine(&mock, Some(KEY));
+    // Added (as at launch, when the enabled servers start) and sent to at once.
+    engine.mcp_server_save(time_server()).await.unwrap();
+    let (events, _) = answered(&engine, time_question(), ToolDecision::Once).await;
+    assert_eq!(
+        mock.requests()[0].functions.len(),
+        1,
+        "the tool was offered"
+    );
+    assert_eq!(last_call(&events).status, ToolCallStatus::Done);
+    engine.mcp_shutdown().await;
 }

@@ -1,6 +1,7 @@
 """A stdio MCP server built with the official `mcp` Python SDK, for faults Tally must survive.
 
-Its tools: `sleep` (seconds), `crash` (the process exits mid-call, after a line on stderr).
+Its tools: `sleep` (seconds), `crash` (the process exits mid-call, after a line on stderr),
+`words` (that many words of text: a result too long for a model's window).
 With `--child` it first starts a grandchild (`sleep 600`) that would outlive it unless its
 whole process group is stopped.
 """
@@ -20,6 +21,12 @@ async def sleep(seconds: float) -> str:
     """Waits, then says how long it waited."""
     await asyncio.sleep(seconds)
     return f"slept {seconds} s"
+
+
+@server.tool()
+def words(count: int) -> str:
+    """Returns `count` words of filler text."""
+    return " ".join(f"word{i % 1000}" for i in range(count))
 
 
 @server.tool()
