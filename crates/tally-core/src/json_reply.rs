@@ -40,23 +40,71 @@ pub(crate) fn checked_schema(text: &str) -> Result<Map<String, Value>, String> {
     let Value::Object(schema) = value else {
         return Err("A schema is a JSON object, in { … }.".into());
     };
-    if let Err(error) = jsonschema::meta::validate(&Value::Object(schema.clone())) {
-        return Err(format!(
-            "This is not a valid JSON Schema: {error} (at {}).",
-            location(&error.instance_path().to_string())
-        ));
-    }
-    if jsonschema::validator_for(&Value::Object(schema.clone())).is_err() {
-        return Err(
-            "Tally cannot use this schema: it refers to other files or addresses. Paste a \
-             schema that is complete in itself."
+    let Err(error) = compiled(&schema) else {
+        return Ok(schema);
+    };
+    match *error {
+        boon::CompileError::ValidationError { src, .. } => Err(format!(
+            "This is not a valid JSON Schema: {}.",
+            problems(&src).into_iter().next().unwrap_or_default()
+        )),
+        _ => Err(
+            "Tally cannot use this schema: it refers to other files or addresses, or to parts \
+             it does not have. Paste a schema that is complete in itself."
                 .into(),
-        );
+        ),
     }
-    Ok(schema)
 }
 
-/// A JSON Pointer as a reader sees it: `/` for the whole.
+/// Where a pasted schema lives for the validator (it is never fetched from there).
+const SCHEMA_URL: &str = "urn:tally:reply-schema";
+
+/// `schema` compiled (checked against its draft's meta-schema on the way), with no loader:
+/// a reference to a file or an address is refused, never read.
+fn compiled(
+    schema: &Map<String, Value>,
+) -> Result<(boon::Schemas, boon::SchemaIndex), Box<boon::CompileError>> {
+    let mut compiler = boon::Compiler::new();
+    compiler.use_loader(Box::new(NothingElse));
+    compiler.add_resource(SCHEMA_URL, Value::Object(schema.clone()))?;
+    let mut schemas = boon::Schemas::new();
+    let index = compiler.compile(SCHEMA_URL, &mut schemas)?;
+    Ok((schemas, index))
+}
+
+/// Loads nothing: a pasted schema must be complete in itself.
+struct NothingElse;
+
+impl boon::UrlLoader for NothingElse {
+    fn load(&self, url: &str) -> Result<Value, Box<dyn std::error::Error>> {
+        Err(format!("{url} is not part of the schema").into())
+    }
+}
+
+/// The validator's findings, the innermost ones, each with where (at most
+/// [`MAX_PROBLEMS`]).
+fn problems(error: &boon::ValidationError<'_, '_>) -> Vec<String> {
+    fn leaves(error: &boon::ValidationError<'_, '_>, out: &mut Vec<String>) {
+        if out.len() >= MAX_PROBLEMS {
+            return;
+        }
+        if error.causes.is_empty() {
+            out.push(format!(
+                "At {}: {}",
+                location(&error.instance_location.to_string()),
+                error.kind
+            ));
+        }
+        for cause in &error.causes {
+            leaves(cause, out);
+        }
+    }
+    let mut out = Vec::new();
+    leaves(error, &mut out);
+    out
+}
+
+/// A JSON Pointer as a reader sees it.
 fn location(pointer: &str) -> String {
     if pointer.is_empty() {
         "the top".into()
@@ -135,18 +183,17 @@ pub(crate) fn check_reply(text: &str, schema: Option<&Map<String, Value>>) -> Js
             problems: Vec::new(),
         };
     };
-    let Ok(validator) = jsonschema::validator_for(&Value::Object(schema.clone())) else {
+    let Ok((schemas, index)) = compiled(schema) else {
         return JsonCheckView {
             is_json: true,
             matches_schema: None,
             problems: vec!["The schema could not be used to check the reply.".into()],
         };
     };
-    let problems: Vec<String> = validator
-        .iter_errors(&value)
-        .take(MAX_PROBLEMS)
-        .map(|e| format!("At {}: {e}", location(&e.instance_path().to_string())))
-        .collect();
+    let problems = match schemas.validate(&value, index) {
+        Ok(()) => Vec::new(),
+        Err(error) => problems(&error),
+    };
     JsonCheckView {
         is_json: true,
         matches_schema: Some(problems.is_empty()),

@@ -589,3 +589,30 @@ async fn a_send_right_after_a_server_is_added_waits_for_it_to_start() {
     assert_eq!(last_call(&events).status, ToolCallStatus::Done);
     engine.mcp_shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tools_chosen_in_settings_defaults_are_offered_in_every_new_chat() {
+    let mock = mock("It is noon.", 100, 0).await;
+    let (_dir, engine) = with_time_server(&mock).await;
+    let mut defaults = engine.settings_get().unwrap().chat_defaults;
+    defaults.options.tools = vec![ToolRef {
+        server: "time".into(),
+        tool: "get_current_time".into(),
+    }];
+    engine
+        .settings_set(tally_core::api::SettingsUpdate {
+            chat_defaults: Some(defaults),
+            ..Default::default()
+        })
+        .unwrap();
+    // A new chat with no settings of its own: the defaults' tools.
+    let (events, _) = answered(
+        &engine,
+        ask(None, &format!("Time? {TIME_CALL}")),
+        ToolDecision::Once,
+    )
+    .await;
+    assert_eq!(mock.requests()[0].functions[0].name, "get_current_time");
+    assert_eq!(last_call(&events).status, ToolCallStatus::Done);
+    engine.mcp_shutdown().await;
+}

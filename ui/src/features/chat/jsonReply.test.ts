@@ -49,4 +49,19 @@ describe("a reply asked for in JSON", () => {
     expect(screen.queryByTestId("json-reply")).toBeNull();
     expect(screen.getByTestId("message-content").innerHTML).toContain("<strong>Hi</strong>");
   });
+
+  it("a hostile reply, very deep or very wide, is bounded on screen", () => {
+    const deep = "[".repeat(60) + "1" + "]".repeat(60);
+    const wide = JSON.stringify(
+      Object.fromEntries([...Array(800).keys()].map((i) => [`k${i}`, i])),
+    );
+    const check = { isJson: true, matchesSchema: null, problems: [] };
+    const { unmount } = render(Message, {
+      message: message(2, "assistant", deep, { jsonCheck: check }),
+    });
+    expect(screen.getAllByTestId("json-node").length).toBe(32);
+    unmount();
+    render(Message, { message: message(2, "assistant", wide, { jsonCheck: check }) });
+    expect(screen.getByTestId("json-reply").textContent).toContain("… and 300 more");
+  });
 });
