@@ -211,7 +211,12 @@ async function main() {
     await app.click('[data-testid="continue-button"]');
     const after = await waitFor("continued reply", async () => {
       const reply = (await app.messages()).at(-1);
-      return reply.status === "complete" && reply;
+      // Thrown rather than false, so a timeout says where the reply stood.
+      if (reply.status !== "complete") {
+        const banner = await app.run(`return document.querySelector('[data-testid="error-banner"]')?.textContent`);
+        throw new Error(`${reply.status}, ${reply.text.length} characters (${before.text.length} before); ${banner}`);
+      }
+      return reply;
     });
     if (!after.text.startsWith(before.text) || after.text.length <= before.text.length) {
       throw new Error(`before: ${before.text}\nafter: ${after.text}`);

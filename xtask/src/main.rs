@@ -1,5 +1,5 @@
 //! `cargo xtask run [--mock]`, `cargo xtask test`, `cargo xtask setup`, `cargo xtask bench`,
-//! `cargo xtask bindings`, `cargo xtask fuzz`.
+//! `cargo xtask bindings`, `cargo xtask fuzz`, `cargo xtask package`.
 //!
 //! Each command first sets up whatever is missing on a Debian or Ubuntu machine (system
 //! packages, the UI's npm packages, tauri-driver), builds the UI, then builds and runs the
@@ -7,6 +7,7 @@
 
 mod bench;
 mod cycles;
+mod package;
 mod process;
 mod setup;
 mod steps;
@@ -24,6 +25,7 @@ fn main() -> ExitCode {
             args.iter().any(|a| a == "--app"),
         ),
         Some("bindings") => steps::bindings(),
+        Some("package") => package::package(args.iter().any(|a| a == "--debug")),
         Some("fuzz") => match args.get(1).map(|s| s.parse::<u32>()) {
             None => steps::fuzz(600, false),
             Some(Ok(seconds)) => steps::fuzz(seconds, false),
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
                  cargo xtask bench [--smoke|--app]  the benches as one table (--smoke: each once,\n  \
                                             on small data; --app: only the real-app figures)\n  \
                  cargo xtask bindings       regenerate ui/src/lib/ipc/bindings.ts\n  \
+                 cargo xtask package [--debug]  the .deb and .rpm of a release (or debug) build\n  \
                  cargo xtask fuzz [SECONDS] fuzz the SSE parser (default 600 s)"
             );
             return ExitCode::from(2);

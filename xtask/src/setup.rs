@@ -23,8 +23,9 @@ const APP_PACKAGES: &[&str] = &[
 /// What the tests add: a display, WebDriver for WebKit, a real keychain, a browser,
 /// SQLite's own shell to check the app's database from outside, and xdotool to answer the
 /// app's native dialogs (which WebDriver cannot reach) as a person would, with the keyboard,
-/// and ImageMagick's `import` to keep screenshots of the display (WebKitWebDriver's own
-/// screenshot never answers when the page is painted without the GPU compositor).
+/// ImageMagick's `import` to keep screenshots of the display (WebKitWebDriver's own
+/// screenshot never answers when the page is painted without the GPU compositor), and
+/// Debian's own checkers for the packages (`rpm` reads the `.rpm`'s header).
 const TEST_PACKAGES: &[&str] = &[
     "xvfb",
     "xauth",
@@ -38,6 +39,11 @@ const TEST_PACKAGES: &[&str] = &[
     "python3-venv",
     "xdotool",
     "imagemagick",
+    // The Linux packages checked as a distribution would check them.
+    "lintian",
+    "desktop-file-utils",
+    "appstream",
+    "rpm",
 ];
 
 fn installed(package: &str) -> bool {
@@ -193,6 +199,21 @@ pub fn mcp_test_servers() -> Result {
         std::fs::copy(servers.join(file), npm_dir.join(file)).map_err(|e| e.to_string())?;
     }
     npm_ci_when_changed(&npm_dir)
+}
+
+/// Tauri's command-line tool (its bundler makes the `.deb` and `.rpm`), under
+/// `.tools/tauri-cli` from the exact version `packaging/tauri-cli` pins: npm's prebuilt
+/// binary installs in a second, where `cargo install tauri-cli` compiles for minutes. Kept
+/// apart from the UI's packages so the UI's lockfile does not change.
+pub fn tauri_cli() -> Result<PathBuf> {
+    let pinned = root().join("packaging/tauri-cli");
+    let dir = root().join(".tools/tauri-cli");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    for file in ["package.json", "package-lock.json"] {
+        std::fs::copy(pinned.join(file), dir.join(file)).map_err(|e| e.to_string())?;
+    }
+    npm_ci_when_changed(&dir)?;
+    Ok(dir.join("node_modules/.bin/tauri"))
 }
 
 /// A virtual environment at `venv` with `requirements` installed, made anew when they change.

@@ -5,6 +5,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use crate::cycles;
+use crate::package;
 use crate::process::{Result, cargo, npm, root, run_cmd, step, under_display};
 use crate::setup::{self, build_ui};
 
@@ -208,6 +209,28 @@ pub fn test() -> Result {
         || {
             run_cmd(setup::debug_apps_build())?;
             e2e(&driver)
+        },
+    )?;
+    step(
+        "Linux packages of the debug app: lintian, desktop-file-validate, appstreamcli; installed, upgraded and removed with apt-get",
+        || {
+            let packages = package::bundled(true, None)?;
+            package::check(&packages)?;
+            // The same app, packaged as a later version: what dpkg does on an upgrade.
+            let next = format!("{}+upgrade", package::deb_version(&packages.deb)?);
+            let upgrade = package::bundled(true, Some(&next))?;
+            under_display(
+                "--test-reporter=spec tests/e2e/installed.mjs",
+                &[
+                    ("TALLY_E2E_DEB", packages.deb),
+                    ("TALLY_E2E_UPGRADE_DEB", upgrade.deb),
+                    ("TALLY_E2E_MOCK", root().join("target/debug/mock-openai")),
+                    ("TALLY_E2E_DRIVER", driver.clone()),
+                ],
+                "TALLY_E2E_HOME",
+                "-installed",
+                None,
+            )
         },
     )?;
     println!(

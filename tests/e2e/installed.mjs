@@ -1,0 +1,177 @@
+// The .deb installed for real, as a user installs it: `apt-get install ./Tally….deb`, the
+// menu entry, /usr/bin/tally under Xvfb with the real keychain and the mock OpenAI server,
+// an upgrade over it, and its removal, which must leave the user's history and key. Needs
+// root (CI is root; elsewhere `sudo -n`, which fails rather than asks). `cargo xtask test`
+// runs it after the package checks.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { Driver, Processes, endLeftovers, waitFor } from "./webdriver.mjs";
+
+const env = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run this through cargo xtask test`);
+  return value;
+};
+const DEB = env("TALLY_E2E_DEB");
+const UPGRADE_DEB = env("TALLY_E2E_UPGRADE_DEB");
+const MOCK = env("TALLY_E2E_MOCK");
+const DRIVER = env("TALLY_E2E_DRIVER");
+const HOME = env("TALLY_E2E_HOME");
+const SHOTS = join(import.meta.dirname, "../../target/e2e-screenshots");
+const INSTALLED = "/usr/bin/tally";
+const ENTRY = "/usr/share/applications/Tally.desktop";
+// Where an installed Tally keeps its data: the OS app-data folder (no TALLY_DATA_DIR here).
+const DATA_DIR = join(HOME, ".local/share/app.tally.desktop");
+const KEY = "sk-proj-InstalledTestKeyNotReal000000000wxyz";
+const PORT = 4444 + ((process.pid + 500) % 1000);
+const APT_MS = 300_000;
+
+const asRoot = process.getuid() === 0 ? [] : ["sudo", "-n"];
+function apt(...args) {
+  const [command, ...rest] = [...asRoot, "apt-get", "-y", "-q", ...args];
+  return execFileSync(command, rest, {
+    encoding: "utf8",
+    timeout: APT_MS,
+    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+  });
+}
+function installedVersion() {
+  try {
+    const out = execFileSync("dpkg-query", ["-W", "-f=${Status} ${Version}", "tally"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    return out.startsWith("install ok installed") ? out.split(" ").pop() : null;
+  } catch {
+    return null; // Not known to dpkg.
+  }
+}
+function debVersion(deb) {
+  return execFileSync("dpkg-deb", ["-f", deb, "Version"], { encoding: "utf8" }).trim();
+}
+function keychainHolds(key) {
+  const stored = execFileSync("secret-tool", ["lookup", "service", "Tally", "username", "openai-api-key"], {
+    encoding: "utf8",
+  });
+  return stored === key;
+}
+
+const processes = new Processes();
+const driver = new Driver(PORT);
+let installedHere = false;
+
+async function launch() {
+  const app = await driver.launch(INSTALLED);
+  app.shot = (name) => app.screenshot(SHOTS, `installed-${name}`);
+  return app;
+}
+
+/** Sends `text` and waits for the reply to stream (partial texts seen) and complete. */
+async function sendAndSeeItStream(app, text, replies) {
+  await app.type('[data-testid="composer-input"]', text);
+  await app.click('[data-testid="send-button"]');
+  const partials = new Set();
+  const reply = await waitFor("the reply", async () => {
+    const all = (await app.messages()).filter((m) => m.role === "assistant");
+    const last = all[replies];
+    if (last?.status === "streaming" && last.text) partials.add(last.text);
+    return last?.status === "complete" && last;
+  });
+  if (partials.size < 2) throw new Error(`the reply came in ${partials.size} piece(s), not streamed`);
+  if (!reply.text.includes("mock")) throw new Error(`reply: ${reply.text}`);
+}
+
+async function main() {
+  mkdirSync(SHOTS, { recursive: true });
+  const already = installedVersion();
+  if (already) {
+    throw new Error(`a tally package (${already}) is installed here: remove it first (apt-get remove tally)`);
+  }
+  const { base } = await processes.mock(MOCK, ["--chunk-chars", "6", "--delay-ms", "30"]);
+  const tauriDriver = processes.start(
+    DRIVER,
+    ["--port", String(PORT), "--native-port", String(PORT + 10_000), "--native-driver", "/usr/bin/WebKitWebDriver"],
+    { env: { ...process.env, TALLY_API_BASE: base, TALLY_LOG: "warn" } },
+  );
+  tauriDriver.stdout.resume();
+  await driver.ready();
+
+  await test("the .deb installs with apt-get and its menu entry starts /usr/bin/tally", () => {
+    installedHere = true;
+    apt("install", "--no-install-recommends", DEB);
+    if (installedVersion() !== debVersion(DEB)) throw new Error(`installed: ${installedVersion()}`);
+    const entry = readFileSync(ENTRY, "utf8");
+    const exec = entry.match(/^Exec=(\S+)/m)?.[1];
+    const found = execFileSync("sh", ["-c", `command -v ${exec}`], { encoding: "utf8" }).trim();
+    if (found !== INSTALLED) throw new Error(`the menu entry runs ${exec}, found at ${found}`);
+    const icon = entry.match(/^Icon=(\S+)/m)?.[1];
+    if (!existsSync(`/usr/share/icons/hicolor/128x128/apps/${icon}.png`)) throw new Error(`no icon ${icon}`);
+  });
+
+  await test("the installed Tally keeps a key in the keychain and streams a reply", async () => {
+    const app = await launch();
+    await app.click('[data-testid="onboarding-start"]');
+    await app.type('[data-testid="api-key-input"]', KEY);
+    await app.click('[data-testid="api-key-save"]');
+    await waitFor("key accepted", async () =>
+      (await app.text('[data-testid="api-key-status"]'))?.includes("OpenAI accepted it"),
+    );
+    await app.click('[data-testid="onboarding-skip"]');
+    await sendAndSeeItStream(app, "Hello from the installed app.", 0);
+    await app.shot("1-reply");
+    await app.quit();
+    if (!keychainHolds(KEY)) throw new Error("the key is not in the keychain");
+    if (!statSync(join(DATA_DIR, "tally.sqlite3")).size) throw new Error("no history in the data folder");
+  });
+
+  await test("an upgrade installed over it keeps the history and the key", async () => {
+    await endLeftovers(INSTALLED, 10_000);
+    apt("install", "--no-install-recommends", UPGRADE_DEB);
+    if (installedVersion() !== debVersion(UPGRADE_DEB)) throw new Error(`installed: ${installedVersion()}`);
+    const app = await launch();
+    // No onboarding: the key is still there, and so is the conversation.
+    await app.click('[data-testid="conversation-item"]');
+    await waitFor("the earlier conversation", async () => (await app.messages()).length === 2);
+    await sendAndSeeItStream(app, "And after the upgrade?", 1);
+    await app.shot("2-after-upgrade");
+    await app.quit();
+  });
+
+  await test("removing the package leaves the user's history and key", async () => {
+    await endLeftovers(INSTALLED, 10_000);
+    apt("remove", "tally");
+    installedHere = false;
+    if (installedVersion()) throw new Error(`still installed: ${installedVersion()}`);
+    if (existsSync(INSTALLED) || existsSync(ENTRY)) throw new Error("the app or its menu entry is still there");
+    if (!statSync(join(DATA_DIR, "tally.sqlite3")).size) throw new Error("the history is gone");
+    if (!keychainHolds(KEY)) throw new Error("the key is gone");
+  });
+}
+
+try {
+  await main();
+} catch (error) {
+  await test("setup", () => {
+    throw error;
+  });
+} finally {
+  processes.killAll();
+  const left = existsSync(INSTALLED) ? await endLeftovers(INSTALLED, 10_000) : [];
+  // A failed run leaves no package behind.
+  if (installedHere && installedVersion()) {
+    try {
+      apt("remove", "tally");
+    } catch (error) {
+      console.error(`could not remove the test's package: ${error.message}`);
+    }
+  }
+  await test("no Tally left running", () => {
+    if (left.length) throw new Error(`killed ${left.join(", ")}`);
+  });
+}
+setTimeout(() => {
+  console.error("the install tests ended but something still ran: exiting");
+  process.exit(process.exitCode || 1);
+}, 10_000).unref();
