@@ -47,6 +47,8 @@ const COMMANDS: &[&str] = &[
     "tool_permission_list",
     "tool_permission_revoke",
     "link_open",
+    "app_about",
+    "data_folder_open",
     "spend_summary",
     "budget_set",
     "budget_clear",

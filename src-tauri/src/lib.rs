@@ -96,6 +96,8 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
             commands::mcp::tool_permission_list,
             commands::mcp::tool_permission_revoke,
             commands::link::link_open,
+            commands::about::app_about,
+            commands::about::data_folder_open,
             commands::spend::spend_summary,
             commands::spend::budget_set,
             commands::spend::budget_clear,

@@ -121,6 +121,15 @@ async function main() {
     await app.click('[data-testid="onboarding-skip"]');
     await sendAndSeeItStream(app, "Hello from the installed app.", 0);
     await app.shot("1-reply");
+    // Settings' About names the package's version and where the data is.
+    await app.click('[data-testid="settings-button"]');
+    await app.waitFind('[data-testid="app-version"]');
+    const version = await app.run(`return document.querySelector('[data-testid="app-version"]').dataset.version`);
+    if (version !== debVersion(DEB)) throw new Error(`About says ${version}, the package ${debVersion(DEB)}`);
+    const folder = await app.text('[data-testid="data-folder"]');
+    if (folder !== DATA_DIR) throw new Error(`About says the data is in ${folder}`);
+    await app.run(`document.querySelector('[data-testid="about-section"]').scrollIntoView()`);
+    await app.shot("2-about");
     await app.quit();
     if (!keychainHolds(KEY)) throw new Error("the key is not in the keychain");
     if (!statSync(join(DATA_DIR, "tally.sqlite3")).size) throw new Error("no history in the data folder");
@@ -135,7 +144,7 @@ async function main() {
     await app.click('[data-testid="conversation-item"]');
     await waitFor("the earlier conversation", async () => (await app.messages()).length === 2);
     await sendAndSeeItStream(app, "And after the upgrade?", 1);
-    await app.shot("2-after-upgrade");
+    await app.shot("3-after-upgrade");
     await app.quit();
   });
 

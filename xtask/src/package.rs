@@ -18,15 +18,6 @@ const DEB_RUNTIME_DEPENDS: &[&str] = &["default-dbus-session-bus | dbus-session-
 const DEB_RECOMMENDS: &[&str] = &["gnome-keyring | keepassxc | kwalletmanager"];
 const RPM_RECOMMENDS: &[&str] = &["gnome-keyring"];
 
-/// The browser tests' screenshots the AppStream metainfo shows (published with a release
-/// at the addresses `packaging/linux/app.tally.desktop.metainfo.xml` gives).
-const SCREENSHOTS: &[&str] = &[
-    "chat-reply-rendered-light.png",
-    "usage-light.png",
-    "budget-dialog-light.png",
-    "tool-approval.png",
-];
-
 /// The two packages of one build.
 pub struct Packages {
     pub deb: PathBuf,
@@ -51,23 +42,8 @@ pub fn package(debug: bool) -> Result {
     step("check the packages as a distribution would", || {
         check(&packages)
     })?;
-    let shots = root().join("target/browser-screenshots");
-    let published = root().join("target/package/screenshots");
-    let mut missing = Vec::new();
-    for name in SCREENSHOTS {
-        std::fs::create_dir_all(&published).map_err(|e| e.to_string())?;
-        if std::fs::copy(shots.join(name), published.join(name)).is_err() {
-            missing.push(*name);
-        }
-    }
     for package in [&packages.deb, &packages.rpm] {
         println!("{} ({})", package.display(), megabytes(package));
-    }
-    if !missing.is_empty() {
-        println!(
-            "The metainfo's screenshots {} come from the browser tests: `cargo xtask test` makes them.",
-            missing.join(", ")
-        );
     }
     Ok(())
 }
@@ -311,6 +287,16 @@ pub fn check(packages: &Packages) -> Result {
     let changelog = std::fs::read_to_string(root().join("packaging/linux/changelog"))
         .map_err(|e| e.to_string())?;
     let metainfo = std::fs::read_to_string(&metainfo).map_err(|e| e.to_string())?;
+    // The software centre's screenshots are the guide's pictures, published with it.
+    for image in metainfo.split("<image>").skip(1) {
+        let url = image.split("</image>").next().unwrap_or_default();
+        let name = url.strip_prefix("https://tally.app/guide/").unwrap_or(url);
+        if !root().join("docs/guide").join(name).is_file() {
+            return Err(format!(
+                "the metainfo shows {url}, which is not a picture of docs/guide/"
+            ));
+        }
+    }
     if !changelog.starts_with(&format!("tally ({version})"))
         || !metainfo.contains(&format!("<release version=\"{version}\""))
     {

@@ -56,11 +56,16 @@ pub fn npm(args: &[&str]) -> Command {
 
 /// Runs `name`'s step and prints how long it took.
 pub fn step(name: &str, f: impl FnOnce() -> Result) -> Result {
+    step_value(name, f)
+}
+
+/// [`step`], for a step that makes something.
+pub fn step_value<T>(name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
     println!("\n==> {name}");
     let started = Instant::now();
-    f()?;
+    let made = f()?;
     println!("<== {name}: {:.1} s", started.elapsed().as_secs_f64());
-    Ok(())
+    Ok(made)
 }
 
 /// Runs a node `script` (its file, after any of node's flags) under a virtual display, inside a private D-Bus session with an

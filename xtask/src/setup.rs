@@ -152,6 +152,11 @@ pub fn cargo_fuzz() -> Result<PathBuf> {
     cargo_tool("cargo-fuzz", "0.13.2", None)
 }
 
+/// `cargo_fuzz`, with the install's output (if it has to install) in `log`.
+pub fn cargo_fuzz_logged(log: &Path) -> Result<PathBuf> {
+    cargo_tool("cargo-fuzz", "0.13.2", Some(log))
+}
+
 /// A tool from crates.io, installed once under `.tools/` at an exact version (the install's
 /// output in `log` if given).
 fn cargo_tool(name: &str, version: &str, log: Option<&Path>) -> Result<PathBuf> {

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use crate::cycles;
 use crate::package;
-use crate::process::{Result, cargo, npm, root, run_cmd, step, under_display};
+use crate::process::{Result, cargo, npm, root, run_cmd, step, step_value, under_display};
 use crate::setup::{self, build_ui};
 
 /// What `test` installs and builds before it checks anything.
@@ -86,27 +86,24 @@ pub fn bindings() -> Result {
 pub fn test() -> Result {
     let started = Instant::now();
     step("system packages", || setup::system_packages(true))?;
-    build_ui()?;
-    step("Rust formatting", || {
-        let mut fmt = cargo();
-        fmt.args(["fmt", "--all", "--check"]);
-        run_cmd(fmt)
-    })?;
-    step("no import cycle between a crate's modules", cycles::check)?;
-    step("UI formatting and lint", || run_cmd(npm(&["run", "lint"])))?;
-    step("UI type check (svelte-check)", || {
-        run_cmd(npm(&["run", "check"]))
-    })?;
-    step("UI unit tests (vitest)", || run_cmd(npm(&["test"])))?;
-    step(
-        "UI in Chromium: every screen in both themes, axe, the XSS corpus, the keyboard",
-        || {
-            let mut browser = Command::new("node");
-            browser
-                .args(["--test-reporter=spec", "tests/browser/run.mjs"])
-                .current_dir(root().join("ui"));
-            run_cmd(browser)
-        },
+    // The two tools later steps need compile on the core the UI's steps leave idle (niced:
+    // they give way), instead of each in a step of its own with the other core unused. A
+    // failed UI step still waits for them: nothing this command starts outlives it.
+    let logs = root().join("target/xtask-logs");
+    std::fs::create_dir_all(&logs).map_err(|e| e.to_string())?;
+    let (checked, tools) = std::thread::scope(|scope| {
+        let tools = scope.spawn(|| {
+            let driver = setup::tauri_driver_logged(&logs.join("tauri-driver.log"))?;
+            setup::cargo_fuzz_logged(&logs.join("cargo-fuzz.log"))?;
+            Ok::<_, String>(driver)
+        });
+        let checked = formatting_and_ui_checks();
+        (checked, tools.join())
+    });
+    checked?;
+    let driver = step_value(
+        "the tools installed beside them (tauri-driver, cargo-fuzz)",
+        || tools.map_err(|_| "the tools' install panicked".to_string())?,
     )?;
     step("clippy", || {
         let mut clippy = cargo();
@@ -203,7 +200,6 @@ pub fn test() -> Result {
         run_cmd(compare)
     })?;
     step("fuzz the SSE parser (30 s, unoptimised)", || fuzz(30, true))?;
-    let driver = setup::tauri_driver()?;
     step(
         "end-to-end tests (real app, Xvfb, WebDriver, private keychain)",
         || {
@@ -238,6 +234,32 @@ pub fn test() -> Result {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Formatting, lint and the UI's own tests: what runs before clippy.
+fn formatting_and_ui_checks() -> Result {
+    build_ui()?;
+    step("Rust formatting", || {
+        let mut fmt = cargo();
+        fmt.args(["fmt", "--all", "--check"]);
+        run_cmd(fmt)
+    })?;
+    step("no import cycle between a crate's modules", cycles::check)?;
+    step("UI formatting and lint", || run_cmd(npm(&["run", "lint"])))?;
+    step("UI type check (svelte-check)", || {
+        run_cmd(npm(&["run", "check"]))
+    })?;
+    step("UI unit tests (vitest)", || run_cmd(npm(&["test"])))?;
+    step(
+        "UI in Chromium: every screen in both themes, axe, the XSS corpus, the keyboard",
+        || {
+            let mut browser = Command::new("node");
+            browser
+                .args(["--test-reporter=spec", "tests/browser/run.mjs"])
+                .current_dir(root().join("ui"));
+            run_cmd(browser)
+        },
+    )
 }
 
 /// The mock server and the examples the oracles run, as `cargo test --workspace` built

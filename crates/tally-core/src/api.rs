@@ -135,6 +135,8 @@ pub enum ErrorCode {
     Internal,
     /// The model kept asking for tools past the most rounds a reply may take.
     ToolRounds,
+    /// The desktop opened nothing (no browser or file manager answered).
+    OpenFailed,
 }
 
 /// Every error that crosses IPC: a code to branch on and a plain-language message.
@@ -318,6 +320,18 @@ pub struct SettingsView {
     pub chat_defaults: ConversationSettings,
     /// New conversations get a short title from a model after the first reply.
     pub auto_titles: bool,
+}
+
+/// What Settings' "About Tally" shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AboutView {
+    /// The app's version, as its packages and updates number it.
+    pub version: String,
+    /// The day the shipped prices were checked (`YYYY-MM-DD`).
+    pub prices_checked_on: String,
+    /// The folder of the database and its backups.
+    pub data_dir: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, TS)]
@@ -1126,6 +1140,7 @@ pub fn bindings_file() -> String {
         KeyStatusView::decl(&cfg),
         KeyTestResult::decl(&cfg),
         SettingsView::decl(&cfg),
+        AboutView::decl(&cfg),
         SettingsUpdate::decl(&cfg),
         ChatOptions::decl(&cfg),
         ReasoningEffort::decl(&cfg),

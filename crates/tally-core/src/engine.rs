@@ -7,7 +7,9 @@ use tally_openai::{Adaptation, Api, Capabilities, ClientConfig, OpenAiClient};
 use tally_spend::TimeZone;
 use tally_store::Store;
 
-use crate::api::{KeyStatusView, KeyTestResult, ModelsView, SettingsUpdate, SettingsView};
+use crate::api::{
+    AboutView, KeyStatusView, KeyTestResult, ModelsView, SettingsUpdate, SettingsView,
+};
 use crate::approvals::Approvals;
 use crate::keys::Keys;
 use crate::mcp_hub::McpHub;
@@ -376,6 +378,20 @@ impl Engine {
 
     pub(crate) fn default_model(&self) -> Result<String, CoreError> {
         default_model_in(&self.store())
+    }
+
+    /// What "About Tally" shows; `version` is the shell's (the one its packages carry).
+    pub fn about(&self, version: &str) -> AboutView {
+        AboutView {
+            version: version.to_string(),
+            prices_checked_on: self.meter.catalog().checked_on,
+            data_dir: self.data_dir.display().to_string(),
+        }
+    }
+
+    /// The data folder, for the shell to show in the file manager.
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
     }
 
     pub fn settings_get(&self) -> Result<SettingsView, CoreError> {

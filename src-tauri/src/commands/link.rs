@@ -10,7 +10,7 @@ pub fn link_open<R: tauri::Runtime>(app: tauri::AppHandle<R>, url: String) -> Co
     app.opener()
         .open_url(url, None::<&str>)
         .map_err(|_| IpcError {
-            code: ErrorCode::InvalidInput,
+            code: ErrorCode::OpenFailed,
             message: "Tally could not open your web browser.".into(),
         })
 }

@@ -3,6 +3,7 @@
 //! the engine's synchronous calls (SQLite, the keychain over D-Bus) run on blocking threads
 //! through [`blocking`], never on the async runtime's few workers, which stream replies.
 
+pub mod about;
 pub mod backup;
 pub mod chat;
 pub mod conversation;

@@ -35,6 +35,19 @@ fn settings_round_trip_and_refuse_bad_values() {
 }
 
 #[test]
+fn about_gives_the_packages_version_and_the_data_folder() {
+    let shell = Shell::start();
+    let about = shell.invoke("app_about", no_args()).unwrap();
+    // tauri.conf.json's version, which the packages carry, is the crate's.
+    assert_eq!(about["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(about["dataDir"], shell.data_dir().display().to_string());
+    assert_eq!(
+        about["pricesCheckedOn"].as_str().unwrap().len(),
+        "2026-11-29".len()
+    );
+}
+
+#[test]
 fn key_status_never_returns_the_key() {
     let shell = Shell::start();
     let status = shell.invoke("key_status", no_args()).unwrap();

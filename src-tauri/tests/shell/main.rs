@@ -24,7 +24,7 @@ pub struct Shell {
     pub events: Arc<Mutex<Vec<(String, Value)>>>,
     pub mock: MockServer,
     _app: tauri::App<MockRuntime>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Shell {
@@ -77,8 +77,13 @@ impl Shell {
             events,
             mock,
             _app: app,
-            _dir: dir,
+            dir,
         }
+    }
+
+    /// The engine's data folder.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.dir.path()
     }
 
     /// Invokes `command` as the UI would; `Ok` holds the JSON result, `Err` the JSON error.

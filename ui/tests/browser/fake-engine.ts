@@ -721,6 +721,15 @@ class Engine {
       case "link_open":
         this.control.opened.push(String(args.url));
         return null;
+      case "app_about":
+        return {
+          version: "0.1.0",
+          pricesCheckedOn: catalog.prices.checkedOn,
+          dataDir: "/home/ada/.local/share/app.tally.desktop",
+        };
+      case "data_folder_open":
+        this.control.opened.push("the data folder");
+        return null;
       case "spend_summary":
       case "budget_alerts_dismiss":
         return this.spend();

@@ -86,13 +86,19 @@ export function launchChromium() {
  * A page of the UI with the fake engine; `setup` (a function run in the page before the
  * UI starts) can change the fake's state, e.g. `() => (window.__tallyFake.onboarded = false)`.
  */
-export async function openUi(browser, { base, engine, theme = "light", viewport, setup } = {}) {
+export async function openUi(
+  browser,
+  { base, engine, theme = "light", viewport, setup, fixedTime } = {},
+) {
   const context = await browser.newContext({
     colorScheme: theme,
     viewport: viewport ?? { width: 1280, height: 800 },
     reducedMotion: "reduce",
+    // A fixed clock (timers still run) shows the same dates on every run.
+    timezoneId: fixedTime ? "UTC" : undefined,
   });
   const page = await context.newPage();
+  if (fixedTime) await page.clock.setFixedTime(fixedTime);
   const problems = [];
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
   page.on("console", (message) => {

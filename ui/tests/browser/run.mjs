@@ -3,13 +3,19 @@
 // themes, each saved as a screenshot and checked with axe-core; the XSS corpus streamed in
 // chunks; the keyboard shortcuts; the smallest window. `cargo xtask test` runs this; the
 // tests are node:test's (`node --test-reporter=spec tests/browser/run.mjs` in `ui/`).
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { test as nodeTest } from "node:test";
 import { fakeEngineScript, launchChromium, openUi, serveUi } from "./harness.mjs";
 
 const SHOTS = join(import.meta.dirname, "../../../target/browser-screenshots");
+// The user's guide (docs/guide.md) shows the light screenshots of the screens marked
+// `guide`, copied beside it on every run so that they never show an older Tally.
+const GUIDE = join(import.meta.dirname, "../../../docs/guide");
+const guidePictures = new Set();
+/** The screens' pictures are taken at this moment, so they change only when Tally does. */
+const PICTURE_TIME = new Date("2026-11-30T10:00:00Z");
 const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const CORPUS = JSON.parse(
   readFileSync(join(import.meta.dirname, "../../src/lib/xss-corpus.json"), "utf8"),
@@ -79,6 +85,7 @@ const SCREENS = [
   },
   {
     name: "onboarding-key",
+    guide: true,
     setup: () => Object.assign(window.__tallyFake, { onboarded: false, keySaved: false }),
     reach: async (page) => {
       await page.click(testid("onboarding-start"));
@@ -87,6 +94,7 @@ const SCREENS = [
   },
   {
     name: "onboarding-plan",
+    guide: true,
     setup: () => Object.assign(window.__tallyFake, { onboarded: false, keySaved: false }),
     reach: async (page) => {
       await page.click(testid("onboarding-start"));
@@ -109,6 +117,7 @@ const SCREENS = [
   },
   {
     name: "chat-reply-rendered",
+    guide: true,
     reach: async (page) => {
       await page.fill(testid("composer-input"), "Show me what you can format");
       await page.keyboard.press("Enter");
@@ -116,6 +125,7 @@ const SCREENS = [
         `${testid("message")}[data-role="assistant"][data-status="complete"]`,
       );
       await page.waitForSelector(".katex");
+      await page.waitForSelector(testid("context-meter"));
     },
   },
   {
@@ -133,6 +143,7 @@ const SCREENS = [
   },
   {
     name: "budget-dialog",
+    guide: true,
     setup: () =>
       (window.__tallyFake.fail = {
         code: "budget_exceeded",
@@ -157,6 +168,7 @@ const SCREENS = [
   },
   {
     name: "search",
+    guide: true,
     reach: async (page) => {
       await page.fill(testid("search-input"), "budget");
       await page.waitForSelector(testid("search-result"));
@@ -164,6 +176,7 @@ const SCREENS = [
   },
   {
     name: "trash",
+    guide: true,
     reach: async (page) => {
       await page.click(testid("trash-button"));
       await page.waitForSelector(testid("trash-view"));
@@ -178,6 +191,23 @@ const SCREENS = [
     },
   },
   {
+    name: "settings-backups",
+    guide: true,
+    reach: async (page) => {
+      await page.click(testid("settings-button"));
+      await page.waitForSelector(testid("backup-item"));
+      await page.locator(testid("backup-create")).scrollIntoViewIfNeeded();
+    },
+  },
+  {
+    name: "settings-import",
+    guide: true,
+    reach: async (page) => {
+      await page.click(testid("settings-button"));
+      await page.locator(testid("import-drop")).scrollIntoViewIfNeeded();
+    },
+  },
+  {
     name: "chat-settings",
     reach: async (page) => {
       await page.click(`${testid("conversation-item")} >> text=Trip to Lisbon`);
@@ -187,6 +217,7 @@ const SCREENS = [
   },
   {
     name: "usage",
+    guide: true,
     reach: async (page) => {
       await page.click(testid("usage-button"));
       await page.waitForSelector(`${testid("usage-page")} canvas`);
@@ -204,6 +235,7 @@ const SCREENS = [
 
 async function main() {
   mkdirSync(SHOTS, { recursive: true });
+  mkdirSync(GUIDE, { recursive: true });
   const server = await serveUi();
   const engine = await fakeEngineScript();
   const browser = await launchChromium();
@@ -212,7 +244,11 @@ async function main() {
   for (const theme of ["light", "dark"]) {
     for (const screen of SCREENS) {
       await test(`${screen.name} (${theme}): reachable, screenshot, axe`, async () => {
-        const { page, context, problems } = await open({ theme, setup: screen.setup });
+        const { page, context, problems } = await open({
+          theme,
+          setup: screen.setup,
+          fixedTime: PICTURE_TIME,
+        });
         try {
           await screen.reach(page);
           // Fonts and the chart's first frame, before the picture.
@@ -223,6 +259,13 @@ async function main() {
           );
           assert(scheme === theme, `the page saw a ${scheme} system theme`);
           await page.screenshot({ path: join(SHOTS, `${screen.name}-${theme}.png`) });
+          if (screen.guide && theme === "light") {
+            copyFileSync(
+              join(SHOTS, `${screen.name}-light.png`),
+              join(GUIDE, `${screen.name}.png`),
+            );
+            guidePictures.add(`${screen.name}.png`);
+          }
           await accessibility(page, `${screen.name} (${theme})`);
           assert(problems.length === 0, problems.join("\n"));
         } finally {
@@ -231,6 +274,14 @@ async function main() {
       });
     }
   }
+
+  await test("guide: every picture docs/guide.md shows was taken by this run", () => {
+    const guide = readFileSync(join(GUIDE, "../guide.md"), "utf8");
+    const shown = [...guide.matchAll(/\]\(guide\/([^)]+)\)/g)].map((m) => m[1]);
+    assert(shown.length >= 5, `the guide shows ${shown.length} pictures`);
+    const stale = shown.filter((name) => !guidePictures.has(name));
+    assert(stale.length === 0, `not taken by the tests: ${stale.join(", ")}`);
+  });
 
   await test("the XSS corpus (xss), streamed in small chunks, runs nothing and goes nowhere", async () => {
     const { page, context, problems } = await open();
@@ -331,6 +382,28 @@ async function main() {
       await page.waitForSelector("dialog[open]", { state: "detached" });
       const saved = await page.evaluate(() => window.__tallyFake.saved());
       assert(saved.settings.autoTitles === false, JSON.stringify(saved.settings));
+      assert(problems.length === 0, problems.join("\n"));
+    } finally {
+      await context.close();
+    }
+  });
+
+  await test("settings: About names the version, the prices' date and the data folder, and opens it", async () => {
+    const { page, context, problems } = await open();
+    try {
+      await page.click(testid("settings-button"));
+      const about = page.locator(testid("app-version"));
+      await about.waitFor();
+      assert((await about.getAttribute("data-version")) === "0.1.0");
+      const text = await about.textContent();
+      const { checkedOn } = JSON.parse(
+        readFileSync(join(import.meta.dirname, "catalog.json"), "utf8"),
+      ).prices;
+      assert(text.includes("Tally 0.1.0") && text.includes(checkedOn), text);
+      const folder = await page.textContent(testid("data-folder"));
+      assert(folder === "/home/ada/.local/share/app.tally.desktop", folder);
+      await page.click(testid("data-folder-open"));
+      await page.waitForFunction(() => window.__tallyFake.opened.includes("the data folder"));
       assert(problems.length === 0, problems.join("\n"));
     } finally {
       await context.close();

@@ -271,3 +271,17 @@ async fn personas_ship_and_can_be_added_edited_and_deleted() {
         ErrorCode::NotFound
     );
 }
+
+#[tokio::test]
+async fn about_names_the_version_given_the_prices_date_and_the_data_folder() {
+    let server = mock("Sure.", 100, 0).await;
+    let (dir, engine) = engine(&server, Some(KEY));
+    let about = engine.about("1.2.3");
+    assert_eq!(about.version, "1.2.3");
+    assert_eq!(
+        about.prices_checked_on,
+        engine.prices_list().unwrap().checked_on
+    );
+    assert_eq!(about.data_dir, dir.path().display().to_string());
+    assert_eq!(engine.data_dir(), dir.path());
+}

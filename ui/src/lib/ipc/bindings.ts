@@ -38,7 +38,7 @@ askPriceOf: string | null, } | { "type": "failed", status: MessageStatus, code: 
 
 export type StartKind = "send" | "retry" | "continue" | "edit" | "summary";
 
-export type ErrorCode = "missing_api_key" | "invalid_api_key" | "keychain_unavailable" | "key_not_sent" | "rate_limited" | "quota_exhausted" | "budget_exceeded" | "context_too_long" | "model_not_found" | "network" | "timeout" | "server_error" | "invalid_input" | "not_found" | "file_failed" | "storage" | "disk_full" | "busy" | "internal" | "tool_rounds";
+export type ErrorCode = "missing_api_key" | "invalid_api_key" | "keychain_unavailable" | "key_not_sent" | "rate_limited" | "quota_exhausted" | "budget_exceeded" | "context_too_long" | "model_not_found" | "network" | "timeout" | "server_error" | "invalid_input" | "not_found" | "file_failed" | "storage" | "disk_full" | "busy" | "internal" | "tool_rounds" | "open_failed";
 
 export type IpcError = { code: ErrorCode, message: string, };
 
@@ -183,6 +183,20 @@ chatDefaults: ConversationSettings,
  * New conversations get a short title from a model after the first reply.
  */
 autoTitles: boolean, };
+
+export type AboutView = { 
+/**
+ * The app's version, as its packages and updates number it.
+ */
+version: string, 
+/**
+ * The day the shipped prices were checked (`YYYY-MM-DD`).
+ */
+pricesCheckedOn: string, 
+/**
+ * The folder of the database and its backups.
+ */
+dataDir: string, };
 
 export type SettingsUpdate = { defaultModel?: string, apiBase?: string, onboarded?: boolean, 
 /**

@@ -2,6 +2,7 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type {
+  AboutView,
   BackupView,
   BudgetAlertView,
   BudgetInput,
@@ -198,6 +199,8 @@ export const ipc = {
   settingsGet: () => call<SettingsView>("settings_get"),
   settingsSet: (update: SettingsUpdate) => call<SettingsView>("settings_set", { update }),
   linkOpen: (url: string) => call<void>("link_open", { url }),
+  appAbout: () => call<AboutView>("app_about"),
+  dataFolderOpen: () => call<void>("data_folder_open"),
   spendSummary: () => call<SpendView>("spend_summary"),
   budgetSet: (budget: BudgetInput) => call<SpendView>("budget_set", { budget }),
   budgetClear: () => call<SpendView>("budget_clear"),
