@@ -49,6 +49,8 @@ const COMMANDS: &[&str] = &[
     "link_open",
     "app_about",
     "data_folder_open",
+    "update_check",
+    "update_install",
     "spend_summary",
     "budget_set",
     "budget_clear",

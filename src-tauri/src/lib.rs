@@ -6,8 +6,8 @@
 //! the engine's app-wide notices as events and OS notifications, the thread that runs
 //! the engine's background maintenance, one instance per data folder (`single_instance.rs`
 //! on Linux), the window's remembered size and place, the native question before the key
-//! goes to another server (asked outside the web view), and which pages and windows the
-//! web view may open. What the window may call is in `capabilities/` and `build.rs`.
+//! goes to another server (asked outside the web view), updates (`updates.rs`), and which
+//! pages and windows the web view may open. What the window may call is in `capabilities/` and `build.rs`.
 //! Everything a user can do lives in `tally-core`; this crate must stay thin.
 //!
 //! The whole project's map is `ARCHITECTURE.md` at the repository's root.
@@ -15,6 +15,7 @@
 mod commands;
 #[cfg(target_os = "linux")]
 mod single_instance;
+mod updates;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -52,6 +53,10 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
         // For the shell's own questions only (see `ask_before_sending_the_key`): the
         // window is granted none of its commands.
         .plugin(tauri_plugin_dialog::init())
+        // Driven by `update_check` and `update_install` only: the window is granted none of
+        // its own commands.
+        .plugin(tauri_plugin_updater::Builder::new().build())
+        .manage(updates::Updates::default())
         .invoke_handler(tauri::generate_handler![
             commands::chat::chat_send,
             commands::chat::chat_retry,
@@ -98,6 +103,8 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
             commands::link::link_open,
             commands::about::app_about,
             commands::about::data_folder_open,
+            commands::about::update_check,
+            commands::about::update_install,
             commands::spend::spend_summary,
             commands::spend::budget_set,
             commands::spend::budget_clear,

@@ -1,13 +1,16 @@
 // The .deb installed for real, as a user installs it: `apt-get install ./Tally….deb`, the
 // menu entry, /usr/bin/tally under Xvfb with the real keychain and the mock OpenAI server,
-// an upgrade over it, and its removal, which must leave the user's history and key. Needs
+// an upgrade over it, an update from within the app (a release signed with a key made for
+// the run, served on loopback; one whose signature does not match is refused first), and
+// its removal, which must leave the user's history and key. Needs
 // root (CI is root; elsewhere `sudo -n`, which fails rather than asks). `cargo xtask test`
 // runs it after the package checks.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { createServer } from "node:http";
 import { join } from "node:path";
 import { test } from "node:test";
-import { Driver, Processes, endLeftovers, waitFor } from "./webdriver.mjs";
+import { Driver, Processes, endLeftovers, processesOf, waitFor } from "./webdriver.mjs";
 
 const env = (name) => {
   const value = process.env[name];
@@ -16,6 +19,10 @@ const env = (name) => {
 };
 const DEB = env("TALLY_E2E_DEB");
 const UPGRADE_DEB = env("TALLY_E2E_UPGRADE_DEB");
+const UPDATE_DEB = env("TALLY_E2E_UPDATE_DEB");
+const UPDATE_SIG = readFileSync(env("TALLY_E2E_UPDATE_SIG"), "utf8");
+const WRONG_SIG = readFileSync(env("TALLY_E2E_UPDATE_WRONG_SIG"), "utf8");
+const UPDATE_PUBKEY = readFileSync(env("TALLY_E2E_UPDATE_PUBKEY"), "utf8");
 const MOCK = env("TALLY_E2E_MOCK");
 const DRIVER = env("TALLY_E2E_DRIVER");
 const HOME = env("TALLY_E2E_HOME");
@@ -61,6 +68,46 @@ function keychainHolds(key) {
 const processes = new Processes();
 const driver = new Driver(PORT);
 let installedHere = false;
+let updateServer;
+
+/** Tally's update server, on loopback: the manifest names the next release and the
+ * signature it is served with (the right one, or one of another package). */
+const release = { version: null, signature: WRONG_SIG };
+async function startUpdateServer() {
+  const server = createServer((request, response) => {
+    const base = `http://127.0.0.1:${server.address().port}`;
+    if (request.url === "/latest.json") {
+      response.setHeader("content-type", "application/json");
+      response.end(
+        JSON.stringify({
+          version: release.version,
+          notes: "Faster search.\nPictures in chats.",
+          pub_date: "2026-12-01T09:00:00Z",
+          platforms: { "linux-x86_64-deb": { url: `${base}/next.deb`, signature: release.signature } },
+        }),
+      );
+    } else if (request.url === "/next.deb") {
+      response.setHeader("content-length", statSync(UPDATE_DEB).size);
+      createReadStream(UPDATE_DEB).pipe(response);
+    } else {
+      response.statusCode = 404;
+      response.end();
+    }
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return server;
+}
+
+/** In Settings: checks for updates, sees `version` offered, and asks to install it. */
+async function checkAndInstall(app, version) {
+  await app.click('[data-testid="settings-button"]');
+  await app.click('[data-testid="update-check-button"]');
+  await waitFor("the update offered", async () =>
+    (await app.text('[data-testid="update-status"]'))?.includes(`Tally ${version} is available`),
+  );
+  await app.run(`document.querySelector('[data-testid="update-status"]').scrollIntoView()`);
+  await app.click('[data-testid="update-install-button"]');
+}
 
 async function launch() {
   const app = await driver.launch(INSTALLED);
@@ -90,10 +137,21 @@ async function main() {
     throw new Error(`a tally package (${already}) is installed here: remove it first (apt-get remove tally)`);
   }
   const { base } = await processes.mock(MOCK, ["--chunk-chars", "6", "--delay-ms", "30"]);
+  release.version = debVersion(UPDATE_DEB);
+  updateServer = await startUpdateServer();
+  const updates = `http://127.0.0.1:${updateServer.address().port}/latest.json`;
   const tauriDriver = processes.start(
     DRIVER,
     ["--port", String(PORT), "--native-port", String(PORT + 10_000), "--native-driver", "/usr/bin/WebKitWebDriver"],
-    { env: { ...process.env, TALLY_API_BASE: base, TALLY_LOG: "warn" } },
+    {
+      env: {
+        ...process.env,
+        TALLY_API_BASE: base,
+        TALLY_LOG: "warn",
+        TALLY_UPDATE_URL: updates,
+        TALLY_UPDATE_PUBKEY: UPDATE_PUBKEY.trim(),
+      },
+    },
   );
   tauriDriver.stdout.resume();
   await driver.ready();
@@ -148,6 +206,53 @@ async function main() {
     await app.quit();
   });
 
+  await test("an update whose signature does not match is refused in plain words, and nothing changes", async () => {
+    await endLeftovers(INSTALLED, 10_000);
+    const before = installedVersion();
+    const app = await launch();
+    await checkAndInstall(app, release.version);
+    const problem = await waitFor("the refusal", () => app.text('[data-testid="update-problem"]'), 60_000);
+    if (!problem.includes("not signed by Tally's developers")) throw new Error(`said: ${problem}`);
+    await app.shot("4-update-refused");
+    if (installedVersion() !== before) throw new Error(`installed: ${installedVersion()}`);
+    await app.quit();
+  });
+
+  await test("an update installs from Settings, and Tally restarts at the new version with history and key", async () => {
+    await endLeftovers(INSTALLED, 10_000);
+    release.signature = UPDATE_SIG;
+    const app = await launch();
+    await checkAndInstall(app, release.version);
+    await app.shot("5-update-installing");
+    const old = processesOf(INSTALLED);
+    await waitFor("the new version installed", () => installedVersion() === release.version, 120_000);
+    // The window closes and Tally starts again, outside this WebDriver session.
+    const restarted = await waitFor(
+      "Tally restarted",
+      () => {
+        const now = processesOf(INSTALLED);
+        return now.length > 0 && now.every((pid) => !old.includes(pid)) && now;
+      },
+      60_000,
+    );
+    await app.quit().catch(() => {});
+    for (const pid of restarted) process.kill(pid, "SIGTERM");
+    const left = await endLeftovers(INSTALLED, 15_000);
+    if (left.length) throw new Error(`the restarted Tally did not quit on SIGTERM: ${left}`);
+    const after = await launch();
+    await after.click('[data-testid="settings-button"]');
+    await after.waitFind('[data-testid="app-version"]');
+    const version = await after.run(`return document.querySelector('[data-testid="app-version"]').dataset.version`);
+    if (version !== release.version) throw new Error(`After the update About says ${version}`);
+    await after.run(`document.querySelector('[data-testid="app-version"]').scrollIntoView()`);
+    await after.shot("6-after-update");
+    await after.click('[data-testid="settings-save"]');
+    await after.click('[data-testid="conversation-item"]');
+    await waitFor("the conversation kept", async () => (await after.messages()).length === 4);
+    if (!keychainHolds(KEY)) throw new Error("the key is gone");
+    await after.quit();
+  });
+
   await test("removing the package leaves the user's history and key", async () => {
     await endLeftovers(INSTALLED, 10_000);
     apt("remove", "tally");
@@ -167,6 +272,7 @@ try {
   });
 } finally {
   processes.killAll();
+  updateServer?.close();
   const left = existsSync(INSTALLED) ? await endLeftovers(INSTALLED, 10_000) : [];
   // A failed run leaves no package behind.
   if (installedHere && installedVersion()) {

@@ -353,6 +353,71 @@ fn clean_output(command: &mut Command) -> Result {
     }
 }
 
+/// A later release for the updater's test: the app built again with `version` compiled in
+/// (only Tally's own crate is compiled again), packaged, and its `.deb` signed with a key
+/// made for this run (never one of the repository's). Also a signature of another package
+/// for the same version: a download that does not match what was signed.
+pub struct SignedRelease {
+    pub deb: PathBuf,
+    pub signature: PathBuf,
+    pub wrong_signature: PathBuf,
+    pub public_key: PathBuf,
+}
+
+pub fn signed_release(version: &str, other_deb: &Path) -> Result<SignedRelease> {
+    step("build the next version", || {
+        let config = serde_json::json!({ "version": version }).to_string();
+        let mut build = setup::debug_apps_build();
+        build.env("TAURI_CONFIG", config);
+        run_cmd(build)
+    })?;
+    let packages = bundled(true, Some(version))?;
+    let tauri = setup::tauri_cli()?;
+    let work = root().join("target/package/work");
+    let key = work.join("update-test.key");
+    let mut generate = Command::new(&tauri);
+    generate
+        .args([
+            "signer",
+            "generate",
+            "--ci",
+            "--force",
+            "--password",
+            "",
+            "--write-keys",
+        ])
+        .arg(&key);
+    run_cmd(generate)?;
+    let sign = |file: &Path, signature: PathBuf| -> Result<PathBuf> {
+        let mut sign = Command::new(&tauri);
+        sign.args(["signer", "sign", "--password", "", "--app-version", version])
+            .arg("--private-key-path")
+            .arg(&key)
+            .arg(file);
+        run_cmd(sign)?;
+        let made = PathBuf::from(format!("{}.sig", file.display()));
+        std::fs::rename(&made, &signature).map_err(|e| e.to_string())?;
+        Ok(signature)
+    };
+    Ok(SignedRelease {
+        signature: sign(&packages.deb, work.join("update.sig"))?,
+        wrong_signature: sign(other_deb, work.join("update-wrong.sig"))?,
+        deb: packages.deb,
+        public_key: PathBuf::from(format!("{}.pub", key.display())),
+    })
+}
+
+/// The version after `version` (its last number one higher).
+pub fn next_version(version: &str) -> Result<String> {
+    let (head, last) = version
+        .rsplit_once('.')
+        .ok_or_else(|| format!("not a version: {version}"))?;
+    let last: u64 = last
+        .parse()
+        .map_err(|_| format!("not a plain version: {version}"))?;
+    Ok(format!("{head}.{}", last + 1))
+}
+
 /// The version a `.deb` declares.
 pub fn deb_version(deb: &Path) -> Result<String> {
     output_of(Command::new("dpkg-deb").arg("-f").arg(deb).arg("Version"))

@@ -208,18 +208,25 @@ pub fn test() -> Result {
         },
     )?;
     step(
-        "Linux packages of the debug app: lintian, desktop-file-validate, appstreamcli; installed, upgraded and removed with apt-get",
+        "Linux packages of the debug app: lintian, desktop-file-validate, appstreamcli; installed, upgraded, updated in the app and removed",
         || {
             let packages = package::bundled(true, None)?;
             package::check(&packages)?;
             // The same app, packaged as a later version: what dpkg does on an upgrade.
             let next = format!("{}+upgrade", package::deb_version(&packages.deb)?);
             let upgrade = package::bundled(true, Some(&next))?;
+            let version = package::deb_version(&packages.deb)?;
+            let release =
+                package::signed_release(&package::next_version(&version)?, &packages.deb)?;
             under_display(
                 "--test-reporter=spec tests/e2e/installed.mjs",
                 &[
                     ("TALLY_E2E_DEB", packages.deb),
                     ("TALLY_E2E_UPGRADE_DEB", upgrade.deb),
+                    ("TALLY_E2E_UPDATE_DEB", release.deb),
+                    ("TALLY_E2E_UPDATE_SIG", release.signature),
+                    ("TALLY_E2E_UPDATE_WRONG_SIG", release.wrong_signature),
+                    ("TALLY_E2E_UPDATE_PUBKEY", release.public_key),
                     ("TALLY_E2E_MOCK", root().join("target/debug/mock-openai")),
                     ("TALLY_E2E_DRIVER", driver.clone()),
                 ],

@@ -137,6 +137,9 @@ pub enum ErrorCode {
     ToolRounds,
     /// The desktop opened nothing (no browser or file manager answered).
     OpenFailed,
+    /// An update was not installed (not signed by Tally's developers, too large, or the
+    /// system refused the package); nothing was changed.
+    UpdateFailed,
 }
 
 /// Every error that crosses IPC: a code to branch on and a plain-language message.
@@ -332,6 +335,36 @@ pub struct AboutView {
     pub prices_checked_on: String,
     /// The folder of the database and its backups.
     pub data_dir: String,
+}
+
+/// What a check for updates found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateView {
+    /// The version running now.
+    pub current: String,
+    /// A newer version, if there is one.
+    pub available: Option<AvailableUpdate>,
+}
+
+/// A newer version offered by Tally's update server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AvailableUpdate {
+    pub version: String,
+    /// What is new, in words (plain text, bounded).
+    pub notes: Option<String>,
+    /// The day it was published (`YYYY-MM-DD`).
+    pub date: Option<String>,
+}
+
+/// How far an update's download has come.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateProgress {
+    pub downloaded: u64,
+    /// The package's size, when the server says it.
+    pub total: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, TS)]
@@ -1141,6 +1174,9 @@ pub fn bindings_file() -> String {
         KeyTestResult::decl(&cfg),
         SettingsView::decl(&cfg),
         AboutView::decl(&cfg),
+        UpdateView::decl(&cfg),
+        AvailableUpdate::decl(&cfg),
+        UpdateProgress::decl(&cfg),
         SettingsUpdate::decl(&cfg),
         ChatOptions::decl(&cfg),
         ReasoningEffort::decl(&cfg),

@@ -1,5 +1,8 @@
-use tally_core::api::{AboutView, ErrorCode, IpcError};
+use tally_core::api::{AboutView, ErrorCode, IpcError, UpdateProgress, UpdateView};
+use tauri::ipc::Channel;
 use tauri_plugin_opener::OpenerExt;
+
+use crate::updates::Updates;
 
 use super::{CommandResult, EngineState};
 
@@ -26,4 +29,27 @@ pub fn data_folder_open<R: tauri::Runtime>(
             code: ErrorCode::OpenFailed,
             message: format!("No file manager opened the folder. It is {folder}"),
         })
+}
+
+/// Asks Tally's update server whether a newer version is out.
+#[tauri::command]
+pub async fn update_check<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    updates: tauri::State<'_, Updates>,
+) -> CommandResult<UpdateView> {
+    crate::updates::check(&app, &updates).await
+}
+
+/// Installs the update the last check found, its download's progress on `on_progress`,
+/// then restarts Tally.
+#[tauri::command]
+pub async fn update_install<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    updates: tauri::State<'_, Updates>,
+    on_progress: Channel<UpdateProgress>,
+) -> CommandResult<()> {
+    crate::updates::install(&app, &updates, |progress| {
+        let _ = on_progress.send(progress);
+    })
+    .await
 }

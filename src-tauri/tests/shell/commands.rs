@@ -48,6 +48,16 @@ fn about_gives_the_packages_version_and_the_data_folder() {
 }
 
 #[test]
+fn an_update_is_installed_only_after_a_check_found_it() {
+    let shell = Shell::start();
+    let error = shell
+        .invoke("update_install", json!({"onProgress": "__CHANNEL__:1"}))
+        .unwrap_err();
+    assert_eq!(error["code"], "not_found");
+    assert_eq!(error["message"], "Check for updates first.");
+}
+
+#[test]
 fn key_status_never_returns_the_key() {
     let shell = Shell::start();
     let status = shell.invoke("key_status", no_args()).unwrap();

@@ -113,6 +113,8 @@ fn context_with_real_permissions() -> tauri::Context<MockRuntime> {
         context.runtime_authority_mut(),
         real.runtime_authority_mut(),
     );
+    // The plugins' own settings too (the updater's endpoint and key).
+    context.config_mut().plugins = real.config().plugins.clone();
     context
 }
 

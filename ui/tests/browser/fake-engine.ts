@@ -5,6 +5,7 @@
 import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
 import type { Channel } from "@tauri-apps/api/core";
 import type {
+  AvailableUpdate,
   BackupView,
   ChatEvent,
   ConversationSettings,
@@ -61,6 +62,11 @@ export type FakeControl = {
   saved: () => { settings: SettingsView; budget: SpendView["budget"] };
   /** The next reply first calls this tool (asking the user), then writes its text. */
   toolCall: { server: string; tool: string; arguments: string; result: string } | null;
+  /** What the update server offers (null: nothing newer), and how an install ends. */
+  update: AvailableUpdate | null;
+  updateInstallFails: IpcError | null;
+  /** Updates installed (Tally would restart after each). */
+  updatesInstalled: string[];
 };
 
 const chatDefaults: ConversationSettings = structuredClone(DEFAULT_CHAT_SETTINGS);
@@ -824,6 +830,24 @@ class Engine {
       }
       return this.stream(id, request.text, "send", args.onEvent as Channel<ChatEvent>);
     }
+    if (command === "update_check") {
+      return { current: "0.1.0", available: this.control.update };
+    }
+    if (command === "update_install") {
+      const offer = this.control.update;
+      if (!offer) throw { code: "not_found", message: "Check for updates first." };
+      const channel = args.onProgress as Channel<unknown>;
+      for (const [index, downloaded] of [2_500_000, 5_000_000, 10_000_000].entries()) {
+        window.__TAURI_INTERNALS__.runCallback(channel.id, {
+          index,
+          message: { downloaded, total: 10_000_000 },
+        });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      if (this.control.updateInstallFails) throw this.control.updateInstallFails;
+      this.control.updatesInstalled.push(offer.version);
+      return null;
+    }
     if (command === "import_run") {
       // ChatGPT's file: an array of conversations with titles.
       const file = JSON.parse(this.control.imported.join("")) as { title?: string }[];
@@ -897,6 +921,9 @@ const control: FakeControl = {
   dropped: 0,
   imported: [],
   opened: [],
+  update: null,
+  updateInstallFails: null,
+  updatesInstalled: [],
   toolCall: null,
   saved: () => ({
     settings: { ...engine.settings, onboarded: control.onboarded },

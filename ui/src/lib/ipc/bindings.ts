@@ -38,7 +38,7 @@ askPriceOf: string | null, } | { "type": "failed", status: MessageStatus, code: 
 
 export type StartKind = "send" | "retry" | "continue" | "edit" | "summary";
 
-export type ErrorCode = "missing_api_key" | "invalid_api_key" | "keychain_unavailable" | "key_not_sent" | "rate_limited" | "quota_exhausted" | "budget_exceeded" | "context_too_long" | "model_not_found" | "network" | "timeout" | "server_error" | "invalid_input" | "not_found" | "file_failed" | "storage" | "disk_full" | "busy" | "internal" | "tool_rounds" | "open_failed";
+export type ErrorCode = "missing_api_key" | "invalid_api_key" | "keychain_unavailable" | "key_not_sent" | "rate_limited" | "quota_exhausted" | "budget_exceeded" | "context_too_long" | "model_not_found" | "network" | "timeout" | "server_error" | "invalid_input" | "not_found" | "file_failed" | "storage" | "disk_full" | "busy" | "internal" | "tool_rounds" | "open_failed" | "update_failed";
 
 export type IpcError = { code: ErrorCode, message: string, };
 
@@ -197,6 +197,32 @@ pricesCheckedOn: string,
  * The folder of the database and its backups.
  */
 dataDir: string, };
+
+export type UpdateView = { 
+/**
+ * The version running now.
+ */
+current: string, 
+/**
+ * A newer version, if there is one.
+ */
+available: AvailableUpdate | null, };
+
+export type AvailableUpdate = { version: string, 
+/**
+ * What is new, in words (plain text, bounded).
+ */
+notes: string | null, 
+/**
+ * The day it was published (`YYYY-MM-DD`).
+ */
+date: string | null, };
+
+export type UpdateProgress = { downloaded: number, 
+/**
+ * The package's size, when the server says it.
+ */
+total: number | null, };
 
 export type SettingsUpdate = { defaultModel?: string, apiBase?: string, onboarded?: boolean, 
 /**

@@ -41,6 +41,8 @@ import type {
   TitleView,
   ToolDecision,
   ToolPermissionView,
+  UpdateProgress,
+  UpdateView,
   UsageReport,
 } from "./bindings";
 
@@ -201,6 +203,13 @@ export const ipc = {
   linkOpen: (url: string) => call<void>("link_open", { url }),
   appAbout: () => call<AboutView>("app_about"),
   dataFolderOpen: () => call<void>("data_folder_open"),
+  updateCheck: () => call<UpdateView>("update_check"),
+  /** Downloads, verifies and installs the update the last check found; Tally then restarts. */
+  updateInstall: (onProgress: (progress: UpdateProgress) => void) => {
+    const progress = new Channel<UpdateProgress>();
+    progress.onmessage = onProgress;
+    return call<void>("update_install", { onProgress: progress });
+  },
   spendSummary: () => call<SpendView>("spend_summary"),
   budgetSet: (budget: BudgetInput) => call<SpendView>("budget_set", { budget }),
   budgetClear: () => call<SpendView>("budget_clear"),
