@@ -6,14 +6,9 @@
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Driver, Processes, endLeftovers, sleep, waitFor } from "../e2e/webdriver.mjs";
+import { Driver, Processes, endLeftovers, required, sleep, waitFor } from "../e2e/webdriver.mjs";
 
-const env = (name) => {
-  const value = process.env[name];
-  if (!value)
-    throw new Error(`${name} is not set: run this through cargo xtask bench`);
-  return value;
-};
+const env = (name) => required(name, "cargo xtask bench");
 const APP = env("TALLY_BENCH_APP");
 const EMPTY = env("TALLY_BENCH_EMPTY");
 const MOCK = env("TALLY_BENCH_MOCK");

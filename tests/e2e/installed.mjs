@@ -10,13 +10,8 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { test } from "node:test";
-import { Driver, Processes, endLeftovers, processesOf, waitFor } from "./webdriver.mjs";
+import { Driver, Processes, endLeftovers, processesOf, required as env, waitFor } from "./webdriver.mjs";
 
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run this through cargo xtask test`);
-  return value;
-};
 const DEB = env("TALLY_E2E_DEB");
 const UPGRADE_DEB = env("TALLY_E2E_UPGRADE_DEB");
 const UPDATE_DEB = env("TALLY_E2E_UPDATE_DEB");

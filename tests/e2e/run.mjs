@@ -6,13 +6,8 @@ import { execFileSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { test as nodeTest } from "node:test";
-import { App, Driver, Processes, endLeftovers, processesOf, sleep, waitFor } from "./webdriver.mjs";
+import { App, Driver, Processes, endLeftovers, processesOf, required as env, sleep, waitFor } from "./webdriver.mjs";
 
-const env = (name) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run this through cargo xtask test`);
-  return value;
-};
 const APP = env("TALLY_E2E_APP");
 const MOCK = env("TALLY_E2E_MOCK");
 const DRIVER = env("TALLY_E2E_DRIVER");

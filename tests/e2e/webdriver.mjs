@@ -10,6 +10,13 @@ const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** The environment variable `name`, which `command` (the xtask that runs the script) sets. */
+export function required(name, command = "cargo xtask test") {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run this through ${command}`);
+  return value;
+}
+
 /** Child processes, all killed at the end. */
 export class Processes {
   children = [];

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::process::{Result, cargo, root, run_cmd, step};
+use crate::process::{Result, cargo, output_of, root, run_cmd, step, text_of};
 use crate::setup::{self, build_ui};
 
 /// What the app needs at run time beyond the libraries it links: a session bus, on which
@@ -127,16 +127,13 @@ pub fn bundled(debug: bool, version: Option<&str>) -> Result<Packages> {
 /// `packaging/linux/<name>` compressed into `work` as Debian wants it: at most, and
 /// without a timestamp (the same bytes each time).
 fn gzipped(name: &str, work: &Path) -> Result<PathBuf> {
-    let gzip = Command::new("gzip")
-        .args(["-9", "-n", "-c"])
-        .arg(root().join("packaging/linux").join(name))
-        .output()
-        .map_err(|e| format!("gzip: {e}"))?;
-    if !gzip.status.success() {
-        return Err(format!("gzip failed on packaging/linux/{name}"));
-    }
+    let gzip = output_of(
+        Command::new("gzip")
+            .args(["-9", "-n", "-c"])
+            .arg(root().join("packaging/linux").join(name)),
+    )?;
     let compressed = work.join(format!("{name}.gz"));
-    std::fs::write(&compressed, gzip.stdout).map_err(|e| e.to_string())?;
+    std::fs::write(&compressed, gzip).map_err(|e| e.to_string())?;
     Ok(compressed)
 }
 
@@ -170,19 +167,12 @@ fn deb_shared_library_depends(binary: &Path, work: &Path) -> Result<Vec<String>>
         "Source: tally\n\nPackage: tally\nArchitecture: any\n",
     )
     .map_err(|e| e.to_string())?;
-    let output = Command::new("dpkg-shlibdeps")
-        .args(["-O", "--warnings=0"])
-        .arg(format!("-e{}", binary.display()))
-        .current_dir(work)
-        .output()
-        .map_err(|e| format!("dpkg-shlibdeps (from dpkg-dev): {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "dpkg-shlibdeps failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = text_of(
+        Command::new("dpkg-shlibdeps")
+            .args(["-O", "--warnings=0"])
+            .arg(format!("-e{}", binary.display()))
+            .current_dir(work),
+    )?;
     let depends = stdout
         .lines()
         .find_map(|line| line.strip_prefix("shlibs:Depends="))
@@ -193,15 +183,11 @@ fn deb_shared_library_depends(binary: &Path, work: &Path) -> Result<Vec<String>>
 /// The shared objects `binary` links, as an RPM requires them (`libgtk-3.so.0()(64bit)`),
 /// which every RPM distribution resolves to its own package names.
 fn rpm_shared_library_requires(binary: &Path) -> Result<Vec<String>> {
-    let output = Command::new("readelf")
-        .args(["--dynamic", "--wide"])
-        .arg(binary)
-        .output()
-        .map_err(|e| format!("readelf: {e}"))?;
-    if !output.status.success() {
-        return Err(format!("readelf could not read {}", binary.display()));
-    }
-    let listing = String::from_utf8_lossy(&output.stdout);
+    let listing = text_of(
+        Command::new("readelf")
+            .args(["--dynamic", "--wide"])
+            .arg(binary),
+    )?;
     let requires: Vec<String> = listing
         .lines()
         .filter(|line| line.contains("(NEEDED)"))
@@ -265,7 +251,7 @@ pub fn check(packages: &Packages) -> Result {
     if let Some(missing) = wanted.iter().find(|path| !path.is_file()) {
         return Err(format!("the .deb lacks {}", missing.display()));
     }
-    let depends = output_of(
+    let depends = text_of(
         Command::new("dpkg-deb")
             .args(["-f"])
             .arg(&packages.deb)
@@ -306,12 +292,12 @@ pub fn check(packages: &Packages) -> Result {
         ));
     }
 
-    let requires = output_of(
+    let requires = text_of(
         Command::new("rpm")
             .args(["-qp", "--requires"])
             .arg(&packages.rpm),
     )?;
-    let files = output_of(Command::new("rpm").args(["-qpl"]).arg(&packages.rpm))?;
+    let files = text_of(Command::new("rpm").args(["-qpl"]).arg(&packages.rpm))?;
     for (what, listing) in [
         ("libwebkit2gtk-4.1.so.0()(64bit)", &requires),
         ("libgtk-3.so.0()(64bit)", &requires),
@@ -420,18 +406,6 @@ pub fn next_version(version: &str) -> Result<String> {
 
 /// The version a `.deb` declares.
 pub fn deb_version(deb: &Path) -> Result<String> {
-    output_of(Command::new("dpkg-deb").arg("-f").arg(deb).arg("Version"))
+    text_of(Command::new("dpkg-deb").arg("-f").arg(deb).arg("Version"))
         .map(|v| v.trim().to_string())
-}
-
-fn output_of(command: &mut Command) -> Result<String> {
-    let shown = format!("{command:?}");
-    let output = command.output().map_err(|e| format!("{shown}: {e}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "{shown} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }

@@ -28,6 +28,29 @@ pub fn run_cmd(mut command: Command) -> Result {
     }
 }
 
+/// Runs a command to its end and returns what it printed, failing with its name and what
+/// it wrote to stderr.
+pub fn output_of(command: &mut Command) -> Result<Vec<u8>> {
+    let shown = format!("{command:?}");
+    let output = command
+        .output()
+        .map_err(|e| format!("could not start {shown}: {e}"))?;
+    if output.status.success() {
+        Ok(output.stdout)
+    } else {
+        Err(format!(
+            "{shown} failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ))
+    }
+}
+
+/// [`output_of`], as text.
+pub fn text_of(command: &mut Command) -> Result<String> {
+    output_of(command).map(|out| String::from_utf8_lossy(&out).into_owned())
+}
+
 /// Runs a command with its output in `log` (for work done beside a step whose output is
 /// shown); a failure shows the log's last lines.
 pub fn run_logged(mut command: Command, log: &Path) -> Result {

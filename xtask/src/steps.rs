@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use crate::cycles;
 use crate::package;
-use crate::process::{Result, cargo, npm, root, run_cmd, step, step_value, under_display};
+use crate::process::{
+    Result, cargo, npm, output_of, root, run_cmd, step, step_value, under_display,
+};
 use crate::setup::{self, build_ui};
 
 /// What `test` installs and builds before it checks anything.
@@ -168,19 +170,13 @@ pub fn test() -> Result {
                     r#"{api}tools+results:call-again:get_time {{"timezone":"UTC"}}"#
                 ));
             }
-            let tally = Command::new(target.join("examples/parse_scenarios"))
-                .arg(&base)
-                .args(&scenarios)
-                .output()
-                .map_err(|e| format!("parse_scenarios: {e}"))?;
-            if !tally.status.success() {
-                return Err(format!(
-                    "parse_scenarios failed: {}",
-                    String::from_utf8_lossy(&tally.stderr)
-                ));
-            }
+            let tally = output_of(
+                Command::new(target.join("examples/parse_scenarios"))
+                    .arg(&base)
+                    .args(&scenarios),
+            )?;
             let results = root().join("target/tally-openai-scenarios.jsonl");
-            std::fs::write(&results, &tally.stdout).map_err(|e| e.to_string())?;
+            std::fs::write(&results, tally).map_err(|e| e.to_string())?;
             let mut check = Command::new(python);
             check
                 .arg(root().join("tests/mock-openai/sdk-check/check.py"))
