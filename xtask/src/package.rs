@@ -13,8 +13,8 @@ use crate::setup::{self, build_ui};
 /// the keychain (the Secret Service) is reached.
 const DEB_RUNTIME_DEPENDS: &[&str] = &["default-dbus-session-bus | dbus-session-bus"];
 
-/// A Secret Service keeps the API key; desktops ship one of these. Without any, Tally says
-/// so and asks for the key each time it starts.
+/// A Secret Service keeps the API key; desktops ship one of these. Without any, Tally
+/// cannot keep the key, and says so.
 const DEB_RECOMMENDS: &[&str] = &["gnome-keyring | keepassxc | kwalletmanager"];
 const RPM_RECOMMENDS: &[&str] = &["gnome-keyring"];
 
