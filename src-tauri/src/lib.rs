@@ -7,7 +7,8 @@
 //! the engine's background maintenance, one instance per data folder (`single_instance.rs`
 //! on Linux), the window's remembered size and place, the native question before the key
 //! goes to another server (asked outside the web view), updates (`updates.rs`), and which
-//! pages and windows the web view may open. What the window may call is in `capabilities/` and `build.rs`.
+//! pages and windows the web view may open. What the window may call is in `capabilities/`
+//! and `build.rs`.
 //! Everything a user can do lives in `tally-core`; this crate must stay thin.
 //!
 //! The whole project's map is `ARCHITECTURE.md` at the repository's root.

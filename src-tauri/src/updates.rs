@@ -97,10 +97,7 @@ fn updater<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> Result<Updater, IpcE
 /// The package, read to its end with a bound on its size (a server may send anything).
 async fn download(update: &Update, progress: impl Fn(UpdateProgress)) -> Result<Vec<u8>, IpcError> {
     let url = &update.download_url;
-    let loopback = url
-        .host_str()
-        .is_some_and(|h| h == "127.0.0.1" || h == "localhost" || h == "[::1]");
-    if url.scheme() != "https" && !(cfg!(debug_assertions) && loopback) {
+    if url.scheme() != "https" && !(cfg!(debug_assertions) && tally_core::is_loopback(url)) {
         return Err(error(
             ErrorCode::UpdateFailed,
             "The update's address is not secure (https), so Tally did not download it.".into(),

@@ -209,9 +209,9 @@ pub fn test() -> Result {
             let packages = package::bundled(true, None)?;
             package::check(&packages)?;
             // The same app, packaged as a later version: what dpkg does on an upgrade.
-            let next = format!("{}+upgrade", package::deb_version(&packages.deb)?);
-            let upgrade = package::bundled(true, Some(&next))?;
             let version = package::deb_version(&packages.deb)?;
+            let next = format!("{version}+upgrade");
+            let upgrade = package::bundled(true, Some(&next))?;
             let release =
                 package::signed_release(&package::next_version(&version)?, &packages.deb)?;
             under_display(

@@ -49,6 +49,8 @@ pub use engine::{Clock, Engine, EngineConfig, take_env_api_key};
 pub use error::CoreError;
 pub use notices::{Notice, NoticeSink};
 pub use secrecy::{ExposeSecret, SecretString};
+/// Whether an address names this computer (the shell's update download asks it too).
+pub use tally_openai::is_loopback;
 pub use tally_spend::TimeZone;
 
 /// Where the events of one reply go (the shell forwards them over a Tauri channel).
