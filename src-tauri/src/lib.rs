@@ -481,6 +481,7 @@ pub fn run() {
             forward_notices(app.handle(), &engine);
             ask_before_sending_the_key(app.handle(), &engine);
             start_maintenance(engine.clone());
+            updates::start_quiet_checks(app.handle().clone(), engine.clone());
             start_mcp_servers(engine.clone());
             #[cfg(unix)]
             quit_on_terminate(app.handle().clone());

@@ -2,24 +2,90 @@
 //! endpoint and the public key are `plugins.updater` in `tauri.conf.json`, their one place),
 //! the package downloaded with a bound on its size, installed only once its signature is
 //! the developers' and names the version announced, then a restart. Nothing is sent but
-//! the request for the manifest and the package.
+//! the request for the manifest and the package. With the person's agreement (a setting,
+//! off until given), a quiet check once a day, whose find is an app-wide event.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use tally_core::Engine;
 use tally_core::api::{AvailableUpdate, ErrorCode, IpcError, UpdateProgress, UpdateView};
+use tauri::{Emitter, Manager};
 use tauri_plugin_updater::{Update, Updater, UpdaterExt};
+
+/// The app-wide event when the quiet daily check finds a newer version.
+pub const UPDATE_AVAILABLE: &str = "update_available";
 
 /// The most an update package may weigh (a release's .deb is about 10 MB).
 const MAX_PACKAGE_BYTES: u64 = 200_000_000;
 /// The most of a release's notes shown.
 const MAX_NOTES_CHARS: usize = 4_000;
+/// Whether the quiet check is due is first asked this long after start (the window is up
+/// by then), then every hour: the engine lets it through at most once a day.
+const QUIET_FIRST_AFTER: Duration = Duration::from_secs(10);
+const QUIET_EVERY: Duration = Duration::from_secs(60 * 60);
 
 /// The update the last check found, which Install installs.
 #[derive(Default)]
 pub struct Updates {
     found: Mutex<Option<Update>>,
+    wake: tokio::sync::Notify,
+}
+
+impl Updates {
+    /// Asks the quiet check whether it is due now rather than at its next hour (the person
+    /// has just agreed to it).
+    pub fn wake_quiet_check(&self) {
+        self.wake.notify_one();
+    }
+}
+
+/// Runs the quiet daily check for as long as the app runs: when due (see
+/// [`Engine::take_daily_update_check`]) it asks the update server, and a newer version is
+/// announced to the window as [`UPDATE_AVAILABLE`]. A failed check is only logged: the
+/// person did not ask for this one.
+pub fn start_quiet_checks<R: tauri::Runtime>(app: tauri::AppHandle<R>, engine: Arc<Engine>) {
+    tauri::async_runtime::spawn(async move {
+        let updates = app.state::<Updates>();
+        let mut wait = QUIET_FIRST_AFTER;
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = updates.wake.notified() => {}
+            }
+            wait = QUIET_EVERY;
+            let engine = engine.clone();
+            let due =
+                tauri::async_runtime::spawn_blocking(move || engine.take_daily_update_check())
+                    .await;
+            match due {
+                Ok(Ok(true)) => {}
+                Ok(Ok(false)) => continue,
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "could not read whether an update check is due");
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "the update check's question failed");
+                    continue;
+                }
+            }
+            match check(&app, &updates).await {
+                Ok(UpdateView {
+                    available: Some(offer),
+                    ..
+                }) => {
+                    tracing::info!(version = %offer.version, "a newer Tally is out");
+                    if let Err(e) = app.emit(UPDATE_AVAILABLE, offer) {
+                        tracing::warn!(error = %e, "could not announce the update");
+                    }
+                }
+                Ok(_) => tracing::info!("Tally is up to date"),
+                Err(e) => tracing::info!(error = %e.message, "the daily update check failed"),
+            }
+        }
+    });
 }
 
 /// Asks the update server whether a newer Tally is out.

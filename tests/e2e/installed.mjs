@@ -170,6 +170,8 @@ async function main() {
 
   await test("the installed Tally keeps a key in the keychain and streams a reply", async () => {
     const app = await launch();
+    // The person agrees to the daily check for updates: the first is made at once.
+    await app.click('[data-testid="onboarding-update-checks"]');
     await app.click('[data-testid="onboarding-start"]');
     await app.type('[data-testid="api-key-input"]', KEY);
     await app.click('[data-testid="api-key-save"]');
@@ -179,15 +181,22 @@ async function main() {
     await app.click('[data-testid="onboarding-skip"]');
     await sendAndSeeItStream(app, "Hello from the installed app.", 0);
     await app.shot("1-reply");
+    // The daily check found the next version: a quiet line, which opens About at the offer.
+    const banner = await waitFor("the update banner", () => app.text('[data-testid="update-banner"]'), 30_000);
+    if (!banner.includes(`Tally ${release.version} is available`)) throw new Error(`the banner says: ${banner}`);
+    await app.shot("2-update-banner");
+    await app.click('[data-testid="update-banner-open"]');
+    await waitFor("the offer in About", async () =>
+      (await app.text('[data-testid="update-status"]'))?.includes(`Tally ${release.version} is available`),
+    );
     // Settings' About names the package's version and where the data is.
-    await app.click('[data-testid="settings-button"]');
     await app.waitFind('[data-testid="app-version"]');
     const version = await app.run(`return document.querySelector('[data-testid="app-version"]').dataset.version`);
     if (version !== debVersion(DEB)) throw new Error(`About says ${version}, the package ${debVersion(DEB)}`);
     const folder = await app.text('[data-testid="data-folder"]');
     if (folder !== DATA_DIR) throw new Error(`About says the data is in ${folder}`);
     await app.run(`document.querySelector('[data-testid="about-section"]').scrollIntoView()`);
-    await app.shot("2-about");
+    await app.shot("3-about");
     await app.quit();
     if (!keychainHolds(KEY)) throw new Error("the key is not in the keychain");
     if (!statSync(join(DATA_DIR, "tally.sqlite3")).size) throw new Error("no history in the data folder");
@@ -202,7 +211,7 @@ async function main() {
     await app.click('[data-testid="conversation-item"]');
     await waitFor("the earlier conversation", async () => (await messageCount(app)) === 2);
     await sendAndSeeItStream(app, "And after the upgrade?", 1);
-    await app.shot("3-after-upgrade");
+    await app.shot("4-after-upgrade");
     await app.quit();
   });
 
@@ -213,7 +222,7 @@ async function main() {
     await checkAndInstall(app, release.version);
     const problem = await waitFor("the refusal", () => app.text('[data-testid="update-problem"]'), 60_000);
     if (!problem.includes("not signed by Tally's developers")) throw new Error(`said: ${problem}`);
-    await app.shot("4-update-refused");
+    await app.shot("5-update-refused");
     if (installedVersion() !== before) throw new Error(`installed: ${installedVersion()}`);
     await app.quit();
   });
@@ -223,7 +232,7 @@ async function main() {
     release.signature = UPDATE_SIG;
     const app = await launch();
     await checkAndInstall(app, release.version);
-    await app.shot("5-update-installing");
+    await app.shot("6-update-installing");
     const old = processesOf(INSTALLED);
     await waitFor("the new version installed", () => installedVersion() === release.version, 120_000);
     // The window closes and Tally starts again, outside this WebDriver session.
@@ -245,7 +254,7 @@ async function main() {
     const version = await after.run(`return document.querySelector('[data-testid="app-version"]').dataset.version`);
     if (version !== release.version) throw new Error(`After the update About says ${version}`);
     await after.run(`document.querySelector('[data-testid="app-version"]').scrollIntoView()`);
-    await after.shot("6-after-update");
+    await after.shot("7-after-update");
     await after.click('[data-testid="settings-save"]');
     await after.click('[data-testid="conversation-item"]');
     // Counted by the list (it shows only the messages in view, and opens at the end).

@@ -25,7 +25,10 @@ fn main() -> ExitCode {
             args.iter().any(|a| a == "--app"),
         ),
         Some("bindings") => steps::bindings(),
-        Some("package") => package::package(args.iter().any(|a| a == "--debug")),
+        Some("package") => package::package(
+            args.iter().any(|a| a == "--debug"),
+            args.iter().any(|a| a == "--installed-tests"),
+        ),
         Some("fuzz") => match args.get(1).map(|s| s.parse::<u32>()) {
             None => steps::fuzz(600, false),
             Some(Ok(seconds)) => steps::fuzz(seconds, false),
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
                                             on small data; --app: only the real-app figures)\n  \
                  cargo xtask bindings       regenerate ui/src/lib/ipc/bindings.ts\n  \
                  cargo xtask package [--debug]  the .deb and .rpm of a release (or debug) build\n  \
+                 cargo xtask package --installed-tests  the test command's package step alone\n  \
                  cargo xtask fuzz [SECONDS] fuzz the SSE parser (default 600 s)"
             );
             return ExitCode::from(2);

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::process::{Result, cargo, output_of, root, run_cmd, step, text_of};
+use crate::process::{Result, cargo, output_of, root, run_cmd, step, text_of, under_display};
 use crate::setup::{self, build_ui};
 
 /// What the app needs at run time beyond the libraries it links: a session bus, on which
@@ -25,8 +25,20 @@ pub struct Packages {
 }
 
 /// `cargo xtask package [--debug]`: builds the app (release unless `debug`) and its
-/// packages, into `target/package/`, and checks them.
-pub fn package(debug: bool) -> Result {
+/// packages, into `target/package/`, and checks them. `--installed-tests`: the test
+/// command's package step alone, on the debug app (see [`installed_tests`]).
+pub fn package(debug: bool, installed_tests: bool) -> Result {
+    if installed_tests {
+        // The test command's last step alone, on the debug app (a developer's shortcut).
+        step("system packages", || setup::system_packages(true))?;
+        build_ui()?;
+        step("build Tally", || run_cmd(setup::debug_apps_build()))?;
+        let driver = setup::tauri_driver()?;
+        return step(
+            "Linux packages of the debug app: checked, installed, upgraded, updated, removed",
+            || self::installed_tests(&driver),
+        );
+    }
     step("system packages", || setup::system_packages(false))?;
     build_ui()?;
     step("build Tally", || {
@@ -408,4 +420,33 @@ pub fn next_version(version: &str) -> Result<String> {
 pub fn deb_version(deb: &Path) -> Result<String> {
     text_of(Command::new("dpkg-deb").arg("-f").arg(deb).arg("Version"))
         .map(|v| v.trim().to_string())
+}
+
+/// The debug app's packages checked as a distribution would, then installed for real
+/// (`tests/e2e/installed.mjs`, as root): installed, upgraded, updated in the app (signed
+/// with a test key, served on loopback, and once with a signature that does not match),
+/// removed. What cargo built for the tests is packed, not rebuilt.
+pub fn installed_tests(driver: &Path) -> Result {
+    let packages = bundled(true, None)?;
+    check(&packages)?;
+    // The same app, packaged as a later version: what dpkg does on an upgrade.
+    let version = deb_version(&packages.deb)?;
+    let upgrade = bundled(true, Some(&format!("{version}+upgrade")))?;
+    let release = signed_release(&next_version(&version)?, &packages.deb)?;
+    under_display(
+        "--test-reporter=spec tests/e2e/installed.mjs",
+        &[
+            ("TALLY_E2E_DEB", packages.deb),
+            ("TALLY_E2E_UPGRADE_DEB", upgrade.deb),
+            ("TALLY_E2E_UPDATE_DEB", release.deb),
+            ("TALLY_E2E_UPDATE_SIG", release.signature),
+            ("TALLY_E2E_UPDATE_WRONG_SIG", release.wrong_signature),
+            ("TALLY_E2E_UPDATE_PUBKEY", release.public_key),
+            ("TALLY_E2E_MOCK", root().join("target/debug/mock-openai")),
+            ("TALLY_E2E_DRIVER", driver.to_path_buf()),
+        ],
+        "TALLY_E2E_HOME",
+        "-installed",
+        None,
+    )
 }

@@ -205,32 +205,7 @@ pub fn test() -> Result {
     )?;
     step(
         "Linux packages of the debug app: lintian, desktop-file-validate, appstreamcli; installed, upgraded, updated in the app and removed",
-        || {
-            let packages = package::bundled(true, None)?;
-            package::check(&packages)?;
-            // The same app, packaged as a later version: what dpkg does on an upgrade.
-            let version = package::deb_version(&packages.deb)?;
-            let next = format!("{version}+upgrade");
-            let upgrade = package::bundled(true, Some(&next))?;
-            let release =
-                package::signed_release(&package::next_version(&version)?, &packages.deb)?;
-            under_display(
-                "--test-reporter=spec tests/e2e/installed.mjs",
-                &[
-                    ("TALLY_E2E_DEB", packages.deb),
-                    ("TALLY_E2E_UPGRADE_DEB", upgrade.deb),
-                    ("TALLY_E2E_UPDATE_DEB", release.deb),
-                    ("TALLY_E2E_UPDATE_SIG", release.signature),
-                    ("TALLY_E2E_UPDATE_WRONG_SIG", release.wrong_signature),
-                    ("TALLY_E2E_UPDATE_PUBKEY", release.public_key),
-                    ("TALLY_E2E_MOCK", root().join("target/debug/mock-openai")),
-                    ("TALLY_E2E_DRIVER", driver.clone()),
-                ],
-                "TALLY_E2E_HOME",
-                "-installed",
-                None,
-            )
-        },
+        || package::installed_tests(&driver),
     )?;
     println!(
         "\nAll checks passed in {:.0} s.",

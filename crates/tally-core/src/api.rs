@@ -323,6 +323,8 @@ pub struct SettingsView {
     pub chat_defaults: ConversationSettings,
     /// New conversations get a short title from a model after the first reply.
     pub auto_titles: bool,
+    /// Tally asks its update server once a day whether a new version is out.
+    pub update_checks: bool,
 }
 
 /// What Settings' "About Tally" shows.
@@ -381,6 +383,8 @@ pub struct SettingsUpdate {
     pub chat_defaults: Option<ConversationSettings>,
     #[ts(optional)]
     pub auto_titles: Option<bool>,
+    #[ts(optional)]
+    pub update_checks: Option<bool>,
 }
 
 /// A conversation's request settings; `null` leaves each to the API's default.

@@ -403,6 +403,7 @@ impl Engine {
             onboarded,
             chat_defaults: self.chat_defaults()?,
             auto_titles: self.auto_titles()?,
+            update_checks: settings::UPDATE_CHECKS.get(&self.store())?.unwrap_or(false),
         })
     }
 
@@ -426,7 +427,32 @@ impl Engine {
         if let Some(onboarded) = update.onboarded {
             settings::ONBOARDED.set(&self.store(), &onboarded)?;
         }
+        if let Some(on) = update.update_checks {
+            settings::UPDATE_CHECKS.set(&self.store(), &on)?;
+        }
         self.settings_get()
+    }
+
+    /// Whether the quiet daily check for updates is due now: the person agreed to it and
+    /// the last one was a day ago or more (or never made). When due, now is recorded as the
+    /// last check, so the shell asks at most once a day however often it calls this.
+    pub fn take_daily_update_check(&self) -> Result<bool, CoreError> {
+        const DAY_MS: i64 = 86_400_000;
+        let store = self.store();
+        if !settings::UPDATE_CHECKS.get(&store)?.unwrap_or(false) {
+            return Ok(false);
+        }
+        let now = self.now();
+        let due = match settings::LAST_UPDATE_CHECK.get(&store)? {
+            // A last check in the future means the clock was set back: it is not to be
+            // trusted to hold checks off.
+            Some(last) => now - last >= DAY_MS || last > now,
+            None => true,
+        };
+        if due {
+            settings::LAST_UPDATE_CHECK.set(&store, &now)?;
+        }
+        Ok(due)
     }
 
     /// How `model` takes optional parameters: as the catalog says it reasons or not,

@@ -38,6 +38,10 @@ pub(crate) const CLEARED_HOSTS: Setting<Vec<String>> = Setting::new("key_cleared
 pub(crate) const KEY_MODELS: Setting<Vec<String>> = Setting::new("key_models");
 /// The models without a price the person was asked to price in the chat (each once).
 pub(crate) const PRICE_ASKED: Setting<Vec<String>> = Setting::new("price_asked_models");
+/// Whether the person agreed to a quiet check for a new version of Tally once a day.
+pub(crate) const UPDATE_CHECKS: Setting<bool> = Setting::new("update_checks");
+/// When the last quiet check for updates was made (UTC epoch milliseconds).
+pub(crate) const LAST_UPDATE_CHECK: Setting<i64> = Setting::new("last_update_check");
 /// The notice of a damaged database replaced at start, until dismissed.
 pub(crate) const RECOVERY_NOTICE: Setting<StoredRecovery> = Setting::new("recovery_notice");
 
@@ -154,6 +158,7 @@ macro_rules! json_values {
 }
 
 json_values!(
+    i64,
     Option<StoredBudget>,
     StoredDefaults,
     Vec<String>,

@@ -1,5 +1,7 @@
 use tally_core::api::{ModelsView, PersonaInput, PersonaView, SettingsUpdate, SettingsView};
 
+use crate::updates::Updates;
+
 use super::{CommandResult, EngineState, blocking};
 
 /// The models the pickers offer, with what the catalog knows of each.
@@ -13,12 +15,19 @@ pub async fn settings_get(engine: EngineState<'_>) -> CommandResult<SettingsView
     blocking(&engine, move |engine| engine.settings_get()).await
 }
 
+/// Saves settings; once the person agrees to update checks, the first is made now.
 #[tauri::command]
 pub async fn settings_set(
     engine: EngineState<'_>,
+    updates: tauri::State<'_, Updates>,
     update: SettingsUpdate,
 ) -> CommandResult<SettingsView> {
-    blocking(&engine, move |engine| engine.settings_set(update)).await
+    let agreed_to_update_checks = update.update_checks == Some(true);
+    let saved = blocking(&engine, move |engine| engine.settings_set(update)).await?;
+    if agreed_to_update_checks {
+        updates.wake_quiet_check();
+    }
+    Ok(saved)
 }
 
 #[tauri::command]

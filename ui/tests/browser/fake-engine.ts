@@ -67,6 +67,8 @@ export type FakeControl = {
   updateInstallFails: IpcError | null;
   /** Updates installed (Tally would restart after each). */
   updatesInstalled: string[];
+  /** What the shell's quiet daily check sends when it finds a newer version. */
+  announceUpdate: (offer: AvailableUpdate) => Promise<unknown>;
 };
 
 const chatDefaults: ConversationSettings = structuredClone(DEFAULT_CHAT_SETTINGS);
@@ -92,6 +94,7 @@ class Engine {
     onboarded: true,
     chatDefaults,
     autoTitles: true,
+    updateChecks: false,
   };
   key: KeyStatusView = { source: "keychain", lastFour: "wxyz", keychainProblem: null };
   conversations = new Map<number, ConversationSummary>();
@@ -924,6 +927,11 @@ const control: FakeControl = {
   update: null,
   updateInstallFails: null,
   updatesInstalled: [],
+  announceUpdate: (offer) => {
+    // As the shell: the check that found it leaves it for Install.
+    control.update = offer;
+    return emit("update_available", offer);
+  },
   toolCall: null,
   saved: () => ({
     settings: { ...engine.settings, onboarded: control.onboarded },

@@ -224,6 +224,20 @@ const SCREENS = [
     },
   },
   {
+    name: "update-banner",
+    reach: async (page) => {
+      await page.waitForSelector(testid("composer-input"));
+      await page.evaluate(() =>
+        window.__tallyFake.announceUpdate({
+          version: "0.2.0",
+          notes: "Pictures in chats.",
+          date: "2026-12-01",
+        }),
+      );
+      await page.waitForSelector(testid("update-banner"));
+    },
+  },
+  {
     name: "chat-settings",
     reach: async (page) => {
       await page.click(`${testid("conversation-item")} >> text=Trip to Lisbon`);
@@ -467,6 +481,67 @@ async function main() {
     }
   });
 
+  await test("updates: the daily check's find is a quiet banner that opens About at the offer, or goes on Not now", async () => {
+    const { page, context, problems } = await open();
+    const offer = { version: "0.2.0", notes: "Pictures in chats.", date: "2026-12-01" };
+    try {
+      await page.waitForSelector(testid("composer-input"));
+      assert((await page.$(testid("update-banner"))) === null, "a banner before any find");
+      await page.evaluate((o) => window.__tallyFake.announceUpdate(o), offer);
+      const banner = await page.textContent(testid("update-banner"));
+      assert(banner.includes("Tally 0.2.0 is available"), banner);
+      // Not an alert: nothing is wrong.
+      assert((await page.getAttribute(testid("update-banner"), "role")) === "status");
+      await page.click(testid("update-banner-dismiss"));
+      await page.waitForSelector(testid("update-banner"), { state: "detached" });
+      await page.evaluate((o) => window.__tallyFake.announceUpdate(o), offer);
+      await page.click(testid("update-banner-open"));
+      await page.waitForSelector(`${testid("update-status")}[data-step="offered"]`);
+      await page.waitForSelector(testid("update-banner"), { state: "detached" });
+      const about = await page.locator(testid("about-section")).boundingBox();
+      const viewport = page.viewportSize();
+      assert(about.y >= 0 && about.y < viewport.height, `About is at ${about.y}, out of view`);
+      assert((await page.textContent(testid("update-notes"))).includes("Pictures in chats."));
+      await page.click(testid("update-install-button"));
+      await page.waitForSelector(`${testid("update-status")}[data-step="restarting"]`);
+      const installed = await page.evaluate(() => window.__tallyFake.updatesInstalled);
+      assert(installed.join() === "0.2.0", installed.join());
+      assert(problems.length === 0, problems.join("\n"));
+    } finally {
+      await context.close();
+    }
+  });
+
+  await test("settings: the daily update check is turned on and off there", async () => {
+    const { page, context, problems } = await open();
+    try {
+      await page.click(testid("settings-button"));
+      assert(
+        !(await page.isChecked(testid("update-checks-toggle"))),
+        "on before the person agreed",
+      );
+      await page.check(testid("update-checks-toggle"));
+      await page.click(testid("settings-save"));
+      await page.waitForSelector(testid("settings-save"), { state: "detached" });
+      assert(
+        await page.evaluate(() => window.__tallyFake.saved().settings.updateChecks),
+        "not saved",
+      );
+      await page.click(testid("settings-button"));
+      assert(await page.isChecked(testid("update-checks-toggle")), "not shown as on");
+      await page.uncheck(testid("update-checks-toggle"));
+      await page.click(testid("settings-save"));
+      await page.waitForSelector(testid("settings-save"), { state: "detached" });
+      assert(
+        !(await page.evaluate(() => window.__tallyFake.saved().settings.updateChecks)),
+        "still on",
+      );
+      assert(problems.length === 0, problems.join("\n"));
+    } finally {
+      await context.close();
+    }
+  });
+
   await test("settings: a check that finds nothing newer says so", async () => {
     const { page, context, problems } = await open();
     try {
@@ -552,6 +627,12 @@ async function main() {
       setup: () => Object.assign(window.__tallyFake, { onboarded: false, keySaved: false }),
     });
     try {
+      // Off until the person agrees.
+      assert(
+        !(await page.isChecked(testid("onboarding-update-checks"))),
+        "update checks on by default",
+      );
+      await page.check(testid("onboarding-update-checks"));
       await page.click(testid("onboarding-start"));
       assert(await page.isDisabled(testid("onboarding-next")), "Next works before a key is saved");
       await page.fill(testid("api-key-input"), "not a key");
@@ -578,7 +659,9 @@ async function main() {
       await page.waitForSelector(testid("composer-input"));
       const saved = await page.evaluate(() => window.__tallyFake.saved());
       assert(
-        saved.settings.onboarded && saved.settings.defaultModel === "gpt-4o",
+        saved.settings.onboarded &&
+          saved.settings.defaultModel === "gpt-4o" &&
+          saved.settings.updateChecks,
         JSON.stringify(saved.settings),
       );
       assert(

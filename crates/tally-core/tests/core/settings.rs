@@ -285,3 +285,57 @@ async fn about_names_the_version_given_the_prices_date_and_the_data_folder() {
     assert_eq!(about.data_dir, dir.path().display().to_string());
     assert_eq!(engine.data_dir(), dir.path());
 }
+
+/// The quiet check for updates happens only once the person agreed, then at most once a
+/// day, kept across restarts; a clock set back does not hold it off for good.
+#[tokio::test]
+async fn the_daily_update_check_is_due_once_a_day_after_the_person_agrees() {
+    use std::sync::atomic::Ordering;
+
+    use crate::{DAY, NOV_23, Setup};
+
+    let server = mock("Sure.", 100, 0).await;
+    let setup = Setup::new(&server);
+    let mut engine = setup.open();
+    assert!(
+        !engine.settings_get().unwrap().update_checks,
+        "off until agreed"
+    );
+    assert!(!engine.take_daily_update_check().unwrap(), "not agreed yet");
+    let agreed = engine
+        .settings_set(SettingsUpdate {
+            update_checks: Some(true),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(agreed.update_checks);
+    // (time since the first check, restart the app first, due)
+    let steps: [(i64, bool, bool); 7] = [
+        (0, false, true),
+        (1, false, false),
+        (DAY - 1, true, false),
+        (DAY, false, true),
+        (DAY + 3_600_000, false, false),
+        (-5 * DAY, false, true),
+        (-5 * DAY + 1, false, false),
+    ];
+    for (at, restart, due) in steps {
+        setup.now.store(NOV_23 + at, Ordering::SeqCst);
+        if restart {
+            engine = setup.open();
+        }
+        assert_eq!(
+            engine.take_daily_update_check().unwrap(),
+            due,
+            "{at} ms after the first check"
+        );
+    }
+    engine
+        .settings_set(SettingsUpdate {
+            update_checks: Some(false),
+            ..Default::default()
+        })
+        .unwrap();
+    setup.now.store(NOV_23 + 30 * DAY, Ordering::SeqCst);
+    assert!(!engine.take_daily_update_check().unwrap(), "turned off");
+}

@@ -182,7 +182,11 @@ chatDefaults: ConversationSettings,
 /**
  * New conversations get a short title from a model after the first reply.
  */
-autoTitles: boolean, };
+autoTitles: boolean, 
+/**
+ * Tally asks its update server once a day whether a new version is out.
+ */
+updateChecks: boolean, };
 
 export type AboutView = { 
 /**
@@ -228,7 +232,7 @@ export type SettingsUpdate = { defaultModel?: string, apiBase?: string, onboarde
 /**
  * New defaults for new chats; their model becomes the default model.
  */
-chatDefaults?: ConversationSettings, autoTitles?: boolean, };
+chatDefaults?: ConversationSettings, autoTitles?: boolean, updateChecks?: boolean, };
 
 export type ChatOptions = { 
 /**

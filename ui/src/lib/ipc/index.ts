@@ -3,6 +3,7 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type {
   AboutView,
+  AvailableUpdate,
   BackupView,
   BudgetAlertView,
   BudgetInput,
@@ -247,5 +248,9 @@ export const notices = {
   /** An MCP server started, became ready, failed or stopped by itself. */
   onMcpServerChanged(handler: (state: McpServerStateView) => void): Promise<() => void> {
     return listen<McpServerStateView>("mcp_server_changed", (event) => handler(event.payload));
+  },
+  /** The quiet daily check (if the person agreed to it) found a newer version. */
+  onUpdateAvailable(handler: (offer: AvailableUpdate) => void): Promise<() => void> {
+    return listen<AvailableUpdate>("update_available", (event) => handler(event.payload));
   },
 };
