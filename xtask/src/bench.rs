@@ -18,6 +18,7 @@ const BENCHES: &[(&str, &str)] = &[
     ("tally-core", "import"),
     ("tally-core", "tool_round"),
     ("tally-spend", "tokens"),
+    ("tally-attach", "pictures"),
     ("tally-openai", "stream"),
 ];
 
@@ -167,6 +168,13 @@ const FIGURES: &[Figure] = &[
         baseline: Some("a round of one tool call/baseline: its one request, made directly"),
         unit: Unit::Time,
         target: "",
+    },
+    Figure {
+        name: "a 12-megapixel JPEG to its chip (read, upright, stripped, scaled, counted)",
+        id: "attach a picture/a 12-megapixel JPEG to its chip with a token count",
+        baseline: None,
+        unit: Unit::Time,
+        target: "≤ 300 ms",
     },
     Figure {
         name: "client-added latency per chunk",

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Encoding, NanoUsd, SpendError, parse_usd};
+use crate::{Encoding, NanoUsd, PictureRule, SpendError, parse_usd};
 
 /// The APIs that can answer a model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -151,6 +151,8 @@ pub struct ModelTraits {
     pub endpoints: Vec<Endpoint>,
     /// May think for many minutes before its first token (the pro models).
     pub thinks_for_minutes: bool,
+    /// How it reads pictures and bills them; `None`: it takes none.
+    pub pictures: Option<PictureRule>,
 }
 
 impl ModelTraits {
@@ -167,12 +169,53 @@ impl ModelTraits {
             endpoints: vec![Endpoint::Chat, Endpoint::Responses],
             // A pro model of a generation Tally does not know thinks as long as its elders.
             thinks_for_minutes: looks_like_reasoning(model) && model.ends_with("-pro"),
+            pictures: Some(guessed_picture_rule(model)),
         }
     }
 
     /// Served only by the Responses API.
     pub fn responses_only(&self) -> bool {
         !self.endpoints.contains(&Endpoint::Chat)
+    }
+}
+
+/// A model Tally does not know is let take pictures (the server refuses them in words if it
+/// cannot), estimated as its known elders are: patches for gpt-5.2 and later, tiles for
+/// gpt-5 and 5.1 and the o-series, gpt-4o's tiles for anything else.
+fn guessed_picture_rule(model: &str) -> PictureRule {
+    let version = model.strip_prefix("gpt-").map(|rest| {
+        let number: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .collect();
+        let mut parts = number.split('.');
+        let major = parts
+            .next()
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or(0);
+        let minor = parts
+            .next()
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or(0);
+        (major, minor)
+    });
+    match version {
+        Some(v) if v >= (5, 2) => PictureRule::Patches {
+            max: 2500,
+            multiplier_permille: 1200,
+        },
+        Some(v) if v >= (5, 0) => PictureRule::Tiles {
+            base: 70,
+            per_tile: 140,
+        },
+        _ if looks_like_reasoning(model) => PictureRule::Tiles {
+            base: 75,
+            per_tile: 150,
+        },
+        _ => PictureRule::Tiles {
+            base: 85,
+            per_tile: 170,
+        },
     }
 }
 
@@ -207,6 +250,9 @@ struct CatalogFile {
     source: String,
     web_search_call: String,
     web_search_content_tokens: u64,
+    /// Where the picture rules come from (for people reading the file).
+    #[allow(dead_code, reason = "documentation in the data file")]
+    pictures_note: String,
     models: Vec<CatalogEntry>,
 }
 
@@ -230,6 +276,8 @@ struct CatalogEntry {
     encoding: Option<Encoding>,
     #[serde(default)]
     thinks_for_minutes: bool,
+    /// `null` for a model that takes no pictures (every entry says; a test checks).
+    pictures: Option<PictureRule>,
 }
 
 impl ModelCatalog {
@@ -261,6 +309,7 @@ impl ModelCatalog {
                     efforts: entry.reasoning_efforts.unwrap_or_default(),
                     endpoints: entry.endpoints,
                     thinks_for_minutes: entry.thinks_for_minutes,
+                    pictures: entry.pictures,
                 },
             ));
             models.push(ModelPrice {
@@ -533,6 +582,46 @@ mod tests {
         assert_eq!(efforts.first(), Some(&Effort::None));
         assert_eq!(efforts.last(), Some(&Effort::Xhigh));
         assert!(catalog.traits("gpt-4o").efforts.is_empty());
+    }
+
+    /// Each shipped model states how it takes pictures (a missing rule would silently turn
+    /// pictures off), and a 1024×1024 picture costs what its rule says.
+    #[test]
+    fn pictures_cost_each_models_rule() {
+        let stated = include_str!("models.json")
+            .matches("\"pictures\": ")
+            .count();
+        let catalog = ModelCatalog::builtin();
+        assert_eq!(
+            stated,
+            catalog.models().len(),
+            "a model without its picture rule"
+        );
+        // (model, tokens of a 1024×1024 picture; None: takes no pictures)
+        let cases = [
+            ("gpt-4o", Some(765)),
+            ("gpt-4o-2024-08-06", Some(765)),
+            ("gpt-4o-mini", Some(25_501)),
+            ("gpt-4.1", Some(765)),
+            ("gpt-5", Some(630)),
+            ("o3", Some(675)),
+            ("gpt-4.1-mini", Some(1659)),
+            ("gpt-4.1-nano", Some(2520)),
+            ("o4-mini", Some(1762)),
+            ("gpt-5-mini", Some(1229)),
+            ("gpt-5-nano", Some(1536)),
+            ("gpt-5.4", Some(1229)),
+            ("o3-mini", None),
+            ("gpt-3.5-turbo", None),
+            // Guesses from the id:
+            ("gpt-7-mini", Some(1229)),
+            ("o9", Some(675)),
+            ("llama3", Some(765)),
+        ];
+        for (model, tokens) in cases {
+            let rule = catalog.traits(model).pictures;
+            assert_eq!(rule.map(|r| r.tokens(1024, 1024)), tokens, "{model}");
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //!
 //! This crate owns the model catalog (shipped as data, dated and sourced: each model's
 //! prices and price rules, window, output limit, encoding, reasoning efforts and
-//! endpoints), the mapping of dated model ids to their family, exact token counting with
+//! endpoints, and how it reads and bills pictures), the mapping of dated model ids to their family, exact token counting with
 //! the model's real encoding, the cost of a request in integer nano-USD, and the budget rules: budget months
 //! in the user's time zone, thresholds, projection and the hard-stop gate. It does no I/O:
 //! no files, no network, no clock, no database. Callers pass in everything it needs (the
@@ -14,6 +14,7 @@
 mod budget;
 mod catalog;
 mod money;
+mod pictures;
 mod tokens;
 
 pub use budget::{
@@ -25,6 +26,7 @@ pub use catalog::{
 };
 pub use jiff::tz::TimeZone;
 pub use money::{FORMAT_CASES, NANOS_PER_USD, NanoUsd, exact_usd, format_usd, parse_usd};
+pub use pictures::{PictureRule, shrink_to_fit};
 pub use tokens::{
     Encoding, PER_MESSAGE_TOKENS, REPLY_PRIMING_TOKENS, ToolDefinition, count_chat_prompt,
     count_text, count_tools,

@@ -1,0 +1,195 @@
+//! A picture made safe to send: bounded, upright, without metadata, scaled, re-encoded.
+
+use std::io::Cursor;
+
+use image::codecs::jpeg::JpegEncoder;
+use image::codecs::png::{CompressionType, FilterType as PngFilter, PngEncoder};
+use image::{
+    DynamicImage, ImageDecoder, ImageEncoder, ImageError, ImageFormat, ImageReader, Limits,
+};
+
+use crate::{AttachError, size_in_words};
+
+/// The largest picture file Tally opens (OpenAI takes up to 20 MB per picture; Tally sends
+/// far less, after scaling, but a phone's largest photos are bigger than that).
+pub const MAX_PICTURE_BYTES: u64 = 40_000_000;
+/// The most pixels Tally decodes: a 100-megapixel photo, more than any camera a person
+/// pastes from. A file announcing more is refused before a pixel is decoded.
+pub const MAX_PICTURE_PIXELS: u64 = 100_000_000;
+/// The longest side a decoded picture may have (a 1×100,000,000 strip is as much memory).
+const MAX_SIDE: u32 = 30_000;
+/// What is kept and sent fits in this square: the most any model reads at high detail
+/// (every rule first fits a picture in 2048×2048).
+const KEPT_SIDE: u32 = 2048;
+/// A lossless source (a screenshot) stays lossless unless that costs more than this; a
+/// photo saved as PNG becomes a JPEG.
+const MAX_LOSSLESS_BYTES: usize = 3_000_000;
+const JPEG_QUALITY: u8 = 85;
+
+/// How a prepared picture is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PictureFormat {
+    Jpeg,
+    Png,
+}
+
+impl PictureFormat {
+    pub fn mime(self) -> &'static str {
+        match self {
+            Self::Jpeg => "image/jpeg",
+            Self::Png => "image/png",
+        }
+    }
+}
+
+/// A picture ready to keep and send: only its pixels, upright, fit in 2048×2048.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picture {
+    pub bytes: Vec<u8>,
+    pub format: PictureFormat,
+    pub width: u32,
+    pub height: u32,
+    /// The size of the file as chosen, upright.
+    pub original_width: u32,
+    pub original_height: u32,
+}
+
+/// Reads the picture in `file` within bounds, turns it upright, drops its metadata, and
+/// scales and re-encodes it. Any byte of `file` may be hostile: it is refused in words,
+/// never trusted.
+pub fn prepare_picture(file: &[u8]) -> Result<Picture, AttachError> {
+    if file.len() as u64 > MAX_PICTURE_BYTES {
+        return Err(AttachError::TooLarge {
+            size: size_in_words(file.len() as u64),
+            limit: size_in_words(MAX_PICTURE_BYTES),
+        });
+    }
+    let format = format_of(file)?;
+    let mut decoder = reader(file, format).into_decoder().map_err(read_error)?;
+    // The header's claim, checked before anything is decoded (a picture bomb is a few KB).
+    let (width, height) = decoder.dimensions();
+    if u64::from(width) * u64::from(height) > MAX_PICTURE_PIXELS || width.max(height) > MAX_SIDE {
+        return Err(AttachError::TooManyPixels { width, height });
+    }
+    if width == 0 || height == 0 {
+        return Err(AttachError::Damaged);
+    }
+    // A damaged EXIF block leaves the picture as it was stored.
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut picture = DynamicImage::from_decoder(decoder).map_err(read_error)?;
+    picture.apply_orientation(orientation);
+    let (original_width, original_height) = (picture.width(), picture.height());
+    let (w, h) = tally_fit(original_width, original_height);
+    if (w, h) != (original_width, original_height) {
+        // Area averaging: for shrinking, as sharp as a filtered resize and far quicker.
+        picture = picture.thumbnail_exact(w, h);
+    }
+    let lossless = matches!(format, ImageFormat::Png | ImageFormat::Gif)
+        || (format == ImageFormat::WebP && picture.color().has_alpha());
+    let (bytes, format) = encode(&picture, lossless)?;
+    Ok(Picture {
+        bytes,
+        format,
+        width: picture.width(),
+        height: picture.height(),
+        original_width,
+        original_height,
+    })
+}
+
+fn tally_fit(width: u32, height: u32) -> (u32, u32) {
+    if width <= KEPT_SIDE && height <= KEPT_SIDE {
+        return (width, height);
+    }
+    let scale =
+        (f64::from(KEPT_SIDE) / f64::from(width)).min(f64::from(KEPT_SIDE) / f64::from(height));
+    let side = |s: u32| ((f64::from(s) * scale).round() as u32).clamp(1, KEPT_SIDE);
+    (side(width), side(height))
+}
+
+/// The format, from the file's first bytes (never its name).
+fn format_of(file: &[u8]) -> Result<ImageFormat, AttachError> {
+    // HEIF/HEIC and AVIF: an ISO box `ftyp` with a brand naming them.
+    if file.len() >= 12 && &file[4..8] == b"ftyp" {
+        let brand = &file[8..12];
+        let kind = match brand {
+            b"heic" | b"heix" | b"heim" | b"heis" | b"hevc" | b"hevx" | b"mif1" | b"msf1" => "HEIC",
+            b"avif" | b"avis" => "AVIF",
+            _ => return Err(AttachError::NotAPicture),
+        };
+        return Err(AttachError::Unsupported { kind: kind.into() });
+    }
+    match image::guess_format(file) {
+        Ok(f @ (ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP | ImageFormat::Gif)) => {
+            Ok(f)
+        }
+        Ok(ImageFormat::Tiff) => Err(AttachError::Unsupported {
+            kind: "TIFF".into(),
+        }),
+        Ok(ImageFormat::Bmp) => Err(AttachError::Unsupported { kind: "BMP".into() }),
+        _ => Err(AttachError::NotAPicture),
+    }
+}
+
+/// A reader whose decoder may allocate no more than the largest picture allowed needs.
+/// (The dimensions are checked by [`prepare_picture`] itself, to name them when refused.)
+fn reader(file: &[u8], format: ImageFormat) -> ImageReader<Cursor<&[u8]>> {
+    let mut reader = ImageReader::with_format(Cursor::new(file), format);
+    let mut limits = Limits::default();
+    // The decoded picture (4 bytes a pixel at most for these formats) and the decoder's own.
+    limits.max_alloc = Some(MAX_PICTURE_PIXELS * 4 + 64_000_000);
+    reader.limits(limits);
+    reader
+}
+
+fn read_error(e: ImageError) -> AttachError {
+    match e {
+        ImageError::Limits(_) => AttachError::TooBigToOpen,
+        ImageError::Unsupported(_) => AttachError::NotAPicture,
+        _ => AttachError::Damaged,
+    }
+}
+
+/// PNG for a lossless source (a screenshot's text stays sharp) unless that is large, and
+/// for any picture with transparency; JPEG otherwise. Written from the pixels alone: no
+/// EXIF, XMP, ICC or text chunk is carried over.
+fn encode(picture: &DynamicImage, lossless: bool) -> Result<(Vec<u8>, PictureFormat), AttachError> {
+    let has_alpha = picture.color().has_alpha();
+    if lossless || has_alpha {
+        let png = encode_png(picture)?;
+        if has_alpha || png.len() <= MAX_LOSSLESS_BYTES {
+            return Ok((png, PictureFormat::Png));
+        }
+    }
+    let rgb = picture.to_rgb8();
+    let mut jpeg = Vec::new();
+    JpegEncoder::new_with_quality(&mut jpeg, JPEG_QUALITY)
+        .write_image(
+            rgb.as_raw(),
+            rgb.width(),
+            rgb.height(),
+            image::ExtendedColorType::Rgb8,
+        )
+        .map_err(|e| AttachError::Internal(e.to_string()))?;
+    Ok((jpeg, PictureFormat::Jpeg))
+}
+
+fn encode_png(picture: &DynamicImage) -> Result<Vec<u8>, AttachError> {
+    let picture = if picture.color().has_alpha() {
+        DynamicImage::ImageRgba8(picture.to_rgba8())
+    } else {
+        DynamicImage::ImageRgb8(picture.to_rgb8())
+    };
+    let mut png = Vec::new();
+    PngEncoder::new_with_quality(&mut png, CompressionType::Fast, PngFilter::Adaptive)
+        .write_image(
+            picture.as_bytes(),
+            picture.width(),
+            picture.height(),
+            picture.color().into(),
+        )
+        .map_err(|e| AttachError::Internal(e.to_string()))?;
+    Ok(png)
+}
