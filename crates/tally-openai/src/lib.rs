@@ -24,8 +24,8 @@ pub use client::{
 };
 pub use error::{ApiErrorBody, ApiErrorDetail, ErrorKind, OpenAiError, classify};
 pub use responses::{
-    Annotation, Api, InputItem, OutputItem, ReasoningInput, ResponseObject, ResponsesEvent,
-    ResponsesRequest, ResponsesUsage, TextFormat, TextOptions, ToolSpec,
+    Annotation, Api, InputItem, InputPart, OutputItem, ReasoningInput, ResponseObject,
+    ResponsesEvent, ResponsesRequest, ResponsesUsage, TextFormat, TextOptions, ToolSpec,
 };
 pub use retry::{RetryNotice, RetryPolicy, is_retryable};
 pub use stream::{

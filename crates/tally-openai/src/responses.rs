@@ -127,11 +127,29 @@ pub enum InputItem {
         role: Role,
         content: String,
     },
+    /// A message with pictures: its text and pictures as parts.
+    MessageParts {
+        role: Role,
+        content: Vec<InputPart>,
+    },
     /// A reasoning item of an earlier reply, sent back as it came.
     Reasoning(ReasoningInput),
     /// A call an earlier reply made, and what it returned.
     FunctionCall(FunctionCallInput),
     FunctionCallOutput(FunctionCallOutputInput),
+}
+
+/// One part of an input message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum InputPart {
+    InputText {
+        text: String,
+    },
+    InputImage {
+        image_url: String,
+        detail: &'static str,
+    },
 }
 
 /// A function call of an earlier reply, sent back as it came.
@@ -185,6 +203,19 @@ impl ResponsesRequest {
                 });
                 // A reply that only called tools has no text to send back.
                 let message = match m.role {
+                    Role::User if !m.pictures.is_empty() => {
+                        let text = (!m.content.is_empty()).then(|| InputPart::InputText {
+                            text: m.content.clone(),
+                        });
+                        let pictures = m.pictures.iter().map(|picture| InputPart::InputImage {
+                            image_url: picture.data_url.clone(),
+                            detail: crate::types::PICTURE_DETAIL,
+                        });
+                        Some(InputItem::MessageParts {
+                            role: m.role,
+                            content: text.into_iter().chain(pictures).collect(),
+                        })
+                    }
                     Role::User => Some(InputItem::Message {
                         role: m.role,
                         content: m.content.clone(),
@@ -468,6 +499,61 @@ mod tests {
                 "reasoning": {"summary": "auto"},
                 "include": ["reasoning.encrypted_content"]
             })
+        );
+    }
+
+    /// A user message with pictures: Chat Completions gets `text` and `image_url` parts,
+    /// Responses `input_text` and `input_image` (the shapes of shared/openai-wire's
+    /// responses-request.json), each picture at high detail; a message without pictures
+    /// keeps its plain text.
+    #[test]
+    fn pictures_take_each_apis_shape() {
+        let picture = |n: u8| crate::PictureInput {
+            data_url: format!("data:image/jpeg;base64,/9j/{n}"),
+        };
+        let chat = ChatRequest::streaming(
+            "gpt-5.4-mini",
+            vec![
+                ChatMessage {
+                    pictures: vec![picture(1), picture(2)],
+                    ..ChatMessage::new(Role::User, "What is in these?")
+                },
+                ChatMessage::new(Role::Assistant, "A cat and a hat."),
+                ChatMessage {
+                    pictures: vec![picture(3)],
+                    ..ChatMessage::new(Role::User, "")
+                },
+            ],
+        );
+        let json = serde_json::to_value(&chat).unwrap();
+        assert_eq!(
+            json["messages"],
+            serde_json::json!([
+                {"role": "user", "content": [
+                    {"type": "text", "text": "What is in these?"},
+                    {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,/9j/1", "detail": "high"}},
+                    {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,/9j/2", "detail": "high"}}
+                ]},
+                {"role": "assistant", "content": "A cat and a hat."},
+                {"role": "user", "content": [
+                    {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,/9j/3", "detail": "high"}}
+                ]}
+            ])
+        );
+        let json = serde_json::to_value(ResponsesRequest::from_chat(&chat)).unwrap();
+        assert_eq!(
+            json["input"],
+            serde_json::json!([
+                {"role": "user", "content": [
+                    {"type": "input_text", "text": "What is in these?"},
+                    {"type": "input_image", "image_url": "data:image/jpeg;base64,/9j/1", "detail": "high"},
+                    {"type": "input_image", "image_url": "data:image/jpeg;base64,/9j/2", "detail": "high"}
+                ]},
+                {"role": "assistant", "content": "A cat and a hat."},
+                {"role": "user", "content": [
+                    {"type": "input_image", "image_url": "data:image/jpeg;base64,/9j/3", "detail": "high"}
+                ]}
+            ])
         );
     }
 

@@ -13,10 +13,15 @@ pub enum Role {
     Tool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A message of a request. Its serialised form is Chat Completions' (see the `Serialize`
+/// impl below): `content` is its text, or, when it carries pictures, a list of parts.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct ChatMessage {
     pub role: Role,
     pub content: String,
+    /// Pictures a user message carries, after its text.
+    #[serde(skip)]
+    pub pictures: Vec<PictureInput>,
     /// Responses only: the reasoning items that came with this (assistant) message, sent
     /// back before it. Chat Completions has no place for them.
     #[serde(skip)]
@@ -29,11 +34,68 @@ pub struct ChatMessage {
     pub tool_call_id: Option<String>,
 }
 
+/// A picture as a request carries it: a data URL (`data:image/jpeg;base64,…`), read by the
+/// model at high detail (the detail Tally's estimates assume).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PictureInput {
+    pub data_url: String,
+}
+
+/// The detail every picture is sent at.
+pub(crate) const PICTURE_DETAIL: &str = "high";
+
+impl Serialize for ChatMessage {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+
+        /// One part of a message's content, in Chat Completions' shape.
+        #[derive(Serialize)]
+        #[serde(tag = "type", rename_all = "snake_case")]
+        enum Part<'a> {
+            Text { text: &'a str },
+            ImageUrl { image_url: ImageUrl<'a> },
+        }
+        #[derive(Serialize)]
+        struct ImageUrl<'a> {
+            url: &'a str,
+            detail: &'static str,
+        }
+
+        let fields =
+            2 + usize::from(!self.tool_calls.is_empty()) + usize::from(self.tool_call_id.is_some());
+        let mut message = serializer.serialize_struct("ChatMessage", fields)?;
+        message.serialize_field("role", &self.role)?;
+        if self.pictures.is_empty() {
+            message.serialize_field("content", &self.content)?;
+        } else {
+            let text = (!self.content.is_empty()).then_some(Part::Text {
+                text: &self.content,
+            });
+            let pictures = self.pictures.iter().map(|picture| Part::ImageUrl {
+                image_url: ImageUrl {
+                    url: &picture.data_url,
+                    detail: PICTURE_DETAIL,
+                },
+            });
+            let parts: Vec<Part> = text.into_iter().chain(pictures).collect();
+            message.serialize_field("content", &parts)?;
+        }
+        if !self.tool_calls.is_empty() {
+            message.serialize_field("tool_calls", &self.tool_calls)?;
+        }
+        if let Some(id) = &self.tool_call_id {
+            message.serialize_field("tool_call_id", id)?;
+        }
+        message.end()
+    }
+}
+
 impl ChatMessage {
     pub fn new(role: Role, content: impl Into<String>) -> Self {
         Self {
             role,
             content: content.into(),
+            pictures: Vec::new(),
             reasoning: Vec::new(),
             tool_calls: Vec::new(),
             tool_call_id: None,

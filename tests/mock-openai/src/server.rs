@@ -17,8 +17,11 @@ use tokio::sync::{Notify, oneshot};
 
 use crate::wire::{WireFile, wire_file};
 
+pub(crate) mod pictures;
 pub(crate) mod responses;
 pub(crate) mod tool_calls;
+
+pub use pictures::ReceivedPicture;
 
 const DEFAULT_REPLY: &str = "Hello! I am the **mock** OpenAI server.\n\n\
 Here is what I can do:\n\n\
@@ -142,11 +145,31 @@ fn in_format(request: &ReceivedRequest, reply: &str) -> String {
 }
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(from = "WireMessage")]
 pub struct ReceivedMessage {
     pub role: String,
-    /// A message whose `content` is null (an assistant's calls alone) arrives empty.
-    #[serde(default, deserialize_with = "tool_calls::text_or_null")]
+    /// Its text (the text parts, joined). A message whose `content` is null (an
+    /// assistant's calls alone) arrives empty.
     pub content: String,
+    /// The pictures among its parts.
+    pub pictures: Vec<ReceivedPicture>,
+}
+
+#[derive(Deserialize)]
+struct WireMessage {
+    role: String,
+    #[serde(default, deserialize_with = "pictures::content")]
+    content: pictures::Content,
+}
+
+impl From<WireMessage> for ReceivedMessage {
+    fn from(wire: WireMessage) -> Self {
+        Self {
+            role: wire.role,
+            content: wire.content.text,
+            pictures: wire.content.pictures,
+        }
+    }
 }
 
 /// A function a request offers the model.
@@ -376,6 +399,9 @@ async fn chat(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
         Err(e) => return invalid_body(&e.to_string()),
     };
     shared.requests.lock().unwrap().push(request.clone());
+    if let Some(refused) = picture_refusal(&request) {
+        return refused;
+    }
     let scenario = headers
         .get("x-mock-scenario")
         .and_then(|v| v.to_str().ok())
@@ -1047,7 +1073,8 @@ fn usage_for(request: &ReceivedRequest, reply: &str) -> Usage {
             .messages
             .iter()
             .map(|m| (m.role.as_str(), m.content.as_str())),
-    ) + tool_calls::definition_tokens(encoding, &request.functions);
+    ) + tool_calls::definition_tokens(encoding, &request.functions)
+        + picture_tokens(request);
     // Reasoning models think before they answer, and bill the thinking as output.
     let reasoning = if is_reasoning_model(&request.model) {
         REASONING_TOKENS
@@ -1060,6 +1087,40 @@ fn usage_for(request: &ReceivedRequest, reply: &str) -> Usage {
         count_text(encoding, reply) + reasoning,
         reasoning,
     )
+}
+
+/// The input tokens of every picture `request` carries, by its model's rule.
+fn picture_tokens(request: &ReceivedRequest) -> u64 {
+    request
+        .messages
+        .iter()
+        .flat_map(|m| &m.pictures)
+        .filter_map(|p| {
+            Some(pictures::tokens(
+                &request.model,
+                p.size.clone().ok()?,
+                &p.detail,
+            ))
+        })
+        .sum()
+}
+
+/// What the real API answers a request whose pictures it cannot take: an unreadable
+/// picture, or any picture sent to a model without vision.
+fn picture_refusal(request: &ReceivedRequest) -> Option<Response> {
+    let mut pictures = request.messages.iter().flat_map(|m| &m.pictures).peekable();
+    pictures.peek()?;
+    if !pictures::sees(&request.model) {
+        return Some(invalid_body(
+            "Invalid content type. image_url is only supported by certain models.",
+        ));
+    }
+    pictures.find_map(|p| p.size.as_ref().err()).map(|_| {
+        invalid_body(
+            "You uploaded an unsupported image. Please make sure your image is valid and has \
+             one of the following formats: ['png', 'jpeg', 'gif', 'webp'].",
+        )
+    })
 }
 
 /// Reasoning tokens the mock reports for every reply of a reasoning model.

@@ -83,7 +83,8 @@ impl Default for Input {
 enum InputItem {
     Message {
         role: String,
-        content: Content,
+        #[serde(deserialize_with = "super::pictures::content")]
+        content: super::pictures::Content,
     },
     /// A typed item: a reasoning item sent back (its encrypted content is recorded), a
     /// function call (not read here) or its output (read as a `tool` message).
@@ -98,19 +99,6 @@ enum InputItem {
     Other(serde::de::IgnoredAny),
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum Content {
-    Text(String),
-    Parts(Vec<Part>),
-}
-
-#[derive(Debug, Deserialize)]
-struct Part {
-    #[serde(default)]
-    text: Option<String>,
-}
-
 impl ReceivedResponses {
     fn into_request(self) -> ReceivedRequest {
         let mut reasoning_items = Vec::new();
@@ -119,6 +107,7 @@ impl ReceivedResponses {
             .map(|content| ReceivedMessage {
                 role: "system".into(),
                 content,
+                pictures: Vec::new(),
             })
             .into_iter()
             .collect();
@@ -126,6 +115,7 @@ impl ReceivedResponses {
             Input::Text(content) => messages.push(ReceivedMessage {
                 role: "user".into(),
                 content,
+                pictures: Vec::new(),
             }),
             Input::Items(items) => {
                 for item in &items {
@@ -142,12 +132,8 @@ impl ReceivedResponses {
                 messages.extend(items.into_iter().filter_map(|item| match item {
                     InputItem::Message { role, content } => Some(ReceivedMessage {
                         role,
-                        content: match content {
-                            Content::Text(text) => text,
-                            Content::Parts(parts) => {
-                                parts.into_iter().filter_map(|p| p.text).collect()
-                            }
-                        },
+                        content: content.text,
+                        pictures: content.pictures,
                     }),
                     InputItem::Typed {
                         kind,
@@ -156,6 +142,7 @@ impl ReceivedResponses {
                     } if kind == "function_call_output" => Some(ReceivedMessage {
                         role: "tool".into(),
                         content: output,
+                        pictures: Vec::new(),
                     }),
                     InputItem::Typed { .. } | InputItem::Other(_) => None,
                 }))
@@ -224,6 +211,9 @@ pub(super) async fn respond(
         Err(e) => return invalid_body(&e.to_string()),
     };
     shared.requests.lock().unwrap().push(request.clone());
+    if let Some(refused) = super::picture_refusal(&request) {
+        return refused;
+    }
     if !request.stream {
         return invalid_body("the mock serves the Responses API as a stream only");
     }

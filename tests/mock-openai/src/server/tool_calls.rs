@@ -268,11 +268,6 @@ pub(super) fn functions_of_chat_tools<'de, D: Deserializer<'de>>(
         .collect())
 }
 
-/// A message's `content`, empty when null.
-pub(super) fn text_or_null<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_default())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
