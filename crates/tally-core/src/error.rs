@@ -97,6 +97,9 @@ impl From<StoreError> for CoreError {
             StoreError::NoMessage(_) => Self::NotFound("This message no longer exists.".into()),
             StoreError::NoBackup(_) => Self::NotFound("That backup no longer exists.".into()),
             StoreError::NoPersona(_) => Self::NotFound("This persona no longer exists.".into()),
+            StoreError::NoAttachment(_) => Self::NotFound(
+                "An attachment of this message is no longer kept: attach the file again.".into(),
+            ),
             StoreError::DuplicateName(name) => {
                 Self::InvalidInput(format!("A persona named “{name}” already exists."))
             }

@@ -4,7 +4,8 @@
 //! with their request settings, messages as a tree (`parent_id`, with each conversation's
 //! current leaf), the sidebar's pages, pins and Trash, the usage ledger (one row per billed
 //! request, money in integer nano-USD) with its per-quarter-hour sums, price overrides,
-//! budget alerts, full-text search, personas, settings, whole conversations in and out for
+//! budget alerts, full-text search, personas, attachments (content-addressed, linked to
+//! the messages that carry them), settings, whole conversations in and out for
 //! export and import (each with a `uid` that travels with it), and the file's backups
 //! (SQLite's backup API) with recovery from a damaged file. The file runs in WAL mode with foreign
 //! keys on. It knows nothing of HTTP, money rules, the keychain or Tauri, and it never
@@ -12,6 +13,7 @@
 //!
 //! The whole project's map is `ARCHITECTURE.md` at the repository's root.
 
+mod attachments;
 mod backup;
 mod conversations;
 mod ledger;
@@ -26,6 +28,7 @@ mod tool_permissions;
 mod transfer;
 mod tree;
 
+pub use attachments::{Attachment, AttachmentKind, MessageAttachment, NewAttachment};
 pub use backup::{
     BACKUP_DIR, BACKUP_EVERY_MS, BACKUPS_KEPT, BackupInfo, BackupReason, DAMAGED_DIR, Recovery,
     UNDO_KEPT, list_backups, mark_needs_repair,
@@ -64,6 +67,8 @@ pub enum StoreError {
     NoPersona(i64),
     #[error("no MCP server with id {0}")]
     NoMcpServer(i64),
+    #[error("no attachment with id {0}")]
+    NoAttachment(i64),
     #[error("the name {0:?} is taken")]
     DuplicateName(String),
     #[error("the backup {name} cannot be restored: {found}")]

@@ -401,6 +401,35 @@ ALTER TABLE messages ADD COLUMN json_check TEXT
     CHECK (json_check IS NULL OR json_valid(json_check));
 "#,
         ),
+        M::up(
+            r#"
+-- What people attach to their messages, kept as it was sent (a picture scaled and without
+-- metadata; a file's text), addressed by the SHA-256 of its bytes: the same content is
+-- stored once however often it is attached. One not yet sent (a draft's) is linked to no
+-- message until it is; maintenance removes those left unlinked.
+CREATE TABLE attachments (
+    id         INTEGER PRIMARY KEY,
+    sha256     TEXT    NOT NULL UNIQUE CHECK (length(sha256) = 64),
+    kind       TEXT    NOT NULL CHECK (kind IN ('image', 'file')),
+    mime       TEXT    NOT NULL CHECK (length(mime) BETWEEN 1 AND 100),
+    content    BLOB    NOT NULL,
+    width      INTEGER CHECK (width IS NULL OR width > 0),
+    height     INTEGER CHECK (height IS NULL OR height > 0),
+    -- A file's pages (a PDF's), when it has any.
+    pages      INTEGER CHECK (pages IS NULL OR pages >= 0),
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE message_attachments (
+    message_id    INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
+    position      INTEGER NOT NULL CHECK (position >= 0),
+    attachment_id INTEGER NOT NULL REFERENCES attachments(id),
+    -- The name of the file as chosen (shown, and given to the model with a file's text).
+    name          TEXT    NOT NULL CHECK (length(name) BETWEEN 1 AND 255),
+    PRIMARY KEY (message_id, position)
+) WITHOUT ROWID;
+CREATE INDEX message_attachments_by_attachment ON message_attachments(attachment_id);
+"#,
+        ),
     ])
 });
 

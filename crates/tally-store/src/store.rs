@@ -200,6 +200,21 @@ impl Store {
         model: &str,
         now: EpochMillis,
     ) -> Result<(Message, Message)> {
+        self.begin_exchange_with(conversation_id, parent, user_text, &[], model, now)
+    }
+
+    /// Like [`Store::begin_exchange_under`], the user's message carrying `attachments`
+    /// (kept ones' ids, with the names they were chosen by), linked in the same
+    /// transaction: the message is never written without them.
+    pub fn begin_exchange_with(
+        &mut self,
+        conversation_id: i64,
+        parent: Option<i64>,
+        user_text: &str,
+        attachments: &[(i64, &str)],
+        model: &str,
+        now: EpochMillis,
+    ) -> Result<(Message, Message)> {
         let tx = self.conn.transaction()?;
         let leaf = parent;
         tx.query_row(
@@ -227,6 +242,7 @@ impl Store {
             params![conversation_id, leaf, user_text, now],
         )?;
         let user_id = tx.last_insert_rowid();
+        crate::attachments::link(&tx, user_id, attachments)?;
         tx.execute(
             "INSERT INTO messages (conversation_id, parent_id, role, content, status, model, created_at, updated_at)
              VALUES (?1, ?2, 'assistant', '', 'streaming', ?3, ?4, ?4)",

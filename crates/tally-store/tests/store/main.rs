@@ -1,5 +1,6 @@
 //! The store against real SQLite files in temporary folders.
 
+mod attachments;
 mod backup;
 mod conversations;
 mod ledger;

@@ -72,6 +72,10 @@ const DATA_AT_VERSION: &[&str] = &[
          VALUES ('time', '{\"kind\":\"stdio\",\"command\":\"uvx\"}', 1, 1);",
     "INSERT INTO tool_permissions (server, tool, created_at) VALUES ('time', 'now', 1);",
     "UPDATE conversations SET tools = '[{\"server\":\"time\",\"tool\":\"now\"}]' WHERE id = 2;",
+    "INSERT INTO attachments (id, sha256, kind, mime, content, width, height, created_at)
+         VALUES (1, printf('%064d', 1), 'image', 'image/png', x'89504e47', 1, 1, 1);
+     INSERT INTO message_attachments (message_id, position, attachment_id, name)
+         VALUES (1, 0, 1, 'dot.png');",
 ];
 
 /// Rows an import of an earlier version could write (a negative cost, a cost that would
