@@ -9,6 +9,8 @@ const COMMANDS: &[&str] = &[
     "chat_continue",
     "chat_summarize",
     "chat_stop",
+    "attachment_add",
+    "attachment_content",
     "conversation_list",
     "conversation_get",
     "conversation_search",

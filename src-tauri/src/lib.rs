@@ -64,6 +64,8 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
             commands::chat::chat_continue,
             commands::chat::chat_summarize,
             commands::chat::chat_stop,
+            commands::attachment::attachment_add,
+            commands::attachment::attachment_content,
             commands::conversation::conversation_list,
             commands::conversation::conversation_get,
             commands::conversation::conversation_search,

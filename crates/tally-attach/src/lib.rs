@@ -5,15 +5,18 @@
 //! before a pixel is decoded (a small file may announce enormous dimensions), decoded by
 //! decoders written in Rust, turned upright by its EXIF orientation, **stripped of all
 //! metadata** (a phone photo carries where it was taken: only pixels leave the computer),
-//! scaled to fit what the largest model reads, and re-encoded compactly. Errors are
+//! scaled to fit what the largest model reads, and re-encoded compactly; a text file is
+//! read as UTF-8 text, within a bound. Errors are
 //! sentences a person can act on. It must not touch the network, the database, prices or
 //! the clock: what a picture costs is `tally-spend`'s, where it is kept `tally-core`'s.
 //!
 //! The whole project's map is `ARCHITECTURE.md` at the repository's root.
 
 mod picture;
+mod text;
 
 pub use picture::{MAX_PICTURE_BYTES, MAX_PICTURE_PIXELS, Picture, PictureFormat, prepare_picture};
+pub use text::{MAX_TEXT_BYTES, prepare_text};
 
 /// Why an attachment was refused, in words for the person who chose it.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -44,6 +47,18 @@ pub enum AttachError {
     Damaged,
     #[error("The picture could not be prepared ({0}).")]
     Internal(String),
+    #[error(
+        "This file is {size}; text files up to {limit} can be attached, more than any model \
+         reads at once. Attach the part you need."
+    )]
+    TextTooLarge { size: String, limit: String },
+    #[error(
+        "Tally can attach pictures (PNG, JPEG, WebP, GIF) and text files (notes, code, CSV, \
+         JSON); this file is neither."
+    )]
+    NotText,
+    #[error("This file is empty: there is nothing in it to send.")]
+    EmptyText,
 }
 
 /// `bytes` in the units people read: "850 KB", "12.4 MB".

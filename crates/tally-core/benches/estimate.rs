@@ -58,6 +58,7 @@ fn keystroke(c: &mut Criterion) {
         conversation_id: Some(id),
         model: None,
         text: text.into(),
+        attachments: None,
     };
     let first = engine.estimate_draft_now(&draft("Summarise")).unwrap();
     assert!(first.input_tokens >= tokens, "{first:?}");

@@ -60,6 +60,7 @@ fn new_chat_with_the_tool() -> SendRequest {
                 ..ChatOptions::default()
             },
         }),
+        attachments: None,
     }
 }
 

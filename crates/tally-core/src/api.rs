@@ -140,6 +140,11 @@ pub enum ErrorCode {
     /// An update was not installed (not signed by Tally's developers, too large, or the
     /// system refused the package); nothing was changed.
     UpdateFailed,
+    /// A file could not be attached: too large, damaged, of a kind Tally cannot send, or
+    /// gone (the message says which); what was typed stays.
+    AttachmentRefused,
+    /// The model takes no pictures: choose one that does (the models list says which).
+    ModelWithoutVision,
 }
 
 /// Every error that crosses IPC: a code to branch on and a plain-language message.
@@ -243,6 +248,68 @@ pub struct MessageView {
     pub tool_calls: Vec<ToolCallView>,
     /// A reply asked for in JSON, checked when it ended (`null` for text replies).
     pub json_check: Option<JsonCheckView>,
+    /// What a user message carries, in the order attached.
+    pub attachments: Vec<AttachmentView>,
+}
+
+/// Whether an attachment is sent as a picture or as a file's text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum AttachmentKind {
+    Image,
+    File,
+}
+
+/// An attachment as kept: what the chip and the message show of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentView {
+    pub id: i64,
+    pub kind: AttachmentKind,
+    /// The file's name as chosen.
+    pub name: String,
+    pub mime: String,
+    /// What is kept and sent (a picture after scaling), in bytes.
+    pub size_bytes: u64,
+    /// A picture's size as sent, in pixels.
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+}
+
+/// A file to attach to the draft: its name, and its content (base64), as the window read
+/// it (chosen, pasted or dropped).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentInput {
+    pub name: String,
+    pub data_base64: String,
+}
+
+/// An attachment just added to the draft, with what it adds to the request for `model`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AddedAttachment {
+    pub attachment: AttachmentView,
+    /// Its input tokens for the model asked about.
+    pub tokens: u64,
+    /// Those tokens at the model's input rate (`None`: its price is unknown).
+    pub cost_nanos: Option<i64>,
+}
+
+/// A kept attachment's content, for the window to show (a picture larger, a file's text).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentContent {
+    pub mime: String,
+    pub data_base64: String,
+}
+
+/// An attachment a message carries: a kept one's id and the name it was chosen by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct AttachmentRef {
+    pub id: i64,
+    pub name: String,
 }
 
 /// A web page a reply cites (an http(s) address, checked when it arrived).
@@ -639,6 +706,10 @@ pub struct SendRequest {
     #[serde(default)]
     #[ts(optional)]
     pub settings: Option<ConversationSettings>,
+    /// What the message carries (kept by `attachment_add`), in order.
+    #[serde(default)]
+    #[ts(optional)]
+    pub attachments: Option<Vec<AttachmentRef>>,
 }
 
 // ----- search -----
@@ -814,6 +885,10 @@ pub struct DraftRequest {
     #[ts(optional)]
     #[serde(default)]
     pub tools: Option<Vec<ToolRef>>,
+    /// The draft's attachments (kept ones), counted with it.
+    #[ts(optional)]
+    #[serde(default)]
+    pub attachments: Option<Vec<AttachmentRef>>,
 }
 
 /// The pre-send estimate under the composer.
@@ -841,6 +916,11 @@ pub struct DraftEstimate {
     /// With web search on: the searches a reply may run and the fee of each, counted in
     /// `max_cost_nanos` (with what they may read).
     pub web_search: Option<WebSearchView>,
+    /// Of `input_tokens`, each draft attachment's, in the order asked (its chip shows it).
+    pub attachment_tokens: Vec<u64>,
+    /// Why the draft's attachments cannot be sent to this model (a picture for a model
+    /// that takes none; one no longer kept), in words; sending would be refused so.
+    pub attachment_problem: Option<String>,
 }
 
 /// The web searches a request may make, and what each costs.
@@ -1170,6 +1250,12 @@ pub fn bindings_file() -> String {
         ConversationListQuery::decl(&cfg),
         ConversationPage::decl(&cfg),
         MessageView::decl(&cfg),
+        AttachmentKind::decl(&cfg),
+        AttachmentView::decl(&cfg),
+        AttachmentInput::decl(&cfg),
+        AddedAttachment::decl(&cfg),
+        AttachmentContent::decl(&cfg),
+        AttachmentRef::decl(&cfg),
         CitationView::decl(&cfg),
         ReplyUsage::decl(&cfg),
         ConversationView::decl(&cfg),
@@ -1314,6 +1400,7 @@ impl From<tally_store::Message> for MessageView {
                 .json_check
                 .as_deref()
                 .and_then(|json| serde_json::from_str(json).ok()),
+            attachments: Vec::new(),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! store, no server, no tokenizer here: token counts come from the caller (the meter
 //! counts them), so every rule is tested with plain numbers.
 
-use tally_openai::{ChatMessage, ReasoningItem, Role as ApiRole};
+use tally_openai::{ChatMessage, PictureInput, ReasoningItem, Role as ApiRole};
 use tally_store::Role;
 
 use crate::api::ToolCallView;
@@ -30,6 +30,8 @@ pub(crate) struct Turn {
     pub reasoning: Vec<ReasoningItem>,
     /// The tools the reply called, with their results.
     pub tool_calls: Vec<ToolCallView>,
+    /// The pictures a user message carries.
+    pub pictures: Vec<PictureInput>,
 }
 
 /// The messages sent to the API for a conversation with `system_prompt` whose branch
@@ -52,7 +54,7 @@ pub(crate) fn messages_of(
             messages.extend(expanded);
             continue;
         }
-        if turn.content.is_empty() {
+        if turn.content.is_empty() && turn.pictures.is_empty() {
             continue;
         }
         let role = match turn.role {
@@ -62,6 +64,7 @@ pub(crate) fn messages_of(
         };
         messages.push(ChatMessage {
             reasoning: turn.reasoning,
+            pictures: turn.pictures,
             ..ChatMessage::new(role, turn.content)
         });
     }
@@ -247,20 +250,33 @@ mod tests {
 
     #[test]
     fn a_branch_becomes_messages_with_its_system_prompt_and_without_empty_replies() {
+        let picture = PictureInput {
+            data_url: "data:image/png;base64,iVBORw0KGgo=".into(),
+            width: 1,
+            height: 1,
+        };
         let branch = [
-            (Role::User, "hello"),
-            (Role::Assistant, ""),
-            (Role::User, "again"),
+            (Role::User, "hello", None),
+            (Role::Assistant, "", None),
+            (Role::User, "again", None),
+            (Role::Assistant, "Sure.", None),
+            // A picture sent without words is a message all the same.
+            (Role::User, "", Some(picture.clone())),
         ]
-        .map(|(role, text)| Turn {
+        .map(|(role, text, picture)| Turn {
             role,
             content: text.to_string(),
             reasoning: Vec::new(),
             tool_calls: Vec::new(),
+            pictures: picture.into_iter().collect(),
         });
         let messages = messages_of(Some("be brief"), branch);
-        assert_eq!(contents(&messages), ["be brief", "hello", "again"]);
+        assert_eq!(
+            contents(&messages),
+            ["be brief", "hello", "again", "Sure.", ""]
+        );
         assert_eq!(messages[0].role, ApiRole::System);
+        assert_eq!(messages[4].pictures, [picture]);
         assert!(messages_of(Some("  "), []).is_empty());
     }
 }

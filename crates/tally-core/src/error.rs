@@ -55,12 +55,22 @@ pub enum CoreError {
         "The model asked for tools {0} times in a row, the most one reply may; Tally stopped it there. Send a message to let it go on."
     )]
     ToolRounds(u32),
+    /// A file that cannot be attached (the message says why).
+    #[error("{0}")]
+    AttachmentRefused(String),
+    /// A picture for a model that takes none.
+    #[error(
+        "{0} cannot see pictures. Choose a model that can, such as {1}, or remove the picture."
+    )]
+    ModelWithoutVision(String, String),
 }
 
 impl CoreError {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::InvalidInput(_) => ErrorCode::InvalidInput,
+            Self::AttachmentRefused(_) => ErrorCode::AttachmentRefused,
+            Self::ModelWithoutVision(..) => ErrorCode::ModelWithoutVision,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::File(_) => ErrorCode::FileFailed,
             Self::MissingApiKey | Self::KeyAskedFor(_) => ErrorCode::MissingApiKey,
@@ -109,6 +119,12 @@ impl From<StoreError> for CoreError {
             StoreError::Damaged(found) => Self::Damaged(found),
             other => Self::Storage(other),
         }
+    }
+}
+
+impl From<tally_attach::AttachError> for CoreError {
+    fn from(e: tally_attach::AttachError) -> Self {
+        Self::AttachmentRefused(e.to_string())
     }
 }
 

@@ -72,6 +72,8 @@ impl Engine {
             .into_iter()
             .map(|cost| (cost.message_id, cost))
             .collect();
+        let ids: Vec<i64> = messages.iter().map(|m| m.id).collect();
+        let mut attachments = crate::attachments::message_views(store.attachments_of(&ids)?);
         Ok(ConversationView {
             settings: crate::chat_settings::settings_of(&conversation),
             conversation: conversation.into(),
@@ -92,6 +94,7 @@ impl Engine {
                         estimated: c.estimated,
                     });
                     view.sibling_ids = sibling_ids;
+                    view.attachments = attachments.remove(&view.id).unwrap_or_default();
                     view
                 })
                 .collect(),
@@ -214,6 +217,13 @@ impl Engine {
             .purge_trash(Some(self.now() - TRASH_KEEPS_FOR_MS))?;
         if removed > 0 {
             tracing::info!(removed, "conversations older than 30 days left the Trash");
+        }
+        // Attachments no message carries any more (or never sent, after a day).
+        let unused = self
+            .store()
+            .delete_unused_attachments(self.now() - crate::attachments::UNSENT_KEPT_MS)?;
+        if unused > 0 {
+            tracing::info!(unused, "attachments no message carries were removed");
         }
         Ok(())
     }

@@ -16,6 +16,7 @@
 pub mod api;
 mod approvals;
 mod array_splitter;
+mod attachments;
 mod backups;
 mod chat_settings;
 mod clearance;

@@ -154,10 +154,20 @@ impl Meter {
             .zip(&calls)
             .flat_map(|(m, calls)| [role_name(m.role), m.content.as_str(), calls.as_str()])
             .collect();
+        let pictures = self.traits(model).pictures;
         self.count_texts(self.encoding(model), &texts)
             .chunks(3)
-            .map(|counts| PER_MESSAGE + counts.iter().sum::<u64>())
+            .zip(context)
+            .map(|(counts, message)| {
+                PER_MESSAGE + counts.iter().sum::<u64>() + picture_tokens(pictures, message)
+            })
             .collect()
+    }
+
+    /// `text`'s tokens for `model`, kept for the next time it is asked (an attached file's
+    /// text, counted again with every keystroke of the draft it goes with).
+    pub(crate) fn kept_text_tokens(&self, model: &str, text: &str) -> u64 {
+        self.count_texts(self.encoding(model), &[text])[0]
     }
 
     /// `text`'s tokens for `model` (not kept: for texts seen once, like a tool's result).
@@ -368,6 +378,17 @@ fn capped(text: &str, max: usize) -> &str {
     text.char_indices()
         .nth(max)
         .map_or(text, |(i, _)| &text[..i])
+}
+
+/// The input tokens of `message`'s pictures by the model's rule (`rule`); a model that
+/// takes no pictures is never sent any (Tally refuses them first).
+fn picture_tokens(rule: Option<tally_spend::PictureRule>, message: &ChatMessage) -> u64 {
+    let Some(rule) = rule else { return 0 };
+    message
+        .pictures
+        .iter()
+        .map(|p| rule.tokens(p.width, p.height))
+        .sum()
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@ use tally_openai::{Api, ChatMessage, ChatRequest, ClientEvent, OpenAiClient, Req
 use tally_store::{Message, MessageStatus, Purpose, Role};
 use tokio_util::sync::CancellationToken;
 
-use crate::api::{self, ChatEvent, SendRequest, StartKind};
+use crate::api::{self, AttachmentView, ChatEvent, SendRequest, StartKind};
+use crate::attachments::Carried;
 use crate::context::{self, MAX_MESSAGE_CHARS, Turn};
 use crate::engine::KeyFor;
 use crate::error::code_of;
@@ -124,7 +125,8 @@ impl Engine {
         sink: impl ChatSink,
     ) -> Result<(), CoreError> {
         let text = request.text.trim();
-        if text.is_empty() {
+        let refs = request.attachments.clone().unwrap_or_default();
+        if text.is_empty() && refs.is_empty() {
             return Err(CoreError::InvalidInput("Type a message first.".into()));
         }
         if text.chars().count() > MAX_MESSAGE_CHARS {
@@ -138,7 +140,11 @@ impl Engine {
         // What will be sent: the branch so far and the new message. The budget gate
         // decides before anything is written, so a refused message stays in the composer.
         let mut context = self.context_before(&destination)?;
-        context.push(ChatMessage::new(tally_openai::Role::User, text.to_string()));
+        let (attachments, carried) = self.attachments_for_send(&refs, &model)?;
+        context.push(ChatMessage {
+            pictures: carried.pictures.clone(),
+            ..ChatMessage::new(tally_openai::Role::User, carried.text_with_files(text))
+        });
         let dropped = self
             .meter
             .fit_to_window(&model, &mut context, options.max_output_tokens);
@@ -154,7 +160,7 @@ impl Engine {
             )
             .await?;
         let kind = destination.start_kind();
-        let (conversation, user, reply) = self.begin_exchange(destination, text)?;
+        let (conversation, user, reply) = self.begin_exchange(destination, text, &attachments)?;
         let job = ReplyJob {
             conversation,
             user_message_id: user.id,
@@ -258,7 +264,17 @@ impl Engine {
         &self,
         destination: Destination,
         text: &str,
+        attachments: &[AttachmentView],
     ) -> Result<(tally_store::Conversation, Message, Message), CoreError> {
+        let attached: Vec<(i64, &str)> = attachments
+            .iter()
+            .map(|a| (a.id, a.name.as_str()))
+            .collect();
+        // A message of pictures alone is titled by its first one's name.
+        let title = match attachments.first() {
+            Some(first) if text.is_empty() => title_from(&first.name),
+            _ => title_from(text),
+        };
         let mut store = self.store();
         let (conversation, edited) = match destination {
             Destination::Existing {
@@ -267,7 +283,7 @@ impl Engine {
             } => (conversation, edited),
             Destination::New(settings) => {
                 let conversation = store.create_conversation_with(
-                    &title_from(text),
+                    &title,
                     &settings.model,
                     settings.system_prompt.as_deref(),
                     &crate::chat_settings::to_store(&settings.options),
@@ -276,16 +292,19 @@ impl Engine {
                 (conversation, None)
             }
         };
-        let (user, reply) = match edited {
-            Some(edited) => store.begin_exchange_under(
-                conversation.id,
-                edited.parent_id,
-                text,
-                &conversation.model,
-                self.now(),
-            )?,
-            None => store.begin_exchange(conversation.id, text, &conversation.model, self.now())?,
+        let parent = match edited {
+            Some(edited) => edited.parent_id,
+            // After the branch as stored now (what the user sees).
+            None => store.conversation(conversation.id)?.current_leaf_id,
         };
+        let (user, reply) = store.begin_exchange_with(
+            conversation.id,
+            parent,
+            text,
+            &attached,
+            &conversation.model,
+            self.now(),
+        )?;
         Ok((conversation, user, reply))
     }
 
@@ -866,10 +885,14 @@ impl Engine {
         exclude: Option<i64>,
     ) -> Result<Vec<ChatMessage>, CoreError> {
         let branch = self.store().current_branch(conversation.id)?;
+        let mut carried = self.carried_by(&branch)?;
         let branch = branch.into_iter().filter(|m| Some(m.id) != exclude);
         Ok(context::messages_of(
             conversation.system_prompt.as_deref(),
-            branch.map(|m| turn_of(m, &conversation.model)),
+            branch.map(|m| {
+                let carries = carried.remove(&m.id).unwrap_or_default();
+                turn_of(m, &conversation.model, carries)
+            }),
         ))
     }
 
@@ -883,17 +906,22 @@ impl Engine {
             Some(leaf) => self.store().branch_ending_at(leaf)?,
             None => Vec::new(),
         };
+        let mut carried = self.carried_by(&branch)?;
         Ok(context::messages_of(
             conversation.system_prompt.as_deref(),
-            branch.into_iter().map(|m| turn_of(m, &conversation.model)),
+            branch.into_iter().map(|m| {
+                let carries = carried.remove(&m.id).unwrap_or_default();
+                turn_of(m, &conversation.model, carries)
+            }),
         ))
     }
 }
 
 /// A message of the branch as the request goes: with the reasoning items to send back
 /// before it (those of a Responses reply by `model` itself: another model cannot read
-/// them; items that no longer parse are left out rather than sent) and its tool calls.
-fn turn_of(message: Message, model: &str) -> Turn {
+/// them; items that no longer parse are left out rather than sent), its tool calls, and
+/// what it `carries` (its pictures; its files' text after its own).
+fn turn_of(message: Message, model: &str, carries: Carried) -> Turn {
     let own =
         message.endpoint.as_deref() == Some("responses") && message.model.as_deref() == Some(model);
     let reasoning = match (own, message.reasoning_items.as_deref()) {
@@ -903,7 +931,8 @@ fn turn_of(message: Message, model: &str) -> Turn {
     Turn {
         tool_calls: crate::api::ToolCallView::stored(message.tool_calls.as_deref(), message.status),
         role: message.role,
-        content: message.content,
+        content: carries.text_with_files(&message.content),
+        pictures: carries.pictures,
         reasoning,
     }
 }

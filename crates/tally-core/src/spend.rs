@@ -379,8 +379,15 @@ impl Engine {
             .tokens(self.meter.encoding(&model));
         let reply_limit = options.max_output_tokens;
         let searches = options.web_searches.unwrap_or(0);
+        let refs = draft.attachments.clone().unwrap_or_default();
+        let (attachment_tokens, attachment_problem) =
+            self.draft_attachment_tokens(&refs, &model)?;
         let draft = self.meter.draft_tokens(&model, draft.text.trim());
-        let input_tokens = branch + draft.tokens + tools_tokens + REPLY_PRIMING;
+        let input_tokens = branch
+            + draft.tokens
+            + attachment_tokens.iter().sum::<u64>()
+            + tools_tokens
+            + REPLY_PRIMING;
         let price = self.meter.price_of(&model);
         let max_output = price
             .as_ref()
@@ -416,6 +423,8 @@ impl Engine {
             max_cost_nanos: max_cost,
             input_tokens,
             tools_tokens,
+            attachment_tokens,
+            attachment_problem,
             model,
         })
     }

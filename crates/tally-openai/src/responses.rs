@@ -510,6 +510,8 @@ mod tests {
     fn pictures_take_each_apis_shape() {
         let picture = |n: u8| crate::PictureInput {
             data_url: format!("data:image/jpeg;base64,/9j/{n}"),
+            width: 640,
+            height: 480,
         };
         let chat = ChatRequest::streaming(
             "gpt-5.4-mini",

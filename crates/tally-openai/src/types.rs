@@ -35,10 +35,13 @@ pub struct ChatMessage {
 }
 
 /// A picture as a request carries it: a data URL (`data:image/jpeg;base64,…`), read by the
-/// model at high detail (the detail Tally's estimates assume).
+/// model at high detail (the detail Tally's estimates assume). Its size is not sent: the
+/// caller counts its tokens by it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PictureInput {
     pub data_url: String,
+    pub width: u32,
+    pub height: u32,
 }
 
 /// The detail every picture is sent at.

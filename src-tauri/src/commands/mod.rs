@@ -4,6 +4,7 @@
 //! through [`blocking`], never on the async runtime's few workers, which stream replies.
 
 pub mod about;
+pub mod attachment;
 pub mod backup;
 pub mod chat;
 pub mod conversation;

@@ -352,6 +352,7 @@ async fn unknown_models_are_metered_in_tokens_until_priced() {
             conversation_id: Some(started_conversation(&events)),
             model: None,
             text: "next".into(),
+            attachments: None,
         })
         .await
         .unwrap();
@@ -430,6 +431,7 @@ async fn pre_send_estimate_is_exact_and_incremental() {
             conversation_id: conversation,
             model: None,
             text: text.into(),
+            attachments: None,
         };
         let estimate = engine.estimate_draft(draft).await.unwrap();
         let events = Events::default();
@@ -467,6 +469,7 @@ async fn pre_send_estimate_is_exact_and_incremental() {
         conversation_id: conversation,
         model: None,
         text: "lorem ipsum dolor sit amet ".repeat(200_000),
+        attachments: None,
     };
     let estimate = engine.estimate_draft(paste).await.unwrap();
     assert!(estimate.input_tokens > 1_000_000, "{estimate:?}");
@@ -484,6 +487,7 @@ async fn the_estimate_shows_the_long_prompt_jump_before_it_is_sent() {
             conversation_id: None,
             model: Some(model.into()),
             text,
+            attachments: None,
         })
     };
     let price = ModelCatalog::builtin().lookup("gpt-5.4").unwrap().clone();

@@ -129,6 +129,7 @@ async fn the_estimate_holds_the_conversations_reply_limit() {
         conversation_id: Some(id),
         model: None,
         text: "and then?".into(),
+        attachments: None,
     };
     let unlimited = engine.estimate_draft_now(&draft).unwrap();
     assert_eq!(

@@ -1,6 +1,7 @@
 //! The engine end to end without a window: real SQLite files, the mock API on loopback,
 //! and (for key storage) a private real Secret Service.
 
+mod attachments;
 mod backups;
 mod bindings;
 mod budget;
@@ -110,6 +111,7 @@ pub fn ask(conversation_id: Option<i64>, text: &str) -> SendRequest {
         allow_over_budget: None,
         edit_of: None,
         settings: None,
+        attachments: None,
     }
 }
 

@@ -173,6 +173,7 @@ async fn every_failure_is_handled_as_the_table_says() {
             allow_over_budget: None,
             edit_of: None,
             settings: None,
+            attachments: None,
         };
         engine.send(request, events.sink()).await.unwrap();
 

@@ -162,6 +162,7 @@ async fn the_estimate_and_the_hard_stop_count_every_search_a_reply_may_make() {
             conversation_id: None,
             model: None,
             text: "hello".into(),
+            attachments: None,
         })
         .await
         .unwrap();
@@ -182,6 +183,7 @@ async fn the_estimate_and_the_hard_stop_count_every_search_a_reply_may_make() {
             conversation_id: None,
             model: None,
             text: "hello".into(),
+            attachments: None,
         })
         .await
         .unwrap();

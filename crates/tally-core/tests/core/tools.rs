@@ -351,6 +351,7 @@ async fn the_estimate_counts_what_the_tools_add_to_every_message() {
         model: Some(MODEL.into()),
         text: "What time is it?".into(),
         tools: Some(tools),
+        attachments: None,
     };
     let without = engine.estimate_draft_now(&draft(Vec::new())).unwrap();
     let time = ToolRef {

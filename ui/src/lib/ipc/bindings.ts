@@ -38,7 +38,7 @@ askPriceOf: string | null, } | { "type": "failed", status: MessageStatus, code: 
 
 export type StartKind = "send" | "retry" | "continue" | "edit" | "summary";
 
-export type ErrorCode = "missing_api_key" | "invalid_api_key" | "keychain_unavailable" | "key_not_sent" | "rate_limited" | "quota_exhausted" | "budget_exceeded" | "context_too_long" | "model_not_found" | "network" | "timeout" | "server_error" | "invalid_input" | "not_found" | "file_failed" | "storage" | "disk_full" | "busy" | "internal" | "tool_rounds" | "open_failed" | "update_failed";
+export type ErrorCode = "missing_api_key" | "invalid_api_key" | "keychain_unavailable" | "key_not_sent" | "rate_limited" | "quota_exhausted" | "budget_exceeded" | "context_too_long" | "model_not_found" | "network" | "timeout" | "server_error" | "invalid_input" | "not_found" | "file_failed" | "storage" | "disk_full" | "busy" | "internal" | "tool_rounds" | "open_failed" | "update_failed" | "attachment_refused" | "model_without_vision";
 
 export type IpcError = { code: ErrorCode, message: string, };
 
@@ -115,7 +115,43 @@ toolCalls: Array<ToolCallView>,
 /**
  * A reply asked for in JSON, checked when it ended (`null` for text replies).
  */
-jsonCheck: JsonCheckView | null, };
+jsonCheck: JsonCheckView | null, 
+/**
+ * What a user message carries, in the order attached.
+ */
+attachments: Array<AttachmentView>, };
+
+export type AttachmentKind = "image" | "file";
+
+export type AttachmentView = { id: number, kind: AttachmentKind, 
+/**
+ * The file's name as chosen.
+ */
+name: string, mime: string, 
+/**
+ * What is kept and sent (a picture after scaling), in bytes.
+ */
+sizeBytes: number, 
+/**
+ * A picture's size as sent, in pixels.
+ */
+width: number | null, height: number | null, };
+
+export type AttachmentInput = { name: string, dataBase64: string, };
+
+export type AddedAttachment = { attachment: AttachmentView, 
+/**
+ * Its input tokens for the model asked about.
+ */
+tokens: number, 
+/**
+ * Those tokens at the model's input rate (`None`: its price is unknown).
+ */
+costNanos: number | null, };
+
+export type AttachmentContent = { mime: string, dataBase64: string, };
+
+export type AttachmentRef = { id: number, name: string, };
 
 export type CitationView = { url: string, title: string, };
 
@@ -306,7 +342,11 @@ editOf?: number,
  * Settings of a new conversation (the defaults when absent); they take precedence
  * over `model`.
  */
-settings?: ConversationSettings, };
+settings?: ConversationSettings, 
+/**
+ * What the message carries (kept by `attachment_add`), in order.
+ */
+attachments?: Array<AttachmentRef>, };
 
 export type SearchHitView = { conversationId: number, conversationTitle: string, 
 /**
@@ -456,7 +496,16 @@ longPrompt: LongPromptView | null,
  * With web search on: the searches a reply may run and the fee of each, counted in
  * `max_cost_nanos` (with what they may read).
  */
-webSearch: WebSearchView | null, };
+webSearch: WebSearchView | null, 
+/**
+ * Of `input_tokens`, each draft attachment's, in the order asked (its chip shows it).
+ */
+attachmentTokens: Array<number>, 
+/**
+ * Why the draft's attachments cannot be sent to this model (a picture for a model
+ * that takes none; one no longer kept), in words; sending would be refused so.
+ */
+attachmentProblem: string | null, };
 
 export type LongPromptView = { 
 /**
@@ -482,7 +531,11 @@ model?: string, text: string,
 /**
  * The tools chosen for a new conversation; its defaults' when absent.
  */
-tools?: Array<ToolRef>, };
+tools?: Array<ToolRef>, 
+/**
+ * The draft's attachments (kept ones), counted with it.
+ */
+attachments?: Array<AttachmentRef>, };
 
 export type SpendBar = { 
 /**

@@ -1,0 +1,359 @@
+//! Pictures and files attached to a message: counted before sending as the server bills
+//! them, sent in each API's shape, kept with the conversation and sent again on later
+//! turns, and refused in words when they cannot be sent.
+
+use base64::Engine as _;
+use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
+use tally_core::api::{
+    AttachmentInput, AttachmentKind, AttachmentRef, DraftRequest, ErrorCode, SendRequest,
+};
+
+use crate::{Events, KEY, ask, engine, mock, recent};
+
+/// A photo-like picture of `width`×`height` as a camera's JPEG.
+fn photo(width: u32, height: u32) -> Vec<u8> {
+    let picture = RgbImage::from_fn(width, height, |x, y| {
+        Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
+    });
+    let mut file = std::io::Cursor::new(Vec::new());
+    DynamicImage::ImageRgb8(picture)
+        .write_to(&mut file, ImageFormat::Jpeg)
+        .unwrap();
+    file.into_inner()
+}
+
+fn input(name: &str, file: &[u8]) -> AttachmentInput {
+    AttachmentInput {
+        name: name.into(),
+        data_base64: base64::engine::general_purpose::STANDARD.encode(file),
+    }
+}
+
+fn with(model: &str, text: &str, attached: &[&AttachmentRef]) -> SendRequest {
+    SendRequest {
+        model: Some(model.into()),
+        attachments: Some(attached.iter().map(|a| (*a).clone()).collect()),
+        ..ask(None, text)
+    }
+}
+
+fn draft(model: &str, text: &str, attached: &[&AttachmentRef]) -> DraftRequest {
+    DraftRequest {
+        conversation_id: None,
+        model: Some(model.into()),
+        text: text.into(),
+        tools: Some(Vec::new()),
+        attachments: Some(attached.iter().map(|a| (*a).clone()).collect()),
+    }
+}
+
+/// For a table of picture sizes and models (tile and patch rules, both APIs), the input
+/// tokens estimated before sending are exactly what the server bills: the mock computes
+/// picture tokens by the published rule in its own code.
+#[tokio::test]
+async fn pictures_are_billed_as_the_estimate_said_for_each_model_and_size() {
+    let server = mock("I see it.", 100, 0).await;
+    let (_dir, engine) = engine(&server, Some(KEY));
+    let sizes = [
+        (64, 48),
+        (1024, 1024),
+        (3000, 2250),
+        (1800, 2400),
+        (500, 4000),
+    ];
+    let models = [
+        "gpt-4o",
+        "gpt-4o-mini",
+        "gpt-4.1-mini",
+        "gpt-5",
+        "o4-mini",
+        "gpt-5.4-mini",
+        "gpt-5.5-pro",
+    ];
+    let mut table =
+        String::from("| model | picture | kept as | estimate | billed |\n|---|---|---|---|---|\n");
+    for (w, h) in sizes {
+        let added = engine
+            .attachment_add(input(&format!("{w}x{h}.jpg"), &photo(w, h)), "gpt-4o")
+            .unwrap();
+        let kept = &added.attachment;
+        assert_eq!(kept.kind, AttachmentKind::Image);
+        let attached = AttachmentRef {
+            id: kept.id,
+            name: kept.name.clone(),
+        };
+        for model in models {
+            let text = "What is in this picture?";
+            let estimate = engine
+                .estimate_draft_now(&draft(model, text, &[&attached]))
+                .unwrap();
+            assert_eq!(estimate.attachment_problem, None, "{model}");
+            let before = server.stats().usage_reported.prompt;
+            let events = Events::default();
+            engine
+                .send(with(model, text, &[&attached]), events.sink())
+                .await
+                .unwrap();
+            let billed = server.stats().usage_reported.prompt - before;
+            table.push_str(&format!(
+                "| {model} | {w}×{h} | {}×{} | {} ({} for the picture) | {billed} |\n",
+                kept.width.unwrap(),
+                kept.height.unwrap(),
+                estimate.input_tokens,
+                estimate.attachment_tokens[0],
+            ));
+            assert_eq!(estimate.input_tokens, billed, "{model}, {w}×{h}:\n{table}");
+        }
+    }
+    eprintln!("{table}");
+    // Every request carried the picture at high detail, in its API's shape.
+    let requests = server.requests();
+    assert!(requests.iter().any(|r| r.responses) && requests.iter().any(|r| !r.responses));
+    for request in &requests {
+        let pictures = &request.messages.last().unwrap().pictures;
+        assert_eq!(pictures.len(), 1, "{}", request.model);
+        assert_eq!(pictures[0].detail, "high");
+        assert!(pictures[0].size.is_ok(), "{:?}", pictures[0].size);
+    }
+}
+
+/// A phone photo, stored sideways with its GPS position in EXIF, is kept and sent upright,
+/// its pixels only.
+#[tokio::test]
+async fn a_phone_photo_is_sent_upright_and_without_its_metadata() {
+    let server = mock("A letter.", 100, 0).await;
+    let (_dir, engine) = engine(&server, Some(KEY));
+    let jpeg = photo(80, 40);
+    // APP1 with "Exif", orientation 6 (turn clockwise), and a GPS text marker.
+    let mut tiff = b"MM\0\x2a\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0\0\0\0\0".to_vec();
+    tiff.extend_from_slice(b"GPS 38.7223N 9.1393W");
+    let mut exif = b"Exif\0\0".to_vec();
+    exif.extend_from_slice(&tiff);
+    let mut sideways = jpeg[..2].to_vec();
+    sideways.extend_from_slice(&[0xFF, 0xE1]);
+    sideways.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
+    sideways.extend_from_slice(&exif);
+    sideways.extend_from_slice(&jpeg[2..]);
+    let added = engine
+        .attachment_add(input("IMG_2041.jpg", &sideways), "gpt-5.4-mini")
+        .unwrap();
+    assert_eq!(
+        (added.attachment.width, added.attachment.height),
+        (Some(40), Some(80))
+    );
+    let kept = base64::engine::general_purpose::STANDARD
+        .decode(
+            engine
+                .attachment_content(added.attachment.id)
+                .unwrap()
+                .data_base64,
+        )
+        .unwrap();
+    for marker in [&b"Exif"[..], b"GPS 38.7223N"] {
+        assert!(
+            !kept.windows(marker.len()).any(|w| w == marker),
+            "{marker:?} kept"
+        );
+    }
+    let attached = AttachmentRef {
+        id: added.attachment.id,
+        name: "IMG_2041.jpg".into(),
+    };
+    engine
+        .send(
+            with("gpt-5.4-mini", "", &[&attached]),
+            Events::default().sink(),
+        )
+        .await
+        .unwrap();
+    let sent = &server.requests()[0].messages[0];
+    assert_eq!(sent.pictures[0].size, Ok((40, 80)), "sent upright");
+    // A message of a picture alone is titled by its name.
+    assert_eq!(recent(&engine)[0].title, "IMG_2041.jpg");
+}
+
+/// A conversation keeps what was attached: shown with the message, sent again (and
+/// counted) on every later turn.
+#[tokio::test]
+async fn attachments_stay_with_the_conversation_and_go_with_every_later_turn() {
+    let server = mock("Noted.", 100, 0).await;
+    let (_dir, engine) = engine(&server, Some(KEY));
+    let picture = engine
+        .attachment_add(input("chart.png.jpg", &photo(600, 400)), "gpt-4o")
+        .unwrap()
+        .attachment;
+    let csv = engine
+        .attachment_add(
+            input("budget.csv", b"item,amount\nrent,900\nfood,350\n"),
+            "gpt-4o",
+        )
+        .unwrap()
+        .attachment;
+    assert_eq!(csv.kind, AttachmentKind::File);
+    let refs = [
+        AttachmentRef {
+            id: picture.id,
+            name: picture.name.clone(),
+        },
+        AttachmentRef {
+            id: csv.id,
+            name: csv.name.clone(),
+        },
+    ];
+    engine
+        .send(
+            with("gpt-4o", "Compare these.", &[&refs[0], &refs[1]]),
+            Events::default().sink(),
+        )
+        .await
+        .unwrap();
+    let id = recent(&engine)[0].id;
+    // The follow-up's estimate counts the earlier picture and file, as the server will.
+    let follow_up = DraftRequest {
+        conversation_id: Some(id),
+        ..draft("gpt-4o", "And the total?", &[])
+    };
+    let estimate = engine.estimate_draft_now(&follow_up).unwrap();
+    let before = server.stats().usage_reported.prompt;
+    engine
+        .send(ask(Some(id), "And the total?"), Events::default().sink())
+        .await
+        .unwrap();
+    assert_eq!(
+        estimate.input_tokens,
+        server.stats().usage_reported.prompt - before
+    );
+    let second = &server.requests()[1];
+    let first_user = &second.messages[0];
+    assert_eq!(first_user.pictures.len(), 1, "the picture is sent again");
+    assert!(
+        first_user.content.starts_with(
+            "Compare these.\n\n--- Attached file: budget.csv ---\nitem,amount\nrent,900"
+        ),
+        "{}",
+        first_user.content
+    );
+    // Shown with the message, which keeps its own words only.
+    let view = engine.conversation_get(id).unwrap();
+    let user = &view.messages[0];
+    assert_eq!(user.content, "Compare these.");
+    let shown: Vec<(&str, AttachmentKind)> = user
+        .attachments
+        .iter()
+        .map(|a| (a.name.as_str(), a.kind))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("chart.png.jpg", AttachmentKind::Image),
+            ("budget.csv", AttachmentKind::File)
+        ]
+    );
+    assert!(view.messages[1].attachments.is_empty());
+}
+
+/// A model that takes no pictures refuses one in words, naming one that does, before
+/// anything is kept or sent; the estimate says so while the draft is written.
+#[tokio::test]
+async fn a_model_without_vision_refuses_pictures_in_words() {
+    let server = mock("Hi.", 100, 0).await;
+    let (_dir, engine) = engine(&server, Some(KEY));
+    let refused = engine
+        .attachment_add(input("cat.jpg", &photo(32, 32)), "o3-mini")
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::ModelWithoutVision);
+    assert!(
+        refused.to_string().starts_with(
+            "o3-mini cannot see pictures. Choose a model that can, such as gpt-4o-mini"
+        ),
+        "{refused}"
+    );
+    let kept = engine
+        .attachment_add(input("cat.jpg", &photo(32, 32)), "gpt-4o")
+        .unwrap()
+        .attachment;
+    let attached = AttachmentRef {
+        id: kept.id,
+        name: kept.name,
+    };
+    let estimate = engine
+        .estimate_draft_now(&draft("gpt-3.5-turbo", "What is it?", &[&attached]))
+        .unwrap();
+    assert!(
+        estimate
+            .attachment_problem
+            .as_deref()
+            .is_some_and(|p| p.starts_with("gpt-3.5-turbo cannot see pictures")),
+        "{:?}",
+        estimate.attachment_problem
+    );
+    let refused = engine
+        .send(
+            with("gpt-3.5-turbo", "What is it?", &[&attached]),
+            Events::default().sink(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::ModelWithoutVision);
+    assert!(recent(&engine).is_empty(), "nothing was written");
+    assert_eq!(server.stats().chat_requests, 0, "nothing was sent");
+}
+
+/// Files Tally cannot send are refused in words, each with what to do instead; an
+/// attachment gone between choosing and sending refuses the send before anything is
+/// written.
+#[tokio::test]
+async fn files_that_cannot_be_attached_are_refused_in_words() {
+    let server = mock("Hi.", 100, 0).await;
+    let (_dir, engine) = engine(&server, Some(KEY));
+    let jpeg = photo(64, 64);
+    let cases: [(&str, Vec<u8>, &str); 5] = [
+        (
+            "statement.pdf",
+            b"%PDF-1.7\n...".to_vec(),
+            "PDFs cannot be attached yet",
+        ),
+        (
+            "photos.zip",
+            b"PK\x03\x04\0\0\0\0".to_vec(),
+            "Tally can attach pictures",
+        ),
+        (
+            "cut.jpg",
+            jpeg[..jpeg.len() / 2].to_vec(),
+            "damaged or incomplete",
+        ),
+        ("empty.txt", b"   \n".to_vec(), "This file is empty"),
+        (
+            "IMG_0001.HEIC",
+            b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec(),
+            "cannot read HEIC pictures yet",
+        ),
+    ];
+    for (name, file, said) in cases {
+        let refused = engine
+            .attachment_add(input(name, &file), "gpt-4o")
+            .unwrap_err();
+        assert_eq!(refused.code(), ErrorCode::AttachmentRefused, "{name}");
+        assert!(refused.to_string().contains(said), "{name}: {refused}");
+    }
+    let gone = AttachmentRef {
+        id: 4242,
+        name: "scan.png".into(),
+    };
+    let refused = engine
+        .send(
+            with("gpt-4o", "Read this.", &[&gone]),
+            Events::default().sink(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::AttachmentRefused);
+    assert!(
+        refused
+            .to_string()
+            .starts_with("scan.png is no longer kept"),
+        "{refused}"
+    );
+    assert!(recent(&engine).is_empty());
+}
