@@ -260,6 +260,21 @@ impl Engine {
         Ok(views)
     }
 
+    /// What message `id` carries, as a new message would name it (an edit keeps them).
+    pub(crate) fn attachments_of_message(&self, id: i64) -> Result<Vec<AttachmentRef>, CoreError> {
+        Ok(self
+            .store()
+            .attachments_of(&[id])?
+            .remove(&id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|a| AttachmentRef {
+                id: a.attachment.id,
+                name: a.name,
+            })
+            .collect())
+    }
+
     /// What each of `messages` (a branch) that carries attachments sends besides its text.
     pub(crate) fn carried_by(
         &self,

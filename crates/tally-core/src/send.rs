@@ -137,6 +137,17 @@ impl Engine {
         let (writing, key) = self.ready_to_send().await?;
         let destination = self.destination(&request)?;
         let (model, options) = destination.model_and_options();
+        // An edit keeps what the message carried unless it names attachments of its own.
+        let refs = match (&destination, &request.attachments) {
+            (
+                Destination::Existing {
+                    edited: Some(edited),
+                    ..
+                },
+                None,
+            ) => self.attachments_of_message(edited.id)?,
+            _ => refs,
+        };
         // What will be sent: the branch so far and the new message. The budget gate
         // decides before anything is written, so a refused message stays in the composer.
         let mut context = self.context_before(&destination)?;

@@ -5,6 +5,9 @@
 import { mockIPC, mockWindows } from "@tauri-apps/api/mocks";
 import type { Channel } from "@tauri-apps/api/core";
 import type {
+  AddedAttachment,
+  AttachmentInput,
+  AttachmentView,
   AvailableUpdate,
   BackupView,
   ChatEvent,
@@ -12,6 +15,7 @@ import type {
   ConversationSummary,
   ConversationView,
   DraftEstimate,
+  DraftRequest,
   IpcError,
   KeyStatusView,
   LedgerRowView,
@@ -23,6 +27,7 @@ import type {
   PriceView,
   PricesView,
   SearchView,
+  SendRequest,
   SettingsView,
   SpendView,
   ToolCallView,
@@ -67,6 +72,8 @@ export type FakeControl = {
   updateInstallFails: IpcError | null;
   /** Updates installed (Tally would restart after each). */
   updatesInstalled: string[];
+  /** The names of the files attached so far. */
+  attached: string[];
   /** What the shell's quiet daily check sends when it finds a newer version. */
   announceUpdate: (offer: AvailableUpdate) => Promise<unknown>;
 };
@@ -244,7 +251,76 @@ class Engine {
       usage: null,
       toolCalls: [],
       jsonCheck: null,
+      attachments: [],
     };
+  }
+
+  /** Attachments kept for drafts and messages, by id, with their content (base64). */
+  attachments = new Map<number, { view: AttachmentView; data: string }>();
+  /** The attachments of the message being sent. */
+  sending: AttachmentView[] = [];
+
+  /** Keeps a file as the engine would: a picture (its size read by the browser, fit in
+   * 2048×2048) or a text file; anything else is refused in words. */
+  async attach(input: AttachmentInput, model: string): Promise<AddedAttachment> {
+    const bytes = Uint8Array.from(atob(input.dataBase64), (c) => c.charCodeAt(0));
+    const head = Array.from(bytes.slice(0, 4), (b) => b.toString(16).padStart(2, "0")).join("");
+    const picture = ["89504e47", "ffd8ffe0", "ffd8ffe1", "ffd8ffdb", "47494638", "52494646"].some(
+      (magic) => head.startsWith(magic.slice(0, 6)),
+    );
+    let view: AttachmentView;
+    let tokens: number;
+    if (picture) {
+      if (["o3-mini", "gpt-3.5-turbo"].includes(model)) {
+        throw {
+          code: "model_without_vision",
+          message: `${model} cannot see pictures. Choose a model that can, such as gpt-4o-mini, or remove the picture.`,
+        };
+      }
+      const bitmap = await createImageBitmap(new Blob([bytes]));
+      const scale = Math.min(1, 2048 / Math.max(bitmap.width, bitmap.height));
+      const [width, height] = [bitmap.width, bitmap.height].map((s) =>
+        Math.max(1, Math.floor(s * scale)),
+      );
+      view = {
+        id: this.id(),
+        kind: "image",
+        name: input.name,
+        mime: "image/png",
+        sizeBytes: bytes.length,
+        width,
+        height,
+      };
+      tokens =
+        85 + 170 * Math.ceil(Math.min(width, 768) / 512) * Math.ceil(Math.min(height, 768) / 512);
+    } else {
+      let text: string;
+      try {
+        text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+      } catch {
+        text = "\0";
+      }
+      if (text.includes("\0")) {
+        throw {
+          code: "attachment_refused",
+          message:
+            "Tally can attach pictures (PNG, JPEG, WebP, GIF) and text files (notes, code, CSV, JSON); this file is neither.",
+        };
+      }
+      view = {
+        id: this.id(),
+        kind: "file",
+        name: input.name,
+        mime: "text/plain; charset=utf-8",
+        sizeBytes: bytes.length,
+        width: null,
+        height: null,
+      };
+      tokens = Math.ceil(text.length / 4) + 12;
+    }
+    this.attachments.set(view.id, { view, data: input.dataBase64 });
+    this.control.attached.push(input.name);
+    return { attachment: view, tokens, costNanos: tokens * 150 };
   }
 
   /** The conversation with the last `tail` messages of its branch, or all of them. */
@@ -435,6 +511,8 @@ class Engine {
       unusual: false,
       longPrompt: null,
       webSearch: null,
+      attachmentTokens: [],
+      attachmentProblem: null,
     };
   }
 
@@ -457,7 +535,8 @@ class Engine {
     }
     let userMessageId = parent ?? 0;
     if (text !== null) {
-      const user = this.message("user", text, parent);
+      const user = { ...this.message("user", text, parent), attachments: this.sending };
+      this.sending = [];
       list.push(user);
       userMessageId = user.id;
     }
@@ -768,8 +847,24 @@ class Engine {
       case "price_reset":
         return { checkedOn: catalog.prices.checkedOn, models: prices, unpricedModels: [] };
       case "cost_estimate": {
-        const draft = args.draft as { text: string; conversationId: number | null };
-        return this.estimate(draft.text, draft.conversationId);
+        const draft = args.draft as DraftRequest;
+        const estimate = this.estimate(draft.text, draft.conversationId);
+        const attachmentTokens = (draft.attachments ?? []).map((a) => {
+          const kept = this.attachments.get(a.id)?.view;
+          return kept?.kind === "image" ? 255 : Math.ceil((kept?.sizeBytes ?? 0) / 4) + 12;
+        });
+        const extra = attachmentTokens.reduce((sum, t) => sum + t, 0);
+        return {
+          ...estimate,
+          inputTokens: estimate.inputTokens + extra,
+          minCostNanos: (estimate.inputTokens + extra) * 150,
+          attachmentTokens,
+        };
+      }
+      case "attachment_content": {
+        const kept = this.attachments.get(Number(args.id));
+        if (!kept) throw { code: "not_found", message: "This attachment is no longer kept." };
+        return { mime: kept.view.mime, dataBase64: kept.data };
       }
       case "usage_report":
         return this.usage();
@@ -815,12 +910,19 @@ class Engine {
       this.control.fail = null;
       throw error;
     }
+    if (command === "attachment_add") {
+      return this.attach(args.input as AttachmentInput, String(args.model));
+    }
     if (command === "chat_send") {
-      const request = args.request as { conversationId: number | null; text: string };
+      const request = args.request as SendRequest;
+      this.sending = (request.attachments ?? []).flatMap((a) => {
+        const kept = this.attachments.get(a.id)?.view;
+        return kept ? [{ ...kept, name: a.name }] : [];
+      });
       let id = request.conversationId;
       if (id === null) {
         id = this.id();
-        const title = request.text.slice(0, 40);
+        const title = (request.text || this.sending[0]?.name || "").slice(0, 40);
         this.conversations.set(id, {
           id,
           title,
@@ -927,6 +1029,7 @@ const control: FakeControl = {
   update: null,
   updateInstallFails: null,
   updatesInstalled: [],
+  attached: [],
   announceUpdate: (offer) => {
     // As the shell: the check that found it leaves it for Install.
     control.update = offer;

@@ -7,6 +7,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { test as nodeTest } from "node:test";
+import { crc32, deflateSync } from "node:zlib";
 import { fakeEngineScript, launchChromium, openUi, serveUi } from "./harness.mjs";
 
 const SHOTS = join(import.meta.dirname, "../../../target/browser-screenshots");
@@ -46,6 +47,48 @@ function assert(condition, message) {
 }
 
 const testid = (id) => `[data-testid="${id}"]`;
+
+/** A `width`×`height` PNG in two colours, as a screenshot tool writes one. */
+function png(width, height) {
+  const chunk = (kind, data) => {
+    const body = Buffer.concat([Buffer.from(kind), data]);
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE(crc32(body));
+    return Buffer.concat([length, body, sum]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  const rows = [];
+  for (let y = 0; y < height; y++) {
+    rows.push(0);
+    for (let x = 0; x < width; x++) rows.push(...(x < width / 2 ? [47, 111, 94] : [240, 180, 60]));
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header),
+    chunk("IDAT", deflateSync(Buffer.from(rows))),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
+/** Files as a person attaches them. */
+const FILES = {
+  picture: { name: "receipt.png", mimeType: "image/png", buffer: png(320, 240) },
+  csv: {
+    name: "budget.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from("item,amount\nrent,900\nfood,350\n"),
+  },
+  binary: {
+    name: "photos.zip",
+    mimeType: "application/zip",
+    buffer: Buffer.from([0x50, 0x4b, 3, 4, 0, 0, 0, 0]),
+  },
+};
 
 /** axe-core's WCAG 2.1 A/AA rules on what is on screen; serious or critical ones fail. */
 async function accessibility(page, screen) {
@@ -235,6 +278,27 @@ const SCREENS = [
         }),
       );
       await page.waitForSelector(testid("update-banner"));
+    },
+  },
+  {
+    name: "attachments",
+    reach: async (page) => {
+      await page.setInputFiles(testid("attach-input"), [FILES.picture, FILES.csv]);
+      await page.waitForSelector(`${testid("attachment-chip")}[data-kind="file"]`);
+      await page.fill(testid("composer-input"), "What do these say?");
+      await page.waitForSelector(`${testid("cost-estimate")}:has-text("tokens")`);
+    },
+  },
+  {
+    name: "message-with-picture",
+    reach: async (page) => {
+      await page.setInputFiles(testid("attach-input"), [FILES.picture]);
+      await page.waitForSelector(testid("attachment-chip"));
+      await page.fill(testid("composer-input"), "What does this receipt say?");
+      await page.click(testid("send-button"));
+      await page.waitForSelector(`${testid("message-attachment")} img`);
+      await page.waitForSelector(`${testid("message")}[data-status="complete"]`);
+      await page.locator(testid("message-attachment")).scrollIntoViewIfNeeded();
     },
   },
   {
@@ -536,6 +600,80 @@ async function main() {
         !(await page.evaluate(() => window.__tallyFake.saved().settings.updateChecks)),
         "still on",
       );
+      assert(problems.length === 0, problems.join("\n"));
+    } finally {
+      await context.close();
+    }
+  });
+
+  await test("attachments: chosen files become chips with their tokens, go with the message, and open larger", async () => {
+    const { page, context, problems } = await open();
+    try {
+      await page.fill(testid("composer-input"), "Please read these.");
+      // A file Tally cannot send is refused in words; what was typed stays.
+      await page.setInputFiles(testid("attach-input"), [FILES.binary]);
+      const refused = await page.textContent(testid("attachment-problem"));
+      assert(
+        refused.includes("photos.zip") && refused.includes("Tally can attach pictures"),
+        refused,
+      );
+      assert(
+        (await page.inputValue(testid("composer-input"))) === "Please read these.",
+        "the text went",
+      );
+      await page.setInputFiles(testid("attach-input"), [FILES.picture, FILES.csv]);
+      const chips = page.locator(testid("attachment-chip"));
+      await page.waitForSelector(`${testid("attachment-chip")}[data-kind="file"]`);
+      assert((await chips.count()) === 2, `${await chips.count()} chips`);
+      assert((await chips.nth(0).getAttribute("data-kind")) === "image");
+      assert(
+        Number(await chips.nth(0).getAttribute("data-tokens")) > 0,
+        "no tokens on the picture",
+      );
+      assert((await chips.nth(1).textContent()).includes("budget.csv"));
+      assert((await page.$(`${testid("attachment-chip")} img`)) !== null, "no thumbnail");
+      // The estimate counts them.
+      await page.waitForFunction(() =>
+        /\d+ tokens to send/.test(
+          document.querySelector('[data-testid="cost-estimate"]')?.textContent ?? "",
+        ),
+      );
+      // Removed before sending: it is not sent.
+      await page.click(
+        `${testid("attachment-chip")}:has-text("budget.csv") ${testid("attachment-remove")}`,
+      );
+      await page.waitForFunction(
+        () => document.querySelectorAll('[data-testid="attachment-chip"]').length === 1,
+      );
+      await page.click(testid("send-button"));
+      await page.waitForSelector(
+        `${testid("message")}[data-role="user"] ${testid("message-attachment")}[data-kind="image"] img`,
+      );
+      assert((await page.$(testid("attachment-chip"))) === null, "the chips stay after sending");
+      const sent = await page.$$(
+        `${testid("message")}[data-role="user"] ${testid("message-attachment")}`,
+      );
+      assert(sent.length === 1, `${sent.length} attachments sent`);
+      await page.click(`${testid("message-attachment")}[data-kind="image"]`);
+      await page.waitForSelector(`${testid("attachment-viewer")}[open] img`);
+      await page.keyboard.press("Escape");
+      await page.waitForSelector(testid("attachment-viewer"), { state: "detached" });
+      assert(problems.length === 0, problems.join("\n"));
+    } finally {
+      await context.close();
+    }
+  });
+
+  await test("attachments: a file's text opens from the message, and a picture alone can be sent", async () => {
+    const { page, context, problems } = await open();
+    try {
+      await page.setInputFiles(testid("attach-input"), [FILES.csv]);
+      await page.waitForSelector(testid("attachment-chip"));
+      assert(await page.isEnabled(testid("send-button")), "a file alone cannot be sent");
+      await page.click(testid("send-button"));
+      await page.click(`${testid("message-attachment")}[data-kind="file"]`);
+      const text = await page.textContent(`${testid("attachment-viewer")} pre`);
+      assert(text.includes("rent,900"), text);
       assert(problems.length === 0, problems.join("\n"));
     } finally {
       await context.close();

@@ -250,6 +250,16 @@ async fn attachments_stay_with_the_conversation_and_go_with_every_later_turn() {
         ]
     );
     assert!(view.messages[1].attachments.is_empty());
+    // An edit of the message keeps what it carried.
+    let edit = SendRequest {
+        edit_of: Some(user.id),
+        ..ask(Some(id), "Compare these, briefly.")
+    };
+    engine.send(edit, Events::default().sink()).await.unwrap();
+    let edited = &engine.conversation_get(id).unwrap().messages[0];
+    assert_eq!(edited.content, "Compare these, briefly.");
+    assert_eq!(edited.attachments.len(), 2, "the edit kept the attachments");
+    assert_eq!(server.requests()[2].messages[0].pictures.len(), 1);
 }
 
 /// A model that takes no pictures refuses one in words, naming one that does, before

@@ -1,6 +1,7 @@
 // The chat screen's state: the open conversation, its messages, the reply being written.
 import { tick } from "svelte";
 import { asIpcError, ipc, notices } from "../../lib/ipc";
+import { DraftAttachments } from "./attachments.svelte";
 import type {
   ChatEvent,
   ConversationSettings,
@@ -56,6 +57,8 @@ export class ChatState {
   pendingSettings = $state<ConversationSettings | null>(null);
   messages = $state<MessageView[]>([]);
   draft = $state("");
+  /** The files the draft carries. */
+  readonly attachments = new DraftAttachments();
   streaming = $state(false);
   error = $state<IpcError | null>(null);
   /** A wait before another attempt, for "Retrying in 2 s…". */
@@ -97,7 +100,11 @@ export class ChatState {
   /** The user message an edit replaces, and its new text, while the edit is sent. */
   #editing: { id: number; text: string } | null = null;
 
-  canSend = $derived(this.draft.trim().length > 0 && !this.streaming);
+  canSend = $derived(
+    (this.draft.trim().length > 0 || this.attachments.list.length > 0) &&
+      this.attachments.pending === 0 &&
+      !this.streaming,
+  );
 
   /** Follows titles written by a model; returns a function that stops following. */
   async follow(): Promise<() => void> {
@@ -158,14 +165,21 @@ export class ChatState {
   /** Sends the composer's text; `overBudget` lets it past the budget's hard stop. */
   async send(overBudget = false) {
     const text = this.draft.trim();
-    if (!text || this.streaming) return;
+    const attachments = this.attachments.refs;
+    if ((!text && attachments.length === 0) || this.streaming) return;
     const conversationId = this.currentId;
     // A new chat goes with the settings chosen for it, if any.
     const settings = conversationId === null ? (this.pendingSettings ?? undefined) : undefined;
     await this.#stream(
       (onEvent) =>
         ipc.chatSend(
-          { conversationId, text, settings, allowOverBudget: overBudget || undefined },
+          {
+            conversationId,
+            text,
+            settings,
+            allowOverBudget: overBudget || undefined,
+            attachments: attachments.length > 0 ? attachments : undefined,
+          },
           onEvent,
         ),
       (again) => this.send(again),
@@ -410,6 +424,7 @@ export class ChatState {
           usage: null,
           toolCalls: [],
           jsonCheck: null,
+          attachments: [],
         };
         const reply = {
           ...base,
@@ -430,11 +445,18 @@ export class ChatState {
           model: null,
         });
         if (event.kind === "send") {
-          this.messages.push(userMessage(this.draft.trim()), reply);
+          this.messages.push(
+            {
+              ...userMessage(this.draft.trim()),
+              attachments: this.attachments.list.map((d) => d.attachment),
+            },
+            reply,
+          );
           // The message is saved and shown in the chat: the composer gives it up now, while
           // the server thinks (emptying it with the first text would add its layout to the
           // moment that text appears). What is typed from here on is the next message.
           this.draft = "";
+          this.attachments.clear();
         } else if (event.kind === "summary") {
           // A new conversation (cleared above): the engine wrote its first message.
           this.messages.push(userMessage(event.userText ?? ""), reply);

@@ -19,6 +19,8 @@ function estimate(inputTokens: number, contextWindow: number | null): DraftEstim
     unusual: false,
     longPrompt: null,
     webSearch: null,
+    attachmentTokens: [],
+    attachmentProblem: null,
   };
 }
 

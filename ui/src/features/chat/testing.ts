@@ -69,6 +69,7 @@ export function message(
     usage: null,
     toolCalls: [],
     jsonCheck: null,
+    attachments: [],
     ...extra,
   };
 }

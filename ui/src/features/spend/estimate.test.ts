@@ -20,6 +20,8 @@ const estimate = (overrides: Partial<DraftEstimate> = {}): DraftEstimate => ({
   unusual: false,
   longPrompt: null,
   webSearch: null,
+  attachmentTokens: [],
+  attachmentProblem: null,
   ...overrides,
 });
 
@@ -66,7 +68,7 @@ describe("a large paste", () => {
     );
     const chat = newChatState();
     chat.draft = "Summarise: ";
-    render(Composer, { chat });
+    render(Composer, { chat, model: "gpt-4o-mini" });
     const input = screen.getByTestId("composer-input") as HTMLTextAreaElement;
     input.setSelectionRange(11, 11);
     await fireEvent.paste(input, { clipboardData: { getData: () => big } });
@@ -81,7 +83,7 @@ describe("a large paste", () => {
   it("goes in at once when it is ordinary, and can be refused", async () => {
     ipc.costEstimate.mockResolvedValueOnce(estimate());
     const chat = newChatState();
-    render(Composer, { chat });
+    render(Composer, { chat, model: "gpt-4o-mini" });
     const input = screen.getByTestId("composer-input");
     await fireEvent.paste(input, { clipboardData: { getData: () => big } });
     await waitFor(() => expect(chat.draft).toBe(big));

@@ -93,6 +93,8 @@ describe("money for people", () => {
       unusual: false,
       longPrompt: null,
       webSearch: null,
+      attachmentTokens: [],
+      attachmentProblem: null,
     };
     expect(estimateText(estimate)).toBe("1,234 tokens to send · $0.00019 to $0.01");
     expect(tooLong(estimate)).toBe(false);
@@ -139,6 +141,8 @@ describe("a reply's cost and what it is made of", () => {
       unusual: false,
       longPrompt: null,
       webSearch: null,
+      attachmentTokens: [],
+      attachmentProblem: null,
     };
     expect(webSearchText(estimate)).toBeNull();
     expect(webSearchText({ ...estimate, webSearch: { maxCalls: 3, feeNanos: 10_000_000 } })).toBe(

@@ -3,6 +3,9 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
 import type {
   AboutView,
+  AddedAttachment,
+  AttachmentContent,
+  AttachmentInput,
   AvailableUpdate,
   BackupView,
   BudgetAlertView,
@@ -75,6 +78,11 @@ function channel(onEvent: (event: ChatEvent) => void): Channel<ChatEvent> {
 }
 
 export const ipc = {
+  /** Keeps a file for the draft (a picture scaled and stripped) and counts it for `model`. */
+  attachmentAdd: (input: AttachmentInput, model: string) =>
+    call<AddedAttachment>("attachment_add", { input, model }),
+  /** A kept attachment's content (a picture to show larger, a file's text). */
+  attachmentContent: (id: number) => call<AttachmentContent>("attachment_content", { id }),
   chatSend(request: SendRequest, onEvent: (event: ChatEvent) => void): Promise<void> {
     return call("chat_send", { request, onEvent: channel(onEvent) });
   },
