@@ -3,9 +3,20 @@
 // `cargo xtask test` runs this inside a private D-Bus session with a fresh HOME; the tests
 // are node:test's.
 import { execFileSync } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { test as nodeTest } from "node:test";
+import { crc32, deflateSync } from "node:zlib";
 import { App, Driver, Processes, endLeftovers, processesOf, required as env, sleep, waitFor } from "./webdriver.mjs";
 
 const APP = env("TALLY_E2E_APP");
@@ -83,6 +94,30 @@ function answerNativeDialog(window, keys) {
 // TALLY_E2E_ONLY (a regular expression): for a developer, only the tests whose names match,
 // after the first (onboarding, which stores the key every later test uses); the others are
 // reported as skipped.
+/** A `width`×`height` PNG in two colours, as a screenshot tool writes one. */
+function png(width, height) {
+  const chunk = (kind, data) => {
+    const body = Buffer.concat([Buffer.from(kind), data]);
+    const framing = Buffer.alloc(8);
+    framing.writeUInt32BE(data.length, 0);
+    framing.writeUInt32BE(crc32(body), 4);
+    return Buffer.concat([framing.subarray(0, 4), body, framing.subarray(4)]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  const row = [0];
+  for (let x = 0; x < width; x++) row.push(...(x < width / 2 ? [47, 111, 94] : [240, 180, 60]));
+  const rows = Buffer.concat(Array.from({ length: height }, () => Buffer.from(row)));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header),
+    chunk("IDAT", deflateSync(rows)),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
 const ONLY = process.env.TALLY_E2E_ONLY ? new RegExp(process.env.TALLY_E2E_ONLY) : null;
 /** The most one test may take (the 20 kills take about 70 s) before it fails. */
 const TEST_MS = 300_000;
@@ -578,6 +613,58 @@ async function main() {
     const shown = await app.text('[data-testid="json-reply"]');
     if (!shown.includes("answer")) throw new Error(`the reply: ${shown}`);
     await app.screenshot("3l-json-reply");
+  });
+
+  await test("a picture and a text file attached in the real window are counted, sent and kept with the message", async () => {
+    const folder = join(HOME, "to-attach");
+    mkdirSync(folder, { recursive: true });
+    const picture = join(folder, "receipt.png");
+    const notes = join(folder, "notes.txt");
+    writeFileSync(picture, png(1600, 1200));
+    writeFileSync(notes, "Rent 900\nFood 350\n");
+    await app.click('[data-testid="new-chat-button"]');
+    // Chosen in the file dialog: WebDriver hands the input both paths.
+    const input = await app.find('[data-testid="attach-input"]');
+    await app.wd("POST", `/element/${input}/value`, { text: `${picture}\n${notes}` });
+    const chips = await waitFor(
+      "two chips",
+      async () => {
+        const found = await app.run(`return [...document.querySelectorAll('[data-testid="attachment-chip"]')]
+          .map((c) => ({ kind: c.dataset.kind, tokens: Number(c.dataset.tokens), text: c.textContent }))`);
+        return found.length === 2 && found;
+      },
+      30_000,
+    );
+    if (chips[0].kind !== "image" || !(chips[0].tokens > 0)) throw new Error(`chips: ${JSON.stringify(chips)}`);
+    if (chips[1].kind !== "file" || !chips[1].text.includes("notes.txt")) throw new Error(`chips: ${JSON.stringify(chips)}`);
+    await app.type('[data-testid="composer-input"]', "What do these say?");
+    await waitFor("the estimate with them", async () =>
+      (await app.text('[data-testid="cost-estimate"]'))?.includes("tokens to send"),
+    );
+    await app.screenshot("3m-attachments");
+    await app.click('[data-testid="send-button"]');
+    await waitFor("the reply", async () => (await app.messages()).at(-1)?.status === "complete", 30_000);
+    const shown = await waitFor("the message's picture", () =>
+      app.run(`const m = document.querySelector('[data-testid="message"][data-role="user"]');
+        const img = m?.querySelector('[data-testid="message-attachment"][data-kind="image"] img');
+        return img?.complete && img.naturalWidth > 0 && { width: img.naturalWidth, height: img.naturalHeight,
+          files: m.querySelectorAll('[data-testid="message-attachment"][data-kind="file"]').length }`),
+    );
+    // Kept as the model reads it: fit in 2048×2048 (this one needed no scaling), upright.
+    if (shown.width !== 1600 || shown.height !== 1200 || shown.files !== 1) {
+      throw new Error(`shown: ${JSON.stringify(shown)}`);
+    }
+    if ((await app.run(`return document.querySelectorAll('[data-testid="attachment-chip"]').length`)) !== 0) {
+      throw new Error("the chips stayed after sending");
+    }
+    await app.screenshot("3n-message-with-picture");
+    // Opened again from the sidebar, the conversation still shows them; the file's text opens.
+    await app.click('[data-testid="new-chat-button"]');
+    await app.click('[data-testid="conversation-item"]');
+    await app.click('[data-testid="message-attachment"][data-kind="file"]');
+    const text = await waitFor("the file's text", () => app.text('[data-testid="attachment-viewer"] pre'));
+    if (!text.includes("Food 350")) throw new Error(`the file: ${text}`);
+    await app.run(`document.querySelector('[data-testid="attachment-viewer"]').close()`);
   });
 
   await test("a rate limit is retried with a visible countdown", async () => {
