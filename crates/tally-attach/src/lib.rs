@@ -15,7 +15,10 @@
 mod picture;
 mod text;
 
-pub use picture::{MAX_PICTURE_BYTES, MAX_PICTURE_PIXELS, Picture, PictureFormat, prepare_picture};
+pub use picture::{
+    MAX_PICTURE_BYTES, MAX_PICTURE_PIXELS, Picture, PictureFormat, imported_picture,
+    prepare_picture,
+};
 pub use text::{MAX_TEXT_BYTES, prepare_text};
 
 /// Why an attachment was refused, in words for the person who chose it.

@@ -99,6 +99,88 @@ pub fn prepare_picture(file: &[u8]) -> Result<Picture, AttachError> {
     })
 }
 
+/// A picture from a file that came from elsewhere (an imported conversation): kept byte for
+/// byte when it is what Tally keeps (a PNG or JPEG fit in 2048×2048 with no metadata
+/// block, that decodes), so a Tally file round-trips losslessly; otherwise made safe as a
+/// picture just attached (see [`prepare_picture`]).
+pub fn imported_picture(file: &[u8]) -> Result<Picture, AttachError> {
+    if let Some(picture) = as_kept(file) {
+        return Ok(picture);
+    }
+    prepare_picture(file)
+}
+
+fn as_kept(file: &[u8]) -> Option<Picture> {
+    let format = match format_of(file).ok()? {
+        ImageFormat::Png if png_is_bare(file) => PictureFormat::Png,
+        ImageFormat::Jpeg if jpeg_is_bare(file) => PictureFormat::Jpeg,
+        _ => return None,
+    };
+    let image_format = match format {
+        PictureFormat::Png => ImageFormat::Png,
+        PictureFormat::Jpeg => ImageFormat::Jpeg,
+    };
+    let decoder = reader(file, image_format).into_decoder().ok()?;
+    let (width, height) = decoder.dimensions();
+    if width == 0 || height == 0 || width > KEPT_SIDE || height > KEPT_SIDE {
+        return None;
+    }
+    // Decoded whole: a picture that does not decode is not kept as it is.
+    DynamicImage::from_decoder(decoder).ok()?;
+    Some(Picture {
+        bytes: file.to_vec(),
+        format,
+        width,
+        height,
+        original_width: width,
+        original_height: height,
+    })
+}
+
+/// A PNG made only of the chunks that draw it (no text, EXIF, colour profile or time).
+fn png_is_bare(file: &[u8]) -> bool {
+    const DRAWING: [&[u8; 4]; 11] = [
+        b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"pHYs", b"sBIT",
+        b"bKGD",
+    ];
+    let mut at = 8;
+    while at + 8 <= file.len() {
+        let length = u32::from_be_bytes([file[at], file[at + 1], file[at + 2], file[at + 3]]);
+        let kind = &file[at + 4..at + 8];
+        if !DRAWING.iter().any(|k| k.as_slice() == kind) {
+            return false;
+        }
+        if kind == b"IEND" {
+            return true;
+        }
+        at = at.saturating_add(12).saturating_add(length as usize);
+    }
+    false
+}
+
+/// A JPEG whose segments before its image data hold no metadata (no APP1–APP15: EXIF,
+/// XMP, colour profiles, maker notes; no comment).
+fn jpeg_is_bare(file: &[u8]) -> bool {
+    let mut at = 2;
+    while at + 4 <= file.len() {
+        if file[at] != 0xFF {
+            return false;
+        }
+        let marker = file[at + 1];
+        match marker {
+            // The image data starts: nothing before it carried metadata.
+            0xDA => return true,
+            0xE1..=0xEF | 0xFE => return false,
+            0xD0..=0xD7 | 0x01 => at += 2,
+            _ => {
+                let length = u16::from_be_bytes([file[at + 2], file[at + 3]]) as usize;
+                at = at.saturating_add(2).saturating_add(length);
+            }
+        }
+    }
+    false
+}
+
 fn tally_fit(width: u32, height: u32) -> (u32, u32) {
     if width <= KEPT_SIDE && height <= KEPT_SIDE {
         return (width, height);

@@ -2,7 +2,7 @@
 //! EXIF, screenshots, transparent and animated pictures, and files that lie.
 
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
-use tally_attach::{AttachError, PictureFormat, prepare_picture};
+use tally_attach::{AttachError, PictureFormat, imported_picture, prepare_picture};
 
 /// `picture` encoded as `format`.
 fn encoded(picture: &DynamicImage, format: ImageFormat) -> Vec<u8> {
@@ -306,4 +306,36 @@ fn damaged_pictures_never_crash_the_reader() {
     }
     // Some damage is harmless (a flipped pixel), some is not: both happen.
     assert!(read > 0 && read < originals.len() * 150, "{read} read");
+}
+
+/// A picture Tally kept comes back from a Tally file byte for byte; one carrying metadata,
+/// or larger than Tally keeps, is made safe as if just attached.
+#[test]
+fn imported_pictures_are_kept_as_they_are_only_when_they_are_what_tally_keeps() {
+    let kept_jpeg =
+        prepare_picture(&encoded(&red_left_blue_right(300, 200), ImageFormat::Jpeg)).unwrap();
+    let kept_png =
+        prepare_picture(&encoded(&red_left_blue_right(30, 20), ImageFormat::Png)).unwrap();
+    for kept in [&kept_jpeg, &kept_png] {
+        let back = imported_picture(&kept.bytes).unwrap();
+        assert_eq!(back.bytes, kept.bytes, "{:?} changed", kept.format);
+        assert_eq!((back.width, back.height), (kept.width, kept.height));
+    }
+    let with_position = jpeg_with_exif(
+        &red_left_blue_right(64, 32),
+        &exif_with_orientation_and_position(6),
+    );
+    let cleaned = imported_picture(&with_position).unwrap();
+    assert!(!contains(&cleaned.bytes, POSITION), "the position was kept");
+    assert_eq!(
+        (cleaned.width, cleaned.height),
+        (32, 64),
+        "not turned upright"
+    );
+    let large = encoded(&red_left_blue_right(2100, 100), ImageFormat::Png);
+    assert_eq!(imported_picture(&large).unwrap().width, 2048);
+    assert_eq!(
+        imported_picture(b"not a picture"),
+        Err(AttachError::NotAPicture)
+    );
 }

@@ -9,12 +9,13 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
+use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use tally_openai::Citation;
 use tally_store::{
-    Conversation, ConversationOptions, ConversationTree, Message, MessageStatus, Purpose, Role,
-    UsageRow,
+    AttachmentKind, Conversation, ConversationOptions, ConversationTree, Message, MessageStatus,
+    Purpose, Role, TreeAttachment, UsageRow,
 };
 
 use crate::api::{
@@ -114,6 +115,8 @@ impl Engine {
             Some(leaf) => self.store().branch_ending_at(leaf)?,
             None => Vec::new(),
         };
+        let ids: Vec<i64> = branch.iter().map(|m| m.id).collect();
+        let mut attached = self.store().attachments_of(&ids)?;
         for message in branch {
             let who = match (message.role, message.model.as_deref()) {
                 (Role::User, _) => "You".to_string(),
@@ -122,6 +125,22 @@ impl Engine {
                 (Role::System, _) => "Instructions".to_string(),
             };
             text.push_str(&format!("\n## {who}\n\n{}\n", message.content.trim_end()));
+            // What it carried is named (the Tally file holds the pictures and files).
+            if let Some(list) = attached.remove(&message.id) {
+                let named: Vec<String> = list
+                    .iter()
+                    .map(
+                        |a| match (a.attachment.kind, a.attachment.width, a.attachment.height) {
+                            (AttachmentKind::Image, Some(w), Some(h)) => {
+                                format!("{} (picture, {w}×{h})", a.name)
+                            }
+                            (AttachmentKind::Image, ..) => format!("{} (picture)", a.name),
+                            (AttachmentKind::File, ..) => format!("{} (text file)", a.name),
+                        },
+                    )
+                    .collect();
+                text.push_str(&format!("\n*Attached: {}*\n", named.join(", ")));
+            }
             let sources = exported_citations(message.citations.as_deref());
             if !sources.is_empty() {
                 text.push_str("\nSources:\n");
@@ -414,6 +433,94 @@ struct TallyMessage {
     /// A JSON reply's check.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     json_check: Option<crate::api::JsonCheckView>,
+    /// What a user message carries, in order (absent in older files).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    attachments: Vec<TallyAttachment>,
+}
+
+/// An attachment in a Tally file: what was sent, whole.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TallyAttachment {
+    name: String,
+    kind: crate::api::AttachmentKind,
+    mime: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    height: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pages: Option<u32>,
+    /// The content as kept, in base64.
+    data_base64: String,
+}
+
+impl TallyAttachment {
+    fn from_tree(attachment: &TreeAttachment) -> Self {
+        Self {
+            name: attachment.name.clone(),
+            kind: match attachment.kind {
+                AttachmentKind::Image => crate::api::AttachmentKind::Image,
+                AttachmentKind::File => crate::api::AttachmentKind::File,
+            },
+            mime: attachment.mime.clone(),
+            width: attachment.width,
+            height: attachment.height,
+            pages: attachment.pages,
+            data_base64: base64::engine::general_purpose::STANDARD.encode(&attachment.content),
+        }
+    }
+
+    /// The attachment as the store keeps it, made safe like any file from elsewhere (a
+    /// picture Tally kept comes back byte for byte); `None` when it cannot be.
+    fn into_tree(self, message_id: i64) -> Option<TreeAttachment> {
+        let bound = tally_attach::MAX_PICTURE_BYTES.max(tally_attach::MAX_TEXT_BYTES);
+        if self.data_base64.len() as u64 > bound / 3 * 4 + 4 {
+            return None;
+        }
+        let content = base64::engine::general_purpose::STANDARD
+            .decode(self.data_base64.as_bytes())
+            .ok()?;
+        let name: String = self
+            .name
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(200)
+            .collect();
+        let name = if name.trim().is_empty() {
+            "attachment".into()
+        } else {
+            name
+        };
+        Some(match self.kind {
+            crate::api::AttachmentKind::Image => {
+                let picture = tally_attach::imported_picture(&content).ok()?;
+                TreeAttachment {
+                    message_id,
+                    name,
+                    kind: AttachmentKind::Image,
+                    mime: picture.format.mime().into(),
+                    width: Some(picture.width),
+                    height: Some(picture.height),
+                    pages: None,
+                    content: picture.bytes,
+                }
+            }
+            crate::api::AttachmentKind::File => {
+                let text = tally_attach::prepare_text(&content).ok()?;
+                TreeAttachment {
+                    message_id,
+                    name,
+                    kind: AttachmentKind::File,
+                    mime: "text/plain; charset=utf-8".into(),
+                    width: None,
+                    height: None,
+                    pages: self.pages,
+                    content: text.into_bytes(),
+                }
+            }
+        })
+    }
 }
 
 fn is_text(format: &crate::api::ReplyFormat) -> bool {
@@ -560,6 +667,12 @@ impl From<&ConversationTree> for TallyConversation {
                         .json_check
                         .as_deref()
                         .and_then(|json| serde_json::from_str(json).ok()),
+                    attachments: tree
+                        .attachments
+                        .iter()
+                        .filter(|a| a.message_id == m.id)
+                        .map(TallyAttachment::from_tree)
+                        .collect(),
                 })
                 .collect(),
             usage: tree
@@ -595,11 +708,20 @@ impl TallyConversation {
     fn into_tree(self, now: i64) -> Option<ConversationTree> {
         let mut ids = HashSet::new();
         let mut messages = Vec::with_capacity(self.messages.len());
+        let mut attachments = Vec::new();
         for m in self.messages {
             if m.parent_id.is_some_and(|parent| !ids.contains(&parent)) {
                 return None;
             }
             ids.insert(m.id);
+            // An attachment that cannot be read makes the conversation unreadable, as any
+            // other damaged part does: nothing of it is half imported.
+            if m.attachments.len() > crate::attachments::MAX_PER_MESSAGE {
+                return None;
+            }
+            for attachment in m.attachments {
+                attachments.push(attachment.into_tree(m.id)?);
+            }
             messages.push(Message {
                 id: m.id,
                 conversation_id: 0,
@@ -718,6 +840,7 @@ impl TallyConversation {
             uid: self.uid,
             messages,
             usage,
+            attachments,
         })
     }
 }
@@ -925,6 +1048,7 @@ impl GptConversation {
             uid: format!("chatgpt:{key}"),
             messages,
             usage: Vec::new(),
+            attachments: Vec::new(),
         };
         Some((tree, skipped_parts))
     }

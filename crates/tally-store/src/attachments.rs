@@ -64,6 +64,20 @@ pub struct Attachment {
     pub created_at: EpochMillis,
 }
 
+/// An attachment of a whole conversation (export and import): the message that carries
+/// it (by its id in the tree), its name there, and its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeAttachment {
+    pub message_id: i64,
+    pub name: String,
+    pub kind: AttachmentKind,
+    pub mime: String,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub pages: Option<u32>,
+    pub content: Vec<u8>,
+}
+
 /// An attachment as one message carries it: under the name it was chosen by.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageAttachment {
@@ -209,6 +223,82 @@ pub(crate) fn link(
             return Err(StoreError::NoAttachment(*id));
         }
     }
+    Ok(())
+}
+
+/// The attachments of conversation `id`'s messages, with their content, in order.
+pub(crate) fn of_conversation(conn: &rusqlite::Connection, id: i64) -> Result<Vec<TreeAttachment>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT ma.message_id, ma.name, a.kind, a.mime, a.width, a.height, a.pages, a.content
+         FROM message_attachments ma
+         JOIN attachments a ON a.id = ma.attachment_id
+         JOIN messages m ON m.id = ma.message_id
+         WHERE m.conversation_id = ?1 ORDER BY ma.message_id, ma.position",
+    )?;
+    let rows = statement.query_map([id], |r| {
+        let kind: String = r.get(2)?;
+        let dimension = |i: usize| -> rusqlite::Result<Option<u32>> {
+            Ok(r.get::<_, Option<i64>>(i)?
+                .and_then(|v| u32::try_from(v).ok()))
+        };
+        let attachment = (
+            r.get(0)?,
+            r.get(1)?,
+            r.get(3)?,
+            dimension(4)?,
+            dimension(5)?,
+            dimension(6)?,
+            r.get(7)?,
+        );
+        Ok((kind, attachment))
+    })?;
+    let mut found = Vec::new();
+    for row in rows {
+        let (kind, (message_id, name, mime, width, height, pages, content)) = row?;
+        found.push(TreeAttachment {
+            message_id,
+            name,
+            kind: AttachmentKind::parse(&kind)?,
+            mime,
+            width,
+            height,
+            pages,
+            content,
+        });
+    }
+    Ok(found)
+}
+
+/// Keeps `attachment` (once per content) and links it to `message_id` at `position`,
+/// inside the caller's transaction.
+pub(crate) fn import(
+    tx: &rusqlite::Transaction<'_>,
+    message_id: i64,
+    position: usize,
+    attachment: &TreeAttachment,
+    now: EpochMillis,
+) -> Result<()> {
+    let sha256 = hex(&Sha256::digest(&attachment.content));
+    tx.execute(
+        "INSERT INTO attachments (sha256, kind, mime, content, width, height, pages, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (sha256) DO NOTHING",
+        params![
+            sha256,
+            attachment.kind.as_str(),
+            attachment.mime,
+            attachment.content,
+            attachment.width,
+            attachment.height,
+            attachment.pages,
+            now
+        ],
+    )?;
+    tx.execute(
+        "INSERT INTO message_attachments (message_id, position, attachment_id, name)
+         SELECT ?1, ?2, id, ?4 FROM attachments WHERE sha256 = ?3",
+        params![message_id, position as i64, sha256, attachment.name],
+    )?;
     Ok(())
 }
 

@@ -368,4 +368,6 @@ pub struct ConversationTree {
     pub messages: Vec<Message>,
     /// The ledger rows of its requests, oldest first.
     pub usage: Vec<UsageRow>,
+    /// What its messages carry, with their content, in each message's order.
+    pub attachments: Vec<crate::TreeAttachment>,
 }

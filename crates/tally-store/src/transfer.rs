@@ -36,11 +36,13 @@ impl Store {
             .query_map([id], ledger_entry)?
             .map(|r| r?.map(|entry| entry.row))
             .collect::<Result<Vec<_>>>()?;
+        let attachments = crate::attachments::of_conversation(&self.conn, id)?;
         Ok(ConversationTree {
             conversation,
             uid,
             messages,
             usage,
+            attachments,
         })
     }
 
@@ -136,6 +138,15 @@ impl Store {
                 ])?;
                 new_ids.insert(m.id, tx.last_insert_rowid());
             }
+        }
+        let mut positions: std::collections::HashMap<i64, usize> = std::collections::HashMap::new();
+        for attachment in &tree.attachments {
+            let Some(&message_id) = new_ids.get(&attachment.message_id) else {
+                return Err(StoreError::NoMessage(attachment.message_id));
+            };
+            let position = positions.entry(message_id).or_default();
+            crate::attachments::import(&tx, message_id, *position, attachment, c.updated_at)?;
+            *position += 1;
         }
         let leaf = c.current_leaf_id.and_then(|old| new_ids.get(&old).copied());
         tx.execute(

@@ -11,7 +11,7 @@ use tally_core::api::{
 use crate::{Events, KEY, ask, engine, mock, recent};
 
 /// A photo-like picture of `width`×`height` as a camera's JPEG.
-fn photo(width: u32, height: u32) -> Vec<u8> {
+pub fn photo(width: u32, height: u32) -> Vec<u8> {
     let picture = RgbImage::from_fn(width, height, |x, y| {
         Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
     });
@@ -22,7 +22,7 @@ fn photo(width: u32, height: u32) -> Vec<u8> {
     file.into_inner()
 }
 
-fn input(name: &str, file: &[u8]) -> AttachmentInput {
+pub fn input(name: &str, file: &[u8]) -> AttachmentInput {
     AttachmentInput {
         name: name.into(),
         data_base64: base64::engine::general_purpose::STANDARD.encode(file),

@@ -18,7 +18,23 @@ const CHATGPT: &str = include_str!("fixtures/chatgpt-conversations.json");
 /// Two conversations: one with a system prompt, settings, a regenerated reply and a pin;
 /// one plain. Every request is in the ledger.
 async fn history(engine: &Arc<Engine>) -> (i64, i64) {
+    // The first message carries a picture and a text file.
+    let mut attached = Vec::new();
+    for (name, file) in [
+        ("map.jpg", crate::attachments::photo(400, 300)),
+        ("dates.txt", b"Arrive 3 May\nLeave 9 May\n".to_vec()),
+    ] {
+        let kept = engine
+            .attachment_add(crate::attachments::input(name, &file), "gpt-4o-mini")
+            .unwrap()
+            .attachment;
+        attached.push(tally_core::api::AttachmentRef {
+            id: kept.id,
+            name: kept.name,
+        });
+    }
     let mut first = ask(None, "Plan a trip to Lisbon");
+    first.attachments = Some(attached);
     first.settings = Some(ConversationSettings {
         model: "gpt-4o-mini".into(),
         system_prompt: Some("You are a travel agent.".into()),
@@ -100,6 +116,21 @@ fn shape(engine: &Engine, id: i64) -> String {
             m.tool_calls,
             m.json_check
         ));
+        for a in &m.attachments {
+            let content = engine.attachment_content(a.id).unwrap();
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            std::hash::Hash::hash(&content.data_base64, &mut hasher);
+            text.push_str(&format!(
+                "  carries {:?} {:?} {} {:?}×{:?} {} bytes, content {:x}\n",
+                a.name,
+                a.kind,
+                a.mime,
+                a.width,
+                a.height,
+                a.size_bytes,
+                std::hash::Hasher::finish(&hasher)
+            ));
+        }
         // The other versions too.
         for sibling in m.sibling_ids.iter().filter(|s| **s != m.id) {
             let other = engine.conversation_switch(id, *sibling).unwrap();
@@ -149,6 +180,15 @@ async fn tally_json_moves_everything_to_another_database_and_back_without_duplic
     );
     let (from_a, from_b) = (by_title(&a), by_title(&b));
     assert_eq!(from_a.len(), 2);
+    let trip = from_a
+        .iter()
+        .find(|(t, _)| t == "Plan a trip to Lisbon")
+        .unwrap()
+        .1;
+    assert!(
+        shape(&a, trip).contains("carries \"map.jpg\" Image image/jpeg Some(400)×Some(300)"),
+        "the picture is part of what is compared"
+    );
     for ((title_a, id_a), (title_b, id_b)) in from_a.iter().zip(&from_b) {
         assert_eq!(title_a, title_b);
         assert_eq!(shape(&a, *id_a), shape(&b, *id_b), "{title_a}");
@@ -181,6 +221,13 @@ async fn markdown_reads_like_the_conversation_on_screen() {
     );
     assert!(one.contains("**Instructions:** You are a travel agent."));
     assert!(one.contains("\n## You\n\nPlan a trip to Lisbon\n"));
+    // What the message carried is named.
+    assert!(
+        one.contains(
+            "\n## You\n\nPlan a trip to Lisbon\n\n*Attached: map.jpg (picture, 400×300), dates.txt (text file)*\n"
+        ),
+        "{one}"
+    );
     assert!(one.contains("\n## Assistant (gpt-4o-mini)\n\nLisbon is lovely in spring."));
     // A reply that searched lists its sources.
     assert!(one.contains(&format!(
@@ -507,5 +554,66 @@ async fn a_piece_of_an_unknown_import_is_not_found() {
     assert!(
         error.to_string().contains("Choose the file again"),
         "{error}"
+    );
+}
+
+/// An imported file's attachments are untrusted: a picture with a position in its EXIF
+/// arrives without it (and upright), and a conversation whose attachment cannot be read is
+/// left out whole, counted as unreadable.
+#[tokio::test]
+async fn imported_attachments_are_made_safe_or_refused_with_their_conversation() {
+    use base64::Engine as _;
+
+    let server = mock("Lisbon is lovely in spring.", 50, 0).await;
+    let (_a_dir, a) = engine(&server, Some(KEY));
+    history(&a).await;
+    let folder = tempfile::tempdir().unwrap();
+    let mut file: serde_json::Value =
+        serde_json::from_str(&export(&a, folder.path(), None, ExportFormat::Json)).unwrap();
+    let jpeg = crate::attachments::photo(40, 20);
+    let mut sideways = jpeg[..2].to_vec();
+    let mut exif =
+        b"Exif\0\0MM\0\x2a\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0\0\0\0\0".to_vec();
+    exif.extend_from_slice(b"GPS 38.7223N 9.1393W");
+    sideways.extend_from_slice(&[0xFF, 0xE1]);
+    sideways.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
+    sideways.extend_from_slice(&exif);
+    sideways.extend_from_slice(&jpeg[2..]);
+    let conversations = file["conversations"].as_array_mut().unwrap();
+    for conversation in conversations.iter_mut() {
+        let trip = conversation["title"] == "Plan a trip to Lisbon";
+        let first = &mut conversation["messages"][0];
+        if trip {
+            first["attachments"][0]["dataBase64"] = base64::engine::general_purpose::STANDARD
+                .encode(&sideways)
+                .into();
+        } else {
+            first["attachments"] = serde_json::json!([{
+                "name": "broken.png", "kind": "image", "mime": "image/png",
+                "dataBase64": base64::engine::general_purpose::STANDARD.encode(b"\x89PNG\r\n\x1a\nbroken")
+            }]);
+        }
+    }
+    let (_b_dir, b) = engine(&server, Some(KEY));
+    let summary = b.import_text(&file.to_string(), |_| {}).unwrap();
+    assert_eq!(
+        (summary.imported, summary.unreadable),
+        (1, 1),
+        "{summary:?}"
+    );
+    let trip = by_title(&b)[0].1;
+    let first = &b.conversation_get(trip).unwrap().messages[0];
+    let picture = &first.attachments[0];
+    assert_eq!(
+        (picture.width, picture.height),
+        (Some(20), Some(40)),
+        "turned upright"
+    );
+    let kept = base64::engine::general_purpose::STANDARD
+        .decode(b.attachment_content(picture.id).unwrap().data_base64)
+        .unwrap();
+    assert!(
+        !kept.windows(12).any(|w| w == b"GPS 38.7223N"),
+        "the position came in"
     );
 }
