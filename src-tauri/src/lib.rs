@@ -26,6 +26,9 @@ use tally_core::{Engine, EngineConfig, Notice};
 use tauri::{Emitter, Manager};
 use tauri_plugin_notification::NotificationExt;
 
+/// The argument with which Tally runs itself to read a PDF's text in a process apart.
+pub const READ_PDF_ARG: &str = "--read-pdf";
+
 /// The app-wide event with the new meter after every billed request or budget change.
 pub const SPEND_UPDATED: &str = "spend_updated";
 /// The app-wide event when a budget threshold is reached (once per threshold per month).
@@ -220,7 +223,12 @@ pub fn open_engine<R: tauri::Runtime>(
         None => app.path().app_data_dir().map_err(|e| e.to_string())?,
     };
     tracing::info!(data_dir = %data_dir.display(), "opening the database");
-    Engine::open(EngineConfig::new(data_dir).with_env(env_key)).map_err(|e| e.to_string())
+    let mut config = EngineConfig::new(data_dir).with_env(env_key);
+    // PDFs are read by this same executable, run apart (see `main.rs`).
+    config.pdf_reader = std::env::current_exe()
+        .ok()
+        .map(|program| tally_core::PdfReader::new(program, vec![READ_PDF_ARG.into()]));
+    Engine::open(config).map_err(|e| e.to_string())
 }
 
 /// Turns the engine's notices into app-wide events, and budget alerts also into OS

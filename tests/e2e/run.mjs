@@ -118,6 +118,30 @@ function png(width, height) {
   ]);
 }
 
+/** A one-page PDF whose page says `text` (Helvetica), written by hand: header, objects,
+ * the cross-reference table with each object's offset, the trailer. */
+function pdf(text) {
+  const content = `BT /F1 12 Tf 72 770 Td (${text}) Tj ET`;
+  const objects = [
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+    `<< /Length ${content.length} >>\nstream\n${content}\nendstream`,
+    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+  ];
+  let body = "%PDF-1.4\n";
+  const offsets = objects.map((object, i) => {
+    const at = body.length;
+    body += `${i + 1} 0 obj\n${object}\nendobj\n`;
+    return at;
+  });
+  const xref = body.length;
+  body += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const at of offsets) body += `${String(at).padStart(10, "0")} 00000 n \n`;
+  body += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(body, "latin1");
+}
+
 const ONLY = process.env.TALLY_E2E_ONLY ? new RegExp(process.env.TALLY_E2E_ONLY) : null;
 /** The most one test may take (the 20 kills take about 70 s) before it fails. */
 const TEST_MS = 300_000;
@@ -615,28 +639,32 @@ async function main() {
     await app.screenshot("3l-json-reply");
   });
 
-  await test("a picture and a text file attached in the real window are counted, sent and kept with the message", async () => {
+  await test("a picture, a text file and a PDF attached in the real window are counted, sent and kept with the message", async () => {
     const folder = join(HOME, "to-attach");
     mkdirSync(folder, { recursive: true });
     const picture = join(folder, "receipt.png");
     const notes = join(folder, "notes.txt");
+    const statement = join(folder, "statement.pdf");
     writeFileSync(picture, png(1600, 1200));
     writeFileSync(notes, "Rent 900\nFood 350\n");
+    writeFileSync(statement, pdf("Closing balance 300.00"));
     await app.click('[data-testid="new-chat-button"]');
     // Chosen in the file dialog: WebDriver hands the input both paths.
     const input = await app.find('[data-testid="attach-input"]');
-    await app.wd("POST", `/element/${input}/value`, { text: `${picture}\n${notes}` });
+    await app.wd("POST", `/element/${input}/value`, { text: `${picture}\n${notes}\n${statement}` });
     const chips = await waitFor(
-      "two chips",
+      "three chips",
       async () => {
         const found = await app.run(`return [...document.querySelectorAll('[data-testid="attachment-chip"]')]
           .map((c) => ({ kind: c.dataset.kind, tokens: Number(c.dataset.tokens), text: c.textContent }))`);
-        return found.length === 2 && found;
+        return found.length === 3 && found;
       },
       30_000,
     );
     if (chips[0].kind !== "image" || !(chips[0].tokens > 0)) throw new Error(`chips: ${JSON.stringify(chips)}`);
     if (chips[1].kind !== "file" || !chips[1].text.includes("notes.txt")) throw new Error(`chips: ${JSON.stringify(chips)}`);
+    // The PDF's text was read by Tally run apart (`--read-pdf`): its page count is known.
+    if (chips[2].kind !== "file" || !chips[2].text.includes("1 page")) throw new Error(`chips: ${JSON.stringify(chips)}`);
     await app.type('[data-testid="composer-input"]', "What do these say?");
     await waitFor("the estimate with them", async () =>
       (await app.text('[data-testid="cost-estimate"]'))?.includes("tokens to send"),
@@ -651,7 +679,7 @@ async function main() {
           files: m.querySelectorAll('[data-testid="message-attachment"][data-kind="file"]').length }`),
     );
     // Kept as the model reads it: fit in 2048×2048 (this one needed no scaling), upright.
-    if (shown.width !== 1600 || shown.height !== 1200 || shown.files !== 1) {
+    if (shown.width !== 1600 || shown.height !== 1200 || shown.files !== 2) {
       throw new Error(`shown: ${JSON.stringify(shown)}`);
     }
     if ((await app.run(`return document.querySelectorAll('[data-testid="attachment-chip"]').length`)) !== 0) {
@@ -664,6 +692,10 @@ async function main() {
     await app.click('[data-testid="message-attachment"][data-kind="file"]');
     const text = await waitFor("the file's text", () => app.text('[data-testid="attachment-viewer"] pre'));
     if (!text.includes("Food 350")) throw new Error(`the file: ${text}`);
+    await app.run(`document.querySelector('[data-testid="attachment-viewer"]').close()`);
+    await app.run(`document.querySelectorAll('[data-testid="message-attachment"][data-kind="file"]')[1].click()`);
+    const read = await waitFor("the PDF's text", () => app.text('[data-testid="attachment-viewer"] pre'));
+    if (!read.includes("Closing balance 300.00")) throw new Error(`the PDF: ${read}`);
     await app.run(`document.querySelector('[data-testid="attachment-viewer"]').close()`);
   });
 

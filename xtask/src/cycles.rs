@@ -11,6 +11,7 @@ use crate::process::{Result, root};
 
 /// The source folders whose modules are checked.
 const CRATES: &[&str] = &[
+    "crates/tally-attach/src",
     "crates/tally-core/src",
     "crates/tally-keychain/src",
     "crates/tally-openai/src",

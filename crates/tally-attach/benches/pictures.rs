@@ -1,5 +1,6 @@
-//! A phone photo from choosing it to its chip: read, turned upright, stripped, scaled,
-//! re-encoded, and its tokens counted for a model.
+//! Attachments from choosing them to their chip: a phone photo read, turned upright,
+//! stripped, scaled, re-encoded and counted; a 100-page PDF's text read in a process apart
+//! and counted.
 //!
 //! `cargo bench -p tally-attach --bench pictures`
 
@@ -7,8 +8,9 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
-use tally_attach::prepare_picture;
-use tally_spend::ModelCatalog;
+use tally_attach::test_support::pdf;
+use tally_attach::{PdfReader, prepare_picture, read_pdf};
+use tally_spend::{Encoding, ModelCatalog, count_text};
 
 /// A 12-megapixel photo (4032×3024) with the detail a photo has (gradients and grain: a
 /// flat picture would decode and compress unrealistically fast), as a camera's JPEG.
@@ -55,5 +57,43 @@ fn chip(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, chip);
+/// A 100-page statement, forty lines a page.
+fn statement() -> Vec<u8> {
+    let pages = if std::env::var_os("TALLY_BENCH_SMOKE").is_some() {
+        3
+    } else {
+        100
+    };
+    let pages: Vec<Vec<String>> = (1..=pages)
+        .map(|page| {
+            (1..=40)
+                .map(|line| {
+                    format!("Page {page}, line {line}: card payment 12.{line:02} at a shop")
+                })
+                .collect()
+        })
+        .collect();
+    pdf(&pages)
+}
+
+fn pdf_chip(c: &mut Criterion) {
+    let file = statement();
+    let reader = PdfReader::new(env!("CARGO_BIN_EXE_tally-attach-read-pdf"), Vec::new());
+    count_text(Encoding::O200kBase, "warm up");
+    let mut group = c.benchmark_group("attach a PDF");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(8));
+    group.bench_function("a 100-page text PDF to its chip with a token count", |b| {
+        b.iter(|| {
+            let read = read_pdf(&file, &reader).unwrap();
+            assert!(read.text.contains("line 40"));
+            count_text(Encoding::O200kBase, &read.text)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, chip, pdf_chip);
 criterion_main!(benches);

@@ -6,15 +6,20 @@
 //! decoders written in Rust, turned upright by its EXIF orientation, **stripped of all
 //! metadata** (a phone photo carries where it was taken: only pixels leave the computer),
 //! scaled to fit what the largest model reads, and re-encoded compactly; a text file is
-//! read as UTF-8 text, within a bound. Errors are
+//! read as UTF-8 text, within a bound; a PDF's text is read in a child process (a parser
+//! meeting a hostile file must not take Tally down). Errors are
 //! sentences a person can act on. It must not touch the network, the database, prices or
 //! the clock: what a picture costs is `tally-spend`'s, where it is kept `tally-core`'s.
 //!
 //! The whole project's map is `ARCHITECTURE.md` at the repository's root.
 
+mod pdf;
 mod picture;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 mod text;
 
+pub use pdf::{MAX_PDF_BYTES, PdfReader, PdfText, is_pdf, read_pdf, read_pdf_child};
 pub use picture::{
     MAX_PICTURE_BYTES, MAX_PICTURE_PIXELS, Picture, PictureFormat, imported_picture,
     prepare_picture,
@@ -62,6 +67,22 @@ pub enum AttachError {
     NotText,
     #[error("This file is empty: there is nothing in it to send.")]
     EmptyText,
+    #[error("This PDF is {size}; PDFs up to {limit} can be attached.")]
+    PdfTooLarge { size: String, limit: String },
+    #[error(
+        "This PDF is protected by a password, so Tally cannot read it. Open it, save a copy \
+         without the password, and attach that."
+    )]
+    PdfEncrypted,
+    #[error("This PDF is damaged or in a form Tally cannot read, so its text could not be read.")]
+    PdfUnreadable,
+    #[error("Reading this PDF took too long, so Tally stopped. Attach the pages you need.")]
+    PdfTooSlow,
+    #[error(
+        "This PDF has no text in it ({pages} pages of pictures: a scan, probably). Tally cannot \
+         send its pages as pictures yet: take screenshots of the pages you need and attach them."
+    )]
+    PdfWithoutText { pages: u32 },
 }
 
 /// `bytes` in the units people read: "850 KB", "12.4 MB".

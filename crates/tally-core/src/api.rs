@@ -274,6 +274,8 @@ pub struct AttachmentView {
     /// A picture's size as sent, in pixels.
     pub width: Option<u32>,
     pub height: Option<u32>,
+    /// A PDF's pages (its text is what is sent).
+    pub pages: Option<u32>,
 }
 
 /// A file to attach to the draft: its name, and its content (base64), as the window read

@@ -71,14 +71,56 @@ impl Engine {
         let file = base64::engine::general_purpose::STANDARD
             .decode(input.data_base64.as_bytes())
             .map_err(|_| CoreError::AttachmentRefused("The file could not be read.".into()))?;
-        if file.starts_with(b"%PDF-") {
-            return Err(CoreError::AttachmentRefused(
-                "PDFs cannot be attached yet. Copy the text you need into the message instead."
-                    .into(),
-            ));
-        }
         let now = self.now();
-        let kept = match tally_attach::prepare_picture(&file) {
+        let kept = if tally_attach::is_pdf(&file) {
+            self.kept_pdf(&file, now)?
+        } else {
+            self.kept_picture_or_text(&file, model, now)?
+        };
+        let attachment = view(&name, &kept);
+        let tokens = self.attachment_tokens(model, &attachment)?;
+        let cost_nanos = self
+            .meter
+            .price_of(model)
+            .map(|price| tally_spend::worst_case_cost(tokens, 0, 0, &price));
+        Ok(AddedAttachment {
+            attachment,
+            tokens,
+            cost_nanos,
+        })
+    }
+
+    /// Keeps a PDF's text, read apart from the app (see `tally_attach::read_pdf`).
+    fn kept_pdf(&self, file: &[u8], now: i64) -> Result<tally_store::Attachment, CoreError> {
+        let reader = self.pdf_reader.as_ref().ok_or_else(|| {
+            CoreError::AttachmentRefused("This copy of Tally cannot read PDFs.".into())
+        })?;
+        let pdf = tally_attach::read_pdf(file, reader)?;
+        if pdf.text.trim().is_empty() {
+            return Err(tally_attach::AttachError::PdfWithoutText { pages: pdf.pages }.into());
+        }
+        Ok(self.store().put_attachment(
+            &NewAttachment {
+                kind: StoredKind::File,
+                mime: "text/plain; charset=utf-8",
+                content: pdf.text.as_bytes(),
+                width: None,
+                height: None,
+                pages: Some(pdf.pages),
+            },
+            now,
+        )?)
+    }
+
+    /// Keeps a picture (upright, stripped, scaled; refused for a model that takes none) or
+    /// a text file's text.
+    fn kept_picture_or_text(
+        &self,
+        file: &[u8],
+        model: &str,
+        now: i64,
+    ) -> Result<tally_store::Attachment, CoreError> {
+        Ok(match tally_attach::prepare_picture(file) {
             Ok(picture) => {
                 self.needs_vision(model)?;
                 self.store().put_attachment(
@@ -94,7 +136,7 @@ impl Engine {
                 )?
             }
             Err(tally_attach::AttachError::NotAPicture) => {
-                let text = tally_attach::prepare_text(&file)?;
+                let text = tally_attach::prepare_text(file)?;
                 self.store().put_attachment(
                     &NewAttachment {
                         kind: StoredKind::File,
@@ -108,17 +150,6 @@ impl Engine {
                 )?
             }
             Err(refused) => return Err(refused.into()),
-        };
-        let attachment = view(&name, &kept);
-        let tokens = self.attachment_tokens(model, &attachment)?;
-        let cost_nanos = self
-            .meter
-            .price_of(model)
-            .map(|price| tally_spend::worst_case_cost(tokens, 0, 0, &price));
-        Ok(AddedAttachment {
-            attachment,
-            tokens,
-            cost_nanos,
         })
     }
 
@@ -344,6 +375,7 @@ fn view(name: &str, kept: &tally_store::Attachment) -> AttachmentView {
         size_bytes: kept.size_bytes,
         width: kept.width,
         height: kept.height,
+        pages: kept.pages,
     }
 }
 

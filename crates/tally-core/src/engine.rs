@@ -1,6 +1,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
+use tally_attach::PdfReader;
 
 use tally_keychain::ApiKeyStore;
 use tally_openai::{Adaptation, Api, Capabilities, ClientConfig, OpenAiClient};
@@ -38,6 +39,8 @@ pub struct EngineConfig {
     pub time_zone: TimeZone,
     /// Where the engine reads the time (tests move it across months).
     pub clock: Clock,
+    /// The program that reads a PDF's text apart from the app (`None`: PDFs are refused).
+    pub pdf_reader: Option<PdfReader>,
 }
 
 /// The current time as UTC epoch milliseconds.
@@ -74,6 +77,7 @@ impl EngineConfig {
             flush_interval: Duration::from_millis(250),
             time_zone: TimeZone::system(),
             clock: Clock::system(),
+            pdf_reader: None,
         }
     }
 
@@ -117,6 +121,8 @@ pub struct Engine {
     pub(crate) flush_interval: Duration,
     pub(crate) time_zone: TimeZone,
     clock: Clock,
+    /// The program that reads a PDF's text (see [`EngineConfig::pdf_reader`]).
+    pub(crate) pdf_reader: Option<PdfReader>,
     /// The data folder (the database, its backups).
     pub(crate) data_dir: PathBuf,
     notices: Notices,
@@ -182,6 +188,7 @@ impl Engine {
             flush_interval: config.flush_interval.min(Duration::from_millis(500)),
             time_zone: config.time_zone,
             clock: config.clock,
+            pdf_reader: config.pdf_reader,
             mcp: McpHub::new(notices.clone()),
             notices,
             replies: ActiveReplies::default(),

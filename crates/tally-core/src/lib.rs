@@ -50,6 +50,7 @@ pub use engine::{Clock, Engine, EngineConfig, take_env_api_key};
 pub use error::CoreError;
 pub use notices::{Notice, NoticeSink};
 pub use secrecy::{ExposeSecret, SecretString};
+pub use tally_attach::{PdfReader, read_pdf_child};
 /// Whether an address names this computer (the shell's update download asks it too).
 pub use tally_openai::is_loopback;
 pub use tally_spend::TimeZone;

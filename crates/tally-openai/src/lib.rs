@@ -36,3 +36,6 @@ pub use stream::{
 pub use types::*;
 
 pub use secrecy::{ExposeSecret, SecretString};
+
+/// The detail every picture is sent at (the one Tally's estimates count by).
+pub(crate) const PICTURE_DETAIL: &str = "high";

@@ -209,7 +209,7 @@ impl ResponsesRequest {
                         });
                         let pictures = m.pictures.iter().map(|picture| InputPart::InputImage {
                             image_url: picture.data_url.clone(),
-                            detail: crate::types::PICTURE_DETAIL,
+                            detail: crate::PICTURE_DETAIL,
                         });
                         Some(InputItem::MessageParts {
                             role: m.role,

@@ -44,9 +44,6 @@ pub struct PictureInput {
     pub height: u32,
 }
 
-/// The detail every picture is sent at.
-pub(crate) const PICTURE_DETAIL: &str = "high";
-
 impl Serialize for ChatMessage {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
@@ -77,7 +74,7 @@ impl Serialize for ChatMessage {
             let pictures = self.pictures.iter().map(|picture| Part::ImageUrl {
                 image_url: ImageUrl {
                     url: &picture.data_url,
-                    detail: PICTURE_DETAIL,
+                    detail: crate::PICTURE_DETAIL,
                 },
             });
             let parts: Vec<Part> = text.into_iter().chain(pictures).collect();

@@ -6,84 +6,10 @@ use std::collections::HashMap;
 use rusqlite::{OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
-use crate::model::EpochMillis;
+use crate::model::{
+    Attachment, AttachmentKind, EpochMillis, MessageAttachment, NewAttachment, TreeAttachment,
+};
 use crate::{Result, Store, StoreError};
-
-/// What an attachment is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AttachmentKind {
-    /// A picture, sent as pixels.
-    Image,
-    /// A file whose text is sent.
-    File,
-}
-
-impl AttachmentKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Image => "image",
-            Self::File => "file",
-        }
-    }
-
-    fn parse(text: &str) -> Result<Self> {
-        match text {
-            "image" => Ok(Self::Image),
-            "file" => Ok(Self::File),
-            other => Err(StoreError::BadValue {
-                column: "attachments.kind",
-                value: other.to_string(),
-            }),
-        }
-    }
-}
-
-/// An attachment to keep.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NewAttachment<'a> {
-    pub kind: AttachmentKind,
-    pub mime: &'a str,
-    pub content: &'a [u8],
-    pub width: Option<u32>,
-    pub height: Option<u32>,
-    pub pages: Option<u32>,
-}
-
-/// A kept attachment, without its content (see [`Store::attachment_content`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attachment {
-    pub id: i64,
-    /// The SHA-256 of its content, in hex.
-    pub sha256: String,
-    pub kind: AttachmentKind,
-    pub mime: String,
-    pub size_bytes: u64,
-    pub width: Option<u32>,
-    pub height: Option<u32>,
-    pub pages: Option<u32>,
-    pub created_at: EpochMillis,
-}
-
-/// An attachment of a whole conversation (export and import): the message that carries
-/// it (by its id in the tree), its name there, and its content.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TreeAttachment {
-    pub message_id: i64,
-    pub name: String,
-    pub kind: AttachmentKind,
-    pub mime: String,
-    pub width: Option<u32>,
-    pub height: Option<u32>,
-    pub pages: Option<u32>,
-    pub content: Vec<u8>,
-}
-
-/// An attachment as one message carries it: under the name it was chosen by.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MessageAttachment {
-    pub name: String,
-    pub attachment: Attachment,
-}
 
 const ATTACHMENT_COLUMNS: &str =
     "a.id, a.sha256, a.kind, a.mime, length(a.content), a.width, a.height, a.pages, a.created_at";
@@ -105,7 +31,7 @@ fn attachment_from_row(
         r.get(first + 3)?,
         r.get(first + 8)?,
     );
-    Ok(AttachmentKind::parse(&kind).map(|kind| Attachment {
+    Ok(kind_of(&kind).map(|kind| Attachment {
         id,
         sha256,
         kind,
@@ -206,26 +132,6 @@ impl Store {
     }
 }
 
-/// Links `attachments` (ids, with the names they were chosen by) to `message_id`, in order,
-/// inside the caller's transaction.
-pub(crate) fn link(
-    tx: &rusqlite::Transaction<'_>,
-    message_id: i64,
-    attachments: &[(i64, &str)],
-) -> Result<()> {
-    for (position, (id, name)) in attachments.iter().enumerate() {
-        let linked = tx.execute(
-            "INSERT INTO message_attachments (message_id, position, attachment_id, name)
-             SELECT ?1, ?2, id, ?4 FROM attachments WHERE id = ?3",
-            params![message_id, position as i64, id, name],
-        )?;
-        if linked == 0 {
-            return Err(StoreError::NoAttachment(*id));
-        }
-    }
-    Ok(())
-}
-
 /// The attachments of conversation `id`'s messages, with their content, in order.
 pub(crate) fn of_conversation(conn: &rusqlite::Connection, id: i64) -> Result<Vec<TreeAttachment>> {
     let mut statement = conn.prepare_cached(
@@ -258,7 +164,7 @@ pub(crate) fn of_conversation(conn: &rusqlite::Connection, id: i64) -> Result<Ve
         found.push(TreeAttachment {
             message_id,
             name,
-            kind: AttachmentKind::parse(&kind)?,
+            kind: kind_of(&kind)?,
             mime,
             width,
             height,
@@ -300,6 +206,13 @@ pub(crate) fn import(
         params![message_id, position as i64, sha256, attachment.name],
     )?;
     Ok(())
+}
+
+fn kind_of(text: &str) -> Result<AttachmentKind> {
+    AttachmentKind::parse(text).ok_or_else(|| StoreError::BadValue {
+        column: "attachments.kind",
+        value: text.to_string(),
+    })
 }
 
 fn hex(bytes: &[u8]) -> String {

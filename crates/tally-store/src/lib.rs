@@ -28,9 +28,6 @@ mod tool_permissions;
 mod transfer;
 mod tree;
 
-pub use attachments::{
-    Attachment, AttachmentKind, MessageAttachment, NewAttachment, TreeAttachment,
-};
 pub use backup::{
     BACKUP_DIR, BACKUP_EVERY_MS, BACKUPS_KEPT, BackupInfo, BackupReason, DAMAGED_DIR, Recovery,
     UNDO_KEPT, list_backups, mark_needs_repair,

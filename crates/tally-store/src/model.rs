@@ -369,5 +369,78 @@ pub struct ConversationTree {
     /// The ledger rows of its requests, oldest first.
     pub usage: Vec<UsageRow>,
     /// What its messages carry, with their content, in each message's order.
-    pub attachments: Vec<crate::TreeAttachment>,
+    pub attachments: Vec<TreeAttachment>,
+}
+
+/// What an attachment is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttachmentKind {
+    /// A picture, sent as pixels.
+    Image,
+    /// A file whose text is sent.
+    File,
+}
+
+impl AttachmentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Image => "image",
+            Self::File => "file",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "image" => Some(Self::Image),
+            "file" => Some(Self::File),
+            _ => None,
+        }
+    }
+}
+
+/// An attachment to keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewAttachment<'a> {
+    pub kind: AttachmentKind,
+    pub mime: &'a str,
+    pub content: &'a [u8],
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub pages: Option<u32>,
+}
+
+/// A kept attachment, without its content (see [`Store::attachment_content`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub id: i64,
+    /// The SHA-256 of its content, in hex.
+    pub sha256: String,
+    pub kind: AttachmentKind,
+    pub mime: String,
+    pub size_bytes: u64,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub pages: Option<u32>,
+    pub created_at: EpochMillis,
+}
+
+/// An attachment of a whole conversation (export and import): the message that carries
+/// it (by its id in the tree), its name there, and its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeAttachment {
+    pub message_id: i64,
+    pub name: String,
+    pub kind: AttachmentKind,
+    pub mime: String,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub pages: Option<u32>,
+    pub content: Vec<u8>,
+}
+
+/// An attachment as one message carries it: under the name it was chosen by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageAttachment {
+    pub name: String,
+    pub attachment: Attachment,
 }

@@ -242,7 +242,16 @@ impl Store {
             params![conversation_id, leaf, user_text, now],
         )?;
         let user_id = tx.last_insert_rowid();
-        crate::attachments::link(&tx, user_id, attachments)?;
+        for (position, (id, name)) in attachments.iter().enumerate() {
+            let linked = tx.execute(
+                "INSERT INTO message_attachments (message_id, position, attachment_id, name)
+                 SELECT ?1, ?2, id, ?4 FROM attachments WHERE id = ?3",
+                params![user_id, position as i64, id, name],
+            )?;
+            if linked == 0 {
+                return Err(StoreError::NoAttachment(*id));
+            }
+        }
         tx.execute(
             "INSERT INTO messages (conversation_id, parent_id, role, content, status, model, created_at, updated_at)
              VALUES (?1, ?2, 'assistant', '', 'streaming', ?3, ?4, ?4)",

@@ -290,6 +290,7 @@ class Engine {
         sizeBytes: bytes.length,
         width,
         height,
+        pages: null,
       };
       tokens =
         85 + 170 * Math.ceil(Math.min(width, 768) / 512) * Math.ceil(Math.min(height, 768) / 512);
@@ -315,6 +316,7 @@ class Engine {
         sizeBytes: bytes.length,
         width: null,
         height: null,
+        pages: null,
       };
       tokens = Math.ceil(text.length / 4) + 12;
     }

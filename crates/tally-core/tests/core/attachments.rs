@@ -321,7 +321,7 @@ async fn files_that_cannot_be_attached_are_refused_in_words() {
         (
             "statement.pdf",
             b"%PDF-1.7\n...".to_vec(),
-            "PDFs cannot be attached yet",
+            "This PDF is damaged",
         ),
         (
             "photos.zip",
@@ -366,4 +366,61 @@ async fn files_that_cannot_be_attached_are_refused_in_words() {
         "{refused}"
     );
     assert!(recent(&engine).is_empty());
+}
+
+/// A PDF's text is read locally (in a process apart) and sent as text under its name, with
+/// its page count; a scan says it has no text; the count matches what the server bills.
+#[tokio::test]
+async fn a_pdfs_text_is_sent_with_its_page_count_and_a_scan_says_it_has_none() {
+    use tally_attach::test_support::pdf;
+
+    let server = mock("Your balance is 300.", 100, 0).await;
+    let (_dir, engine) = engine(&server, Some(KEY));
+    let statement = pdf(&[
+        vec!["Statement for November".into(), "Rent 900.00".into()],
+        vec!["Closing balance 300.00".into()],
+    ]);
+    let added = engine
+        .attachment_add(input("statement.pdf", &statement), "gpt-5.4-mini")
+        .unwrap();
+    let kept = &added.attachment;
+    assert_eq!((kept.kind, kept.pages), (AttachmentKind::File, Some(2)));
+    assert!(added.tokens > 10, "{}", added.tokens);
+    let attached = AttachmentRef {
+        id: kept.id,
+        name: kept.name.clone(),
+    };
+    let estimate = engine
+        .estimate_draft_now(&draft("gpt-5.4-mini", "What is my balance?", &[&attached]))
+        .unwrap();
+    assert_eq!(estimate.attachment_tokens, [added.tokens]);
+    engine
+        .send(
+            with("gpt-5.4-mini", "What is my balance?", &[&attached]),
+            Events::default().sink(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(estimate.input_tokens, server.stats().usage_reported.prompt);
+    let requests = server.requests();
+    let sent = &requests[0].messages.last().unwrap().content;
+    assert!(
+        sent.starts_with(
+            "What is my balance?\n\n--- Attached file: statement.pdf ---\nStatement for November"
+        ),
+        "{sent}"
+    );
+    assert!(sent.contains("Closing balance 300.00"), "{sent}");
+
+    let scan = pdf(&[Vec::new(), Vec::new(), Vec::new()]);
+    let refused = engine
+        .attachment_add(input("scan.pdf", &scan), "gpt-5.4-mini")
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::AttachmentRefused);
+    assert!(
+        refused
+            .to_string()
+            .starts_with("This PDF has no text in it (3 pages of pictures"),
+        "{refused}"
+    );
 }

@@ -40,7 +40,13 @@ pub fn engine(server: &MockServer, key: Option<&str>) -> (tempfile::TempDir, Arc
     config.env_api_key = key.map(tally_core::SecretString::from);
     config.keychain_service = format!("Tally-test-{}", std::process::id());
     config.flush_interval = Duration::from_millis(100);
+    config.pdf_reader = Some(pdf_reader());
     (dir, prepared(Engine::open(config).unwrap()))
+}
+
+/// What reads PDFs in the tests: this crate's helper, as the app runs itself.
+pub fn pdf_reader() -> tally_core::PdfReader {
+    tally_core::PdfReader::new(env!("CARGO_BIN_EXE_tally-core-read-pdf"), Vec::new())
 }
 
 /// The model the tests' conversations start with: one without reasoning, whose usage the
@@ -90,6 +96,7 @@ impl Setup {
         config.time_zone = TimeZone::get("Europe/Berlin").unwrap();
         let now = self.now.clone();
         config.clock = Clock::from_fn(move || now.load(Ordering::SeqCst));
+        config.pdf_reader = Some(pdf_reader());
         prepared(Engine::open(config).unwrap())
     }
 }

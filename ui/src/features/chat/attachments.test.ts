@@ -6,7 +6,16 @@ const ipc = vi.hoisted(() => ({ attachmentAdd: vi.fn(), attachmentContent: vi.fn
 vi.mock("../../lib/ipc", () => ({ ipc, asIpcError: (e: unknown) => e as IpcError }));
 
 function kept(id: number, name: string, kind: AttachmentView["kind"] = "image"): AttachmentView {
-  return { id, kind, name, mime: "image/jpeg", sizeBytes: 1000, width: 10, height: 10 };
+  return {
+    id,
+    kind,
+    name,
+    mime: "image/jpeg",
+    sizeBytes: 1000,
+    width: 10,
+    height: 10,
+    pages: null,
+  };
 }
 
 beforeEach(() => {

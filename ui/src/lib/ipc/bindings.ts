@@ -135,7 +135,11 @@ sizeBytes: number,
 /**
  * A picture's size as sent, in pixels.
  */
-width: number | null, height: number | null, };
+width: number | null, height: number | null, 
+/**
+ * A PDF's pages (its text is what is sent).
+ */
+pages: number | null, };
 
 export type AttachmentInput = { name: string, dataBase64: string, };
 
