@@ -61,10 +61,15 @@ pub enum AttachError {
     )]
     TextTooLarge { size: String, limit: String },
     #[error(
-        "Tally can attach pictures (PNG, JPEG, WebP, GIF) and text files (notes, code, CSV, \
-         JSON); this file is neither."
+        "Tally can attach pictures (PNG, JPEG, WebP, GIF), PDFs and text files (notes, code, \
+         CSV, JSON); this file is none of those."
     )]
     NotText,
+    #[error(
+        "{kind} files cannot be attached yet. Save it as a PDF (or a spreadsheet as CSV) and \
+         attach that."
+    )]
+    Office { kind: String },
     #[error("This file is empty: there is nothing in it to send.")]
     EmptyText,
     #[error("This PDF is {size}; PDFs up to {limit} can be attached.")]
@@ -83,6 +88,20 @@ pub enum AttachError {
          send its pages as pictures yet: take screenshots of the pages you need and attach them."
     )]
     PdfWithoutText { pages: u32 },
+}
+
+/// The office suite a document belongs to, by its name, when it is one Tally cannot read
+/// yet ("Word", "Excel", "PowerPoint", "LibreOffice").
+pub fn office_document(name: &str) -> Option<&'static str> {
+    let extension = name.rsplit_once('.')?.1.to_ascii_lowercase();
+    Some(match extension.as_str() {
+        "doc" | "docx" | "docm" | "rtf" => "Word",
+        "xls" | "xlsx" | "xlsm" => "Excel",
+        "ppt" | "pptx" => "PowerPoint",
+        "odt" | "ods" | "odp" => "LibreOffice",
+        "pages" | "numbers" | "key" => "Apple iWork",
+        _ => return None,
+    })
 }
 
 /// `bytes` in the units people read: "850 KB", "12.4 MB".
@@ -105,6 +124,20 @@ pub fn size_in_words(bytes: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn office_documents_are_named_by_their_suite() {
+        for (name, suite) in [
+            ("Letter.DOCX", Some("Word")),
+            ("budget.xlsx", Some("Excel")),
+            ("talk.pptx", Some("PowerPoint")),
+            ("notes.odt", Some("LibreOffice")),
+            ("notes.txt", None),
+            ("README", None),
+        ] {
+            assert_eq!(super::office_document(name), suite, "{name}");
+        }
+    }
+
     #[test]
     fn sizes_read_as_people_say_them() {
         for (bytes, words) in [

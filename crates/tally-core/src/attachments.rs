@@ -59,6 +59,9 @@ impl Engine {
         model: &str,
     ) -> Result<AddedAttachment, CoreError> {
         let name = checked_name(&input.name);
+        if let Some(kind) = tally_attach::office_document(&name) {
+            return Err(tally_attach::AttachError::Office { kind: kind.into() }.into());
+        }
         // Refused before decoding: base64 is a third larger than what it holds.
         let largest = tally_attach::MAX_PICTURE_BYTES.max(tally_attach::MAX_TEXT_BYTES);
         if input.data_base64.len() as u64 > largest / 3 * 4 + 4 {

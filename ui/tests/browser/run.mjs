@@ -282,6 +282,7 @@ const SCREENS = [
   },
   {
     name: "attachments",
+    guide: true,
     reach: async (page) => {
       await page.setInputFiles(testid("attach-input"), [FILES.picture, FILES.csv]);
       await page.waitForSelector(`${testid("attachment-chip")}[data-kind="file"]`);

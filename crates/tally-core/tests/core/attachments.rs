@@ -317,7 +317,12 @@ async fn files_that_cannot_be_attached_are_refused_in_words() {
     let server = mock("Hi.", 100, 0).await;
     let (_dir, engine) = engine(&server, Some(KEY));
     let jpeg = photo(64, 64);
-    let cases: [(&str, Vec<u8>, &str); 5] = [
+    let cases: [(&str, Vec<u8>, &str); 6] = [
+        (
+            "Letter to the bank.docx",
+            b"PK\x03\x04\0\0\0\0".to_vec(),
+            "Word files cannot be attached yet. Save it as a PDF",
+        ),
         (
             "statement.pdf",
             b"%PDF-1.7\n...".to_vec(),
