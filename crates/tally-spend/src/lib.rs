@@ -26,7 +26,7 @@ pub use catalog::{
 };
 pub use jiff::tz::TimeZone;
 pub use money::{FORMAT_CASES, NANOS_PER_USD, NanoUsd, exact_usd, format_usd, parse_usd};
-pub use pictures::{PictureRule, shrink_to_fit};
+pub use pictures::PictureRule;
 pub use tokens::{
     Encoding, PER_MESSAGE_TOKENS, REPLY_PRIMING_TOKENS, ToolDefinition, count_chat_prompt,
     count_text, count_tools,

@@ -90,7 +90,7 @@ fn patches(width: u32, height: u32) -> u64 {
 }
 
 /// `width`×`height` shrunk, keeping its shape, to fit `max_w`×`max_h` (never enlarged).
-pub fn shrink_to_fit(width: u32, height: u32, max_w: u32, max_h: u32) -> (u32, u32) {
+fn shrink_to_fit(width: u32, height: u32, max_w: u32, max_h: u32) -> (u32, u32) {
     if width <= max_w && height <= max_h {
         return (width, height);
     }

@@ -52,22 +52,7 @@ impl Store {
         attachment: &NewAttachment<'_>,
         now: EpochMillis,
     ) -> Result<Attachment> {
-        let sha256 = hex(&Sha256::digest(attachment.content));
-        self.conn.execute(
-            "INSERT INTO attachments (sha256, kind, mime, content, width, height, pages, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT (sha256) DO NOTHING",
-            params![
-                sha256,
-                attachment.kind.as_str(),
-                attachment.mime,
-                attachment.content,
-                attachment.width,
-                attachment.height,
-                attachment.pages,
-                now
-            ],
-        )?;
+        let sha256 = keep(&self.conn, attachment, now)?;
         let id: i64 = self.conn.query_row(
             "SELECT id FROM attachments WHERE sha256 = ?1",
             [&sha256],
@@ -184,8 +169,35 @@ pub(crate) fn import(
     attachment: &TreeAttachment,
     now: EpochMillis,
 ) -> Result<()> {
-    let sha256 = hex(&Sha256::digest(&attachment.content));
+    let sha256 = keep(
+        tx,
+        &NewAttachment {
+            kind: attachment.kind,
+            mime: &attachment.mime,
+            content: &attachment.content,
+            width: attachment.width,
+            height: attachment.height,
+            pages: attachment.pages,
+        },
+        now,
+    )?;
     tx.execute(
+        "INSERT INTO message_attachments (message_id, position, attachment_id, name)
+         SELECT ?1, ?2, id, ?4 FROM attachments WHERE sha256 = ?3",
+        params![message_id, position as i64, sha256, attachment.name],
+    )?;
+    Ok(())
+}
+
+/// Inserts `attachment` unless its content is kept already; returns its SHA-256 (hex),
+/// by which its row is found.
+fn keep(
+    conn: &rusqlite::Connection,
+    attachment: &NewAttachment<'_>,
+    now: EpochMillis,
+) -> Result<String> {
+    let sha256 = hex(&Sha256::digest(attachment.content));
+    conn.execute(
         "INSERT INTO attachments (sha256, kind, mime, content, width, height, pages, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (sha256) DO NOTHING",
@@ -200,12 +212,7 @@ pub(crate) fn import(
             now
         ],
     )?;
-    tx.execute(
-        "INSERT INTO message_attachments (message_id, position, attachment_id, name)
-         SELECT ?1, ?2, id, ?4 FROM attachments WHERE sha256 = ?3",
-        params![message_id, position as i64, sha256, attachment.name],
-    )?;
-    Ok(())
+    Ok(sha256)
 }
 
 fn kind_of(text: &str) -> Result<AttachmentKind> {
