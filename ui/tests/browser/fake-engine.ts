@@ -851,9 +851,12 @@ class Engine {
       case "cost_estimate": {
         const draft = args.draft as DraftRequest;
         const estimate = this.estimate(draft.text, draft.conversationId);
+        // A picture costs more on gpt-4o than on the default model, as the real rules do.
+        const model = draft.model ?? this.settings.defaultModel;
         const attachmentTokens = (draft.attachments ?? []).map((a) => {
           const kept = this.attachments.get(a.id)?.view;
-          return kept?.kind === "image" ? 255 : Math.ceil((kept?.sizeBytes ?? 0) / 4) + 12;
+          if (kept?.kind === "image") return model === "gpt-4o" ? 765 : 255;
+          return Math.ceil((kept?.sizeBytes ?? 0) / 4) + 12;
         });
         const extra = attachmentTokens.reduce((sum, t) => sum + t, 0);
         return {

@@ -633,6 +633,16 @@ async function main() {
       );
       assert((await chips.nth(1).textContent()).includes("budget.csv"));
       assert((await page.$(`${testid("attachment-chip")} img`)) !== null, "no thumbnail");
+      // Another model for this chat: the picture is counted again, by its rule.
+      await page.waitForSelector(
+        `${testid("attachment-chip")}[data-kind="image"][data-tokens="255"]`,
+      );
+      await page.click(testid("chat-settings-button"));
+      await page.selectOption(testid("chat-model"), "gpt-4o");
+      await page.click(testid("chat-settings-save"));
+      await page.waitForSelector(
+        `${testid("attachment-chip")}[data-kind="image"][data-tokens="765"]`,
+      );
       // The estimate counts them.
       await page.waitForFunction(() =>
         /\d+ tokens to send/.test(

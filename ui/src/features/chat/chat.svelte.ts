@@ -77,6 +77,12 @@ export class ChatState {
     return this.currentId === null ? this.pendingSettings?.options.tools : undefined;
   }
 
+  /** The model chosen for the next new chat (else the default), or the open one's: the
+   * estimate is asked again when it changes. */
+  get draftModel(): string | undefined {
+    return this.currentId === null ? this.pendingSettings?.model : this.settings?.model;
+  }
+
   get longThinking(): boolean {
     const reply = this.reply();
     return this.thinksForMinutes && reply?.status === "streaming" && reply.content === "";
