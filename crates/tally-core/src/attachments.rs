@@ -23,6 +23,14 @@ pub(crate) const MAX_BYTES_PER_MESSAGE: u64 = 40_000_000;
 /// How long an attachment no message carries (a draft's, never sent) is kept.
 pub(crate) const UNSENT_KEPT_MS: i64 = 24 * 60 * 60 * 1000;
 
+/// Whether a context's pictures are read whole (to be sent) or only measured (to be
+/// counted: their tokens follow from their size alone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Pictures {
+    Sent,
+    Counted,
+}
+
 /// What a message sends besides its own text: its pictures, and its files' text (inside the
 /// message, each under its name).
 #[derive(Debug, Default)]
@@ -62,18 +70,7 @@ impl Engine {
         if let Some(kind) = tally_attach::office_document(&name) {
             return Err(tally_attach::AttachError::Office { kind: kind.into() }.into());
         }
-        // Refused before decoding: base64 is a third larger than what it holds.
-        let largest = tally_attach::MAX_PICTURE_BYTES.max(tally_attach::MAX_TEXT_BYTES);
-        if input.data_base64.len() as u64 > largest / 3 * 4 + 4 {
-            return Err(tally_attach::AttachError::TooLarge {
-                size: tally_attach::size_in_words(input.data_base64.len() as u64 / 4 * 3),
-                limit: tally_attach::size_in_words(largest),
-            }
-            .into());
-        }
-        let file = base64::engine::general_purpose::STANDARD
-            .decode(input.data_base64.as_bytes())
-            .map_err(|_| CoreError::AttachmentRefused("The file could not be read.".into()))?;
+        let file = decoded(&input.data_base64)?;
         let now = self.now();
         let kept = if tally_attach::is_pdf(&file) {
             self.kept_pdf(&file, now)?
@@ -249,7 +246,7 @@ impl Engine {
         let views = self.checked_attachments(refs, model)?;
         let mut carried = Carried::default();
         for view in &views {
-            self.carry(view, &mut carried)?;
+            self.carry(view, &mut carried, Pictures::Sent)?;
         }
         Ok((views, carried))
     }
@@ -309,10 +306,12 @@ impl Engine {
             .collect())
     }
 
-    /// What each of `messages` (a branch) that carries attachments sends besides its text.
+    /// What each of `messages` (a branch) that carries attachments sends besides its text,
+    /// its pictures read whole or only measured as `pictures` says.
     pub(crate) fn carried_by(
         &self,
         messages: &[Message],
+        pictures: Pictures,
     ) -> Result<HashMap<i64, Carried>, CoreError> {
         let users: Vec<i64> = messages
             .iter()
@@ -324,33 +323,76 @@ impl Engine {
         for (message_id, attachments) in attached {
             let mut carries = Carried::default();
             for attachment in &attachments {
-                self.carry(&message_view(attachment), &mut carries)?;
+                self.carry(&message_view(attachment), &mut carries, pictures)?;
             }
             carried.insert(message_id, carries);
         }
         Ok(carried)
     }
 
-    /// Adds `attachment`'s content to what its message carries.
-    fn carry(&self, attachment: &AttachmentView, carried: &mut Carried) -> Result<(), CoreError> {
-        let content = self.store().attachment_content(attachment.id)?;
-        match attachment.kind {
-            AttachmentKind::Image => carried.pictures.push(PictureInput {
-                data_url: format!(
-                    "data:{};base64,{}",
-                    attachment.mime,
-                    base64::engine::general_purpose::STANDARD.encode(content)
-                ),
-                width: attachment.width.unwrap_or(1),
-                height: attachment.height.unwrap_or(1),
+    /// Adds `attachment` to what its message carries: a file's text, a picture read whole
+    /// (or, to be counted, only its size: its content is not read).
+    fn carry(
+        &self,
+        attachment: &AttachmentView,
+        carried: &mut Carried,
+        pictures: Pictures,
+    ) -> Result<(), CoreError> {
+        let (width, height) = (
+            attachment.width.unwrap_or(1),
+            attachment.height.unwrap_or(1),
+        );
+        match (attachment.kind, pictures) {
+            (AttachmentKind::Image, Pictures::Counted) => carried.pictures.push(PictureInput {
+                data_url: String::new(),
+                width,
+                height,
             }),
-            AttachmentKind::File => carried.files.push((
-                attachment.name.clone(),
-                String::from_utf8_lossy(&content).into_owned(),
-            )),
+            (AttachmentKind::Image, Pictures::Sent) => {
+                let content = self.store().attachment_content(attachment.id)?;
+                carried.pictures.push(PictureInput {
+                    data_url: format!(
+                        "data:{};base64,{}",
+                        attachment.mime,
+                        base64::engine::general_purpose::STANDARD.encode(content)
+                    ),
+                    width,
+                    height,
+                });
+            }
+            (AttachmentKind::File, _) => {
+                let content = self.store().attachment_content(attachment.id)?;
+                carried.files.push((
+                    attachment.name.clone(),
+                    String::from_utf8_lossy(&content).into_owned(),
+                ));
+            }
         }
         Ok(())
     }
+}
+
+/// The most an attachment's file may hold, of any kind (a picture's bound, the larger).
+const LARGEST_FILE_BYTES: u64 = if tally_attach::MAX_PICTURE_BYTES > tally_attach::MAX_TEXT_BYTES {
+    tally_attach::MAX_PICTURE_BYTES
+} else {
+    tally_attach::MAX_TEXT_BYTES
+};
+
+/// An attachment's content from its base64 (over IPC, in a Tally file), refused before
+/// decoding when it holds more than [`LARGEST_FILE_BYTES`] (base64 is a third larger than
+/// what it holds).
+pub(crate) fn decoded(data_base64: &str) -> Result<Vec<u8>, CoreError> {
+    if data_base64.len() as u64 > LARGEST_FILE_BYTES / 3 * 4 + 4 {
+        return Err(tally_attach::AttachError::TooLarge {
+            size: tally_attach::size_in_words(data_base64.len() as u64 / 4 * 3),
+            limit: tally_attach::size_in_words(LARGEST_FILE_BYTES),
+        }
+        .into());
+    }
+    base64::engine::general_purpose::STANDARD
+        .decode(data_base64.as_bytes())
+        .map_err(|_| CoreError::AttachmentRefused("The file could not be read.".into()))
 }
 
 /// A file's name as shown and sent: its last path part, without control characters,

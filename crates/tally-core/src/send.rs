@@ -7,7 +7,7 @@ use tally_store::{Message, MessageStatus, Purpose, Role};
 use tokio_util::sync::CancellationToken;
 
 use crate::api::{self, AttachmentView, ChatEvent, SendRequest, StartKind};
-use crate::attachments::Carried;
+use crate::attachments::{Carried, Pictures};
 use crate::context::{self, MAX_MESSAGE_CHARS, Turn};
 use crate::engine::KeyFor;
 use crate::error::code_of;
@@ -895,16 +895,19 @@ impl Engine {
         conversation: &tally_store::Conversation,
         exclude: Option<i64>,
     ) -> Result<Vec<ChatMessage>, CoreError> {
+        let mut branch = self.store().current_branch(conversation.id)?;
+        branch.retain(|m| Some(m.id) != exclude);
+        self.context_of(conversation, branch, Pictures::Sent)
+    }
+
+    /// The messages of the branch on screen as counted, not sent: each picture measured,
+    /// its content not read (the pre-send estimate counts a conversation this way).
+    pub(crate) fn context_counted(
+        &self,
+        conversation: &tally_store::Conversation,
+    ) -> Result<Vec<ChatMessage>, CoreError> {
         let branch = self.store().current_branch(conversation.id)?;
-        let mut carried = self.carried_by(&branch)?;
-        let branch = branch.into_iter().filter(|m| Some(m.id) != exclude);
-        Ok(context::messages_of(
-            conversation.system_prompt.as_deref(),
-            branch.map(|m| {
-                let carries = carried.remove(&m.id).unwrap_or_default();
-                turn_of(m, &conversation.model, carries)
-            }),
-        ))
+        self.context_of(conversation, branch, Pictures::Counted)
     }
 
     /// The messages sent to the API for the branch ending at `leaf` (`None`: nothing yet).
@@ -917,7 +920,17 @@ impl Engine {
             Some(leaf) => self.store().branch_ending_at(leaf)?,
             None => Vec::new(),
         };
-        let mut carried = self.carried_by(&branch)?;
+        self.context_of(conversation, branch, Pictures::Sent)
+    }
+
+    /// `branch` (oldest first) as the request's messages, after the system prompt.
+    fn context_of(
+        &self,
+        conversation: &tally_store::Conversation,
+        branch: Vec<Message>,
+        pictures: Pictures,
+    ) -> Result<Vec<ChatMessage>, CoreError> {
+        let mut carried = self.carried_by(&branch, pictures)?;
         Ok(context::messages_of(
             conversation.system_prompt.as_deref(),
             branch.into_iter().map(|m| {

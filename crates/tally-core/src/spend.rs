@@ -454,7 +454,7 @@ impl Engine {
         if let Some(tokens) = self.meter.branch_tokens(conversation_id, &key) {
             return Ok((conversation, tokens));
         }
-        let context = self.context_for(&conversation, None)?;
+        let context = self.context_counted(&conversation)?;
         let tokens = self.meter.context_tokens(&conversation.model, &context) - REPLY_PRIMING;
         self.meter
             .remember_branch_tokens(conversation_id, key, tokens);

@@ -474,13 +474,7 @@ impl TallyAttachment {
     /// The attachment as the store keeps it, made safe like any file from elsewhere (a
     /// picture Tally kept comes back byte for byte); `None` when it cannot be.
     fn into_tree(self, message_id: i64) -> Option<TreeAttachment> {
-        let bound = tally_attach::MAX_PICTURE_BYTES.max(tally_attach::MAX_TEXT_BYTES);
-        if self.data_base64.len() as u64 > bound / 3 * 4 + 4 {
-            return None;
-        }
-        let content = base64::engine::general_purpose::STANDARD
-            .decode(self.data_base64.as_bytes())
-            .ok()?;
+        let content = crate::attachments::decoded(&self.data_base64).ok()?;
         let name: String = self
             .name
             .chars()
