@@ -44,6 +44,7 @@ async function startMock() {
 class TallyApp extends App {
   static async launch() {
     const app = Object.setPrototypeOf(await driver.launch(APP), TallyApp.prototype);
+    for (const pid of processesOf(APP)) if (!launchedBy.has(pid)) launchedBy.set(pid, running);
     // Every CSP violation from here on is kept for the hardening test to check.
     await app.run(`window.__cspViolations = [];
       document.addEventListener("securitypolicyviolation", (e) =>
@@ -146,11 +147,28 @@ const ONLY = process.env.TALLY_E2E_ONLY ? new RegExp(process.env.TALLY_E2E_ONLY)
 /** The most one test may take (the 20 kills take about 70 s) before it fails. */
 const TEST_MS = 300_000;
 let registered = 0;
+/** The test running now, and which test launched each Tally process seen: a leftover at
+ * the end is named by the test that started it. */
+let running = "(setup)";
+const launchedBy = new Map();
+/**
+ * What a failed test leaves behind is cleared by this (set once the app runs), so that one
+ * failure is reported once, not again by every test after it.
+ */
+let afterFailure = async () => {};
 /** A node:test test. They run one after another and share the app they drive. */
 function test(name, body) {
   const skip = Boolean(ONLY && registered > 0 && !ONLY.test(name));
   registered += 1;
-  return nodeTest(name, { skip, timeout: TEST_MS }, body);
+  return nodeTest(name, { skip, timeout: TEST_MS }, async (context) => {
+    running = name;
+    try {
+      await body(context);
+    } catch (failure) {
+      await afterFailure().catch((e) => console.error(`    could not clear up after the failure: ${e.message}`));
+      throw failure;
+    }
+  });
 }
 
 async function main() {
@@ -169,6 +187,10 @@ async function main() {
   await driver.ready();
 
   let app;
+  // A dialog left open (Settings, a confirmation) would cover what the next test clicks.
+  afterFailure = async () => {
+    await app?.run(`for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close()`);
+  };
   const question = "Please say hello in three languages.";
   await test("onboarding stores the key in the system keychain, never on disk", async () => {
     app = await TallyApp.launch();
@@ -479,6 +501,17 @@ async function main() {
           }
         });
     const ready = '[data-testid="mcp-server-item"][data-server="Time"][data-status="ready"]';
+    const waitReady = async (when) => {
+      try {
+        await app.waitFind(ready, 60_000);
+      } catch (e) {
+        const shown = await app
+          .run(`const item = document.querySelector('[data-testid="mcp-server-item"]');
+                return item ? item.dataset.status + ": " + item.textContent : "no server listed"`)
+          .catch((why) => `(unreadable: ${why.message})`);
+        throw new Error(`the server was not ready ${when}; the list shows ${shown} (${e.message})`);
+      }
+    };
 
     await app.click('[data-testid="settings-button"]');
     await app.click('[data-testid="mcp-server-add"]');
@@ -486,7 +519,7 @@ async function main() {
     await app.fill('[data-testid="mcp-server-command-input"]', TIME);
     await app.fill('[data-testid="mcp-server-args-input"]', MARK);
     await app.click('[data-testid="mcp-server-save"]');
-    await app.waitFind(ready, 60_000);
+    await waitReady("once added");
     const tools = await app.text(ready);
     if (!tools.includes("Ready · 2 tools")) throw new Error(`the server says: ${tools}`);
     await app.run(`document.querySelector('[data-testid="mcp-settings"]').scrollIntoView()`);
@@ -500,7 +533,7 @@ async function main() {
     // Turned on, so it starts again when Tally opens.
     app = await TallyApp.launch();
     await app.click('[data-testid="settings-button"]');
-    await app.waitFind(ready, 60_000);
+    await waitReady("at the next launch");
 
     // Quitting as a logout does (SIGTERM): Tally stops the server before it exits.
     for (const pid of processesOf(APP)) process.kill(pid, "SIGTERM");
@@ -513,7 +546,7 @@ async function main() {
     // Removed, so the tests after this one start no server.
     app = await TallyApp.launch();
     await app.click('[data-testid="settings-button"]');
-    await app.waitFind(ready, 60_000);
+    await waitReady("at the launch after a SIGTERM");
     await app.click('[data-testid="mcp-server-remove"]');
     await waitFor("removed", async () => !(await app.run(`return Boolean(document.querySelector('[data-testid="mcp-server-item"]'))`)));
     await waitFor("its process ended", () => serverProcesses().length === 0);
@@ -1359,7 +1392,10 @@ try {
   // Nothing of this run may outlive it (a leftover holds its data folder).
   const left = await endLeftovers(APP, 10_000);
   await nodeTest("no Tally left running", () => {
-    if (left.length) throw new Error(`killed ${left.join(", ")}`);
+    if (left.length) {
+      const named = left.map((pid) => `${pid}, launched in "${launchedBy.get(pid) ?? "an unknown test"}"`);
+      throw new Error(`killed ${named.join("; ")}`);
+    }
   });
 }
 // node:test sets the exit code. Should anything still hold the process open, it ends

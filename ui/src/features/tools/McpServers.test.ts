@@ -105,6 +105,36 @@ describe("MCP servers in Settings", () => {
     );
   });
 
+  it("keeps a change heard while the list or a save was on its way", async () => {
+    // The server became ready after the engine read the list, before the list arrived.
+    let answerList: (servers: McpServerView[]) => void = () => {};
+    ipc.mcpServerList.mockReturnValue(new Promise((resolve) => (answerList = resolve)));
+    render(McpServers);
+    await waitFor(() => expect(changes.handler).not.toBeNull());
+    changes.handler!(state(1, "ready"));
+    answerList([remote, stdioServer(1, "time", "starting")]);
+    await waitFor(() => expect(item("time").dataset.status).toBe("ready"));
+
+    // A restart's answer ("starting") after its own events (starting, then ready).
+    let answerRestart: (server: McpServerView) => void = () => {};
+    ipc.mcpServerRestart.mockReturnValue(new Promise((resolve) => (answerRestart = resolve)));
+    await fireEvent.click(within(item("time")).getByTestId("mcp-server-restart"));
+    changes.handler!(state(1, "starting"));
+    changes.handler!(state(1, "ready"));
+    answerRestart(stdioServer(1, "time", "starting"));
+    await waitFor(() => expect(ipc.mcpServerRestart).toHaveBeenCalledWith(1));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(item("time").dataset.status).toBe("ready");
+
+    // Turned off, it is off whatever was heard before; turned on, it follows again.
+    ipc.mcpServerSetEnabled.mockResolvedValueOnce(stdioServer(1, "time", "off"));
+    await fireEvent.click(within(item("time")).getByTestId("mcp-server-enabled"));
+    await waitFor(() => expect(item("time").dataset.status).toBe("off"));
+    ipc.mcpServerSetEnabled.mockResolvedValueOnce(stdioServer(1, "time", "starting"));
+    await fireEvent.click(within(item("time")).getByTestId("mcp-server-enabled"));
+    await waitFor(() => expect(item("time").dataset.status).toBe("starting"));
+  });
+
   it("adds a program with quoted arguments and its environment", async () => {
     ipc.mcpServerSave.mockResolvedValue(stdioServer(3, "files", "starting"));
     render(McpServers);

@@ -13,13 +13,20 @@ export class McpServersState {
   /** The last action's failure, in the engine's words. */
   problem = $state("");
   #stopListening: (() => void) | null = null;
+  /**
+   * Each running server's last change as its event told it. An answer (the list, a save)
+   * and an event travel apart, so an answer may arrive after a newer event: a server
+   * that became ready while the list was read would stay "Starting…" for good. Events
+   * come in order and every change sends one, so the last event heard is the truth.
+   */
+  #heard = new Map<number, McpServerStateView>();
 
   /** Reads the list and follows each server's changes until `close`. */
   async open(): Promise<void> {
     const stop = await notices.onMcpServerChanged((state) => this.changed(state));
     this.#stopListening = stop;
     await this.attempt(async () => {
-      this.servers = await ipc.mcpServerList();
+      this.servers = this.#current(await ipc.mcpServerList());
     });
   }
 
@@ -30,6 +37,9 @@ export class McpServersState {
 
   /** A server started, became ready, failed or stopped by itself. */
   changed(state: McpServerStateView): void {
+    // Not for a server turned off here: it is off until turned on, which sends its own.
+    const known = this.servers.find((server) => server.id === state.id);
+    if (known?.enabled !== false) this.#heard.set(state.id, state);
     this.servers = this.servers.map((server) =>
       server.id === state.id && server.enabled ? { ...server, state } : server,
     );
@@ -44,7 +54,7 @@ export class McpServersState {
 
   async remove(id: number): Promise<boolean> {
     return this.attempt(async () => {
-      this.servers = await ipc.mcpServerRemove(id);
+      this.servers = this.#current(await ipc.mcpServerRemove(id));
     });
   }
 
@@ -60,17 +70,31 @@ export class McpServersState {
     let report: McpImportView | null = null;
     await this.attempt(async () => {
       report = await ipc.mcpImportJson(text);
-      this.servers = report.servers;
+      this.servers = this.#current(report.servers);
     });
     return report;
   }
 
   /** Adds or replaces one server, keeping the list in name order as the engine gives it. */
-  private put(server: McpServerView): void {
+  private put(answered: McpServerView): void {
+    const [server] = this.#current([answered]);
     const others = this.servers.filter((s) => s.id !== server.id);
     this.servers = [...others, server].sort((a, b) =>
       a.name.localeCompare(b.name, undefined, { sensitivity: "base" }),
     );
+  }
+
+  /** The engine's answer with what its events have told since (see `#heard`). */
+  #current(answered: McpServerView[]): McpServerView[] {
+    return answered.map((server) => {
+      // A server turned off sends no event; one turned on again starts with one.
+      if (!server.enabled) {
+        this.#heard.delete(server.id);
+        return server;
+      }
+      const heard = this.#heard.get(server.id);
+      return heard ? { ...server, state: heard } : server;
+    });
   }
 
   private async attempt(action: () => Promise<void>): Promise<boolean> {
