@@ -28,6 +28,7 @@ const COMMANDS: &[&str] = &[
     "conversation_export",
     "import_begin",
     "import_append",
+    "import_append_archive",
     "import_run",
     "key_status",
     "key_set",

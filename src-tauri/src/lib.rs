@@ -86,6 +86,7 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
             commands::transfer::conversation_export,
             commands::transfer::import_begin,
             commands::transfer::import_append,
+            commands::transfer::import_append_archive,
             commands::transfer::import_run,
             commands::key::key_status,
             commands::key::key_set,

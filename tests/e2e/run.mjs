@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { test as nodeTest } from "node:test";
 import { crc32, deflateSync } from "node:zlib";
 import { App, Driver, Processes, endLeftovers, processesOf, required as env, sleep, waitFor } from "./webdriver.mjs";
+import { storedZip } from "./zip.mjs";
 
 const APP = env("TALLY_E2E_APP");
 const MOCK = env("TALLY_E2E_MOCK");
@@ -1180,7 +1181,33 @@ async function main() {
     await app.click('[data-testid="settings-button"]');
     await drop(readFileSync(path, "utf8"), "Rain-poem.json");
     await result("No new conversations from a Tally file. 1 conversation was already here");
+
+    // ChatGPT's whole export, the .zip it sends, chosen in the file dialog: the picture a
+    // message points to comes in with it.
+    const chart = JSON.parse(fixture).find((c) => c.title === "Chart and a product");
+    Object.assign(chart, { id: "from-the-zip", conversation_id: "from-the-zip", title: "Chart from the zip" });
+    const folder = join(HOME, "chatgpt-export");
+    mkdirSync(folder, { recursive: true });
+    const exported = join(folder, "chatgpt-export.zip");
+    writeFileSync(
+      exported,
+      storedZip([
+        ["conversations.json", Buffer.from(JSON.stringify([chart]))],
+        ["file-AbC123-chart.png", png(640, 480)],
+        ["chat.html", Buffer.from("<html></html>")],
+      ]),
+    );
+    const input = await app.find('[data-testid="import-file"]');
+    await app.wd("POST", `/element/${input}/value`, { text: exported });
+    await result("Imported 1 conversation (2 messages) from ChatGPT, with 1 picture.");
     await app.run(`document.querySelector("dialog[open]").close()`);
+    await app.run(`[...document.querySelectorAll('[data-testid="conversation-item"]')].find((i) => i.textContent.includes("Chart from the zip")).click()`);
+    const picture = await waitFor("the picture in the message", () =>
+      app.run(`const img = document.querySelector('[data-testid="message-attachment"][data-kind="image"] img');
+        return img?.complete && img.naturalWidth > 0 && { width: img.naturalWidth, height: img.naturalHeight }`),
+    );
+    if (picture.width !== 640 || picture.height !== 480) throw new Error(`the picture: ${JSON.stringify(picture)}`);
+    await app.screenshot("6c-imported-picture");
   });
 
   await test("the window runs isolated, frozen, under its CSP, and may call only Tally's commands", async () => {

@@ -2,6 +2,7 @@
 //! EXIF, screenshots, transparent and animated pictures, and files that lie.
 
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
+use tally_attach::test_support::png_claiming;
 use tally_attach::{AttachError, PictureFormat, imported_picture, prepare_picture};
 
 /// `picture` encoded as `format`.
@@ -157,40 +158,6 @@ fn screenshots_stay_sharp_and_transparency_is_kept() {
     }
     let transparent = prepare_picture(&encoded(&transparent, ImageFormat::Png)).unwrap();
     assert_eq!(decoded(&transparent.bytes).to_rgba8().get_pixel(5, 5)[3], 0);
-}
-
-/// A PNG whose header claims `width`×`height`, with no pixels behind it.
-fn png_claiming(width: u32, height: u32) -> Vec<u8> {
-    fn crc32(bytes: &[u8]) -> u32 {
-        let mut crc = !0u32;
-        for &b in bytes {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
-    }
-    fn chunk(png: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
-        let mut body = kind.to_vec();
-        body.extend_from_slice(data);
-        png.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        png.extend_from_slice(&body);
-        png.extend_from_slice(&crc32(&body).to_be_bytes());
-    }
-    let mut ihdr = width.to_be_bytes().to_vec();
-    ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    chunk(&mut png, b"IHDR", &ihdr);
-    // The start of a compressed stream, and nothing after it.
-    chunk(&mut png, b"IDAT", &[0x78, 0x9c, 0x01, 0x00]);
-    chunk(&mut png, b"IEND", &[]);
-    png
 }
 
 #[test]

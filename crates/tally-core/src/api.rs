@@ -1139,6 +1139,8 @@ pub struct ImportSummary {
     pub messages: u32,
     /// Pictures, files and other parts that are not text, left out with a note.
     pub skipped_parts: u32,
+    /// Pictures brought in with their messages (ChatGPT's come with its export's `.zip`).
+    pub pictures: u32,
     /// Conversations the file holds that could not be read.
     pub unreadable: u32,
 }

@@ -372,23 +372,32 @@ impl Engine {
     }
 }
 
-/// The most an attachment's file may hold, of any kind (a picture's bound, the larger).
-const LARGEST_FILE_BYTES: u64 = if tally_attach::MAX_PICTURE_BYTES > tally_attach::MAX_TEXT_BYTES {
-    tally_attach::MAX_PICTURE_BYTES
-} else {
-    tally_attach::MAX_TEXT_BYTES
+/// The most an attachment's file may hold, of any kind (each kind has its own bound, checked
+/// once its kind is known: this one only keeps a larger file from being decoded at all).
+const LARGEST_FILE_BYTES: u64 = {
+    let (picture, text, pdf) = (
+        tally_attach::MAX_PICTURE_BYTES,
+        tally_attach::MAX_TEXT_BYTES,
+        tally_attach::MAX_PDF_BYTES,
+    );
+    let larger = if picture > text { picture } else { text };
+    if pdf > larger { pdf } else { larger }
 };
 
 /// An attachment's content from its base64 (over IPC, in a Tally file), refused before
 /// decoding when it holds more than [`LARGEST_FILE_BYTES`] (base64 is a third larger than
 /// what it holds).
 pub(crate) fn decoded(data_base64: &str) -> Result<Vec<u8>, CoreError> {
-    if data_base64.len() as u64 > LARGEST_FILE_BYTES / 3 * 4 + 4 {
-        return Err(tally_attach::AttachError::TooLarge {
-            size: tally_attach::size_in_words(data_base64.len() as u64 / 4 * 3),
-            limit: tally_attach::size_in_words(LARGEST_FILE_BYTES),
-        }
-        .into());
+    if data_base64.len() as u64 > LARGEST_FILE_BYTES.div_ceil(3) * 4 {
+        let words = tally_attach::size_in_words;
+        return Err(CoreError::AttachmentRefused(format!(
+            "This file is {}, larger than anything Tally can attach (pictures up to {}, PDFs \
+             up to {}, text files up to {}).",
+            words(data_base64.len() as u64 / 4 * 3),
+            words(tally_attach::MAX_PICTURE_BYTES),
+            words(tally_attach::MAX_PDF_BYTES),
+            words(tally_attach::MAX_TEXT_BYTES),
+        )));
     }
     base64::engine::general_purpose::STANDARD
         .decode(data_base64.as_bytes())

@@ -152,6 +152,9 @@ impl Engine {
     /// Opens the database (migrating it, or replacing it from the newest good backup when
     /// it is damaged) and marks replies a crash left unfinished as interrupted.
     pub fn open(config: EngineConfig) -> Result<Arc<Self>, CoreError> {
+        // What an import left there when Tally ended in its middle (one Tally runs per data
+        // folder, so none is under way).
+        crate::uploads::clear_imports_folder(&config.data_dir);
         match Self::open_once(config.clone()) {
             // Damage the first reads ran into: repaired from a backup, then opened again.
             Err(CoreError::Storage(e)) if e.is_damage() => {

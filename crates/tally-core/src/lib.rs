@@ -19,6 +19,7 @@ mod array_splitter;
 mod attachments;
 mod backups;
 mod chat_settings;
+mod chatgpt_zip;
 mod clearance;
 mod context;
 mod engine;

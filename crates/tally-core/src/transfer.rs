@@ -32,6 +32,12 @@ const TALLY_VERSION: u32 = 1;
 const MAX_TALLY_FILE_BYTES: usize = 512 << 20;
 /// What an upload id no longer known means to the person.
 const IMPORT_GONE: &str = "This import was cancelled. Choose the file again.";
+/// ChatGPT's export as its `.zip`, pictures and all, up to this size.
+const MAX_ARCHIVE_BYTES: u64 = 16 << 30;
+/// A piece of a `.zip` upload, in base64 (the web view sends about 3 MB at a time).
+const MAX_ARCHIVE_PIECE_BASE64: usize = 16 << 20;
+/// One upload mixing a `.zip`'s pieces with a text file's.
+const MIXED_UPLOAD: &str = "This import went wrong. Choose the file again.";
 /// Where a picture or file of a ChatGPT message was.
 const LEFT_OUT_NOTE: &str = "*(A picture or file from ChatGPT is not included here.)*";
 
@@ -166,7 +172,12 @@ impl Engine {
         let mut job = self.uploads.take(id).ok_or_else(gone)?;
         let engine = Arc::clone(self);
         let job = tokio::task::spawn_blocking(move || {
-            engine.import_piece(&mut job, &piece).map(|()| job)
+            if job.archive.is_some() {
+                return Err(invalid(MIXED_UPLOAD));
+            }
+            engine
+                .import_piece(&mut job, &piece, &mut |_| None)
+                .map(|()| job)
         })
         .await
         .map_err(|e| CoreError::Internal(format!("the import: {e}")))??;
@@ -175,7 +186,38 @@ impl Engine {
         Ok(())
     }
 
-    fn import_piece(&self, job: &mut ImportJob, piece: &str) -> Result<(), CoreError> {
+    /// The next piece of upload `id` when the file is ChatGPT's export as its `.zip`
+    /// (`piece_base64`: the bytes in base64). The zip is kept in the data folder until
+    /// [`Engine::import_run`] reads it.
+    pub async fn import_append_archive(
+        self: &Arc<Self>,
+        id: u64,
+        piece_base64: String,
+    ) -> Result<(), CoreError> {
+        if piece_base64.len() > MAX_ARCHIVE_PIECE_BASE64 {
+            return Err(invalid("A piece of the file was too large. Try again."));
+        }
+        let piece = base64::engine::general_purpose::STANDARD
+            .decode(piece_base64.as_bytes())
+            .map_err(|_| invalid("A piece of the file arrived damaged. Try again."))?;
+        let gone = || CoreError::NotFound(IMPORT_GONE.into());
+        let mut job = self.uploads.take(id).ok_or_else(gone)?;
+        let folder = crate::uploads::imports_folder(&self.data_dir);
+        let job = tokio::task::spawn_blocking(move || {
+            append_to_archive(&mut job, &piece, &folder).map(|()| job)
+        })
+        .await
+        .map_err(|e| CoreError::Internal(format!("the import: {e}")))??;
+        self.uploads.put_back(id, job);
+        Ok(())
+    }
+
+    fn import_piece(
+        &self,
+        job: &mut ImportJob,
+        piece: &str,
+        find: &mut PictureFinder<'_>,
+    ) -> Result<(), CoreError> {
         if let Some(whole) = &mut job.whole {
             if whole.len() + piece.len() > MAX_TALLY_FILE_BYTES {
                 return Err(invalid(format!(
@@ -202,7 +244,7 @@ impl Engine {
         for text in conversations {
             let read = serde_json::from_str::<GptConversation>(&text)
                 .ok()
-                .and_then(GptConversation::into_tree);
+                .and_then(|conversation| conversation.into_tree(find));
             self.import_one(job, read)?;
         }
         Ok(())
@@ -228,6 +270,11 @@ impl Engine {
         store.import_conversation(&tree)?;
         summary.imported += 1;
         summary.messages += tree.messages.len() as u32;
+        summary.pictures += tree
+            .attachments
+            .iter()
+            .filter(|a| a.kind == AttachmentKind::Image)
+            .count() as u32;
         summary.skipped_parts += skipped_parts;
         Ok(())
     }
@@ -258,6 +305,10 @@ impl Engine {
         mut job: ImportJob,
         progress: impl Fn(ImportProgress),
     ) -> Result<ImportSummary, CoreError> {
+        if let Some(archive) = job.archive.take() {
+            self.import_archive(&mut job, &archive, &progress)?;
+            // The zip's file is removed here, with `archive`.
+        }
         match job.whole.take() {
             Some(text) => {
                 let file: TallyFileIn = serde_json::from_str(&text).map_err(|_| not_an_export())?;
@@ -299,6 +350,39 @@ impl Engine {
         Ok(job.summary)
     }
 
+    /// Imports the conversations of ChatGPT's export received as its `.zip`, with the
+    /// pictures they point to, telling `progress` the share of conversations.json read (in
+    /// thousandths).
+    fn import_archive(
+        &self,
+        job: &mut ImportJob,
+        archive: &crate::uploads::ArchiveUpload,
+        progress: &impl Fn(ImportProgress),
+    ) -> Result<(), CoreError> {
+        let reopen = || {
+            archive.file.reopen().map_err(|e| {
+                CoreError::File(format!("Tally could not read the .zip it received: {e}."))
+            })
+        };
+        let mut zip = crate::chatgpt_zip::ExportZip::open(reopen()?, reopen()?)?;
+        progress(ImportProgress {
+            done: 0,
+            total: 1000,
+        });
+        zip.read_conversations(|piece, pictures, share| {
+            self.import_piece(job, piece, &mut |pointer| pictures.picture(pointer))?;
+            if job.whole.is_some() {
+                // conversations.json holds an object: not ChatGPT's array.
+                return Err(not_an_export());
+            }
+            progress(ImportProgress {
+                done: (share.clamp(0.0, 1.0) * 1000.0) as u32,
+                total: 1000,
+            });
+            Ok(())
+        })
+    }
+
     /// Imports a whole file at once (a Tally export or ChatGPT's `conversations.json`).
     pub fn import_text(
         &self,
@@ -307,9 +391,48 @@ impl Engine {
     ) -> Result<ImportSummary, CoreError> {
         let _writing = self.writing()?;
         let mut job = ImportJob::new();
-        self.import_piece(&mut job, text)?;
+        self.import_piece(&mut job, text, &mut |_| None)?;
         self.finish_import(job, progress)
     }
+}
+
+/// Adds `piece` to the upload's zip, starting its file in `folder` with the first piece.
+fn append_to_archive(job: &mut ImportJob, piece: &[u8], folder: &Path) -> Result<(), CoreError> {
+    if job.whole.is_some() || job.splitter.shape().is_some() {
+        return Err(invalid(MIXED_UPLOAD));
+    }
+    let archive = match &mut job.archive {
+        Some(archive) => archive,
+        None => {
+            // A zip starts with a local file header (or, empty, with its end record).
+            if !(piece.starts_with(b"PK\x03\x04") || piece.starts_with(b"PK\x05\x06")) {
+                return Err(invalid(
+                    "This file is not a .zip. Choose the .zip ChatGPT sent you, or a Tally \
+                     file, or ChatGPT's conversations.json.",
+                ));
+            }
+            std::fs::create_dir_all(folder).map_err(|e| crate::files::write_failed(folder, &e))?;
+            let file = tempfile::Builder::new()
+                .prefix("chatgpt-export-")
+                .suffix(".zip")
+                .tempfile_in(folder)
+                .map_err(|e| crate::files::write_failed(folder, &e))?;
+            job.archive
+                .insert(crate::uploads::ArchiveUpload { file, bytes: 0 })
+        }
+    };
+    if archive.bytes + piece.len() as u64 > MAX_ARCHIVE_BYTES {
+        return Err(invalid(format!(
+            "This .zip is larger than Tally can import ({} GB at most).",
+            MAX_ARCHIVE_BYTES >> 30
+        )));
+    }
+    archive
+        .file
+        .write_all(piece)
+        .map_err(|e| crate::files::write_failed(archive.file.path(), &e))?;
+    archive.bytes += piece.len() as u64;
+    Ok(())
 }
 
 fn not_an_export() -> CoreError {
@@ -894,13 +1017,24 @@ struct GptContent {
     parts: Vec<GptPart>,
 }
 
-/// A part of a message: text, or something else (a picture, a file) that is left out.
+/// A part of a message: text, a picture (found in the export's zip when that was
+/// chosen), or something else (a file, audio) that is left out.
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum GptPart {
     Text(String),
+    Picture(GptPicture),
     Other(serde::de::IgnoredAny),
 }
+
+#[derive(Deserialize)]
+struct GptPicture {
+    content_type: String,
+    asset_pointer: String,
+}
+
+/// Finds the picture an `asset_pointer` names: its name and the picture made safe.
+type PictureFinder<'a> = dyn FnMut(&str) -> Option<(String, tally_attach::Picture)> + 'a;
 
 #[derive(Deserialize, Default)]
 struct GptMetadata {
@@ -919,9 +1053,10 @@ fn millis(seconds: Option<f64>) -> Option<i64> {
 
 impl GptConversation {
     /// The conversation with its branches: the user's and the assistant's messages shown
-    /// in ChatGPT, under their nearest shown ancestor. Returns it and how many parts that
-    /// are not text were left out; `None` when it has no message to show.
-    fn into_tree(self) -> Option<(ConversationTree, u32)> {
+    /// in ChatGPT, under their nearest shown ancestor, with the pictures of the user's
+    /// that `find` finds. Returns it and how many parts were left out (with a note where
+    /// they were); `None` when it has no message to show.
+    fn into_tree(self, find: &mut PictureFinder<'_>) -> Option<(ConversationTree, u32)> {
         let key = self
             .id
             .clone()
@@ -949,6 +1084,7 @@ impl GptConversation {
         roots.sort();
         let mut new_ids: HashMap<&str, i64> = HashMap::new();
         let mut messages: Vec<Message> = Vec::new();
+        let mut attachments: Vec<TreeAttachment> = Vec::new();
         let mut visited = HashSet::new();
         // (node, the id of its nearest shown ancestor)
         let mut stack: Vec<(&String, Option<i64>)> =
@@ -962,14 +1098,18 @@ impl GptConversation {
                 continue;
             };
             let mut parent_for_children = shown_parent;
-            if let Some((role, text, left_out, slug)) = node.message.as_ref().and_then(shown) {
+            let new_id = messages.len() as i64 + 1;
+            if let Some((role, text, left_out, slug)) = node
+                .message
+                .as_ref()
+                .and_then(|message| shown(message, new_id, &mut attachments, find))
+            {
                 skipped_parts += left_out;
                 let at = node
                     .message
                     .as_ref()
                     .and_then(|m| millis(m.create_time))
                     .unwrap_or(created_at);
-                let new_id = messages.len() as i64 + 1;
                 if role == Role::Assistant && slug.is_some() {
                     model = slug.clone();
                 }
@@ -1042,16 +1182,22 @@ impl GptConversation {
             uid: format!("chatgpt:{key}"),
             messages,
             usage: Vec::new(),
-            attachments: Vec::new(),
+            attachments,
         };
         Some((tree, skipped_parts))
     }
 }
 
 /// A ChatGPT message as Tally shows it: its role, text (with a note where pictures or
-/// files were), how many parts were left out, and the model. `None` for what ChatGPT does
+/// files were left out), how many parts were left out, and the model; a user's pictures
+/// that `find` finds go to `attachments` as message `id`'s. `None` for what ChatGPT does
 /// not show: system and tool messages, messages to tools, hidden context, reasoning.
-fn shown(message: &GptMessage) -> Option<(Role, String, u32, Option<String>)> {
+fn shown(
+    message: &GptMessage,
+    id: i64,
+    attachments: &mut Vec<TreeAttachment>,
+    find: &mut PictureFinder<'_>,
+) -> Option<(Role, String, u32, Option<String>)> {
     let role = match message.author.role.as_str() {
         "user" => Role::User,
         "assistant" => Role::Assistant,
@@ -1068,12 +1214,24 @@ fn shown(message: &GptMessage) -> Option<(Role, String, u32, Option<String>)> {
         return None;
     }
     let mut texts = Vec::new();
+    let mut pictures = Vec::new();
     let mut left_out = 0;
     for part in &message.content.parts {
         match part {
             GptPart::Text(text) if !text.trim().is_empty() => texts.push(text.as_str()),
             GptPart::Text(_) => {}
-            GptPart::Other(_) => left_out += 1,
+            // A picture goes with the user's message that sent it, as Tally's own would.
+            GptPart::Picture(picture)
+                if role == Role::User
+                    && picture.content_type == "image_asset_pointer"
+                    && pictures.len() < crate::attachments::MAX_PER_MESSAGE =>
+            {
+                match find(&picture.asset_pointer) {
+                    Some(found) => pictures.push(found),
+                    None => left_out += 1,
+                }
+            }
+            GptPart::Picture(_) | GptPart::Other(_) => left_out += 1,
         }
     }
     let mut text = texts.join("\n\n");
@@ -1083,9 +1241,19 @@ fn shown(message: &GptMessage) -> Option<(Role, String, u32, Option<String>)> {
         }
         text.push_str(LEFT_OUT_NOTE);
     }
-    if text.is_empty() {
+    if text.is_empty() && pictures.is_empty() {
         return None;
     }
+    attachments.extend(pictures.into_iter().map(|(name, picture)| TreeAttachment {
+        message_id: id,
+        name,
+        kind: AttachmentKind::Image,
+        mime: picture.format.mime().into(),
+        width: Some(picture.width),
+        height: Some(picture.height),
+        pages: None,
+        content: picture.bytes,
+    }));
     Some((
         role,
         text,

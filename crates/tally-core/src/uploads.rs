@@ -59,11 +59,14 @@ impl Uploads {
 
 /// One import under way. ChatGPT's file (a JSON array, often hundreds of MB) is imported
 /// conversation by conversation as its pieces arrive, so only one conversation is held at
-/// a time; a Tally export (an object) is read whole at the end.
+/// a time; a Tally export (an object) is read whole at the end; ChatGPT's export as its
+/// `.zip` is kept in a file until it is whole (a zip is read from its end).
 pub(crate) struct ImportJob {
     pub splitter: ArraySplitter,
     /// A Tally export, as received so far.
     pub whole: Option<String>,
+    /// ChatGPT's `.zip`, as received so far.
+    pub archive: Option<ArchiveUpload>,
     pub summary: ImportSummary,
     /// The uids this file has held so far (a file may repeat a conversation).
     pub seen: HashSet<String>,
@@ -74,15 +77,41 @@ impl ImportJob {
         Self {
             splitter: ArraySplitter::default(),
             whole: None,
+            archive: None,
             summary: ImportSummary {
                 source: ImportSource::Chatgpt,
                 imported: 0,
                 already_there: 0,
                 messages: 0,
                 skipped_parts: 0,
+                pictures: 0,
                 unreadable: 0,
             },
             seen: HashSet::new(),
+        }
+    }
+}
+
+/// A `.zip` being received: a file in the data folder's `imports` folder, removed when the
+/// upload ends (imported, failed or abandoned) and, after a crash, when Tally opens again.
+pub(crate) struct ArchiveUpload {
+    pub file: tempfile::NamedTempFile,
+    pub bytes: u64,
+}
+
+/// The folder uploads are kept in while they arrive, under the data folder.
+pub(crate) fn imports_folder(data_dir: &std::path::Path) -> std::path::PathBuf {
+    data_dir.join("imports")
+}
+
+/// Removes the uploads a crash left in the imports folder.
+pub(crate) fn clear_imports_folder(data_dir: &std::path::Path) {
+    let folder = imports_folder(data_dir);
+    match std::fs::remove_dir_all(&folder) {
+        Ok(()) => tracing::info!("removed what an unfinished import left"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            tracing::warn!(error = %e, folder = %folder.display(), "could not remove what an unfinished import left")
         }
     }
 }

@@ -37,6 +37,20 @@ pub async fn import_append(
     engine.import_append(upload, piece).await.map_err(ipc)
 }
 
+/// The next piece of ChatGPT's export as its `.zip`, in base64.
+#[tauri::command]
+pub async fn import_append_archive(
+    engine: EngineState<'_>,
+    upload: u64,
+    piece: String,
+) -> CommandResult<()> {
+    let engine = engine.inner().clone();
+    engine
+        .import_append_archive(upload, piece)
+        .await
+        .map_err(ipc)
+}
+
 /// Imports the file received, with its progress on `on_progress`.
 #[tauri::command]
 pub async fn import_run(

@@ -61,6 +61,8 @@ export type FakeControl = {
   dropped: number;
   /** The pieces of the last file sent for import. */
   imported: string[];
+  /** The base64 pieces of a .zip imported. */
+  importedArchive: string[];
   /** Addresses the UI asked to open in the system browser. */
   opened: string[];
   /** What the engine holds now, for tests to check what the UI saved. */
@@ -895,9 +897,13 @@ class Engine {
         };
       case "import_begin":
         this.control.imported = [];
+        this.control.importedArchive = [];
         return 1;
       case "import_append":
         this.control.imported.push(String(args.piece));
+        return null;
+      case "import_append_archive":
+        this.control.importedArchive.push(String(args.piece));
         return null;
       case "chat_stop": {
         const stream = this.streams.get(Number(args.conversationId));
@@ -959,8 +965,14 @@ class Engine {
       return null;
     }
     if (command === "import_run") {
-      // ChatGPT's file: an array of conversations with titles.
-      const file = JSON.parse(this.control.imported.join("")) as { title?: string }[];
+      // ChatGPT's file: an array of conversations with titles; as a .zip, conversations.json
+      // is its only entry, stored (not compressed) for the test.
+      const file = JSON.parse(
+        this.control.importedArchive.length
+          ? storedZipEntry(this.control.importedArchive)
+          : this.control.imported.join(""),
+      ) as { title?: string }[];
+      const pictures = this.control.importedArchive.length ? file.length : 0;
       const channel = args.onProgress as Channel<unknown>;
       window.__TAURI_INTERNALS__.runCallback(channel.id, {
         index: 0,
@@ -973,6 +985,7 @@ class Engine {
         alreadyThere: 0,
         messages: file.length * 2,
         skippedParts: 0,
+        pictures,
         unreadable: 0,
       };
     }
@@ -1007,6 +1020,16 @@ class Engine {
   }
 }
 
+/** The text of the first entry of a zip whose entries are stored, from its base64 pieces
+ * (each stands alone): its local header says how long its name and data are. */
+function storedZipEntry(pieces: string[]): string {
+  const bytes = Uint8Array.from(pieces.map((p) => atob(p)).join(""), (c) => c.charCodeAt(0));
+  const view = new DataView(bytes.buffer);
+  const size = view.getUint32(18, true);
+  const start = 30 + view.getUint16(26, true) + view.getUint16(28, true);
+  return new TextDecoder().decode(bytes.subarray(start, start + size));
+}
+
 function emit(event: string, payload: unknown) {
   return window.__TAURI_INTERNALS__.invoke("plugin:event|emit", { event, payload });
 }
@@ -1030,6 +1053,7 @@ const control: FakeControl = {
   fail: null,
   dropped: 0,
   imported: [],
+  importedArchive: [],
   opened: [],
   update: null,
   updateInstallFails: null,

@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { test as nodeTest } from "node:test";
 import { crc32, deflateSync } from "node:zlib";
+import { storedZip } from "../../../tests/e2e/zip.mjs";
 import { fakeEngineScript, launchChromium, openUi, serveUi } from "./harness.mjs";
 
 const SHOTS = join(import.meta.dirname, "../../../target/browser-screenshots");
@@ -972,6 +973,28 @@ async function main() {
       assert(pieces.length >= 3, `${pieces.length} pieces`);
       assert(pieces.join("") === file, "the file arrived changed");
       assert((await page.$(testid("import-progress"))) === null, "the progress bar stays");
+
+      // ChatGPT's whole export, as the .zip it sends: it goes in base64 pieces, byte for byte.
+      const zip = storedZip([
+        ["conversations.json", Buffer.from(JSON.stringify(conversations.slice(0, 2)))],
+      ]);
+      await page.setInputFiles(testid("import-file"), {
+        name: "chatgpt-export.zip",
+        mimeType: "application/zip",
+        buffer: zip,
+      });
+      const zipped = await (
+        await page.waitForSelector(`${testid("transfer-result")} >> text=with 2 pictures`)
+      ).textContent();
+      assert(
+        zipped.includes("Imported 2 conversations (4 messages) from ChatGPT, with 2 pictures."),
+        zipped,
+      );
+      const sent = await page.evaluate(() => window.__tallyFake.importedArchive);
+      assert(
+        Buffer.concat(sent.map((piece) => Buffer.from(piece, "base64"))).equals(zip),
+        "the zip arrived changed",
+      );
       await page.click(testid("export-markdown"));
       const saved = await (
         await page.waitForSelector(`${testid("transfer-result")} >> text=saved to`)

@@ -317,7 +317,25 @@ async fn files_that_cannot_be_attached_are_refused_in_words() {
     let server = mock("Hi.", 100, 0).await;
     let (_dir, engine) = engine(&server, Some(KEY));
     let jpeg = photo(64, 64);
-    let cases: [(&str, Vec<u8>, &str); 6] = [
+    // Each kind by its own bound: a 45 MB PDF is read (this one is damaged), a picture
+    // that size is not, and nothing larger than the largest bound is even decoded.
+    let mut large_pdf = b"%PDF-1.7\n".to_vec();
+    large_pdf.resize(45_000_000, b' ');
+    let mut large_picture = jpeg.clone();
+    large_picture.resize(45_000_000, 0);
+    let cases: [(&str, Vec<u8>, &str); 9] = [
+        ("large statement.pdf", large_pdf, "This PDF is damaged"),
+        (
+            "large photo.jpg",
+            large_picture,
+            "This picture is 45 MB; pictures up to 40 MB can be attached.",
+        ),
+        (
+            "huge.pdf",
+            vec![b'%'; 50_100_000],
+            "This file is 50.1 MB, larger than anything Tally can attach (pictures up to 40 MB, \
+             PDFs up to 50 MB, text files up to 4 MB).",
+        ),
         (
             "Letter to the bank.docx",
             b"PK\x03\x04\0\0\0\0".to_vec(),

@@ -175,6 +175,7 @@ async fn tally_json_moves_everything_to_another_database_and_back_without_duplic
             already_there: 0,
             messages: 7,
             skipped_parts: 0,
+            pictures: 1,
             unreadable: 0,
         }
     );
@@ -261,6 +262,7 @@ async fn chatgpt_conversations_arrive_with_their_branches_once() {
             already_there: 1,
             messages: 4 + 7 + 2 + 2,
             skipped_parts: 1,
+            pictures: 0,
             unreadable: 1,
         }
     );
@@ -570,15 +572,7 @@ async fn imported_attachments_are_made_safe_or_refused_with_their_conversation()
     let folder = tempfile::tempdir().unwrap();
     let mut file: serde_json::Value =
         serde_json::from_str(&export(&a, folder.path(), None, ExportFormat::Json)).unwrap();
-    let jpeg = crate::attachments::photo(40, 20);
-    let mut sideways = jpeg[..2].to_vec();
-    let mut exif =
-        b"Exif\0\0MM\0\x2a\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0\0\0\0\0".to_vec();
-    exif.extend_from_slice(b"GPS 38.7223N 9.1393W");
-    sideways.extend_from_slice(&[0xFF, 0xE1]);
-    sideways.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
-    sideways.extend_from_slice(&exif);
-    sideways.extend_from_slice(&jpeg[2..]);
+    let sideways = sideways_photo_with_a_position();
     let conversations = file["conversations"].as_array_mut().unwrap();
     for conversation in conversations.iter_mut() {
         let trip = conversation["title"] == "Plan a trip to Lisbon";
@@ -616,4 +610,176 @@ async fn imported_attachments_are_made_safe_or_refused_with_their_conversation()
         !kept.windows(12).any(|w| w == b"GPS 38.7223N"),
         "the position came in"
     );
+}
+
+/// A phone photo with its orientation (6: turned) and a position in its EXIF.
+fn sideways_photo_with_a_position() -> Vec<u8> {
+    let jpeg = crate::attachments::photo(40, 20);
+    let mut sideways = jpeg[..2].to_vec();
+    let mut exif =
+        b"Exif\0\0MM\0\x2a\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0\0\0\0\0".to_vec();
+    exif.extend_from_slice(b"GPS 38.7223N 9.1393W");
+    sideways.extend_from_slice(&[0xFF, 0xE1]);
+    sideways.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
+    sideways.extend_from_slice(&exif);
+    sideways.extend_from_slice(&jpeg[2..]);
+    sideways
+}
+
+/// A zip of `entries` (name, bytes), compressed as ChatGPT's export is.
+fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, bytes) in entries {
+        zip.start_file(*name, options).unwrap();
+        zip.write_all(bytes).unwrap();
+    }
+    zip.finish().unwrap().into_inner()
+}
+
+/// Sends `file` as the web view does a .zip: base64 pieces, then the run.
+async fn import_zip(
+    engine: &Arc<Engine>,
+    file: &[u8],
+) -> Result<ImportSummary, tally_core::CoreError> {
+    use base64::Engine as _;
+    let upload = engine.import_begin();
+    for piece in file.chunks(1000) {
+        engine
+            .import_append_archive(
+                upload,
+                base64::engine::general_purpose::STANDARD.encode(piece),
+            )
+            .await?;
+    }
+    engine.import_run(upload, |_| {}).await
+}
+
+/// ChatGPT's export chosen as its .zip: the picture a message points to comes in with it,
+/// made safe (upright, its position gone) and named as it was uploaded; nothing of the zip
+/// stays in the data folder; a second import adds nothing.
+#[tokio::test]
+async fn chatgpt_export_zip_brings_the_pictures_its_messages_point_to() {
+    use base64::Engine as _;
+
+    let server = mock("x", 50, 0).await;
+    let (dir, engine) = engine(&server, Some(KEY));
+    let photo = sideways_photo_with_a_position();
+    let unrelated = crate::attachments::photo(8, 8);
+    let file = zip_of(&[
+        ("user.json", b"{}"),
+        ("conversations.json", CHATGPT.as_bytes()),
+        ("file-AbC123-chart.jpg", &photo),
+        ("dalle-generations/file-Unused-cat.webp", &unrelated),
+        ("chat.html", b"<html></html>"),
+    ]);
+    let summary = import_zip(&engine, &file).await.unwrap();
+    assert_eq!(
+        summary,
+        ImportSummary {
+            source: ImportSource::Chatgpt,
+            imported: 4,
+            already_there: 1,
+            messages: 4 + 7 + 2 + 2,
+            skipped_parts: 0,
+            pictures: 1,
+            unreadable: 1,
+        }
+    );
+    let chart = by_title(&engine)
+        .into_iter()
+        .find(|(t, _)| t == "Chart and a product")
+        .unwrap()
+        .1;
+    let question = &engine.conversation_get(chart).unwrap().messages[0];
+    assert_eq!(
+        question.content,
+        "What is in this chart? Also compute 17*23."
+    );
+    assert_eq!(question.attachments.len(), 1);
+    let picture = &question.attachments[0];
+    assert_eq!(picture.name, "chart.jpg");
+    assert_eq!(
+        (picture.width, picture.height),
+        (Some(20), Some(40)),
+        "turned upright"
+    );
+    let kept = base64::engine::general_purpose::STANDARD
+        .decode(engine.attachment_content(picture.id).unwrap().data_base64)
+        .unwrap();
+    assert!(
+        !kept.windows(12).any(|w| w == b"GPS 38.7223N"),
+        "the position came in"
+    );
+    let imports = dir.path().join("imports");
+    let left: Vec<_> = std::fs::read_dir(&imports).unwrap().collect();
+    assert!(left.is_empty(), "the zip stayed: {left:?}");
+
+    let again = import_zip(&engine, &file).await.unwrap();
+    assert_eq!(
+        (again.imported, again.already_there, again.pictures),
+        (0, 5, 0)
+    );
+
+    // A zip a crash left half received is removed when Tally opens again.
+    let upload = engine.import_begin();
+    engine
+        .import_append_archive(
+            upload,
+            base64::engine::general_purpose::STANDARD.encode(&file[..1000]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(std::fs::read_dir(&imports).unwrap().count(), 1);
+    drop(engine);
+    let mut config = tally_core::EngineConfig::new(dir.path());
+    config.keychain_service = format!("Tally-test-{}", std::process::id());
+    let _reopened = Engine::open(config).unwrap();
+    assert!(!imports.exists(), "the crash's upload stayed");
+}
+
+/// What is not ChatGPT's export as a zip is refused in words, and a picture the export
+/// does not hold, or that is not a picture Tally can read, leaves its note.
+#[tokio::test]
+async fn a_zip_that_is_not_the_export_or_lacks_a_picture_is_explained() {
+    let server = mock("x", 50, 0).await;
+    let (_dir, engine) = engine(&server, Some(KEY));
+    let cases: [(&[u8], &str); 3] = [
+        (b"not a zip at all", "not a .zip"),
+        (
+            &zip_of(&[("notes.txt", b"hello")]),
+            "holds no conversations.json",
+        ),
+        (
+            b"PK\x03\x04 cut off after its first bytes",
+            "not a .zip Tally can read",
+        ),
+    ];
+    for (file, said) in cases {
+        let error = import_zip(&engine, file).await.expect_err(said);
+        assert_eq!(error.code(), ErrorCode::InvalidInput, "{error}");
+        assert!(error.to_string().contains(said), "{error}");
+    }
+
+    // A picture bomb stands where the chart was: 50,000 × 50,000 in a few bytes.
+    let bomb = tally_attach::test_support::png_claiming(50_000, 50_000);
+    let file = zip_of(&[
+        ("conversations.json", CHATGPT.as_bytes()),
+        ("file-AbC123.png", &bomb),
+    ]);
+    let summary = import_zip(&engine, &file).await.unwrap();
+    assert_eq!(
+        (summary.imported, summary.pictures, summary.skipped_parts),
+        (4, 0, 1)
+    );
+    let chart = by_title(&engine)
+        .into_iter()
+        .find(|(t, _)| t == "Chart and a product")
+        .unwrap()
+        .1;
+    let question = &engine.conversation_get(chart).unwrap().messages[0];
+    assert!(question.attachments.is_empty());
+    assert!(question.content.contains("picture or file from ChatGPT"));
 }

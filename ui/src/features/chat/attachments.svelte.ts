@@ -1,10 +1,12 @@
 // The draft's attachments: files chosen, pasted or dropped, kept by the engine (scaled and
 // stripped), each with what it adds to the request, until the message is sent.
+import { base64Of } from "../../lib/base64";
 import { asIpcError, ipc } from "../../lib/ipc";
 import type { AttachmentRef, AttachmentView } from "../../lib/ipc";
 
-/** Files larger than this are not read at all (the engine's limits are lower). */
-export const MAX_READ_BYTES = 45_000_000;
+/** Files larger than any the engine takes (a PDF, up to 50 MB) are not read at all; the
+ * engine holds each kind to its own bound. */
+export const MAX_READ_BYTES = 50_000_000;
 
 export interface DraftAttachment {
   attachment: AttachmentView;
@@ -13,19 +15,6 @@ export interface DraftAttachment {
   costNanos: number | null;
   /** The kept picture (`data:`), for the chip's thumbnail; `null` until read, and for files. */
   preview: string | null;
-}
-
-/** A file's content as base64, read by the browser itself. */
-export function base64Of(file: Blob): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const reader = new FileReader();
-    reader.onload = () => {
-      const url = String(reader.result);
-      resolve(url.slice(url.indexOf(",") + 1));
-    };
-    reader.onerror = () => reject(reader.error);
-    reader.readAsDataURL(file);
-  });
 }
 
 export class DraftAttachments {

@@ -8,6 +8,7 @@ const summary = (overrides: Partial<ImportSummary>): ImportSummary => ({
   alreadyThere: 0,
   messages: 0,
   skippedParts: 0,
+  pictures: 0,
   unreadable: 0,
   ...overrides,
 });
@@ -35,6 +36,14 @@ describe("export and import in words", () => {
     [
       summary({ imported: 2, messages: 9, skippedParts: 3, unreadable: 2 }),
       "Imported 2 conversations (9 messages) from ChatGPT. 3 pictures or files were not included (a note marks where). 2 conversations in the file could not be read.",
+    ],
+    [
+      summary({ imported: 3, messages: 8, pictures: 1 }),
+      "Imported 3 conversations (8 messages) from ChatGPT, with 1 picture.",
+    ],
+    [
+      summary({ imported: 3, messages: 8, pictures: 12, skippedParts: 2 }),
+      "Imported 3 conversations (8 messages) from ChatGPT, with 12 pictures. 2 pictures or files were not included (a note marks where).",
     ],
   ])("%o", (what, words) => {
     expect(importText(what)).toBe(words);

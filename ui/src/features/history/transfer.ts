@@ -18,7 +18,9 @@ export function importText(summary: ImportSummary): string {
           summary.messages,
           "message",
           "messages",
-        )}) from ${from}.`,
+        )}) from ${from}${
+          summary.pictures > 0 ? `, with ${plural(summary.pictures, "picture", "pictures")}` : ""
+        }.`,
   ];
   if (summary.alreadyThere > 0) {
     const n = summary.alreadyThere;

@@ -1,5 +1,6 @@
 // The MCP servers Settings shows: the list, kept up to date by the engine's
 // `mcp_server_changed` events, and what the user does to it.
+import { SvelteMap } from "svelte/reactivity";
 import { asIpcError, ipc, notices } from "../../lib/ipc";
 import type {
   McpImportView,
@@ -19,7 +20,7 @@ export class McpServersState {
    * that became ready while the list was read would stay "Starting…" for good. Events
    * come in order and every change sends one, so the last event heard is the truth.
    */
-  #heard = new Map<number, McpServerStateView>();
+  #heard = new SvelteMap<number, McpServerStateView>();
 
   /** Reads the list and follows each server's changes until `close`. */
   async open(): Promise<void> {

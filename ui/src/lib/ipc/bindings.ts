@@ -601,6 +601,10 @@ messages: number,
  */
 skippedParts: number, 
 /**
+ * Pictures brought in with their messages (ChatGPT's come with its export's `.zip`).
+ */
+pictures: number, 
+/**
  * Conversations the file holds that could not be read.
  */
 unreadable: number, };

@@ -1,6 +1,7 @@
 // The only module that talks to Tauri. Everything else imports these typed functions.
 import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
+import { base64Of } from "../base64";
 import type {
   AboutView,
   AddedAttachment,
@@ -69,6 +70,25 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   } catch (error) {
     throw asIpcError(error);
   }
+}
+
+/** Whether `start` (a file's first bytes) begins a zip: a local file header, or the end
+ * record of an empty one. */
+function startsAZip(start: Uint8Array): boolean {
+  const [p, k, a, b] = start;
+  return p === 0x50 && k === 0x4b && ((a === 3 && b === 4) || (a === 5 && b === 6));
+}
+
+/** Ends import `upload`: the engine reads what it received, the second half of the bar. */
+async function runImport(
+  upload: number,
+  onProgress: (share: number) => void,
+): Promise<ImportSummary> {
+  const progress = new Channel<ImportProgress>();
+  progress.onmessage = ({ done, total }) => onProgress(0.5 + (total ? (done / total) * 0.5 : 0.5));
+  const summary = await call<ImportSummary>("import_run", { upload, onProgress: progress });
+  onProgress(1);
+  return summary;
 }
 
 function channel(onEvent: (event: ChatEvent) => void): Channel<ChatEvent> {
@@ -165,12 +185,26 @@ export const ipc = {
   conversationExport: (request: ExportRequest) =>
     call<ExportResult>("conversation_export", { request }),
   /**
-   * Imports a Tally export or ChatGPT's conversations.json: the file goes to the engine in
-   * pieces of about 1 MB (ChatGPT's is imported as it arrives), then is finished there.
-   * `onProgress` gets the share done, from 0 to 1.
+   * Imports a Tally export, ChatGPT's conversations.json, or ChatGPT's whole export as its
+   * .zip: the file goes to the engine in pieces of about 1 MB (ChatGPT's conversations.json
+   * is imported as it arrives; a zip, in base64, is read once whole), then is finished
+   * there. `onProgress` gets the share done, from 0 to 1.
    */
   async importFile(file: Blob, onProgress: (share: number) => void): Promise<ImportSummary> {
     const upload = await call<number>("import_begin");
+    const isZip =
+      (file instanceof File && /\.zip$/i.test(file.name)) ||
+      startsAZip(new Uint8Array(await file.slice(0, 4).arrayBuffer()));
+    if (isZip) {
+      // A multiple of 3 bytes, so each piece's base64 stands alone.
+      const PIECE = 3 << 20;
+      for (let at = 0; at < file.size; at += PIECE) {
+        const piece = await base64Of(file.slice(at, at + PIECE));
+        await call("import_append_archive", { upload, piece });
+        onProgress((Math.min(at + PIECE, file.size) / file.size) * 0.5);
+      }
+      return runImport(upload, onProgress);
+    }
     const reader = file.stream().getReader();
     const decoder = new TextDecoder("utf-8");
     let piece = "";
@@ -195,12 +229,7 @@ export const ipc = {
       }
       if (done) break;
     }
-    const progress = new Channel<ImportProgress>();
-    progress.onmessage = ({ done, total }) =>
-      onProgress(0.5 + (total ? (done / total) * 0.5 : 0.5));
-    const summary = await call<ImportSummary>("import_run", { upload, onProgress: progress });
-    onProgress(1);
-    return summary;
+    return runImport(upload, onProgress);
   },
   keyStatus: () => call<KeyStatusView>("key_status"),
   keySet: (key: string) => call<KeyStatusView>("key_set", { key }),
