@@ -10,6 +10,7 @@ const COMMANDS: &[&str] = &[
     "chat_summarize",
     "chat_stop",
     "attachment_add",
+    "attachment_add_pdf_pages",
     "attachment_content",
     "conversation_list",
     "conversation_get",

@@ -68,6 +68,7 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
             commands::chat::chat_summarize,
             commands::chat::chat_stop,
             commands::attachment::attachment_add,
+            commands::attachment::attachment_add_pdf_pages,
             commands::attachment::attachment_content,
             commands::conversation::conversation_list,
             commands::conversation::conversation_get,

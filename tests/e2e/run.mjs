@@ -124,24 +124,66 @@ function png(width, height) {
  * the cross-reference table with each object's offset, the trailer. */
 function pdf(text) {
   const content = `BT /F1 12 Tf 72 770 Td (${text}) Tj ET`;
-  const objects = [
+  return pdfOf([
     "<< /Type /Catalog /Pages 2 0 R >>",
     "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
     "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
     `<< /Length ${content.length} >>\nstream\n${content}\nendstream`,
     "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-  ];
-  let body = "%PDF-1.4\n";
+  ]);
+}
+
+/** A scan of `pages` pages of A4, each one picture (its top half dark, a shade of its own
+ * for each page) and no text. */
+function scannedPdf(pages) {
+  const [width, height] = [60, 84];
+  const draw = "q 595 0 0 842 0 0 cm /Im0 Do Q";
+  // Objects 1 and 2, then for each page its picture, its drawing and itself.
+  const page = (i) => 3 + i * 3;
+  const kids = Array.from({ length: pages }, (_, i) => `${page(i) + 2} 0 R`).join(" ");
+  return pdfOf([
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    `<< /Type /Pages /Kids [${kids}] /Count ${pages} >>`,
+    ...Array.from({ length: pages }, (_, i) => {
+      const pixels = Buffer.alloc(width * height * 3, 255);
+      for (let p = 0; p < (width * height) / 2; p++) pixels.set([20 + 40 * i, 30, 120], p * 3);
+      const image = deflateSync(pixels);
+      return [
+        Buffer.concat([
+          Buffer.from(
+            `<< /Type /XObject /Subtype /Image /Width ${width} /Height ${height} /ColorSpace /DeviceRGB ` +
+              `/BitsPerComponent 8 /Filter /FlateDecode /Length ${image.length} >>\nstream\n`,
+          ),
+          image,
+          Buffer.from("\nendstream"),
+        ]),
+        `<< /Length ${draw.length} >>\nstream\n${draw}\nendstream`,
+        `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents ${page(i) + 1} 0 R ` +
+          `/Resources << /XObject << /Im0 ${page(i)} 0 R >> >> >>`,
+      ];
+    }).flat(),
+  ]);
+}
+
+/** A PDF file of `objects` (text, or a Buffer for one with binary data), numbered from 1. */
+function pdfOf(objects) {
+  const parts = [Buffer.from("%PDF-1.4\n")];
+  let length = parts[0].length;
   const offsets = objects.map((object, i) => {
-    const at = body.length;
-    body += `${i + 1} 0 obj\n${object}\nendobj\n`;
+    const at = length;
+    const bytes = Buffer.concat([
+      Buffer.from(`${i + 1} 0 obj\n`),
+      Buffer.isBuffer(object) ? object : Buffer.from(object, "latin1"),
+      Buffer.from("\nendobj\n"),
+    ]);
+    parts.push(bytes);
+    length += bytes.length;
     return at;
   });
-  const xref = body.length;
-  body += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
-  for (const at of offsets) body += `${String(at).padStart(10, "0")} 00000 n \n`;
-  body += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(body, "latin1");
+  let tail = `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const at of offsets) tail += `${String(at).padStart(10, "0")} 00000 n \n`;
+  tail += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${length}\n%%EOF\n`;
+  return Buffer.concat([...parts, Buffer.from(tail, "latin1")]);
 }
 
 const ONLY = process.env.TALLY_E2E_ONLY ? new RegExp(process.env.TALLY_E2E_ONLY) : null;
@@ -731,6 +773,44 @@ async function main() {
     const read = await waitFor("the PDF's text", () => app.text('[data-testid="attachment-viewer"] pre'));
     if (!read.includes("Closing balance 300.00")) throw new Error(`the PDF: ${read}`);
     await app.run(`document.querySelector('[data-testid="attachment-viewer"]').close()`);
+
+    // A scan has no text: it is offered as pictures of its pages, drawn by Tally run apart.
+    const letter = join(folder, "letter.pdf");
+    writeFileSync(letter, scannedPdf(2));
+    await app.click('[data-testid="new-chat-button"]');
+    await app.type('[data-testid="composer-input"]', "What does this letter say?");
+    await app.wd("POST", `/element/${await app.find('[data-testid="attach-input"]')}/value`, { text: letter });
+    const said = await waitFor("the offer", () => app.text('[data-testid="attachment-problem"]'), 30_000);
+    if (!said.includes("This PDF has no text in it (2 pages")) throw new Error(`said: ${said}`);
+    await app.click('[data-testid="attachment-pdf-pages"]');
+    const pages = await waitFor(
+      "two pages as pictures",
+      async () => {
+        const found = await app.run(`return [...document.querySelectorAll('[data-testid="attachment-chip"]')]
+          .map((c) => ({ kind: c.dataset.kind, tokens: Number(c.dataset.tokens), text: c.textContent }))`);
+        if (found.length === 2) return found;
+        // Why not, should it never come.
+        throw new Error(`${found.length} chips; ${await app.text('[data-testid="attachment-problem"]')}`);
+      },
+      60_000,
+    );
+    if (!pages.every((p) => p.kind === "image" && p.tokens > 0) || !pages[1].text.includes("letter, page 2 of 2")) {
+      throw new Error(`chips: ${JSON.stringify(pages)}`);
+    }
+    await waitFor("the estimate with the pages", async () => {
+      const estimate = await app.text('[data-testid="cost-estimate"]');
+      return Number(estimate?.match(/^([\d,]+) tokens/)?.[1].replaceAll(",", "")) > 2 * pages[0].tokens;
+    });
+    await app.screenshot("3o-scan-as-pictures");
+    await app.click('[data-testid="send-button"]');
+    await waitFor("the reply", async () => (await app.messages()).at(-1)?.status === "complete", 30_000);
+    const drawn = await waitFor("the pages in the message", () =>
+      app.run(`const imgs = [...document.querySelectorAll('[data-testid="message"][data-role="user"] [data-testid="message-attachment"][data-kind="image"] img')];
+        return imgs.length === 2 && imgs.every((i) => i.complete && i.naturalWidth > 0) &&
+          imgs.map((i) => [i.naturalWidth, i.naturalHeight])`),
+    );
+    // A4 at 200 dpi (1654×2339), fit in 2048×2048.
+    if (JSON.stringify(drawn) !== "[[1447,2048],[1447,2048]]") throw new Error(`pages: ${JSON.stringify(drawn)}`);
   });
 
   await test("a rate limit is retried with a visible countdown", async () => {

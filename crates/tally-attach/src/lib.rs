@@ -19,7 +19,10 @@ mod picture;
 pub mod test_support;
 mod text;
 
-pub use pdf::{MAX_PDF_BYTES, PdfReader, PdfText, is_pdf, read_pdf, read_pdf_child};
+pub use pdf::{
+    MAX_PAGE_PICTURES, MAX_PDF_BYTES, PdfReader, PdfText, is_pdf, pdf_pages_as_pictures, read_pdf,
+    read_pdf_child,
+};
 pub use picture::{
     MAX_PICTURE_BYTES, MAX_PICTURE_PIXELS, Picture, PictureFormat, imported_picture,
     prepare_picture,
@@ -84,8 +87,8 @@ pub enum AttachError {
     #[error("Reading this PDF took too long, so Tally stopped. Attach the pages you need.")]
     PdfTooSlow,
     #[error(
-        "This PDF has no text in it ({pages} pages of pictures: a scan, probably). Tally cannot \
-         send its pages as pictures yet: take screenshots of the pages you need and attach them."
+        "This PDF has no text in it ({pages} pages of pictures: a scan, probably). Its pages \
+         can be sent as pictures instead."
     )]
     PdfWithoutText { pages: u32 },
 }

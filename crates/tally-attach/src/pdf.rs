@@ -22,6 +22,12 @@ const ENCRYPTED: u8 = 3;
 const DAMAGED: u8 = 4;
 /// Between pages in the child's output.
 const PAGE_BREAK: char = '\u{c}';
+/// The child's argument for drawing pages rather than reading text.
+const PAGES_AS_PICTURES_ARG: &str = "--pages-as-pictures";
+/// The most pages of a scan sent as pictures (as many as one message may carry).
+pub const MAX_PAGE_PICTURES: usize = 20;
+/// How finely a scan's page is drawn (a page of A4 is then 1654×2339, fit in 2048).
+const PAGE_DPI: f32 = 200.0;
 
 /// The program that reads PDFs: Tally's own executable with an argument (the shell), or a
 /// helper built for the tests.
@@ -58,6 +64,40 @@ pub fn is_pdf(file: &[u8]) -> bool {
 
 /// `file`'s text, read by `reader` in a process of its own (see the module's doc).
 pub fn read_pdf(file: &[u8], reader: &PdfReader) -> Result<PdfText, AttachError> {
+    let out = run_reader(file, reader, None, crate::text::MAX_TEXT_BYTES * 2)?;
+    parse(&out).ok_or(AttachError::PdfUnreadable)
+}
+
+/// The pages of `file` (a scan's, whose text is none) drawn as pictures by `reader` in a
+/// process of its own, at most [`MAX_PAGE_PICTURES`], each made safe and fit as a picture
+/// just attached is; and how many pages the PDF has.
+pub fn pdf_pages_as_pictures(
+    file: &[u8],
+    reader: &PdfReader,
+) -> Result<(Vec<crate::Picture>, u32), AttachError> {
+    let out = run_reader(
+        file,
+        reader,
+        Some(PAGES_AS_PICTURES_ARG),
+        MAX_PAGE_PICTURES as u64 * crate::MAX_PICTURE_BYTES,
+    )?;
+    let (pages, drawn) = parse_pictures(&out).ok_or(AttachError::PdfUnreadable)?;
+    let pictures = drawn
+        .into_iter()
+        .map(crate::prepare_picture)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| AttachError::PdfUnreadable)?;
+    Ok((pictures, pages))
+}
+
+/// Runs `reader` on `file` (with `mode`, the argument for pages as pictures), and returns
+/// what it wrote, at most `bound` bytes; refuses as the reader's exit code says.
+fn run_reader(
+    file: &[u8],
+    reader: &PdfReader,
+    mode: Option<&str>,
+    bound: u64,
+) -> Result<Vec<u8>, AttachError> {
     if file.len() as u64 > MAX_PDF_BYTES {
         return Err(AttachError::PdfTooLarge {
             size: size_in_words(file.len() as u64),
@@ -68,6 +108,7 @@ pub fn read_pdf(file: &[u8], reader: &PdfReader) -> Result<PdfText, AttachError>
     let unreadable = |_why: &str| AttachError::PdfUnreadable;
     let mut child = Command::new(&reader.program)
         .args(&reader.args)
+        .args(mode)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -84,7 +125,6 @@ pub fn read_pdf(file: &[u8], reader: &PdfReader) -> Result<PdfText, AttachError>
             let _ = stdin.write_all(file);
         });
         let output = scope.spawn(move || {
-            let bound = crate::text::MAX_TEXT_BYTES * 2;
             let mut out = Vec::new();
             let _ = (&mut stdout).take(bound + 1).read_to_end(&mut out);
             out
@@ -108,7 +148,8 @@ pub fn read_pdf(file: &[u8], reader: &PdfReader) -> Result<PdfText, AttachError>
             return Err(AttachError::PdfTooSlow);
         };
         match status.code().and_then(|c| u8::try_from(c).ok()) {
-            Some(0) => parse(&out).ok_or_else(|| unreadable("its reader wrote no text")),
+            Some(0) if out.len() as u64 <= bound => Ok(out),
+            Some(0) => Err(unreadable("its reader wrote too much")),
             Some(ENCRYPTED) => Err(AttachError::PdfEncrypted),
             Some(DAMAGED) => Err(AttachError::PdfUnreadable),
             _ => Err(unreadable("its reader stopped")),
@@ -143,9 +184,34 @@ fn parse(out: &[u8]) -> Option<PdfText> {
     Some(PdfText { text: clean, pages })
 }
 
+/// The drawing child's output: the number of pages on the first line, then each page
+/// drawn, as its length in bytes (4, little-endian) and a JPEG.
+fn parse_pictures(out: &[u8]) -> Option<(u32, Vec<&[u8]>)> {
+    let line_end = out.iter().position(|&b| b == b'\n')?;
+    let pages = std::str::from_utf8(&out[..line_end])
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    let mut rest = &out[line_end + 1..];
+    let mut drawn = Vec::new();
+    while !rest.is_empty() {
+        let (length, after) = rest.split_first_chunk::<4>()?;
+        let length = u32::from_le_bytes(*length) as usize;
+        if after.len() < length || drawn.len() >= MAX_PAGE_PICTURES {
+            return None;
+        }
+        let (picture, after) = after.split_at(length);
+        drawn.push(picture);
+        rest = after;
+    }
+    Some((pages, drawn))
+}
+
 /// The reading child's whole work: the PDF on standard input, its page count and text on
-/// standard output (see [`parse`]); exit code 3 for an encrypted PDF, 4 for one that does
-/// not parse. A panic in the parser ends this process only.
+/// standard output (see [`parse`]), or with [`PAGES_AS_PICTURES_ARG`] among its arguments
+/// its first pages drawn (see [`parse_pictures`]); exit code 3 for an encrypted PDF, 4 for
+/// one that does not parse. A panic in a parser ends this process only.
 pub fn read_pdf_child() -> ExitCode {
     let mut file = Vec::new();
     if std::io::stdin()
@@ -155,6 +221,9 @@ pub fn read_pdf_child() -> ExitCode {
         || file.len() as u64 > MAX_PDF_BYTES
     {
         return ExitCode::from(DAMAGED);
+    }
+    if std::env::args().any(|arg| arg == PAGES_AS_PICTURES_ARG) {
+        return draw_pages(file);
     }
     let mut document = match pdf_extract::Document::load_mem(&file) {
         Ok(document) => document,
@@ -182,6 +251,64 @@ pub fn read_pdf_child() -> ExitCode {
         .is_err()
     {
         return ExitCode::from(DAMAGED);
+    }
+    ExitCode::SUCCESS
+}
+
+/// Draws the first [`MAX_PAGE_PICTURES`] pages of `file` white-backed, each at
+/// [`PAGE_DPI`] or less so its longer side fits [`crate::picture::KEPT_SIDE`], and writes them as
+/// JPEGs (see [`parse_pictures`]).
+fn draw_pages(file: Vec<u8>) -> ExitCode {
+    use hayro::hayro_interpret::InterpreterSettings;
+    use hayro::hayro_syntax::{LoadPdfError, Pdf};
+    use hayro::vello_cpu::color::palette::css::WHITE;
+    use hayro::{PixmapSettings, RenderCache, RenderSettings};
+
+    let pdf = match Pdf::new(file) {
+        Ok(pdf) => pdf,
+        Err(LoadPdfError::Decryption(_)) => return ExitCode::from(ENCRYPTED),
+        Err(_) => return ExitCode::from(DAMAGED),
+    };
+    let pages = pdf.pages();
+    let cache = RenderCache::new();
+    let interpreter = InterpreterSettings::default();
+    let render = RenderSettings::default();
+    let mut out = std::io::stdout().lock();
+    if writeln!(out, "{}", pages.len()).is_err() {
+        return ExitCode::from(DAMAGED);
+    }
+    for page in pages.iter().take(MAX_PAGE_PICTURES) {
+        let (width, height) = page.render_dimensions();
+        let longer = width.max(height).max(1.0);
+        let scale = (PAGE_DPI / 72.0).min(crate::picture::KEPT_SIDE as f32 / longer);
+        let drawn = hayro::render(
+            page,
+            &cache,
+            &interpreter,
+            &render,
+            &PixmapSettings {
+                x_scale: scale,
+                y_scale: scale,
+                bg_color: WHITE,
+            },
+        );
+        let (w, h) = (u32::from(drawn.width()), u32::from(drawn.height()));
+        // White-backed, so every pixel is opaque: premultiplied is plain RGBA.
+        let Some(rgba) = image::RgbaImage::from_raw(w, h, drawn.data_as_u8_slice().to_vec()) else {
+            return ExitCode::from(DAMAGED);
+        };
+        let rgb = image::DynamicImage::ImageRgba8(rgba).into_rgb8();
+        let mut jpeg = Vec::new();
+        let encoded =
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 85).encode_image(&rgb);
+        if encoded.is_err()
+            || out
+                .write_all(&(jpeg.len() as u32).to_le_bytes())
+                .and_then(|()| out.write_all(&jpeg))
+                .is_err()
+        {
+            return ExitCode::from(DAMAGED);
+        }
     }
     ExitCode::SUCCESS
 }

@@ -20,7 +20,7 @@ pub const MAX_PICTURE_PIXELS: u64 = 100_000_000;
 const MAX_SIDE: u32 = 30_000;
 /// What is kept and sent fits in this square: the most any model reads at high detail
 /// (every rule first fits a picture in 2048×2048).
-const KEPT_SIDE: u32 = 2048;
+pub(crate) const KEPT_SIDE: u32 = 2048;
 /// A lossless source (a screenshot) stays lossless unless that costs more than this; a
 /// photo saved as PNG becomes a JPEG.
 const MAX_LOSSLESS_BYTES: usize = 3_000_000;
@@ -38,6 +38,14 @@ impl PictureFormat {
         match self {
             Self::Jpeg => "image/jpeg",
             Self::Png => "image/png",
+        }
+    }
+
+    /// The file name extension it is saved under.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Jpeg => "jpg",
+            Self::Png => "png",
         }
     }
 }

@@ -1,5 +1,5 @@
-//! Files for tests: PDFs written with the same library that reads them (lopdf), and a
-//! picture bomb.
+//! Files for tests: PDFs (with text, or scanned) written with the same library that
+//! reads them (lopdf), and a picture bomb.
 
 use pdf_extract::content::{Content, Operation};
 use pdf_extract::{Document, Object, Stream, dictionary};
@@ -54,6 +54,75 @@ pub fn pdf(pages: &[Vec<String>]) -> Vec<u8> {
             "Count" => count,
             "Resources" => resources,
             "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+        }),
+    );
+    let catalog = document.add_object(dictionary! {
+        "Type" => "Catalog",
+        "Pages" => pages_id,
+    });
+    document.trailer.set("Root", catalog);
+    let mut file = Vec::new();
+    document.save_to(&mut file).expect("the PDF is written");
+    file
+}
+
+/// A scan as a scanner writes one: each page of A4 (595×842 points) is one JPEG
+/// (`jpeg`, `width`×`height` pixels, RGB) drawn over the whole page, and no text.
+pub fn scan(pages: &[(Vec<u8>, u32, u32)]) -> Vec<u8> {
+    let mut document = Document::with_version("1.5");
+    let pages_id = document.new_object_id();
+    let mut kids = Vec::new();
+    for (jpeg, width, height) in pages {
+        let image = document.add_object(Stream::new(
+            dictionary! {
+                "Type" => "XObject",
+                "Subtype" => "Image",
+                "Width" => i64::from(*width),
+                "Height" => i64::from(*height),
+                "ColorSpace" => "DeviceRGB",
+                "BitsPerComponent" => 8,
+                "Filter" => "DCTDecode",
+            },
+            jpeg.clone(),
+        ));
+        let content = Content {
+            operations: vec![
+                Operation::new("q", vec![]),
+                Operation::new(
+                    "cm",
+                    vec![
+                        595.into(),
+                        0.into(),
+                        0.into(),
+                        842.into(),
+                        0.into(),
+                        0.into(),
+                    ],
+                ),
+                Operation::new("Do", vec!["Im0".into()]),
+                Operation::new("Q", vec![]),
+            ],
+        };
+        let stream = document.add_object(Stream::new(
+            dictionary! {},
+            content.encode().expect("the page's content encodes"),
+        ));
+        let page = document.add_object(dictionary! {
+            "Type" => "Page",
+            "Parent" => pages_id,
+            "Contents" => stream,
+            "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => image } },
+            "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+        });
+        kids.push(page.into());
+    }
+    let count = kids.len() as i64;
+    document.objects.insert(
+        pages_id,
+        Object::Dictionary(dictionary! {
+            "Type" => "Pages",
+            "Kids" => kids,
+            "Count" => count,
         }),
     );
     let catalog = document.add_object(dictionary! {

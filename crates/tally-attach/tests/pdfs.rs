@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use tally_attach::test_support::pdf;
-use tally_attach::{AttachError, PdfReader, read_pdf};
+use tally_attach::test_support::{pdf, scan};
+use tally_attach::{AttachError, MAX_PAGE_PICTURES, PdfReader, pdf_pages_as_pictures, read_pdf};
 
 fn reader() -> PdfReader {
     PdfReader::new(env!("CARGO_BIN_EXE_tally-attach-read-pdf"), Vec::new())
@@ -45,6 +45,70 @@ fn a_pdfs_text_is_read_page_by_page() {
 fn a_scan_has_pages_and_no_text() {
     let read = read_pdf(&pdf(&[Vec::new(), Vec::new()]), &reader()).unwrap();
     assert_eq!((read.pages, read.text.trim()), (2, ""));
+}
+
+/// A page scanned: its left half dark blue, its right half white, as a JPEG.
+fn scanned_page(width: u32, height: u32) -> (Vec<u8>, u32, u32) {
+    let page = image::RgbImage::from_fn(width, height, |x, _| {
+        if x < width / 2 {
+            image::Rgb([20, 30, 120])
+        } else {
+            image::Rgb([255, 255, 255])
+        }
+    });
+    let mut jpeg = std::io::Cursor::new(Vec::new());
+    page.write_to(&mut jpeg, image::ImageFormat::Jpeg).unwrap();
+    (jpeg.into_inner(), width, height)
+}
+
+/// A scan's pages are drawn as pictures of A4 at 200 dpi (1654×2339, fit in 2048), what is
+/// on them where it was; only the first 20 of a longer one.
+#[test]
+fn a_scans_pages_are_drawn_as_pictures() {
+    let page = scanned_page(300, 424);
+    let file = scan(&[page.clone(), page.clone()]);
+    let (pictures, pages) = pdf_pages_as_pictures(&file, &reader()).unwrap();
+    assert_eq!((pages, pictures.len()), (2, 2));
+    for picture in &pictures {
+        assert_eq!(
+            (picture.width, picture.height),
+            (1447, 2048),
+            "A4 at 200 dpi is 1654×2339, fit in 2048×2048"
+        );
+        let drawn = image::load_from_memory(&picture.bytes).unwrap().to_rgb8();
+        let left = drawn.get_pixel(picture.width / 4, picture.height / 2);
+        let right = drawn.get_pixel(picture.width * 3 / 4, picture.height / 2);
+        assert!(
+            left[2] > 90 && left[0] < 60,
+            "the left half is blue: {left:?}"
+        );
+        assert!(
+            right.0.iter().all(|&c| c > 230),
+            "the right half is white: {right:?}"
+        );
+    }
+
+    let long = scan(&vec![scanned_page(30, 42); MAX_PAGE_PICTURES + 3]);
+    let (pictures, pages) = pdf_pages_as_pictures(&long, &reader()).unwrap();
+    assert_eq!(
+        (pages as usize, pictures.len()),
+        (MAX_PAGE_PICTURES + 3, MAX_PAGE_PICTURES)
+    );
+}
+
+/// Drawing fails as reading does: a damaged PDF, a reader that stops, are refused in words.
+#[test]
+fn a_scan_that_cannot_be_drawn_is_refused_in_words() {
+    assert!(matches!(
+        pdf_pages_as_pictures(b"%PDF-1.7 not really", &reader()),
+        Err(AttachError::PdfUnreadable)
+    ));
+    let gone = PdfReader::new("/bin/false", Vec::new());
+    let file = scan(&[scanned_page(30, 42)]);
+    assert!(matches!(
+        pdf_pages_as_pictures(&file, &gone),
+        Err(AttachError::PdfUnreadable)
+    ));
 }
 
 #[test]

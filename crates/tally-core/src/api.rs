@@ -145,6 +145,8 @@ pub enum ErrorCode {
     AttachmentRefused,
     /// The model takes no pictures: choose one that does (the models list says which).
     ModelWithoutVision,
+    /// A PDF with no text (a scan): the window offers to send its pages as pictures.
+    PdfWithoutText,
 }
 
 /// Every error that crosses IPC: a code to branch on and a plain-language message.

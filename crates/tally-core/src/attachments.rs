@@ -90,12 +90,74 @@ impl Engine {
         })
     }
 
+    /// Keeps the pages of a scanned PDF (`input`, one [`Engine::attachment_add`] said has
+    /// no text) as pictures for a draft to `model`, at most
+    /// [`tally_attach::MAX_PAGE_PICTURES`], each named after the file and its page, and says
+    /// what each adds to the request. Refused, before anything is drawn, for a model that
+    /// takes no pictures.
+    pub fn attachment_add_pdf_pages(
+        &self,
+        input: AttachmentInput,
+        model: &str,
+    ) -> Result<Vec<AddedAttachment>, CoreError> {
+        let name = checked_name(&input.name);
+        self.needs_vision(model)?;
+        let file = decoded(&input.data_base64)?;
+        if !tally_attach::is_pdf(&file) {
+            return Err(CoreError::AttachmentRefused(
+                "This file is not a PDF, so it has no pages to send as pictures.".into(),
+            ));
+        }
+        let reader = self.pdf_reader()?;
+        let (pictures, pages) = tally_attach::pdf_pages_as_pictures(&file, reader)?;
+        let now = self.now();
+        let stem = name
+            .strip_suffix(".pdf")
+            .or_else(|| name.strip_suffix(".PDF"))
+            .unwrap_or(&name);
+        let price = self.meter.price_of(model);
+        pictures
+            .iter()
+            .enumerate()
+            .map(|(i, picture)| {
+                let kept = self.store().put_attachment(
+                    &NewAttachment {
+                        kind: StoredKind::Image,
+                        mime: picture.format.mime(),
+                        content: &picture.bytes,
+                        width: Some(picture.width),
+                        height: Some(picture.height),
+                        pages: None,
+                    },
+                    now,
+                )?;
+                let page_name = format!(
+                    "{stem}, page {} of {pages}.{}",
+                    i + 1,
+                    picture.format.extension()
+                );
+                let attachment = view(&page_name, &kept);
+                let tokens = self.attachment_tokens(model, &attachment)?;
+                Ok(AddedAttachment {
+                    attachment,
+                    tokens,
+                    cost_nanos: price
+                        .as_ref()
+                        .map(|price| tally_spend::worst_case_cost(tokens, 0, 0, price)),
+                })
+            })
+            .collect()
+    }
+
+    fn pdf_reader(&self) -> Result<&tally_attach::PdfReader, CoreError> {
+        self.pdf_reader.as_ref().ok_or_else(|| {
+            CoreError::AttachmentRefused("This copy of Tally cannot read PDFs.".into())
+        })
+    }
+
     /// Keeps a PDF's text, read apart from the app (see `tally_attach::read_pdf`).
     fn kept_pdf(&self, file: &[u8], now: i64) -> Result<tally_store::Attachment, CoreError> {
-        let reader = self.pdf_reader.as_ref().ok_or_else(|| {
-            CoreError::AttachmentRefused("This copy of Tally cannot read PDFs.".into())
-        })?;
-        let pdf = tally_attach::read_pdf(file, reader)?;
+        let pdf = tally_attach::read_pdf(file, self.pdf_reader()?)?;
         if pdf.text.trim().is_empty() {
             return Err(tally_attach::AttachError::PdfWithoutText { pages: pdf.pages }.into());
         }

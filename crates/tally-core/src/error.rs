@@ -63,6 +63,9 @@ pub enum CoreError {
         "{0} cannot see pictures. Choose a model that can, such as {1}, or remove the picture."
     )]
     ModelWithoutVision(String, String),
+    /// A PDF with no text (a scan): its pages may be sent as pictures instead.
+    #[error("{0}")]
+    PdfWithoutText(String),
 }
 
 impl CoreError {
@@ -71,6 +74,7 @@ impl CoreError {
             Self::InvalidInput(_) => ErrorCode::InvalidInput,
             Self::AttachmentRefused(_) => ErrorCode::AttachmentRefused,
             Self::ModelWithoutVision(..) => ErrorCode::ModelWithoutVision,
+            Self::PdfWithoutText(_) => ErrorCode::PdfWithoutText,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::File(_) => ErrorCode::FileFailed,
             Self::MissingApiKey | Self::KeyAskedFor(_) => ErrorCode::MissingApiKey,
@@ -124,7 +128,10 @@ impl From<StoreError> for CoreError {
 
 impl From<tally_attach::AttachError> for CoreError {
     fn from(e: tally_attach::AttachError) -> Self {
-        Self::AttachmentRefused(e.to_string())
+        match e {
+            tally_attach::AttachError::PdfWithoutText { .. } => Self::PdfWithoutText(e.to_string()),
+            e => Self::AttachmentRefused(e.to_string()),
+        }
     }
 }
 

@@ -303,6 +303,14 @@ class Engine {
       } catch {
         text = "\0";
       }
+      // The fake's scans are PDFs of nothing but their header.
+      if (text.startsWith("%PDF") && text.trim().length <= 9) {
+        throw {
+          code: "pdf_without_text",
+          message:
+            "This PDF has no text in it (2 pages of pictures: a scan, probably). Its pages can be sent as pictures instead.",
+        };
+      }
       if (text.includes("\0")) {
         throw {
           code: "attachment_refused",
@@ -325,6 +333,26 @@ class Engine {
     this.attachments.set(view.id, { view, data: input.dataBase64 });
     this.control.attached.push(input.name);
     return { attachment: view, tokens, costNanos: tokens * 150 };
+  }
+
+  /** A scan's two pages, kept as pictures (a tiny one each, for the chips' thumbnails). */
+  scanPages(input: AttachmentInput): AddedAttachment[] {
+    const stem = input.name.replace(/\.pdf$/i, "");
+    return [1, 2].map((page) => {
+      const view: AttachmentView = {
+        id: this.id(),
+        kind: "image",
+        name: `${stem}, page ${page} of 2.jpg`,
+        mime: "image/png",
+        sizeBytes: 68,
+        width: 1447,
+        height: 2048,
+        pages: null,
+      };
+      this.attachments.set(view.id, { view, data: ONE_PIXEL_PNG });
+      this.control.attached.push(view.name);
+      return { attachment: view, tokens: 1105, costNanos: 1105 * 150 };
+    });
   }
 
   /** The conversation with the last `tail` messages of its branch, or all of them. */
@@ -924,6 +952,9 @@ class Engine {
     if (command === "attachment_add") {
       return this.attach(args.input as AttachmentInput, String(args.model));
     }
+    if (command === "attachment_add_pdf_pages") {
+      return this.scanPages(args.input as AttachmentInput);
+    }
     if (command === "chat_send") {
       const request = args.request as SendRequest;
       this.sending = (request.attachments ?? []).flatMap((a) => {
@@ -1019,6 +1050,10 @@ class Engine {
     return this.handle(command, args);
   }
 }
+
+/** A white pixel, as a PNG. */
+const ONE_PIXEL_PNG =
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4//8/AAX+Av4N70a4AAAAAElFTkSuQmCC";
 
 /** The text of the first entry of a zip whose entries are stored, from its base64 pieces
  * (each stands alone): its local header says how long its name and data are. */

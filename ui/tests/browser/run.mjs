@@ -676,6 +676,38 @@ async function main() {
     }
   });
 
+  await test("attachments: a scanned PDF is offered as pictures of its pages, which become chips", async () => {
+    const { page, context, problems } = await open();
+    try {
+      await page.fill(testid("composer-input"), "What does this letter say?");
+      await page.setInputFiles(testid("attach-input"), [
+        { name: "letter.pdf", mimeType: "application/pdf", buffer: Buffer.from("%PDF-1.7\n") },
+      ]);
+      const said = await (await page.waitForSelector(testid("attachment-problem"))).textContent();
+      assert(said.includes("letter.pdf: This PDF has no text in it"), said);
+      await page.click(testid("attachment-pdf-pages"));
+      await page.waitForFunction(
+        () =>
+          document.querySelectorAll('[data-testid="attachment-chip"][data-kind="image"]').length ===
+          2,
+      );
+      const names = await page.$$eval(`${testid("attachment-chip")} .name`, (n) =>
+        n.map((e) => e.textContent),
+      );
+      assert(
+        names.join("|") === "letter, page 1 of 2.jpg|letter, page 2 of 2.jpg",
+        names.join("|"),
+      );
+      assert((await page.$(testid("attachment-problem"))) === null, "the problem stays");
+      assert((await page.$(testid("attachment-pdf-pages"))) === null, "the offer stays");
+      assert((await page.inputValue(testid("composer-input"))) === "What does this letter say?");
+      await page.screenshot({ path: join(SHOTS, "attachments-scan-pages.png") });
+      assert(problems.length === 0, problems.join("\n"));
+    } finally {
+      await context.close();
+    }
+  });
+
   await test("attachments: a file's text opens from the message, and a picture alone can be sent", async () => {
     const { page, context, problems } = await open();
     try {

@@ -439,11 +439,70 @@ async fn a_pdfs_text_is_sent_with_its_page_count_and_a_scan_says_it_has_none() {
     let refused = engine
         .attachment_add(input("scan.pdf", &scan), "gpt-5.4-mini")
         .unwrap_err();
-    assert_eq!(refused.code(), ErrorCode::AttachmentRefused);
+    assert_eq!(refused.code(), ErrorCode::PdfWithoutText);
     assert!(
         refused
             .to_string()
             .starts_with("This PDF has no text in it (3 pages of pictures"),
         "{refused}"
     );
+}
+
+/// A scan's pages, offered as pictures, are drawn locally, kept as pictures named after
+/// the file and page, counted as the server bills them, and sent; a model that takes no
+/// pictures refuses them before anything is drawn.
+#[tokio::test]
+async fn a_scans_pages_go_as_pictures_billed_as_estimated() {
+    use tally_attach::test_support::scan;
+
+    let server = mock("It is a letter from the bank.", 100, 0).await;
+    let (_dir, engine) = engine(&server, Some(KEY));
+    let page = (photo(120, 170), 120, 170);
+    let letter = scan(&[page.clone(), page]);
+    let refused = engine
+        .attachment_add_pdf_pages(input("letter.pdf", &letter), "o3-mini")
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::ModelWithoutVision, "{refused}");
+
+    let added = engine
+        .attachment_add_pdf_pages(input("letter.pdf", &letter), "gpt-4o")
+        .unwrap();
+    let names: Vec<&str> = added.iter().map(|a| a.attachment.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["letter, page 1 of 2.jpg", "letter, page 2 of 2.jpg"]
+    );
+    for page in &added {
+        let kept = &page.attachment;
+        assert_eq!(kept.kind, AttachmentKind::Image);
+        assert_eq!((kept.width, kept.height), (Some(1447), Some(2048)));
+        // gpt-4o: 768×1087 read, 2×3 tiles of 170, and 85.
+        assert_eq!(page.tokens, 85 + 6 * 170);
+    }
+    let attached: Vec<AttachmentRef> = added
+        .iter()
+        .map(|a| AttachmentRef {
+            id: a.attachment.id,
+            name: a.attachment.name.clone(),
+        })
+        .collect();
+    let attached: Vec<&AttachmentRef> = attached.iter().collect();
+    let estimate = engine
+        .estimate_draft_now(&draft("gpt-4o", "What is this letter?", &attached))
+        .unwrap();
+    engine
+        .send(
+            with("gpt-4o", "What is this letter?", &attached),
+            Events::default().sink(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(estimate.input_tokens, server.stats().usage_reported.prompt);
+    let sent = recent(&engine);
+    assert_eq!(sent.len(), 1);
+
+    let refused = engine
+        .attachment_add_pdf_pages(input("notes.txt", b"just text"), "gpt-4o")
+        .unwrap_err();
+    assert_eq!(refused.code(), ErrorCode::AttachmentRefused, "{refused}");
 }

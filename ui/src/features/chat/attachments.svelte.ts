@@ -2,7 +2,7 @@
 // stripped), each with what it adds to the request, until the message is sent.
 import { base64Of } from "../../lib/base64";
 import { asIpcError, ipc } from "../../lib/ipc";
-import type { AttachmentRef, AttachmentView } from "../../lib/ipc";
+import type { AddedAttachment, AttachmentRef, AttachmentView } from "../../lib/ipc";
 
 /** Files larger than any the engine takes (a PDF, up to 50 MB) are not read at all; the
  * engine holds each kind to its own bound. */
@@ -26,6 +26,8 @@ export class DraftAttachments {
   /** Why the attachments cannot go to the model chosen now (a picture for a model that
    * takes none), from the estimate. */
   modelProblem = $state<string | null>(null);
+  /** A PDF just refused for having no text (a scan): its pages may go as pictures. */
+  scan = $state<File | null>(null);
 
   get refs(): AttachmentRef[] {
     return this.list.map(({ attachment }) => ({ id: attachment.id, name: attachment.name }));
@@ -34,6 +36,7 @@ export class DraftAttachments {
   /** Attaches `files` for a message to `model`, one after another, in order. */
   async add(files: Iterable<File>, model: string) {
     this.problem = "";
+    this.scan = null;
     for (const file of files) {
       if (file.size > MAX_READ_BYTES) {
         this.problem = `${file.name} is too large to attach (${Math.round(file.size / 1_000_000)} MB).`;
@@ -45,20 +48,46 @@ export class DraftAttachments {
           { name: file.name || "pasted picture", dataBase64: await base64Of(file) },
           model,
         );
-        if (this.list.some((d) => d.attachment.id === added.attachment.id)) continue;
-        this.list.push({
-          attachment: added.attachment,
-          tokens: added.tokens,
-          costNanos: added.costNanos,
-          preview: null,
-        });
-        if (added.attachment.kind === "image") void this.#preview(added.attachment.id);
+        this.#keep(added);
       } catch (e) {
-        this.problem = `${file.name}: ${asIpcError(e).message}`;
+        const error = asIpcError(e);
+        this.problem = `${file.name}: ${error.message}`;
+        if (error.code === "pdf_without_text") this.scan = file;
       } finally {
         this.pending--;
       }
     }
+  }
+
+  /** Attaches the pages of the scan just refused, as pictures for a message to `model`. */
+  async addScanPages(model: string) {
+    const file = this.scan;
+    if (!file) return;
+    this.scan = null;
+    this.problem = "";
+    this.pending++;
+    try {
+      const pages = await ipc.attachmentAddPdfPages(
+        { name: file.name, dataBase64: await base64Of(file) },
+        model,
+      );
+      for (const page of pages) this.#keep(page);
+    } catch (e) {
+      this.problem = `${file.name}: ${asIpcError(e).message}`;
+    } finally {
+      this.pending--;
+    }
+  }
+
+  #keep(added: AddedAttachment) {
+    if (this.list.some((d) => d.attachment.id === added.attachment.id)) return;
+    this.list.push({
+      attachment: added.attachment,
+      tokens: added.tokens,
+      costNanos: added.costNanos,
+      preview: null,
+    });
+    if (added.attachment.kind === "image") void this.#preview(added.attachment.id);
   }
 
   /** Shows the picture as it will be sent (upright, scaled, without metadata). */
@@ -77,6 +106,7 @@ export class DraftAttachments {
     if (at < 0) return;
     this.list.splice(at, 1);
     this.problem = "";
+    this.scan = null;
   }
 
   /** The estimate's count of each, for the model the draft now goes to, and why they
@@ -97,5 +127,6 @@ export class DraftAttachments {
     this.list = [];
     this.problem = "";
     this.modelProblem = null;
+    this.scan = null;
   }
 }

@@ -2,7 +2,11 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { AttachmentView, IpcError } from "../../lib/ipc";
 import { DraftAttachments, MAX_READ_BYTES } from "./attachments.svelte";
 
-const ipc = vi.hoisted(() => ({ attachmentAdd: vi.fn(), attachmentContent: vi.fn() }));
+const ipc = vi.hoisted(() => ({
+  attachmentAdd: vi.fn(),
+  attachmentAddPdfPages: vi.fn(),
+  attachmentContent: vi.fn(),
+}));
 vi.mock("../../lib/ipc", () => ({ ipc, asIpcError: (e: unknown) => e as IpcError }));
 
 function kept(id: number, name: string, kind: AttachmentView["kind"] = "image"): AttachmentView {
@@ -52,6 +56,37 @@ describe("the draft's attachments", () => {
     await draft.add([huge], "gpt-4o");
     expect(ipc.attachmentAdd).not.toHaveBeenCalled();
     expect(draft.problem).toContain("video.mov is too large");
+  });
+
+  it("offers a scan's pages as pictures, and attaches them when asked", async () => {
+    ipc.attachmentAdd.mockRejectedValueOnce({
+      code: "pdf_without_text",
+      message: "This PDF has no text in it (2 pages of pictures: a scan, probably).",
+    });
+    ipc.attachmentAddPdfPages.mockResolvedValueOnce([
+      { attachment: kept(7, "letter, page 1 of 2.jpg"), tokens: 1105, costNanos: 2762500 },
+      { attachment: kept(8, "letter, page 2 of 2.jpg"), tokens: 1105, costNanos: 2762500 },
+    ]);
+    const draft = new DraftAttachments();
+    const letter = new File(["%PDF"], "letter.pdf");
+    await draft.add([letter], "gpt-4o");
+    expect(draft.scan).toBe(letter);
+    expect(draft.problem).toContain("letter.pdf: This PDF has no text");
+    await draft.addScanPages("gpt-4o");
+    expect(ipc.attachmentAddPdfPages).toHaveBeenCalledWith(
+      { name: "letter.pdf", dataBase64: "JVBERg==" },
+      "gpt-4o",
+    );
+    expect(draft.list.map((d) => d.attachment.name)).toEqual([
+      "letter, page 1 of 2.jpg",
+      "letter, page 2 of 2.jpg",
+    ]);
+    expect([draft.scan, draft.problem, draft.pending]).toEqual([null, "", 0]);
+
+    // Another refusal is not a scan: nothing is offered.
+    ipc.attachmentAdd.mockRejectedValueOnce({ code: "attachment_refused", message: "Empty." });
+    await draft.add([new File([""], "empty.txt")], "gpt-4o");
+    expect(draft.scan).toBeNull();
   });
 
   it("takes the estimate's counts for another model, without a stale price", async () => {

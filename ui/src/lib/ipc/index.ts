@@ -101,6 +101,9 @@ export const ipc = {
   /** Keeps a file for the draft (a picture scaled and stripped) and counts it for `model`. */
   attachmentAdd: (input: AttachmentInput, model: string) =>
     call<AddedAttachment>("attachment_add", { input, model }),
+  /** Keeps the pages of a scanned PDF (one without text) as pictures, counted for `model`. */
+  attachmentAddPdfPages: (input: AttachmentInput, model: string) =>
+    call<AddedAttachment[]>("attachment_add_pdf_pages", { input, model }),
   /** A kept attachment's content (a picture to show larger, a file's text). */
   attachmentContent: (id: number) => call<AttachmentContent>("attachment_content", { id }),
   chatSend(request: SendRequest, onEvent: (event: ChatEvent) => void): Promise<void> {
