@@ -18,6 +18,9 @@ const RESPONSES_DB = env("TALLY_BENCH_RESPONSES_DB");
 const BIG_DB = env("TALLY_BENCH_BIG_DB");
 // Messages in the long conversation of BIG_DB (the newest one).
 const LONG_MESSAGES = Number(env("TALLY_BENCH_LONG"));
+// Messages in the second newest conversation, one in ten with a picture (the generator's
+// `PICTURES_CONVERSATION_MESSAGES` at most).
+const PICTURES_MESSAGES = Math.min(LONG_MESSAGES, 2_000);
 const OUT = env("TALLY_BENCH_OUT");
 const RUNS = Number(process.env.TALLY_BENCH_RUNS ?? 5);
 const SENDS = Number(process.env.TALLY_BENCH_SENDS ?? 50);
@@ -282,11 +285,12 @@ async function appLatency(app, base, inPage, endpoint) {
   return { shown: summary(shown), channel: summary(channel) };
 }
 
-/** Milliseconds from clicking the newest conversation (the long one) in the sidebar until
- * its end is on screen (its last message drawn, the view at the bottom) and a frame has
+/** Milliseconds from clicking conversation `nth` in the sidebar (0: the newest, the long
+ * one; 1: the one with pictures, of `messages` messages) until its end is on screen (its
+ * last message drawn, the view at the bottom, every picture in view shown) and a frame has
  * been painted; and until the whole branch is in the list (scrollable to its start). Over
  * RUNS openings. */
-async function openLongConversation(app) {
+async function openLongConversation(app, nth, messages) {
   await app.waitFind('[data-testid="conversation-item"]', 30_000);
   const painted = [];
   const whole = [];
@@ -300,14 +304,24 @@ async function openLongConversation(app) {
       script: `const done = arguments[arguments.length - 1];
         const start = performance.now();
         let paintedMs = null;
-        document.querySelector('[data-testid="conversation-item"]').click();
+        document.querySelectorAll('[data-testid="conversation-item"]')[${nth}].click();
         const atEnd = () => {
           const list = document.querySelector('[data-testid="message-list"]');
           const last = [...(list?.querySelectorAll('[data-testid="message"]') ?? [])].at(-1);
+          const view = list?.getBoundingClientRect();
+          const pictureInView = (e) => {
+            const box = e.getBoundingClientRect();
+            return box.bottom > view.top && box.top < view.bottom;
+          };
           return (
             last &&
             list.scrollHeight - list.scrollTop - list.clientHeight < 48 &&
-            last.getBoundingClientRect().bottom <= list.getBoundingClientRect().bottom + 1
+            last.getBoundingClientRect().bottom <= view.bottom + 1 &&
+            // A picture in view is drawn, not its placeholder.
+            ![...list.querySelectorAll('[data-testid="message-attachment"] .placeholder')].some(pictureInView) &&
+            [...list.querySelectorAll('[data-testid="message-attachment"] img')]
+              .filter(pictureInView)
+              .every((img) => img.complete && img.naturalWidth > 0)
           );
         };
         const check = () => {
@@ -319,7 +333,7 @@ async function openLongConversation(app) {
             paintedMs = -1;
           }
           const count = Number(document.querySelector('[data-testid="message-list"]')?.dataset.count ?? 0);
-          if (paintedMs > 0 && count >= ${LONG_MESSAGES}) done([paintedMs, performance.now() - start]);
+          if (paintedMs > 0 && count >= ${messages}) done([paintedMs, performance.now() - start]);
           else requestAnimationFrame(check);
         };
         requestAnimationFrame(check);`,
@@ -352,13 +366,18 @@ async function timing() {
   const open = await withDriver({ TALLY_DATA_DIR: BIG_DB }, async (driver) => {
     const app = await driver.launch(APP);
     try {
-      return await openLongConversation(app);
+      return {
+        long: await openLongConversation(app, 0, LONG_MESSAGES),
+        pictures: await openLongConversation(app, 1, PICTURES_MESSAGES),
+      };
     } finally {
       await app.quit();
     }
   });
-  results.open_long_conversation = open.painted;
-  results.open_long_conversation_whole = open.whole;
+  results.open_long_conversation = open.long.painted;
+  results.open_long_conversation_whole = open.long.whole;
+  results.open_pictures_conversation = open.pictures.painted;
+  results.open_pictures_conversation_whole = open.pictures.whole;
   results.raw_client_first_token = await rawClientLatency(base);
   for (const [name, inPage, db, endpoint] of [
     ["tally_first_token", false, EMPTY_DB, "chat"],

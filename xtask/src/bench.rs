@@ -474,8 +474,9 @@ const SMOKE_LONG_CONVERSATION: u32 = 500;
 /// only there.
 const RESPONSES_MODEL: &str = "gpt-5.4-pro";
 /// Raised whenever the generator writes a different history, so a kept one is not reused.
-/// 2: the long conversation is the newest (it was among the oldest).
-const HISTORY_LAYOUT: u32 = 2;
+/// 2: the long conversation is the newest (it was among the oldest). 3: the second newest
+/// is a conversation of up to 2,000 messages with 200 pictures.
+const HISTORY_LAYOUT: u32 = 3;
 
 /// Where a full run builds the criterion benches (the bench profile): a target folder of
 /// their own, so cargo builds them while it builds the release app in `target/` (one
@@ -848,6 +849,18 @@ fn print_app_table(app: &Value) -> Vec<Value> {
         (
             "   → all 5,000 messages in the list (ms)",
             median("open_long_conversation_whole"),
+            None,
+            "",
+        ),
+        (
+            "open a 2,000-message conversation with 200 pictures → its end painted (ms)",
+            median("open_pictures_conversation"),
+            None,
+            "≤ 100 ms",
+        ),
+        (
+            "   → all 2,000 messages in the list (ms)",
+            median("open_pictures_conversation_whole"),
             None,
             "",
         ),

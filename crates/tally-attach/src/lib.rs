@@ -25,7 +25,7 @@ pub use pdf::{
 };
 pub use picture::{
     MAX_PICTURE_BYTES, MAX_PICTURE_PIXELS, Picture, PictureFormat, imported_picture,
-    prepare_picture,
+    prepare_picture, scaled_for_sending,
 };
 pub use text::{MAX_TEXT_BYTES, prepare_text};
 

@@ -107,6 +107,46 @@ pub fn prepare_picture(file: &[u8]) -> Result<Picture, AttachError> {
     })
 }
 
+/// A kept picture (`kept`, as [`prepare_picture`] made it) scaled down to `width`×`height`,
+/// the size a model reads it at, to be sent no larger than that; in its own format (a
+/// screenshot stays sharp). A picture already that size, or smaller, comes back as it is.
+pub fn scaled_for_sending(kept: &[u8], width: u32, height: u32) -> Result<Picture, AttachError> {
+    let format = format_of(kept)?;
+    let decoder = reader(kept, format).into_decoder().map_err(read_error)?;
+    let (w, h) = decoder.dimensions();
+    if u64::from(w) * u64::from(h) > MAX_PICTURE_PIXELS || w.max(h) > MAX_SIDE {
+        return Err(AttachError::TooManyPixels {
+            width: w,
+            height: h,
+        });
+    }
+    let picture = DynamicImage::from_decoder(decoder).map_err(read_error)?;
+    if width == 0 || height == 0 || (width >= w && height >= h) {
+        return Ok(Picture {
+            bytes: kept.to_vec(),
+            format: if format == ImageFormat::Png {
+                PictureFormat::Png
+            } else {
+                PictureFormat::Jpeg
+            },
+            width: w,
+            height: h,
+            original_width: w,
+            original_height: h,
+        });
+    }
+    let scaled = picture.thumbnail_exact(width.min(w), height.min(h));
+    let (bytes, format) = encode(&scaled, format == ImageFormat::Png)?;
+    Ok(Picture {
+        bytes,
+        format,
+        width: scaled.width(),
+        height: scaled.height(),
+        original_width: w,
+        original_height: h,
+    })
+}
+
 /// A picture from a file that came from elsewhere (an imported conversation): kept byte for
 /// byte when it is what Tally keeps (a PNG or JPEG fit in 2048×2048 with no metadata
 /// block, that decodes), so a Tally file round-trips losslessly; otherwise made safe as a

@@ -3,7 +3,9 @@
 
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
 use tally_attach::test_support::png_claiming;
-use tally_attach::{AttachError, PictureFormat, imported_picture, prepare_picture};
+use tally_attach::{
+    AttachError, PictureFormat, imported_picture, prepare_picture, scaled_for_sending,
+};
 
 /// `picture` encoded as `format`.
 fn encoded(picture: &DynamicImage, format: ImageFormat) -> Vec<u8> {
@@ -305,4 +307,27 @@ fn imported_pictures_are_kept_as_they_are_only_when_they_are_what_tally_keeps() 
         imported_picture(b"not a picture"),
         Err(AttachError::NotAPicture)
     );
+}
+
+/// A kept picture goes at the size a model reads it: scaled down in its own format (a
+/// screenshot stays a PNG), what is where unchanged; one already that small as it is.
+#[test]
+fn kept_pictures_are_scaled_to_the_size_a_model_reads() {
+    let screenshot =
+        prepare_picture(&encoded(&red_left_blue_right(2048, 1536), ImageFormat::Png)).unwrap();
+    assert_eq!(screenshot.format, PictureFormat::Png);
+    let sent = scaled_for_sending(&screenshot.bytes, 1024, 768).unwrap();
+    assert_eq!(
+        (sent.format, sent.width, sent.height),
+        (PictureFormat::Png, 1024, 768)
+    );
+    let drawn = image::load_from_memory(&sent.bytes).unwrap().to_rgb8();
+    assert_eq!(drawn.get_pixel(100, 400), &Rgb([220, 20, 20]));
+    assert_eq!(drawn.get_pixel(900, 400), &Rgb([20, 20, 220]));
+
+    let photo =
+        prepare_picture(&encoded(&red_left_blue_right(640, 480), ImageFormat::Jpeg)).unwrap();
+    let same = scaled_for_sending(&photo.bytes, 1024, 768).unwrap();
+    assert_eq!((same.width, same.height), (640, 480));
+    assert_eq!(same.bytes, photo.bytes, "already small enough: as it was");
 }

@@ -138,6 +138,8 @@ pub struct Engine {
     clearance: crate::clearance::Clearance,
     /// Files being sent for import, piece by piece.
     pub(crate) uploads: Uploads,
+    /// Pictures scaled to the size their model reads them.
+    pub(crate) sent_pictures: crate::sent_pictures::SentPictures,
     /// Work that writes across several steps (a reply from its first read to its ledger
     /// row, a title, an import) holds this shared; a restore holds it alone, so no write
     /// meant for the old data can land in the restored one.
@@ -197,6 +199,7 @@ impl Engine {
             replies: ActiveReplies::default(),
             approvals: Approvals::default(),
             uploads: Uploads::default(),
+            sent_pictures: Default::default(),
             client: Mutex::default(),
             clearance: Default::default(),
             writers: Arc::default(),

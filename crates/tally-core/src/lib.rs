@@ -36,6 +36,7 @@ mod notices;
 mod replies;
 mod reply_stream;
 mod send;
+mod sent_pictures;
 mod settings;
 mod spend;
 mod titles;

@@ -561,6 +561,26 @@ impl Engine {
         Ok((conversation, last))
     }
 
+    /// `context` with its pictures no larger than `model` reads them (scaled off the async
+    /// threads; see `sent_pictures`).
+    async fn at_read_size(
+        self: &Arc<Self>,
+        mut context: Vec<ChatMessage>,
+        model: &str,
+    ) -> Result<Vec<ChatMessage>, CoreError> {
+        if context.iter().all(|m| m.pictures.is_empty()) {
+            return Ok(context);
+        }
+        let rule = self.meter.traits(model).pictures;
+        let engine = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            engine.sent_pictures.at_read_size(&mut context, rule);
+            context
+        })
+        .await
+        .map_err(|e| CoreError::Internal(format!("the pictures: {e}")))
+    }
+
     /// Streams one reply for `job` to its end and saves everything about it.
     async fn run(
         self: &Arc<Self>,
@@ -583,6 +603,7 @@ impl Engine {
             writing: _writing,
         } = job;
         let client = self.client_for(&key, Some(&conversation.model))?;
+        let context = self.at_read_size(context, &conversation.model).await?;
         // The conversation's options, in the form the model's capabilities allow.
         let capabilities = self.capabilities(&conversation.model)?;
         let mut chat_request = ChatRequest::streaming(conversation.model.clone(), context)

@@ -70,8 +70,9 @@ async fn pictures_are_billed_as_the_estimate_said_for_each_model_and_size() {
         "gpt-5.4-mini",
         "gpt-5.5-pro",
     ];
-    let mut table =
-        String::from("| model | picture | kept as | estimate | billed |\n|---|---|---|---|---|\n");
+    let mut table = String::from(
+        "| model | picture | kept as | sent as | estimate | billed |\n|---|---|---|---|---|---|\n",
+    );
     for (w, h) in sizes {
         let added = engine
             .attachment_add(input(&format!("{w}x{h}.jpg"), &photo(w, h)), "gpt-4o")
@@ -95,14 +96,28 @@ async fn pictures_are_billed_as_the_estimate_said_for_each_model_and_size() {
                 .await
                 .unwrap();
             let billed = server.stats().usage_reported.prompt - before;
+            let requests = server.requests();
+            let (sent_w, sent_h) = requests.last().unwrap().messages.last().unwrap().pictures[0]
+                .size
+                .clone()
+                .unwrap();
             table.push_str(&format!(
-                "| {model} | {w}×{h} | {}×{} | {} ({} for the picture) | {billed} |\n",
+                "| {model} | {w}×{h} | {}×{} | {sent_w}×{sent_h} | {} ({} for the picture) | {billed} |\n",
                 kept.width.unwrap(),
                 kept.height.unwrap(),
                 estimate.input_tokens,
                 estimate.attachment_tokens[0],
             ));
             assert_eq!(estimate.input_tokens, billed, "{model}, {w}×{h}:\n{table}");
+            // Sent no larger than the model reads it (a tile model: 768 px on the short
+            // side at most), never larger than kept.
+            assert!(
+                sent_w <= kept.width.unwrap() && sent_h <= kept.height.unwrap(),
+                "{table}"
+            );
+            if model == "gpt-4o" {
+                assert!(sent_w.min(sent_h) <= 768, "{table}");
+            }
         }
     }
     eprintln!("{table}");

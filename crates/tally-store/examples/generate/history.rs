@@ -85,8 +85,14 @@ pub fn prepare_folder(dir: &Path, conversations: i64, messages: i64, long: i64) 
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
     fill(&mut conn, conversations, per_conversation, now, 42).expect("write the history");
+    let mut pictures = 0;
     if long > 0 {
-        fill(&mut conn, 1, long, now + 1, 43).expect("write the long conversation");
+        // The second newest: the long conversation again, shorter, with pictures.
+        let messages = long.min(PICTURES_CONVERSATION_MESSAGES);
+        let with_pictures =
+            fill(&mut conn, 1, messages, now + 1, 44).expect("write the conversation");
+        pictures = add_pictures(dir, &mut conn, with_pictures, now);
+        fill(&mut conn, 1, long, now + 2, 43).expect("write the long conversation");
     }
     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
         .expect("checkpoint");
@@ -94,10 +100,69 @@ pub fn prepare_folder(dir: &Path, conversations: i64, messages: i64, long: i64) 
         .map(|m| m.len())
         .unwrap_or(0);
     format!(
-        "{conversations} conversations, {} messages, and one of {long}: {:.0} MB",
+        "{conversations} conversations, {} messages, one of {long}, and one of {} with \
+         {pictures} pictures: {:.0} MB",
         conversations * per_conversation,
+        long.min(PICTURES_CONVERSATION_MESSAGES),
         size as f64 / 1e6
     )
+}
+
+/// The conversation with pictures has at most this many messages, one in ten with a
+/// picture (on the user's).
+pub const PICTURES_CONVERSATION_MESSAGES: i64 = 2_000;
+
+/// Attaches a picture (a 1024×768 JPEG, each its own) to every fifth user message of
+/// conversation `id`, as Tally keeps them. Returns how many.
+fn add_pictures(dir: &Path, conn: &mut Connection, id: i64, now: i64) -> i64 {
+    let users: Vec<i64> = conn
+        .prepare("SELECT id FROM messages WHERE conversation_id = ?1 AND role = 'user' ORDER BY id")
+        .and_then(|mut query| {
+            query
+                .query_map([id], |row| row.get(0))?
+                .collect::<rusqlite::Result<Vec<i64>>>()
+        })
+        .expect("read the messages");
+    let carrying: Vec<i64> = users.into_iter().step_by(5).collect();
+    let store = Store::open_in(dir).expect("open the database");
+    let kept: Vec<i64> = (0..carrying.len())
+        .map(|n| {
+            let shade = (n * 37 % 256) as u8;
+            let picture = image::RgbImage::from_fn(1024, 768, |x, y| {
+                image::Rgb([(x / 4) as u8, (y / 3) as u8, shade])
+            });
+            let mut jpeg = std::io::Cursor::new(Vec::new());
+            picture
+                .write_to(&mut jpeg, image::ImageFormat::Jpeg)
+                .expect("encode a picture");
+            store
+                .put_attachment(
+                    &tally_store::NewAttachment {
+                        kind: tally_store::AttachmentKind::Image,
+                        mime: "image/jpeg",
+                        content: jpeg.get_ref(),
+                        width: Some(1024),
+                        height: Some(768),
+                        pages: None,
+                    },
+                    now,
+                )
+                .expect("keep a picture")
+                .id
+        })
+        .collect();
+    drop(store);
+    let tx = conn.transaction().expect("write the pictures");
+    for (n, (message, attachment)) in carrying.iter().zip(&kept).enumerate() {
+        tx.execute(
+            "INSERT INTO message_attachments (message_id, position, attachment_id, name)
+             VALUES (?1, 0, ?2, ?3)",
+            params![message, attachment, format!("photo-{n}.jpg")],
+        )
+        .expect("attach a picture");
+    }
+    tx.commit().expect("write the pictures");
+    kept.len() as i64
 }
 
 /// Makes new chats in the data folder `dir` start with `model` (an id of letters, digits,
