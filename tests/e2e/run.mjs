@@ -774,6 +774,32 @@ async function main() {
     if (!read.includes("Closing balance 300.00")) throw new Error(`the PDF: ${read}`);
     await app.run(`document.querySelector('[data-testid="attachment-viewer"]').close()`);
 
+    // Dropped on the message box from the file manager (the page's own drop: Tauri's is off
+    // for this window), as WebKit hands the page a dropped file; and dropped beside it, the
+    // window does not open it as a page.
+    await app.click('[data-testid="new-chat-button"]');
+    const dropped = await app.run(
+      `const bytes = Uint8Array.from(atob(arguments[0]), (c) => c.charCodeAt(0));
+       const drop = (target) => {
+         const data = new DataTransfer();
+         data.items.add(new File([bytes], "dropped.png", { type: "image/png" }));
+         const event = new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true });
+         target.dispatchEvent(event);
+         return event.defaultPrevented;
+       };
+       return [drop(document.querySelector('[data-testid="composer-input"]')),
+               drop(document.querySelector('[data-testid="message-list"]') ?? document.body)];`,
+      png(300, 200).toString("base64"),
+    );
+    if (!dropped.every(Boolean)) throw new Error(`a drop went to the window: ${dropped}`);
+    const chip = await waitFor("the dropped picture's chip", () =>
+      app.run(`const c = document.querySelector('[data-testid="attachment-chip"]');
+        return c && c.textContent.includes("dropped.png") && c.dataset.kind`),
+    );
+    if (chip !== "image") throw new Error(`the chip: ${chip}`);
+    if (!(await app.run(`return location.href`)).startsWith("tauri://")) throw new Error("the window navigated");
+    await app.click('[data-testid="attachment-remove"]');
+
     // A scan has no text: it is offered as pictures of its pages, drawn by Tally run apart.
     const letter = join(folder, "letter.pdf");
     writeFileSync(letter, scannedPdf(2));

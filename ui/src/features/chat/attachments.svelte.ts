@@ -44,8 +44,10 @@ export class DraftAttachments {
       }
       this.pending++;
       try {
+        const data = await this.#read(file);
+        if (data === null) continue;
         const added = await ipc.attachmentAdd(
-          { name: file.name || "pasted picture", dataBase64: await base64Of(file) },
+          { name: file.name || "pasted picture", dataBase64: data },
           model,
         );
         this.#keep(added);
@@ -67,15 +69,25 @@ export class DraftAttachments {
     this.problem = "";
     this.pending++;
     try {
-      const pages = await ipc.attachmentAddPdfPages(
-        { name: file.name, dataBase64: await base64Of(file) },
-        model,
-      );
+      const data = await this.#read(file);
+      if (data === null) return;
+      const pages = await ipc.attachmentAddPdfPages({ name: file.name, dataBase64: data }, model);
       for (const page of pages) this.#keep(page);
     } catch (e) {
       this.problem = `${file.name}: ${asIpcError(e).message}`;
     } finally {
       this.pending--;
+    }
+  }
+
+  /** `file`'s content in base64; `null`, said in words, when it can no longer be read
+   * (moved or deleted since it was chosen). */
+  async #read(file: File): Promise<string | null> {
+    try {
+      return await base64Of(file);
+    } catch {
+      this.problem = `${file.name} could not be read: it may have been moved or deleted since you chose it. Choose it again.`;
+      return null;
     }
   }
 

@@ -49,6 +49,30 @@ describe("the draft's attachments", () => {
     expect(draft.pending).toBe(0);
   });
 
+  it("says so when a chosen file can no longer be read, and goes on with the others", async () => {
+    ipc.attachmentAdd.mockResolvedValueOnce({
+      attachment: kept(3, "b.png"),
+      tokens: 85,
+      costNanos: 9,
+    });
+    const gone = new File(["x"], "moved.png");
+    // What the browser does with a file deleted after it was chosen: its reading fails.
+    const reader = vi.spyOn(FileReader.prototype, "readAsDataURL").mockImplementationOnce(function (
+      this: FileReader,
+    ) {
+      this.dispatchEvent(new ProgressEvent("error"));
+    });
+    const draft = new DraftAttachments();
+    await draft.add([gone, new File(["y"], "b.png")], "gpt-4o");
+    reader.mockRestore();
+    expect(draft.problem).toBe(
+      "moved.png could not be read: it may have been moved or deleted since you chose it. Choose it again.",
+    );
+    expect(draft.list.map((d) => d.attachment.name)).toEqual(["b.png"]);
+    expect(ipc.attachmentAdd).toHaveBeenCalledTimes(1);
+    expect(draft.pending).toBe(0);
+  });
+
   it("does not read a file far over every limit", async () => {
     const draft = new DraftAttachments();
     const huge = new File(["x"], "video.mov");
