@@ -33,29 +33,57 @@ pub fn pdf(pages: &[Vec<String>]) -> Vec<u8> {
             operations.push(Operation::new("T*", vec![]));
         }
         operations.push(Operation::new("ET", vec![]));
-        let content = Content { operations };
-        let stream = document.add_object(Stream::new(
-            dictionary! {},
-            content.encode().expect("the page's content encodes"),
-        ));
-        let page = document.add_object(dictionary! {
-            "Type" => "Page",
-            "Parent" => pages_id,
-            "Contents" => stream,
-        });
-        kids.push(page.into());
+        kids.push(page(&mut document, pages_id, operations, dictionary! {}));
     }
-    let count = kids.len() as i64;
-    document.objects.insert(
+    saved(
+        document,
         pages_id,
-        Object::Dictionary(dictionary! {
-            "Type" => "Pages",
-            "Kids" => kids,
-            "Count" => count,
+        kids,
+        dictionary! {
             "Resources" => resources,
             "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-        }),
-    );
+        },
+    )
+}
+
+/// A page of `document` under `pages_id` drawn by `operations`, with `own` (its resources,
+/// its size) beside.
+fn page(
+    document: &mut Document,
+    pages_id: pdf_extract::ObjectId,
+    operations: Vec<Operation>,
+    own: pdf_extract::Dictionary,
+) -> Object {
+    let content = Content { operations };
+    let stream = document.add_object(Stream::new(
+        dictionary! {},
+        content.encode().expect("the page's content encodes"),
+    ));
+    let mut page = dictionary! {
+        "Type" => "Page",
+        "Parent" => pages_id,
+        "Contents" => stream,
+    };
+    page.extend(&own);
+    document.add_object(page).into()
+}
+
+/// `document` with its page tree (`kids` under `pages_id`, with `inherited` for them all)
+/// and catalog, as a file.
+fn saved(
+    mut document: Document,
+    pages_id: pdf_extract::ObjectId,
+    kids: Vec<Object>,
+    inherited: pdf_extract::Dictionary,
+) -> Vec<u8> {
+    let count = kids.len() as i64;
+    let mut pages = dictionary! {
+        "Type" => "Pages",
+        "Kids" => kids,
+        "Count" => count,
+    };
+    pages.extend(&inherited);
+    document.objects.insert(pages_id, Object::Dictionary(pages));
     let catalog = document.add_object(dictionary! {
         "Type" => "Catalog",
         "Pages" => pages_id,
@@ -85,54 +113,33 @@ pub fn scan(pages: &[(Vec<u8>, u32, u32)]) -> Vec<u8> {
             },
             jpeg.clone(),
         ));
-        let content = Content {
-            operations: vec![
-                Operation::new("q", vec![]),
-                Operation::new(
-                    "cm",
-                    vec![
-                        595.into(),
-                        0.into(),
-                        0.into(),
-                        842.into(),
-                        0.into(),
-                        0.into(),
-                    ],
-                ),
-                Operation::new("Do", vec!["Im0".into()]),
-                Operation::new("Q", vec![]),
-            ],
-        };
-        let stream = document.add_object(Stream::new(
-            dictionary! {},
-            content.encode().expect("the page's content encodes"),
+        let operations = vec![
+            Operation::new("q", vec![]),
+            Operation::new(
+                "cm",
+                vec![
+                    595.into(),
+                    0.into(),
+                    0.into(),
+                    842.into(),
+                    0.into(),
+                    0.into(),
+                ],
+            ),
+            Operation::new("Do", vec!["Im0".into()]),
+            Operation::new("Q", vec![]),
+        ];
+        kids.push(page(
+            &mut document,
+            pages_id,
+            operations,
+            dictionary! {
+                "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => image } },
+                "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
+            },
         ));
-        let page = document.add_object(dictionary! {
-            "Type" => "Page",
-            "Parent" => pages_id,
-            "Contents" => stream,
-            "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => image } },
-            "MediaBox" => vec![0.into(), 0.into(), 595.into(), 842.into()],
-        });
-        kids.push(page.into());
     }
-    let count = kids.len() as i64;
-    document.objects.insert(
-        pages_id,
-        Object::Dictionary(dictionary! {
-            "Type" => "Pages",
-            "Kids" => kids,
-            "Count" => count,
-        }),
-    );
-    let catalog = document.add_object(dictionary! {
-        "Type" => "Catalog",
-        "Pages" => pages_id,
-    });
-    document.trailer.set("Root", catalog);
-    let mut file = Vec::new();
-    document.save_to(&mut file).expect("the PDF is written");
-    file
+    saved(document, pages_id, kids, dictionary! {})
 }
 
 /// A PNG whose header claims `width`×`height`, with no pixels behind it.

@@ -120,17 +120,7 @@ impl Engine {
             .iter()
             .enumerate()
             .map(|(i, picture)| {
-                let kept = self.store().put_attachment(
-                    &NewAttachment {
-                        kind: StoredKind::Image,
-                        mime: picture.format.mime(),
-                        content: &picture.bytes,
-                        width: Some(picture.width),
-                        height: Some(picture.height),
-                        pages: None,
-                    },
-                    now,
-                )?;
+                let kept = self.keep_picture(picture, now)?;
                 let page_name = format!(
                     "{stem}, page {} of {pages}.{}",
                     i + 1,
@@ -147,6 +137,24 @@ impl Engine {
                 })
             })
             .collect()
+    }
+
+    fn keep_picture(
+        &self,
+        picture: &tally_attach::Picture,
+        now: i64,
+    ) -> Result<tally_store::Attachment, CoreError> {
+        Ok(self.store().put_attachment(
+            &NewAttachment {
+                kind: StoredKind::Image,
+                mime: picture.format.mime(),
+                content: &picture.bytes,
+                width: Some(picture.width),
+                height: Some(picture.height),
+                pages: None,
+            },
+            now,
+        )?)
     }
 
     fn pdf_reader(&self) -> Result<&tally_attach::PdfReader, CoreError> {
@@ -185,17 +193,7 @@ impl Engine {
         Ok(match tally_attach::prepare_picture(file) {
             Ok(picture) => {
                 self.needs_vision(model)?;
-                self.store().put_attachment(
-                    &NewAttachment {
-                        kind: StoredKind::Image,
-                        mime: picture.format.mime(),
-                        content: &picture.bytes,
-                        width: Some(picture.width),
-                        height: Some(picture.height),
-                        pages: None,
-                    },
-                    now,
-                )?
+                self.keep_picture(&picture, now)?
             }
             Err(tally_attach::AttachError::NotAPicture) => {
                 let text = tally_attach::prepare_text(file)?;

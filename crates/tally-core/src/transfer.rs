@@ -435,6 +435,20 @@ fn append_to_archive(job: &mut ImportJob, piece: &[u8], folder: &Path) -> Result
     Ok(())
 }
 
+/// An imported picture, made safe, as message `message_id` carries it under `name`.
+fn tree_picture(message_id: i64, name: String, picture: tally_attach::Picture) -> TreeAttachment {
+    TreeAttachment {
+        message_id,
+        name,
+        kind: AttachmentKind::Image,
+        mime: picture.format.mime().into(),
+        width: Some(picture.width),
+        height: Some(picture.height),
+        pages: None,
+        content: picture.bytes,
+    }
+}
+
 fn not_an_export() -> CoreError {
     invalid(
         "This file is neither a Tally export nor ChatGPT's conversations.json. In ChatGPT's \
@@ -610,19 +624,11 @@ impl TallyAttachment {
             name
         };
         Some(match self.kind {
-            crate::api::AttachmentKind::Image => {
-                let picture = tally_attach::imported_picture(&content).ok()?;
-                TreeAttachment {
-                    message_id,
-                    name,
-                    kind: AttachmentKind::Image,
-                    mime: picture.format.mime().into(),
-                    width: Some(picture.width),
-                    height: Some(picture.height),
-                    pages: None,
-                    content: picture.bytes,
-                }
-            }
+            crate::api::AttachmentKind::Image => tree_picture(
+                message_id,
+                name,
+                tally_attach::imported_picture(&content).ok()?,
+            ),
             crate::api::AttachmentKind::File => {
                 let text = tally_attach::prepare_text(&content).ok()?;
                 TreeAttachment {
@@ -1244,16 +1250,11 @@ fn shown(
     if text.is_empty() && pictures.is_empty() {
         return None;
     }
-    attachments.extend(pictures.into_iter().map(|(name, picture)| TreeAttachment {
-        message_id: id,
-        name,
-        kind: AttachmentKind::Image,
-        mime: picture.format.mime().into(),
-        width: Some(picture.width),
-        height: Some(picture.height),
-        pages: None,
-        content: picture.bytes,
-    }));
+    attachments.extend(
+        pictures
+            .into_iter()
+            .map(|(name, picture)| tree_picture(id, name, picture)),
+    );
     Some((
         role,
         text,
