@@ -184,6 +184,13 @@ const FIGURES: &[Figure] = &[
         target: "≤ 300 ms",
     },
     Figure {
+        name: "a 20-page scan's pages drawn as pictures (in a process apart, made safe)",
+        id: "attach a scan/a 20-page scan's pages drawn as pictures",
+        baseline: None,
+        unit: Unit::Time,
+        target: "",
+    },
+    Figure {
         name: "client-added latency per chunk",
         id: "latency: chunk bytes in → Delta out",
         baseline: None,

@@ -1,6 +1,6 @@
 //! Attachments from choosing them to their chip: a phone photo read, turned upright,
 //! stripped, scaled, re-encoded and counted; a 100-page PDF's text read in a process apart
-//! and counted.
+//! and counted; a 20-page scan's pages drawn as pictures in that process and made safe.
 //!
 //! `cargo bench -p tally-attach --bench pictures`
 
@@ -8,18 +8,22 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
-use tally_attach::test_support::pdf;
-use tally_attach::{PdfReader, prepare_picture, read_pdf};
+use tally_attach::test_support::{pdf, scan};
+use tally_attach::{PdfReader, pdf_pages_as_pictures, prepare_picture, read_pdf};
 use tally_spend::{Encoding, ModelCatalog, count_text};
 
 /// A 12-megapixel photo (4032×3024) with the detail a photo has (gradients and grain: a
 /// flat picture would decode and compress unrealistically fast), as a camera's JPEG.
 fn photo() -> Vec<u8> {
-    let (width, height) = if std::env::var_os("TALLY_BENCH_SMOKE").is_some() {
-        (403, 302)
+    if std::env::var_os("TALLY_BENCH_SMOKE").is_some() {
+        grainy_jpeg(403, 302)
     } else {
-        (4032, 3024)
-    };
+        grainy_jpeg(4032, 3024)
+    }
+}
+
+/// A `width`×`height` JPEG of gradients and grain.
+fn grainy_jpeg(width: u32, height: u32) -> Vec<u8> {
     let mut grain = 0x2545_F491u32;
     let picture = RgbImage::from_fn(width, height, |x, y| {
         grain ^= grain << 13;
@@ -95,5 +99,31 @@ fn pdf_chip(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, chip, pdf_chip);
+/// A 20-page scan as a scanner writes one: each page of A4 one JPEG at 200 dpi
+/// (1654×2339), with grain.
+fn scanned_letter() -> Vec<u8> {
+    let (pages, width, height) = if std::env::var_os("TALLY_BENCH_SMOKE").is_some() {
+        (2, 165, 234)
+    } else {
+        (20, 1654, 2339)
+    };
+    let page = grainy_jpeg(width, height);
+    scan(&vec![(page, width, height); pages])
+}
+
+fn scan_chips(c: &mut Criterion) {
+    let file = scanned_letter();
+    let reader = PdfReader::new(env!("CARGO_BIN_EXE_tally-attach-read-pdf"), Vec::new());
+    let mut group = c.benchmark_group("attach a scan");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(20));
+    group.bench_function("a 20-page scan's pages drawn as pictures", |b| {
+        b.iter(|| pdf_pages_as_pictures(&file, &reader).unwrap().0.len())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, chip, pdf_chip, scan_chips);
 criterion_main!(benches);
