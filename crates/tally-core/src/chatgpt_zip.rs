@@ -133,8 +133,7 @@ impl ExportZip {
                 }
             };
             if !text.is_empty() {
-                let text = text.to_string();
-                each(&text, pictures, read_so_far as f64 / size)?;
+                each(text, pictures, read_so_far as f64 / size)?;
             }
             if n == 0 {
                 return Ok(());

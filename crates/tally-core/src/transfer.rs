@@ -451,8 +451,8 @@ fn tree_picture(message_id: i64, name: String, picture: tally_attach::Picture) -
 
 fn not_an_export() -> CoreError {
     invalid(
-        "This file is neither a Tally export nor ChatGPT's conversations.json. In ChatGPT's \
-         export (a .zip file), choose the conversations.json inside it.",
+        "This file is neither a Tally export nor ChatGPT's export. From ChatGPT, choose the \
+         .zip it sent you, or the conversations.json inside it.",
     )
 }
 
