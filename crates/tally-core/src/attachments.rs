@@ -466,7 +466,7 @@ pub(crate) fn decoded(data_base64: &str) -> Result<Vec<u8>, CoreError> {
 
 /// A file's name as shown and sent: its last path part, without control characters,
 /// bounded; "attachment" when nothing is left.
-fn checked_name(name: &str) -> String {
+pub(crate) fn checked_name(name: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or(name);
     let clean: String = last.chars().filter(|c| !c.is_control()).take(200).collect();
     let clean = clean.trim();

@@ -181,23 +181,14 @@ fn file_id_of_entry(base: &str) -> Option<&str> {
 }
 
 /// The name a picture is shown by: the entry's name without its file id when it kept the
-/// one it was uploaded with (`file-AbC123-chart.png` is `chart.png`).
+/// one it was uploaded with (`file-AbC123-chart.png` is `chart.png`), checked as any
+/// attachment's name is.
 fn shown_name(entry: &str, id: &str) -> String {
     let own = entry
         .strip_prefix(id)
         .and_then(|rest| rest.strip_prefix('-'))
         .filter(|rest| rest.contains('.') && !rest.starts_with('.'));
-    let name: String = own
-        .unwrap_or(entry)
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(200)
-        .collect();
-    if name.trim().is_empty() {
-        "picture".into()
-    } else {
-        name
-    }
+    crate::attachments::checked_name(own.unwrap_or(entry))
 }
 
 #[cfg(test)]

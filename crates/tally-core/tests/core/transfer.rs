@@ -635,6 +635,16 @@ fn sideways_photo_with_a_position() -> Vec<u8> {
     sideways
 }
 
+/// The first message of the conversation titled `title`.
+fn first_message_of(engine: &Engine, title: &str) -> tally_core::api::MessageView {
+    let id = by_title(engine)
+        .into_iter()
+        .find(|(t, _)| t == title)
+        .unwrap()
+        .1;
+    engine.conversation_get(id).unwrap().messages.swap_remove(0)
+}
+
 /// A zip of `entries` (name, bytes), compressed as ChatGPT's export is.
 fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     use std::io::Write as _;
@@ -686,12 +696,7 @@ async fn chatgpt_export_zip_brings_the_pictures_its_messages_point_to() {
     ]);
     let summary = import_zip(&engine, &file).await.unwrap();
     assert_eq!(summary, sample_imported(0, 1));
-    let chart = by_title(&engine)
-        .into_iter()
-        .find(|(t, _)| t == "Chart and a product")
-        .unwrap()
-        .1;
-    let question = &engine.conversation_get(chart).unwrap().messages[0];
+    let question = first_message_of(&engine, "Chart and a product");
     assert_eq!(
         question.content,
         "What is in this chart? Also compute 17*23."
@@ -760,12 +765,7 @@ async fn a_zip_that_is_not_the_export_or_lacks_a_picture_is_explained() {
         (summary.imported, summary.pictures, summary.skipped_parts),
         (4, 0, 1)
     );
-    let chart = by_title(&engine)
-        .into_iter()
-        .find(|(t, _)| t == "Chart and a product")
-        .unwrap()
-        .1;
-    let question = &engine.conversation_get(chart).unwrap().messages[0];
+    let question = first_message_of(&engine, "Chart and a product");
     assert!(question.attachments.is_empty());
     assert!(question.content.contains("picture or file from ChatGPT"));
 }
