@@ -7,7 +7,8 @@
 //! budget alerts, full-text search, personas, attachments (content-addressed, linked to
 //! the messages that carry them), settings, whole conversations in and out for
 //! export and import (each with a `uid` that travels with it), and the file's backups
-//! (SQLite's backup API) with recovery from a damaged file. The file runs in WAL mode with foreign
+//! (SQLite's backup API) with recovery from a damaged file, and sync's side of the data:
+//! this computer's changes recorded as they happen and other computers' merged (`sync.rs`). The file runs in WAL mode with foreign
 //! keys on. It knows nothing of HTTP, money rules, the keychain or Tauri, and it never
 //! stores an API key: there is no column for one.
 //!
@@ -24,6 +25,7 @@ mod personas;
 mod recovery;
 mod search;
 mod store;
+mod sync;
 mod tool_permissions;
 mod transfer;
 mod tree;
@@ -37,6 +39,11 @@ pub use migrations::migrations;
 pub use model::*;
 pub use search::{MARK_END, MARK_START, SearchHit, SearchResults};
 pub use store::{DB_FILE_NAME, Store};
+pub use sync::{
+    ApplySummary, Change, ConversationSettings, OutboxBatch, SYNCED_SETTINGS, Stamped, SyncDevice,
+    SyncedAttachment, SyncedConversation, SyncedLedgerRow, SyncedMessage, SyncedMessageAttachment,
+    SyncedPrice, UnreadSegment,
+};
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]

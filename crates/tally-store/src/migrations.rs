@@ -430,6 +430,180 @@ CREATE TABLE message_attachments (
 CREATE INDEX message_attachments_by_attachment ON message_attachments(attachment_id);
 "#,
         ),
+        M::up(
+            r#"
+-- Sync (`sync.rs`). This computer's identity among the computers that sync, and its hybrid
+-- logical clock: a change's time is never behind a change it has seen, whatever the wall
+-- clock says. `recording` is 1 while sync is on and 0 while other computers' changes are
+-- applied (they are theirs, not this computer's), so triggers record this computer's own.
+CREATE TABLE sync_clock (
+    id        INTEGER PRIMARY KEY CHECK (id = 1),
+    device    TEXT    NOT NULL,
+    wall      INTEGER NOT NULL,
+    counter   INTEGER NOT NULL,
+    recording INTEGER NOT NULL DEFAULT 0 CHECK (recording IN (0, 1))
+);
+INSERT INTO sync_clock (id, device, wall, counter) VALUES (1, lower(hex(randomblob(8))), 0, 0);
+-- What changed here since the last sync sent it: a kind and the row's key (a local id, or
+-- a setting's key). The rows are read as they are when the sync sends them.
+CREATE TABLE sync_outbox (
+    seq  INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL CHECK (kind IN ('conversation', 'message', 'ledger', 'setting', 'price')),
+    key  TEXT NOT NULL
+);
+-- The clock reading of the change that set each value merged by "the latest change wins"
+-- ('conversation', id, 'title' | 'pinned' | 'trash' | 'settings'; 'setting', key, 'value';
+-- 'price', model, 'value'). Text that sorts as the clock does: wall, counter, device.
+CREATE TABLE sync_versions (
+    kind  TEXT NOT NULL,
+    key   TEXT NOT NULL,
+    field TEXT NOT NULL,
+    hlc   TEXT NOT NULL,
+    PRIMARY KEY (kind, key, field)
+) WITHOUT ROWID;
+-- Inserting here ticks the clock, stamps the field and queues its row for the next sync.
+CREATE VIEW sync_tick AS SELECT NULL AS kind, NULL AS key, NULL AS field;
+CREATE TRIGGER sync_tick_insert INSTEAD OF INSERT ON sync_tick BEGIN
+    UPDATE sync_clock SET
+        counter = CASE WHEN wall >= CAST(unixepoch('subsec') * 1000 AS INTEGER)
+                       THEN counter + 1 ELSE 0 END,
+        wall = max(wall, CAST(unixepoch('subsec') * 1000 AS INTEGER));
+    INSERT INTO sync_versions (kind, key, field, hlc)
+        SELECT NEW.kind, NEW.key, NEW.field,
+               printf('%015d.%010d.%s', wall, counter, device) FROM sync_clock WHERE true
+        ON CONFLICT (kind, key, field) DO UPDATE SET hlc = excluded.hlc;
+    INSERT INTO sync_outbox (kind, key) VALUES (NEW.kind, NEW.key);
+END;
+
+CREATE TRIGGER sync_conversation_insert AFTER INSERT ON conversations
+WHEN (SELECT recording FROM sync_clock) BEGIN
+    INSERT INTO sync_tick (kind, key, field) VALUES
+        ('conversation', NEW.id, 'title'), ('conversation', NEW.id, 'pinned'),
+        ('conversation', NEW.id, 'trash'), ('conversation', NEW.id, 'settings');
+END;
+CREATE TRIGGER sync_conversation_title AFTER UPDATE OF title ON conversations
+WHEN (SELECT recording FROM sync_clock) AND NEW.title IS NOT OLD.title BEGIN
+    INSERT INTO sync_tick (kind, key, field) VALUES ('conversation', NEW.id, 'title');
+END;
+CREATE TRIGGER sync_conversation_pinned AFTER UPDATE OF pinned_at ON conversations
+WHEN (SELECT recording FROM sync_clock) AND NEW.pinned_at IS NOT OLD.pinned_at BEGIN
+    INSERT INTO sync_tick (kind, key, field) VALUES ('conversation', NEW.id, 'pinned');
+END;
+CREATE TRIGGER sync_conversation_trash AFTER UPDATE OF deleted_at ON conversations
+WHEN (SELECT recording FROM sync_clock) AND NEW.deleted_at IS NOT OLD.deleted_at BEGIN
+    INSERT INTO sync_tick (kind, key, field) VALUES ('conversation', NEW.id, 'trash');
+END;
+CREATE TRIGGER sync_conversation_settings AFTER UPDATE OF model, system_prompt, temperature,
+    top_p, max_output_tokens, presence_penalty, frequency_penalty, reasoning_effort,
+    web_search, tools, reply_format ON conversations
+WHEN (SELECT recording FROM sync_clock) BEGIN
+    INSERT INTO sync_tick (kind, key, field) VALUES ('conversation', NEW.id, 'settings');
+END;
+
+-- A message's identity on every computer (a reply is sent once it is no longer streaming).
+ALTER TABLE messages ADD COLUMN uid TEXT;
+UPDATE messages SET uid = lower(hex(randomblob(16)));
+CREATE UNIQUE INDEX messages_by_uid ON messages(uid);
+CREATE TRIGGER messages_uid_default AFTER INSERT ON messages
+WHEN NEW.uid IS NULL BEGIN
+    UPDATE messages SET uid = lower(hex(randomblob(16))) WHERE id = NEW.id;
+END;
+CREATE TRIGGER sync_message_insert AFTER INSERT ON messages
+WHEN (SELECT recording FROM sync_clock) BEGIN
+    INSERT INTO sync_outbox (kind, key) VALUES ('message', NEW.id);
+END;
+CREATE TRIGGER sync_message_finished AFTER UPDATE OF status ON messages
+WHEN (SELECT recording FROM sync_clock) AND NEW.status IS NOT OLD.status BEGIN
+    INSERT INTO sync_outbox (kind, key) VALUES ('message', NEW.id);
+END;
+
+-- A ledger row's identity on every computer, and the computer that made the request
+-- (NULL: this one).
+ALTER TABLE usage_ledger ADD COLUMN uid TEXT;
+ALTER TABLE usage_ledger ADD COLUMN device TEXT;
+UPDATE usage_ledger SET uid = lower(hex(randomblob(16)));
+CREATE UNIQUE INDEX usage_ledger_by_uid ON usage_ledger(uid);
+CREATE TRIGGER usage_ledger_uid_default AFTER INSERT ON usage_ledger
+WHEN NEW.uid IS NULL BEGIN
+    UPDATE usage_ledger SET uid = lower(hex(randomblob(16))) WHERE id = NEW.id;
+END;
+CREATE TRIGGER sync_ledger_insert AFTER INSERT ON usage_ledger
+WHEN (SELECT recording FROM sync_clock) BEGIN
+    INSERT INTO sync_outbox (kind, key) VALUES ('ledger', NEW.id);
+END;
+CREATE TRIGGER sync_ledger_update AFTER UPDATE OF cost_nanos, status ON usage_ledger
+WHEN (SELECT recording FROM sync_clock) BEGIN
+    INSERT INTO sync_outbox (kind, key) VALUES ('ledger', NEW.id);
+END;
+
+-- The settings every computer shares (the rest are this computer's own: its API address,
+-- the hosts its key may go to, its update checks).
+CREATE TRIGGER sync_setting_insert AFTER INSERT ON settings
+WHEN (SELECT recording FROM sync_clock)
+    AND NEW.key IN ('default_model', 'auto_titles', 'budget', 'chat_defaults') BEGIN
+    INSERT INTO sync_tick (kind, key, field) VALUES ('setting', NEW.key, 'value');
+END;
+CREATE TRIGGER sync_setting_update AFTER UPDATE OF value ON settings
+WHEN (SELECT recording FROM sync_clock) AND NEW.value IS NOT OLD.value
+    AND NEW.key IN ('default_model', 'auto_titles', 'budget', 'chat_defaults') BEGIN
+    INSERT INTO sync_tick (kind, key, field) VALUES ('setting', NEW.key, 'value');
+END;
+CREATE TRIGGER sync_setting_delete AFTER DELETE ON settings
+WHEN (SELECT recording FROM sync_clock)
+    AND OLD.key IN ('default_model', 'auto_titles', 'budget', 'chat_defaults') BEGIN
+    INSERT INTO sync_tick (kind, key, field) VALUES ('setting', OLD.key, 'value');
+END;
+CREATE TRIGGER sync_price_insert AFTER INSERT ON price_overrides
+WHEN (SELECT recording FROM sync_clock) BEGIN
+    INSERT INTO sync_tick (kind, key, field) VALUES ('price', NEW.model, 'value');
+END;
+CREATE TRIGGER sync_price_update AFTER UPDATE ON price_overrides
+WHEN (SELECT recording FROM sync_clock) BEGIN
+    INSERT INTO sync_tick (kind, key, field) VALUES ('price', NEW.model, 'value');
+END;
+CREATE TRIGGER sync_price_delete AFTER DELETE ON price_overrides
+WHEN (SELECT recording FROM sync_clock) BEGIN
+    INSERT INTO sync_tick (kind, key, field) VALUES ('price', OLD.model, 'value');
+END;
+
+-- Conversations deleted for good here: what other computers still send of them is not
+-- brought back.
+CREATE TABLE sync_purged (uid TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TRIGGER sync_conversation_purged AFTER DELETE ON conversations BEGIN
+    INSERT OR IGNORE INTO sync_purged (uid) VALUES (OLD.uid);
+END;
+-- A title that lost to a later one (here or on another computer), kept.
+CREATE TABLE title_history (
+    id              INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    title           TEXT    NOT NULL,
+    hlc             TEXT    NOT NULL,
+    replaced_at     INTEGER NOT NULL
+);
+CREATE INDEX title_history_by_conversation ON title_history(conversation_id);
+-- Other computers' changes that arrived before what they need (a reply before the
+-- conversation it answers in): kept as sent, tried again at every sync.
+CREATE TABLE sync_pending (
+    id     INTEGER PRIMARY KEY,
+    device TEXT NOT NULL,
+    change TEXT NOT NULL CHECK (json_valid(change))
+);
+-- How far each computer's files were read, and its name as it gave it.
+CREATE TABLE sync_devices (
+    device       TEXT PRIMARY KEY,
+    name         TEXT,
+    last_segment TEXT,
+    last_seen    INTEGER
+) WITHOUT ROWID;
+-- Files read but refused (damaged, or still being copied): tried again at every sync.
+CREATE TABLE sync_unread (
+    device  TEXT NOT NULL,
+    segment TEXT NOT NULL,
+    problem TEXT NOT NULL,
+    PRIMARY KEY (device, segment)
+) WITHOUT ROWID;
+"#,
+        ),
     ])
 });
 

@@ -7,6 +7,7 @@ mod ledger;
 mod messages;
 mod schema;
 mod search;
+mod sync;
 mod tools;
 mod transfer;
 mod tree;

@@ -76,6 +76,7 @@ const DATA_AT_VERSION: &[&str] = &[
          VALUES (1, printf('%064d', 1), 'image', 'image/png', x'89504e47', 1, 1, 1);
      INSERT INTO message_attachments (message_id, position, attachment_id, name)
          VALUES (1, 0, 1, 'dot.png');",
+    "INSERT INTO sync_devices (device, name) VALUES ('0123456789abcdef', 'Laptop');",
 ];
 
 /// Rows an import of an earlier version could write (a negative cost, a cost that would
@@ -218,5 +219,21 @@ fn upgrades_from_every_earlier_version_with_data() {
             .collect();
         assert_eq!(uids.len(), if from >= 5 { 3 } else { 1 }, "from v{from}");
         assert!(uids.iter().all(|uid| uid.len() == 32));
+        // Sync stays off after an upgrade; the messages and ledger rows already there get
+        // an identity each, to be sent by when it is turned on.
+        assert!(!store.sync_recording().unwrap());
+        assert_eq!(store.sync_device().unwrap().len(), 16);
+        drop(store);
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for table in ["messages", "usage_ledger"] {
+            let (rows, uids): (i64, i64) = conn
+                .query_row(
+                    &format!("SELECT count(*), count(DISTINCT uid) FROM {table}"),
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap();
+            assert_eq!(rows, uids, "{table} from v{from}");
+        }
     }
 }
