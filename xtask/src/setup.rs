@@ -209,6 +209,17 @@ pub fn mcp_test_servers() -> Result {
     npm_ci_when_changed(&npm_dir)
 }
 
+/// The storage servers tally-sync's tests sync through, under `.tools/sync`: WsgiDAV (WebDAV)
+/// and moto's server (S3) from PyPI, at the exact versions
+/// `crates/tally-sync/tests/servers/requirements.txt` pins.
+pub fn sync_test_servers() -> Result {
+    python_venv(
+        &root().join(".tools/sync"),
+        &root().join("crates/tally-sync/tests/servers/requirements.txt"),
+    )
+    .map(|_| ())
+}
+
 /// Tauri's command-line tool (its bundler makes the `.deb` and `.rpm`), under
 /// `.tools/tauri-cli` from the exact version `packaging/tauri-cli` pins: npm's prebuilt
 /// binary installs in a second, where `cargo install tauri-cli` compiles for minutes. Kept

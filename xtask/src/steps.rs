@@ -18,7 +18,11 @@ pub fn setup() -> Result {
     step("the Python oracles' virtual environment", || {
         setup::python_sdk().map(|_| ())
     })?;
-    step("the MCP servers the tests start", setup::mcp_test_servers)
+    step("the MCP servers the tests start", setup::mcp_test_servers)?;
+    step(
+        "the storage servers sync's tests start",
+        setup::sync_test_servers,
+    )
 }
 
 pub fn run(mock: bool) -> Result {
@@ -120,6 +124,10 @@ pub fn test() -> Result {
         run_cmd(clippy)
     })?;
     step("the MCP servers the tests start", setup::mcp_test_servers)?;
+    step(
+        "the storage servers sync's tests start",
+        setup::sync_test_servers,
+    )?;
     step("Rust tests (unit, crate integration, shell)", || {
         let mut test = cargo();
         test.args(["test", "--workspace"]);
