@@ -71,6 +71,10 @@ const COMMANDS: &[&str] = &[
     "backup_restore",
     "recovery_get",
     "recovery_dismiss",
+    "sync_get",
+    "sync_enable",
+    "sync_disable",
+    "sync_now",
 ];
 
 fn main() {

@@ -39,11 +39,17 @@ pub const CONVERSATION_TITLED: &str = "conversation_titled";
 pub const STORAGE_PROBLEM: &str = "storage_problem";
 /// The app-wide event when an MCP server starts, is ready, fails or stops by itself.
 pub const MCP_SERVER_CHANGED: &str = "mcp_server_changed";
+/// The app-wide event when a sync starts or ends, or sync is turned on or off.
+pub const SYNC_CHANGED: &str = "sync_changed";
 
 /// The first background maintenance (daily backup, Trash) waits this long after start, so
 /// it never competes with launching; then it runs every hour (a backup at most daily).
 const MAINTAIN_FIRST_AFTER: Duration = Duration::from_secs(60);
 const MAINTAIN_EVERY: Duration = Duration::from_secs(60 * 60);
+/// While sync is on, Tally syncs this long after start, then this often (and whenever the
+/// person presses "Sync now").
+const SYNC_FIRST_AFTER: Duration = Duration::from_secs(15);
+const SYNC_EVERY: Duration = Duration::from_secs(5 * 60);
 /// The window's size and place are saved once it has been still this long.
 const WINDOW_STATE_QUIET: Duration = Duration::from_millis(500);
 
@@ -129,6 +135,10 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
             commands::backup::backup_restore,
             commands::backup::recovery_get,
             commands::backup::recovery_dismiss,
+            commands::sync::sync_get,
+            commands::sync::sync_enable,
+            commands::sync::sync_disable,
+            commands::sync::sync_now,
         ])
 }
 
@@ -271,6 +281,22 @@ pub fn forward_notices<R: tauri::Runtime>(app: &tauri::AppHandle<R>, engine: &En
             if let Err(e) = app.emit(MCP_SERVER_CHANGED, state) {
                 tracing::warn!(error = %e, "could not send an MCP server's state");
             }
+        }
+        Notice::SyncChanged(view) => {
+            if let Err(e) = app.emit(SYNC_CHANGED, view) {
+                tracing::warn!(error = %e, "could not send sync's state");
+            }
+        }
+    });
+}
+
+/// Syncs in the background while sync is on: soon after start, then every few minutes.
+pub fn start_sync(engine: Arc<Engine>) {
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(SYNC_FIRST_AFTER).await;
+        loop {
+            engine.sync_if_on().await;
+            tokio::time::sleep(SYNC_EVERY).await;
         }
     });
 }
@@ -495,6 +521,7 @@ pub fn run() {
             start_maintenance(engine.clone());
             updates::start_quiet_checks(app.handle().clone(), engine.clone());
             start_mcp_servers(engine.clone());
+            start_sync(engine.clone());
             #[cfg(unix)]
             quit_on_terminate(app.handle().clone());
             app.manage(engine);

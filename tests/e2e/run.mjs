@@ -1122,6 +1122,99 @@ async function main() {
     }
   });
 
+  await test("sync through a shared folder: a conversation written on one computer appears on the other, and back", async () => {
+    // The folder Dropbox or Syncthing would carry between the two computers.
+    const shared = join(HOME, "sync-folder");
+    mkdirSync(shared, { recursive: true });
+    const passphrase = "correct horse battery";
+    const status = (tally) =>
+      tally.run(`return document.querySelector('[data-testid="sync-status"]')?.dataset.status ?? null`);
+    const titles = (tally) =>
+      tally.run(`return [...document.querySelectorAll('[data-testid="conversation-item"]')].map((i) => i.textContent.trim())`);
+    const turnOn = async (tally, words) => {
+      await tally.fill('[data-testid="sync-location-input"]', shared);
+      await tally.fill('[data-testid="sync-passphrase-input"]', words);
+      await tally.click('[data-testid="sync-enable"]');
+    };
+    const syncNow = async (tally) => {
+      await tally.click('[data-testid="settings-button"]');
+      await tally.click('[data-testid="sync-now"]');
+      await waitFor("the sync's end", async () => (await status(tally)) === "idle" && !(await tally.run(
+        `return document.querySelector('[data-testid="sync-now"]').disabled`)), 60_000);
+      await tally.run(`document.querySelector("dialog").close()`);
+    };
+
+    // The first computer writes, then turns sync on: everything it has goes to the folder.
+    await app.click('[data-testid="new-chat-button"]');
+    await app.fill('[data-testid="composer-input"]', "Written on the first computer");
+    await app.click('[data-testid="send-button"]');
+    await waitFor("the first computer's reply", async () => {
+      const last = (await app.messages()).at(-1);
+      return last?.role === "assistant" && last.status === "complete";
+    }, 60_000);
+    await app.click('[data-testid="settings-button"]');
+    await waitFor("sync off at first", async () => (await status(app)) === "off");
+    await turnOn(app, passphrase);
+    await waitFor("sync on", async () => (await status(app)) === "idle", 60_000);
+    await app.screenshot("7a-sync-on");
+    await app.run(`document.querySelector("dialog").close()`);
+    const onFirst = await titles(app);
+
+    // A second computer: its own data folder, the same storage.
+    const dataDir = join(HOME, "tally-second-computer");
+    mkdirSync(dataDir, { recursive: true });
+    const port = PORT + 2;
+    const otherDriver = processes.start(
+      DRIVER,
+      ["--port", String(port), "--native-port", String(port + 10_000), "--native-driver", "/usr/bin/WebKitWebDriver"],
+      { env: { ...process.env, TALLY_DATA_DIR: dataDir, TALLY_API_BASE: mockBase, TALLY_LOG: "warn" } },
+    );
+    otherDriver.stdout.resume();
+    const second = new Driver(port);
+    await second.ready();
+    const other = Object.setPrototypeOf(await second.launch(APP), TallyApp.prototype);
+    try {
+      await other.click('[data-testid="onboarding-start"]');
+      await other.click('[data-testid="onboarding-skip"]');
+      await other.click('[data-testid="settings-button"]');
+      await waitFor("sync off on the second computer", async () => (await status(other)) === "off");
+      // A wrong passphrase is refused in words, and nothing is synced.
+      await turnOn(other, "not the passphrase");
+      await waitFor("the refusal", async () =>
+        (await other.text('[data-testid="sync-settings"] [role="alert"]'))?.includes("does not open the sync storage"), 60_000);
+      if ((await titles(other)).length) throw new Error("a wrong passphrase synced something");
+      await turnOn(other, passphrase);
+      await waitFor("sync on, on the second computer", async () => (await status(other)) === "idle", 60_000);
+      await other.screenshot("7b-sync-second-computer");
+      await other.run(`document.querySelector("dialog").close()`);
+      await waitFor("the first computer's conversations on the second", async () => {
+        const found = await titles(other);
+        return onFirst.every((title) => found.includes(title)) && found;
+      }, 30_000);
+
+      // Written on the second computer, it reaches the first.
+      await other.fill('[data-testid="composer-input"]', "Written on the second computer");
+      await other.click('[data-testid="send-button"]');
+      await waitFor("the second computer's reply", async () => {
+        const last = (await other.messages()).at(-1);
+        return last?.role === "assistant" && last.status === "complete";
+      }, 60_000);
+      await syncNow(other);
+      await syncNow(app);
+      await waitFor("the second computer's conversation on the first", async () =>
+        (await titles(app)).length === onFirst.length + 1, 30_000);
+    } finally {
+      await other.quit().catch(() => {});
+      otherDriver.kill();
+    }
+    await app.screenshot("7c-synced-back");
+    // Off again, so no background sync meets the tests after this one.
+    await app.click('[data-testid="settings-button"]');
+    await app.click('[data-testid="sync-disable"]');
+    await waitFor("sync off", async () => (await status(app)) === "off", 30_000);
+    await app.run(`document.querySelector("dialog").close()`);
+  });
+
   await test("the meter counts every reply; the budget alerts, and its hard stop asks first", async () => {
     const before = await waitFor("spend meter", () => app.text('[data-testid="spend-meter"]'));
     if (!/\$\d+\.\d+ this month/.test(before)) throw new Error(`meter: ${before}`);

@@ -17,6 +17,7 @@ const CRATES: &[&str] = &[
     "crates/tally-openai/src",
     "crates/tally-spend/src",
     "crates/tally-store/src",
+    "crates/tally-sync/src",
     "src-tauri/src",
     "xtask/src",
     "tests/mock-openai/src",
@@ -283,5 +284,13 @@ mod tests {
                 .collect();
             assert_eq!(found, expected, "{what}");
         }
+    }
+}
+
+#[cfg(test)]
+mod workspace {
+    #[test]
+    fn the_workspace_s_crates_have_no_import_cycle() {
+        super::check().unwrap();
     }
 }

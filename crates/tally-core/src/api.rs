@@ -147,6 +147,16 @@ pub enum ErrorCode {
     ModelWithoutVision,
     /// A PDF with no text (a scan): the window offers to send its pages as pictures.
     PdfWithoutText,
+    /// The sync storage did not answer (away, slow, or an address that is not one).
+    SyncUnreachable,
+    /// The sync storage refused the user name, password or keys.
+    SyncRefused,
+    /// The sync storage is full.
+    SyncFull,
+    /// The passphrase does not open the sync storage.
+    SyncWrongPassphrase,
+    /// The sync storage was written by a newer version of Tally.
+    SyncNewerVersion,
 }
 
 /// Every error that crosses IPC: a code to branch on and a plain-language message.
@@ -1147,6 +1157,87 @@ pub struct ImportSummary {
     pub unreadable: u32,
 }
 
+/// Where the computers meet to sync, as typed in Settings. A secret left out keeps the one
+/// stored in the keychain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum SyncLocationInput {
+    /// A folder another program syncs (Syncthing, Dropbox, OneDrive, iCloud Drive).
+    Folder { path: String },
+    /// A WebDAV server's folder (Nextcloud, a NAS).
+    #[serde(rename_all = "camelCase")]
+    WebDav {
+        url: String,
+        username: String,
+        #[ts(optional)]
+        #[serde(default, skip_serializing)]
+        password: Option<String>,
+    },
+    /// S3-compatible storage.
+    #[serde(rename_all = "camelCase")]
+    S3 {
+        endpoint: String,
+        region: String,
+        bucket: String,
+        access_key_id: String,
+        #[ts(optional)]
+        #[serde(default, skip_serializing)]
+        secret_access_key: Option<String>,
+    },
+}
+
+/// Turning sync on: where, and the passphrase every computer uses.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncSetupInput {
+    pub location: SyncLocationInput,
+    pub passphrase: String,
+}
+
+/// Sync's state: `off`, `idle` (on, between syncs), `syncing`, `error` (the last sync
+/// failed; `problem` says why).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum SyncStatus {
+    Off,
+    Idle,
+    Syncing,
+    Error,
+}
+
+/// A computer that syncs, with what it spent this budget month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncDeviceView {
+    pub name: String,
+    pub this_computer: bool,
+    /// When its files were last read here (none for this computer).
+    pub last_seen: Option<i64>,
+    pub spent_nanos: i64,
+    pub requests: i64,
+}
+
+/// What Settings' Sync shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncView {
+    pub status: SyncStatus,
+    /// Where, without its secrets (kept after sync is turned off, to turn it on again).
+    pub location: Option<SyncLocationInput>,
+    pub last_sync_at: Option<i64>,
+    /// What the last sync did, in words ("Sent 4 changes; received 2 messages.").
+    pub last_result: Option<String>,
+    /// Why the last sync failed, or files that could not be read, in words.
+    pub problem: Option<String>,
+    pub devices: Vec<SyncDeviceView>,
+    /// With a budget and more than one computer: how far their spending together can pass
+    /// it while all are offline, in words.
+    pub overshoot: Option<String>,
+    /// Conversations, messages or spending that arrived in the last sync (the window
+    /// reloads its lists when this is above 0).
+    pub received: u64,
+}
+
 /// How to reach an MCP server: a program on this computer, or an address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "camelCase")]
@@ -1327,6 +1418,11 @@ pub fn bindings_file() -> String {
         ToolCallStatus::decl(&cfg),
         ToolDecision::decl(&cfg),
         ToolPermissionView::decl(&cfg),
+        SyncLocationInput::decl(&cfg),
+        SyncSetupInput::decl(&cfg),
+        SyncStatus::decl(&cfg),
+        SyncDeviceView::decl(&cfg),
+        SyncView::decl(&cfg),
     ];
     let mut out = String::from(
         "// Generated from crates/tally-core/src/api.rs by `cargo xtask bindings`. Do not edit.\n",

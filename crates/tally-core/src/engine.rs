@@ -140,6 +140,8 @@ pub struct Engine {
     pub(crate) uploads: Uploads,
     /// Pictures scaled to the size their model reads them.
     pub(crate) sent_pictures: crate::sent_pictures::SentPictures,
+    /// Sync: the storage opened, the sync running, how the last one ended.
+    pub(crate) sync: crate::sync_state::SyncState,
     /// Work that writes across several steps (a reply from its first read to its ledger
     /// row, a title, an import) holds this shared; a restore holds it alone, so no write
     /// meant for the old data can land in the restored one.
@@ -200,6 +202,7 @@ impl Engine {
             approvals: Approvals::default(),
             uploads: Uploads::default(),
             sent_pictures: Default::default(),
+            sync: Default::default(),
             client: Mutex::default(),
             clearance: Default::default(),
             writers: Arc::default(),

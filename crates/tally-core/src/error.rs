@@ -66,6 +66,9 @@ pub enum CoreError {
     /// A PDF with no text (a scan): its pages may be sent as pictures instead.
     #[error("{0}")]
     PdfWithoutText(String),
+    /// Sync could not use its storage (the message says why and what to do).
+    #[error("{message}")]
+    Sync { code: ErrorCode, message: String },
 }
 
 impl CoreError {
@@ -87,6 +90,7 @@ impl CoreError {
             Self::Internal(_) => ErrorCode::Internal,
             Self::BudgetExceeded { .. } => ErrorCode::BudgetExceeded,
             Self::ToolRounds(_) => ErrorCode::ToolRounds,
+            Self::Sync { code, .. } => *code,
         }
     }
 
@@ -132,6 +136,53 @@ impl From<tally_attach::AttachError> for CoreError {
             tally_attach::AttachError::PdfWithoutText { .. } => Self::PdfWithoutText(e.to_string()),
             e => Self::AttachmentRefused(e.to_string()),
         }
+    }
+}
+
+impl From<tally_sync::SyncError> for CoreError {
+    fn from(e: tally_sync::SyncError) -> Self {
+        use tally_sync::SyncError;
+        let (code, message) = match e {
+            SyncError::BadLocation(why) => return Self::InvalidInput(why),
+            SyncError::Unreachable(detail) => (
+                ErrorCode::SyncUnreachable,
+                format!(
+                    "Tally could not reach the sync storage ({detail}). Check the address and \
+                     the connection; nothing here changed, and the next sync catches up."
+                ),
+            ),
+            SyncError::Denied(_) => (
+                ErrorCode::SyncRefused,
+                "The sync storage refused the user name, password or keys Tally gave. Check \
+                 them in Settings → Sync."
+                    .into(),
+            ),
+            SyncError::Full => (
+                ErrorCode::SyncFull,
+                "The sync storage is full. Free some space there; nothing here was lost, and \
+                 the next sync sends what is waiting."
+                    .into(),
+            ),
+            SyncError::WrongPassphrase => (
+                ErrorCode::SyncWrongPassphrase,
+                "This passphrase does not open the sync storage. Type the passphrase you set \
+                 when you turned sync on on your first computer."
+                    .into(),
+            ),
+            SyncError::Newer { .. } => (
+                ErrorCode::SyncNewerVersion,
+                "The sync storage was written by a newer version of Tally. Update Tally on \
+                 this computer to sync it."
+                    .into(),
+            ),
+            SyncError::Damaged { path, reason } => (
+                ErrorCode::SyncUnreachable,
+                format!(
+                    "The sync file {path} could not be read: {reason}. Nothing was taken from it."
+                ),
+            ),
+        };
+        Self::Sync { code, message }
     }
 }
 

@@ -71,3 +71,14 @@ impl Keys {
         Ok(self.keychain.delete()?)
     }
 }
+
+/// A keychain call on a blocking thread (the keychain answers over D-Bus, and may wait on
+/// an unlock prompt).
+pub(crate) async fn keychain<T: Send + 'static>(
+    op: impl FnOnce() -> Result<T, tally_keychain::KeychainError> + Send + 'static,
+) -> Result<T, CoreError> {
+    tokio::task::spawn_blocking(op)
+        .await
+        .map_err(|e| CoreError::Internal(format!("the keychain's task failed: {e}")))?
+        .map_err(CoreError::from)
+}

@@ -4,10 +4,12 @@
 //! the reply, stop it, fit it to the model's window or summarize it into a new chat, list,
 //! search, rename, pin and trash conversations and change what each is sent with,
 //! personas, export and import, read and change settings, the budget and its hard-stop
-//! gate, prices, the spend meter and the usage page, backups and recovery), the types that
+//! gate, prices, the spend meter and the usage page, backups and recovery, sync between
+//! computers), the types that
 //! cross the IPC boundary (`api`, from which the TypeScript bindings are generated), and the
 //! mapping of every failure to one `{code, message}` a non-programmer can act on. It wires
-//! `tally-openai`, `tally-store`, `tally-spend` and `tally-keychain` together and must not
+//! `tally-openai`, `tally-store`, `tally-spend`, `tally-keychain`, `tally-tools`,
+//! `tally-attach` and `tally-sync` together and must not
 //! depend on Tauri or any UI: events leave through the [`ChatSink`] and [`NoticeSink`]
 //! traits.
 //!
@@ -39,6 +41,8 @@ mod send;
 mod sent_pictures;
 mod settings;
 mod spend;
+mod sync;
+mod sync_state;
 mod titles;
 mod tool_calls;
 mod tools;

@@ -12,6 +12,7 @@ use crate::api::{
     McpTransport,
 };
 use crate::engine::Engine;
+use crate::keys::keychain;
 use crate::mcp_hub::state_view;
 
 impl Engine {
@@ -215,17 +216,6 @@ impl Engine {
             state,
         })
     }
-}
-
-/// A keychain call on a blocking thread (the keychain answers over D-Bus, and may wait on
-/// an unlock prompt).
-async fn keychain<T: Send + 'static>(
-    op: impl FnOnce() -> Result<T, tally_keychain::KeychainError> + Send + 'static,
-) -> Result<T, CoreError> {
-    tokio::task::spawn_blocking(op)
-        .await
-        .map_err(|e| CoreError::Internal(format!("the keychain's task failed: {e}")))?
-        .map_err(CoreError::from)
 }
 
 fn to_tools(transport: McpTransport) -> Transport {

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use crate::api::{BudgetAlertView, McpServerStateView, SpendView, TitleView};
+use crate::api::{BudgetAlertView, McpServerStateView, SpendView, SyncView, TitleView};
 
 /// App-wide notices (the shell turns them into Tauri events and OS notifications).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +19,8 @@ pub enum Notice {
     ConversationTitled(TitleView),
     /// An MCP server started, became ready, failed or stopped by itself.
     McpServerChanged(McpServerStateView),
+    /// Sync started or ended, or was turned on or off.
+    SyncChanged(SyncView),
 }
 
 /// Where notices go.

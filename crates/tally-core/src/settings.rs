@@ -12,7 +12,7 @@ use tally_openai::{Api, Capabilities};
 use tally_store::Store;
 
 use crate::CoreError;
-use crate::api::ChatOptions;
+use crate::api::{ChatOptions, SyncLocationInput};
 
 /// A key of the settings table whose value is a `T`.
 pub(crate) struct Setting<T> {
@@ -42,6 +42,10 @@ pub(crate) const PRICE_ASKED: Setting<Vec<String>> = Setting::new("price_asked_m
 pub(crate) const UPDATE_CHECKS: Setting<bool> = Setting::new("update_checks");
 /// When the last quiet check for updates was made (UTC epoch milliseconds).
 pub(crate) const LAST_UPDATE_CHECK: Setting<i64> = Setting::new("last_update_check");
+/// Where this computer syncs (without its secrets, which are in the keychain). Never synced.
+pub(crate) const SYNC_LOCATION: Setting<SyncLocationInput> = Setting::new("sync_location");
+/// How the last sync ended, for Settings after a restart.
+pub(crate) const SYNC_LAST: Setting<StoredSyncResult> = Setting::new("sync_last");
 /// The notice of a damaged database replaced at start, until dismissed.
 pub(crate) const RECOVERY_NOTICE: Setting<StoredRecovery> = Setting::new("recovery_notice");
 
@@ -75,6 +79,14 @@ pub(crate) struct StoredBudget {
 pub(crate) struct StoredDefaults {
     pub system_prompt: Option<String>,
     pub options: ChatOptions,
+}
+
+/// How a sync ended.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct StoredSyncResult {
+    pub at: i64,
+    pub result: Option<String>,
+    pub problem: Option<String>,
 }
 
 /// What is kept of a recovery for its notice.
@@ -163,6 +175,8 @@ json_values!(
     StoredDefaults,
     Vec<String>,
     StoredRecovery,
+    StoredSyncResult,
+    SyncLocationInput,
     Capabilities,
     Api,
 );

@@ -51,6 +51,23 @@ impl ApiKeyStore {
         }
     }
 
+    /// The slot of sync's passphrase (the key every computer's files are sealed with comes
+    /// from it), beside the API key.
+    pub fn for_sync_passphrase(&self) -> Self {
+        Self {
+            account: "sync-passphrase".into(),
+            ..self.clone()
+        }
+    }
+
+    /// The slot of the sync storage's password (WebDAV) or secret key (S3).
+    pub fn for_sync_storage(&self) -> Self {
+        Self {
+            account: "sync-storage-secret".into(),
+            ..self.clone()
+        }
+    }
+
     /// How long to wait for the keychain before giving up.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;

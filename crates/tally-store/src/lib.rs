@@ -40,9 +40,9 @@ pub use model::*;
 pub use search::{MARK_END, MARK_START, SearchHit, SearchResults};
 pub use store::{DB_FILE_NAME, Store};
 pub use sync::{
-    ApplySummary, Change, ConversationSettings, OutboxBatch, SYNCED_SETTINGS, Stamped, SyncDevice,
-    SyncedAttachment, SyncedConversation, SyncedLedgerRow, SyncedMessage, SyncedMessageAttachment,
-    SyncedPrice, UnreadSegment,
+    ApplySummary, Change, ConversationSettings, OutboxBatch, SYNCED_SETTINGS, SnapshotPosition,
+    Stamped, SyncDevice, SyncedAttachment, SyncedConversation, SyncedLedgerRow, SyncedMessage,
+    SyncedMessageAttachment, SyncedPrice, UnreadSegment,
 };
 
 /// Why a storage operation failed.

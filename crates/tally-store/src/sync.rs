@@ -172,6 +172,14 @@ pub struct OutboxBatch {
     pub more: bool,
 }
 
+/// How far a snapshot's reading got: a stage (conversations, messages, ledger rows, then
+/// settings, prices and what waits) and the last row's id in it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SnapshotPosition {
+    stage: u8,
+    after: i64,
+}
+
 /// What applying changes did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ApplySummary {
@@ -334,6 +342,84 @@ impl Store {
         Ok(batch)
     }
 
+    /// Everything this computer holds, as changes, in pieces of about `max_bytes`, from
+    /// `from` on: the next position, or `None` after the last piece. A snapshot of it lets
+    /// a new computer start without every change ever made.
+    pub fn sync_snapshot(
+        &self,
+        from: SnapshotPosition,
+        max_bytes: usize,
+    ) -> Result<(Vec<Change>, Option<SnapshotPosition>)> {
+        const ROWS: i64 = 500;
+        let device = self.sync_device()?;
+        let mut changes = Vec::new();
+        let mut attachments_sent = HashSet::new();
+        let mut size = 0usize;
+        let mut position = from;
+        loop {
+            if size >= max_bytes {
+                return Ok((changes, Some(position)));
+            }
+            let table = match position.stage {
+                0 => "conversations",
+                1 => "messages",
+                2 => "usage_ledger",
+                _ => break,
+            };
+            let ids: Vec<i64> = {
+                let mut statement = self.conn.prepare_cached(&format!(
+                    "SELECT id FROM {table} WHERE id > ?1 ORDER BY id LIMIT ?2"
+                ))?;
+                let rows = statement.query_map([position.after, ROWS], |r| r.get(0))?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            let Some(&last) = ids.last() else {
+                position = SnapshotPosition {
+                    stage: position.stage + 1,
+                    after: 0,
+                };
+                continue;
+            };
+            for id in ids {
+                let key = id.to_string();
+                let more = match position.stage {
+                    0 => self.synced_conversation(&key)?.into_iter().collect(),
+                    1 => self.synced_message(&key, &mut attachments_sent)?,
+                    _ => self.synced_ledger_row(&key, &device)?.into_iter().collect(),
+                };
+                for change in more {
+                    size += change_size(&change);
+                    changes.push(change);
+                }
+            }
+            position.after = last;
+        }
+        for key in SYNCED_SETTINGS {
+            if self.setting(key)?.is_some() {
+                changes.push(self.synced_setting(key)?);
+            }
+        }
+        let models: Vec<String> = {
+            let mut statement = self.conn.prepare("SELECT model FROM price_overrides")?;
+            let rows = statement.query_map([], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        for model in models {
+            changes.push(self.synced_price(&model)?);
+        }
+        // What waits here for what it needs travels on, as it came.
+        let mut statement = self
+            .conn
+            .prepare("SELECT change FROM sync_pending ORDER BY id")?;
+        let waiting = statement.query_map([], |r| r.get::<_, String>(0))?;
+        for text in waiting {
+            if let Ok(change) = serde_json::from_str(&text?) {
+                changes.push(change);
+            }
+        }
+        Ok((changes, None))
+    }
+
     /// Forgets the queued changes up to `through`: they were sent.
     pub fn sync_outbox_sent(&self, through: i64) -> Result<()> {
         self.conn
@@ -449,6 +535,22 @@ impl Store {
                 problem: r.get(2)?,
             })
         })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// What each computer spent in `[from, to)`: its id (`None`: this one), nano-USD and
+    /// requests, this computer first.
+    pub fn spend_by_device(
+        &self,
+        from: EpochMillis,
+        to: EpochMillis,
+    ) -> Result<Vec<(Option<String>, i64, i64)>> {
+        let mut statement = self.conn.prepare(
+            "SELECT device, coalesce(sum(cost_nanos), 0), count(*) FROM usage_ledger
+             WHERE created_at >= ?1 AND created_at < ?2
+             GROUP BY device ORDER BY device IS NOT NULL, device",
+        )?;
+        let rows = statement.query_map([from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -1056,33 +1158,33 @@ fn apply_message(tx: &Transaction<'_>, m: &SyncedMessage) -> Result<Applied> {
     } else {
         m.status.as_str()
     };
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO messages (uid, conversation_id, parent_id, role, content, status,
              finish_reason, model, error_code, error_message, created_at, updated_at, endpoint,
              thinking, reasoning_items, citations, tool_calls, json_check)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
              ?18)",
-        params![
-            m.uid,
-            conversation,
-            parent,
-            m.role,
-            m.content,
-            status,
-            m.finish_reason,
-            m.model,
-            m.error_code,
-            m.error_message,
-            m.created_at,
-            m.updated_at,
-            m.endpoint,
-            m.thinking,
-            m.reasoning_items,
-            m.citations,
-            m.tool_calls,
-            m.json_check,
-        ],
-    )?;
+    )?
+    .execute(params![
+        m.uid,
+        conversation,
+        parent,
+        m.role,
+        m.content,
+        status,
+        m.finish_reason,
+        m.model,
+        m.error_code,
+        m.error_message,
+        m.created_at,
+        m.updated_at,
+        m.endpoint,
+        m.thinking,
+        m.reasoning_items,
+        m.citations,
+        m.tool_calls,
+        m.json_check,
+    ])?;
     let id = tx.last_insert_rowid();
     for (position, (attachment, attachment_id)) in
         m.attachments.iter().zip(attachment_ids).enumerate()
@@ -1094,13 +1196,13 @@ fn apply_message(tx: &Transaction<'_>, m: &SyncedMessage) -> Result<Applied> {
         )?;
     }
     // The conversation shows the new message when it continues the branch on screen.
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE conversations SET
              current_leaf_id = CASE WHEN current_leaf_id IS ?2 THEN ?3 ELSE current_leaf_id END,
              updated_at = max(updated_at, ?4)
          WHERE id = ?1",
-        params![conversation, parent, id, m.updated_at],
-    )?;
+    )?
+    .execute(params![conversation, parent, id, m.updated_at])?;
     Ok(Applied::Done(ApplySummary {
         messages_added: 1,
         ..ApplySummary::default()

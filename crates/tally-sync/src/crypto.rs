@@ -12,6 +12,9 @@ use zeroize::Zeroizing;
 
 use crate::{Result, SyncError};
 
+/// The vault's name at the storage's root: how the key is derived, and its check.
+pub const VAULT_FILE: &str = "tally-sync.json";
+
 /// The format of the files this version writes; it reads this one and every earlier one.
 pub const FORMAT: u32 = 1;
 
@@ -49,7 +52,7 @@ impl KeyDerivation {
     /// costs are bounded, so that a hostile one cannot make Tally take gigabytes or hours.
     pub fn derive(&self, passphrase: &SecretString) -> Result<Key> {
         let damaged = |reason: &str| SyncError::Damaged {
-            path: crate::VAULT_FILE.into(),
+            path: VAULT_FILE.into(),
             reason: reason.into(),
         };
         if self.algorithm != "argon2id" {

@@ -4,11 +4,9 @@ use opendal::{ErrorKind, Operator};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use crate::crypto::{FORMAT, Key, KeyDerivation};
+use crate::crypto::{FORMAT, Key, KeyDerivation, VAULT_FILE};
 use crate::{Location, Result, SyncError};
 
-/// The vault's name at the storage's root.
-pub const VAULT_FILE: &str = "tally-sync.json";
 /// The largest file of changes read (a sync writes files of a few MB).
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 /// The most one file may hold once decompressed.
@@ -16,6 +14,7 @@ pub const MAX_PLAIN_BYTES: usize = 256 * 1024 * 1024;
 const MAX_VAULT_BYTES: u64 = 64 * 1024;
 const VAULT_CHECK: &[u8] = b"Tally sync: this passphrase opens this storage";
 const DEVICES: &str = "devices/";
+const SNAPSHOTS: &str = "snapshots/";
 const EXTENSION: &str = ".tsync";
 
 /// The vault as written: not secret (the passphrase is not in it), but checked.
@@ -67,6 +66,45 @@ impl Segment {
     }
 }
 
+/// A snapshot one computer wrote of everything it had: `snapshots/<device>/<name>/`, its
+/// parts, then its manifest (written last: a snapshot without one is not finished, and is
+/// not listed). A new computer starts from the newest one instead of every change ever.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Snapshot {
+    name: String,
+    device: String,
+}
+
+impl Snapshot {
+    /// Named as a computer's files are (see [`Segment::new`]).
+    pub fn new(device: &str, name: &str) -> Option<Self> {
+        Segment::new(device, name).map(|segment| Self {
+            name: segment.name,
+            device: segment.device,
+        })
+    }
+
+    pub fn device(&self) -> &str {
+        &self.device
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn folder(&self) -> String {
+        format!("{SNAPSHOTS}{}/{}/", self.device, self.name)
+    }
+
+    pub fn part_path(&self, index: u32) -> String {
+        format!("{}part-{index:05}{EXTENSION}", self.folder())
+    }
+
+    pub fn manifest_path(&self) -> String {
+        format!("{}manifest{EXTENSION}", self.folder())
+    }
+}
+
 /// The storage, opened: every file written here is sealed with the passphrase's key.
 #[derive(Debug)]
 pub struct SyncFolder {
@@ -109,10 +147,71 @@ impl SyncFolder {
 
     /// Writes `plain` as `segment`, sealed.
     pub async fn put(&self, segment: &Segment, plain: &[u8]) -> Result<()> {
-        let path = segment.path();
-        let file = self.key.seal(&path, plain)?;
+        self.put_at(&segment.path(), plain).await
+    }
+
+    /// Writes part `index` of `snapshot`.
+    pub async fn put_snapshot_part(
+        &self,
+        snapshot: &Snapshot,
+        index: u32,
+        plain: &[u8],
+    ) -> Result<()> {
+        self.put_at(&snapshot.part_path(index), plain).await
+    }
+
+    /// Writes `snapshot`'s manifest, which finishes it: write it after every part.
+    pub async fn put_snapshot_manifest(&self, snapshot: &Snapshot, plain: &[u8]) -> Result<()> {
+        self.put_at(&snapshot.manifest_path(), plain).await
+    }
+
+    /// Part `index` of `snapshot` (refused as [`SyncFolder::get`] refuses a file).
+    pub async fn get_snapshot_part(&self, snapshot: &Snapshot, index: u32) -> Result<Vec<u8>> {
+        self.get_at(snapshot.part_path(index)).await
+    }
+
+    pub async fn get_snapshot_manifest(&self, snapshot: &Snapshot) -> Result<Vec<u8>> {
+        self.get_at(snapshot.manifest_path()).await
+    }
+
+    /// The finished snapshots (those with a manifest), oldest first.
+    pub async fn list_snapshots(&self) -> Result<Vec<Snapshot>> {
+        let mut found = Vec::new();
+        for device in self.subfolders(SNAPSHOTS).await? {
+            for name in self.subfolders(&format!("{SNAPSHOTS}{device}/")).await? {
+                let Some(snapshot) = Snapshot::new(&device, &name) else {
+                    continue;
+                };
+                match self.operator.exists(&snapshot.manifest_path()).await {
+                    Ok(true) => found.push(snapshot),
+                    Ok(false) => {}
+                    Err(e) => return Err(storage_error(&e)),
+                }
+            }
+        }
+        found.sort();
+        Ok(found)
+    }
+
+    /// The names of the folders in `folder` (none when it is not there).
+    async fn subfolders(&self, folder: &str) -> Result<Vec<String>> {
+        let entries = match self.operator.list(folder).await {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(storage_error(&e)),
+        };
+        Ok(entries
+            .iter()
+            .filter_map(|entry| entry.path().strip_prefix(folder)?.strip_suffix('/'))
+            .filter(|name| !name.is_empty() && !name.contains('/'))
+            .map(str::to_string)
+            .collect())
+    }
+
+    async fn put_at(&self, path: &str, plain: &[u8]) -> Result<()> {
+        let file = self.key.seal(path, plain)?;
         self.operator
-            .write(&path, file)
+            .write(path, file)
             .await
             .map_err(|e| storage_error(&e))?;
         Ok(())
@@ -121,21 +220,9 @@ impl SyncFolder {
     /// Every computer's files, each computer's in the order it wrote them. Names that are
     /// not Tally's (a sync program's partial copies, its conflict copies) are left out.
     pub async fn list(&self) -> Result<Vec<Segment>> {
-        let devices = match self.operator.list(DEVICES).await {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(storage_error(&e)),
-        };
         let mut found = Vec::new();
-        for entry in devices {
-            let Some(device) = entry
-                .path()
-                .strip_prefix(DEVICES)
-                .and_then(|rest| rest.strip_suffix('/'))
-            else {
-                continue;
-            };
-            if Segment::new(device, "0").is_none() {
+        for device in self.subfolders(DEVICES).await? {
+            if Segment::new(&device, "0").is_none() {
                 continue;
             }
             let files = match self.operator.list(&format!("{DEVICES}{device}/")).await {
@@ -149,7 +236,7 @@ impl SyncFolder {
                     .rsplit('/')
                     .next()
                     .and_then(|name| name.strip_suffix(EXTENSION));
-                if let Some(segment) = name.and_then(|name| Segment::new(device, name)) {
+                if let Some(segment) = name.and_then(|name| Segment::new(&device, name)) {
                     found.push(segment);
                 }
             }
@@ -161,7 +248,10 @@ impl SyncFolder {
     /// What `segment` holds. One larger than Tally writes, damaged, cut short or changed by
     /// anyone without the passphrase is refused, and nothing of it is returned.
     pub async fn get(&self, segment: &Segment) -> Result<Vec<u8>> {
-        let path = segment.path();
+        self.get_at(segment.path()).await
+    }
+
+    async fn get_at(&self, path: String) -> Result<Vec<u8>> {
         let file = read_bounded(&self.operator, &path, MAX_FILE_BYTES)
             .await?
             .ok_or_else(|| SyncError::Damaged {

@@ -4,7 +4,8 @@
 //! This crate owns the storage's layout and what its files are: the vault file
 //! (`tally-sync.json`: how the key is derived from the passphrase, and a check that tells a
 //! wrong passphrase from a damaged file), and each computer's append-only files of changes
-//! (`devices/<device>/<clock>.tsync`), each compressed, then encrypted and authenticated
+//! (`devices/<device>/<clock>.tsync`) and snapshots (`snapshots/<device>/<clock>/`: parts,
+//! then a manifest that finishes it), each compressed, then encrypted and authenticated
 //! with XChaCha20-Poly1305 under a key Argon2id derives from the passphrase, its path bound
 //! in so that a file moved or renamed does not open. A computer only ever adds files to its
 //! own folder; nothing here overwrites or deletes another's. It knows nothing of what the
@@ -14,9 +15,11 @@
 mod crypto;
 mod folder;
 mod location;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 
-pub use crypto::FORMAT;
-pub use folder::{MAX_FILE_BYTES, MAX_PLAIN_BYTES, Segment, SyncFolder, VAULT_FILE};
+pub use crypto::{FORMAT, VAULT_FILE};
+pub use folder::{MAX_FILE_BYTES, MAX_PLAIN_BYTES, Segment, Snapshot, SyncFolder};
 pub use location::Location;
 
 /// Why the sync storage could not be used.

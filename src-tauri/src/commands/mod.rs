@@ -13,6 +13,7 @@ pub mod link;
 pub mod mcp;
 pub mod settings;
 pub mod spend;
+pub mod sync;
 pub mod transfer;
 
 use std::sync::Arc;

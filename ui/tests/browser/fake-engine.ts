@@ -30,6 +30,8 @@ import type {
   SendRequest,
   SettingsView,
   SpendView,
+  SyncSetupInput,
+  SyncView,
   ToolCallView,
   ToolDecision,
   ToolPermissionView,
@@ -78,6 +80,10 @@ export type FakeControl = {
   attached: string[];
   /** What the shell's quiet daily check sends when it finds a newer version. */
   announceUpdate: (offer: AvailableUpdate) => Promise<unknown>;
+  /** Sync is on from the start, with another computer that spent this month. */
+  syncOn: boolean;
+  /** Another computer's conversation arrives through sync, as a background sync tells it. */
+  syncArrives: (title: string) => Promise<unknown>;
 };
 
 const chatDefaults: ConversationSettings = structuredClone(DEFAULT_CHAT_SETTINGS);
@@ -186,6 +192,16 @@ class Engine {
     hardStop: false,
   };
   spentNanos = 3_420_000_000;
+  sync: SyncView = {
+    status: "off",
+    location: null,
+    lastSyncAt: null,
+    lastResult: null,
+    problem: null,
+    devices: [],
+    overshoot: null,
+    received: 0,
+  };
   nextId = 1;
   streams = new Map<number, { stop: () => void }>();
   /** Tool calls waiting for the user's word, by `conversation:call`. */
@@ -912,6 +928,19 @@ class Engine {
       case "backup_create":
       case "backup_restore":
         return this.backups()[0];
+      case "sync_get":
+        return this.syncView();
+      case "sync_disable":
+        this.sync = { ...this.syncView(), status: "off", lastSyncAt: null, lastResult: null };
+        return this.sync;
+      case "sync_now":
+        this.sync = {
+          ...this.syncView(),
+          lastSyncAt: Date.now(),
+          lastResult: "Sent 1 change; nothing new from the other computers.",
+          received: 0,
+        };
+        return this.sync;
       case "recovery_get":
         return null;
       case "recovery_dismiss":
@@ -943,11 +972,78 @@ class Engine {
     }
   }
 
+  /** Sync as the engine shows it; with `syncOn`, on since this morning with a laptop. */
+  syncView(): SyncView {
+    if (this.control.syncOn && this.sync.status === "off") {
+      this.sync = this.syncOnView({ kind: "folder", path: "/home/you/Dropbox/Tally" });
+    }
+    return {
+      ...this.sync,
+      devices: this.sync.status === "off" ? [] : this.sync.devices,
+    };
+  }
+
+  syncOnView(location: SyncView["location"]): SyncView {
+    return {
+      status: "idle",
+      location,
+      lastSyncAt: NOW - 4 * 60_000,
+      lastResult: "Sent 12 changes; received 3 conversations, 18 messages, 9 billed requests.",
+      problem: null,
+      devices: [
+        {
+          name: "This computer",
+          thisComputer: true,
+          lastSeen: null,
+          spentNanos: 2_170_000_000,
+          requests: 41,
+        },
+        {
+          name: "laptop",
+          thisComputer: false,
+          lastSeen: NOW - 4 * 60_000,
+          spentNanos: 1_250_000_000,
+          requests: 17,
+        },
+      ],
+      overshoot:
+        "Each computer holds to the budget as it last synced. If all 2 spend while offline, together they can pass the budget by up to $16.58 (each can spend the $16.58 that was left).",
+      received: 30,
+    };
+  }
+
+  async syncEnable(setup: SyncSetupInput): Promise<SyncView> {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    if (setup.passphrase.trim().length < 8) {
+      throw {
+        code: "invalid_input",
+        message:
+          "Choose a passphrase of at least 8 characters: it is what keeps your conversations private on the storage.",
+      } satisfies IpcError;
+    }
+    if (setup.passphrase === "not the passphrase") {
+      throw {
+        code: "sync_wrong_passphrase",
+        message:
+          "This passphrase does not open the sync storage. Type the passphrase you set when you turned sync on on your first computer.",
+      } satisfies IpcError;
+    }
+    // As the engine keeps it: without the storage's password or secret key.
+    const location = { ...setup.location } as Record<string, unknown>;
+    delete location.password;
+    delete location.secretAccessKey;
+    this.sync = this.syncOnView(location as SyncView["location"]);
+    return this.sync;
+  }
+
   async handleAsync(command: string, args: Record<string, unknown>): Promise<unknown> {
     if (command.startsWith("chat_") && command !== "chat_stop" && this.control.fail) {
       const error = this.control.fail;
       this.control.fail = null;
       throw error;
+    }
+    if (command === "sync_enable") {
+      return this.syncEnable(args.setup as SyncSetupInput);
     }
     if (command === "attachment_add") {
       return this.attach(args.input as AttachmentInput, String(args.model));
@@ -1094,6 +1190,20 @@ const control: FakeControl = {
   updateInstallFails: null,
   updatesInstalled: [],
   attached: [],
+  syncOn: false,
+  syncArrives: async (title) => {
+    engine.sync = { ...engine.syncView(), status: "syncing" };
+    await emit("sync_changed", engine.sync);
+    engine.seed(title, 2, 0);
+    engine.sync = {
+      ...engine.sync,
+      status: "idle",
+      lastSyncAt: Date.now(),
+      lastResult: "Nothing to send; received 1 conversation, 2 messages.",
+      received: 3,
+    };
+    return emit("sync_changed", engine.sync);
+  },
   announceUpdate: (offer) => {
     // As the shell: the check that found it leaves it for Install.
     control.update = offer;

@@ -244,6 +244,25 @@ const SCREENS = [
     },
   },
   {
+    name: "settings-sync",
+    guide: true,
+    setup: () => (window.__tallyFake.syncOn = true),
+    reach: async (page) => {
+      await page.click(testid("settings-button"));
+      await page.waitForSelector(`${testid("sync-status")}[data-status="idle"]`);
+      await page.waitForSelector(testid("sync-device"));
+      await page.locator(testid("sync-settings")).scrollIntoViewIfNeeded();
+    },
+  },
+  {
+    name: "settings-sync-setup",
+    reach: async (page) => {
+      await page.click(testid("settings-button"));
+      await page.waitForSelector(`${testid("sync-status")}[data-status="off"]`);
+      await page.locator(testid("sync-enable")).scrollIntoViewIfNeeded();
+    },
+  },
+  {
     name: "settings-import",
     guide: true,
     reach: async (page) => {
@@ -602,6 +621,42 @@ async function main() {
         !(await page.evaluate(() => window.__tallyFake.saved().settings.updateChecks)),
         "still on",
       );
+      assert(problems.length === 0, problems.join("\n"));
+    } finally {
+      await context.close();
+    }
+  });
+
+  await test("sync: turned on in Settings (a wrong passphrase refused in words), then another computer's conversation appears in the sidebar", async () => {
+    const { page, context, problems } = await open();
+    try {
+      await page.click(testid("settings-button"));
+      await page.waitForSelector(`${testid("sync-status")}[data-status="off"]`);
+      await page.fill(testid("sync-location-input"), "/home/you/Dropbox/Tally");
+      await page.fill(testid("sync-passphrase-input"), "not the passphrase");
+      await page.click(testid("sync-enable"));
+      const refused = await page.textContent(`${testid("sync-settings")} [role="alert"]`);
+      assert(refused.includes("does not open the sync storage"), refused);
+      assert(
+        (await page.inputValue(testid("sync-location-input"))) === "/home/you/Dropbox/Tally",
+        "the place typed was lost",
+      );
+      await page.fill(testid("sync-passphrase-input"), "correct horse battery");
+      await page.click(testid("sync-enable"));
+      await page.waitForSelector(`${testid("sync-status")}[data-status="idle"]`);
+      const status = await page.textContent(testid("sync-status"));
+      assert(status.includes("Last synced") && status.includes("received"), status);
+      await page.click(testid("sync-now"));
+      await page.waitForFunction(() =>
+        document
+          .querySelector('[data-testid="sync-status"]')
+          ?.textContent?.includes("Sent 1 change"),
+      );
+      await page.click(testid("settings-save"));
+      await page.waitForSelector(testid("settings-save"), { state: "detached" });
+
+      await page.evaluate(() => window.__tallyFake.syncArrives("Written on the laptop"));
+      await page.waitForSelector(`${testid("conversation-item")} >> text=Written on the laptop`);
       assert(problems.length === 0, problems.join("\n"));
     } finally {
       await context.close();

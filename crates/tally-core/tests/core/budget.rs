@@ -38,7 +38,8 @@ fn alerts(seen: &Mutex<Vec<Notice>>) -> Vec<u16> {
             Notice::SpendUpdated(_)
             | Notice::StorageProblem(_)
             | Notice::ConversationTitled(_)
-            | Notice::McpServerChanged(_) => None,
+            | Notice::McpServerChanged(_)
+            | Notice::SyncChanged(_) => None,
         })
         .collect()
 }

@@ -17,6 +17,7 @@ mod scenarios;
 mod search;
 mod send;
 mod settings;
+mod sync;
 mod titles;
 mod tools;
 mod transfer;

@@ -38,7 +38,7 @@ askPriceOf: string | null, } | { "type": "failed", status: MessageStatus, code: 
 
 export type StartKind = "send" | "retry" | "continue" | "edit" | "summary";
 
-export type ErrorCode = "missing_api_key" | "invalid_api_key" | "keychain_unavailable" | "key_not_sent" | "rate_limited" | "quota_exhausted" | "budget_exceeded" | "context_too_long" | "model_not_found" | "network" | "timeout" | "server_error" | "invalid_input" | "not_found" | "file_failed" | "storage" | "disk_full" | "busy" | "internal" | "tool_rounds" | "open_failed" | "update_failed" | "attachment_refused" | "model_without_vision" | "pdf_without_text";
+export type ErrorCode = "missing_api_key" | "invalid_api_key" | "keychain_unavailable" | "key_not_sent" | "rate_limited" | "quota_exhausted" | "budget_exceeded" | "context_too_long" | "model_not_found" | "network" | "timeout" | "server_error" | "invalid_input" | "not_found" | "file_failed" | "storage" | "disk_full" | "busy" | "internal" | "tool_rounds" | "open_failed" | "update_failed" | "attachment_refused" | "model_without_vision" | "pdf_without_text" | "sync_unreachable" | "sync_refused" | "sync_full" | "sync_wrong_passphrase" | "sync_newer_version";
 
 export type IpcError = { code: ErrorCode, message: string, };
 
@@ -719,3 +719,39 @@ export type ToolPermissionView = { id: number, server: string, tool: string,
  * The conversation it holds in; `null`: every conversation.
  */
 conversationId: number | null, conversationTitle: string | null, };
+
+export type SyncLocationInput = { "kind": "folder", path: string, } | { "kind": "webDav", url: string, username: string, password?: string, } | { "kind": "s3", endpoint: string, region: string, bucket: string, accessKeyId: string, secretAccessKey?: string, };
+
+export type SyncSetupInput = { location: SyncLocationInput, passphrase: string, };
+
+export type SyncStatus = "off" | "idle" | "syncing" | "error";
+
+export type SyncDeviceView = { name: string, thisComputer: boolean, 
+/**
+ * When its files were last read here (none for this computer).
+ */
+lastSeen: number | null, spentNanos: number, requests: number, };
+
+export type SyncView = { status: SyncStatus, 
+/**
+ * Where, without its secrets (kept after sync is turned off, to turn it on again).
+ */
+location: SyncLocationInput | null, lastSyncAt: number | null, 
+/**
+ * What the last sync did, in words ("Sent 4 changes; received 2 messages.").
+ */
+lastResult: string | null, 
+/**
+ * Why the last sync failed, or files that could not be read, in words.
+ */
+problem: string | null, devices: Array<SyncDeviceView>, 
+/**
+ * With a budget and more than one computer: how far their spending together can pass
+ * it while all are offline, in words.
+ */
+overshoot: string | null, 
+/**
+ * Conversations, messages or spending that arrived in the last sync (the window
+ * reloads its lists when this is above 0).
+ */
+received: number, };

@@ -43,6 +43,8 @@ import type {
   SettingsUpdate,
   SettingsView,
   SpendView,
+  SyncSetupInput,
+  SyncView,
   TitleView,
   ToolDecision,
   ToolPermissionView,
@@ -267,6 +269,11 @@ export const ipc = {
   backupRestore: (name: string) => call<BackupView>("backup_restore", { name }),
   recoveryGet: () => call<RecoveryNotice | null>("recovery_get"),
   recoveryDismiss: () => call<void>("recovery_dismiss"),
+  syncGet: () => call<SyncView>("sync_get"),
+  /** Turns sync on (checking the passphrase against the storage) and syncs. */
+  syncEnable: (setup: SyncSetupInput) => call<SyncView>("sync_enable", { setup }),
+  syncDisable: () => call<SyncView>("sync_disable"),
+  syncNow: () => call<SyncView>("sync_now"),
 };
 
 /** App-wide notices from the engine. Each returns a function that stops listening. */
@@ -288,6 +295,10 @@ export const notices = {
   /** An MCP server started, became ready, failed or stopped by itself. */
   onMcpServerChanged(handler: (state: McpServerStateView) => void): Promise<() => void> {
     return listen<McpServerStateView>("mcp_server_changed", (event) => handler(event.payload));
+  },
+  /** A sync started or ended, or sync was turned on or off. */
+  onSyncChanged(handler: (view: SyncView) => void): Promise<() => void> {
+    return listen<SyncView>("sync_changed", (event) => handler(event.payload));
   },
   /** The quiet daily check (if the person agreed to it) found a newer version. */
   onUpdateAvailable(handler: (offer: AvailableUpdate) => void): Promise<() => void> {

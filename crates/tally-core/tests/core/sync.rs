@@ -1,0 +1,345 @@
+//! Sync between two computers (two engines, each with its own data folder and keychain
+//! slots in a private, real Secret Service) through a shared folder, as Syncthing or Dropbox
+//! would carry it.
+
+use std::sync::Arc;
+
+use tally_core::api::{
+    BudgetInput, ErrorCode, SyncLocationInput, SyncSetupInput, SyncStatus, SyncView,
+};
+use tally_core::{Engine, EngineConfig};
+use tally_keychain::test_support::{Setup, in_child};
+
+use crate::{Events, KEY, ask, mock, prepared, recent};
+
+const PASSPHRASE: &str = "correct horse battery";
+
+/// A computer: its own data folder and its own keychain slots.
+fn computer(server: &mock_openai::MockServer, name: &str) -> (tempfile::TempDir, Arc<Engine>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = EngineConfig::new(dir.path());
+    config.api_base_override = Some(server.base_url());
+    config.env_api_key = Some(tally_core::SecretString::from(KEY));
+    config.keychain_service = format!("Tally-test-{}-{name}", std::process::id());
+    config.pdf_reader = Some(crate::pdf_reader());
+    (dir, prepared(Engine::open(config).unwrap()))
+}
+
+fn setup(folder: &std::path::Path, passphrase: &str) -> SyncSetupInput {
+    SyncSetupInput {
+        location: SyncLocationInput::Folder {
+            path: folder.display().to_string(),
+        },
+        passphrase: passphrase.into(),
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn a_conversation_written_on_one_computer_appears_on_the_other_with_its_spending() {
+    if !in_child(
+        "sync::a_conversation_written_on_one_computer_appears_on_the_other_with_its_spending",
+        Setup::UnlockedKeyring,
+    ) {
+        return;
+    }
+    runtime().block_on(two_computers());
+}
+
+async fn two_computers() {
+    let server = mock("Paris is the capital of France.", 8, 0).await;
+    let shared = tempfile::tempdir().unwrap();
+    let (a_dir, a) = computer(&server, "a");
+    let (_b_dir, b) = computer(&server, "b");
+    a.send(
+        ask(None, "What is the capital of France?"),
+        Events::default().sink(),
+    )
+    .await
+    .unwrap();
+    a.budget_set(BudgetInput {
+        amount: "20".into(),
+        reset_day: 1,
+        thresholds: vec![50, 80, 100],
+        hard_stop: true,
+    })
+    .unwrap();
+    let spent_on_a = a.spend_summary().unwrap().spent_nanos;
+    assert!(spent_on_a > 0);
+
+    let on = a
+        .sync_enable(setup(shared.path(), PASSPHRASE))
+        .await
+        .unwrap();
+    assert_eq!(on.status, SyncStatus::Idle, "{on:?}");
+    assert!(
+        on.last_result.as_deref().unwrap().starts_with("Sent "),
+        "{on:?}"
+    );
+
+    // The second computer: a wrong passphrase is refused in words, and nothing is kept.
+    let refused = b
+        .sync_enable(setup(shared.path(), "not the passphrase"))
+        .await
+        .unwrap_err()
+        .to_ipc();
+    assert_eq!(refused.code, ErrorCode::SyncWrongPassphrase);
+    assert!(
+        refused.message.contains("passphrase"),
+        "{}",
+        refused.message
+    );
+    assert_eq!(b.sync_view().unwrap().status, SyncStatus::Off);
+    let short = b
+        .sync_enable(setup(shared.path(), "short"))
+        .await
+        .unwrap_err();
+    assert_eq!(short.to_ipc().code, ErrorCode::InvalidInput);
+
+    let joined: SyncView = b
+        .sync_enable(setup(shared.path(), PASSPHRASE))
+        .await
+        .unwrap();
+    assert!(joined.received > 0, "{joined:?}");
+    let on_b = recent(&b);
+    assert_eq!(on_b.len(), 1);
+    assert_eq!(on_b[0].title, "What is the capital of France?");
+    let messages = b.conversation_get(on_b[0].id).unwrap().messages;
+    assert_eq!(
+        messages.last().unwrap().content,
+        "Paris is the capital of France."
+    );
+    // The money of both counts on both: the budget and the month's spend came along.
+    let spend_on_b = b.spend_summary().unwrap();
+    assert_eq!(spend_on_b.spent_nanos, spent_on_a);
+    assert_eq!(
+        spend_on_b.budget.as_ref().unwrap().monthly_nanos,
+        20_000_000_000
+    );
+    let other = joined
+        .devices
+        .iter()
+        .find(|d| !d.this_computer)
+        .expect("the first computer is listed");
+    assert_eq!((other.spent_nanos, other.requests), (spent_on_a, 1));
+    assert!(
+        joined
+            .overshoot
+            .as_deref()
+            .unwrap()
+            .contains("2 spend while offline")
+    );
+
+    // A rename on B reaches A; a move to the Trash on A reaches B.
+    b.conversation_rename(on_b[0].id, "France").unwrap();
+    b.sync_now().await.unwrap();
+    let after = a.sync_now().await.unwrap();
+    assert!(
+        after.last_result.unwrap().contains("received"),
+        "the rename"
+    );
+    let on_a = recent(&a);
+    assert_eq!(on_a[0].title, "France");
+    a.conversation_trash(on_a[0].id).unwrap();
+    a.sync_now().await.unwrap();
+    b.sync_now().await.unwrap();
+    assert!(recent(&b).is_empty(), "in B's Trash");
+
+    // A file someone else put there is reported and merged nothing; sync goes on.
+    let stranger = shared.path().join("devices/00ff00ff");
+    std::fs::create_dir_all(&stranger).unwrap();
+    std::fs::write(
+        stranger.join("000001780000000.0000000000.tsync"),
+        b"TALLYSNC not really",
+    )
+    .unwrap();
+    let view = a.sync_now().await.unwrap();
+    assert_eq!(view.status, SyncStatus::Idle);
+    assert!(
+        view.problem
+            .as_deref()
+            .unwrap_or_default()
+            .contains("could not be read"),
+        "{view:?}"
+    );
+
+    // The API key and the passphrase are nowhere in the database or the shared files.
+    let database = std::fs::read(a_dir.path().join(tally_store::DB_FILE_NAME)).unwrap();
+    for secret in [KEY, PASSPHRASE] {
+        assert!(
+            !database
+                .windows(secret.len())
+                .any(|w| w == secret.as_bytes()),
+            "{secret} in the database"
+        );
+    }
+    let (folder, _) = tally_sync::SyncFolder::open(
+        &tally_sync::Location::Folder {
+            path: shared.path().into(),
+        },
+        &tally_core::SecretString::from(PASSPHRASE),
+    )
+    .await
+    .unwrap();
+    for segment in folder.list().await.unwrap() {
+        let Ok(plain) = folder.get(&segment).await else {
+            continue;
+        };
+        assert!(!plain.windows(KEY.len()).any(|w| w == KEY.as_bytes()));
+    }
+
+    // Off: nothing more is sent, and the passphrase leaves the keychain.
+    let off = b.sync_disable().await.unwrap();
+    assert_eq!(off.status, SyncStatus::Off);
+    assert!(matches!(
+        off.location,
+        Some(SyncLocationInput::Folder { .. })
+    ));
+    assert_eq!(
+        b.sync_now().await.unwrap_err().to_ipc().code,
+        ErrorCode::InvalidInput
+    );
+}
+
+/// Three computers through a real WebDAV server (WsgiDAV on 127.0.0.1): one offline for a
+/// month while the other keeps changing things, a rename on each at different times, the
+/// storage going away in the middle, and a third computer that starts from a snapshot.
+#[test]
+fn three_computers_through_webdav_end_the_same_after_a_month_offline_and_a_snapshot() {
+    if !in_child(
+        "sync::three_computers_through_webdav_end_the_same_after_a_month_offline_and_a_snapshot",
+        Setup::UnlockedKeyring,
+    ) {
+        return;
+    }
+    runtime().block_on(three_computers());
+}
+
+fn webdav_setup(server: &tally_sync::test_support::Server) -> SyncSetupInput {
+    SyncSetupInput {
+        location: SyncLocationInput::WebDav {
+            url: format!("http://127.0.0.1:{}/", server.port),
+            username: "tally".into(),
+            password: Some("sesame".into()),
+        },
+        passphrase: PASSPHRASE.into(),
+    }
+}
+
+fn titles(engine: &Engine) -> Vec<String> {
+    let mut titles: Vec<String> = recent(engine).into_iter().map(|c| c.title).collect();
+    titles.sort();
+    titles
+}
+
+async fn three_computers() {
+    let server_dir = tempfile::tempdir().unwrap();
+    let mut server = tally_sync::test_support::webdav(server_dir.path());
+    let mock = mock("Noted.", 50, 0).await;
+    let (_a_dir, a) = computer(&mock, "a");
+    let (_b_dir, b) = computer(&mock, "b");
+    let (_c_dir, c) = computer(&mock, "c");
+    let send = |engine: Arc<Engine>, text: &'static str, into: Option<i64>| async move {
+        engine
+            .send(ask(into, text), Events::default().sink())
+            .await
+            .unwrap();
+    };
+    send(a.clone(), "Plans for the garden", None).await;
+    a.sync_enable(webdav_setup(&server)).await.unwrap();
+    b.sync_enable(webdav_setup(&server)).await.unwrap();
+    let garden_on_b = recent(&b)[0].id;
+
+    // B goes offline for a month: it renames the garden plans and starts a chat of its own.
+    b.conversation_rename(garden_on_b, "Garden (renamed on B, offline)")
+        .unwrap();
+    send(b.clone(), "Written on the train", None).await;
+    // Meanwhile A syncs every day: thirty days of new chats, and a later rename.
+    let garden_on_a = recent(&a)[0].id;
+    for day in 0..30 {
+        let text: &'static str = Box::leak(format!("Day {day} on A").into_boxed_str());
+        send(a.clone(), text, None).await;
+        a.sync_now().await.unwrap();
+    }
+    a.conversation_rename(garden_on_a, "Garden (renamed on A, later)")
+        .unwrap();
+    a.sync_now().await.unwrap();
+
+    // The storage goes away just as B comes back: the sync fails in words, nothing lost.
+    let port = server.port;
+    server.stop();
+    let failed = b.sync_now().await.unwrap_err().to_ipc();
+    assert_eq!(
+        failed.code,
+        ErrorCode::SyncUnreachable,
+        "{}",
+        failed.message
+    );
+    assert_eq!(b.sync_view().unwrap().status, SyncStatus::Error);
+    let _server = tally_sync::test_support::webdav_at(server_dir.path(), port);
+    let back = b.sync_now().await.unwrap();
+    assert_eq!(back.status, SyncStatus::Idle, "{back:?}");
+    a.sync_now().await.unwrap();
+
+    let expected = {
+        let mut t: Vec<String> = (0..30).map(|d| format!("Day {d} on A")).collect();
+        t.push("Garden (renamed on A, later)".into());
+        t.push("Written on the train".into());
+        t.sort();
+        t
+    };
+    assert_eq!(titles(&a), expected);
+    assert_eq!(titles(&b), expected);
+    assert_eq!(
+        b.conversation_get(garden_on_b).unwrap().conversation.title,
+        "Garden (renamed on A, later)"
+    );
+
+    // A writes a snapshot, then one more chat; C starts from the snapshot and reads on.
+    a.sync_write_snapshot().await.unwrap();
+    send(a.clone(), "After the snapshot", None).await;
+    a.sync_now().await.unwrap();
+    // What A wrote before its snapshot is removed, so the newcomer can only have it from
+    // the snapshot (as it would once old files are cleared away).
+    let dav = server_dir.path().join("dav");
+    let snapshots: Vec<_> = std::fs::read_dir(dav.join("snapshots"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(snapshots.len(), 1, "one computer wrote a snapshot");
+    let a_device = snapshots[0].file_name().unwrap().to_owned();
+    let snapshot_name = std::fs::read_dir(&snapshots[0])
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .file_name();
+    let mut removed = 0;
+    for file in std::fs::read_dir(dav.join("devices").join(&a_device)).unwrap() {
+        let file = file.unwrap();
+        if file.file_name() < snapshot_name {
+            std::fs::remove_file(file.path()).unwrap();
+            removed += 1;
+        }
+    }
+    assert!(removed > 30, "A's files before the snapshot: {removed}");
+    let joined = c.sync_enable(webdav_setup(&_server)).await.unwrap();
+    assert_eq!(joined.status, SyncStatus::Idle, "{joined:?}");
+    let mut with_after = expected.clone();
+    with_after.push("After the snapshot".into());
+    with_after.sort();
+    assert_eq!(titles(&c), with_after);
+    // Every computer's spending counts on the newcomer: 33 replies in all.
+    let (spend_a, spend_c) = (a.spend_summary().unwrap(), c.spend_summary().unwrap());
+    b.sync_now().await.unwrap();
+    assert_eq!(spend_c.requests, 33);
+    assert_eq!(spend_c.spent_nanos, spend_a.spent_nanos);
+    assert_eq!(b.spend_summary().unwrap().spent_nanos, spend_a.spent_nanos);
+}

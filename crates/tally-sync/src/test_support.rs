@@ -1,0 +1,164 @@
+//! Real storage servers on 127.0.0.1 for tests (feature `test-support`): WsgiDAV (WebDAV)
+//! and moto's server (S3), from PyPI, installed by `cargo xtask setup` into `.tools/sync`.
+//! Each is stopped, with whatever it started, when dropped.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use secrecy::SecretString;
+
+use crate::Location;
+
+/// The longest a server may take to start listening before the test fails.
+const START: Duration = Duration::from_secs(60);
+
+pub fn tools() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools/sync/bin");
+    assert!(
+        dir.join("wsgidav").is_file() && dir.join("moto_server").is_file(),
+        "the storage servers are not installed in {}: run `cargo xtask setup`",
+        dir.display()
+    );
+    dir
+}
+
+/// A server the test started; stopped (with what it started) when dropped.
+pub struct Server {
+    child: Child,
+    pub port: u16,
+    log: PathBuf,
+}
+
+impl Server {
+    fn start(mut command: Command, port: u16, log: PathBuf) -> Self {
+        let out = std::fs::File::create(&log).unwrap();
+        command
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", log.parent().unwrap());
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let child = command.spawn().expect("the server starts");
+        let mut server = Self { child, port, log };
+        server.wait_listening();
+        server
+    }
+
+    fn wait_listening(&mut self) {
+        let deadline = Instant::now() + START;
+        loop {
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("the server exited ({status}): {}", self.log_text());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not listen on {} within {START:?}: {}",
+                self.port,
+                self.log_text()
+            );
+            // Polling a port: there is no event to wait for from another process.
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn stop(&mut self) {
+        // The whole group: a server's workers go with it.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// WsgiDAV serving `dir/dav` to one user, `tally`, with password `sesame`.
+pub fn webdav(dir: &Path) -> Server {
+    webdav_at(dir, free_port())
+}
+
+/// [`webdav`] on `port` (a server started again where the last one was).
+pub fn webdav_at(dir: &Path, port: u16) -> Server {
+    let root = dir.join("dav");
+    std::fs::create_dir_all(&root).unwrap();
+    let config = dir.join("wsgidav.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "host: 127.0.0.1\nport: {port}\nverbose: 2\nlogging:\n  enable: true\n\
+             provider_mapping:\n  \"/\": \"{}\"\n\
+             http_authenticator:\n  accept_basic: true\n  accept_digest: false\n  \
+             default_to_digest: false\n  trusted_auth_header: null\n\
+             simple_dc:\n  user_mapping:\n    \"*\":\n      \"tally\":\n        \
+             password: \"sesame\"\n",
+            root.display()
+        ),
+    )
+    .unwrap();
+    let mut command = Command::new(tools().join("wsgidav"));
+    command.arg("--config").arg(&config);
+    Server::start(command, port, dir.join("wsgidav.log"))
+}
+
+pub fn webdav_location(server: &Server, password: &str) -> Location {
+    Location::WebDav {
+        url: format!("http://127.0.0.1:{}/", server.port),
+        username: Some("tally".into()),
+        password: Some(SecretString::from(password)),
+    }
+}
+
+/// moto's S3 server, with a bucket named `tally`.
+pub fn s3(dir: &Path) -> Server {
+    let port = free_port();
+    let mut command = Command::new(tools().join("moto_server"));
+    command.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
+    let server = Server::start(command, port, dir.join("moto.log"));
+    // moto takes any signature; a bucket is made by a bare PUT.
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        stream,
+        "PUT /tally HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    server
+}
+
+pub fn s3_location(server: &Server) -> Location {
+    Location::S3 {
+        endpoint: format!("http://127.0.0.1:{}", server.port),
+        region: "us-east-1".into(),
+        bucket: "tally".into(),
+        access_key_id: "tally-test".into(),
+        secret_access_key: SecretString::from("tally-test-secret"),
+    }
+}
