@@ -17,6 +17,7 @@ const BENCHES: &[(&str, &str)] = &[
     ("tally-core", "estimate"),
     ("tally-core", "import"),
     ("tally-core", "tool_round"),
+    ("tally-core", "sync"),
     ("tally-spend", "tokens"),
     ("tally-attach", "pictures"),
     ("tally-openai", "stream"),
@@ -170,6 +171,20 @@ const FIGURES: &[Figure] = &[
         target: "",
     },
     Figure {
+        name: "sync: a new computer's first sync, 10k conversations / 1M messages, from a snapshot",
+        id: "sync through WebDAV on loopback/a new computer's first sync: 10000 conversations, 1000000 messages, from a snapshot",
+        baseline: None,
+        unit: Unit::Time,
+        target: "",
+    },
+    Figure {
+        name: "sync: one new reply, sent by one computer's sync and received by the other's",
+        id: "sync through WebDAV on loopback/one new reply: sent by one computer's sync, received by the other's",
+        baseline: None,
+        unit: Unit::Time,
+        target: "≤ 1 s",
+    },
+    Figure {
         name: "a 12-megapixel JPEG to its chip (read, upright, stripped, scaled, counted)",
         id: "attach a picture/a 12-megapixel JPEG to its chip with a token count",
         baseline: None,
@@ -211,6 +226,11 @@ pub fn bench(smoke: bool, app_only: bool) -> Result {
     if !app_only {
         // The tool-round bench calls mcp-server-time.
         step("the MCP servers the benches start", setup::mcp_test_servers)?;
+        // The sync bench syncs through WsgiDAV.
+        step(
+            "the storage servers the benches start",
+            setup::sync_test_servers,
+        )?;
     }
     let inputs = prepare(app_only)?;
     idle_memory_beside_criterion(&inputs, app_only)?;

@@ -1007,6 +1007,8 @@ pub struct UsageReport {
     /// This month's web searches and their fees, shown apart (they are in the totals).
     pub web_search_calls: i64,
     pub web_search_fees_nanos: i64,
+    /// What each computer that syncs spent this month (one row when there is no other).
+    pub by_computer: Vec<SyncDeviceView>,
 }
 
 /// Which ledger rows the request log shows.

@@ -96,47 +96,10 @@ impl Engine {
         let on = store.sync_recording()?;
         let location = settings::SYNC_LOCATION.get(&store)?;
         let last = settings::SYNC_LAST.get(&store)?;
-        let this_device = store.sync_device()?;
-        let known = store.sync_devices()?;
         let unread = store.sync_unread_segments()?;
         drop(store);
         let spend = self.spend_summary()?;
-        let by_device = self
-            .store()
-            .spend_by_device(spend.period_start, spend.period_end)?;
-        let mut devices = vec![SyncDeviceView {
-            name: "This computer".into(),
-            this_computer: true,
-            last_seen: None,
-            spent_nanos: 0,
-            requests: 0,
-        }];
-        for device in known.iter().filter(|d| d.device != this_device) {
-            devices.push(SyncDeviceView {
-                name: device.name.clone().unwrap_or_else(|| {
-                    format!("Computer {}", &device.device[..6.min(device.device.len())])
-                }),
-                this_computer: false,
-                last_seen: device.last_seen,
-                spent_nanos: 0,
-                requests: 0,
-            });
-        }
-        for (device, spent, requests) in by_device {
-            let index = match device {
-                None => Some(0),
-                Some(id) if id == this_device => Some(0),
-                Some(id) => known
-                    .iter()
-                    .filter(|d| d.device != this_device)
-                    .position(|d| d.device == id)
-                    .map(|i| i + 1),
-            };
-            if let Some(view) = index.and_then(|i| devices.get_mut(i)) {
-                view.spent_nanos += spent;
-                view.requests += requests;
-            }
-        }
+        let devices = self.computers_spend(spend.period_start, spend.period_end)?;
         let syncing = self.sync.syncing.load(std::sync::atomic::Ordering::SeqCst);
         let problem = last.as_ref().and_then(|l| l.problem.clone()).or_else(|| {
             (!unread.is_empty()).then(|| unread_words(unread.len(), &unread[0].problem))
@@ -172,6 +135,50 @@ impl Engine {
             overshoot,
             received: self.sync.received.load(std::sync::atomic::Ordering::SeqCst),
         })
+    }
+
+    /// What each computer that syncs spent in `[from, to)`, this one first (only this one
+    /// when sync never ran).
+    pub(crate) fn computers_spend(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<SyncDeviceView>, CoreError> {
+        let store = self.store();
+        let this_device = store.sync_device()?;
+        let others: Vec<_> = store
+            .sync_devices()?
+            .into_iter()
+            .filter(|d| d.device != this_device)
+            .collect();
+        let mut devices = vec![SyncDeviceView {
+            name: "This computer".into(),
+            this_computer: true,
+            last_seen: None,
+            spent_nanos: 0,
+            requests: 0,
+        }];
+        devices.extend(others.iter().map(|device| SyncDeviceView {
+            name: device.name.clone().unwrap_or_else(|| {
+                format!("Computer {}", &device.device[..6.min(device.device.len())])
+            }),
+            this_computer: false,
+            last_seen: device.last_seen,
+            spent_nanos: 0,
+            requests: 0,
+        }));
+        for (device, spent, requests) in store.spend_by_device(from, to)? {
+            let index = match device {
+                None => Some(0),
+                Some(id) if id == this_device => Some(0),
+                Some(id) => others.iter().position(|d| d.device == id).map(|i| i + 1),
+            };
+            if let Some(view) = index.and_then(|i| devices.get_mut(i)) {
+                view.spent_nanos += spent;
+                view.requests += requests;
+            }
+        }
+        Ok(devices)
     }
 
     /// Turns sync on: the storage is opened with the passphrase (the first computer sets

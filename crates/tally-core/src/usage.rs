@@ -78,7 +78,10 @@ impl Engine {
                 cost_nanos: c.cost_nanos,
             })
             .collect();
+        drop(store);
+        let by_computer = self.computers_spend(period.start, period.end)?;
         Ok(UsageReport {
+            by_computer,
             spend,
             days,
             months,

@@ -470,6 +470,19 @@ class Engine {
       })),
       webSearchCalls: 0,
       webSearchFeesNanos: 0,
+      // With sync on, this computer's spending and the laptop's.
+      byComputer:
+        this.syncView().status !== "off"
+          ? this.syncOnView(null).devices
+          : [
+              {
+                name: "This computer",
+                thisComputer: true,
+                lastSeen: null,
+                spentNanos: this.spentNanos,
+                requests: 57,
+              },
+            ],
     };
   }
 

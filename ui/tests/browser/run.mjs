@@ -657,6 +657,10 @@ async function main() {
 
       await page.evaluate(() => window.__tallyFake.syncArrives("Written on the laptop"));
       await page.waitForSelector(`${testid("conversation-item")} >> text=Written on the laptop`);
+      // The usage page lists what each computer spent.
+      await page.click(testid("usage-button"));
+      const computers = await page.textContent(testid("usage-by-computer"));
+      assert(computers.includes("laptop") && computers.includes("$1.25"), computers);
       assert(problems.length === 0, problems.join("\n"));
     } finally {
       await context.close();

@@ -343,3 +343,145 @@ async fn three_computers() {
     assert_eq!(spend_c.spent_nanos, spend_a.spent_nanos);
     assert_eq!(b.spend_summary().unwrap().spent_nanos, spend_a.spent_nanos);
 }
+
+/// A file a sync program is still copying (cut short) is reported and merged once whole;
+/// a computer killed after sending its file but before forgetting what it sent sends it
+/// again, and the other computer takes it once.
+#[test]
+fn a_file_still_being_copied_waits_and_a_file_sent_twice_is_taken_once() {
+    if !in_child(
+        "sync::a_file_still_being_copied_waits_and_a_file_sent_twice_is_taken_once",
+        Setup::UnlockedKeyring,
+    ) {
+        return;
+    }
+    runtime().block_on(half_written_and_twice());
+}
+
+async fn half_written_and_twice() {
+    let server = mock("Sure.", 50, 0).await;
+    let shared = tempfile::tempdir().unwrap();
+    let (a_dir, a) = computer(&server, "a");
+    let (_b_dir, b) = computer(&server, "b");
+    a.sync_enable(setup(shared.path(), PASSPHRASE))
+        .await
+        .unwrap();
+    b.sync_enable(setup(shared.path(), PASSPHRASE))
+        .await
+        .unwrap();
+    a.send(ask(None, "A question from A"), Events::default().sink())
+        .await
+        .unwrap();
+    a.sync_now().await.unwrap();
+
+    // B sees A's newest file half copied.
+    let newest = std::fs::read_dir(shared.path().join("devices"))
+        .unwrap()
+        .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
+        .map(|f| f.unwrap().path())
+        .max_by_key(|p| std::fs::metadata(p).unwrap().modified().unwrap())
+        .unwrap();
+    let whole = std::fs::read(&newest).unwrap();
+    std::fs::write(&newest, &whole[..whole.len() / 2]).unwrap();
+    let waiting = b.sync_now().await.unwrap();
+    assert!(
+        recent(&b).is_empty(),
+        "nothing of a file cut short is taken"
+    );
+    assert!(
+        waiting
+            .problem
+            .as_deref()
+            .unwrap_or_default()
+            .contains("could not be read"),
+        "{waiting:?}"
+    );
+    std::fs::write(&newest, &whole).unwrap();
+    let merged = b.sync_now().await.unwrap();
+    assert_eq!(recent(&b).len(), 1, "taken once whole");
+    assert_eq!(merged.problem, None, "{merged:?}");
+
+    // A is killed after writing its file, before forgetting what it sent: its changes are
+    // queued again (as they were), and the next sync sends them in a second file.
+    let db = rusqlite::Connection::open(a_dir.path().join(tally_store::DB_FILE_NAME)).unwrap();
+    db.execute_batch(
+        "INSERT INTO sync_outbox (kind, key) SELECT 'conversation', id FROM conversations;
+         INSERT INTO sync_outbox (kind, key) SELECT 'message', id FROM messages;
+         INSERT INTO sync_outbox (kind, key) SELECT 'ledger', id FROM usage_ledger;",
+    )
+    .unwrap();
+    drop(db);
+    let again = a.sync_now().await.unwrap();
+    assert!(again.last_result.unwrap().starts_with("Sent "));
+    b.sync_now().await.unwrap();
+    let on_b = recent(&b);
+    assert_eq!(on_b.len(), 1);
+    assert_eq!(b.conversation_get(on_b[0].id).unwrap().messages.len(), 2);
+    assert_eq!(
+        b.spend_summary().unwrap().requests,
+        1,
+        "the request counted once"
+    );
+}
+
+/// Two computers through real S3 semantics (moto's server on 127.0.0.1): a conversation and
+/// its spending go across, the secret key stays in the keychain.
+#[test]
+fn two_computers_sync_through_s3_storage() {
+    if !in_child(
+        "sync::two_computers_sync_through_s3_storage",
+        Setup::UnlockedKeyring,
+    ) {
+        return;
+    }
+    runtime().block_on(through_s3());
+}
+
+async fn through_s3() {
+    let server_dir = tempfile::tempdir().unwrap();
+    let storage = tally_sync::test_support::s3(server_dir.path());
+    let s3 = |secret: Option<&str>| SyncSetupInput {
+        location: SyncLocationInput::S3 {
+            endpoint: format!("http://127.0.0.1:{}", storage.port),
+            region: "us-east-1".into(),
+            bucket: "tally".into(),
+            access_key_id: "tally-test".into(),
+            secret_access_key: secret.map(str::to_string),
+        },
+        passphrase: PASSPHRASE.into(),
+    };
+    let mock = mock("Through S3.", 50, 0).await;
+    let (a_dir, a) = computer(&mock, "a");
+    let (_b_dir, b) = computer(&mock, "b");
+    a.send(ask(None, "Sent through S3"), Events::default().sink())
+        .await
+        .unwrap();
+    a.sync_enable(s3(Some("tally-test-secret"))).await.unwrap();
+    // No secret key given, none kept: refused in words before anything is tried.
+    let refused = b.sync_enable(s3(None)).await.unwrap_err().to_ipc();
+    assert_eq!(refused.code, ErrorCode::InvalidInput, "{}", refused.message);
+    let joined = b.sync_enable(s3(Some("tally-test-secret"))).await.unwrap();
+    assert_eq!(joined.status, SyncStatus::Idle, "{joined:?}");
+    assert_eq!(titles(&b), ["Sent through S3"]);
+    assert_eq!(
+        b.spend_summary().unwrap().spent_nanos,
+        a.spend_summary().unwrap().spent_nanos
+    );
+    // The secret key is in the keychain only; Settings gets the place without it.
+    match joined.location {
+        Some(SyncLocationInput::S3 {
+            secret_access_key, ..
+        }) => assert_eq!(secret_access_key, None),
+        other => panic!("{other:?}"),
+    }
+    let database = std::fs::read(a_dir.path().join(tally_store::DB_FILE_NAME)).unwrap();
+    let secret = b"tally-test-secret";
+    assert!(!database.windows(secret.len()).any(|w| w == secret));
+    // A restart (a new engine on the same data) syncs with what the keychain kept.
+    drop(a);
+    let mut config = EngineConfig::new(a_dir.path());
+    config.api_base_override = Some(mock.base_url());
+    config.keychain_service = format!("Tally-test-{}-a", std::process::id());
+    let a = Engine::open(config).unwrap();
+    assert_eq!(a.sync_now().await.unwrap().status, SyncStatus::Idle);
+}

@@ -231,7 +231,39 @@ describe("the usage page", () => {
     ],
     webSearchCalls: 3,
     webSearchFeesNanos: 30_000_000,
+    byComputer: [
+      {
+        name: "This computer",
+        thisComputer: true,
+        lastSeen: null,
+        spentNanos: 2_000_000_000,
+        requests: 4,
+      },
+    ],
   };
+
+  it("lists each computer's spending once another one syncs", async () => {
+    ipc.usageReport.mockResolvedValue({
+      ...report,
+      byComputer: [
+        ...report.byComputer,
+        { name: "laptop", thisComputer: false, lastSeen: 1, spentNanos: 750_000_000, requests: 2 },
+      ],
+    });
+    ipc.ledgerList.mockResolvedValue([]);
+    render(UsagePage, { spend: spendWith(), onClose: () => {}, onOpenConversation: () => {} });
+    const table = await screen.findByTestId("usage-by-computer");
+    expect(table.textContent).toContain("laptop");
+    expect(table.textContent).toContain("$0.75");
+  });
+
+  it("shows no computers' table while this is the only one", async () => {
+    ipc.usageReport.mockResolvedValue(report);
+    ipc.ledgerList.mockResolvedValue([]);
+    render(UsagePage, { spend: spendWith(), onClose: () => {}, onOpenConversation: () => {} });
+    await screen.findByTestId("usage-by-model");
+    expect(screen.queryByTestId("usage-by-computer")).toBeNull();
+  });
 
   it("shows the meter's figures, charts, tables and the request log", async () => {
     ipc.usageReport.mockResolvedValue(report);

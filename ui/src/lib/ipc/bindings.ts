@@ -559,7 +559,11 @@ export type UsageReport = { spend: SpendView, days: Array<SpendBar>, months: Arr
 /**
  * This month's web searches and their fees, shown apart (they are in the totals).
  */
-webSearchCalls: number, webSearchFeesNanos: number, };
+webSearchCalls: number, webSearchFeesNanos: number, 
+/**
+ * What each computer that syncs spent this month (one row when there is no other).
+ */
+byComputer: Array<SyncDeviceView>, };
 
 export type LedgerQuery = { from?: number, to?: number, model?: string, purpose?: string, status?: string, limit?: number, offset?: number, };
 
