@@ -183,7 +183,8 @@ impl Engine {
 
     /// Turns sync on: the storage is opened with the passphrase (the first computer sets
     /// it; the others must give the same), the place and secrets are kept, and a first sync
-    /// sends everything here and takes everything there. Nothing is kept when it fails.
+    /// sends everything here and takes everything there. Nothing is kept when the storage
+    /// or the passphrase is refused; a first sync that fails after that shows as an error.
     pub async fn sync_enable(&self, input: SyncSetupInput) -> Result<SyncView, CoreError> {
         let passphrase = input.passphrase.trim().to_string();
         if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
