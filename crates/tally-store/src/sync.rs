@@ -931,12 +931,12 @@ fn apply_pending(tx: &Transaction<'_>) -> Result<ApplySummary> {
 }
 
 fn apply_conversation(tx: &Transaction<'_>, c: &SyncedConversation) -> Result<Applied> {
-    if purged(tx, &c.uid)? {
-        return Ok(Applied::Done(ApplySummary::default()));
-    }
     let mut summary = ApplySummary::default();
     let s = &c.settings.value;
     let Some(id) = conversation_id(tx, &c.uid)? else {
+        if purged(tx, &c.uid)? {
+            return Ok(Applied::Done(summary));
+        }
         tx.execute(
             "INSERT INTO conversations (uid, title, model, system_prompt, temperature, top_p,
                  max_output_tokens, presence_penalty, frequency_penalty, reasoning_effort,
@@ -1097,9 +1097,6 @@ fn bad(column: &'static str, value: &str) -> StoreError {
 }
 
 fn apply_message(tx: &Transaction<'_>, m: &SyncedMessage) -> Result<Applied> {
-    if purged(tx, &m.conversation)? {
-        return Ok(Applied::Done(ApplySummary::default()));
-    }
     if message_id(tx, &m.uid)?.is_some() {
         // Only the computer that wrote a message changes it, and only until it is
         // complete (a reply cut off, then continued): the later version is kept.
@@ -1129,7 +1126,12 @@ fn apply_message(tx: &Transaction<'_>, m: &SyncedMessage) -> Result<Applied> {
         return Ok(Applied::Done(ApplySummary::default()));
     }
     let Some(conversation) = conversation_id(tx, &m.conversation)? else {
-        return Ok(Applied::Waits);
+        // Not here: deleted for good (nothing to do), or not arrived yet.
+        return Ok(if purged(tx, &m.conversation)? {
+            Applied::Done(ApplySummary::default())
+        } else {
+            Applied::Waits
+        });
     };
     let parent = match &m.parent {
         Some(uid) => match message_id(tx, uid)? {
