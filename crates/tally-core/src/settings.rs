@@ -44,6 +44,9 @@ pub(crate) const UPDATE_CHECKS: Setting<bool> = Setting::new("update_checks");
 pub(crate) const LAST_UPDATE_CHECK: Setting<i64> = Setting::new("last_update_check");
 /// Where this computer syncs (without its secrets, which are in the keychain). Never synced.
 pub(crate) const SYNC_LOCATION: Setting<SyncLocationInput> = Setting::new("sync_location");
+/// Whether this computer has synced with the storage it syncs to (its first sync started
+/// from the newest snapshot, if there was one; the later ones read on from there).
+pub(crate) const SYNC_JOINED: Setting<bool> = Setting::new("sync_joined");
 /// How the last sync ended, for Settings after a restart.
 pub(crate) const SYNC_LAST: Setting<StoredSyncResult> = Setting::new("sync_last");
 /// The notice of a damaged database replaced at start, until dismissed.

@@ -211,6 +211,8 @@ impl Engine {
             let mut store = self.store();
             settings::SYNC_LOCATION.set(&store, &without_secrets(input.location))?;
             settings::SYNC_LAST.remove(&store)?;
+            // Perhaps another storage than before: this computer is new to it.
+            settings::SYNC_JOINED.remove(&store)?;
             store.sync_start_recording()?;
         }
         *self.sync.folder.lock().await = Some(std::sync::Arc::new(folder));
@@ -328,14 +330,10 @@ impl Engine {
             }
         }
         let listed = folder.list().await?;
-        let others_read = self
-            .store()
-            .sync_devices()?
-            .iter()
-            .any(|d| d.device != device && d.last_segment.is_some());
-        if !others_read
-            && let Some(applied) = self.start_from_snapshot(&folder, &mut report).await?
-        {
+        // Only a computer's first sync with this storage starts from a snapshot: a later
+        // one reads on from where the last left off.
+        let joined = settings::SYNC_JOINED.get(&self.store())?.unwrap_or(false);
+        if !joined && let Some(applied) = self.start_from_snapshot(&folder, &mut report).await? {
             add(&mut report.applied, applied);
         }
         let (read_through, unread): (HashMap<String, String>, HashSet<(String, String)>) = {
@@ -397,6 +395,7 @@ impl Engine {
         if own_since_snapshot >= SNAPSHOT_AFTER_FILES {
             self.write_snapshot(&folder).await?;
         }
+        settings::SYNC_JOINED.set(&self.store(), &true)?;
         Ok(report)
     }
 
