@@ -334,7 +334,7 @@ impl Engine {
         // one reads on from where the last left off.
         let joined = settings::SYNC_JOINED.get(&self.store())?.unwrap_or(false);
         if !joined && let Some(applied) = self.start_from_snapshot(&folder, &mut report).await? {
-            add(&mut report.applied, applied);
+            report.applied.add(applied);
         }
         let (read_through, unread): (HashMap<String, String>, HashSet<(String, String)>) = {
             let store = self.store();
@@ -360,7 +360,7 @@ impl Engine {
             }
             match self.merge_segment(&folder, segment).await? {
                 Ok(applied) => {
-                    add(&mut report.applied, applied);
+                    report.applied.add(applied);
                     self.store()
                         .sync_unread(segment.device(), segment.name(), None)?;
                 }
@@ -379,21 +379,21 @@ impl Engine {
                 }
             }
         }
-        let own_since_snapshot = {
+        // A snapshot is due after so many files of this computer's since its last one; the
+        // snapshots are only listed once it has written that many at all.
+        let own: Vec<&Segment> = listed.iter().filter(|s| s.device() == device).collect();
+        if own.len() >= SNAPSHOT_AFTER_FILES {
             let snapshots = folder.list_snapshots().await?;
             let last_own = snapshots
                 .iter()
-                .rfind(|snapshot| snapshot.device() == device)
-                .map(|snapshot| snapshot.name().to_string());
-            listed
+                .rfind(|snapshot| snapshot.device() == device);
+            let since = own
                 .iter()
-                .filter(|s| {
-                    s.device() == device && last_own.as_deref().is_none_or(|l| s.name() > l)
-                })
-                .count()
-        };
-        if own_since_snapshot >= SNAPSHOT_AFTER_FILES {
-            self.write_snapshot(&folder).await?;
+                .filter(|s| last_own.is_none_or(|last| s.name() > last.name()))
+                .count();
+            if since >= SNAPSHOT_AFTER_FILES {
+                self.write_snapshot(&folder).await?;
+            }
         }
         settings::SYNC_JOINED.set(&self.store(), &true)?;
         Ok(report)
@@ -507,7 +507,7 @@ impl Engine {
                 Err(e) => return Ok(Err(unreadable(e.to_string()))),
             };
             match self.store().sync_apply(snapshot.device(), &file.changes) {
-                Ok(applied) => add(&mut total, applied),
+                Ok(applied) => total.add(applied),
                 Err(e) if e.is_disk_full() => return Err(e.into()),
                 Err(e) => return Ok(Err(unreadable(e.to_string()))),
             }
@@ -620,14 +620,6 @@ impl Engine {
         let slot = self.keys.keychain.for_sync_storage();
         keychain(move || slot.get()).await
     }
-}
-
-fn add(total: &mut ApplySummary, more: ApplySummary) {
-    total.conversations_added += more.conversations_added;
-    total.messages_added += more.messages_added;
-    total.ledger_rows_added += more.ledger_rows_added;
-    total.values_changed += more.values_changed;
-    total.waiting = more.waiting;
 }
 
 fn unread_words(count: usize, first: &str) -> String {

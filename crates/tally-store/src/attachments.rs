@@ -191,7 +191,7 @@ pub(crate) fn import(
 
 /// Inserts `attachment` unless its content is kept already; returns its SHA-256 (hex),
 /// by which its row is found.
-fn keep(
+pub(crate) fn keep(
     conn: &rusqlite::Connection,
     attachment: &NewAttachment<'_>,
     now: EpochMillis,

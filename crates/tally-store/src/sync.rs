@@ -23,9 +23,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use crate::model::EpochMillis;
+use crate::model::{AttachmentKind, EpochMillis, NewAttachment};
 use crate::{Result, Store, StoreError};
 
 /// The settings every computer shares; the others (the API's address, the hosts the key
@@ -193,11 +192,13 @@ pub struct ApplySummary {
 }
 
 impl ApplySummary {
-    fn add(&mut self, other: ApplySummary) {
-        self.conversations_added += other.conversations_added;
-        self.messages_added += other.messages_added;
-        self.ledger_rows_added += other.ledger_rows_added;
-        self.values_changed += other.values_changed;
+    /// Adds what `later` did; what waits is `later`'s count, the newer one.
+    pub fn add(&mut self, later: ApplySummary) {
+        self.conversations_added += later.conversations_added;
+        self.messages_added += later.messages_added;
+        self.ledger_rows_added += later.ledger_rows_added;
+        self.values_changed += later.values_changed;
+        self.waiting = later.waiting;
     }
 }
 
@@ -441,13 +442,16 @@ impl Store {
     /// waiting for them. Each change is applied once however often it comes.
     pub fn sync_apply(&mut self, device: &str, changes: &[Change]) -> Result<ApplySummary> {
         let tx = self.conn.transaction()?;
-        let recording: bool = tx.query_row("SELECT recording FROM sync_clock", [], |r| r.get(0))?;
+        let (recording, this_device): (bool, String) =
+            tx.query_row("SELECT recording, device FROM sync_clock", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
         // Another computer's changes are not this computer's to record.
         tx.execute("UPDATE sync_clock SET recording = 0", [])?;
         let mut summary = ApplySummary::default();
         for change in changes {
             observe_clock(&tx, change)?;
-            match apply(&tx, device, change)? {
+            match apply(&tx, device, &this_device, change)? {
                 Applied::Done(done) => summary.add(done),
                 Applied::Waits => {
                     tx.execute(
@@ -457,7 +461,7 @@ impl Store {
                 }
             }
         }
-        summary.add(apply_pending(&tx)?);
+        summary.add(apply_pending(&tx, &this_device)?);
         summary.waiting = tx
             .query_row("SELECT count(*) FROM sync_pending", [], |r| {
                 r.get::<_, i64>(0)
@@ -889,19 +893,25 @@ fn purged(tx: &Transaction<'_>, uid: &str) -> Result<bool> {
         .is_some())
 }
 
-fn apply(tx: &Transaction<'_>, device: &str, change: &Change) -> Result<Applied> {
+/// Applies `change` from computer `device` on computer `this_device`.
+fn apply(
+    tx: &Transaction<'_>,
+    device: &str,
+    this_device: &str,
+    change: &Change,
+) -> Result<Applied> {
     match change {
         Change::Conversation(c) => apply_conversation(tx, c),
         Change::Attachment(a) => apply_attachment(tx, a),
         Change::Message(m) => apply_message(tx, m),
-        Change::Ledger(l) => apply_ledger_row(tx, device, l),
+        Change::Ledger(l) => apply_ledger_row(tx, device, this_device, l),
         Change::Setting { key, value, hlc } => apply_setting(tx, key, value.as_deref(), hlc),
         Change::Price { model, price, hlc } => apply_price(tx, model, price.as_ref(), hlc),
     }
 }
 
 /// Applies what waited, as long as something more can be.
-fn apply_pending(tx: &Transaction<'_>) -> Result<ApplySummary> {
+fn apply_pending(tx: &Transaction<'_>, this_device: &str) -> Result<ApplySummary> {
     let mut summary = ApplySummary::default();
     loop {
         let waiting: Vec<(i64, String, String)> = {
@@ -918,7 +928,7 @@ fn apply_pending(tx: &Transaction<'_>) -> Result<ApplySummary> {
                 tx.execute("DELETE FROM sync_pending WHERE id = ?1", [id])?;
                 continue;
             };
-            if let Applied::Done(done) = apply(tx, &device, &change)? {
+            if let Applied::Done(done) = apply(tx, &device, this_device, &change)? {
                 summary.add(done);
                 tx.execute("DELETE FROM sync_pending WHERE id = ?1", [id])?;
                 progress = true;
@@ -1063,29 +1073,21 @@ fn apply_attachment(tx: &Transaction<'_>, a: &SyncedAttachment) -> Result<Applie
     let content = BASE64
         .decode(&a.content)
         .map_err(|_| bad("attachments.content", &a.sha256))?;
-    let sha256: String = Sha256::digest(&content)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    // The name is the content's hash: content that does not hash to it is not taken.
+    let kind = AttachmentKind::parse(&a.kind).ok_or_else(|| bad("attachments.kind", &a.kind))?;
+    let attachment = NewAttachment {
+        kind,
+        mime: &a.mime,
+        content: &content,
+        width: a.width,
+        height: a.height,
+        pages: a.pages,
+    };
+    let sha256 = crate::attachments::keep(tx, &attachment, a.created_at)?;
+    // The name is the content's hash: content that does not hash to it is refused (and the
+    // transaction it came in, with its row, is not committed).
     if sha256 != a.sha256 {
         return Err(bad("attachments.sha256", &a.sha256));
     }
-    tx.execute(
-        "INSERT INTO attachments (sha256, kind, mime, content, width, height, pages, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-         ON CONFLICT (sha256) DO NOTHING",
-        params![
-            sha256,
-            a.kind,
-            a.mime,
-            content,
-            a.width,
-            a.height,
-            a.pages,
-            a.created_at
-        ],
-    )?;
     Ok(Applied::Done(ApplySummary::default()))
 }
 
@@ -1211,8 +1213,12 @@ fn apply_message(tx: &Transaction<'_>, m: &SyncedMessage) -> Result<Applied> {
     }))
 }
 
-fn apply_ledger_row(tx: &Transaction<'_>, device: &str, l: &SyncedLedgerRow) -> Result<Applied> {
-    let this_device: String = tx.query_row("SELECT device FROM sync_clock", [], |r| r.get(0))?;
+fn apply_ledger_row(
+    tx: &Transaction<'_>,
+    device: &str,
+    this_device: &str,
+    l: &SyncedLedgerRow,
+) -> Result<Applied> {
     let origin = if l.device.is_empty() {
         device
     } else {

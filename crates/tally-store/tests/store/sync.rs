@@ -399,3 +399,25 @@ fn three_computers_end_the_same_whatever_order_they_hear_each_other_in() {
     let titles: Vec<_> = results[0].iter().map(|(t, _, _)| t.as_str()).collect();
     assert_eq!(titles, ["From A, renamed on B", "From B"]);
 }
+
+#[test]
+fn an_attachment_whose_content_is_not_what_its_name_says_is_refused_with_its_whole_file() {
+    let (_a_dir, mut a) = computer();
+    let (_b_dir, mut b) = computer();
+    write_conversation(&mut a, "Tampered");
+    let mut changes = send(&a);
+    for change in &mut changes {
+        if let Change::Attachment(attachment) = change {
+            attachment.content = "dGFtcGVyZWQ=".into(); // "tampered", under the old hash
+        }
+    }
+
+    let refused = b.sync_apply(&a.sync_device().unwrap(), &changes);
+
+    assert!(refused.is_err(), "{refused:?}");
+    assert!(
+        b.all_conversation_ids().unwrap().is_empty(),
+        "nothing of the file taken"
+    );
+    assert_eq!(b.spend_between(0, i64::MAX).unwrap().requests, 0);
+}
