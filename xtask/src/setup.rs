@@ -44,6 +44,10 @@ const TEST_PACKAGES: &[&str] = &[
     "desktop-file-utils",
     "appstream",
     "rpm",
+    // A small disk of its own for a storage server, to test a full sync storage
+    // (`unshare` and `mount`, in a private mount namespace).
+    "util-linux",
+    "mount",
     // How the in-app updater installs a package when there is no pkexec (the desktop's
     // password prompt) to ask: as root, as the tests run, it asks for nothing.
     "sudo",

@@ -147,8 +147,11 @@ pub enum ErrorCode {
     ModelWithoutVision,
     /// A PDF with no text (a scan): the window offers to send its pages as pictures.
     PdfWithoutText,
-    /// The sync storage did not answer (away, slow, or an address that is not one).
+    /// The sync storage did not answer (away, or an address that is not one), or a file
+    /// on it could not be read.
     SyncUnreachable,
+    /// The sync storage answered too slowly: each request was given up after its time limit.
+    SyncTooSlow,
     /// The sync storage refused the user name, password or keys.
     SyncRefused,
     /// The sync storage is full.

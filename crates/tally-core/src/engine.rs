@@ -41,6 +41,9 @@ pub struct EngineConfig {
     pub clock: Clock,
     /// The program that reads a PDF's text apart from the app (`None`: PDFs are refused).
     pub pdf_reader: Option<PdfReader>,
+    /// How long the sync storage may take to answer (a minute a request by default; tests
+    /// of a stalled server shorten it).
+    pub sync_time_limits: tally_sync::TimeLimits,
 }
 
 /// The current time as UTC epoch milliseconds.
@@ -78,6 +81,7 @@ impl EngineConfig {
             time_zone: TimeZone::system(),
             clock: Clock::system(),
             pdf_reader: None,
+            sync_time_limits: tally_sync::TimeLimits::default(),
         }
     }
 
@@ -123,6 +127,7 @@ pub struct Engine {
     clock: Clock,
     /// The program that reads a PDF's text (see [`EngineConfig::pdf_reader`]).
     pub(crate) pdf_reader: Option<PdfReader>,
+    pub(crate) sync_time_limits: tally_sync::TimeLimits,
     /// The data folder (the database, its backups).
     pub(crate) data_dir: PathBuf,
     notices: Notices,
@@ -196,6 +201,7 @@ impl Engine {
             time_zone: config.time_zone,
             clock: config.clock,
             pdf_reader: config.pdf_reader,
+            sync_time_limits: config.sync_time_limits,
             mcp: McpHub::new(notices.clone()),
             notices,
             replies: ActiveReplies::default(),

@@ -157,6 +157,12 @@ impl From<tally_sync::SyncError> for CoreError {
                  them in Settings → Sync."
                     .into(),
             ),
+            SyncError::TooSlow => (
+                ErrorCode::SyncTooSlow,
+                "The sync storage is answering too slowly: Tally gave up waiting. Nothing here \
+                 changed, and the next sync catches up."
+                    .into(),
+            ),
             SyncError::Full => (
                 ErrorCode::SyncFull,
                 "The sync storage is full. Free some space there; nothing here was lost, and \

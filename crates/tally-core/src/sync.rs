@@ -200,7 +200,8 @@ impl Engine {
             None => self.keychain_sync_secret().await?,
         };
         let location = to_location(&input.location, secret)?;
-        let (folder, _created) = SyncFolder::open(&location, &passphrase).await?;
+        let (folder, _created) =
+            SyncFolder::open_with(&location, &passphrase, self.sync_time_limits).await?;
         let passphrase_slot = self.keys.keychain.for_sync_passphrase();
         keychain(move || passphrase_slot.set(&passphrase)).await?;
         if let Some(secret) = given_secret {
@@ -610,7 +611,8 @@ impl Engine {
         })?;
         let secret = self.keychain_sync_secret().await?;
         let location = to_location(&input, secret)?;
-        let (folder, _) = SyncFolder::open(&location, &passphrase).await?;
+        let (folder, _) =
+            SyncFolder::open_with(&location, &passphrase, self.sync_time_limits).await?;
         let folder = std::sync::Arc::new(folder);
         *cached = Some(folder.clone());
         Ok(folder)

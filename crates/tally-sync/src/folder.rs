@@ -5,7 +5,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::{FORMAT, Key, KeyDerivation, VAULT_FILE};
-use crate::{Location, Result, SyncError};
+use crate::{Location, Result, SyncError, TimeLimits};
 
 /// The largest file of changes read (a sync writes files of a few MB).
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
@@ -117,7 +117,16 @@ impl SyncFolder {
     /// writes its vault (`created` is then true); every later one must give the same
     /// passphrase, or is refused.
     pub async fn open(location: &Location, passphrase: &SecretString) -> Result<(Self, bool)> {
-        let operator = location.operator()?;
+        Self::open_with(location, passphrase, TimeLimits::default()).await
+    }
+
+    /// [`SyncFolder::open`], each request given up after `limits`.
+    pub async fn open_with(
+        location: &Location,
+        passphrase: &SecretString,
+        limits: TimeLimits,
+    ) -> Result<(Self, bool)> {
+        let operator = location.operator(limits)?;
         let (vault, created) = match read_vault(&operator).await? {
             Some(vault) => (vault, false),
             None => (write_vault(&operator, passphrase).await?, true),
@@ -365,6 +374,13 @@ fn storage_error(error: &opendal::Error) -> SyncError {
         || lower.contains("storage full")
     {
         return SyncError::Full;
+    }
+    // OpenDAL's timeout layer: a whole request, or a silence within one, took too long.
+    if matches!(
+        error.message(),
+        "operation timeout reached" | "io operation timeout reached"
+    ) {
+        return SyncError::TooSlow;
     }
     // Some services report a refused sign-in only as the HTTP status in the error's text.
     let refused = lower.contains("status: 401") || lower.contains("status: 403");

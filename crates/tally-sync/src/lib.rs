@@ -20,7 +20,7 @@ pub mod test_support;
 
 pub use crypto::{FORMAT, VAULT_FILE};
 pub use folder::{MAX_FILE_BYTES, MAX_PLAIN_BYTES, Segment, Snapshot, SyncFolder};
-pub use location::Location;
+pub use location::{Location, TimeLimits};
 
 /// Why the sync storage could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +34,9 @@ pub enum SyncError {
     /// The storage refused the name, password or keys given.
     #[error("the sync storage refused access: {0}")]
     Denied(String),
+    /// The storage did not answer within the time limits (and twice more after).
+    #[error("the sync storage did not answer in time")]
+    TooSlow,
     /// No room left on the storage.
     #[error("the sync storage is full")]
     Full,

@@ -9,6 +9,24 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::{Result, SyncError};
 
+/// How long the storage may take before a request is given up (and retried, twice).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeLimits {
+    /// For one whole request: a file written or read, a folder listed.
+    pub request: Duration,
+    /// Without a byte moving, within a request.
+    pub silence: Duration,
+}
+
+impl Default for TimeLimits {
+    fn default() -> Self {
+        Self {
+            request: Duration::from_secs(60),
+            silence: Duration::from_secs(20),
+        }
+    }
+}
+
 /// Where the computers meet.
 #[derive(Debug, Clone)]
 pub enum Location {
@@ -34,7 +52,7 @@ pub enum Location {
 impl Location {
     /// The operator that reaches it: every request with a time limit, retried a little
     /// when the storage is briefly away.
-    pub(crate) fn operator(&self) -> Result<Operator> {
+    pub(crate) fn operator(&self, limits: TimeLimits) -> Result<Operator> {
         // The HTTP client WebDAV and S3 go through (OpenDAL's reqwest, with rustls).
         opendal::install_default();
         let built = match self {
@@ -115,8 +133,8 @@ impl Location {
         Ok(operator
             .layer(
                 TimeoutLayer::new()
-                    .with_timeout(Duration::from_secs(60))
-                    .with_io_timeout(Duration::from_secs(20)),
+                    .with_timeout(limits.request)
+                    .with_io_timeout(limits.silence),
             )
             .layer(
                 RetryLayer::new()
@@ -187,7 +205,7 @@ mod tests {
         };
         for location in [relative, missing] {
             assert!(matches!(
-                location.operator(),
+                location.operator(TimeLimits::default()),
                 Err(SyncError::BadLocation(_))
             ));
         }

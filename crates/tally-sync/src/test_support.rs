@@ -73,6 +73,31 @@ impl Server {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Stops the server answering (`SIGSTOP`): connections are taken and left waiting,
+    /// as with a storage that has stalled.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a paused server go on.
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    /// Lets a paused server go on `after` a while, from another thread: a server that
+    /// answers late. (The pause is the fault; nothing asserts on time.)
+    pub fn resume_after(&self, after: Duration) -> std::thread::JoinHandle<()> {
+        let group = self.child.id();
+        std::thread::spawn(move || {
+            std::thread::sleep(after);
+            signal_group(group, "-CONT");
+        })
+    }
+
+    fn signal(&self, signal: &str) {
+        signal_group(self.child.id(), signal);
+    }
+
     pub fn stop(&mut self) {
         // The whole group: a server's workers go with it.
         let _ = Command::new("kill")
@@ -82,6 +107,14 @@ impl Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+fn signal_group(group: u32, signal: &str) {
+    let sent = Command::new("kill")
+        .args([signal, "--", &format!("-{group}")])
+        .status()
+        .unwrap();
+    assert!(sent.success(), "kill {signal} the server");
 }
 
 impl Drop for Server {
@@ -105,6 +138,69 @@ pub fn webdav(dir: &Path) -> Server {
 
 /// [`webdav`] on `port` (a server started again where the last one was).
 pub fn webdav_at(dir: &Path, port: u16) -> Server {
+    let config = webdav_config(dir, port);
+    let mut command = Command::new(tools().join("wsgidav"));
+    command.arg("--config").arg(&config);
+    Server::start(command, port, dir.join("wsgidav.log"))
+}
+
+/// WsgiDAV serving a folder on a disk of its own, `bytes` large: a tmpfs mounted in a
+/// private mount namespace (`unshare` from util-linux), so a test can fill it up.
+pub fn webdav_on_small_disk(dir: &Path, bytes: u64) -> SmallDisk {
+    let port = free_port();
+    let config = webdav_config(dir, port);
+    let root = dir.join("dav");
+    let mut command = Command::new("unshare");
+    command
+        .args(["--map-root-user", "--mount", "sh", "-c"])
+        .arg(r#"mount -t tmpfs -o "size=$1" tally-test-disk "$2" && exec "$3" --config "$4""#)
+        .arg("sh")
+        .arg(bytes.to_string())
+        .arg(&root)
+        .arg(tools().join("wsgidav"))
+        .arg(&config);
+    let server = Server::start(command, port, dir.join("wsgidav.log"));
+    SmallDisk { server, root }
+}
+
+/// A WebDAV server on a small disk of its own ([`webdav_on_small_disk`]).
+pub struct SmallDisk {
+    pub server: Server,
+    root: PathBuf,
+}
+
+impl SmallDisk {
+    /// The server's folder, seen from outside its mount namespace.
+    fn seen_from_here(&self) -> PathBuf {
+        let inside = self.root.strip_prefix("/").unwrap();
+        PathBuf::from(format!("/proc/{}/root", self.server.child.id())).join(inside)
+    }
+
+    /// Fills the disk until it has no byte left.
+    pub fn fill(&self) {
+        let mut filler = std::fs::File::create(self.seen_from_here().join("filler")).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        let mut written = 0u64;
+        loop {
+            match filler.write(&block) {
+                Ok(0) => break,
+                Ok(n) => written += n as u64,
+                Err(e) if e.raw_os_error() == Some(28) => break,
+                Err(e) => panic!("filling the disk after {written} bytes: {e}"),
+            }
+        }
+        // The last partial block, a byte at a time.
+        while filler.write(&[0]).is_ok_and(|n| n == 1) {}
+    }
+
+    /// Frees what [`SmallDisk::fill`] took.
+    pub fn free(&self) {
+        std::fs::remove_file(self.seen_from_here().join("filler")).unwrap();
+    }
+}
+
+/// WsgiDAV's configuration for serving `dir/dav` on `port`.
+fn webdav_config(dir: &Path, port: u16) -> PathBuf {
     let root = dir.join("dav");
     std::fs::create_dir_all(&root).unwrap();
     let config = dir.join("wsgidav.yaml");
@@ -121,9 +217,7 @@ pub fn webdav_at(dir: &Path, port: u16) -> Server {
         ),
     )
     .unwrap();
-    let mut command = Command::new(tools().join("wsgidav"));
-    command.arg("--config").arg(&config);
-    Server::start(command, port, dir.join("wsgidav.log"))
+    config
 }
 
 pub fn webdav_location(server: &Server, password: &str) -> Location {

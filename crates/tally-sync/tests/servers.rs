@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use secrecy::SecretString;
-use tally_sync::test_support::{s3, s3_location, webdav, webdav_location};
-use tally_sync::{Location, Segment, SyncError, SyncFolder};
+use tally_sync::test_support::{s3, s3_location, webdav, webdav_location, webdav_on_small_disk};
+use tally_sync::{Location, Segment, SyncError, SyncFolder, TimeLimits};
 
 /// Two computers through `location`: what A writes, B lists and reads; a wrong passphrase
 /// is refused.
@@ -90,4 +90,51 @@ async fn a_storage_that_went_away_is_reported_unreachable_within_a_bound() {
         matches!(listed, Err(SyncError::Unreachable(_))),
         "{listed:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_webdav_server_is_reported_full_and_takes_the_file_once_there_is_room() {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = webdav_on_small_disk(dir.path(), 8 * 1024 * 1024);
+    let location = webdav_location(&disk.server, "sesame");
+    let (folder, _) = SyncFolder::open(&location, &SecretString::from("p"))
+        .await
+        .unwrap();
+    let segment = Segment::new("aaaa1111", "000001780000000.0000000000").unwrap();
+
+    disk.fill();
+    let refused = folder.put(&segment, &vec![3u8; 256 * 1024]).await;
+    assert!(matches!(refused, Err(SyncError::Full)), "{refused:?}");
+    disk.free();
+    folder.put(&segment, &vec![3u8; 256 * 1024]).await.unwrap();
+    assert_eq!(folder.list().await.unwrap(), vec![segment.clone()]);
+    assert_eq!(folder.get(&segment).await.unwrap().len(), 256 * 1024);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_server_is_given_up_after_the_time_limit_and_a_slow_one_is_waited_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = webdav(dir.path());
+    let limits = TimeLimits {
+        request: Duration::from_secs(4),
+        silence: Duration::from_secs(2),
+    };
+    let location = webdav_location(&server, "sesame");
+    let (folder, _) = SyncFolder::open_with(&location, &SecretString::from("p"), limits)
+        .await
+        .unwrap();
+    let segment = Segment::new("aaaa1111", "1").unwrap();
+
+    server.pause();
+    let written = tokio::time::timeout(Duration::from_secs(60), folder.put(&segment, b"x"))
+        .await
+        .expect("each try ends at its limit, and the tries are bounded");
+    assert!(matches!(written, Err(SyncError::TooSlow)), "{written:?}");
+    assert!(folder.list().await.is_err(), "still stalled");
+
+    // Answering late, within the limit: waited for.
+    let resumed = server.resume_after(Duration::from_millis(500));
+    folder.put(&segment, b"x").await.unwrap();
+    resumed.join().unwrap();
+    assert_eq!(folder.get(&segment).await.unwrap(), b"x");
 }

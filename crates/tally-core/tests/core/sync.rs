@@ -16,8 +16,18 @@ const PASSPHRASE: &str = "correct horse battery";
 
 /// A computer: its own data folder and its own keychain slots.
 fn computer(server: &mock_openai::MockServer, name: &str) -> (tempfile::TempDir, Arc<Engine>) {
+    computer_waiting(server, name, tally_sync::TimeLimits::default())
+}
+
+/// [`computer`], giving the sync storage `limits` to answer.
+fn computer_waiting(
+    server: &mock_openai::MockServer,
+    name: &str,
+    limits: tally_sync::TimeLimits,
+) -> (tempfile::TempDir, Arc<Engine>) {
     let dir = tempfile::tempdir().unwrap();
     let mut config = EngineConfig::new(dir.path());
+    config.sync_time_limits = limits;
     config.api_base_override = Some(server.base_url());
     config.env_api_key = Some(tally_core::SecretString::from(KEY));
     config.keychain_service = format!("Tally-test-{}-{name}", std::process::id());
@@ -484,4 +494,96 @@ async fn through_s3() {
     config.keychain_service = format!("Tally-test-{}-a", std::process::id());
     let a = Engine::open(config).unwrap();
     assert_eq!(a.sync_now().await.unwrap().status, SyncStatus::Idle);
+}
+
+/// A storage that is full, then one that stalls, then one that answers late: each failure
+/// is said in its own words and loses nothing, and the next sync sends what waited.
+#[test]
+fn a_full_or_stalled_storage_is_said_in_words_and_the_next_sync_sends_what_waited() {
+    if !in_child(
+        "sync::a_full_or_stalled_storage_is_said_in_words_and_the_next_sync_sends_what_waited",
+        Setup::UnlockedKeyring,
+    ) {
+        return;
+    }
+    runtime().block_on(full_then_stalled());
+}
+
+async fn full_then_stalled() {
+    let storage = tempfile::tempdir().unwrap();
+    let disk = tally_sync::test_support::webdav_on_small_disk(storage.path(), 8 * 1024 * 1024);
+    let mock = mock("Noted.", 50, 0).await;
+    let limits = tally_sync::TimeLimits {
+        request: std::time::Duration::from_secs(4),
+        silence: std::time::Duration::from_secs(2),
+    };
+    let (_a_dir, a) = computer_waiting(&mock, "a", limits);
+    let (_b_dir, b) = computer(&mock, "b");
+    a.sync_enable(webdav_setup(&disk.server)).await.unwrap();
+    b.sync_enable(webdav_setup(&disk.server)).await.unwrap();
+    let messages_on_b = |b: &Engine| {
+        recent(b)
+            .iter()
+            .map(|c| b.conversation_get(c.id).unwrap().messages.len())
+            .sum::<usize>()
+    };
+
+    // Full.
+    disk.fill();
+    a.send(
+        ask(None, "Written while the storage is full"),
+        Events::default().sink(),
+    )
+    .await
+    .unwrap();
+    let full = a.sync_now().await.unwrap_err();
+    assert_eq!(full.code(), ErrorCode::SyncFull, "{full}");
+    let view = a.sync_view().unwrap();
+    assert_eq!(view.status, SyncStatus::Error);
+    assert!(
+        view.problem
+            .as_deref()
+            .unwrap_or_default()
+            .contains("storage is full"),
+        "{view:?}"
+    );
+    disk.free();
+    let sent = a.sync_now().await.unwrap();
+    assert_eq!(sent.status, SyncStatus::Idle);
+    assert_eq!(sent.problem, None, "{sent:?}");
+    b.sync_now().await.unwrap();
+    assert_eq!(titles(&b).len(), 1, "what waited went across");
+    assert_eq!(messages_on_b(&b), 2);
+    assert_eq!(b.spend_summary().unwrap().requests, 1);
+
+    // Stalled.
+    let conversation = recent(&a)[0].id;
+    a.send(
+        ask(Some(conversation), "Written while the storage stalls"),
+        Events::default().sink(),
+    )
+    .await
+    .unwrap();
+    disk.server.pause();
+    let stalled = tokio::time::timeout(std::time::Duration::from_secs(120), a.sync_now())
+        .await
+        .expect("a stalled storage is given up (each try has a limit, the tries a number)")
+        .unwrap_err();
+    assert_eq!(stalled.code(), ErrorCode::SyncTooSlow, "{stalled}");
+    assert!(stalled.to_string().contains("too slowly"), "{stalled}");
+    assert_eq!(a.sync_view().unwrap().status, SyncStatus::Error);
+
+    // Answering late, within the limit.
+    let resumed = disk
+        .server
+        .resume_after(std::time::Duration::from_millis(500));
+    a.sync_now().await.unwrap();
+    resumed.join().unwrap();
+    b.sync_now().await.unwrap();
+    assert_eq!(
+        messages_on_b(&b),
+        4,
+        "the stalled sync's changes went across once"
+    );
+    assert_eq!(b.spend_summary().unwrap().requests, 2);
 }

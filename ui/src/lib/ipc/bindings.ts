@@ -38,7 +38,7 @@ askPriceOf: string | null, } | { "type": "failed", status: MessageStatus, code: 
 
 export type StartKind = "send" | "retry" | "continue" | "edit" | "summary";
 
-export type ErrorCode = "missing_api_key" | "invalid_api_key" | "keychain_unavailable" | "key_not_sent" | "rate_limited" | "quota_exhausted" | "budget_exceeded" | "context_too_long" | "model_not_found" | "network" | "timeout" | "server_error" | "invalid_input" | "not_found" | "file_failed" | "storage" | "disk_full" | "busy" | "internal" | "tool_rounds" | "open_failed" | "update_failed" | "attachment_refused" | "model_without_vision" | "pdf_without_text" | "sync_unreachable" | "sync_refused" | "sync_full" | "sync_wrong_passphrase" | "sync_newer_version";
+export type ErrorCode = "missing_api_key" | "invalid_api_key" | "keychain_unavailable" | "key_not_sent" | "rate_limited" | "quota_exhausted" | "budget_exceeded" | "context_too_long" | "model_not_found" | "network" | "timeout" | "server_error" | "invalid_input" | "not_found" | "file_failed" | "storage" | "disk_full" | "busy" | "internal" | "tool_rounds" | "open_failed" | "update_failed" | "attachment_refused" | "model_without_vision" | "pdf_without_text" | "sync_unreachable" | "sync_too_slow" | "sync_refused" | "sync_full" | "sync_wrong_passphrase" | "sync_newer_version";
 
 export type IpcError = { code: ErrorCode, message: string, };
 
