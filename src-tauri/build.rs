@@ -21,6 +21,7 @@ const COMMANDS: &[&str] = &[
     "conversation_settings_check",
     "conversation_rename",
     "conversation_pin",
+    "conversation_title_history",
     "conversation_trash",
     "conversation_restore",
     "trash_list",

@@ -85,6 +85,7 @@ pub fn configure<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builde
             commands::conversation::conversation_settings_check,
             commands::conversation::conversation_rename,
             commands::conversation::conversation_pin,
+            commands::conversation::conversation_title_history,
             commands::conversation::conversation_trash,
             commands::conversation::conversation_restore,
             commands::conversation::trash_list,

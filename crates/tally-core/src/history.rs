@@ -177,6 +177,14 @@ impl Engine {
         Ok(self.store().rename_conversation(id, &title)?.into())
     }
 
+    /// The titles conversation `id` had that lost to a later rename on another computer,
+    /// newest first (sync keeps them: a rename never erases another).
+    pub fn conversation_title_history(&self, id: i64) -> Result<Vec<String>, CoreError> {
+        let store = self.store();
+        store.conversation(id)?;
+        Ok(store.title_history(id)?)
+    }
+
     /// Pins a conversation to the top of the sidebar, or unpins it.
     pub fn conversation_pin(
         &self,

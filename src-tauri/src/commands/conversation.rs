@@ -95,6 +95,15 @@ pub async fn conversation_rename(
     .await
 }
 
+/// Titles that lost to a later rename on another computer, newest first.
+#[tauri::command]
+pub async fn conversation_title_history(
+    engine: EngineState<'_>,
+    id: i64,
+) -> CommandResult<Vec<String>> {
+    blocking(&engine, move |engine| engine.conversation_title_history(id)).await
+}
+
 #[tauri::command]
 pub async fn conversation_pin(
     engine: EngineState<'_>,

@@ -83,7 +83,9 @@ export type FakeControl = {
   /** Sync is on from the start, with another computer that spent this month. */
   syncOn: boolean;
   /** Another computer's conversation arrives through sync, as a background sync tells it. */
-  syncArrives: (title: string) => Promise<unknown>;
+  /** Another computer's conversation arrives; with `lostTitle`, as the title that won
+   * over this one's. */
+  syncArrives: (title: string, lostTitle?: string) => Promise<unknown>;
 };
 
 const chatDefaults: ConversationSettings = structuredClone(DEFAULT_CHAT_SETTINGS);
@@ -114,6 +116,8 @@ class Engine {
   key: KeyStatusView = { source: "keychain", lastFour: "wxyz", keychainProblem: null };
   conversations = new Map<number, ConversationSummary>();
   messages = new Map<number, MessageView[]>();
+  /** Titles that lost to another computer's rename, by conversation. */
+  titleHistory = new Map<number, string[]>();
   conversationSettings = new Map<number, ConversationSettings>();
   /** Settings' MCP servers: one ready with its tools, one that failed, one off. */
   mcpServers: McpServerView[] = [
@@ -801,6 +805,8 @@ class Engine {
         return this.view(Number(args.id));
       case "conversation_search":
         return this.search(String(args.query));
+      case "conversation_title_history":
+        return this.titleHistory.get(Number(args.id)) ?? [];
       case "conversation_rename":
       case "conversation_pin":
       case "conversation_trash":
@@ -1204,10 +1210,11 @@ const control: FakeControl = {
   updatesInstalled: [],
   attached: [],
   syncOn: false,
-  syncArrives: async (title) => {
+  syncArrives: async (title, lostTitle) => {
     engine.sync = { ...engine.syncView(), status: "syncing" };
     await emit("sync_changed", engine.sync);
-    engine.seed(title, 2, 0);
+    const id = engine.seed(title, 2, 0);
+    if (lostTitle) engine.titleHistory.set(id, [lostTitle]);
     engine.sync = {
       ...engine.sync,
       status: "idle",

@@ -627,7 +627,7 @@ async function main() {
     }
   });
 
-  await test("sync: turned on in Settings (a wrong passphrase refused in words), then another computer's conversation appears in the sidebar", async () => {
+  await test("sync: turned on in Settings (a wrong passphrase refused in words), then another computer's conversation appears in the sidebar with the title it replaced kept", async () => {
     const { page, context, problems } = await open();
     try {
       await page.click(testid("settings-button"));
@@ -655,8 +655,22 @@ async function main() {
       await page.click(testid("settings-save"));
       await page.waitForSelector(testid("settings-save"), { state: "detached" });
 
-      await page.evaluate(() => window.__tallyFake.syncArrives("Written on the laptop"));
+      await page.evaluate(() =>
+        window.__tallyFake.syncArrives("Written on the laptop", "Renamed here before syncing"),
+      );
       await page.waitForSelector(`${testid("conversation-item")} >> text=Written on the laptop`);
+      // The title that lost to the laptop's rename is kept, and can be taken back.
+      const row = page.locator("li", {
+        has: page.locator(`${testid("conversation-item")} >> text=Written on the laptop`),
+      });
+      await row.locator(testid("conversation-menu")).click();
+      const earlier = row.locator(testid("conversation-earlier-title"));
+      await earlier.waitFor();
+      assert((await earlier.textContent()).includes("Renamed here before syncing"));
+      await earlier.click();
+      await page.waitForSelector(
+        `${testid("conversation-item")} >> text=Renamed here before syncing`,
+      );
       // The usage page lists what each computer spent.
       await page.click(testid("usage-button"));
       const computers = await page.textContent(testid("usage-by-computer"));

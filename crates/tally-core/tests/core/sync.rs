@@ -311,6 +311,13 @@ async fn three_computers() {
         b.conversation_get(garden_on_b).unwrap().conversation.title,
         "Garden (renamed on A, later)"
     );
+    // The title that lost is kept on both, for the conversation's menu to offer back.
+    for (engine, id) in [(&a, garden_on_a), (&b, garden_on_b)] {
+        assert_eq!(
+            engine.conversation_title_history(id).unwrap(),
+            ["Garden (renamed on B, offline)"]
+        );
+    }
 
     // A writes a snapshot, then one more chat; C starts from the snapshot and reads on.
     a.sync_write_snapshot().await.unwrap();

@@ -104,6 +104,16 @@ export class HistoryState {
     }
   }
 
+  /** The titles `id` had that lost to a later rename on another computer, newest first
+   * (none when they cannot be read: the menu then simply does not offer them). */
+  async earlierTitles(id: number): Promise<string[]> {
+    try {
+      return await ipc.conversationTitleHistory(id);
+    } catch {
+      return [];
+    }
+  }
+
   async setPinned(id: number, pinned: boolean) {
     await this.#attempt(async () => {
       await ipc.conversationPin(id, pinned);

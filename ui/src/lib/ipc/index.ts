@@ -149,6 +149,7 @@ export const ipc = {
     call<ConversationPage>("conversation_list", { query }),
   conversationRename: (id: number, title: string) =>
     call<ConversationSummary>("conversation_rename", { id, title }),
+  conversationTitleHistory: (id: number) => call<string[]>("conversation_title_history", { id }),
   conversationPin: (id: number, pinned: boolean) =>
     call<ConversationSummary>("conversation_pin", { id, pinned }),
   conversationTrash: (id: number) => call<ConversationSummary>("conversation_trash", { id }),
