@@ -337,6 +337,8 @@ impl Engine {
         if !joined && let Some(applied) = self.start_from_snapshot(&folder, &mut report).await? {
             report.applied.add(applied);
         }
+        self.catch_up_past_removed_files(&folder, &listed, &device, &mut report)
+            .await?;
         let (read_through, unread): (HashMap<String, String>, HashSet<(String, String)>) = {
             let store = self.store();
             let read = store
@@ -344,11 +346,19 @@ impl Engine {
                 .into_iter()
                 .filter_map(|d| Some((d.device, d.last_segment?)))
                 .collect();
-            let unread = store
-                .sync_unread_segments()?
-                .into_iter()
-                .map(|u| (u.device, u.segment))
-                .collect();
+            let mut unread = HashSet::new();
+            for u in store.sync_unread_segments()? {
+                let there = listed
+                    .iter()
+                    .any(|s| s.device() == u.device && s.name() == u.segment);
+                if there {
+                    unread.insert((u.device, u.segment));
+                } else {
+                    // Removed (by its computer, or by whoever put it there): nothing to
+                    // read, and nothing more to report.
+                    store.sync_unread(&u.device, &u.segment, None)?;
+                }
+            }
             (read, unread)
         };
         for segment in &listed {
@@ -408,10 +418,39 @@ impl Engine {
         self.write_snapshot(&folder).await
     }
 
+    /// Writes a snapshot, then removes what this computer's snapshot before it covers: its
+    /// own files older than that one, and its older snapshots. Two snapshots stay, and the
+    /// files since the older: a computer that read this one's files within that span reads
+    /// on; one further behind starts again from the newest snapshot
+    /// ([`Engine::catch_up_past_removed_files`]).
     async fn write_snapshot(&self, folder: &SyncFolder) -> Result<(), CoreError> {
         let device = self.store().sync_device()?;
+        let previous: Vec<Snapshot> = folder
+            .list_snapshots()
+            .await?
+            .into_iter()
+            .filter(|snapshot| snapshot.device() == device)
+            .collect();
+        self.write_snapshot_of(folder, &device).await?;
+        let Some(kept) = previous.last() else {
+            return Ok(());
+        };
+        let covered: Vec<Segment> = folder
+            .list()
+            .await?
+            .into_iter()
+            .filter(|segment| segment.device() == device && segment.name() < kept.name())
+            .collect();
+        folder.remove(&covered).await?;
+        for older in &previous[..previous.len() - 1] {
+            folder.remove_snapshot(older).await?;
+        }
+        Ok(())
+    }
+
+    async fn write_snapshot_of(&self, folder: &SyncFolder, device: &str) -> Result<(), CoreError> {
         let name = segment_name(&self.store().sync_tick()?);
-        let snapshot = Snapshot::new(&device, &name).ok_or_else(|| {
+        let snapshot = Snapshot::new(device, &name).ok_or_else(|| {
             CoreError::Internal(format!("a snapshot name that is not one: {name}"))
         })?;
         let device_name = device_name();
@@ -447,6 +486,69 @@ impl Engine {
         let bytes = serde_json::to_vec(&manifest)
             .map_err(|e| CoreError::Internal(format!("a snapshot not written: {e}")))?;
         folder.put_snapshot_manifest(&snapshot, &bytes).await?;
+        Ok(())
+    }
+
+    /// Another computer removes its files that the older of its two snapshots covers (see
+    /// [`Engine::write_snapshot`]). When the last of its files read here is gone, and was
+    /// older than that snapshot, files this computer never read may have gone with it: it
+    /// takes that computer's newest snapshot (merging is idempotent: what it already has is
+    /// not added twice), and reads on from where the snapshot was written. The snapshots are
+    /// listed only when a computer's last file read here is not listed.
+    async fn catch_up_past_removed_files(
+        &self,
+        folder: &SyncFolder,
+        listed: &[Segment],
+        device: &str,
+        report: &mut Report,
+    ) -> Result<(), CoreError> {
+        let read_through: HashMap<String, String> = self
+            .store()
+            .sync_devices()?
+            .into_iter()
+            .filter_map(|d| Some((d.device, d.last_segment?)))
+            .collect();
+        let others: std::collections::BTreeSet<&str> = listed
+            .iter()
+            .map(Segment::device)
+            .filter(|other| *other != device)
+            .collect();
+        let behind: Vec<&str> = others
+            .into_iter()
+            .filter(|other| {
+                read_through.get(*other).is_none_or(|last| {
+                    !listed
+                        .iter()
+                        .any(|s| s.device() == *other && s.name() == last.as_str())
+                })
+            })
+            .collect();
+        if behind.is_empty() {
+            return Ok(());
+        }
+        let snapshots = folder.list_snapshots().await?;
+        for other in behind {
+            let theirs: Vec<&Snapshot> = snapshots.iter().filter(|s| s.device() == other).collect();
+            let [oldest, .., _] = theirs[..] else {
+                // Fewer than two: nothing of theirs was removed.
+                continue;
+            };
+            if read_through
+                .get(other)
+                .is_some_and(|last| last.as_str() >= oldest.name())
+            {
+                continue;
+            }
+            for snapshot in theirs.iter().rev() {
+                match self.apply_snapshot(folder, snapshot).await? {
+                    Ok(applied) => {
+                        report.applied.add(applied);
+                        break;
+                    }
+                    Err(problem) => report.unread.push(problem),
+                }
+            }
+        }
         Ok(())
     }
 

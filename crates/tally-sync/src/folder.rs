@@ -174,6 +174,31 @@ impl SyncFolder {
         self.put_at(&snapshot.manifest_path(), plain).await
     }
 
+    /// Removes `segments`: a computer's own files, once a snapshot of its covers them.
+    pub async fn remove(&self, segments: &[Segment]) -> Result<()> {
+        if segments.is_empty() {
+            return Ok(());
+        }
+        self.operator
+            .delete_iter(segments.iter().map(Segment::path))
+            .await
+            .map_err(|e| storage_error(&e))
+    }
+
+    /// Removes `snapshot`: its manifest first, so that nobody takes what is left of it for
+    /// a whole one, then its parts and its folder.
+    pub async fn remove_snapshot(&self, snapshot: &Snapshot) -> Result<()> {
+        self.operator
+            .delete(&snapshot.manifest_path())
+            .await
+            .map_err(|e| storage_error(&e))?;
+        self.operator
+            .delete_with(&snapshot.folder())
+            .recursive(true)
+            .await
+            .map_err(|e| storage_error(&e))
+    }
+
     /// Part `index` of `snapshot` (refused as [`SyncFolder::get`] refuses a file).
     pub async fn get_snapshot_part(&self, snapshot: &Snapshot, index: u32) -> Result<Vec<u8>> {
         self.get_at(snapshot.part_path(index)).await

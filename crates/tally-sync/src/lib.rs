@@ -7,8 +7,9 @@
 //! (`devices/<device>/<clock>.tsync`) and snapshots (`snapshots/<device>/<clock>/`: parts,
 //! then a manifest that finishes it), each compressed, then encrypted and authenticated
 //! with XChaCha20-Poly1305 under a key Argon2id derives from the passphrase, its path bound
-//! in so that a file moved or renamed does not open. A computer only ever adds files to its
-//! own folder; nothing here overwrites or deletes another's. It knows nothing of what the
+//! in so that a file moved or renamed does not open. A computer only adds files to its own
+//! folder, and removes only its own (those its snapshots cover); nothing here overwrites a
+//! file or removes another computer's. It knows nothing of what the
 //! files hold (bytes in, bytes out), of SQLite, conversations, money, the keychain, the UI
 //! or Tauri. Every byte read from the storage is bounded and may be hostile.
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 use tally_sync::test_support::{s3, s3_location, webdav, webdav_location, webdav_on_small_disk};
-use tally_sync::{Location, Segment, SyncError, SyncFolder, TimeLimits};
+use tally_sync::{Location, Segment, Snapshot, SyncError, SyncFolder, TimeLimits};
 
 /// Two computers through `location`: what A writes, B lists and reads; a wrong passphrase
 /// is refused.
@@ -30,6 +30,21 @@ async fn two_computers_share_files_through(location: &Location) {
         matches!(wrong, Err(SyncError::WrongPassphrase)),
         "{wrong:?}"
     );
+
+    // A snapshot, then what it covers removed: the other computer no longer sees either.
+    let snapshot = Snapshot::new("aaaa1111", "000001780000002.0000000000").unwrap();
+    a.put_snapshot_part(&snapshot, 0, b"everything")
+        .await
+        .unwrap();
+    a.put_snapshot_manifest(&snapshot, b"one part")
+        .await
+        .unwrap();
+    assert_eq!(b.list_snapshots().await.unwrap(), vec![snapshot.clone()]);
+    a.remove(std::slice::from_ref(&second)).await.unwrap();
+    assert_eq!(b.list().await.unwrap(), vec![first.clone()]);
+    a.remove_snapshot(&snapshot).await.unwrap();
+    assert_eq!(b.list_snapshots().await.unwrap(), vec![]);
+    assert!(b.get_snapshot_part(&snapshot, 0).await.is_err());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

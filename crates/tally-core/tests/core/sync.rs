@@ -594,3 +594,109 @@ async fn full_then_stalled() {
     );
     assert_eq!(b.spend_summary().unwrap().requests, 2);
 }
+
+/// A snapshot lets a computer remove its old files; one that had fallen behind them starts
+/// again from the newest snapshot, and nothing is lost either way.
+#[test]
+fn old_files_a_snapshot_covers_are_removed_and_a_computer_behind_them_catches_up() {
+    if !in_child(
+        "sync::old_files_a_snapshot_covers_are_removed_and_a_computer_behind_them_catches_up",
+        Setup::UnlockedKeyring,
+    ) {
+        return;
+    }
+    runtime().block_on(removed_and_caught_up());
+}
+
+async fn removed_and_caught_up() {
+    let server = mock("Sure.", 50, 0).await;
+    let shared = tempfile::tempdir().unwrap();
+    let (a_dir, a) = computer(&server, "a");
+    let (_b_dir, b) = computer(&server, "b");
+    let (_c_dir, c) = computer(&server, "c");
+    for engine in [&a, &b, &c] {
+        engine
+            .sync_enable(setup(shared.path(), PASSPHRASE))
+            .await
+            .unwrap();
+    }
+    let a_device: String = rusqlite::Connection::open(a_dir.path().join(tally_store::DB_FILE_NAME))
+        .unwrap()
+        .query_row("SELECT device FROM sync_clock", [], |r| r.get(0))
+        .unwrap();
+    let files_of = |folder: &str| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(shared.path().join(folder))
+            .map(|entries| {
+                entries
+                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    };
+    let send = |engine: &Arc<Engine>, text: &str| {
+        let engine = engine.clone();
+        let text = text.to_string();
+        async move {
+            engine
+                .send(ask(None, &text), Events::default().sink())
+                .await
+                .unwrap();
+            engine.sync_now().await.unwrap();
+        }
+    };
+
+    send(&a, "First").await;
+    c.sync_now().await.unwrap();
+    // C goes quiet; B keeps up.
+    send(&a, "Second").await;
+    let second_file = files_of(&format!("devices/{a_device}")).pop().unwrap();
+    b.sync_now().await.unwrap();
+    a.sync_write_snapshot().await.unwrap();
+    send(&a, "Third").await;
+    b.sync_now().await.unwrap();
+    // A's second snapshot removes what its first covers: the file C has not read among it.
+    a.sync_write_snapshot().await.unwrap();
+    let snapshots = files_of(&format!("snapshots/{a_device}"));
+    assert_eq!(snapshots.len(), 2, "two snapshots stay");
+    let left = files_of(&format!("devices/{a_device}"));
+    assert!(!left.contains(&second_file), "{left:?}");
+    assert!(
+        left.iter().all(|f| f.as_str() > snapshots[0].as_str()),
+        "only files after the older snapshot stay: {left:?} {snapshots:?}"
+    );
+    send(&a, "Fourth").await;
+
+    // C, behind the removed files, renames what it has, then catches up from the newest
+    // snapshot, with nothing twice; B, which kept up, reads on.
+    let first_on_c = recent(&c)[0].id;
+    c.conversation_rename(first_on_c, "First, renamed on C")
+        .unwrap();
+    for engine in [&c, &a, &b] {
+        let view = engine.sync_now().await.unwrap();
+        assert_eq!(view.problem, None, "{view:?}");
+    }
+    let expected = ["First, renamed on C", "Fourth", "Second", "Third"];
+    for engine in [&a, &b, &c] {
+        assert_eq!(titles(engine), expected);
+        let messages: usize = recent(engine)
+            .iter()
+            .map(|conversation| {
+                engine
+                    .conversation_get(conversation.id)
+                    .unwrap()
+                    .messages
+                    .len()
+            })
+            .sum();
+        assert_eq!(messages, 8);
+        assert_eq!(engine.spend_summary().unwrap().requests, 4);
+    }
+
+    // A third snapshot removes the first, and the files the second covers.
+    a.sync_write_snapshot().await.unwrap();
+    let now_kept = files_of(&format!("snapshots/{a_device}"));
+    assert_eq!(now_kept.len(), 2);
+    assert!(!now_kept.contains(&snapshots[0]), "{now_kept:?}");
+}
