@@ -15,7 +15,7 @@ use serde_json::value::RawValue;
 use tally_openai::Citation;
 use tally_store::{
     AttachmentKind, Conversation, ConversationOptions, ConversationTree, Message, MessageStatus,
-    Purpose, Role, TreeAttachment, UsageRow,
+    Purpose, Role, TreeAttachment, TreeUids, UsageRow,
 };
 
 use crate::api::{
@@ -573,6 +573,9 @@ struct TallyMessage {
     /// What a user message carries, in order (absent in older files).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     attachments: Vec<TallyAttachment>,
+    /// Its identity on every computer that syncs (absent in older files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    uid: Option<String>,
 }
 
 /// An attachment in a Tally file: what was sent, whole.
@@ -742,6 +745,9 @@ struct TallyUsage {
     status: String,
     first_token_ms: Option<i64>,
     duration_ms: Option<i64>,
+    /// Its identity on every computer that syncs (absent in older files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    uid: Option<String>,
 }
 
 impl From<&ConversationTree> for TallyConversation {
@@ -796,12 +802,20 @@ impl From<&ConversationTree> for TallyConversation {
                         .filter(|a| a.message_id == m.id)
                         .map(TallyAttachment::from_tree)
                         .collect(),
+                    uid: tree.uids.messages.get(&m.id).cloned(),
                 })
                 .collect(),
             usage: tree
                 .usage
                 .iter()
-                .map(|u| TallyUsage {
+                .zip(
+                    tree.uids
+                        .usage
+                        .iter()
+                        .cloned()
+                        .chain(std::iter::repeat(None)),
+                )
+                .map(|(u, uid)| TallyUsage {
                     created_at: u.created_at,
                     message_id: u.message_id,
                     purpose: u.purpose.as_str().into(),
@@ -818,6 +832,7 @@ impl From<&ConversationTree> for TallyConversation {
                     status: u.status.clone(),
                     first_token_ms: u.first_token_ms,
                     duration_ms: u.duration_ms,
+                    uid,
                 })
                 .collect(),
             cost_nanos: known_cost(&tree.usage),
@@ -832,11 +847,15 @@ impl TallyConversation {
         let mut ids = HashSet::new();
         let mut messages = Vec::with_capacity(self.messages.len());
         let mut attachments = Vec::new();
+        let mut uids = TreeUids::default();
         for m in self.messages {
             if m.parent_id.is_some_and(|parent| !ids.contains(&parent)) {
                 return None;
             }
             ids.insert(m.id);
+            if let Some(uid) = m.uid {
+                uids.messages.insert(m.id, uid);
+            }
             // An attachment that cannot be read makes the conversation unreadable, as any
             // other damaged part does: nothing of it is half imported.
             if m.attachments.len() > crate::attachments::MAX_PER_MESSAGE {
@@ -874,6 +893,7 @@ impl TallyConversation {
             .usage
             .into_iter()
             .map(|u| {
+                uids.usage.push(u.uid.clone());
                 // A file is untrusted: a negative or absurd cost would defeat the hard stop or
                 // overflow the month's sum, a future date would sit in every month to come.
                 let plausible = u
@@ -964,6 +984,7 @@ impl TallyConversation {
             messages,
             usage,
             attachments,
+            uids,
         })
     }
 }
@@ -1189,6 +1210,9 @@ impl GptConversation {
             messages,
             usage: Vec::new(),
             attachments,
+            // Made up on import from the conversation's uid and each message's place,
+            // the same on every computer importing this file.
+            uids: TreeUids::default(),
         };
         Some((tree, skipped_parts))
     }

@@ -370,6 +370,20 @@ pub struct ConversationTree {
     pub usage: Vec<UsageRow>,
     /// What its messages carry, with their content, in each message's order.
     pub attachments: Vec<TreeAttachment>,
+    /// The messages' and ledger rows' own `uid`s where the file had them.
+    pub uids: TreeUids,
+}
+
+/// The `uid`s of a conversation's messages and ledger rows, as a Tally file carries them.
+/// Import takes them, and makes up the missing ones from the conversation's `uid` and
+/// each one's place: the same file imported on two computers then syncs as one
+/// conversation, not two copies of each message and each cost.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TreeUids {
+    /// By message id in the tree.
+    pub messages: std::collections::HashMap<i64, String>,
+    /// In the order of the tree's `usage` (shorter when some have none).
+    pub usage: Vec<Option<String>>,
 }
 
 /// What an attachment is.

@@ -37,12 +37,28 @@ impl Store {
             .map(|r| r?.map(|entry| entry.row))
             .collect::<Result<Vec<_>>>()?;
         let attachments = crate::attachments::of_conversation(&self.conn, id)?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id, uid FROM messages WHERE conversation_id = ?1")?;
+        let messages_uids = stmt
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT uid FROM usage_ledger WHERE conversation_id = ?1 ORDER BY created_at, id",
+        )?;
+        let usage_uids = stmt
+            .query_map([id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
         Ok(ConversationTree {
             conversation,
             uid,
             messages,
             usage,
             attachments,
+            uids: TreeUids {
+                messages: messages_uids,
+                usage: usage_uids,
+            },
         })
     }
 
@@ -103,9 +119,10 @@ impl Store {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO messages (conversation_id, parent_id, role, content, status,
                      finish_reason, model, error_code, error_message, created_at, updated_at,
-                     endpoint, thinking, reasoning_items, citations, tool_calls, json_check)
+                     endpoint, thinking, reasoning_items, citations, tool_calls, json_check,
+                     uid)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
-                     ?16, ?17)",
+                     ?16, ?17, ?18)",
             )?;
             for m in &tree.messages {
                 let parent = match m.parent_id {
@@ -135,6 +152,9 @@ impl Store {
                     m.citations,
                     m.tool_calls,
                     m.json_check,
+                    free_uid(&tx, "messages", tree.uids.messages.get(&m.id), || {
+                        derived_uid(&tree.uid, "message", m.id)
+                    })?,
                 ])?;
                 new_ids.insert(m.id, tx.last_insert_rowid());
             }
@@ -153,15 +173,56 @@ impl Store {
             "UPDATE conversations SET current_leaf_id = ?2 WHERE id = ?1",
             params![conversation_id, leaf],
         )?;
-        for row in &tree.usage {
+        for (place, row) in tree.usage.iter().enumerate() {
             let row = UsageRow {
                 conversation_id: Some(conversation_id),
                 message_id: row.message_id.and_then(|old| new_ids.get(&old).copied()),
                 ..row.clone()
             };
-            crate::ledger::insert_usage(&tx, &row)?;
+            let id = crate::ledger::insert_usage(&tx, &row)?;
+            let given = tree.uids.usage.get(place).and_then(Option::as_ref);
+            let uid = free_uid(&tx, "usage_ledger", given, || {
+                derived_uid(&tree.uid, "ledger", place as i64)
+            })?;
+            tx.execute(
+                "UPDATE usage_ledger SET uid = ?2 WHERE id = ?1",
+                params![id, uid],
+            )?;
         }
         tx.commit()?;
         Ok(conversation_id)
     }
+}
+
+/// The `uid` an imported row gets: the file's when it has a fitting one, else one made up
+/// from the conversation's `uid` and the row's place — unless that is taken already (a
+/// file with the same rows under another conversation), when the database makes up a
+/// random one (`None`).
+fn free_uid(
+    tx: &rusqlite::Transaction<'_>,
+    table: &str,
+    given: Option<&String>,
+    derived: impl FnOnce() -> String,
+) -> Result<Option<String>> {
+    let fitting = given.filter(|uid| {
+        (8..=64).contains(&uid.len())
+            && uid
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b':')
+    });
+    let uid = fitting.cloned().unwrap_or_else(derived);
+    let taken: bool = tx.query_row(
+        &format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE uid = ?1)"),
+        [&uid],
+        |r| r.get(0),
+    )?;
+    Ok((!taken).then_some(uid))
+}
+
+/// A `uid` made from the conversation's and a row's place in it: the same on every
+/// computer that imports the same file.
+fn derived_uid(conversation_uid: &str, kind: &str, place: i64) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(format!("tally import\0{conversation_uid}\0{kind}\0{place}"));
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
 }

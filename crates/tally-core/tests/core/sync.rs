@@ -700,3 +700,84 @@ async fn removed_and_caught_up() {
     assert_eq!(now_kept.len(), 2);
     assert!(!now_kept.contains(&snapshots[0]), "{now_kept:?}");
 }
+
+/// The same files imported on two computers before they sync (a ChatGPT export, a Tally
+/// file with its costs): one conversation each, every message and cost once.
+#[test]
+fn the_same_files_imported_on_two_computers_sync_as_one_copy() {
+    if !in_child(
+        "sync::the_same_files_imported_on_two_computers_sync_as_one_copy",
+        Setup::UnlockedKeyring,
+    ) {
+        return;
+    }
+    runtime().block_on(imported_twice());
+}
+
+async fn imported_twice() {
+    let server = mock("Noted.", 50, 0).await;
+    let shared = tempfile::tempdir().unwrap();
+    // A third computer that does not sync writes the Tally file.
+    let (source_dir, source) = computer(&server, "source");
+    source
+        .send(ask(None, "Plan a picnic"), Events::default().sink())
+        .await
+        .unwrap();
+    let exported = source
+        .export_conversations(
+            &tally_core::api::ExportRequest {
+                conversation_id: None,
+                format: tally_core::api::ExportFormat::Json,
+            },
+            source_dir.path(),
+        )
+        .unwrap();
+    let tally_file = std::fs::read_to_string(&exported.path).unwrap();
+    let chatgpt = include_str!("fixtures/chatgpt-conversations.json");
+
+    let (_a_dir, a) = computer(&server, "a");
+    let (_b_dir, b) = computer(&server, "b");
+    let shape = |engine: &Engine| -> Vec<(String, usize)> {
+        let mut shape: Vec<(String, usize)> = recent(engine)
+            .iter()
+            .map(|c| {
+                (
+                    c.title.clone(),
+                    engine.conversation_get(c.id).unwrap().messages.len(),
+                )
+            })
+            .collect();
+        shape.sort();
+        shape
+    };
+    for engine in [&a, &b] {
+        engine.import_text(chatgpt, |_| {}).unwrap();
+        engine.import_text(&tally_file, |_| {}).unwrap();
+    }
+    let imported = shape(&a);
+    assert!(imported.len() > 1, "{imported:?}");
+    let spent = a.spend_summary().unwrap();
+    assert_eq!(spent.requests, 1);
+
+    for engine in [&a, &b] {
+        engine
+            .sync_enable(setup(shared.path(), PASSPHRASE))
+            .await
+            .unwrap();
+    }
+    for engine in [&a, &b, &a] {
+        engine.sync_now().await.unwrap();
+    }
+    for engine in [&a, &b] {
+        assert_eq!(shape(engine), imported);
+        assert_eq!(
+            engine.spend_summary().unwrap().requests,
+            1,
+            "the cost counted once"
+        );
+        assert_eq!(
+            engine.spend_summary().unwrap().spent_nanos,
+            spent.spent_nanos
+        );
+    }
+}

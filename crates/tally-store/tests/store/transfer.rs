@@ -154,3 +154,49 @@ fn a_reply_cut_off_elsewhere_arrives_interrupted() {
         ("Half a", MessageStatus::Interrupted)
     );
 }
+
+/// Rows keep their identity across export and import when the file has it, and get one
+/// made from the conversation's otherwise; a file whose rows' identities are taken already
+/// (under another conversation) still imports, its rows given new ones.
+#[test]
+fn imported_rows_keep_or_make_up_their_identity_and_never_collide() {
+    let (_a_dir, mut a) = crate::open();
+    let id = branched(&mut a);
+    let tree = a.conversation_tree(id).unwrap();
+    assert_eq!(tree.uids.messages.len(), 3);
+    assert_eq!(tree.uids.usage.len(), 2);
+
+    let (_b_dir, mut b) = crate::open();
+    let copy = b.import_conversation(&tree).unwrap();
+    assert_eq!(b.conversation_tree(copy).unwrap().uids, tree.uids, "kept");
+
+    // Without them (an older file, ChatGPT's): made up, the same in every database.
+    let bare = tally_store::ConversationTree {
+        uids: Default::default(),
+        ..tree.clone()
+    };
+    let made_up: Vec<_> = (0..2)
+        .map(|_| {
+            let (_dir, mut store) = crate::open();
+            let copy = store.import_conversation(&bare).unwrap();
+            store.conversation_tree(copy).unwrap().uids
+        })
+        .collect();
+    assert_eq!(made_up[0], made_up[1]);
+    assert_ne!(made_up[0], tree.uids);
+
+    // The same rows under another conversation's uid, into a database that has them.
+    let again = tally_store::ConversationTree {
+        uid: "another-conversation".into(),
+        ..tree.clone()
+    };
+    let second = b.import_conversation(&again).unwrap();
+    let second_uids = b.conversation_tree(second).unwrap().uids;
+    assert_eq!(second_uids.messages.len(), 3);
+    assert!(
+        second_uids
+            .messages
+            .values()
+            .all(|uid| !tree.uids.messages.values().any(|taken| taken == uid))
+    );
+}
