@@ -781,3 +781,56 @@ async fn imported_twice() {
         );
     }
 }
+
+/// A computer that syncs restores a backup from before its last chat: the next sync brings
+/// the chat back from the storage (the other computer has it), once, with its cost once,
+/// and no phantom computer.
+#[test]
+fn a_restore_on_a_computer_that_syncs_gets_back_what_it_synced_since() {
+    if !in_child(
+        "sync::a_restore_on_a_computer_that_syncs_gets_back_what_it_synced_since",
+        Setup::UnlockedKeyring,
+    ) {
+        return;
+    }
+    runtime().block_on(restored_then_synced());
+}
+
+async fn restored_then_synced() {
+    let server = mock("Noted.", 50, 0).await;
+    let shared = tempfile::tempdir().unwrap();
+    let (_a_dir, a) = computer(&server, "a");
+    let (_b_dir, b) = computer(&server, "b");
+    for engine in [&a, &b] {
+        engine
+            .sync_enable(setup(shared.path(), PASSPHRASE))
+            .await
+            .unwrap();
+    }
+    a.send(ask(None, "Before the backup"), Events::default().sink())
+        .await
+        .unwrap();
+    a.sync_now().await.unwrap();
+    let backup = a.backup_now().unwrap();
+    a.send(ask(None, "After the backup"), Events::default().sink())
+        .await
+        .unwrap();
+    a.sync_now().await.unwrap();
+    b.sync_now().await.unwrap();
+
+    a.backup_restore(&backup.name).unwrap();
+    assert_eq!(titles(&a), ["Before the backup"]);
+    let view = a.sync_now().await.unwrap();
+    assert_eq!(view.problem, None, "{view:?}");
+    for engine in [&a, &b] {
+        assert_eq!(titles(engine), ["After the backup", "Before the backup"]);
+        assert_eq!(engine.spend_summary().unwrap().requests, 2);
+        let devices = engine.sync_view().unwrap().devices;
+        assert_eq!(devices.len(), 2, "{devices:?}");
+        assert_eq!(
+            devices.iter().map(|d| d.requests).sum::<i64>(),
+            2,
+            "{devices:?}"
+        );
+    }
+}

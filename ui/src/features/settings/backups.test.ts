@@ -53,6 +53,17 @@ describe("Backups", () => {
     await waitFor(() => expect(onRestored).toHaveBeenCalled());
   });
 
+  it("says, when sync is on, that what was synced since the backup comes back", async () => {
+    const first = render(Backups, { onRestored: vi.fn() });
+    await fireEvent.click((await screen.findAllByTestId("backup-restore"))[0]);
+    expect(screen.queryByTestId("backup-restore-sync-note")).toBeNull();
+    first.unmount();
+
+    render(Backups, { onRestored: vi.fn(), syncing: true });
+    await fireEvent.click((await screen.findAllByTestId("backup-restore"))[0]);
+    expect(screen.getByTestId("backup-restore-sync-note").textContent).toContain("comes back here");
+  });
+
   it("says why a restore was refused and restores nothing", async () => {
     const onRestored = vi.fn();
     render(Backups, { onRestored });
