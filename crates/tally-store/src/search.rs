@@ -33,6 +33,27 @@ pub struct SearchResults {
 }
 
 impl Store {
+    /// Whether the search indexes hold exactly the messages and titles there are (FTS5's
+    /// own check, which reads them whole).
+    pub fn search_index_intact(&self) -> Result<bool> {
+        for table in ["message_search", "conversation_search"] {
+            let checked = self.conn.execute(
+                &format!("INSERT INTO {table} ({table}, rank) VALUES ('integrity-check', 1)"),
+                [],
+            );
+            match checked {
+                Ok(_) => {}
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::DatabaseCorrupt =>
+                {
+                    return Ok(false);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(true)
+    }
+
     /// Conversations whose title matches `text`, then messages, at most `limit` of each.
     /// Every word must match; the last may be the start of a word (search as you type).
     /// Conversations in the Trash are left out.

@@ -40,7 +40,13 @@ impl Store {
         // the last commits.
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
+        // A statement's own undo journal (kept while one that fires triggers runs inside a
+        // transaction) in memory, not in a file written page by page.
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.busy_timeout(Duration::from_secs(5))?;
+        // Room for every statement the store prepares once and reuses (rusqlite keeps 16;
+        // a sync applies a file's changes through some thirty of them).
+        conn.set_prepared_statement_cache_capacity(128);
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         let pending = migrations().pending_migrations(&conn)?;
         if version > 0 && pending > 0 {

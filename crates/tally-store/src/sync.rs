@@ -446,8 +446,13 @@ impl Store {
             tx.query_row("SELECT recording, device FROM sync_clock", [], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })?;
-        // Another computer's changes are not this computer's to record.
-        tx.execute("UPDATE sync_clock SET recording = 0", [])?;
+        // Another computer's changes are not this computer's to record; the messages they
+        // add are indexed for search at the end, all at once (see the migration).
+        tx.execute(
+            "UPDATE sync_clock SET recording = 0,
+                 index_from = (SELECT coalesce(max(id), 0) + 1 FROM messages)",
+            [],
+        )?;
         let mut summary = ApplySummary::default();
         for change in changes {
             observe_clock(&tx, change)?;
@@ -467,7 +472,16 @@ impl Store {
                 r.get::<_, i64>(0)
             })?
             .max(0) as u64;
-        tx.execute("UPDATE sync_clock SET recording = ?1", [recording])?;
+        tx.execute(
+            "INSERT INTO message_search (rowid, content)
+             SELECT id, content FROM messages
+             WHERE id >= (SELECT index_from FROM sync_clock)",
+            [],
+        )?;
+        tx.execute(
+            "UPDATE sync_clock SET recording = ?1, index_from = NULL",
+            [recording],
+        )?;
         tx.commit()?;
         Ok(summary)
     }
@@ -796,11 +810,11 @@ fn version(conn: &rusqlite::Connection, kind: &str, key: &str, field: &str) -> R
 }
 
 fn set_version(tx: &Transaction<'_>, kind: &str, key: &str, field: &str, hlc: &str) -> Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO sync_versions (kind, key, field, hlc) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (kind, key, field) DO UPDATE SET hlc = excluded.hlc",
-        params![kind, key, field, hlc],
-    )?;
+    )?
+    .execute(params![kind, key, field, hlc])?;
     Ok(())
 }
 
@@ -829,11 +843,11 @@ fn observe_clock(tx: &Transaction<'_>, change: &Change) -> Result<()> {
         _ => Vec::new(),
     };
     for (wall, counter) in readings.into_iter().filter_map(parse_hlc) {
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE sync_clock SET wall = ?1, counter = ?2
              WHERE wall < ?1 OR (wall = ?1 AND counter < ?2)",
-            params![wall, counter],
-        )?;
+        )?
+        .execute(params![wall, counter])?;
     }
     Ok(())
 }
@@ -868,27 +882,22 @@ fn change_size(change: &Change) -> usize {
 
 fn conversation_id(tx: &Transaction<'_>, uid: &str) -> Result<Option<i64>> {
     Ok(tx
-        .query_row("SELECT id FROM conversations WHERE uid = ?1", [uid], |r| {
-            r.get(0)
-        })
+        .prepare_cached("SELECT id FROM conversations WHERE uid = ?1")?
+        .query_row([uid], |r| r.get(0))
         .optional()?)
 }
 
 fn message_id(tx: &Transaction<'_>, uid: &str) -> Result<Option<i64>> {
     Ok(tx
-        .query_row("SELECT id FROM messages WHERE uid = ?1", [uid], |r| {
-            r.get(0)
-        })
+        .prepare_cached("SELECT id FROM messages WHERE uid = ?1")?
+        .query_row([uid], |r| r.get(0))
         .optional()?)
 }
 
 fn purged(tx: &Transaction<'_>, uid: &str) -> Result<bool> {
     Ok(tx
-        .query_row(
-            "SELECT 1 FROM sync_purged WHERE uid = ?1",
-            [uid],
-            |_| Ok(()),
-        )
+        .prepare_cached("SELECT 1 FROM sync_purged WHERE uid = ?1")?
+        .query_row([uid], |_| Ok(()))
         .optional()?
         .is_some())
 }
@@ -925,12 +934,14 @@ fn apply_pending(tx: &Transaction<'_>, this_device: &str) -> Result<ApplySummary
             // Written by this code from a change that was read: one that no longer reads
             // (a later version's) is dropped rather than block the rest.
             let Ok(change) = serde_json::from_str::<Change>(&text) else {
-                tx.execute("DELETE FROM sync_pending WHERE id = ?1", [id])?;
+                tx.prepare_cached("DELETE FROM sync_pending WHERE id = ?1")?
+                    .execute([id])?;
                 continue;
             };
             if let Applied::Done(done) = apply(tx, &device, this_device, &change)? {
                 summary.add(done);
-                tx.execute("DELETE FROM sync_pending WHERE id = ?1", [id])?;
+                tx.prepare_cached("DELETE FROM sync_pending WHERE id = ?1")?
+                    .execute([id])?;
                 progress = true;
             }
         }
@@ -947,33 +958,33 @@ fn apply_conversation(tx: &Transaction<'_>, c: &SyncedConversation) -> Result<Ap
         if purged(tx, &c.uid)? {
             return Ok(Applied::Done(summary));
         }
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO conversations (uid, title, model, system_prompt, temperature, top_p,
                  max_output_tokens, presence_penalty, frequency_penalty, reasoning_effort,
                  web_search, tools, reply_format, created_at, updated_at, pinned_at,
                  deleted_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
                  ?17)",
-            params![
-                c.uid,
-                c.title.value,
-                s.model,
-                s.system_prompt,
-                s.temperature,
-                s.top_p,
-                s.max_output_tokens,
-                s.presence_penalty,
-                s.frequency_penalty,
-                s.reasoning_effort,
-                s.web_search,
-                s.tools,
-                s.reply_format,
-                c.created_at,
-                c.updated_at,
-                c.pinned_at.value,
-                c.deleted_at.value,
-            ],
-        )?;
+        )?
+        .execute(params![
+            c.uid,
+            c.title.value,
+            s.model,
+            s.system_prompt,
+            s.temperature,
+            s.top_p,
+            s.max_output_tokens,
+            s.presence_penalty,
+            s.frequency_penalty,
+            s.reasoning_effort,
+            s.web_search,
+            s.tools,
+            s.reply_format,
+            c.created_at,
+            c.updated_at,
+            c.pinned_at.value,
+            c.deleted_at.value,
+        ])?;
         let key = tx.last_insert_rowid().to_string();
         for (field, hlc) in [
             ("title", &c.title.hlc),
@@ -990,50 +1001,50 @@ fn apply_conversation(tx: &Transaction<'_>, c: &SyncedConversation) -> Result<Ap
     let local = |field: &str| version(tx, "conversation", &key, field);
     let title_hlc = local("title")?;
     if wins(&c.title.hlc, &title_hlc) {
-        let old: String =
-            tx.query_row("SELECT title FROM conversations WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })?;
+        let old: String = tx
+            .prepare_cached("SELECT title FROM conversations WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))?;
         if old != c.title.value {
             keep_lost_title(tx, id, &old, &title_hlc)?;
-            tx.execute(
-                "UPDATE conversations SET title = ?2 WHERE id = ?1",
-                params![id, c.title.value],
-            )?;
+            tx.prepare_cached("UPDATE conversations SET title = ?2 WHERE id = ?1")?
+                .execute(params![id, c.title.value])?;
             summary.values_changed += 1;
         }
         set_version(tx, "conversation", &key, "title", &c.title.hlc)?;
     } else if c.title.hlc != title_hlc {
-        let current: String =
-            tx.query_row("SELECT title FROM conversations WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })?;
+        let current: String = tx
+            .prepare_cached("SELECT title FROM conversations WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))?;
         if current != c.title.value {
             keep_lost_title(tx, id, &c.title.value, &c.title.hlc)?;
         }
     }
     if wins(&c.pinned_at.hlc, &local("pinned")?) {
-        summary.values_changed += tx.execute(
-            "UPDATE conversations SET pinned_at = ?2 WHERE id = ?1 AND pinned_at IS NOT ?2",
-            params![id, c.pinned_at.value],
-        )? as u64;
+        summary.values_changed += tx
+            .prepare_cached(
+                "UPDATE conversations SET pinned_at = ?2 WHERE id = ?1 AND pinned_at IS NOT ?2",
+            )?
+            .execute(params![id, c.pinned_at.value])? as u64;
         set_version(tx, "conversation", &key, "pinned", &c.pinned_at.hlc)?;
     }
     if wins(&c.deleted_at.hlc, &local("trash")?) {
-        summary.values_changed += tx.execute(
-            "UPDATE conversations SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NOT ?2",
-            params![id, c.deleted_at.value],
-        )? as u64;
+        summary.values_changed += tx
+            .prepare_cached(
+                "UPDATE conversations SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NOT ?2",
+            )?
+            .execute(params![id, c.deleted_at.value])? as u64;
         set_version(tx, "conversation", &key, "trash", &c.deleted_at.hlc)?;
     }
     if wins(&c.settings.hlc, &local("settings")?) {
-        summary.values_changed += tx.execute(
-            "UPDATE conversations SET model = ?2, system_prompt = ?3, temperature = ?4,
+        summary.values_changed += tx
+            .prepare_cached(
+                "UPDATE conversations SET model = ?2, system_prompt = ?3, temperature = ?4,
                  top_p = ?5, max_output_tokens = ?6, presence_penalty = ?7,
                  frequency_penalty = ?8, reasoning_effort = ?9, web_search = ?10,
                  tools = ?11, reply_format = ?12
              WHERE id = ?1",
-            params![
+            )?
+            .execute(params![
                 id,
                 s.model,
                 s.system_prompt,
@@ -1046,26 +1057,25 @@ fn apply_conversation(tx: &Transaction<'_>, c: &SyncedConversation) -> Result<Ap
                 s.web_search,
                 s.tools,
                 s.reply_format,
-            ],
-        )? as u64;
+            ])? as u64;
         set_version(tx, "conversation", &key, "settings", &c.settings.hlc)?;
     }
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE conversations SET updated_at = ?2 WHERE id = ?1 AND updated_at < ?2",
-        params![id, c.updated_at],
-    )?;
+    )?
+    .execute(params![id, c.updated_at])?;
     Ok(Applied::Done(summary))
 }
 
 /// Keeps a title that lost to a later one (once).
 fn keep_lost_title(tx: &Transaction<'_>, id: i64, title: &str, hlc: &str) -> Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO title_history (conversation_id, title, hlc, replaced_at)
          SELECT ?1, ?2, ?3, CAST(unixepoch('subsec') * 1000 AS INTEGER)
          WHERE NOT EXISTS (SELECT 1 FROM title_history
                            WHERE conversation_id = ?1 AND title = ?2 AND hlc = ?3)",
-        params![id, title, hlc],
-    )?;
+    )?
+    .execute(params![id, title, hlc])?;
     Ok(())
 }
 
@@ -1102,29 +1112,29 @@ fn apply_message(tx: &Transaction<'_>, m: &SyncedMessage) -> Result<Applied> {
     if message_id(tx, &m.uid)?.is_some() {
         // Only the computer that wrote a message changes it, and only until it is
         // complete (a reply cut off, then continued): the later version is kept.
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE messages SET content = ?2, status = ?3, finish_reason = ?4,
                  error_code = ?5, error_message = ?6, updated_at = ?7, thinking = ?8,
                  reasoning_items = ?9, citations = ?10, tool_calls = ?11, json_check = ?12,
                  endpoint = ?13
              WHERE uid = ?1 AND updated_at < ?7 AND status <> 'complete'
                  AND ?3 <> 'streaming'",
-            params![
-                m.uid,
-                m.content,
-                m.status,
-                m.finish_reason,
-                m.error_code,
-                m.error_message,
-                m.updated_at,
-                m.thinking,
-                m.reasoning_items,
-                m.citations,
-                m.tool_calls,
-                m.json_check,
-                m.endpoint,
-            ],
-        )?;
+        )?
+        .execute(params![
+            m.uid,
+            m.content,
+            m.status,
+            m.finish_reason,
+            m.error_code,
+            m.error_message,
+            m.updated_at,
+            m.thinking,
+            m.reasoning_items,
+            m.citations,
+            m.tool_calls,
+            m.json_check,
+            m.endpoint,
+        ])?;
         return Ok(Applied::Done(ApplySummary::default()));
     }
     let Some(conversation) = conversation_id(tx, &m.conversation)? else {
@@ -1145,11 +1155,8 @@ fn apply_message(tx: &Transaction<'_>, m: &SyncedMessage) -> Result<Applied> {
     let mut attachment_ids = Vec::with_capacity(m.attachments.len());
     for attachment in &m.attachments {
         let id: Option<i64> = tx
-            .query_row(
-                "SELECT id FROM attachments WHERE sha256 = ?1",
-                [&attachment.sha256],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT id FROM attachments WHERE sha256 = ?1")?
+            .query_row([&attachment.sha256], |r| r.get(0))
             .optional()?;
         match id {
             Some(id) => attachment_ids.push(id),
@@ -1193,11 +1200,11 @@ fn apply_message(tx: &Transaction<'_>, m: &SyncedMessage) -> Result<Applied> {
     for (position, (attachment, attachment_id)) in
         m.attachments.iter().zip(attachment_ids).enumerate()
     {
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO message_attachments (message_id, position, attachment_id, name)
              VALUES (?1, ?2, ?3, ?4)",
-            params![id, position as i64, attachment_id, attachment.name],
-        )?;
+        )?
+        .execute(params![id, position as i64, attachment_id, attachment.name])?;
     }
     // The conversation shows the new message when it continues the branch on screen.
     tx.prepare_cached(
@@ -1227,18 +1234,15 @@ fn apply_ledger_row(
     // This computer's own row, come back: nothing to add.
     let origin = (origin != this_device).then_some(origin);
     let existing: Option<i64> = tx
-        .query_row(
-            "SELECT id FROM usage_ledger WHERE uid = ?1",
-            [&l.uid],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT id FROM usage_ledger WHERE uid = ?1")?
+        .query_row([&l.uid], |r| r.get(0))
         .optional()?;
     if let Some(id) = existing {
-        tx.execute(
+        tx.prepare_cached(
             "UPDATE usage_ledger SET cost_nanos = ?2, status = ?3
              WHERE id = ?1 AND (cost_nanos IS NOT ?2 OR status IS NOT ?3)",
-            params![id, l.cost_nanos, l.status],
-        )?;
+        )?
+        .execute(params![id, l.cost_nanos, l.status])?;
         return Ok(Applied::Done(ApplySummary::default()));
     }
     // The money counts at once, even when its conversation has not arrived yet.
@@ -1250,35 +1254,35 @@ fn apply_ledger_row(
         Some(uid) => message_id(tx, uid)?,
         None => None,
     };
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO usage_ledger (uid, device, created_at, conversation_id, message_id,
              purpose, model, prompt_tokens, cached_tokens, cache_write_tokens,
              completion_tokens, reasoning_tokens, web_search_calls, cost_nanos, estimated,
              request_id, status, first_token_ms, duration_ms)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
              ?18, ?19)",
-        params![
-            l.uid,
-            origin,
-            l.created_at,
-            conversation,
-            message,
-            l.purpose,
-            l.model,
-            l.prompt_tokens,
-            l.cached_tokens,
-            l.cache_write_tokens,
-            l.completion_tokens,
-            l.reasoning_tokens,
-            l.web_search_calls,
-            l.cost_nanos,
-            l.estimated,
-            l.request_id,
-            l.status,
-            l.first_token_ms,
-            l.duration_ms,
-        ],
-    )?;
+    )?
+    .execute(params![
+        l.uid,
+        origin,
+        l.created_at,
+        conversation,
+        message,
+        l.purpose,
+        l.model,
+        l.prompt_tokens,
+        l.cached_tokens,
+        l.cache_write_tokens,
+        l.completion_tokens,
+        l.reasoning_tokens,
+        l.web_search_calls,
+        l.cost_nanos,
+        l.estimated,
+        l.request_id,
+        l.status,
+        l.first_token_ms,
+        l.duration_ms,
+    ])?;
     Ok(Applied::Done(ApplySummary {
         ledger_rows_added: 1,
         ..ApplySummary::default()
@@ -1295,13 +1299,16 @@ fn apply_setting(
     // Only the shared ones: another computer cannot set where this one's key goes.
     if SYNCED_SETTINGS.contains(&key) && wins(hlc, &version(tx, "setting", key, "value")?) {
         summary.values_changed = match value {
-            Some(value) => tx.execute(
-                "INSERT INTO settings (key, value) VALUES (?1, ?2)
+            Some(value) => tx
+                .prepare_cached(
+                    "INSERT INTO settings (key, value) VALUES (?1, ?2)
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value
                  WHERE value IS NOT excluded.value",
-                params![key, value],
-            )?,
-            None => tx.execute("DELETE FROM settings WHERE key = ?1", [key])?,
+                )?
+                .execute(params![key, value])?,
+            None => tx
+                .prepare_cached("DELETE FROM settings WHERE key = ?1")?
+                .execute([key])?,
         } as u64;
         set_version(tx, "setting", key, "value", hlc)?;
     }
@@ -1317,8 +1324,9 @@ fn apply_price(
     let mut summary = ApplySummary::default();
     if wins(hlc, &version(tx, "price", model, "value")?) {
         summary.values_changed = match price {
-            Some(p) => tx.execute(
-                "INSERT INTO price_overrides (model, input_nanos, cached_input_nanos,
+            Some(p) => tx
+                .prepare_cached(
+                    "INSERT INTO price_overrides (model, input_nanos, cached_input_nanos,
                      output_nanos, context_window, max_output, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, CAST(unixepoch('subsec') * 1000 AS INTEGER))
                  ON CONFLICT (model) DO UPDATE SET input_nanos = excluded.input_nanos,
@@ -1326,16 +1334,18 @@ fn apply_price(
                      output_nanos = excluded.output_nanos,
                      context_window = excluded.context_window,
                      max_output = excluded.max_output, updated_at = excluded.updated_at",
-                params![
+                )?
+                .execute(params![
                     model,
                     p.input_nanos,
                     p.cached_input_nanos,
                     p.output_nanos,
                     p.context_window,
                     p.max_output
-                ],
-            )?,
-            None => tx.execute("DELETE FROM price_overrides WHERE model = ?1", [model])?,
+                ])?,
+            None => tx
+                .prepare_cached("DELETE FROM price_overrides WHERE model = ?1")?
+                .execute([model])?,
         } as u64;
         set_version(tx, "price", model, "value", hlc)?;
     }

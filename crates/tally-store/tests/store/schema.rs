@@ -77,6 +77,8 @@ const DATA_AT_VERSION: &[&str] = &[
      INSERT INTO message_attachments (message_id, position, attachment_id, name)
          VALUES (1, 0, 1, 'dot.png');",
     "INSERT INTO sync_devices (device, name) VALUES ('0123456789abcdef', 'Laptop');",
+    "INSERT INTO messages (id, conversation_id, role, content, status, created_at, updated_at)
+         VALUES (90, 1, 'assistant', 'indexed at v18', 'complete', 2, 2);",
 ];
 
 /// Rows an import of an earlier version could write (a negative cost, a cost that would

@@ -23,7 +23,10 @@ fn send(from: &Store) -> Vec<Change> {
 }
 
 fn receive(to: &mut Store, from_device: &str, changes: &[Change]) -> tally_store::ApplySummary {
-    to.sync_apply(from_device, changes).unwrap()
+    let summary = to.sync_apply(from_device, changes).unwrap();
+    // What arrived is indexed for search once, at the end of the file.
+    assert!(to.search_index_intact().unwrap());
+    summary
 }
 
 /// One full exchange: each sends what it queued and takes the other's.
@@ -118,6 +121,11 @@ fn a_conversation_written_on_one_computer_arrives_whole_on_another() {
     assert_eq!(
         b.attachment_content(picture.attachment.id).unwrap(),
         b"\x89PNG pretend pixels"
+    );
+    assert_eq!(
+        b.search("grew", 10).unwrap().hits.len(),
+        1,
+        "found by search"
     );
     let spend = b.spend_between(0, i64::MAX).unwrap();
     assert_eq!((spend.cost_nanos, spend.requests), (1_500_000, 1));
