@@ -42,7 +42,7 @@ pub use store::{DB_FILE_NAME, Store};
 pub use sync::{
     ApplySummary, Change, ConversationSettings, OutboxBatch, SYNCED_SETTINGS, SnapshotPosition,
     Stamped, SyncDevice, SyncedAttachment, SyncedConversation, SyncedLedgerRow, SyncedMessage,
-    SyncedMessageAttachment, SyncedPrice, UnreadSegment,
+    SyncedMessageAttachment, SyncedPersona, SyncedPrice, UnreadSegment,
 };
 
 /// Why a storage operation failed.

@@ -632,6 +632,40 @@ WHEN (SELECT index_from FROM sync_clock) IS NULL
 END;
 "#,
         ),
+        M::up(
+            r#"
+-- Personas sync too, by name (whatever its case): a new one, a changed prompt, a rename
+-- (the old name gone, the new one there) and a removal each travel as the latest value
+-- of its name. The outbox takes the new kind (a CHECK is changed by copying the table;
+-- the legacy rename leaves the triggers that write to it as they are).
+PRAGMA legacy_alter_table = ON;
+CREATE TABLE sync_outbox_next (
+    seq  INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL
+         CHECK (kind IN ('conversation', 'message', 'ledger', 'setting', 'price', 'persona')),
+    key  TEXT NOT NULL
+);
+INSERT INTO sync_outbox_next (seq, kind, key) SELECT seq, kind, key FROM sync_outbox;
+DROP TABLE sync_outbox;
+ALTER TABLE sync_outbox_next RENAME TO sync_outbox;
+PRAGMA legacy_alter_table = OFF;
+CREATE TRIGGER sync_persona_insert AFTER INSERT ON personas
+WHEN (SELECT recording FROM sync_clock) BEGIN
+    INSERT INTO sync_tick (kind, key, field) VALUES ('persona', lower(NEW.name), 'value');
+END;
+CREATE TRIGGER sync_persona_update AFTER UPDATE OF name, prompt ON personas
+WHEN (SELECT recording FROM sync_clock)
+    AND (NEW.name IS NOT OLD.name OR NEW.prompt IS NOT OLD.prompt) BEGIN
+    INSERT INTO sync_tick (kind, key, field)
+        SELECT 'persona', lower(OLD.name), 'value' WHERE lower(OLD.name) <> lower(NEW.name);
+    INSERT INTO sync_tick (kind, key, field) VALUES ('persona', lower(NEW.name), 'value');
+END;
+CREATE TRIGGER sync_persona_delete AFTER DELETE ON personas
+WHEN (SELECT recording FROM sync_clock) BEGIN
+    INSERT INTO sync_tick (kind, key, field) VALUES ('persona', lower(OLD.name), 'value');
+END;
+"#,
+        ),
     ])
 });
 

@@ -50,7 +50,33 @@ pub enum Change {
         price: Option<SyncedPrice>,
         hlc: String,
     },
+    /// A persona by its name in lower case: `None` when there is none by that name (removed,
+    /// or renamed to another).
+    Persona {
+        key: String,
+        persona: Option<SyncedPersona>,
+        hlc: String,
+    },
 }
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncedPersona {
+    pub name: String,
+    pub prompt: String,
+}
+
+/// The personas every new database has, by the name Tally gave them: one removed or renamed
+/// before sync was turned on is sent as removed, so another computer's does not bring it
+/// back.
+const SHIPPED_PERSONAS: [&str; 4] = [
+    "concise",
+    "patient teacher",
+    "writing editor",
+    "code reviewer",
+];
+/// Bounds on a persona from another computer (Tally's own are 60 and 100,000 characters).
+const MAX_PERSONA_NAME_CHARS: usize = 200;
+const MAX_PERSONA_PROMPT_CHARS: usize = 200_000;
 
 /// A value with the clock reading of the change that set it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -272,8 +298,30 @@ impl Store {
                      SELECT 'price', model, 'value',
                             printf('%015d.%010d.%s', updated_at, 0, k.device)
                      FROM price_overrides, sync_clock k;
+                 INSERT INTO sync_outbox (kind, key) SELECT 'persona', lower(name) FROM personas;
+                 INSERT OR IGNORE INTO sync_versions (kind, key, field, hlc)
+                     SELECT 'persona', lower(name), 'value',
+                            printf('%015d.%010d.%s', updated_at, 0, k.device)
+                     FROM personas, sync_clock k;
                  UPDATE sync_clock SET recording = 1;",
             )?;
+            // A shipped persona removed or renamed here stays so: sent as removed, at a time
+            // later than the shipped ones' (0).
+            for name in SHIPPED_PERSONAS {
+                let missing = tx.execute(
+                    "INSERT OR IGNORE INTO sync_versions (kind, key, field, hlc)
+                     SELECT 'persona', ?1, 'value', printf('%015d.%010d.%s', 1, 0, device)
+                     FROM sync_clock
+                     WHERE NOT EXISTS (SELECT 1 FROM personas WHERE lower(name) = ?1)",
+                    [name],
+                )?;
+                if missing > 0 {
+                    tx.execute(
+                        "INSERT INTO sync_outbox (kind, key) VALUES ('persona', ?1)",
+                        [name],
+                    )?;
+                }
+            }
         }
         tx.commit()?;
         Ok(())
@@ -333,6 +381,7 @@ impl Store {
                 "ledger" => self.synced_ledger_row(&key, &device)?.into_iter().collect(),
                 "setting" => vec![self.synced_setting(&key)?],
                 "price" => vec![self.synced_price(&key)?],
+                "persona" => vec![self.synced_persona(&key)?],
                 _ => Vec::new(),
             };
             for change in changes {
@@ -407,6 +456,18 @@ impl Store {
         };
         for model in models {
             changes.push(self.synced_price(&model)?);
+        }
+        // Every persona's name, with those removed: a newcomer's shipped one is removed too.
+        let personas: Vec<String> = {
+            let mut statement = self.conn.prepare(
+                "SELECT lower(name) FROM personas
+                 UNION SELECT key FROM sync_versions WHERE kind = 'persona'",
+            )?;
+            let rows = statement.query_map([], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        for key in personas {
+            changes.push(self.synced_persona(&key)?);
         }
         // What waits here for what it needs travels on, as it came.
         let mut statement = self
@@ -769,6 +830,27 @@ impl Store {
         })
     }
 
+    fn synced_persona(&self, key: &str) -> Result<Change> {
+        let persona = self
+            .conn
+            .query_row(
+                "SELECT name, prompt FROM personas WHERE lower(name) = ?1",
+                [key],
+                |r| {
+                    Ok(SyncedPersona {
+                        name: r.get(0)?,
+                        prompt: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?;
+        Ok(Change::Persona {
+            key: key.to_string(),
+            persona,
+            hlc: version(&self.conn, "persona", key, "value")?,
+        })
+    }
+
     fn synced_price(&self, model: &str) -> Result<Change> {
         let price = self
             .conn
@@ -839,7 +921,9 @@ fn observe_clock(tx: &Transaction<'_>, change: &Change) -> Result<()> {
             &c.deleted_at.hlc,
             &c.settings.hlc,
         ],
-        Change::Setting { hlc, .. } | Change::Price { hlc, .. } => vec![hlc],
+        Change::Setting { hlc, .. } | Change::Price { hlc, .. } | Change::Persona { hlc, .. } => {
+            vec![hlc]
+        }
         _ => Vec::new(),
     };
     for (wall, counter) in readings.into_iter().filter_map(parse_hlc) {
@@ -876,6 +960,9 @@ fn change_size(change: &Change) -> usize {
                 + m.citations.as_ref().map_or(0, String::len)
                 + 512
         }
+        Change::Persona {
+            persona: Some(p), ..
+        } => p.prompt.len() + 512,
         _ => 512,
     }
 }
@@ -916,6 +1003,7 @@ fn apply(
         Change::Ledger(l) => apply_ledger_row(tx, device, this_device, l),
         Change::Setting { key, value, hlc } => apply_setting(tx, key, value.as_deref(), hlc),
         Change::Price { model, price, hlc } => apply_price(tx, model, price.as_ref(), hlc),
+        Change::Persona { key, persona, hlc } => apply_persona(tx, key, persona.as_ref(), hlc),
     }
 }
 
@@ -1311,6 +1399,47 @@ fn apply_setting(
                 .execute([key])?,
         } as u64;
         set_version(tx, "setting", key, "value", hlc)?;
+    }
+    Ok(Applied::Done(summary))
+}
+
+fn apply_persona(
+    tx: &Transaction<'_>,
+    key: &str,
+    persona: Option<&SyncedPersona>,
+    hlc: &str,
+) -> Result<Applied> {
+    let fits = |p: &SyncedPersona| {
+        !p.name.trim().is_empty()
+            && p.name.chars().count() <= MAX_PERSONA_NAME_CHARS
+            && p.prompt.chars().count() <= MAX_PERSONA_PROMPT_CHARS
+            // SQLite's lower(), as the key was made: ASCII letters only.
+            && p.name.to_ascii_lowercase() == key
+    };
+    if let Some(p) = persona.filter(|p| !fits(p)) {
+        return Err(StoreError::BadValue {
+            column: "personas.name",
+            value: p.name.chars().take(100).collect(),
+        });
+    }
+    let mut summary = ApplySummary::default();
+    if wins(hlc, &version(tx, "persona", key, "value")?) {
+        summary.values_changed = match persona {
+            Some(p) => tx
+                .prepare_cached(
+                    "INSERT INTO personas (name, prompt, created_at, updated_at)
+                     VALUES (?1, ?2, CAST(unixepoch('subsec') * 1000 AS INTEGER),
+                             CAST(unixepoch('subsec') * 1000 AS INTEGER))
+                     ON CONFLICT (name) DO UPDATE SET name = excluded.name,
+                         prompt = excluded.prompt, updated_at = excluded.updated_at
+                     WHERE name IS NOT excluded.name OR prompt IS NOT excluded.prompt",
+                )?
+                .execute(params![p.name, p.prompt])?,
+            None => tx
+                .prepare_cached("DELETE FROM personas WHERE lower(name) = ?1")?
+                .execute([key])?,
+        } as u64;
+        set_version(tx, "persona", key, "value", hlc)?;
     }
     Ok(Applied::Done(summary))
 }

@@ -162,6 +162,23 @@ async fn two_computers() {
     b.sync_now().await.unwrap();
     assert!(recent(&b).is_empty(), "in B's Trash");
 
+    // A persona written on B is offered on A.
+    b.persona_save(tally_core::api::PersonaInput {
+        id: None,
+        name: "Travel planner".into(),
+        prompt: "Plan trips by train.".into(),
+    })
+    .unwrap();
+    b.sync_now().await.unwrap();
+    let received = a.sync_now().await.unwrap();
+    assert!(received.received > 0, "{received:?}");
+    assert!(
+        a.persona_list()
+            .unwrap()
+            .iter()
+            .any(|p| p.name == "Travel planner" && p.prompt == "Plan trips by train.")
+    );
+
     // A file someone else put there is reported and merged nothing; sync goes on.
     let stranger = shared.path().join("devices/00ff00ff");
     std::fs::create_dir_all(&stranger).unwrap();

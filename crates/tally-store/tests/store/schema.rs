@@ -79,6 +79,7 @@ const DATA_AT_VERSION: &[&str] = &[
     "INSERT INTO sync_devices (device, name) VALUES ('0123456789abcdef', 'Laptop');",
     "INSERT INTO messages (id, conversation_id, role, content, status, created_at, updated_at)
          VALUES (90, 1, 'assistant', 'indexed at v18', 'complete', 2, 2);",
+    "INSERT INTO personas (name, prompt, created_at, updated_at) VALUES ('At v19', 'p', 3, 3);",
 ];
 
 /// Rows an import of an earlier version could write (a negative cost, a cost that would
