@@ -251,6 +251,9 @@ enum Applied {
     Done(ApplySummary),
     /// Needs something not here yet.
     Waits,
+    /// Done, and to be done again once what it names arrives (a ledger row counted before
+    /// its conversation came, to be attributed to it then).
+    DoneAndWaits(ApplySummary),
 }
 
 impl Store {
@@ -517,14 +520,22 @@ impl Store {
         let mut summary = ApplySummary::default();
         for change in changes {
             observe_clock(&tx, change)?;
-            match apply(&tx, device, &this_device, change)? {
-                Applied::Done(done) => summary.add(done),
-                Applied::Waits => {
-                    tx.execute(
-                        "INSERT INTO sync_pending (device, change) VALUES (?1, ?2)",
-                        params![device, to_json(change)?],
-                    )?;
+            let waits = match apply(&tx, device, &this_device, change)? {
+                Applied::Done(done) => {
+                    summary.add(done);
+                    false
                 }
+                Applied::DoneAndWaits(done) => {
+                    summary.add(done);
+                    true
+                }
+                Applied::Waits => true,
+            };
+            if waits {
+                tx.execute(
+                    "INSERT INTO sync_pending (device, change) VALUES (?1, ?2)",
+                    params![device, to_json(change)?],
+                )?;
             }
         }
         summary.add(apply_pending(&tx, &this_device)?);
@@ -1026,6 +1037,8 @@ fn apply_pending(tx: &Transaction<'_>, this_device: &str) -> Result<ApplySummary
                     .execute([id])?;
                 continue;
             };
+            // Applied again and still waiting (a ledger row whose conversation has not
+            // come) is no progress.
             if let Applied::Done(done) = apply(tx, &device, this_device, &change)? {
                 summary.add(done);
                 tx.prepare_cached("DELETE FROM sync_pending WHERE id = ?1")?
@@ -1325,15 +1338,8 @@ fn apply_ledger_row(
         .prepare_cached("SELECT id FROM usage_ledger WHERE uid = ?1")?
         .query_row([&l.uid], |r| r.get(0))
         .optional()?;
-    if let Some(id) = existing {
-        tx.prepare_cached(
-            "UPDATE usage_ledger SET cost_nanos = ?2, status = ?3
-             WHERE id = ?1 AND (cost_nanos IS NOT ?2 OR status IS NOT ?3)",
-        )?
-        .execute(params![id, l.cost_nanos, l.status])?;
-        return Ok(Applied::Done(ApplySummary::default()));
-    }
-    // The money counts at once, even when its conversation has not arrived yet.
+    // The money counts at once, even when its conversation has not arrived yet; the row
+    // is attributed to it when it does (the change waits for that meanwhile).
     let conversation = match &l.conversation {
         Some(uid) => conversation_id(tx, uid)?,
         None => None,
@@ -1342,6 +1348,28 @@ fn apply_ledger_row(
         Some(uid) => message_id(tx, uid)?,
         None => None,
     };
+    let unattributed = match &l.conversation {
+        Some(uid) if !purged(tx, uid)? => {
+            conversation.is_none() || (l.message.is_some() && message.is_none())
+        }
+        _ => false,
+    };
+    if let Some(id) = existing {
+        tx.prepare_cached(
+            "UPDATE usage_ledger SET cost_nanos = ?2, status = ?3,
+                 conversation_id = coalesce(conversation_id, ?4),
+                 message_id = coalesce(message_id, ?5)
+             WHERE id = ?1 AND (cost_nanos IS NOT ?2 OR status IS NOT ?3
+                 OR (conversation_id IS NULL AND ?4 IS NOT NULL)
+                 OR (message_id IS NULL AND ?5 IS NOT NULL))",
+        )?
+        .execute(params![id, l.cost_nanos, l.status, conversation, message])?;
+        return Ok(if unattributed {
+            Applied::DoneAndWaits(ApplySummary::default())
+        } else {
+            Applied::Done(ApplySummary::default())
+        });
+    }
     tx.prepare_cached(
         "INSERT INTO usage_ledger (uid, device, created_at, conversation_id, message_id,
              purpose, model, prompt_tokens, cached_tokens, cache_write_tokens,
@@ -1371,10 +1399,15 @@ fn apply_ledger_row(
         l.first_token_ms,
         l.duration_ms,
     ])?;
-    Ok(Applied::Done(ApplySummary {
+    let added = ApplySummary {
         ledger_rows_added: 1,
         ..ApplySummary::default()
-    }))
+    };
+    Ok(if unattributed {
+        Applied::DoneAndWaits(added)
+    } else {
+        Applied::Done(added)
+    })
 }
 
 fn apply_setting(

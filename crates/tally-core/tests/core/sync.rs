@@ -851,3 +851,195 @@ async fn restored_then_synced() {
         );
     }
 }
+
+const KILL_TEST: &str = "sync::a_sync_killed_at_any_moment_loses_nothing_and_the_next_finishes_it";
+/// Set in the victim: the data folder it syncs, and its keychain service.
+const VICTIM_DIR: &str = "TALLY_SYNC_KILL_DIR";
+const VICTIM_SERVICE: &str = "TALLY_SYNC_KILL_SERVICE";
+/// What the victim prints once it has opened the storage (the key derived); it then waits
+/// for a line on its standard input before syncing on and on.
+const SYNCING: &str = "tally-sync-victim-syncing";
+
+/// A sync killed (SIGKILL, the process gone) at a random moment, while sending or while
+/// reading another computer's files: nothing is lost, the next sync finishes the job, and
+/// both computers end the same, every cost counted once.
+#[test]
+fn a_sync_killed_at_any_moment_loses_nothing_and_the_next_finishes_it() {
+    if let Ok(dir) = std::env::var(VICTIM_DIR) {
+        sync_until_killed(&dir);
+        return;
+    }
+    if !in_child(KILL_TEST, Setup::UnlockedKeyring) {
+        return;
+    }
+    runtime().block_on(killed_mid_sync());
+}
+
+/// The victim: this test binary again, syncing the data folder it was given over and over.
+fn sync_until_killed(dir: &str) {
+    let mut config = EngineConfig::new(dir);
+    config.keychain_service = std::env::var(VICTIM_SERVICE).unwrap();
+    let engine = Engine::open(config).unwrap();
+    let runtime = runtime();
+    runtime.block_on(engine.sync_now()).unwrap();
+    println!("{SYNCING}");
+    let mut go = String::new();
+    if std::io::stdin().read_line(&mut go).unwrap() == 0 {
+        return; // The test is gone.
+    }
+    loop {
+        runtime.block_on(engine.sync_now()).unwrap();
+    }
+}
+
+/// Starts the victim on `dir`; once it has opened the storage, does `work` (which gives it
+/// something to sync; the victim waits meanwhile, as one process writes a database at a
+/// time), lets it sync, and kills it at a random moment soon after.
+async fn kill_during_sync(
+    dir: &std::path::Path,
+    service: &str,
+    round: usize,
+    work: impl std::future::Future<Output = ()>,
+) {
+    use std::io::BufRead;
+    /// Killed when dropped: a test that fails midway leaves no victim syncing.
+    struct Victim(std::process::Child);
+    impl Drop for Victim {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([KILL_TEST, "--exact", "--nocapture", "--test-threads", "1"])
+        .env(VICTIM_DIR, dir)
+        .env(VICTIM_SERVICE, service)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map(Victim)
+        .unwrap();
+    let stdout = child.0.stdout.take().unwrap();
+    let (said, heard) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut said = Some(said);
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if line.contains(SYNCING)
+                && let Some(said) = said.take()
+            {
+                let _ = said.send(());
+            }
+        }
+    });
+    if tokio::time::timeout(std::time::Duration::from_secs(60), heard)
+        .await
+        .is_err()
+    {
+        let _ = child.0.kill();
+        let mut stderr = String::new();
+        if let Some(mut pipe) = child.0.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut pipe, &mut stderr);
+        }
+        panic!("round {round}: the victim never started syncing:\n{stderr}");
+    }
+    work.await;
+    {
+        use std::io::Write;
+        let mut stdin = child.0.stdin.take().unwrap();
+        stdin.write_all(b"go\n").unwrap();
+        stdin.flush().unwrap();
+    }
+    // Within the sync that takes the work up: a few milliseconds here (the test was
+    // measured to kill about half the rounds before that sync ended).
+    tokio::time::sleep(std::time::Duration::from_micros(fastrand::u64(0..6_000))).await;
+    drop(child);
+}
+
+async fn killed_mid_sync() {
+    const ROUNDS: usize = 16;
+    // The conversation list's first page holds 100: all of them, at the end.
+    const CHATS: usize = 6;
+    let server = mock("Noted.", 50, 0).await;
+    let shared = tempfile::tempdir().unwrap();
+    let (a_dir, a) = computer(&server, "a");
+    let (b_dir, b) = computer(&server, "b");
+    let service = |name: &str| format!("Tally-test-{}-{name}", std::process::id());
+    for engine in [&a, &b] {
+        engine
+            .sync_enable(setup(shared.path(), PASSPHRASE))
+            .await
+            .unwrap();
+    }
+    drop(b);
+    let reopen_b = || {
+        let mut config = EngineConfig::new(b_dir.path());
+        config.keychain_service = service("b");
+        Engine::open(config).unwrap()
+    };
+    let shape = |engine: &Engine| -> (Vec<(String, usize)>, i64, i64) {
+        let mut titles: Vec<(String, usize)> = recent(engine)
+            .iter()
+            .map(|c| {
+                (
+                    c.title.clone(),
+                    engine.conversation_get(c.id).unwrap().messages.len(),
+                )
+            })
+            .collect();
+        titles.sort();
+        let spend = engine.spend_summary().unwrap();
+        (titles, spend.requests, spend.spent_nanos)
+    };
+    let chats = |round: usize| {
+        let a = a.clone();
+        async move {
+            for i in 0..CHATS {
+                a.send(
+                    ask(None, &format!("Round {round}, chat {i}")),
+                    Events::default().sink(),
+                )
+                .await
+                .unwrap();
+            }
+        }
+    };
+    for round in 0..ROUNDS {
+        if round % 2 == 0 {
+            // A is killed while sending what it writes meanwhile (another process, the
+            // same data folder).
+            kill_during_sync(a_dir.path(), &service("a"), round, chats(round)).await;
+            a.sync_now().await.unwrap();
+        } else {
+            // B is killed while reading what A sends.
+            chats(round).await;
+            let send = async { a.sync_now().await.map(drop).unwrap() };
+            kill_during_sync(b_dir.path(), &service("b"), round, send).await;
+        }
+        // Reopened, B finishes the job.
+        let b = reopen_b();
+        let finished = b.sync_now().await.unwrap();
+        assert_eq!(finished.problem, None, "round {round}: {finished:?}");
+        a.sync_now().await.unwrap();
+        let on_a = shape(&a);
+        assert_eq!(on_a.0.len(), CHATS * (round + 1), "round {round}");
+        assert_eq!(
+            on_a.1,
+            (CHATS * (round + 1)) as i64,
+            "round {round}: every cost once"
+        );
+        assert_eq!(shape(&b), on_a, "round {round}");
+        drop(b);
+        let db = rusqlite::Connection::open(b_dir.path().join(tally_store::DB_FILE_NAME)).unwrap();
+        let check: String = db
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok", "round {round}");
+        db.execute(
+            "INSERT INTO message_search (message_search, rank) VALUES ('integrity-check', 1)",
+            [],
+        )
+        .unwrap_or_else(|e| panic!("round {round}: the search index: {e}"));
+    }
+}

@@ -170,8 +170,8 @@ fn a_reply_that_arrives_before_its_conversation_waits_for_it() {
     let first = receive(&mut b, &device, &reversed);
     assert_eq!(first.messages_added, 0);
     assert_eq!(
-        first.waiting, 2,
-        "both messages wait for their conversation"
+        first.waiting, 3,
+        "both messages wait for their conversation, and the ledger row to be attributed"
     );
     assert_eq!(
         b.spend_between(0, i64::MAX).unwrap().cost_nanos,
@@ -183,6 +183,12 @@ fn a_reply_that_arrives_before_its_conversation_waits_for_it() {
     assert_eq!((second.messages_added, second.waiting), (2, 0));
     let id = only_conversation(&b);
     assert_eq!(b.current_branch(id).unwrap().len(), 2);
+    assert_eq!(
+        b.conversation_cost(id).unwrap(),
+        1_500_000,
+        "the cost counted early is the conversation's once it came"
+    );
+    assert_eq!(b.spend_between(0, i64::MAX).unwrap().requests, 1);
 }
 
 #[test]
