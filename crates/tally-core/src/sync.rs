@@ -337,7 +337,7 @@ impl Engine {
         if !joined && let Some(applied) = self.start_from_snapshot(&folder, &mut report).await? {
             report.applied.add(applied);
         }
-        self.catch_up_past_removed_files(&folder, &listed, &device, &mut report)
+        self.catch_up_past_removed_files(&folder, &listed, &mut report)
             .await?;
         let (read_through, unread): (HashMap<String, String>, HashSet<(String, String)>) = {
             let store = self.store();
@@ -493,13 +493,13 @@ impl Engine {
     /// [`Engine::write_snapshot`]). When the last of its files read here is gone, and was
     /// older than that snapshot, files this computer never read may have gone with it: it
     /// takes that computer's newest snapshot (merging is idempotent: what it already has is
-    /// not added twice), and reads on from where the snapshot was written. The snapshots are
-    /// listed only when a computer's last file read here is not listed.
+    /// not added twice), and reads on from where the snapshot was written. This computer's
+    /// own files count too: after a restore, those since the backup may be gone. The
+    /// snapshots are listed only when a computer's last file read here is not listed.
     async fn catch_up_past_removed_files(
         &self,
         folder: &SyncFolder,
         listed: &[Segment],
-        device: &str,
         report: &mut Report,
     ) -> Result<(), CoreError> {
         let read_through: HashMap<String, String> = self
@@ -508,11 +508,7 @@ impl Engine {
             .into_iter()
             .filter_map(|d| Some((d.device, d.last_segment?)))
             .collect();
-        let others: std::collections::BTreeSet<&str> = listed
-            .iter()
-            .map(Segment::device)
-            .filter(|other| *other != device)
-            .collect();
+        let others: std::collections::BTreeSet<&str> = listed.iter().map(Segment::device).collect();
         let behind: Vec<&str> = others
             .into_iter()
             .filter(|other| {

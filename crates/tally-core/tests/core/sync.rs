@@ -850,6 +850,33 @@ async fn restored_then_synced() {
             "{devices:?}"
         );
     }
+
+    // Again, with A's files since the backup removed by two snapshots: its own newest
+    // snapshot brings them back.
+    let second_backup = a.backup_now().unwrap();
+    for text in ["Before the snapshots", "Between the snapshots"] {
+        a.send(ask(None, text), Events::default().sink())
+            .await
+            .unwrap();
+        a.sync_now().await.unwrap();
+        a.sync_write_snapshot().await.unwrap();
+    }
+    a.backup_restore(&second_backup.name).unwrap();
+    let view = a.sync_now().await.unwrap();
+    assert_eq!(view.problem, None, "{view:?}");
+    b.sync_now().await.unwrap();
+    for engine in [&a, &b] {
+        assert_eq!(
+            titles(engine),
+            [
+                "After the backup",
+                "Before the backup",
+                "Before the snapshots",
+                "Between the snapshots"
+            ]
+        );
+        assert_eq!(engine.spend_summary().unwrap().requests, 4);
+    }
 }
 
 const KILL_TEST: &str = "sync::a_sync_killed_at_any_moment_loses_nothing_and_the_next_finishes_it";

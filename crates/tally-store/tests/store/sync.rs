@@ -365,17 +365,16 @@ fn persona_names(store: &Store) -> Vec<(String, String)> {
         .collect()
 }
 
+fn persona_id(store: &Store, name: &str) -> i64 {
+    let personas = store.personas().unwrap();
+    personas.iter().find(|p| p.name == name).unwrap().id
+}
+
 #[test]
 fn personas_travel_by_name_renamed_changed_and_removed() {
     // A removed a shipped persona before it turned sync on; B has it still.
     let (_a_dir, mut a) = crate::open();
-    let concise = a
-        .personas()
-        .unwrap()
-        .into_iter()
-        .find(|p| p.name == "Concise")
-        .unwrap();
-    a.delete_persona(concise.id).unwrap();
+    a.delete_persona(persona_id(&a, "Concise")).unwrap();
     a.sync_start_recording().unwrap();
     let (_b_dir, mut b) = computer();
 
@@ -391,13 +390,8 @@ fn personas_travel_by_name_renamed_changed_and_removed() {
     );
 
     // B renames it (and changes its prompt); A then removes it.
-    let on_b = b
-        .personas()
-        .unwrap()
-        .into_iter()
-        .find(|p| p.name == "Travel planner")
-        .unwrap();
-    b.save_persona(Some(on_b.id), "Trip planner", "Plan trips by train.", T0)
+    let on_b = persona_id(&b, "Travel planner");
+    b.save_persona(Some(on_b), "Trip planner", "Plan trips by train.", T0)
         .unwrap();
     exchange(&mut a, &mut b);
     let names: Vec<String> = persona_names(&a).into_iter().map(|(n, _)| n).collect();
