@@ -660,13 +660,14 @@ async function main() {
       );
       await page.waitForSelector(`${testid("conversation-item")} >> text=Written on the laptop`);
       // The title that lost to the laptop's rename is kept, and can be taken back.
-      const row = page.locator("li", {
+      const row = page.locator("li.row", {
         has: page.locator(`${testid("conversation-item")} >> text=Written on the laptop`),
       });
       await row.locator(testid("conversation-menu")).click();
       const earlier = row.locator(testid("conversation-earlier-title"));
       await earlier.waitFor();
       assert((await earlier.textContent()).includes("Renamed here before syncing"));
+      await row.screenshot({ path: join(SHOTS, "sync-earlier-titles.png") });
       await earlier.click();
       await page.waitForSelector(
         `${testid("conversation-item")} >> text=Renamed here before syncing`,
