@@ -489,10 +489,10 @@ impl Engine {
         Ok(())
     }
 
-    /// Another computer removes its files that the older of its two snapshots covers (see
-    /// [`Engine::write_snapshot`]). When the last of its files read here is gone, and was
-    /// older than that snapshot, files this computer never read may have gone with it: it
-    /// takes that computer's newest snapshot (merging is idempotent: what it already has is
+    /// Each computer removes its files that the older of its two snapshots covers (see
+    /// [`Engine::write_snapshot`]). When the last of a computer's files read here is gone,
+    /// and was older than that snapshot, files never read here may have gone with it: this
+    /// one takes that computer's newest snapshot (merging is idempotent: what it already has is
     /// not added twice), and reads on from where the snapshot was written. This computer's
     /// own files count too: after a restore, those since the backup may be gone. The
     /// snapshots are listed only when a computer's last file read here is not listed.
@@ -508,8 +508,9 @@ impl Engine {
             .into_iter()
             .filter_map(|d| Some((d.device, d.last_segment?)))
             .collect();
-        let others: std::collections::BTreeSet<&str> = listed.iter().map(Segment::device).collect();
-        let behind: Vec<&str> = others
+        let computers: std::collections::BTreeSet<&str> =
+            listed.iter().map(Segment::device).collect();
+        let behind: Vec<&str> = computers
             .into_iter()
             .filter(|other| {
                 read_through.get(*other).is_none_or(|last| {

@@ -211,11 +211,11 @@ fn free_uid(
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b':')
     });
     let uid = fitting.cloned().unwrap_or_else(derived);
-    let taken: bool = tx.query_row(
-        &format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE uid = ?1)"),
-        [&uid],
-        |r| r.get(0),
-    )?;
+    let taken: bool = tx
+        .prepare_cached(&format!(
+            "SELECT EXISTS (SELECT 1 FROM {table} WHERE uid = ?1)"
+        ))?
+        .query_row([&uid], |r| r.get(0))?;
     Ok((!taken).then_some(uid))
 }
 

@@ -79,11 +79,6 @@ impl Server {
         self.signal("-STOP");
     }
 
-    /// Lets a paused server go on.
-    pub fn resume(&self) {
-        self.signal("-CONT");
-    }
-
     /// Lets a paused server go on `after` a while, from another thread: a server that
     /// answers late. (The pause is the fault; nothing asserts on time.)
     pub fn resume_after(&self, after: Duration) -> std::thread::JoinHandle<()> {
