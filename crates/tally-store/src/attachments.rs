@@ -222,6 +222,7 @@ fn kind_of(text: &str) -> Result<AttachmentKind> {
     })
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// `bytes` as lower-case hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

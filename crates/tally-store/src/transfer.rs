@@ -224,5 +224,5 @@ fn free_uid(
 fn derived_uid(conversation_uid: &str, kind: &str, place: i64) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(format!("tally import\0{conversation_uid}\0{kind}\0{place}"));
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    crate::attachments::hex(&digest[..16])
 }
