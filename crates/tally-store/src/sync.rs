@@ -1348,10 +1348,10 @@ fn apply_ledger_row(
         Some(uid) => message_id(tx, uid)?,
         None => None,
     };
+    // (Asked of the purged list only when something is missing.)
+    let missing = conversation.is_none() || (l.message.is_some() && message.is_none());
     let unattributed = match &l.conversation {
-        Some(uid) if !purged(tx, uid)? => {
-            conversation.is_none() || (l.message.is_some() && message.is_none())
-        }
+        Some(uid) if missing => !purged(tx, uid)?,
         _ => false,
     };
     if let Some(id) = existing {
