@@ -266,6 +266,25 @@ fn titles(engine: &Engine) -> Vec<String> {
     titles
 }
 
+/// Each conversation's title with how many messages it holds, sorted.
+fn conversations(engine: &Engine) -> Vec<(String, usize)> {
+    let mut found: Vec<(String, usize)> = recent(engine)
+        .iter()
+        .map(|c| {
+            (
+                c.title.clone(),
+                engine.conversation_get(c.id).unwrap().messages.len(),
+            )
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+fn message_count(engine: &Engine) -> usize {
+    conversations(engine).iter().map(|(_, n)| n).sum()
+}
+
 async fn three_computers() {
     let server_dir = tempfile::tempdir().unwrap();
     let mut server = tally_sync::test_support::webdav(server_dir.path());
@@ -545,13 +564,6 @@ async fn full_then_stalled() {
     let (_b_dir, b) = computer(&mock, "b");
     a.sync_enable(webdav_setup(&disk.server)).await.unwrap();
     b.sync_enable(webdav_setup(&disk.server)).await.unwrap();
-    let messages_on_b = |b: &Engine| {
-        recent(b)
-            .iter()
-            .map(|c| b.conversation_get(c.id).unwrap().messages.len())
-            .sum::<usize>()
-    };
-
     // Full.
     disk.fill();
     a.send(
@@ -577,7 +589,7 @@ async fn full_then_stalled() {
     assert_eq!(sent.problem, None, "{sent:?}");
     b.sync_now().await.unwrap();
     assert_eq!(titles(&b).len(), 1, "what waited went across");
-    assert_eq!(messages_on_b(&b), 2);
+    assert_eq!(message_count(&b), 2);
     assert_eq!(b.spend_summary().unwrap().requests, 1);
 
     // Stalled.
@@ -605,7 +617,7 @@ async fn full_then_stalled() {
     resumed.join().unwrap();
     b.sync_now().await.unwrap();
     assert_eq!(
-        messages_on_b(&b),
+        message_count(&b),
         4,
         "the stalled sync's changes went across once"
     );
@@ -697,17 +709,7 @@ async fn removed_and_caught_up() {
     let expected = ["First, renamed on C", "Fourth", "Second", "Third"];
     for engine in [&a, &b, &c] {
         assert_eq!(titles(engine), expected);
-        let messages: usize = recent(engine)
-            .iter()
-            .map(|conversation| {
-                engine
-                    .conversation_get(conversation.id)
-                    .unwrap()
-                    .messages
-                    .len()
-            })
-            .sum();
-        assert_eq!(messages, 8);
+        assert_eq!(message_count(engine), 8);
         assert_eq!(engine.spend_summary().unwrap().requests, 4);
     }
 
@@ -754,24 +756,11 @@ async fn imported_twice() {
 
     let (_a_dir, a) = computer(&server, "a");
     let (_b_dir, b) = computer(&server, "b");
-    let shape = |engine: &Engine| -> Vec<(String, usize)> {
-        let mut shape: Vec<(String, usize)> = recent(engine)
-            .iter()
-            .map(|c| {
-                (
-                    c.title.clone(),
-                    engine.conversation_get(c.id).unwrap().messages.len(),
-                )
-            })
-            .collect();
-        shape.sort();
-        shape
-    };
     for engine in [&a, &b] {
         engine.import_text(chatgpt, |_| {}).unwrap();
         engine.import_text(&tally_file, |_| {}).unwrap();
     }
-    let imported = shape(&a);
+    let imported = conversations(&a);
     assert!(imported.len() > 1, "{imported:?}");
     let spent = a.spend_summary().unwrap();
     assert_eq!(spent.requests, 1);
@@ -786,7 +775,7 @@ async fn imported_twice() {
         engine.sync_now().await.unwrap();
     }
     for engine in [&a, &b] {
-        assert_eq!(shape(engine), imported);
+        assert_eq!(conversations(engine), imported);
         assert_eq!(
             engine.spend_summary().unwrap().requests,
             1,
@@ -1005,19 +994,9 @@ async fn killed_mid_sync() {
         config.keychain_service = service("b");
         Engine::open(config).unwrap()
     };
-    let shape = |engine: &Engine| -> (Vec<(String, usize)>, i64, i64) {
-        let mut titles: Vec<(String, usize)> = recent(engine)
-            .iter()
-            .map(|c| {
-                (
-                    c.title.clone(),
-                    engine.conversation_get(c.id).unwrap().messages.len(),
-                )
-            })
-            .collect();
-        titles.sort();
+    let shape = |engine: &Engine| {
         let spend = engine.spend_summary().unwrap();
-        (titles, spend.requests, spend.spent_nanos)
+        (conversations(engine), spend.requests, spend.spent_nanos)
     };
     let chats = |round: usize| {
         let a = a.clone();
