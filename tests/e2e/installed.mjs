@@ -10,7 +10,7 @@ import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { test } from "node:test";
-import { Driver, Processes, endLeftovers, processesOf, required as env, waitFor } from "./webdriver.mjs";
+import { Driver, Processes, endLeftovers, exitIfHeld, processesOf, required as env, waitFor } from "./webdriver.mjs";
 
 const DEB = env("TALLY_E2E_DEB");
 const UPGRADE_DEB = env("TALLY_E2E_UPGRADE_DEB");
@@ -281,7 +281,7 @@ try {
     throw error;
   });
 } finally {
-  processes.killAll();
+  await processes.killAll();
   updateServer?.close();
   const left = existsSync(INSTALLED) ? await endLeftovers(INSTALLED, 10_000) : [];
   // A failed run leaves no package behind.
@@ -296,7 +296,4 @@ try {
     if (left.length) throw new Error(`killed ${left.join(", ")}`);
   });
 }
-setTimeout(() => {
-  console.error("the install tests ended but something still ran: exiting");
-  process.exit(process.exitCode || 1);
-}, 10_000).unref();
+exitIfHeld("install tests");

@@ -17,7 +17,18 @@ import {
 import { join } from "node:path";
 import { test as nodeTest } from "node:test";
 import { crc32, deflateSync } from "node:zlib";
-import { App, Driver, Processes, endLeftovers, processesOf, required as env, sleep, waitFor } from "./webdriver.mjs";
+import {
+  App,
+  Driver,
+  Processes,
+  endLeftovers,
+  exitIfHeld,
+  exitOf,
+  processesOf,
+  required as env,
+  sleep,
+  waitFor,
+} from "./webdriver.mjs";
 import { storedZip } from "./zip.mjs";
 
 const APP = env("TALLY_E2E_APP");
@@ -1499,10 +1510,7 @@ async function main() {
       env: { ...process.env, TALLY_DATA_DIR: DATA_DIR, TALLY_API_BASE: mockBase, TALLY_LOG: "warn" },
     });
     second.stdout.resume();
-    const code = await Promise.race([
-      new Promise((resolve) => second.once("exit", (code, signal) => resolve(code ?? signal))),
-      sleep(15000).then(() => "still running"),
-    ]);
+    const code = await exitOf(second, 15_000);
     if (code !== 0) {
       second.kill();
       throw new Error(`the second launch: ${code}`);
@@ -1512,11 +1520,6 @@ async function main() {
 
   await test("a launch while the last Tally is still quitting waits for it and opens; one that does not answer is named", async () => {
     const appEnv = { ...process.env, TALLY_DATA_DIR: DATA_DIR, TALLY_API_BASE: mockBase, TALLY_LOG: "warn" };
-    const exited = (child, timeoutMs) =>
-      Promise.race([
-        new Promise((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal))),
-        sleep(timeoutMs).then(() => "still running"),
-      ]);
     await app.quit();
     app = null;
     const left = await endLeftovers(APP, 10_000);
@@ -1545,7 +1548,7 @@ async function main() {
       third.stdout.resume();
       const said = await waitFor("the message", () => nativeWindows("^Tally is already open$")[0], 30_000);
       answerNativeDialog(said, "Return");
-      const code = await exited(third, 15_000);
+      const code = await exitOf(third, 15_000);
       if (code !== 1) throw new Error(`the launch beside an unanswering Tally: ${code}`);
     } finally {
       process.kill(pid, "SIGCONT");
@@ -1614,7 +1617,7 @@ try {
     throw error;
   });
 } finally {
-  processes.killAll();
+  await processes.killAll();
   // Nothing of this run may outlive it (a leftover holds its data folder).
   const left = await endLeftovers(APP, 10_000);
   await nodeTest("no Tally left running", () => {
@@ -1626,7 +1629,4 @@ try {
 }
 // node:test sets the exit code. Should anything still hold the process open, it ends
 // anyway, as a failure, instead of hanging the suite.
-setTimeout(() => {
-  console.error("the end-to-end tests ended but something still ran: exiting");
-  process.exit(process.exitCode || 1);
-}, 10_000).unref();
+exitIfHeld("end-to-end tests");

@@ -10,6 +10,30 @@ const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** How `child` ended (its exit code, or the signal that ended it), or "still running" after
+ * `timeoutMs`. Its timer is cleared once the child ends: a timer left pending would hold
+ * the script open after its last test. */
+export function exitOf(child, timeoutMs) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve("still running"), timeoutMs);
+    child.once("exit", (code, signal) => {
+      clearTimeout(timer);
+      resolve(code ?? signal);
+    });
+  });
+}
+
+/** Ends a script that its last test left held open (a timer, a socket, a child), naming
+ * what held it, as a failure instead of a hang. */
+export function exitIfHeld(suite, timeoutMs = 10_000) {
+  setTimeout(() => {
+    // Only what holds the process open is listed (this timer does not).
+    const held = process.getActiveResourcesInfo();
+    console.error(`the ${suite} ended but something still ran (${held.join(", ")}): exiting`);
+    process.exit(process.exitCode || 1);
+  }, timeoutMs).unref();
+}
+
 /** The environment variable `name`, which `command` (the xtask that runs the script) sets. */
 export function required(name, command = "cargo xtask test") {
   const value = process.env[name];
@@ -34,8 +58,19 @@ export class Processes {
     });
     return { process, base: line.trim().split(" ").pop() };
   }
-  killAll() {
-    for (const child of this.children) child.kill();
+  /** Ends every child still running: asked first (SIGTERM), killed after `timeoutMs`. */
+  async killAll(timeoutMs = 5000) {
+    const running = (child) => child.exitCode === null && child.signalCode === null;
+    await Promise.all(
+      this.children.filter(running).map(async (child) => {
+        const ended = exitOf(child, timeoutMs);
+        child.kill();
+        if ((await ended) !== "still running") return;
+        const killed = exitOf(child, timeoutMs);
+        child.kill("SIGKILL");
+        await killed;
+      }),
+    );
   }
 }
 

@@ -1359,6 +1359,8 @@ await main();
 // node:test sets the exit code. Should anything still hold the process open (a page that
 // did not close), it ends anyway instead of hanging the suite.
 setTimeout(() => {
-  console.error("the browser tests ended but something still ran: exiting");
+  // Only what holds the process open is listed (this timer does not).
+  const held = process.getActiveResourcesInfo();
+  console.error(`the browser tests ended but something still ran (${held.join(", ")}): exiting`);
   process.exit(process.exitCode || 1);
 }, 10_000).unref();
