@@ -76,10 +76,22 @@ impl Report {
             1 => "Sent 1 change".to_string(),
             n => format!("Sent {n} changes"),
         };
-        if received.is_empty() {
+        let done = if received.is_empty() {
             format!("{sent}; nothing new from the other computers.")
         } else {
             format!("{sent}; received {}.", received.join(", "))
+        };
+        // Kept, not lost: say so, or a message that has not appeared looks dropped.
+        match a.waiting {
+            0 => done,
+            1 => format!(
+                "{done} 1 change waits for an earlier one that has not arrived yet; \
+                 it is applied when that arrives."
+            ),
+            n => format!(
+                "{done} {n} changes wait for earlier ones that have not arrived yet; \
+                 they are applied when those arrive."
+            ),
         }
     }
 
@@ -823,6 +835,47 @@ fn to_location(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sync_is_told_in_words_with_what_waits() {
+        let summary = |messages_added, values_changed, waiting| ApplySummary {
+            messages_added,
+            values_changed,
+            waiting,
+            ..ApplySummary::default()
+        };
+        for (sent, applied, words) in [
+            (
+                0,
+                summary(0, 0, 0),
+                "Nothing to send; nothing new from the other computers.",
+            ),
+            (
+                1,
+                summary(2, 1, 0),
+                "Sent 1 change; received 2 messages, 1 change.",
+            ),
+            (
+                4,
+                summary(1, 0, 1),
+                "Sent 4 changes; received 1 message. 1 change waits for an earlier one that \
+                 has not arrived yet; it is applied when that arrives.",
+            ),
+            (
+                0,
+                summary(0, 0, 3),
+                "Nothing to send; nothing new from the other computers. 3 changes wait for \
+                 earlier ones that have not arrived yet; they are applied when those arrive.",
+            ),
+        ] {
+            let report = Report {
+                sent,
+                applied,
+                unread: Vec::new(),
+            };
+            assert_eq!(report.words(), words);
+        }
+    }
 
     #[test]
     fn a_file_name_is_the_clock_reading_without_the_computer() {

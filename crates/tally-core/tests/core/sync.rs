@@ -397,9 +397,10 @@ async fn three_computers() {
     assert_eq!(b.spend_summary().unwrap().spent_nanos, spend_a.spent_nanos);
 }
 
-/// A file a sync program is still copying (cut short) is reported and merged once whole;
-/// a computer killed after sending its file but before forgetting what it sent sends it
-/// again, and the other computer takes it once.
+/// A file a sync program is still copying (cut short) is reported and merged once whole,
+/// and what a later file holds waits for it, said in the status; a computer killed after
+/// sending its file but before forgetting what it sent sends it again, and the other
+/// computer takes it once.
 #[test]
 fn a_file_still_being_copied_waits_and_a_file_sent_twice_is_taken_once() {
     if !in_child(
@@ -426,16 +427,26 @@ async fn half_written_and_twice() {
         .await
         .unwrap();
     a.sync_now().await.unwrap();
+    let conversation = recent(&a)[0].id;
+    a.send(
+        ask(Some(conversation), "A second question"),
+        Events::default().sink(),
+    )
+    .await
+    .unwrap();
+    a.sync_now().await.unwrap();
 
-    // B sees A's newest file half copied.
-    let newest = std::fs::read_dir(shared.path().join("devices"))
+    // B sees A's first file half copied and its second whole: what the second holds waits
+    // for the conversation the first begins, and the status says so.
+    let mut files: Vec<_> = std::fs::read_dir(shared.path().join("devices"))
         .unwrap()
         .flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap())
         .map(|f| f.unwrap().path())
-        .max_by_key(|p| std::fs::metadata(p).unwrap().modified().unwrap())
-        .unwrap();
-    let whole = std::fs::read(&newest).unwrap();
-    std::fs::write(&newest, &whole[..whole.len() / 2]).unwrap();
+        .collect();
+    files.sort_by_key(|p| std::fs::metadata(p).unwrap().modified().unwrap());
+    let first = files[files.len() - 2].clone();
+    let whole = std::fs::read(&first).unwrap();
+    std::fs::write(&first, &whole[..whole.len() / 2]).unwrap();
     let waiting = b.sync_now().await.unwrap();
     assert!(
         recent(&b).is_empty(),
@@ -449,10 +460,19 @@ async fn half_written_and_twice() {
             .contains("could not be read"),
         "{waiting:?}"
     );
-    std::fs::write(&newest, &whole).unwrap();
+    let said = waiting.last_result.unwrap_or_default();
+    assert!(
+        said.contains("changes wait for earlier ones that have not arrived yet"),
+        "{said}"
+    );
+    std::fs::write(&first, &whole).unwrap();
     let merged = b.sync_now().await.unwrap();
     assert_eq!(recent(&b).len(), 1, "taken once whole");
     assert_eq!(merged.problem, None, "{merged:?}");
+    let said = merged.last_result.unwrap_or_default();
+    assert!(!said.contains("wait"), "nothing waits any more: {said}");
+    let on_b = recent(&b);
+    assert_eq!(b.conversation_get(on_b[0].id).unwrap().messages.len(), 4);
 
     // A is killed after writing its file, before forgetting what it sent: its changes are
     // queued again (as they were), and the next sync sends them in a second file.
@@ -469,11 +489,11 @@ async fn half_written_and_twice() {
     b.sync_now().await.unwrap();
     let on_b = recent(&b);
     assert_eq!(on_b.len(), 1);
-    assert_eq!(b.conversation_get(on_b[0].id).unwrap().messages.len(), 2);
+    assert_eq!(b.conversation_get(on_b[0].id).unwrap().messages.len(), 4);
     assert_eq!(
         b.spend_summary().unwrap().requests,
-        1,
-        "the request counted once"
+        2,
+        "each request counted once"
     );
 }
 
