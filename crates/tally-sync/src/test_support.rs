@@ -1,6 +1,7 @@
 //! Real storage servers on 127.0.0.1 for tests (feature `test-support`): WsgiDAV (WebDAV)
 //! and moto's server (S3), from PyPI, installed by `cargo xtask setup` into `.tools/sync`.
-//! Each is stopped, with whatever it started, when dropped.
+//! Each is stopped, with whatever it started, when dropped. And small disks that fill up
+//! (a tmpfs in a private mount namespace): under WsgiDAV, or under a test of its own.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -165,33 +166,81 @@ pub struct SmallDisk {
 }
 
 impl SmallDisk {
-    /// The server's folder, seen from outside its mount namespace.
-    fn seen_from_here(&self) -> PathBuf {
-        let inside = self.root.strip_prefix("/").unwrap();
-        PathBuf::from(format!("/proc/{}/root", self.server.child.id())).join(inside)
-    }
-
     /// Fills the disk until it has no byte left.
     pub fn fill(&self) {
-        let mut filler = std::fs::File::create(self.seen_from_here().join("filler")).unwrap();
-        let block = vec![0u8; 64 * 1024];
-        let mut written = 0u64;
-        loop {
-            match filler.write(&block) {
-                Ok(0) => break,
-                Ok(n) => written += n as u64,
-                Err(e) if e.raw_os_error() == Some(28) => break,
-                Err(e) => panic!("filling the disk after {written} bytes: {e}"),
-            }
-        }
-        // The last partial block, a byte at a time.
-        while filler.write(&[0]).is_ok_and(|n| n == 1) {}
+        fill(&seen_from_outside(self.server.child.id(), &self.root));
     }
 
     /// Frees what [`SmallDisk::fill`] took.
     pub fn free(&self) {
-        std::fs::remove_file(self.seen_from_here().join("filler")).unwrap();
+        free(&seen_from_outside(self.server.child.id(), &self.root));
     }
+}
+
+/// Runs `test` (the calling test's name) again in a child process, in a private mount
+/// namespace (`unshare`) with a tmpfs disk of `bytes` mounted on a fresh folder: a folder
+/// another program syncs, on a disk that fills up. (The test's own process has to be in the
+/// namespace: storage libraries resolve a path through `/proc/PID/root` back outside it.)
+/// Returns the folder in that child, where the test body should run; in the parent it
+/// waits for the child, fails if the child failed, and returns `None`.
+pub fn on_small_disk(test: &str, bytes: u64) -> Option<PathBuf> {
+    const MARK: &str = "TALLY_SYNC_TEST_SMALL_DISK";
+    if let Some(folder) = std::env::var_os(MARK) {
+        return Some(folder.into());
+    }
+    // Empty here: the disk is mounted on it in the child's namespace only.
+    let folder = std::env::temp_dir().join(format!(
+        "tally-small-disk-{}-{}",
+        std::process::id(),
+        test.replace("::", "-")
+    ));
+    std::fs::create_dir_all(&folder).unwrap();
+    let output = Command::new("unshare")
+        .args(["--map-root-user", "--mount", "sh", "-c"])
+        .arg(r#"mount -t tmpfs -o "size=$1" tally-test-disk "$2" && shift 2 && exec "$@""#)
+        .arg("sh")
+        .arg(bytes.to_string())
+        .arg(&folder)
+        .arg(std::env::current_exe().unwrap())
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env(MARK, &folder)
+        .output()
+        .expect("start unshare (util-linux)");
+    let _ = std::fs::remove_dir(&folder);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "child test {test} on a small disk failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    None
+}
+
+/// `path` inside the mount namespace of process `pid`, seen from outside it.
+fn seen_from_outside(pid: u32, path: &Path) -> PathBuf {
+    PathBuf::from(format!("/proc/{pid}/root")).join(path.strip_prefix("/").unwrap())
+}
+
+/// Fills the disk that holds `folder` until it has no byte left.
+pub fn fill(folder: &Path) {
+    let mut filler = std::fs::File::create(folder.join("filler")).unwrap();
+    let block = vec![0u8; 64 * 1024];
+    let mut written = 0u64;
+    loop {
+        match filler.write(&block) {
+            Ok(0) => break,
+            Ok(n) => written += n as u64,
+            Err(e) if e.raw_os_error() == Some(28) => break,
+            Err(e) => panic!("filling the disk after {written} bytes: {e}"),
+        }
+    }
+    // The last partial block, a byte at a time.
+    while filler.write(&[0]).is_ok_and(|n| n == 1) {}
+}
+
+/// Frees what [`fill`] took.
+pub fn free(folder: &Path) {
+    std::fs::remove_file(folder.join("filler")).unwrap();
 }
 
 /// WsgiDAV's configuration for serving `dir/dav` on `port`.

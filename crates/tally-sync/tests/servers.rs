@@ -1,11 +1,14 @@
 //! tally-sync against real storage servers no one here wrote, on 127.0.0.1: WsgiDAV
-//! (WebDAV, from PyPI) and moto's server (S3, from PyPI). `cargo xtask test` installs them
-//! into `.tools/sync` first.
+//! (WebDAV, from PyPI) and moto's server (S3, from PyPI); and a synced folder on a real
+//! (tmpfs) disk that fills up. `cargo xtask test` installs the servers into `.tools/sync`
+//! first.
 
 use std::time::Duration;
 
 use secrecy::SecretString;
-use tally_sync::test_support::{s3, s3_location, webdav, webdav_location, webdav_on_small_disk};
+use tally_sync::test_support::{
+    fill, free, on_small_disk, s3, s3_location, webdav, webdav_location, webdav_on_small_disk,
+};
 use tally_sync::{Location, Segment, Snapshot, SyncError, SyncFolder, TimeLimits};
 
 /// Two computers through `location`: what A writes, B lists and reads; a wrong passphrase
@@ -107,23 +110,48 @@ async fn a_storage_that_went_away_is_reported_unreachable_within_a_bound() {
     );
 }
 
+/// Through `location`, on a disk that `fill` fills and `free` frees: a file is refused as
+/// "full", and taken whole once there is room.
+async fn refused_when_full_and_taken_once_there_is_room(
+    location: &Location,
+    fill: impl Fn(),
+    free: impl Fn(),
+) {
+    let (folder, _) = SyncFolder::open(location, &SecretString::from("p"))
+        .await
+        .unwrap();
+    let segment = Segment::new("aaaa1111", "000001780000000.0000000000").unwrap();
+
+    fill();
+    let refused = folder.put(&segment, &vec![3u8; 256 * 1024]).await;
+    assert!(matches!(refused, Err(SyncError::Full)), "{refused:?}");
+    free();
+    folder.put(&segment, &vec![3u8; 256 * 1024]).await.unwrap();
+    assert_eq!(folder.list().await.unwrap(), vec![segment.clone()]);
+    assert_eq!(folder.get(&segment).await.unwrap().len(), 256 * 1024);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_webdav_server_is_reported_full_and_takes_the_file_once_there_is_room() {
     let dir = tempfile::tempdir().unwrap();
     let disk = webdav_on_small_disk(dir.path(), 8 * 1024 * 1024);
     let location = webdav_location(&disk.server, "sesame");
-    let (folder, _) = SyncFolder::open(&location, &SecretString::from("p"))
-        .await
-        .unwrap();
-    let segment = Segment::new("aaaa1111", "000001780000000.0000000000").unwrap();
+    refused_when_full_and_taken_once_there_is_room(&location, || disk.fill(), || disk.free()).await;
+}
 
-    disk.fill();
-    let refused = folder.put(&segment, &vec![3u8; 256 * 1024]).await;
-    assert!(matches!(refused, Err(SyncError::Full)), "{refused:?}");
-    disk.free();
-    folder.put(&segment, &vec![3u8; 256 * 1024]).await.unwrap();
-    assert_eq!(folder.list().await.unwrap(), vec![segment.clone()]);
-    assert_eq!(folder.get(&segment).await.unwrap().len(), 256 * 1024);
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_synced_folder_on_a_full_disk_is_reported_full_and_takes_the_file_once_there_is_room() {
+    let Some(folder) = on_small_disk(
+        "a_synced_folder_on_a_full_disk_is_reported_full_and_takes_the_file_once_there_is_room",
+        8 * 1024 * 1024,
+    ) else {
+        return;
+    };
+    let location = Location::Folder {
+        path: folder.clone(),
+    };
+    refused_when_full_and_taken_once_there_is_room(&location, || fill(&folder), || free(&folder))
+        .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
