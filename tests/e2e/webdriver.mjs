@@ -15,6 +15,8 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * the script open after its last test. */
 export function exitOf(child, timeoutMs) {
   return new Promise((resolve) => {
+    // Already ended: its "exit" has been emitted and will not be again.
+    if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode ?? child.signalCode);
     const timer = setTimeout(() => resolve("still running"), timeoutMs);
     child.once("exit", (code, signal) => {
       clearTimeout(timer);
