@@ -44,6 +44,14 @@ fn setup(folder: &std::path::Path, passphrase: &str) -> SyncSetupInput {
     }
 }
 
+/// Turns sync on for each of `computers`, through the shared `folder`, in that order (the
+/// first sets the passphrase).
+async fn sync_through(folder: &std::path::Path, computers: &[&Arc<Engine>]) {
+    for engine in computers {
+        engine.sync_enable(setup(folder, PASSPHRASE)).await.unwrap();
+    }
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -417,12 +425,7 @@ async fn half_written_and_twice() {
     let shared = tempfile::tempdir().unwrap();
     let (a_dir, a) = computer(&server, "a");
     let (_b_dir, b) = computer(&server, "b");
-    a.sync_enable(setup(shared.path(), PASSPHRASE))
-        .await
-        .unwrap();
-    b.sync_enable(setup(shared.path(), PASSPHRASE))
-        .await
-        .unwrap();
+    sync_through(shared.path(), &[&a, &b]).await;
     a.send(ask(None, "A question from A"), Events::default().sink())
         .await
         .unwrap();
@@ -663,12 +666,7 @@ async fn removed_and_caught_up() {
     let (a_dir, a) = computer(&server, "a");
     let (_b_dir, b) = computer(&server, "b");
     let (_c_dir, c) = computer(&server, "c");
-    for engine in [&a, &b, &c] {
-        engine
-            .sync_enable(setup(shared.path(), PASSPHRASE))
-            .await
-            .unwrap();
-    }
+    sync_through(shared.path(), &[&a, &b, &c]).await;
     let a_device: String = rusqlite::Connection::open(a_dir.path().join(tally_store::DB_FILE_NAME))
         .unwrap()
         .query_row("SELECT device FROM sync_clock", [], |r| r.get(0))
@@ -785,12 +783,7 @@ async fn imported_twice() {
     let spent = a.spend_summary().unwrap();
     assert_eq!(spent.requests, 1);
 
-    for engine in [&a, &b] {
-        engine
-            .sync_enable(setup(shared.path(), PASSPHRASE))
-            .await
-            .unwrap();
-    }
+    sync_through(shared.path(), &[&a, &b]).await;
     for engine in [&a, &b, &a] {
         engine.sync_now().await.unwrap();
     }
@@ -827,12 +820,7 @@ async fn restored_then_synced() {
     let shared = tempfile::tempdir().unwrap();
     let (_a_dir, a) = computer(&server, "a");
     let (_b_dir, b) = computer(&server, "b");
-    for engine in [&a, &b] {
-        engine
-            .sync_enable(setup(shared.path(), PASSPHRASE))
-            .await
-            .unwrap();
-    }
+    sync_through(shared.path(), &[&a, &b]).await;
     a.send(ask(None, "Before the backup"), Events::default().sink())
         .await
         .unwrap();
@@ -1002,12 +990,7 @@ async fn killed_mid_sync() {
     let (a_dir, a) = computer(&server, "a");
     let (b_dir, b) = computer(&server, "b");
     let service = |name: &str| format!("Tally-test-{}-{name}", std::process::id());
-    for engine in [&a, &b] {
-        engine
-            .sync_enable(setup(shared.path(), PASSPHRASE))
-            .await
-            .unwrap();
-    }
+    sync_through(shared.path(), &[&a, &b]).await;
     drop(b);
     let reopen_b = || {
         let mut config = EngineConfig::new(b_dir.path());
